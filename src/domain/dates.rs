@@ -1,0 +1,84 @@
+//! Calendar dates as typed into `<input type="date">` ("YYYY-MM-DD").
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Date {
+    pub year: u16,
+    pub month: u8,
+    pub day: u8,
+}
+
+impl Date {
+    /// Parses the ISO form `YYYY-MM-DD`, checking the day exists in that month.
+    pub fn parse(s: &str) -> Option<Date> {
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            let part = &s[r];
+            if !part.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            part.parse().ok()
+        };
+        let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+            return None;
+        }
+        Some(Date { year: year as u16, month: month as u8, day: day as u8 })
+    }
+}
+
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// "2025-03-01" → "01/03/2025", the way dates are written in Vietnam; other text is returned as is.
+pub fn format_date_vi(iso: &str) -> String {
+    match Date::parse(iso) {
+        Some(d) => format!("{:02}/{:02}/{:04}", d.day, d.month, d.year),
+        None => iso.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_real_dates_only() {
+        assert_eq!(Date::parse("2024-02-29"), Some(Date { year: 2024, month: 2, day: 29 }));
+        assert_eq!(Date::parse("2023-02-29"), None);
+        assert_eq!(Date::parse("1900-02-29"), None);
+        assert_eq!(Date::parse("2000-02-29").map(|d| d.day), Some(29));
+        assert_eq!(Date::parse("2024-04-31"), None);
+        assert_eq!(Date::parse("2024-13-01"), None);
+        assert_eq!(Date::parse("2024-1-01"), None);
+        assert_eq!(Date::parse("2024-01-0a"), None);
+        assert_eq!(Date::parse("+024-01-01"), None);
+        assert_eq!(Date::parse(""), None);
+    }
+
+    #[test]
+    fn orders_and_formats() {
+        let a = Date::parse("2024-12-31").unwrap();
+        let b = Date::parse("2025-01-01").unwrap();
+        assert!(a < b);
+        assert_eq!(b.to_string(), "2025-01-01");
+        assert_eq!(format_date_vi("2025-03-01"), "01/03/2025");
+        assert_eq!(format_date_vi(""), "");
+    }
+}

@@ -1,0 +1,13 @@
+//! The domain core: records of the movement, validation with Vietnamese messages, and search.
+//!
+//! Invariant: nothing here does IO or reads a clock; callers pass times in.
+
+mod dates;
+mod model;
+mod search;
+mod validate;
+
+pub use dates::{Date, format_date_vi};
+pub use model::*;
+pub use search::{ModelFilter, fold, matches_query};
+pub use validate::{FieldErrors, ModelDraft, IndicatorDraft, limits};

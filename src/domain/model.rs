@@ -1,0 +1,227 @@
+//! The model (mô hình) record and its vocabularies.
+
+use autosurgeon::{Hydrate, Reconcile, Text};
+
+/// Version of the document layout written by this code (see ARCHITECTURE.md, "Model document").
+pub const SCHEMA_VERSION: u64 = 1;
+
+/// Who carries out the model (loại).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Reconcile, Hydrate)]
+pub enum OwnerKind {
+    #[default]
+    #[autosurgeon(rename = "tap_the")]
+    Collective,
+    #[autosurgeon(rename = "ca_nhan")]
+    Individual,
+    #[autosurgeon(rename = "ho_gia_dinh")]
+    Household,
+}
+
+impl OwnerKind {
+    pub const ALL: [OwnerKind; 3] = [OwnerKind::Collective, OwnerKind::Individual, OwnerKind::Household];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            OwnerKind::Collective => "tap_the",
+            OwnerKind::Individual => "ca_nhan",
+            OwnerKind::Household => "ho_gia_dinh",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OwnerKind::Collective => "Tập thể",
+            OwnerKind::Individual => "Cá nhân",
+            OwnerKind::Household => "Hộ gia đình",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<OwnerKind> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// The level at which a model is registered (cấp).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Reconcile, Hydrate)]
+pub enum Level {
+    #[default]
+    #[autosurgeon(rename = "co_so")]
+    Grassroots,
+    /// Historical: most districts were abolished in 2025, records from 2009–2025 still carry it.
+    #[autosurgeon(rename = "huyen")]
+    District,
+    #[autosurgeon(rename = "tinh")]
+    Province,
+    #[autosurgeon(rename = "trung_uong")]
+    Central,
+}
+
+impl Level {
+    pub const ALL: [Level; 4] = [Level::Grassroots, Level::District, Level::Province, Level::Central];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Level::Grassroots => "co_so",
+            Level::District => "huyen",
+            Level::Province => "tinh",
+            Level::Central => "trung_uong",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::Grassroots => "Cấp cơ sở",
+            Level::District => "Cấp huyện",
+            Level::Province => "Cấp tỉnh/thành phố",
+            Level::Central => "Trung ương",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Level> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// Where a model is in its lifecycle. This slice knows only the first state; later lifecycle
+/// states are added as variants (documents written before then keep reading as `Registered`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Reconcile, Hydrate)]
+pub enum Status {
+    #[default]
+    #[autosurgeon(rename = "dang_ky")]
+    Registered,
+}
+
+impl Status {
+    pub const ALL: [Status; 1] = [Status::Registered];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Registered => "dang_ky",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Registered => "Đăng ký",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Status> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+}
+
+/// The four fields (lĩnh vực) every province uses; units add their own sub-themes as plain labels.
+pub const STANDARD_FIELDS: [(&str, &str); 4] = [
+    ("kinh_te", "Kinh tế"),
+    ("van_hoa_xa_hoi", "Văn hóa – xã hội"),
+    ("quoc_phong_an_ninh", "Quốc phòng – an ninh"),
+    ("xay_dung_he_thong_chinh_tri", "Xây dựng hệ thống chính trị"),
+];
+
+/// A model's field is stored as the standard code, or as the label itself for a custom field.
+pub fn field_label(code: &str) -> &str {
+    STANDARD_FIELDS.iter().find(|(c, _)| *c == code).map(|(_, l)| *l).unwrap_or(code)
+}
+
+/// The list of fields offered in forms and filters: the standard four, then the configured extras.
+pub fn field_choices(custom: &[String]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> =
+        STANDARD_FIELDS.iter().map(|(c, l)| (c.to_string(), l.to_string())).collect();
+    for label in custom {
+        let label = label.trim();
+        if !label.is_empty() && !out.iter().any(|(c, l)| c == label || l == label) {
+            out.push((label.to_string(), label.to_string()));
+        }
+    }
+    out
+}
+
+/// A verifiable output (sản phẩm kiểm chứng được): what is measured, its unit, target and result.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Indicator {
+    /// Stable identity so that concurrent edits of different indicators merge per row.
+    #[key]
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub target: f64,
+    pub achieved: f64,
+}
+
+/// A registered model (mô hình) with the ten items of the registration form and its bookkeeping.
+///
+/// Narrative items are [`Text`] (collaborative, concurrent edits to different sentences merge);
+/// short items that are replaced as a whole are plain strings (concurrent edits keep one winner).
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Model {
+    pub schema: u64,
+    pub id: String,
+    /// 1. tên mô hình
+    pub name: String,
+    /// 2. thực trạng, lý do
+    pub situation: Text,
+    /// 3. mục tiêu, tiêu chí
+    pub goals: Text,
+    /// 4. nội dung, cách thức
+    pub content: Text,
+    /// 5. địa bàn, đối tượng
+    pub area: Text,
+    /// 6. lực lượng chủ trì, phối hợp
+    pub forces: Text,
+    /// 7. nguồn lực
+    pub resources: Text,
+    /// 8. thời gian: start, planned end and evaluation dates (ISO `YYYY-MM-DD`; end/evaluation may be "")
+    pub start_date: String,
+    pub end_date: String,
+    pub evaluation_date: String,
+    /// 9. sản phẩm kiểm chứng được
+    pub indicators: Vec<Indicator>,
+    /// 10. khả năng duy trì, nhân rộng
+    pub sustainability: Text,
+    pub owner_kind: OwnerKind,
+    pub owner_name: String,
+    pub field: String,
+    pub unit: String,
+    pub level: Level,
+    pub year: u32,
+    pub status: Status,
+    pub created_by: String,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    pub updated_by: String,
+    pub updated_at: i64,
+}
+
+impl Model {
+    /// A fresh record with bookkeeping filled in; the content comes from a validated draft.
+    pub fn new(id: String, by: &str, now_ms: i64) -> Model {
+        Model {
+            schema: SCHEMA_VERSION,
+            id,
+            name: String::new(),
+            situation: Text::with_value(""),
+            goals: Text::with_value(""),
+            content: Text::with_value(""),
+            area: Text::with_value(""),
+            forces: Text::with_value(""),
+            resources: Text::with_value(""),
+            start_date: String::new(),
+            end_date: String::new(),
+            evaluation_date: String::new(),
+            indicators: Vec::new(),
+            sustainability: Text::with_value(""),
+            owner_kind: OwnerKind::Collective,
+            owner_name: String::new(),
+            field: STANDARD_FIELDS[0].0.to_string(),
+            unit: String::new(),
+            level: Level::Grassroots,
+            year: 0,
+            status: Status::Registered,
+            created_by: by.to_string(),
+            created_at: now_ms,
+            updated_by: by.to_string(),
+            updated_at: now_ms,
+        }
+    }
+}

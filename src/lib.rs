@@ -1,0 +1,20 @@
+//! danvan — the "Dân vận khéo" model registry.
+//!
+//! One package, two binaries: the browser client (`danvan`, wasm, built by Trunk) and the thin sync
+//! server (`danvan-server`, native). This library holds what both compile:
+//!
+//! - [`domain`]: the records of the movement, their validation and search. No IO.
+//! - [`doc`]: how a [`domain::Model`] lives in an automerge document (schema v1). No IO.
+//! - [`sync`]: the sync envelope and the per-document sync steps on both sides. No IO.
+//!
+//! and, per target, the client (`client`, wasm only) and the server (`server`, native only).
+
+pub mod doc;
+pub mod domain;
+pub mod sync;
+
+#[cfg(target_arch = "wasm32")]
+pub mod client;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod server;

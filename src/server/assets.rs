@@ -1,0 +1,193 @@
+//! Serving the built client (`dist/`): precompressed (brotli, gzip), long-lived caching for
+//! content-hashed files, the SPA fallback to `index.html`, and the service worker generated with
+//! the exact list of files to precache and a cache version derived from their contents.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+use tower_http::services::{ServeDir, ServeFile};
+
+use super::AppState;
+
+const SW_TEMPLATE: &str = include_str!("../client/sw.js");
+const COMPRESSIBLE: &[&str] = &["html", "js", "css", "wasm", "webmanifest", "json", "svg", "txt"];
+
+pub struct Assets {
+    pub dist: PathBuf,
+    /// Changes whenever any file of the build changes (names the service worker's cache).
+    pub version: String,
+    pub service_worker: String,
+    pub built: bool,
+}
+
+impl Assets {
+    /// Scans `dist`, writes missing or stale `.br`/`.gz` siblings, and renders the service worker.
+    pub fn prepare(dist: &Path) -> anyhow::Result<Assets> {
+        let mut files = Vec::new();
+        if dist.join("index.html").is_file() {
+            collect(dist, dist, &mut files)?;
+        }
+        files.sort();
+        let mut hasher = Sha256::new();
+        let mut precache = vec!["/".to_string()];
+        for rel in &files {
+            let path = dist.join(rel);
+            let bytes = std::fs::read(&path)?;
+            hasher.update(rel.as_bytes());
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(&bytes);
+            precache.push(format!("/{rel}"));
+            if is_compressible(rel) {
+                precompress(&path, &bytes)?;
+            }
+        }
+        let version = hex::encode(&hasher.finalize()[..8]);
+        let service_worker = SW_TEMPLATE
+            .replace("__VERSION__", &version)
+            .replace("__ASSETS__", &serde_json::to_string(&precache)?);
+        Ok(Assets { dist: dist.to_path_buf(), version, service_worker, built: !files.is_empty() })
+    }
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect(root, &path, out)?;
+            continue;
+        }
+        let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+        if !(rel.ends_with(".br") || rel.ends_with(".gz")) {
+            out.push(rel);
+        }
+    }
+    Ok(())
+}
+
+fn is_compressible(rel: &str) -> bool {
+    rel.rsplit_once('.').is_some_and(|(_, ext)| COMPRESSIBLE.contains(&ext))
+}
+
+fn precompress(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let source_time = std::fs::metadata(path)?.modified()?;
+    let fresh = |ext: &str| {
+        std::fs::metadata(format!("{}.{ext}", path.display()))
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t >= source_time)
+    };
+    if !fresh("br") {
+        let mut out = Vec::new();
+        let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+        brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
+        std::fs::write(format!("{}.br", path.display()), out)?;
+    }
+    if !fresh("gz") {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(bytes)?;
+        std::fs::write(format!("{}.gz", path.display()), enc.finish()?)?;
+    }
+    Ok(())
+}
+
+/// Trunk names built files `name-<16 hex>…`; such a URL never changes content.
+pub fn is_hashed(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.match_indices('-').any(|(i, _)| {
+        let rest = &name[i + 1..];
+        rest.len() > 16
+            && rest[..16].bytes().all(|b| b.is_ascii_hexdigit())
+            && matches!(rest.as_bytes()[16], b'.' | b'_')
+    })
+}
+
+pub fn router(assets: Arc<Assets>) -> Router<Arc<AppState>> {
+    let sw = assets.service_worker.clone();
+    let index = assets.dist.join("index.html");
+    let serve_dir = ServeDir::new(&assets.dist).precompressed_br().precompressed_gzip().append_index_html_on_directories(true);
+    let built = assets.built;
+    let spa = move |req: Request| {
+        let serve_dir = serve_dir.clone();
+        let index = index.clone();
+        async move {
+            if !built {
+                return (StatusCode::SERVICE_UNAVAILABLE, Html(NOT_BUILT)).into_response();
+            }
+            // App routes (no file extension) get the shell; missing files get a plain 404.
+            let path = req.uri().path().to_string();
+            let last = path.rsplit('/').next().unwrap_or("");
+            let res = serve_dir.oneshot(req).await.into_response();
+            if res.status() == StatusCode::NOT_FOUND && !last.contains('.') && !path.starts_with("/api/") {
+                let req = Request::builder().uri("/index.html").body(axum::body::Body::empty()).unwrap();
+                return ServeFile::new(index).precompressed_br().precompressed_gzip().oneshot(req).await.into_response();
+            }
+            res
+        }
+    };
+    Router::new()
+        .route(
+            "/sw.js",
+            get(move || {
+                let sw = sw.clone();
+                async move { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], sw) }
+            }),
+        )
+        .fallback(spa)
+        .layer(middleware::from_fn(cache_headers))
+}
+
+async fn cache_headers(req: Request, next: Next) -> Response {
+    let hashed = is_hashed(req.uri().path());
+    let mut res = next.run(req).await;
+    let value = if hashed && res.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        // The shell, the service worker and the manifest must be revalidated so updates arrive.
+        "no-cache"
+    };
+    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    res
+}
+
+const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>danvan</title>\
+<p>Ứng dụng chưa được xây dựng (thiếu dist/index.html). Chạy <code>.ci/serve</code> — xem README.md.</p>";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_trunk_hashed_names() {
+        assert!(is_hashed("/danvan-9f2d4b8ac1e3f5d7_bg.wasm"));
+        assert!(is_hashed("/danvan-9f2d4b8ac1e3f5d7.js"));
+        assert!(is_hashed("/main-0123456789abcdef.css"));
+        assert!(!is_hashed("/index.html"));
+        assert!(!is_hashed("/sw.js"));
+        assert!(!is_hashed("/icons/icon-192.png"));
+        assert!(!is_hashed("/mo-hinh/3f0c2a9e-5b7d-4c1e-9a8f-1d2e3f4a5b6c"));
+    }
+
+    #[test]
+    fn prepares_compressed_siblings_and_a_versioned_worker() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("index.html"), "<html>".repeat(200)).unwrap();
+        std::fs::write(dir.path().join("app-0123456789abcdef.js"), "console.log(1)").unwrap();
+        let a = Assets::prepare(dir.path()).unwrap();
+        assert!(dir.path().join("index.html.br").is_file());
+        assert!(dir.path().join("app-0123456789abcdef.js.gz").is_file());
+        assert!(a.service_worker.contains(&a.version));
+        assert!(a.service_worker.contains(r#"["/","/app-0123456789abcdef.js","/index.html"]"#));
+        // Any change to the build changes the version.
+        std::fs::write(dir.path().join("app-0123456789abcdef.js"), "console.log(2)").unwrap();
+        let b = Assets::prepare(dir.path()).unwrap();
+        assert_ne!(a.version, b.version);
+    }
+}

@@ -1,0 +1,134 @@
+//! The thin server: stores documents and syncs them with clients; serves the built client.
+//!
+//! Invariants: the server never interprets model content (it syncs automerge documents it does not
+//! need to understand); every request is idempotent; bad input is a 4xx with a reason, never a panic.
+
+pub mod assets;
+pub mod error;
+pub mod store;
+pub mod sync_api;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::routing::get;
+use clap::Parser;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+use self::assets::Assets;
+use self::store::{SqliteStore, Store};
+
+/// One state for all routes.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub assets: Arc<Assets>,
+}
+
+#[derive(Debug, Clone, Parser)]
+#[command(name = "danvan-server", about = "danvan: máy chủ đồng bộ mô hình Dân vận khéo (sync server)")]
+pub struct Config {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "DANVAN_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// SQLite database file, created on first run.
+    #[arg(long, env = "DANVAN_DATABASE", default_value = "data/danvan.sqlite3")]
+    pub database: PathBuf,
+    /// The built client (Trunk's output directory).
+    #[arg(long, env = "DANVAN_DIST", default_value = "dist")]
+    pub dist: PathBuf,
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    let api = Router::new()
+        .merge(sync_api::router())
+        .route("/api/health", get(health))
+        .layer(CompressionLayer::new())
+        .layer(DefaultBodyLimit::max(crate::sync::MAX_BODY_BYTES));
+    Router::new()
+        .merge(api)
+        .merge(assets::router(state.assets.clone()))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn health(State(app): State<Arc<AppState>>) -> Result<axum::Json<serde_json::Value>, error::ApiError> {
+    Ok(axum::Json(serde_json::json!({
+        "ok": true,
+        "server": app.store.server_id(),
+        "documents": app.store.count().await?,
+        "client_version": app.assets.version,
+    })))
+}
+
+/// Opens the store and the assets, binds, and returns the bound address with the serving future.
+pub async fn bind(config: &Config) -> anyhow::Result<(SocketAddr, impl std::future::Future<Output = std::io::Result<()>>)> {
+    let store = SqliteStore::open(&config.database)
+        .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.database.display()))?;
+    let assets = Assets::prepare(&config.dist)?;
+    if !assets.built {
+        tracing::warn!(dist = %config.dist.display(), "client not built; serving the API only");
+    }
+    let state = Arc::new(AppState { store: Arc::new(store), assets: Arc::new(assets) });
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    let app = router(state);
+    Ok((addr, async move { axum::serve(listener, app).with_graceful_shutdown(shutdown()).await }))
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+pub fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .init();
+    let config = Config::parse();
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    runtime.block_on(async {
+        match bind(&config).await {
+            Ok((addr, serving)) => {
+                let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
+                println!("danvan đang chạy tại / is running at http://{host}:{}/", addr.port());
+                tracing::info!(%addr, database = %config.database.display(), "listening");
+                match serving.await {
+                    Ok(()) => std::process::ExitCode::SUCCESS,
+                    Err(e) => {
+                        tracing::error!(error = %e, "server failed");
+                        std::process::ExitCode::FAILURE
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("danvan-server: {e:#}");
+                std::process::ExitCode::FAILURE
+            }
+        }
+    })
+}
