@@ -1,2 +1,175 @@
-//! placeholder
-pub fn start() {}
+//! The browser client (Leptos CSR). Components stay thin: logic lives in the domain core and in
+//! [`replica`] / [`sync`]; pages read the local replica only and never wait for the network.
+
+pub mod pages;
+pub mod pwa;
+pub mod replica;
+pub mod settings;
+pub mod storage;
+pub mod sync;
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
+use wasm_bindgen::JsCast;
+
+use self::pwa::Pwa;
+use self::replica::Replica;
+use self::settings::Settings;
+use self::sync::{SyncHandle, SyncStatus};
+
+/// The IndexedDB database holding this device's replica.
+pub const DATABASE: &str = "danvan";
+
+/// What every page can reach.
+#[derive(Clone)]
+pub struct AppContext {
+    pub replica: Replica,
+    pub sync: SyncHandle,
+    pub pwa: Pwa,
+    pub settings: RwSignal<Settings>,
+}
+
+pub fn use_app() -> AppContext {
+    expect_context::<AppContext>()
+}
+
+pub fn start() {
+    console_error_panic_hook::set_once();
+    // Not leptos::task::spawn_local: Leptos sets up its executor when it mounts, later.
+    wasm_bindgen_futures::spawn_local(async {
+        let root = app_root();
+        match Replica::open(DATABASE).await {
+            Ok(replica) => {
+                root.set_inner_html("");
+                let handle = leptos::mount::mount_to(root, move || {
+                    let pwa = pwa::start();
+                    let sync = sync::start(replica.clone());
+                    provide_context(AppContext { replica, sync, pwa, settings: RwSignal::new(Settings::load()) });
+                    view! { <App/> }
+                });
+                handle.forget();
+                mark_ready();
+            }
+            Err(e) => {
+                // Without storage nothing typed could be kept; say so instead of pretending.
+                root.set_inner_html(&format!(
+                    "<section class=\"fatal\" role=\"alert\"><h1>Không mở được dữ liệu trên thiết bị</h1><p>{}</p>\
+                     <p>Hãy tắt chế độ ẩn danh hoặc cho phép trang web lưu dữ liệu, rồi tải lại trang.</p></section>",
+                    html_escape(&e.to_string())
+                ));
+            }
+        }
+    });
+}
+
+fn app_root() -> web_sys::HtmlElement {
+    let document = web_sys::window().and_then(|w| w.document()).expect("document");
+    document
+        .get_element_by_id("app")
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        .or_else(|| document.body())
+        .expect("an #app element or a body")
+}
+
+fn mark_ready() {
+    if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+        let _ = body.dataset().set("ready", "1");
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[component]
+fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <header class="topbar">
+                <A href="/" attr:class="brand">
+                    <img src="/icons/icon.svg" alt="" width="28" height="28"/>
+                    <span>"Dân vận khéo"</span>
+                </A>
+                <nav>
+                    <A href="/">"Mô hình"</A>
+                    <A href="/mo-hinh/moi">"Thêm"</A>
+                    <A href="/cai-dat">"Cài đặt"</A>
+                </nav>
+                <SyncBadge/>
+            </header>
+            <UpdateBanner/>
+            <main>
+                <Routes fallback=|| view! { <pages::NotFound/> }>
+                    <Route path=path!("/") view=pages::ListPage/>
+                    <Route path=path!("/mo-hinh/moi") view=pages::NewModelPage/>
+                    <Route path=path!("/mo-hinh/:id") view=pages::DetailPage/>
+                    <Route path=path!("/mo-hinh/:id/sua") view=pages::EditModelPage/>
+                    <Route path=path!("/cai-dat") view=pages::SettingsPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Always-visible sync state: offline / N waiting / syncing / synced at HH:MM / error with reason.
+#[component]
+fn SyncBadge() -> impl IntoView {
+    let app = use_app();
+    let status = app.sync.status;
+    let pending = app.replica.pending;
+    let state = move || match status.get() {
+        SyncStatus::Offline => "offline",
+        SyncStatus::Syncing { .. } => "syncing",
+        SyncStatus::Error { .. } => "error",
+        SyncStatus::Synced { .. } if pending.get() == 0 => "synced",
+        _ => "pending",
+    };
+    let text = move || describe(&status.get(), pending.get());
+    let sync = app.sync;
+    view! {
+        <button id="sync-status" class="sync-status" data-state=state title="Bấm để đồng bộ ngay"
+            aria-live="polite" on:click=move |_| sync.sync_now()>
+            <span class="dot" aria-hidden="true"></span>
+            <span class="label">{text}</span>
+        </button>
+    }
+}
+
+pub fn describe(status: &SyncStatus, pending: usize) -> String {
+    let waiting = |n: usize| format!("{n} thay đổi đang chờ");
+    match status {
+        SyncStatus::Offline if pending > 0 => format!("Ngoại tuyến · {}", waiting(pending)),
+        SyncStatus::Offline => "Ngoại tuyến".into(),
+        SyncStatus::Syncing { done, total } if *total > 1 => format!("Đang đồng bộ {done}/{total}…"),
+        SyncStatus::Syncing { .. } => "Đang đồng bộ…".into(),
+        SyncStatus::Error { reason } => format!("Lỗi đồng bộ: {reason}"),
+        _ if pending > 0 => waiting(pending),
+        SyncStatus::Synced { at_ms } => format!("Đã đồng bộ lúc {}", hh_mm(*at_ms)),
+        SyncStatus::Starting => "Đang khởi động…".into(),
+    }
+}
+
+pub fn hh_mm(ms: i64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
+}
+
+pub fn date_time(ms: i64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms as f64));
+    format!("{:02}:{:02} {:02}/{:02}/{}", d.get_hours(), d.get_minutes(), d.get_date(), d.get_month() + 1, d.get_full_year())
+}
+
+#[component]
+fn UpdateBanner() -> impl IntoView {
+    let app = use_app();
+    let pwa = app.pwa;
+    view! {
+        <Show when=move || pwa.update_ready.with(|u| u.is_some())>
+            <div class="update-banner" role="status">
+                <span>"Có phiên bản mới — "</span>
+                <button on:click=move |_| pwa::apply_update(pwa)>"tải lại"</button>
+            </div>
+        </Show>
+    }
+}

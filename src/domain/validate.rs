@@ -230,39 +230,80 @@ impl ModelDraft {
     /// Validates and, only if everything is valid, writes the draft into `model`. Narrative
     /// fields are updated by diff so concurrent edits elsewhere in the text survive the merge.
     pub fn apply(&self, model: &mut Model, fields: &[String]) -> Result<(), FieldErrors> {
+        self.apply_changes(None, model, fields)
+    }
+
+    /// Like [`apply`](Self::apply), but writes only what the user changed since `base` (the form
+    /// as it was opened). A field changed meanwhile on another device (merged in by sync while the
+    /// form was open) and left alone here keeps the other device's value.
+    pub fn apply_changes(&self, base: Option<&ModelDraft>, model: &mut Model, fields: &[String]) -> Result<(), FieldErrors> {
         let errors = self.validate(fields);
         if !errors.is_empty() {
             return Err(errors);
         }
-        model.name = self.name.trim().to_string();
-        model.situation.update(&self.situation);
-        model.goals.update(&self.goals);
-        model.content.update(&self.content);
-        model.area.update(&self.area);
-        model.forces.update(&self.forces);
-        model.resources.update(&self.resources);
-        model.start_date = self.start_date.trim().to_string();
-        model.end_date = self.end_date.trim().to_string();
-        model.evaluation_date = self.evaluation_date.trim().to_string();
-        model.indicators = self
-            .indicators
-            .iter()
-            .map(|d| Indicator {
-                id: d.id.clone(),
-                name: d.name.trim().to_string(),
-                unit: d.unit.trim().to_string(),
-                target: parse_amount(&d.target, true).unwrap_or_default().unwrap_or(0.0),
-                achieved: parse_amount(&d.achieved, false).unwrap_or_default().unwrap_or(0.0),
-            })
-            .collect();
-        model.sustainability.update(&self.sustainability);
-        model.owner_kind = OwnerKind::from_code(&self.owner_kind).unwrap_or_default();
-        model.owner_name = self.owner_name.trim().to_string();
-        model.field = self.field.clone();
-        model.unit = self.unit.trim().to_string();
-        model.level = Level::from_code(&self.level).unwrap_or_default();
-        model.year = self.year.trim().parse().unwrap_or_default();
+        let changed = |f: fn(&ModelDraft) -> &String| base.is_none_or(|b| f(b) != f(self));
+        macro_rules! scalar {
+            ($field:ident, $value:expr) => {
+                if changed(|d| &d.$field) {
+                    model.$field = $value;
+                }
+            };
+        }
+        macro_rules! text {
+            ($field:ident) => {
+                if changed(|d| &d.$field) {
+                    model.$field.update(&self.$field);
+                }
+            };
+        }
+        scalar!(name, self.name.trim().to_string());
+        text!(situation);
+        text!(goals);
+        text!(content);
+        text!(area);
+        text!(forces);
+        text!(resources);
+        scalar!(start_date, self.start_date.trim().to_string());
+        scalar!(end_date, self.end_date.trim().to_string());
+        scalar!(evaluation_date, self.evaluation_date.trim().to_string());
+        text!(sustainability);
+        scalar!(owner_kind, OwnerKind::from_code(&self.owner_kind).unwrap_or_default());
+        scalar!(owner_name, self.owner_name.trim().to_string());
+        scalar!(field, self.field.clone());
+        scalar!(unit, self.unit.trim().to_string());
+        scalar!(level, Level::from_code(&self.level).unwrap_or_default());
+        scalar!(year, self.year.trim().parse().unwrap_or_default());
+        self.apply_indicators(base, model);
         Ok(())
+    }
+
+    /// Indicators merge per row (by id): rows added, removed or edited here are applied; rows this
+    /// form did not touch keep whatever the document holds now.
+    fn apply_indicators(&self, base: Option<&ModelDraft>, model: &mut Model) {
+        let to_indicator = |d: &IndicatorDraft| Indicator {
+            id: d.id.clone(),
+            name: d.name.trim().to_string(),
+            unit: d.unit.trim().to_string(),
+            target: parse_amount(&d.target, true).unwrap_or_default().unwrap_or(0.0),
+            achieved: parse_amount(&d.achieved, false).unwrap_or_default().unwrap_or(0.0),
+        };
+        let Some(base) = base else {
+            model.indicators = self.indicators.iter().map(to_indicator).collect();
+            return;
+        };
+        let in_base = |id: &str| base.indicators.iter().find(|b| b.id == id);
+        // Removed here: drop from the document.
+        model.indicators.retain(|i| in_base(&i.id).is_none() || self.indicators.iter().any(|d| d.id == i.id));
+        for d in &self.indicators {
+            let edited = in_base(&d.id).is_none_or(|b| b != d);
+            if !edited {
+                continue;
+            }
+            match model.indicators.iter_mut().find(|i| i.id == d.id) {
+                Some(existing) => *existing = to_indicator(d),
+                None => model.indicators.push(to_indicator(d)),
+            }
+        }
     }
 }
 
@@ -419,6 +460,31 @@ mod tests {
         d.field = "Cải cách hành chính".into();
         d.year = "2024".into();
         assert!(d.validate(&custom).is_empty());
+    }
+
+    #[test]
+    fn changes_made_elsewhere_while_the_form_was_open_survive() {
+        let mut m = Model::new("m1".into(), "A", 1);
+        good_draft().apply(&mut m, &fields()).unwrap();
+        let opened = ModelDraft::from_model(&m);
+        // Meanwhile another device renamed the owner and added an indicator (merged by sync).
+        m.owner_name = "Hội Cựu chiến binh".into();
+        m.indicators.push(Indicator { id: "i2".into(), name: "Hộ tham gia".into(), unit: "hộ".into(), target: 40.0, achieved: 0.0 });
+        // Here the user changed the name and the first indicator's result.
+        let mut mine = opened.clone();
+        mine.name = "Tên mới".into();
+        mine.indicators[0].achieved = "3".into();
+        mine.apply_changes(Some(&opened), &mut m, &fields()).unwrap();
+        assert_eq!(m.name, "Tên mới");
+        assert_eq!(m.owner_name, "Hội Cựu chiến binh");
+        assert_eq!(m.indicators.len(), 2);
+        assert_eq!(m.indicators[0].achieved, 3.0);
+        // Removing a row here removes only that row.
+        let opened = ModelDraft::from_model(&m);
+        let mut mine = opened.clone();
+        mine.indicators.remove(0);
+        mine.apply_changes(Some(&opened), &mut m, &fields()).unwrap();
+        assert_eq!(m.indicators.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["i2"]);
     }
 
     #[test]

@@ -30,8 +30,9 @@ pub struct Assets {
 }
 
 impl Assets {
-    /// Scans `dist`, writes missing or stale `.br`/`.gz` siblings, and renders the service worker.
-    pub fn prepare(dist: &Path) -> anyhow::Result<Assets> {
+    /// Scans `dist` and renders the service worker; returns the files still to compress
+    /// (see [`precompress_all`]), which the server does in the background while already serving.
+    pub fn prepare(dist: &Path) -> anyhow::Result<(Assets, Vec<PathBuf>)> {
         let mut files = Vec::new();
         if dist.join("index.html").is_file() {
             collect(dist, dist, &mut files)?;
@@ -39,6 +40,7 @@ impl Assets {
         files.sort();
         let mut hasher = Sha256::new();
         let mut precache = vec!["/".to_string()];
+        let mut to_compress = Vec::new();
         for rel in &files {
             let path = dist.join(rel);
             let bytes = std::fs::read(&path)?;
@@ -47,15 +49,25 @@ impl Assets {
             hasher.update(&bytes);
             precache.push(format!("/{rel}"));
             if is_compressible(rel) {
-                precompress(&path, &bytes)?;
+                to_compress.push(path);
             }
         }
         let version = hex::encode(&hasher.finalize()[..8]);
         let service_worker = SW_TEMPLATE
             .replace("__VERSION__", &version)
             .replace("__ASSETS__", &serde_json::to_string(&precache)?);
-        Ok(Assets { dist: dist.to_path_buf(), version, service_worker, built: !files.is_empty() })
+        Ok((Assets { dist: dist.to_path_buf(), version, service_worker, built: !files.is_empty() }, to_compress))
     }
+}
+
+/// Writes missing or stale `.br`/`.gz` siblings. Until a file's siblings exist it is served
+/// uncompressed, which is correct, only bigger.
+pub fn precompress_all(files: &[PathBuf]) -> anyhow::Result<()> {
+    for path in files {
+        let bytes = std::fs::read(path)?;
+        precompress(path, &bytes)?;
+    }
+    Ok(())
 }
 
 fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()> {
@@ -154,6 +166,8 @@ async fn cache_headers(req: Request, next: Next) -> Response {
         "no-cache"
     };
     res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    // The same URL is sent raw, gzip or brotli depending on the request.
+    res.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     res
 }
 
@@ -180,14 +194,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("index.html"), "<html>".repeat(200)).unwrap();
         std::fs::write(dir.path().join("app-0123456789abcdef.js"), "console.log(1)").unwrap();
-        let a = Assets::prepare(dir.path()).unwrap();
+        let (a, todo) = Assets::prepare(dir.path()).unwrap();
+        precompress_all(&todo).unwrap();
         assert!(dir.path().join("index.html.br").is_file());
         assert!(dir.path().join("app-0123456789abcdef.js.gz").is_file());
         assert!(a.service_worker.contains(&a.version));
         assert!(a.service_worker.contains(r#"["/","/app-0123456789abcdef.js","/index.html"]"#));
         // Any change to the build changes the version.
         std::fs::write(dir.path().join("app-0123456789abcdef.js"), "console.log(2)").unwrap();
-        let b = Assets::prepare(dir.path()).unwrap();
+        let (b, _) = Assets::prepare(dir.path()).unwrap();
         assert_ne!(a.version, b.version);
     }
 }

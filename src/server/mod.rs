@@ -75,7 +75,11 @@ async fn health(State(app): State<Arc<AppState>>) -> Result<axum::Json<serde_jso
 pub async fn bind(config: &Config) -> anyhow::Result<(SocketAddr, impl std::future::Future<Output = std::io::Result<()>>)> {
     let store = SqliteStore::open(&config.database)
         .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.database.display()))?;
-    let assets = Assets::prepare(&config.dist)?;
+    let (assets, to_compress) = Assets::prepare(&config.dist)?;
+    tokio::task::spawn_blocking(move || match assets::precompress_all(&to_compress) {
+        Ok(()) => tracing::info!(files = to_compress.len(), "client files precompressed (brotli, gzip)"),
+        Err(e) => tracing::warn!(error = %e, "could not precompress client files; serving them uncompressed"),
+    });
     if !assets.built {
         tracing::warn!(dist = %config.dist.display(), "client not built; serving the API only");
     }

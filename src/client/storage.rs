@@ -1,0 +1,142 @@
+//! The browser's copy of the documents: IndexedDB, one record per model document.
+//!
+//! Record layout (object store `docs`, key = document id):
+//! `{ id: string, doc: Uint8Array (automerge save), sync: Uint8Array | null (encoded sync state
+//! with the server), dirty: boolean (has changes the server has not acknowledged) }`.
+//!
+//! Invariant: every read-modify-write of a record happens inside one readwrite transaction, so two
+//! tabs (or the sync loop and an edit) never overwrite each other's changes; a write is reported
+//! only after its transaction committed.
+
+use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, TransactionMode};
+use js_sys::{Object, Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+
+const DB_VERSION: u32 = 1;
+const DOCS: &str = "docs";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocRecord {
+    pub id: String,
+    pub doc: Vec<u8>,
+    pub sync: Option<Vec<u8>>,
+    pub dirty: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StorageError {
+    #[error("Bộ nhớ của trình duyệt đã đầy nên chưa lưu được. Hãy xóa bớt dữ liệu trang web khác hoặc giải phóng dung lượng máy, rồi bấm lưu lại — nội dung đang nhập vẫn còn.")]
+    Full,
+    #[error("Trình duyệt không cho phép lưu dữ liệu (chế độ ẩn danh hoặc bị chặn): {0}")]
+    Unavailable(String),
+    #[error("Lỗi lưu trữ trên thiết bị: {0}")]
+    Failed(String),
+}
+
+impl From<idb::Error> for StorageError {
+    fn from(e: idb::Error) -> Self {
+        let text = format!("{e:?}");
+        if text.contains("QuotaExceeded") {
+            StorageError::Full
+        } else {
+            StorageError::Failed(text)
+        }
+    }
+}
+
+pub struct LocalStore {
+    db: Database,
+}
+
+impl LocalStore {
+    pub async fn open(name: &str) -> Result<LocalStore, StorageError> {
+        let factory = Factory::new().map_err(|e| StorageError::Unavailable(format!("{e:?}")))?;
+        let mut request = factory.open(name, Some(DB_VERSION)).map_err(|e| StorageError::Unavailable(format!("{e:?}")))?;
+        request.on_upgrade_needed(|event| {
+            if let Ok(db) = event.database() {
+                if !db.store_names().iter().any(|n| n == DOCS) {
+                    let mut params = ObjectStoreParams::new();
+                    params.key_path(Some(idb::KeyPath::new_single("id")));
+                    let _ = db.create_object_store(DOCS, params);
+                }
+            }
+        });
+        let db = request.await.map_err(|e| StorageError::Unavailable(format!("{e:?}")))?;
+        Ok(LocalStore { db })
+    }
+
+    pub async fn all(&self) -> Result<Vec<DocRecord>, StorageError> {
+        let tx = self.db.transaction(&[DOCS], TransactionMode::ReadOnly)?;
+        let values = tx.object_store(DOCS)?.get_all(None, None)?.await?;
+        Ok(values.iter().filter_map(from_js).collect())
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<DocRecord>, StorageError> {
+        let tx = self.db.transaction(&[DOCS], TransactionMode::ReadOnly)?;
+        let value = tx.object_store(DOCS)?.get(JsValue::from_str(id))?.await?;
+        Ok(value.as_ref().and_then(from_js))
+    }
+
+    /// Atomically replaces each record by what `f` makes of it (`None`: record absent), all in one
+    /// transaction. `f` returning `None` leaves the record as it is. Returns the records written.
+    pub async fn update_each<F>(&self, ids: &[String], mut f: F) -> Result<Vec<DocRecord>, StorageError>
+    where
+        F: FnMut(&str, Option<DocRecord>) -> Option<DocRecord>,
+    {
+        let tx = self.db.transaction(&[DOCS], TransactionMode::ReadWrite)?;
+        let store = tx.object_store(DOCS)?;
+        let mut written = Vec::new();
+        for id in ids {
+            let current = store.get(JsValue::from_str(id))?.await?;
+            if let Some(next) = f(id, current.as_ref().and_then(from_js)) {
+                store.put(&to_js(&next), None)?.await?;
+                written.push(next);
+            }
+        }
+        let result = tx.await?;
+        if !result.is_committed() {
+            return Err(StorageError::Failed("giao dịch lưu trữ bị hủy".into()));
+        }
+        Ok(written)
+    }
+
+    pub async fn update<F>(&self, id: &str, f: F) -> Result<Option<DocRecord>, StorageError>
+    where
+        F: FnOnce(Option<DocRecord>) -> Option<DocRecord>,
+    {
+        let mut f = Some(f);
+        let written = self.update_each(&[id.to_string()], |_, rec| f.take().and_then(|f| f(rec))).await?;
+        Ok(written.into_iter().next())
+    }
+
+    /// Removes every record (used by tests and by "xóa dữ liệu trên máy này").
+    pub async fn clear(&self) -> Result<(), StorageError> {
+        let tx = self.db.transaction(&[DOCS], TransactionMode::ReadWrite)?;
+        tx.object_store(DOCS)?.clear()?.await?;
+        tx.await?;
+        Ok(())
+    }
+}
+
+fn to_js(r: &DocRecord) -> JsValue {
+    let o = Object::new();
+    let set = |k: &str, v: &JsValue| {
+        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+    };
+    set("id", &JsValue::from_str(&r.id));
+    set("doc", &Uint8Array::from(r.doc.as_slice()).into());
+    set("sync", &r.sync.as_ref().map_or(JsValue::NULL, |s| Uint8Array::from(s.as_slice()).into()));
+    set("dirty", &JsValue::from_bool(r.dirty));
+    o.into()
+}
+
+fn from_js(v: &JsValue) -> Option<DocRecord> {
+    let get = |k: &str| Reflect::get(v, &JsValue::from_str(k)).ok();
+    let bytes = |v: JsValue| v.dyn_into::<Uint8Array>().ok().map(|a| a.to_vec());
+    Some(DocRecord {
+        id: get("id")?.as_string()?,
+        doc: bytes(get("doc")?)?,
+        sync: get("sync").and_then(bytes),
+        dirty: get("dirty").and_then(|d| d.as_bool()).unwrap_or(true),
+    })
+}
