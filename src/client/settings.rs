@@ -5,6 +5,7 @@ use gloo_storage::{LocalStorage, Storage};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{ModelDraft, field_choices};
+use crate::sync::session::Cursor;
 
 const SETTINGS: &str = "danvan.settings";
 const CURSOR: &str = "danvan.sync.cursor";
@@ -41,22 +42,14 @@ impl Settings {
     }
 }
 
-/// Where this replica is in a server's change feed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Cursor {
-    pub server: Option<String>,
-    pub position: u64,
+/// Where this replica is in the server's change feed.
+pub fn load_cursor() -> Cursor {
+    LocalStorage::get(CURSOR).unwrap_or_default()
 }
-
-impl Cursor {
-    pub fn load() -> Cursor {
-        LocalStorage::get(CURSOR).unwrap_or_default()
-    }
-    pub fn save(&self) {
-        if let Err(e) = LocalStorage::set(CURSOR, self) {
-            // Losing the cursor only costs a longer next sync, never data.
-            leptos::logging::warn!("could not save sync cursor: {e}");
-        }
+pub fn save_cursor(cursor: &Cursor) {
+    if let Err(e) = LocalStorage::set(CURSOR, cursor) {
+        // Losing the cursor only costs a longer next sync, never data.
+        leptos::logging::warn!("could not save sync cursor: {e}");
     }
 }
 

@@ -15,13 +15,7 @@ use wasm_bindgen::{JsCast, JsValue};
 const DB_VERSION: u32 = 1;
 const DOCS: &str = "docs";
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct DocRecord {
-    pub id: String,
-    pub doc: Vec<u8>,
-    pub sync: Option<Vec<u8>>,
-    pub dirty: bool,
-}
+pub use crate::sync::session::DocRecord;
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StorageError {

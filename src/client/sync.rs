@@ -2,31 +2,27 @@
 //! and periodically (with exponential backoff and jitter after failures). It never blocks the UI:
 //! all work is async and every document write goes through one IndexedDB transaction.
 //!
-//! Sync states with the server are kept in memory for one session and persisted (encoded, i.e.
-//! only the shared heads) after each successful round; a failed session simply drops the in-memory
-//! states, which is how automerge expects a lost connection to be handled.
+//! The session itself (rounds, what is sent, how replies and feed documents are stored) is the
+//! shared `crate::sync::session`; this module plugs in IndexedDB, fetch and the status signals.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use automerge::sync::{self, SyncDoc};
 use futures::{FutureExt, StreamExt};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
 use super::replica::{Replica, now_ms};
-use super::settings::Cursor;
-use super::storage::DocRecord;
-use crate::doc;
-use crate::sync::{DocMessage, MAX_DOCS_PER_REQUEST, PROTOCOL, SyncRequest, SyncResponse};
+use super::settings;
+use super::storage::{DocRecord, StorageError};
+use crate::sync::session::{self, Cursor, LocalDocs, Observer, Transport};
+use crate::sync::{SyncRequest, SyncResponse};
 
 const DEBOUNCE: Duration = Duration::from_millis(1500);
 const PERIOD: Duration = Duration::from_secs(60);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-/// A session stops after this many round trips and continues at the next trigger.
-const MAX_ROUNDS: usize = 50;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncStatus {
@@ -53,15 +49,13 @@ impl SyncHandle {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum SyncError {
+pub enum SyncError {
     #[error("Không kết nối được máy chủ ({0}). Sẽ thử lại.")]
     Network(String),
     #[error("Máy chủ đang gặp sự cố (mã {0}). Sẽ thử lại.")]
     Server(u16),
     #[error("Máy chủ từ chối yêu cầu: {0}")]
     Rejected(String),
-    #[error("{0}")]
-    Storage(#[from] super::storage::StorageError),
 }
 
 fn is_online() -> bool {
@@ -147,9 +141,9 @@ pub fn start(replica: Replica) -> SyncHandle {
                     handle.status.set(SyncStatus::Synced { at_ms: now_ms() });
                     wait = PERIOD;
                 }
-                Err(e) => {
+                Err(reason) => {
                     failures += 1;
-                    let status = if is_online() { SyncStatus::Error { reason: e.to_string() } } else { SyncStatus::Offline };
+                    let status = if is_online() { SyncStatus::Error { reason } } else { SyncStatus::Offline };
                     handle.status.set(status);
                     wait = backoff(failures);
                 }
@@ -199,132 +193,64 @@ fn short_reason(e: &reqwest::Error) -> String {
     }
 }
 
-/// One sync session: rounds of request/response until neither side has anything to say.
-async fn run_session(replica: &Replica, handle: SyncHandle) -> Result<(), SyncError> {
-    let mut cursor = Cursor::load();
-    let mut states: HashMap<String, sync::State> = HashMap::new();
-    let records = replica.store.all().await?;
-    let mut active: Vec<String> = records.iter().filter(|r| r.dirty).map(|r| r.id.clone()).collect();
-    let total = active.len();
-    handle.status.set(SyncStatus::Syncing { done: 0, total });
-    let mut rejected = BTreeMap::new();
-    let mut more = true;
+/// The browser's replica, as the shared session code sees it.
+struct BrowserDocs<'a>(&'a Replica);
 
-    for _ in 0..MAX_ROUNDS {
-        // 1. Messages for the documents in play (read fresh from storage).
-        let mut messages = Vec::new();
-        for id in active.iter().take(MAX_DOCS_PER_REQUEST) {
-            let Some(rec) = replica.store.get(id).await? else { continue };
-            let Ok(mut d) = doc::load(&rec.doc) else { continue };
-            let state = states.entry(id.clone()).or_insert_with(|| decode_state(&rec));
-            if let Some(m) = d.sync().generate_sync_message(state) {
-                messages.push(DocMessage { id: id.clone(), message: m.encode() });
-            }
-        }
-        let deferred: Vec<String> = active.iter().skip(MAX_DOCS_PER_REQUEST).cloned().collect();
-        if messages.is_empty() && deferred.is_empty() && !more {
-            break;
-        }
-
-        // 2. One request for all of them, plus the next page of the server's feed.
-        let request = SyncRequest { protocol: PROTOCOL, server: cursor.server.clone(), cursor: cursor.position, docs: messages };
-        let response = post(&request).await?;
-
-        if cursor.server.as_deref() != Some(response.server.as_str()) && cursor.server.is_some() {
-            // A different server (database reset or new deployment): it may lack our documents,
-            // so everything is offered to it again from scratch.
-            leptos::logging::warn!("server identity changed; re-sending every document");
-            let all: Vec<String> = replica.store.all().await?.into_iter().map(|r| r.id).collect();
-            replica.store.update_each(&all, |_, rec| rec.map(|r| DocRecord { sync: None, dirty: true, ..r })).await?;
-            cursor = Cursor { server: Some(response.server.clone()), position: 0 };
-            cursor.save();
-            states.clear();
-            active = all;
-            continue;
-        }
-
-        // 3. Apply replies and feed documents, each in the same transaction as its read.
-        let mut replies: HashMap<String, sync::Message> = HashMap::new();
-        for dm in response.docs {
-            match sync::Message::decode(&dm.message) {
-                Ok(m) => {
-                    replies.insert(dm.id, m);
-                }
-                Err(e) => leptos::logging::warn!("bad reply for {}: {e}", dm.id),
-            }
-        }
-        let mut ids: Vec<String> = replies.keys().cloned().collect();
-        ids.extend(response.feed.iter().map(|f| f.id.clone()));
-        let feed: HashMap<String, Vec<u8>> = response.feed.into_iter().map(|f| (f.id, f.document)).collect();
-        let written = replica
-            .store
-            .update_each(&ids, |id, rec| {
-                if let Some(message) = replies.remove(id) {
-                    let rec = rec?;
-                    let mut d = doc::load(&rec.doc).ok()?;
-                    let state = states.entry(id.to_string()).or_insert_with(|| decode_state(&rec));
-                    if let Err(e) = d.sync().receive_sync_message(state, message) {
-                        leptos::logging::warn!("could not apply reply for {id}: {e}");
-                        return None;
-                    }
-                    let heads = d.get_heads();
-                    let dirty = state.their_heads.as_ref() != Some(&heads);
-                    Some(DocRecord { doc: d.save(), sync: Some(state.encode()), dirty, ..rec })
-                } else if let Some(bytes) = feed.get(id) {
-                    let mut remote = doc::load(bytes).ok()?;
-                    match rec {
-                        None => Some(DocRecord { id: id.to_string(), doc: bytes.clone(), sync: None, dirty: false }),
-                        Some(rec) => {
-                            let mut local = doc::load(&rec.doc).ok()?;
-                            let before = local.get_heads();
-                            local.merge(&mut remote).ok()?;
-                            // Still dirty if we hold changes the server's copy lacks.
-                            let dirty = local.get_heads() != remote.get_heads();
-                            if local.get_heads() == before && dirty == rec.dirty {
-                                return None;
-                            }
-                            Some(DocRecord { doc: local.save(), dirty, ..rec })
-                        }
-                    }
-                } else {
-                    None
-                }
-            })
-            .await?;
-        replica.absorb(&written);
-        // The cursor moves only after the feed documents are committed locally.
-        cursor = Cursor { server: Some(response.server.clone()), position: response.cursor };
-        cursor.save();
-
-        for failure in &response.errors {
-            rejected.insert(failure.id.clone(), failure.message.clone());
-        }
-        // Next round: documents that are not yet in agreement with the server, and feed documents
-        // we hold changes for.
-        let mut next: Vec<String> = written.iter().filter(|r| r.dirty).map(|r| r.id.clone()).collect();
-        next.extend(deferred);
-        next.retain(|id| !rejected.contains_key(id));
-        next.sort();
-        next.dedup();
-        let settled = total.saturating_sub(next.len());
-        handle.status.set(SyncStatus::Syncing { done: settled.min(total), total });
-        active = next;
-        more = response.more;
-        if active.is_empty() && !more {
-            break;
-        }
+impl LocalDocs for BrowserDocs<'_> {
+    type Error = StorageError;
+    async fn all(&self) -> Result<Vec<DocRecord>, StorageError> {
+        self.0.store.all().await
     }
-    replica.refresh_pending().await;
-    let count = rejected.len();
-    let first = rejected.values().next().cloned();
-    handle.rejected.set(rejected);
-    match (count, first) {
-        (0, _) => Ok(()),
-        (n, Some(reason)) => Err(SyncError::Rejected(format!("{n} mô hình chưa đồng bộ được — {reason}"))),
-        _ => Ok(()),
+    async fn get(&self, id: &str) -> Result<Option<DocRecord>, StorageError> {
+        self.0.store.get(id).await
+    }
+    async fn update_each<F>(&self, ids: &[String], f: F) -> Result<Vec<DocRecord>, StorageError>
+    where
+        F: FnMut(&str, Option<DocRecord>) -> Option<DocRecord>,
+    {
+        self.0.store.update_each(ids, f).await
+    }
+    fn cursor(&self) -> Cursor {
+        settings::load_cursor()
+    }
+    fn set_cursor(&self, cursor: &Cursor) {
+        settings::save_cursor(cursor)
     }
 }
 
-fn decode_state(rec: &DocRecord) -> sync::State {
-    rec.sync.as_deref().and_then(|b| sync::State::decode(b).ok()).unwrap_or_default()
+struct Fetch;
+
+impl Transport for Fetch {
+    type Error = SyncError;
+    async fn post(&self, request: &SyncRequest) -> Result<SyncResponse, SyncError> {
+        post(request).await
+    }
+}
+
+/// Shows progress and newly arrived documents while the session runs.
+struct UiObserver<'a> {
+    replica: &'a Replica,
+    status: RwSignal<SyncStatus>,
+}
+
+impl Observer for UiObserver<'_> {
+    fn written(&mut self, records: &[DocRecord]) {
+        self.replica.absorb(records);
+    }
+    fn progress(&mut self, done: usize, total: usize) {
+        self.status.set(SyncStatus::Syncing { done, total });
+    }
+}
+
+async fn run_session(replica: &Replica, handle: SyncHandle) -> Result<(), String> {
+    let mut observer = UiObserver { replica, status: handle.status };
+    let report = session::run_session(&BrowserDocs(replica), &Fetch, &mut observer).await.map_err(|e| e.to_string())?;
+    replica.pending.set(report.pending);
+    let count = report.rejected.len();
+    let first = report.rejected.values().next().cloned();
+    handle.rejected.set(report.rejected);
+    match first {
+        Some(reason) => Err(format!("{count} mô hình chưa đồng bộ được — {reason}")),
+        None => Ok(()),
+    }
 }

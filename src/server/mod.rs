@@ -72,7 +72,9 @@ async fn health(State(app): State<Arc<AppState>>) -> Result<axum::Json<serde_jso
 }
 
 /// Opens the store and the assets, binds, and returns the bound address with the serving future.
-pub async fn bind(config: &Config) -> anyhow::Result<(SocketAddr, impl std::future::Future<Output = std::io::Result<()>>)> {
+pub async fn bind(
+    config: &Config,
+) -> anyhow::Result<(SocketAddr, impl std::future::Future<Output = std::io::Result<()>> + Send + use<>)> {
     let store = SqliteStore::open(&config.database)
         .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.database.display()))?;
     let (assets, to_compress) = Assets::prepare(&config.dist)?;

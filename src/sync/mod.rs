@@ -8,6 +8,10 @@ use automerge::sync::{self, SyncDoc};
 use automerge::AutoCommit;
 use serde::{Deserialize, Serialize};
 
+pub mod session;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod memory;
+
 pub const PROTOCOL: u32 = 1;
 /// Most documents a client puts into one request; the server refuses more.
 pub const MAX_DOCS_PER_REQUEST: usize = 500;

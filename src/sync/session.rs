@@ -1,0 +1,214 @@
+//! The client's side of a sync session, written once for every replica: the browser (IndexedDB +
+//! fetch) and the native test/bench clients (memory + reqwest) plug in their storage and transport.
+//!
+//! A session is rounds of one request each: the replica sends an automerge sync message for each
+//! document it has something to say about, and its feed cursor; the server answers with its sync
+//! messages and the next page of documents changed elsewhere. Rounds continue until neither side
+//! has anything left to say. Invariants:
+//! - a record is read and written in one storage transaction (`update_each`), so a local edit made
+//!   during the session is merged, never overwritten;
+//! - the cursor advances only after the documents of that feed page are stored;
+//! - sync states live in memory for the session; only their encoded form (shared heads) is stored,
+//!   so a session cut at any point restarts cleanly (automerge's rule for lost connections);
+//! - a document the server refuses is reported by id and dropped from this session only; it stays
+//!   dirty with the user's edits.
+
+#![allow(async_fn_in_trait)]
+
+use std::collections::{BTreeMap, HashMap};
+
+use automerge::sync::{self, SyncDoc};
+use automerge::AutoCommit;
+use serde::{Deserialize, Serialize};
+
+use super::{DocMessage, MAX_DOCS_PER_REQUEST, PROTOCOL, SyncRequest, SyncResponse};
+
+/// A session stops after this many round trips and continues at the next trigger.
+pub const MAX_ROUNDS: usize = 50;
+
+/// One stored document of a replica.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocRecord {
+    pub id: String,
+    /// `AutoCommit::save()` bytes.
+    pub doc: Vec<u8>,
+    /// Encoded `sync::State` with the server (its shared heads), if ever synced.
+    pub sync: Option<Vec<u8>>,
+    /// Holds changes the server has not acknowledged.
+    pub dirty: bool,
+}
+
+/// Where a replica is in a server's change feed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub server: Option<String>,
+    pub position: u64,
+}
+
+/// A replica's storage, as the session needs it.
+pub trait LocalDocs {
+    type Error: std::fmt::Display;
+    async fn all(&self) -> Result<Vec<DocRecord>, Self::Error>;
+    async fn get(&self, id: &str) -> Result<Option<DocRecord>, Self::Error>;
+    /// Replaces each record by what `f` makes of it (`None` leaves it), atomically per call.
+    async fn update_each<F>(&self, ids: &[String], f: F) -> Result<Vec<DocRecord>, Self::Error>
+    where
+        F: FnMut(&str, Option<DocRecord>) -> Option<DocRecord>;
+    fn cursor(&self) -> Cursor;
+    fn set_cursor(&self, cursor: &Cursor);
+}
+
+/// Sends one request to the server.
+pub trait Transport {
+    type Error: std::fmt::Display;
+    async fn post(&self, request: &SyncRequest) -> Result<SyncResponse, Self::Error>;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError<S: std::fmt::Display, T: std::fmt::Display> {
+    #[error("{0}")]
+    Storage(S),
+    #[error("{0}")]
+    Transport(T),
+}
+
+/// What a session did.
+#[derive(Debug, Default)]
+pub struct SessionReport {
+    pub requests: usize,
+    /// Documents the server refused this session, with its reason (Vietnamese).
+    pub rejected: BTreeMap<String, String>,
+    /// Documents still holding changes the server lacks.
+    pub pending: usize,
+}
+
+/// Progress for the UI: records just written, and documents settled out of those to send.
+pub trait Observer {
+    fn written(&mut self, _records: &[DocRecord]) {}
+    fn progress(&mut self, _done: usize, _total: usize) {}
+}
+
+impl Observer for () {}
+
+fn decode_state(rec: &DocRecord) -> sync::State {
+    rec.sync.as_deref().and_then(|b| sync::State::decode(b).ok()).unwrap_or_default()
+}
+
+pub async fn run_session<S: LocalDocs, T: Transport>(
+    store: &S,
+    transport: &T,
+    observer: &mut impl Observer,
+) -> Result<SessionReport, SessionError<S::Error, T::Error>> {
+    let mut report = SessionReport::default();
+    let mut cursor = store.cursor();
+    let mut states: HashMap<String, sync::State> = HashMap::new();
+    let records = store.all().await.map_err(SessionError::Storage)?;
+    let mut active: Vec<String> = records.iter().filter(|r| r.dirty).map(|r| r.id.clone()).collect();
+    let mut total = active.len();
+    observer.progress(0, total);
+    let mut more = true;
+
+    for _ in 0..MAX_ROUNDS {
+        // 1. A message for each document in play, generated from what is stored now.
+        let mut messages = Vec::new();
+        for id in active.iter().take(MAX_DOCS_PER_REQUEST) {
+            let Some(rec) = store.get(id).await.map_err(SessionError::Storage)? else { continue };
+            let Ok(mut doc) = AutoCommit::load(&rec.doc) else { continue };
+            let state = states.entry(id.clone()).or_insert_with(|| decode_state(&rec));
+            if let Some(m) = doc.sync().generate_sync_message(state) {
+                messages.push(DocMessage { id: id.clone(), message: m.encode() });
+            }
+        }
+        let deferred: Vec<String> = active.iter().skip(MAX_DOCS_PER_REQUEST).cloned().collect();
+        if messages.is_empty() && deferred.is_empty() && !more {
+            break;
+        }
+
+        // 2. One request for all of them and the next page of the feed.
+        let request = SyncRequest { protocol: PROTOCOL, server: cursor.server.clone(), cursor: cursor.position, docs: messages };
+        let response = transport.post(&request).await.map_err(SessionError::Transport)?;
+        report.requests += 1;
+
+        if cursor.server.is_some() && cursor.server.as_deref() != Some(response.server.as_str()) {
+            // Another server (database reset, new deployment): it may lack our documents, so
+            // everything is offered again from scratch. Nothing of the response is applied.
+            let all: Vec<String> = store.all().await.map_err(SessionError::Storage)?.into_iter().map(|r| r.id).collect();
+            store
+                .update_each(&all, |_, rec| rec.map(|r| DocRecord { sync: None, dirty: true, ..r }))
+                .await
+                .map_err(SessionError::Storage)?;
+            cursor = Cursor { server: Some(response.server), position: 0 };
+            store.set_cursor(&cursor);
+            states.clear();
+            total = all.len();
+            active = all;
+            more = true;
+            continue;
+        }
+
+        // 3. Apply replies and feed documents, each read and written in one transaction.
+        let mut replies: HashMap<String, sync::Message> = HashMap::new();
+        for dm in response.docs {
+            // A reply that does not decode is dropped; the document stays dirty and goes again.
+            if let Ok(m) = sync::Message::decode(&dm.message) {
+                replies.insert(dm.id, m);
+            }
+        }
+        let feed: HashMap<String, Vec<u8>> = response.feed.into_iter().map(|f| (f.id, f.document)).collect();
+        let mut ids: Vec<String> = replies.keys().cloned().collect();
+        ids.extend(feed.keys().cloned());
+        let written = store
+            .update_each(&ids, |id, rec| {
+                if let Some(message) = replies.remove(id) {
+                    let rec = rec?;
+                    let mut doc = AutoCommit::load(&rec.doc).ok()?;
+                    let state = states.entry(id.to_string()).or_insert_with(|| decode_state(&rec));
+                    doc.sync().receive_sync_message(state, message).ok()?;
+                    let dirty = state.their_heads.as_ref() != Some(&doc.get_heads());
+                    Some(DocRecord { doc: doc.save(), sync: Some(state.encode()), dirty, ..rec })
+                } else {
+                    merge_feed_doc(id, feed.get(id)?, rec)
+                }
+            })
+            .await
+            .map_err(SessionError::Storage)?;
+        observer.written(&written);
+        cursor = Cursor { server: Some(response.server), position: response.cursor };
+        store.set_cursor(&cursor);
+
+        for failure in response.errors {
+            report.rejected.insert(failure.id, failure.message);
+        }
+        // 4. Next round: what is still not in agreement with the server.
+        let mut next: Vec<String> = written.iter().filter(|r| r.dirty).map(|r| r.id.clone()).collect();
+        next.extend(deferred);
+        next.retain(|id| !report.rejected.contains_key(id));
+        next.sort();
+        next.dedup();
+        observer.progress(total.saturating_sub(next.len()), total);
+        active = next;
+        more = response.more;
+        if active.is_empty() && !more {
+            break;
+        }
+    }
+    report.pending = store.all().await.map_err(SessionError::Storage)?.iter().filter(|r| r.dirty).count();
+    Ok(report)
+}
+
+/// A whole document from the feed, merged into what the replica holds.
+fn merge_feed_doc(id: &str, bytes: &[u8], rec: Option<DocRecord>) -> Option<DocRecord> {
+    let mut remote = AutoCommit::load(bytes).ok()?;
+    let Some(rec) = rec else {
+        return Some(DocRecord { id: id.to_string(), doc: bytes.to_vec(), sync: None, dirty: false });
+    };
+    let mut local = AutoCommit::load(&rec.doc).ok()?;
+    let before = local.get_heads();
+    local.merge(&mut remote).ok()?;
+    // Still dirty if the replica holds changes the server's copy lacks.
+    let dirty = local.get_heads() != remote.get_heads();
+    if local.get_heads() == before && dirty == rec.dirty {
+        return None;
+    }
+    Some(DocRecord { doc: local.save(), dirty, ..rec })
+}

@@ -1,0 +1,309 @@
+//! Integration tests: the real server on a random port, driven by the real session code
+//! (`danvan::sync::session`) over HTTP, with in-memory replicas standing in for browsers.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use automerge::AutoCommit;
+use danvan::doc;
+use danvan::domain::{Model, ModelDraft, STANDARD_FIELDS};
+use danvan::server::{Config, bind};
+use danvan::sync::memory::MemoryReplica;
+use danvan::sync::session::{SessionReport, Transport, run_session};
+use danvan::sync::{SyncRequest, SyncResponse};
+
+struct Server {
+    url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn start(database: &Path, dist: &Path) -> Server {
+    let config = Config { addr: "127.0.0.1:0".parse().unwrap(), database: database.to_path_buf(), dist: dist.to_path_buf() };
+    let (addr, serving) = bind(&config).await.expect("server starts");
+    let task = tokio::spawn(async move {
+        let _ = serving.await;
+    });
+    Server { url: format!("http://{addr}"), task }
+}
+
+struct Http {
+    client: reqwest::Client,
+    url: String,
+}
+
+impl Http {
+    fn to(server: &Server) -> Http {
+        Http { client: reqwest::Client::new(), url: format!("{}/api/sync", server.url) }
+    }
+}
+
+impl Transport for Http {
+    type Error = String;
+    async fn post(&self, request: &SyncRequest) -> Result<SyncResponse, String> {
+        let res = self.client.post(&self.url).json(request).send().await.map_err(|e| e.to_string())?;
+        if !res.status().is_success() {
+            return Err(format!("HTTP {}: {}", res.status(), res.text().await.unwrap_or_default()));
+        }
+        res.json().await.map_err(|e| e.to_string())
+    }
+}
+
+async fn sync(replica: &MemoryReplica, server: &Server) -> SessionReport {
+    run_session(replica, &Http::to(server), &mut ()).await.expect("sync succeeds")
+}
+
+fn fields() -> Vec<String> {
+    STANDARD_FIELDS.iter().map(|(c, _)| c.to_string()).collect()
+}
+
+fn new_model(id: &str, name: &str) -> AutoCommit {
+    let mut m = Model::new(id.into(), "Cán bộ A", 1_700_000_000_000);
+    let mut d = ModelDraft::blank(2025, "Xã Bản Bo");
+    d.name = name.into();
+    for text in [&mut d.situation, &mut d.goals, &mut d.content, &mut d.area, &mut d.forces, &mut d.resources, &mut d.sustainability] {
+        *text = "Nội dung.".into();
+    }
+    d.owner_name = "Khối Dân vận xã".into();
+    d.start_date = "2025-01-15".into();
+    d.indicators.push(danvan::domain::IndicatorDraft { id: "i1".into(), name: "Hộ tham gia".into(), unit: "hộ".into(), target: "40".into(), achieved: "".into() });
+    d.apply(&mut m, &fields()).unwrap();
+    doc::create(&m, 1).unwrap()
+}
+
+fn edit(replica: &MemoryReplica, id: &str, f: impl FnOnce(&mut Model)) {
+    let mut d = replica.doc(id).unwrap();
+    let mut m = doc::read_model(&d).unwrap();
+    f(&mut m);
+    doc::write_model(&mut d, &m, 2, "sửa").unwrap();
+    replica.put_local(id, &mut d);
+}
+
+fn model(replica: &MemoryReplica, id: &str) -> Model {
+    doc::read_model(&replica.doc(id).unwrap()).unwrap()
+}
+
+fn temp() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("danvan.sqlite3");
+    (dir, db)
+}
+
+#[tokio::test]
+async fn a_model_reaches_a_second_device_and_concurrent_edits_both_survive() {
+    let (dir, db) = temp();
+    let server = start(&db, &dir.path().join("no-dist")).await;
+    let (a, b) = (MemoryReplica::new(), MemoryReplica::new());
+    a.put_local("m1", &mut new_model("m1", "Hũ gạo tình thương"));
+    let report = sync(&a, &server).await;
+    assert_eq!(report.pending, 0, "A's change acknowledged");
+    assert!(report.rejected.is_empty());
+
+    sync(&b, &server).await;
+    assert_eq!(model(&b, "m1").name, "Hũ gạo tình thương");
+    assert_eq!(b.dirty_count(), 0);
+
+    // Both edit offline, different fields of the same model, then sync in turn.
+    edit(&a, "m1", |m| m.owner_name = "Hội Phụ nữ phường".into());
+    edit(&b, "m1", |m| {
+        m.unit = "Phường 1".into();
+        m.situation.update("Nhiều hộ khó khăn cần giúp đỡ.");
+    });
+    sync(&b, &server).await;
+    sync(&a, &server).await;
+    sync(&b, &server).await;
+    let (ma, mb) = (model(&a, "m1"), model(&b, "m1"));
+    assert_eq!(ma, mb, "replicas converge");
+    assert_eq!(ma.owner_name, "Hội Phụ nữ phường");
+    assert_eq!(ma.unit, "Phường 1");
+    assert_eq!(ma.situation.as_str(), "Nhiều hộ khó khăn cần giúp đỡ.");
+    assert_eq!(a.dirty_count() + b.dirty_count(), 0);
+}
+
+#[tokio::test]
+async fn a_sync_with_nothing_new_is_one_request() {
+    let (dir, db) = temp();
+    let server = start(&db, &dir.path().join("no-dist")).await;
+    let a = MemoryReplica::new();
+    for i in 0..20 {
+        let id = format!("m{i}");
+        a.put_local(&id, &mut new_model(&id, "Mô hình"));
+    }
+    sync(&a, &server).await;
+    let again = sync(&a, &server).await;
+    assert_eq!(again.requests, 1);
+    assert_eq!(again.pending, 0);
+}
+
+#[tokio::test]
+async fn documents_survive_a_server_restart() {
+    let (dir, db) = temp();
+    let a = MemoryReplica::new();
+    a.put_local("m1", &mut new_model("m1", "Tổ xe ôm tự quản"));
+    {
+        let server = start(&db, &dir.path().join("no-dist")).await;
+        sync(&a, &server).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let server = start(&db, &dir.path().join("no-dist")).await;
+    let b = MemoryReplica::new();
+    sync(&b, &server).await;
+    assert_eq!(model(&b, "m1").name, "Tổ xe ôm tự quản");
+    // A's cursor still belongs to this server: nothing is sent again.
+    assert_eq!(sync(&a, &server).await.requests, 1);
+}
+
+#[tokio::test]
+async fn a_replaced_server_receives_everything_again() {
+    let (dir, db) = temp();
+    let a = MemoryReplica::new();
+    a.put_local("m1", &mut new_model("m1", "Bồn hoa thay điểm rác"));
+    let old = start(&db, &dir.path().join("no-dist")).await;
+    sync(&a, &old).await;
+    assert_eq!(a.dirty_count(), 0);
+    // A new, empty database (another deployment): the replica notices and re-sends.
+    let new = start(&dir.path().join("other.sqlite3"), &dir.path().join("no-dist")).await;
+    sync(&a, &new).await;
+    let b = MemoryReplica::new();
+    sync(&b, &new).await;
+    assert_eq!(model(&b, "m1").name, "Bồn hoa thay điểm rác");
+}
+
+#[tokio::test]
+async fn feed_pages_deliver_many_documents() {
+    let (dir, db) = temp();
+    let server = start(&db, &dir.path().join("no-dist")).await;
+    let a = MemoryReplica::new();
+    let n = danvan::sync::FEED_PAGE * 2 + 7;
+    for i in 0..n {
+        let id = format!("doc-{i:04}");
+        a.put_local(&id, &mut new_model(&id, &format!("Mô hình {i}")));
+    }
+    sync(&a, &server).await;
+    let b = MemoryReplica::new();
+    let report = sync(&b, &server).await;
+    assert_eq!(b.ids().len(), n);
+    assert!(report.requests >= 3, "paged: {} requests", report.requests);
+    assert_eq!(model(&b, "doc-0123").name, "Mô hình 123");
+}
+
+async fn post_raw(server: &Server, body: impl Into<reqwest::Body>) -> (u16, serde_json::Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/sync", server.url))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_reason_and_never_blocks_good_documents() {
+    let (dir, db) = temp();
+    let server = start(&db, &dir.path().join("no-dist")).await;
+
+    let (status, body) = post_raw(&server, "not json").await;
+    assert_eq!(status, 400);
+    assert!(body["error"].as_str().unwrap().contains("không hợp lệ"));
+    assert_eq!(body["retryable"], false);
+
+    let (status, body) = post_raw(&server, r#"{"protocol":99,"cursor":0,"docs":[]}"#).await;
+    assert_eq!(status, 400);
+    assert!(body["error"].as_str().unwrap().contains("99"));
+
+    let many: Vec<_> = (0..danvan::sync::MAX_DOCS_PER_REQUEST + 1)
+        .map(|i| serde_json::json!({"id": format!("d{i}"), "message": "QgA="}))
+        .collect();
+    let (status, _) = post_raw(&server, serde_json::json!({"protocol":1,"cursor":0,"docs":many}).to_string()).await;
+    assert_eq!(status, 413);
+
+    let huge = vec![b' '; danvan::sync::MAX_BODY_BYTES + 1];
+    let (status, _) = post_raw(&server, huge).await;
+    assert_eq!(status, 413);
+
+    // One corrupt message and one bad id beside a good document: the good one syncs.
+    let mut good = new_model("good", "Ngày chủ nhật hồng");
+    use automerge::sync::SyncDoc;
+    let mut state = automerge::sync::State::new();
+    let first = good.sync().generate_sync_message(&mut state).unwrap().encode();
+    use base64::Engine;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    let req = serde_json::json!({"protocol":1,"cursor":0,"docs":[
+        {"id":"corrupt","message": b64(b"\x42\x00garbage")},
+        {"id":"../../etc","message": b64(&first)},
+        {"id":"good","message": b64(&first)},
+    ]});
+    let (status, body) = post_raw(&server, req.to_string()).await;
+    assert_eq!(status, 200);
+    let errors = body["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{body}");
+    assert_eq!(errors[0]["id"], "corrupt");
+    assert_eq!(errors[0]["code"], "malformed");
+    assert_eq!(errors[1]["code"], "malformed");
+    assert_eq!(body["docs"][0]["id"], "good", "the good document got its reply");
+
+    // The session reports refused documents by id and still syncs the rest.
+    let a = MemoryReplica::new();
+    a.put_local("fine", &mut new_model("fine", "Tuyến hẻm xanh"));
+    a.put_local("bad id!", &mut new_model("bad id!", "x"));
+    let report = sync(&a, &server).await;
+    assert_eq!(report.rejected.keys().collect::<Vec<_>>(), ["bad id!"]);
+    assert_eq!(report.pending, 1, "the refused document keeps its changes locally");
+    assert!(!a.record("fine").unwrap().dirty);
+}
+
+#[tokio::test]
+async fn serves_the_built_client_compressed_and_cacheable() {
+    let (dir, db) = temp();
+    let dist = dir.path().join("dist");
+    std::fs::create_dir_all(dist.join("icons")).unwrap();
+    std::fs::write(dist.join("index.html"), format!("<!doctype html><title>danvan</title>{}", "<p>shell</p>".repeat(200))).unwrap();
+    std::fs::write(dist.join("danvan-0123456789abcdef.js"), "export default 1;".repeat(300)).unwrap();
+    std::fs::write(dist.join("icons/icon-192.png"), [137, 80, 78, 71]).unwrap();
+    let server = start(&db, &dist).await;
+    let http = reqwest::Client::new();
+    let get = |path: &str, enc: &str| http.get(format!("{}{path}", server.url)).header("accept-encoding", enc).send();
+
+    // Precompression runs in the background; until then files go out uncompressed.
+    let mut encoding = String::new();
+    for _ in 0..100 {
+        let res = get("/danvan-0123456789abcdef.js", "br").await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["cache-control"], "public, max-age=31536000, immutable");
+        encoding = res.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        if encoding == "br" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(encoding, "br");
+    let res = get("/danvan-0123456789abcdef.js", "gzip").await.unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+
+    let res = get("/", "identity").await.unwrap();
+    assert_eq!(res.headers()["cache-control"], "no-cache");
+    assert!(res.text().await.unwrap().contains("<title>danvan</title>"));
+    // App routes get the shell; missing files do not.
+    let res = get("/mo-hinh/3f0c2a9e", "identity").await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("<title>danvan</title>"));
+    assert_eq!(get("/missing-0123456789abcdef.js", "br").await.unwrap().status(), 404);
+
+    let sw = get("/sw.js", "identity").await.unwrap();
+    assert_eq!(sw.headers()["cache-control"], "no-cache");
+    let sw = sw.text().await.unwrap();
+    assert!(sw.contains(r#""/danvan-0123456789abcdef.js""#) && sw.contains(r#""/icons/icon-192.png""#));
+    assert!(!sw.contains("__VERSION__") && !sw.contains(".br\""));
+
+    let health: serde_json::Value = get("/api/health", "identity").await.unwrap().json().await.unwrap();
+    assert_eq!(health["ok"], true);
+}
