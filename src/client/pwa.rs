@@ -35,19 +35,30 @@ pub fn start() -> Pwa {
     pwa
 }
 
+thread_local! {
+    /// Set when the user asked for the new version; the first install's takeover must not reload.
+    static RELOAD_ON_TAKEOVER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Switches to the waiting version: the worker takes over, then the page reloads once.
 pub fn apply_update(pwa: Pwa) {
     let Some(handle) = pwa.update_ready.get_untracked() else { return };
+    RELOAD_ON_TAKEOVER.with(|r| r.set(true));
     let _ = handle.0.post_message(&"skip-waiting".into());
+}
+
+/// A worker waiting while another controls the page is an update (the very first worker has no
+/// predecessor and takes over silently).
+fn controlled() -> bool {
+    web_sys::window().is_some_and(|w| w.navigator().service_worker().controller().is_some())
 }
 
 fn register_worker(pwa: Pwa) {
     let Some(window) = web_sys::window() else { return };
     let container = window.navigator().service_worker();
-    // Reload when the new worker takes control (after the user asked for it).
-    let had_controller = container.controller().is_some();
+    // Reload when the new worker takes control after the user asked for it.
     let on_change = Closure::<dyn Fn()>::new(move || {
-        if had_controller {
+        if RELOAD_ON_TAKEOVER.with(|r| r.get()) {
             if let Some(w) = web_sys::window() {
                 let _ = w.location().reload();
             }
@@ -67,7 +78,7 @@ fn register_worker(pwa: Pwa) {
         };
         // A version may already be waiting (installed during an earlier visit).
         if let Some(waiting) = registration.waiting() {
-            if had_controller {
+            if controlled() {
                 pwa.update_ready.set(Some(ServiceWorkerHandle(send_wrapper::SendWrapper::new(waiting))));
             }
         }
@@ -76,7 +87,7 @@ fn register_worker(pwa: Pwa) {
             let Some(installing) = reg.installing() else { return };
             let worker = installing.clone();
             let on_state = Closure::<dyn Fn()>::new(move || {
-                if worker.state() == ServiceWorkerState::Installed && had_controller {
+                if worker.state() == ServiceWorkerState::Installed && controlled() {
                     pwa.update_ready.set(Some(ServiceWorkerHandle(send_wrapper::SendWrapper::new(worker.clone()))));
                 }
             });

@@ -48,7 +48,15 @@ impl Assets {
             hasher.update((bytes.len() as u64).to_le_bytes());
             hasher.update(&bytes);
             precache.push(format!("/{rel}"));
-            if is_compressible(rel) {
+            if is_compressible(rel) && !siblings_fresh(&path)? {
+                // A stale sibling would be served in place of the new file: remove it now, and
+                // compress again in the background.
+                for ext in ["br", "gz"] {
+                    match std::fs::remove_file(sibling(&path, ext)) {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                        _ => {}
+                    }
+                }
                 to_compress.push(path);
             }
         }
@@ -78,7 +86,7 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()
             continue;
         }
         let rel = path.strip_prefix(root).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-        if !(rel.ends_with(".br") || rel.ends_with(".gz")) {
+        if !(rel.ends_with(".br") || rel.ends_with(".gz") || rel.ends_with(".tmp")) {
             out.push(rel);
         }
     }
@@ -89,24 +97,32 @@ fn is_compressible(rel: &str) -> bool {
     rel.rsplit_once('.').is_some_and(|(_, ext)| COMPRESSIBLE.contains(&ext))
 }
 
-fn precompress(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+fn sibling(path: &Path, ext: &str) -> PathBuf {
+    PathBuf::from(format!("{}.{ext}", path.display()))
+}
+
+/// Both compressed siblings exist and are not older than the file.
+fn siblings_fresh(path: &Path) -> std::io::Result<bool> {
     let source_time = std::fs::metadata(path)?.modified()?;
-    let fresh = |ext: &str| {
-        std::fs::metadata(format!("{}.{ext}", path.display()))
-            .and_then(|m| m.modified())
-            .is_ok_and(|t| t >= source_time)
+    Ok(["br", "gz"].iter().all(|ext| {
+        std::fs::metadata(sibling(path, ext)).and_then(|m| m.modified()).is_ok_and(|t| t >= source_time)
+    }))
+}
+
+/// Writes each sibling under a temporary name and renames it, so a half-written file is never served.
+fn precompress(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let write = |ext: &str, data: Vec<u8>| -> std::io::Result<()> {
+        let tmp = sibling(path, &format!("{ext}.tmp"));
+        std::fs::write(&tmp, data)?;
+        std::fs::rename(tmp, sibling(path, ext))
     };
-    if !fresh("br") {
-        let mut out = Vec::new();
-        let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
-        brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
-        std::fs::write(format!("{}.br", path.display()), out)?;
-    }
-    if !fresh("gz") {
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
-        enc.write_all(bytes)?;
-        std::fs::write(format!("{}.gz", path.display()), enc.finish()?)?;
-    }
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
+    write("br", out)?;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(bytes)?;
+    write("gz", enc.finish()?)?;
     Ok(())
 }
 
@@ -200,9 +216,12 @@ mod tests {
         assert!(dir.path().join("app-0123456789abcdef.js.gz").is_file());
         assert!(a.service_worker.contains(&a.version));
         assert!(a.service_worker.contains(r#"["/","/app-0123456789abcdef.js","/index.html"]"#));
-        // Any change to the build changes the version.
+        // Any change to the build changes the version, and the old compressed copies go at once.
+        std::thread::sleep(std::time::Duration::from_millis(20));
         std::fs::write(dir.path().join("app-0123456789abcdef.js"), "console.log(2)").unwrap();
-        let (b, _) = Assets::prepare(dir.path()).unwrap();
+        let (b, todo) = Assets::prepare(dir.path()).unwrap();
         assert_ne!(a.version, b.version);
+        assert!(!dir.path().join("app-0123456789abcdef.js.br").exists());
+        assert_eq!(todo.len(), 1, "only the changed file is compressed again");
     }
 }

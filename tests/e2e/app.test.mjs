@@ -12,28 +12,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { LAUNCH, READY_MS, waitReady, waitServiceWorker } from './support.mjs';
 
 const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 mkdirSync(SHOTS, { recursive: true });
 
-const LAUNCH = {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-quic',
-    '--no-first-run',
-  ],
-};
+
 
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
 const DESKTOP = { viewport: { width: 1280, height: 800 } };
 
-const READY_MS = 60_000; // first wasm load + IndexedDB replica
 const SYNC_MS = 30_000;
 const TEST_MS = 240_000;
 
@@ -126,27 +115,6 @@ async function withFailureShots(name, pages, body) {
     }
     throw e;
   }
-}
-
-async function waitReady(page) {
-  await page.waitForFunction(() => document.body && document.body.dataset.ready === '1', null, {
-    timeout: READY_MS,
-  });
-}
-
-/** Waits until the service worker is active and controls this page (needed before going offline). */
-async function waitServiceWorker(page) {
-  assert.ok(await page.evaluate(() => 'serviceWorker' in navigator), 'service workers are available');
-  let timer;
-  await Promise.race([
-    page.evaluate(() => navigator.serviceWorker.ready.then(() => true)),
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`navigator.serviceWorker.ready not resolved after ${READY_MS} ms (is /sw.js registered?)`)), READY_MS);
-    }),
-  ]).finally(() => clearTimeout(timer));
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: READY_MS });
-  const script = await page.evaluate(() => navigator.serviceWorker.controller.scriptURL);
-  assert.equal(new URL(script).pathname, '/sw.js', 'the controlling service worker is /sw.js');
 }
 
 async function open(page, path) {
