@@ -56,40 +56,14 @@ pub fn ListPage() -> impl IntoView {
                         placeholder="Tên, đơn vị, chủ thể… (gõ không dấu cũng được)"
                         prop:value=query on:input=move |ev| query.set(event_target_value(&ev))/>
                 </div>
-                <div class="field">
-                    <label for="filter-field">"Lĩnh vực"</label>
-                    <select id="filter-field" on:change=move |ev| field.set(event_target_value(&ev))>
-                        <option value="">"Tất cả"</option>
-                        {move || settings.with(|s| s.fields()).into_iter().map(|(code, label)| {
-                            let selected = { let code = code.clone(); move || field.with(|f| *f == code) };
-                            view! { <option value=code selected=selected>{label}</option> }
-                        }).collect_view()}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="filter-status">"Trạng thái"</label>
-                    <select id="filter-status" on:change=move |ev| status.set(event_target_value(&ev))>
-                        <option value="">"Tất cả"</option>
-                        {Status::ALL.into_iter().map(|s| view! { <option value=s.code()>{s.label()}</option> }).collect_view()}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="filter-owner-kind">"Loại chủ thể"</label>
-                    <select id="filter-owner-kind" on:change=move |ev| owner.set(event_target_value(&ev))>
-                        <option value="">"Tất cả"</option>
-                        {OwnerKind::ALL.into_iter().map(|k| view! { <option value=k.code()>{k.label()}</option> }).collect_view()}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="filter-year">"Năm"</label>
-                    <select id="filter-year" on:change=move |ev| year.set(event_target_value(&ev))>
-                        <option value="">"Tất cả"</option>
-                        {move || years.get().into_iter().map(|y| {
-                            let selected = move || year.with(|v| *v == y.to_string());
-                            view! { <option value=y.to_string() selected=selected>{y}</option> }
-                        }).collect_view()}
-                    </select>
-                </div>
+                <FilterSelect id="filter-field" label="Lĩnh vực" value=field
+                    options=Signal::derive(move || settings.with(|s| s.fields()))/>
+                <FilterSelect id="filter-status" label="Trạng thái" value=status
+                    options=Signal::derive(|| Status::ALL.iter().map(|s| (s.code().to_string(), s.label().to_string())).collect())/>
+                <FilterSelect id="filter-owner-kind" label="Loại chủ thể" value=owner
+                    options=Signal::derive(|| OwnerKind::ALL.iter().map(|k| (k.code().to_string(), k.label().to_string())).collect())/>
+                <FilterSelect id="filter-year" label="Năm" value=year
+                    options=Signal::derive(move || years.get().into_iter().map(|y| (y.to_string(), y.to_string())).collect())/>
             </div>
             <p class="count" aria-live="polite">
                 {move || {
@@ -121,6 +95,28 @@ pub fn ListPage() -> impl IntoView {
                 </div>
             </Show>
         </section>
+    }
+}
+
+/// A list filter: "Tất cả" (empty value) or one of `options` (code, label).
+#[component]
+fn FilterSelect(
+    id: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    options: Signal<Vec<(String, String)>>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <select id=id on:change=move |ev| value.set(event_target_value(&ev))>
+                <option value="">"Tất cả"</option>
+                {move || options.get().into_iter().map(|(code, text)| {
+                    let selected = value.with_untracked(|v| *v == code);
+                    view! { <option value=code selected=selected>{text}</option> }
+                }).collect_view()}
+            </select>
+        </div>
     }
 }
 
