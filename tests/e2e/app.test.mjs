@@ -474,3 +474,52 @@ test('data survives a browser restart (persistent profile, relaunched offline)',
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('two devices edit the same model offline; after sync both edits are kept', { timeout: TEST_MS }, async () => {
+  const name = `Tổ xe ôm tự quản ${suffix()}`;
+  const ctxA = await browser.newContext(PHONE);
+  const ctxB = await browser.newContext(DESKTOP);
+  try {
+    const a = await newPage(ctxA, 'conflict-A');
+    const b = await newPage(ctxB, 'conflict-B');
+    await withFailureShots('conflict', () => [a, b], async () => {
+      await open(a, '/mo-hinh/moi');
+      const id = await createModel(a, name);
+      await waitSyncState(a, 'synced', SYNC_MS);
+      await open(b, '/');
+      await waitCard(b, name, SYNC_MS);
+
+      // Both go offline and change different items of the same model.
+      await ctxA.setOffline(true);
+      await ctxB.setOffline(true);
+      await open(a, `/mo-hinh/${encodeURIComponent(id)}/sua`);
+      await (await control(a, 'Tên chủ thể thực hiện', 'owner_name')).fill('Hội Cựu chiến binh xã');
+      await submit(a);
+      await expectSavedDetail(a, name, id);
+      await open(b, `/mo-hinh/${encodeURIComponent(id)}/sua`);
+      await (await control(b, 'Đơn vị đăng ký', 'unit')).fill('Ủy ban MTTQ xã Bản Bo');
+      await (await control(b, 'Nguồn lực', 'resources')).fill('Nhân dân góp 500 ngày công.');
+      await submit(b);
+      await expectSavedDetail(b, name, id);
+
+      // Back online, each syncs; then each pulls the other's change.
+      await ctxA.setOffline(false);
+      await ctxB.setOffline(false);
+      for (const p of [a, b, a, b]) {
+        await p.locator('#sync-status').click();
+        await waitSyncState(p, 'synced', SYNC_MS);
+      }
+      for (const p of [a, b]) {
+        await open(p, `/mo-hinh/${encodeURIComponent(id)}`);
+        await eventually('both edits on the detail page', async () => {
+          const text = await p.locator('main').innerText();
+          return text.includes('Hội Cựu chiến binh xã') && text.includes('Ủy ban MTTQ xã Bản Bo') && text.includes('Nhân dân góp 500 ngày công.');
+        }, SYNC_MS);
+      }
+      await shot(b, 'e1-desktop-merged-edits');
+    });
+  } finally {
+    await ctxA.close();
+    await ctxB.close();
+  }
+});
