@@ -119,7 +119,8 @@ impl ModelDraft {
         }
     }
 
-    /// Checks every field; the messages name the field as its label does on the form.
+    /// Checks every field; the messages name the field as its label does on the form, and come
+    /// in the form's order.
     /// `fields` are the field codes currently offered (standard + configured).
     pub fn validate(&self, fields: &[String]) -> FieldErrors {
         let mut e = FieldErrors::default();
@@ -140,6 +141,25 @@ impl ModelDraft {
         };
 
         required_short(&mut e, "name", "tên mô hình", &self.name);
+        // Then in the order the form shows them, so the summary reads top to bottom.
+        if OwnerKind::from_code(&self.owner_kind).is_none() {
+            e.push("owner_kind", "Vui lòng chọn loại chủ thể (tập thể, cá nhân hoặc hộ gia đình).");
+        }
+        required_short(&mut e, "owner_name", "tên chủ thể thực hiện", &self.owner_name);
+        if self.field.trim().is_empty() || !fields.iter().any(|f| f == &self.field) {
+            e.push("field", "Vui lòng chọn lĩnh vực.");
+        }
+        required_short(&mut e, "unit", "đơn vị đăng ký", &self.unit);
+        if Level::from_code(&self.level).is_none() {
+            e.push("level", "Vui lòng chọn cấp đăng ký.");
+        }
+        match self.year.trim().parse::<u32>() {
+            Ok(y) if (limits::FIRST_YEAR..=limits::LAST_YEAR).contains(&y) => {}
+            _ => e.push(
+                "year",
+                format!("Năm đăng ký phải là số từ {} đến {}.", limits::FIRST_YEAR, limits::LAST_YEAR),
+            ),
+        }
         required_long(&mut e, "situation", "thực trạng, lý do", &self.situation);
         required_long(&mut e, "goals", "mục tiêu, tiêu chí", &self.goals);
         required_long(&mut e, "content", "nội dung, cách thức thực hiện", &self.content);
@@ -186,24 +206,6 @@ impl ModelDraft {
         }
 
         required_long(&mut e, "sustainability", "khả năng duy trì, nhân rộng", &self.sustainability);
-        if OwnerKind::from_code(&self.owner_kind).is_none() {
-            e.push("owner_kind", "Vui lòng chọn loại chủ thể (tập thể, cá nhân hoặc hộ gia đình).");
-        }
-        required_short(&mut e, "owner_name", "tên chủ thể thực hiện", &self.owner_name);
-        if self.field.trim().is_empty() || !fields.iter().any(|f| f == &self.field) {
-            e.push("field", "Vui lòng chọn lĩnh vực.");
-        }
-        required_short(&mut e, "unit", "đơn vị đăng ký", &self.unit);
-        if Level::from_code(&self.level).is_none() {
-            e.push("level", "Vui lòng chọn cấp đăng ký.");
-        }
-        match self.year.trim().parse::<u32>() {
-            Ok(y) if (limits::FIRST_YEAR..=limits::LAST_YEAR).contains(&y) => {}
-            _ => e.push(
-                "year",
-                format!("Năm đăng ký phải là số từ {} đến {}.", limits::FIRST_YEAR, limits::LAST_YEAR),
-            ),
-        }
         e
     }
 
@@ -391,12 +393,15 @@ mod tests {
     #[test]
     fn every_required_item_has_its_own_message() {
         let e = ModelDraft::default().validate(&fields());
-        for key in [
-            "name", "situation", "goals", "content", "area", "forces", "resources", "start_date",
-            "indicators", "sustainability", "owner_kind", "owner_name", "field", "unit", "level", "year",
-        ] {
-            assert!(e.get(key).is_some(), "no message for {key}: {e:?}");
-        }
+        // One message per required item, in the order the form shows them.
+        let keys: Vec<&str> = e.0.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "name", "owner_kind", "owner_name", "field", "unit", "level", "year", "situation", "goals",
+                "content", "area", "forces", "resources", "start_date", "indicators", "sustainability",
+            ]
+        );
         assert_eq!(e.get("name"), Some("Vui lòng nhập tên mô hình."));
         assert_eq!(e.get("start_date"), Some("Vui lòng nhập ngày bắt đầu."));
         assert!(e.get("end_date").is_none(), "end date is optional");
