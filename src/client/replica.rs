@@ -8,6 +8,8 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use send_wrapper::SendWrapper;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
 
 use super::storage::{DocRecord, LocalStore, StorageError};
 use crate::doc;
@@ -37,6 +39,8 @@ pub struct Replica {
     pub unreadable: RwSignal<BTreeMap<String, String>>,
     /// Bumped on every local change; the sync loop listens to it.
     pub local_change: RwSignal<u64>,
+    /// Tells the app's other tabs which documents this one wrote, so they show them at once.
+    tabs: SendWrapper<Option<web_sys::BroadcastChannel>>,
 }
 
 pub fn now_ms() -> i64 {
@@ -52,9 +56,45 @@ impl Replica {
             pending: RwSignal::new(0),
             unreadable: RwSignal::new(BTreeMap::new()),
             local_change: RwSignal::new(0),
+            tabs: SendWrapper::new(web_sys::BroadcastChannel::new("danvan-replica").ok()),
         };
         replica.reload().await?;
+        replica.listen_to_other_tabs();
         Ok(replica)
+    }
+
+    /// Another tab wrote these documents: read them again (the storage is shared, signals are not).
+    fn listen_to_other_tabs(&self) {
+        let Some(channel) = self.tabs.as_ref() else { return };
+        let replica = self.clone();
+        let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+            let ids: Vec<String> = ev.data().as_string().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
+            let replica = replica.clone();
+            leptos::task::spawn_local(async move {
+                let mut records = Vec::new();
+                for id in &ids {
+                    if let Ok(Some(rec)) = replica.store.get(id).await {
+                        records.push(rec);
+                    }
+                }
+                replica.absorb(&records);
+                replica.refresh_pending().await;
+            });
+        });
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        on_message.forget();
+    }
+
+    /// Records written here (by an edit or by sync): show them in this tab and announce them.
+    pub fn written(&self, records: &[DocRecord]) {
+        if records.is_empty() {
+            return;
+        }
+        self.absorb(records);
+        if let Some(channel) = self.tabs.as_ref() {
+            let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+            let _ = channel.post_message(&serde_json::to_string(&ids).unwrap_or_default().into());
+        }
     }
 
     /// Re-reads every record (start-up, and after sync touched many documents).
@@ -80,7 +120,7 @@ impl Replica {
         Ok(())
     }
 
-    /// Takes note of records written elsewhere (by sync) without re-reading everything.
+    /// Takes note of records written elsewhere without re-reading everything.
     pub fn absorb(&self, written: &[DocRecord]) {
         for rec in written {
             match doc::load(&rec.doc).and_then(|d| doc::read_model(&d)) {
@@ -178,7 +218,7 @@ impl Replica {
 
     fn after_local_write(&self, written: Option<DocRecord>) {
         if let Some(rec) = written {
-            self.absorb(std::slice::from_ref(&rec));
+            self.written(std::slice::from_ref(&rec));
         }
         let replica = self.clone();
         leptos::task::spawn_local(async move { replica.refresh_pending().await });

@@ -235,7 +235,7 @@ struct UiObserver<'a> {
 
 impl Observer for UiObserver<'_> {
     fn written(&mut self, records: &[DocRecord]) {
-        self.replica.absorb(records);
+        self.replica.written(records);
     }
     fn progress(&mut self, done: usize, total: usize) {
         self.status.set(SyncStatus::Syncing { done, total });

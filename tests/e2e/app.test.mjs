@@ -523,3 +523,24 @@ test('two devices edit the same model offline; after sync both edits are kept', 
     await ctxB.close();
   }
 });
+
+test('a model saved in one tab appears in the other tab at once, offline', { timeout: TEST_MS }, async () => {
+  const name = `Bồn hoa thay điểm rác ${suffix()}`;
+  const ctx = await browser.newContext(DESKTOP);
+  try {
+    const first = await newPage(ctx, 'tab-1');
+    const second = watch(await ctx.newPage(), 'tab-2');
+    await withFailureShots('tabs', () => [first, second], async () => {
+      await open(second, '/');
+      await open(first, '/');
+      await waitServiceWorker(first);
+      await ctx.setOffline(true);
+      await openNewForm(first);
+      await createModel(first, name);
+      // No reload and no network: the other tab learns of it through the shared storage.
+      await waitCard(second, name, 10_000);
+    });
+  } finally {
+    await ctx.close();
+  }
+});
