@@ -307,3 +307,53 @@ async fn serves_the_built_client_compressed_and_cacheable() {
     let health: serde_json::Value = get("/api/health", "identity").await.unwrap().json().await.unwrap();
     assert_eq!(health["ok"], true);
 }
+
+/// Delivers every request but loses the response of the `lose`-th one (counting from 1), as when
+/// a connection drops after the server has applied the request.
+struct LosesResponse {
+    inner: Http,
+    lose: usize,
+    count: std::cell::Cell<usize>,
+}
+
+impl Transport for LosesResponse {
+    type Error = String;
+    async fn post(&self, request: &SyncRequest) -> Result<SyncResponse, String> {
+        let n = self.count.get() + 1;
+        self.count.set(n);
+        let response = self.inner.post(request).await?;
+        if n == self.lose { Err("connection reset after the server applied the request".into()) } else { Ok(response) }
+    }
+}
+
+#[tokio::test]
+async fn a_response_lost_at_any_round_leaves_no_duplicate_and_no_loss() {
+    // Pushing a change takes two rounds (automerge learns what the server has, then sends what it
+    // lacks); lose the answer to each.
+    for lose in 1..=2 {
+        let (dir, db) = temp();
+        let server = start(&db, &dir.path().join("no-dist")).await;
+        let seed = MemoryReplica::new();
+        seed.put_local("shared", &mut new_model("shared", "Mô hình chung"));
+        sync(&seed, &server).await;
+
+        let a = MemoryReplica::new();
+        sync(&a, &server).await;
+        edit(&a, "shared", |m| m.owner_name = "Chi hội Nông dân".into());
+        a.put_local("new", &mut new_model("new", "Mô hình mới"));
+        let flaky = LosesResponse { inner: Http::to(&server), lose, count: Default::default() };
+        let first = run_session(&a, &flaky, &mut ()).await;
+        assert!(first.is_err(), "round {lose}: the lost response fails the session");
+        assert_eq!(a.dirty_count(), 2, "round {lose}: nothing is marked synced without an answer");
+
+        // The retry converges: one copy of each document, every change kept.
+        let report = sync(&a, &server).await;
+        assert_eq!(report.pending, 0, "round {lose}");
+        let b = MemoryReplica::new();
+        sync(&b, &server).await;
+        assert_eq!(b.ids(), ["new", "shared"], "round {lose}");
+        assert_eq!(model(&b, "shared").owner_name, "Chi hội Nông dân");
+        assert_eq!(model(&b, "new").name, "Mô hình mới");
+        assert_eq!(model(&b, "shared"), model(&a, "shared"));
+    }
+}
