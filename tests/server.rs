@@ -116,8 +116,8 @@ async fn a_model_reaches_a_second_device_and_concurrent_edits_both_survive() {
         m.unit = "Phường 1".into();
         m.situation.update("Nhiều hộ khó khăn cần giúp đỡ.");
     });
-    sync(&b, &server).await;
-    sync(&a, &server).await;
+    assert_eq!(sync(&b, &server).await.requests, 1, "one round trip pushes B's edit");
+    assert_eq!(sync(&a, &server).await.requests, 1, "one round trip pushes A's edit and brings B's");
     sync(&b, &server).await;
     let (ma, mb) = (model(&a, "m1"), model(&b, "m1"));
     assert_eq!(ma, mb, "replicas converge");
@@ -328,8 +328,8 @@ impl Transport for LosesResponse {
 
 #[tokio::test]
 async fn a_response_lost_at_any_round_leaves_no_duplicate_and_no_loss() {
-    // Pushing a change takes two rounds (automerge learns what the server has, then sends what it
-    // lacks); lose the answer to each.
+    // Two sessions through a link that loses the answer to request 1 (the push) or 2 (the next
+    // session's feed check); then a clean one.
     for lose in 1..=2 {
         let (dir, db) = temp();
         let server = start(&db, &dir.path().join("no-dist")).await;
@@ -342,18 +342,64 @@ async fn a_response_lost_at_any_round_leaves_no_duplicate_and_no_loss() {
         edit(&a, "shared", |m| m.owner_name = "Chi hội Nông dân".into());
         a.put_local("new", &mut new_model("new", "Mô hình mới"));
         let flaky = LosesResponse { inner: Http::to(&server), lose, count: Default::default() };
-        let first = run_session(&a, &flaky, &mut ()).await;
-        assert!(first.is_err(), "round {lose}: the lost response fails the session");
-        assert_eq!(a.dirty_count(), 2, "round {lose}: nothing is marked synced without an answer");
+        let first = run_session(&a, &flaky, &mut ()).await.is_ok();
+        if !first {
+            assert_eq!(a.dirty_count(), 2, "nothing is marked synced without an answer");
+        }
+        let second = run_session(&a, &flaky, &mut ()).await.is_ok();
+        assert_eq!([first, second], [lose != 1, lose != 2]);
 
-        // The retry converges: one copy of each document, every change kept.
         let report = sync(&a, &server).await;
-        assert_eq!(report.pending, 0, "round {lose}");
+        assert_eq!(report.pending, 0, "lost answer {lose}");
         let b = MemoryReplica::new();
         sync(&b, &server).await;
-        assert_eq!(b.ids(), ["new", "shared"], "round {lose}");
+        assert_eq!(b.ids(), ["new", "shared"], "one copy of each document");
         assert_eq!(model(&b, "shared").owner_name, "Chi hội Nông dân");
         assert_eq!(model(&b, "new").name, "Mô hình mới");
         assert_eq!(model(&b, "shared"), model(&a, "shared"));
     }
+}
+
+/// Copies an SQLite database (with its WAL) while no server has it open.
+fn copy_db(from: &Path, to: &Path) {
+    std::fs::copy(from, to).unwrap();
+    for ext in ["-wal", "-shm"] {
+        let src = PathBuf::from(format!("{}{ext}", from.display()));
+        if src.exists() {
+            std::fs::copy(&src, format!("{}{ext}", to.display())).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_server_restored_from_an_older_backup_still_gets_every_change() {
+    let (dir, db) = temp();
+    let backup = dir.path().join("backup.sqlite3");
+    let a = MemoryReplica::new();
+    a.put_local("m1", &mut new_model("m1", "Ngày chủ nhật hồng"));
+    {
+        let server = start(&db, &dir.path().join("no-dist")).await;
+        sync(&a, &server).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    copy_db(&db, &backup);
+    {
+        let server = start(&db, &dir.path().join("no-dist")).await;
+        edit(&a, "m1", |m| m.owner_name = "Đoàn Thanh niên phường".into());
+        sync(&a, &server).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // The operator restores last night's backup: same server identity, older content. The replica
+    // still believes the server holds its last shared heads.
+    let server = start(&backup, &dir.path().join("no-dist")).await;
+    edit(&a, "m1", |m| m.unit = "Phường 4".into());
+    let report = sync(&a, &server).await;
+    assert_eq!(report.pending, 0);
+    assert!(report.requests > 1, "the wrong assumption costs extra rounds");
+    let b = MemoryReplica::new();
+    sync(&b, &server).await;
+    let m = model(&b, "m1");
+    assert_eq!(m.owner_name, "Đoàn Thanh niên phường", "the change the backup lacked was sent again");
+    assert_eq!(m.unit, "Phường 4");
 }

@@ -4,7 +4,8 @@
 //! A session is rounds of one request each: the replica sends an automerge sync message for each
 //! document it has something to say about, and its feed cursor; the server answers with its sync
 //! messages and the next page of documents changed elsewhere. Rounds continue until neither side
-//! has anything left to say. Invariants:
+//! has anything left to say; a document changed on one or both sides usually settles in one round
+//! (see [`opening_state`]). Invariants:
 //! - a record is read and written in one storage transaction (`update_each`), so a local edit made
 //!   during the session is merged, never overwritten;
 //! - the cursor advances only after the documents of that feed page are stored;
@@ -94,6 +95,24 @@ fn decode_state(rec: &DocRecord) -> sync::State {
     rec.sync.as_deref().and_then(|b| sync::State::decode(b).ok()).unwrap_or_default()
 }
 
+/// The state a session opens with for a document this replica changed. Besides the shared heads
+/// stored last time, it assumes the server still has exactly those, so the first message already
+/// carries every change made since: one round trip instead of automerge's usual two (learn what
+/// the peer has, then send). The server answers from the same message with whatever it has that we
+/// lack. If the assumption is wrong (a server restored from an old backup), the server's reply says
+/// so and automerge's own recovery takes the extra rounds.
+fn opening_state(rec: &DocRecord, doc: &mut AutoCommit) -> sync::State {
+    let mut state = decode_state(rec);
+    let shared = state.shared_heads.clone();
+    // Never assume heads we do not hold ourselves (automerge would refuse to compute the changes).
+    if shared.iter().all(|h| doc.get_change_by_hash(h).is_some()) {
+        state.their_heads = Some(shared.clone());
+        state.their_need = Some(Vec::new());
+        state.their_have = Some(vec![sync::Have { last_sync: shared, bloom: sync::BloomFilter::default() }]);
+    }
+    state
+}
+
 pub async fn run_session<S: LocalDocs, T: Transport>(
     store: &S,
     transport: &T,
@@ -114,7 +133,10 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
         for id in active.iter().take(MAX_DOCS_PER_REQUEST) {
             let Some(rec) = store.get(id).await.map_err(SessionError::Storage)? else { continue };
             let Ok(mut doc) = AutoCommit::load(&rec.doc) else { continue };
-            let state = states.entry(id.clone()).or_insert_with(|| decode_state(&rec));
+            let state = match states.entry(id.clone()) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(opening_state(&rec, &mut doc)),
+            };
             if let Some(m) = doc.sync().generate_sync_message(state) {
                 messages.push(DocMessage { id: id.clone(), message: m.encode() });
             }
