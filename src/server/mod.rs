@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod error;
+pub mod postgres;
 pub mod store;
 pub mod sync_api;
 
@@ -20,6 +21,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 use self::assets::Assets;
+use self::postgres::PostgresStore;
 use self::store::{SqliteStore, Store};
 
 /// One state for all routes.
@@ -34,9 +36,13 @@ pub struct Config {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "DANVAN_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-    /// SQLite database file, created on first run.
+    /// SQLite database file (the embedded store), created on first run.
     #[arg(long, env = "DANVAN_DATABASE", default_value = "data/danvan.sqlite3")]
     pub database: PathBuf,
+    /// PostgreSQL instead of SQLite, e.g. postgres://danvan:secret@db.example/danvan; several
+    /// servers may share one database.
+    #[arg(long, env = "DANVAN_DATABASE_URL")]
+    pub database_url: Option<String>,
     /// The built client (Trunk's output directory).
     #[arg(long, env = "DANVAN_DIST", default_value = "dist")]
     pub dist: PathBuf,
@@ -75,8 +81,15 @@ async fn health(State(app): State<Arc<AppState>>) -> Result<axum::Json<serde_jso
 pub async fn bind(
     config: &Config,
 ) -> anyhow::Result<(SocketAddr, impl std::future::Future<Output = std::io::Result<()>> + Send + use<>)> {
-    let store = SqliteStore::open(&config.database)
-        .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.database.display()))?;
+    let store: Arc<dyn Store> = match &config.database_url {
+        Some(url) => Arc::new(
+            PostgresStore::connect(url).await.map_err(|e| anyhow::anyhow!("cannot use PostgreSQL database: {e}"))?,
+        ),
+        None => Arc::new(
+            SqliteStore::open(&config.database)
+                .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.database.display()))?,
+        ),
+    };
     let (assets, to_compress) = Assets::prepare(&config.dist)?;
     tokio::task::spawn_blocking(move || match assets::precompress_all(&to_compress) {
         Ok(()) => tracing::info!(files = to_compress.len(), "client files precompressed (brotli, gzip)"),
@@ -85,7 +98,7 @@ pub async fn bind(
     if !assets.built {
         tracing::warn!(dist = %config.dist.display(), "client not built; serving the API only");
     }
-    let state = Arc::new(AppState { store: Arc::new(store), assets: Arc::new(assets) });
+    let state = Arc::new(AppState { store, assets: Arc::new(assets) });
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let app = router(state);
@@ -122,7 +135,11 @@ pub fn main() -> std::process::ExitCode {
             Ok((addr, serving)) => {
                 let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
                 println!("danvan đang chạy tại / is running at http://{host}:{}/", addr.port());
-                tracing::info!(%addr, database = %config.database.display(), "listening");
+                let database = match &config.database_url {
+                    Some(_) => "PostgreSQL".to_string(),
+                    None => config.database.display().to_string(),
+                };
+                tracing::info!(%addr, %database, "listening");
                 match serving.await {
                     Ok(()) => std::process::ExitCode::SUCCESS,
                     Err(e) => {

@@ -1,5 +1,6 @@
 //! `POST /api/sync`: the batch sync endpoint (envelope in `crate::sync`).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -43,10 +44,18 @@ async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Json<Sync
 
     let mut replies = Vec::new();
     let mut errors = Vec::new();
+    // The version of each request document our reply was computed from.
+    let mut answered: HashMap<String, u64> = HashMap::new();
     for DocMessage { id, message } in &req.docs {
         match sync_one(&app, id, message).await {
-            Ok(Some(reply)) => replies.push(DocMessage { id: id.clone(), message: reply }),
-            Ok(None) => {}
+            Ok((reply, seq)) => {
+                if let Some(seq) = seq {
+                    answered.insert(id.clone(), seq);
+                }
+                if let Some(reply) = reply {
+                    replies.push(DocMessage { id: id.clone(), message: reply });
+                }
+            }
             Err(failure) => {
                 tracing::warn!(doc = %id, code = ?failure.code, reason = %failure.message, "document not synced");
                 errors.push(failure);
@@ -58,9 +67,12 @@ async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Json<Sync
     let more = page.len() > FEED_PAGE;
     page.truncate(FEED_PAGE);
     let next_cursor = page.last().map_or(cursor, |e| e.seq);
+    // A request document is left out of the feed only if our reply already covers that version;
+    // if another writer changed it since (another request, another server), the cursor moves past
+    // that change, so the document must come whole.
     let feed = page
         .into_iter()
-        .filter(|e| !req.docs.iter().any(|d| d.id == e.id))
+        .filter(|e| answered.get(&e.id) != Some(&e.seq))
         .map(|e| FeedDoc { id: e.id, document: e.bytes })
         .collect();
     tracing::debug!(docs = req.docs.len(), cursor, next_cursor, more, "sync");
@@ -75,8 +87,9 @@ async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Json<Sync
     }))
 }
 
-/// Applies one document's message, retrying when a concurrent writer stored first.
-async fn sync_one(app: &AppState, id: &str, message: &[u8]) -> Result<Option<Vec<u8>>, DocFailure> {
+/// Applies one document's message, retrying when a concurrent writer stored first. Returns the
+/// reply and the stored version it reflects (`None`: the document does not exist here).
+async fn sync_one(app: &AppState, id: &str, message: &[u8]) -> Result<(Option<Vec<u8>>, Option<u64>), DocFailure> {
     let fail = |code, message: &str| DocFailure { id: id.to_string(), code, message: message.to_string() };
     if !valid_doc_id(id) {
         return Err(fail(FailureCode::Malformed, "Mã tài liệu không hợp lệ."));
@@ -100,9 +113,9 @@ async fn sync_one(app: &AppState, id: &str, message: &[u8]) -> Result<Option<Vec
                 return Err(fail(FailureCode::TooLarge, &format!("Tài liệu quá lớn ({} KB) nên máy chủ không nhận.", n / 1024)));
             }
         };
-        let Some(bytes) = step.store else { return Ok(step.reply) };
+        let Some(bytes) = step.store else { return Ok((step.reply, stored.map(|s| s.seq))) };
         match app.store.put(id, &bytes, stored.map(|s| s.seq), super::now_ms()).await {
-            Ok(_) => return Ok(step.reply),
+            Ok(seq) => return Ok((step.reply, Some(seq))),
             Err(StoreError::Conflict) => continue,
             Err(e) => {
                 tracing::error!(doc = %id, error = %e, "store failed");

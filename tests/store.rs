@@ -1,0 +1,179 @@
+//! The store contract, run against both implementations: SQLite (embedded) and PostgreSQL (set
+//! DANVAN_TEST_POSTGRES_URL to a server where the user may create databases; `.ci/test` starts one
+//! on loopback and sets DANVAN_REQUIRE_POSTGRES=1 so these tests cannot be skipped there).
+//! Also: several servers over one PostgreSQL database serve the same clients correctly.
+
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use danvan::server::postgres::PostgresStore;
+use danvan::server::store::{SqliteStore, Store, StoreError};
+
+/// A fresh database on the test PostgreSQL server, or None when none is configured.
+async fn fresh_postgres() -> Option<String> {
+    let Ok(admin) = std::env::var("DANVAN_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("DANVAN_REQUIRE_POSTGRES").is_err(),
+            "DANVAN_REQUIRE_POSTGRES is set but DANVAN_TEST_POSTGRES_URL is not"
+        );
+        eprintln!("skipped: DANVAN_TEST_POSTGRES_URL not set (.ci/test sets it)");
+        return None;
+    };
+    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.expect("connect to test PostgreSQL");
+    tokio::spawn(conn);
+    let name = format!("danvan_test_{}", uuid::Uuid::new_v4().simple());
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    Some(admin_url_with_db(&admin, &name))
+}
+
+fn admin_url_with_db(admin: &str, db: &str) -> String {
+    let (base, query) = admin.split_once('?').map_or((admin, None), |(b, q)| (b, Some(q)));
+    let without_db = match base.rfind('/') {
+        Some(i) if i > "postgres://".len() => &base[..i],
+        _ => base,
+    };
+    match query {
+        Some(q) => format!("{without_db}/{db}?{q}"),
+        None => format!("{without_db}/{db}"),
+    }
+}
+
+async fn contract(store: &dyn Store) {
+    let s1 = store.put("a", b"one", None, 1).await.unwrap();
+    assert!(matches!(store.put("a", b"again", None, 1).await, Err(StoreError::Conflict)));
+    let s2 = store.put("b", b"two", None, 1).await.unwrap();
+    let s3 = store.put("a", b"three", Some(s1), 1).await.unwrap();
+    assert!(matches!(store.put("a", b"stale", Some(s1), 1).await, Err(StoreError::Conflict)));
+    assert!(matches!(store.put("zz", b"x", Some(s3), 1).await, Err(StoreError::Conflict)));
+    assert!(s1 < s2 && s2 < s3);
+    let feed = store.changed_since(0, 10).await.unwrap();
+    assert_eq!(feed.iter().map(|e| (e.id.as_str(), e.seq)).collect::<Vec<_>>(), [("b", s2), ("a", s3)]);
+    assert_eq!(feed[1].bytes, b"three");
+    assert_eq!(store.changed_since(s2, 10).await.unwrap().len(), 1);
+    assert_eq!(store.changed_since(0, 1).await.unwrap().len(), 1);
+    assert_eq!(store.load("a").await.unwrap().unwrap().bytes, b"three");
+    assert_eq!(store.load("a").await.unwrap().unwrap().seq, s3);
+    assert!(store.load("nope").await.unwrap().is_none());
+    assert_eq!(store.count().await.unwrap(), 2);
+}
+
+/// Many writers increment one counter document with compare-and-swap: no increment is lost,
+/// and the feed's seqs are unique and increasing.
+async fn concurrent_writers(store: Arc<dyn Store>) {
+    store.put("counter", b"0", None, 1).await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut seqs = Vec::new();
+            for _ in 0..25 {
+                loop {
+                    let cur = store.load("counter").await.unwrap().unwrap();
+                    let n: u64 = String::from_utf8(cur.bytes).unwrap().parse().unwrap();
+                    match store.put("counter", (n + 1).to_string().as_bytes(), Some(cur.seq), 1).await {
+                        Ok(seq) => {
+                            seqs.push(seq);
+                            break;
+                        }
+                        Err(StoreError::Conflict) => continue,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            }
+            seqs
+        }));
+    }
+    let mut all = BTreeSet::new();
+    for t in tasks {
+        for seq in t.await.unwrap() {
+            assert!(all.insert(seq), "seq {seq} given twice");
+        }
+    }
+    let last = store.load("counter").await.unwrap().unwrap();
+    assert_eq!(String::from_utf8(last.bytes).unwrap(), "200");
+    assert_eq!(last.seq, *all.iter().max().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_keeps_the_store_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("db.sqlite3")).unwrap();
+    contract(&store).await;
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("other.sqlite3")).unwrap());
+    concurrent_writers(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_keeps_the_store_contract() {
+    let Some(url) = fresh_postgres().await else { return };
+    let store = PostgresStore::connect(&url).await.unwrap();
+    contract(&store).await;
+    // A second connection (another server process) sees the same identity and data.
+    let other = PostgresStore::connect(&url).await.unwrap();
+    assert_eq!(other.server_id(), store.server_id());
+    assert_eq!(other.count().await.unwrap(), 2);
+    let url = fresh_postgres().await.unwrap();
+    concurrent_writers(Arc::new(PostgresStore::connect(&url).await.unwrap())).await;
+}
+
+#[test]
+fn test_database_urls_keep_host_user_and_options() {
+    assert_eq!(admin_url_with_db("postgres://u@127.0.0.1:5433/postgres", "x"), "postgres://u@127.0.0.1:5433/x");
+    assert_eq!(admin_url_with_db("postgres://u@127.0.0.1:5433", "x"), "postgres://u@127.0.0.1:5433/x");
+    assert_eq!(admin_url_with_db("postgres://u@h/db?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+}
+
+/// Two server processes' worth of state (two stores, two routers) over one database: clients of
+/// either see everything, and concurrent pushes of the same model through both merge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_servers_over_one_postgres_serve_the_same_clients() {
+    use common::*;
+    use danvan::server::Config;
+    use danvan::sync::memory::MemoryReplica;
+
+    let Some(url) = fresh_postgres().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config = || Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        database: dir.path().join("unused.sqlite3"),
+        database_url: Some(url.clone()),
+        dist: dir.path().join("no-dist"),
+    };
+    let (one, two) = (start_with(config()).await, start_with(config()).await);
+
+    let seed = MemoryReplica::new();
+    for i in 0..30 {
+        let id = format!("m{i}");
+        seed.put_local(&id, &mut new_model(&id, &format!("Mô hình {i}")));
+    }
+    sync(&seed, &one).await;
+
+    // Clients of the other server get everything, then edit the same models concurrently.
+    let (a, b) = (MemoryReplica::new(), MemoryReplica::new());
+    sync(&a, &one).await;
+    sync(&b, &two).await;
+    assert_eq!(b.ids().len(), 30);
+    for i in 0..30 {
+        let id = format!("m{i}");
+        edit(&a, &id, |m| m.owner_name = format!("Chủ thể A{i}"));
+        edit(&b, &id, |m| m.unit = format!("Đơn vị B{i}"));
+    }
+    let (ra, rb) = tokio::join!(sync(&a, &one), sync(&b, &two));
+    assert_eq!((ra.pending, rb.pending), (0, 0));
+    sync(&a, &one).await;
+    sync(&b, &two).await;
+    let c = MemoryReplica::new();
+    sync(&c, &two).await;
+    for i in 0..30 {
+        let id = format!("m{i}");
+        let (ma, mb, mc) = (model(&a, &id), model(&b, &id), model(&c, &id));
+        assert_eq!(ma, mb);
+        assert_eq!(mb, mc);
+        assert_eq!(mc.owner_name, format!("Chủ thể A{i}"));
+        assert_eq!(mc.unit, format!("Đơn vị B{i}"));
+    }
+}
