@@ -320,3 +320,39 @@ async fn a_server_restored_from_an_older_backup_still_gets_every_change() {
     assert_eq!(m.owner_name, "Đoàn Thanh niên phường", "the change the backup lacked was sent again");
     assert_eq!(m.unit, "Phường 4");
 }
+
+#[tokio::test]
+async fn one_corrupt_document_among_a_thousand_is_reported_and_blocks_nothing() {
+    let (dir, db) = temp();
+    let a = MemoryReplica::new();
+    for i in 0..1000 {
+        let id = format!("doc-{i:04}");
+        a.put_local(&id, &mut new_model(&id, &format!("Mô hình {i}")));
+    }
+    {
+        let server = start(&db, &dir.path().join("no-dist")).await;
+        assert_eq!(sync(&a, &server).await.pending, 0);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Disk damage: one stored document becomes garbage.
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute("UPDATE docs SET bytes = x'00ff13' WHERE id = 'doc-0500'", [])
+        .unwrap();
+
+    let server = start(&db, &dir.path().join("no-dist")).await;
+    for i in 0..1000 {
+        edit(&a, &format!("doc-{i:04}"), |m| m.owner_name = format!("Chủ thể {i}"));
+    }
+    let report = sync(&a, &server).await;
+    assert_eq!(report.rejected.keys().collect::<Vec<_>>(), ["doc-0500"]);
+    assert!(report.rejected["doc-0500"].contains("hỏng"), "{:?}", report.rejected);
+    assert_eq!(report.pending, 1, "only the refused document keeps waiting, with its edit");
+    assert!(report.requests >= 2, "1,000 documents go in bounded requests");
+
+    let b = MemoryReplica::new();
+    let report = sync(&b, &server).await;
+    assert!(report.rejected.is_empty());
+    assert_eq!(b.ids().len(), 999, "the unreadable copy is skipped, everything else arrives");
+    assert_eq!(model(&b, "doc-0999").owner_name, "Chủ thể 999");
+}

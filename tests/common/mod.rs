@@ -49,7 +49,11 @@ pub struct Http {
 
 impl Http {
     pub fn to(server: &Server) -> Http {
-        Http { client: reqwest::Client::new(), url: format!("{}/api/sync", server.url) }
+        Http::at(&server.url)
+    }
+    /// The sync endpoint of the server at `base` (e.g. "http://127.0.0.1:8080").
+    pub fn at(base: &str) -> Http {
+        Http { client: reqwest::Client::new(), url: format!("{base}/api/sync") }
     }
 }
 
