@@ -53,7 +53,10 @@ impl Http {
     }
     /// The sync endpoint of the server at `base` (e.g. "http://127.0.0.1:8080").
     pub fn at(base: &str) -> Http {
-        Http { client: reqwest::Client::new(), url: format!("{base}/api/sync") }
+        Http::with_client(reqwest::Client::new(), base)
+    }
+    pub fn with_client(client: reqwest::Client, base: &str) -> Http {
+        Http { client, url: format!("{base}/api/sync") }
     }
 }
 
