@@ -26,6 +26,8 @@ async fn a_model_reaches_a_second_device_and_concurrent_edits_both_survive() {
     sync(&b, &server).await;
     assert_eq!(model(&b, "m1").name, "Hũ gạo tình thương");
     assert_eq!(b.dirty_count(), 0);
+    let shared = automerge::sync::State::decode(&b.record("m1").unwrap().sync.unwrap()).unwrap().shared_heads;
+    assert_eq!(shared, b.doc("m1").unwrap().get_heads(), "a feed document records what the server holds");
 
     // Both edit offline, different fields of the same model, then sync in turn.
     edit(&a, "m1", |m| m.owner_name = "Hội Phụ nữ phường".into());

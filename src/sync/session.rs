@@ -218,19 +218,29 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
     Ok(report)
 }
 
-/// A whole document from the feed, merged into what the replica holds.
+/// An encoded sync state saying "the server holds exactly these heads".
+fn server_holds(heads: Vec<automerge::ChangeHash>) -> Vec<u8> {
+    let mut state = sync::State::new();
+    state.shared_heads = heads;
+    state.encode()
+}
+
+/// A whole document from the feed, merged into what the replica holds. The server holds at least
+/// the feed copy's heads, so they become the shared heads: the next local edit is sent as just
+/// the changes since, not the whole history.
 fn merge_feed_doc(id: &str, bytes: &[u8], rec: Option<DocRecord>) -> Option<DocRecord> {
     let mut remote = AutoCommit::load(bytes).ok()?;
+    let remote_heads = remote.get_heads();
     let Some(rec) = rec else {
-        return Some(DocRecord { id: id.to_string(), doc: bytes.to_vec(), sync: None, dirty: false });
+        return Some(DocRecord { id: id.to_string(), doc: bytes.to_vec(), sync: Some(server_holds(remote_heads)), dirty: false });
     };
     let mut local = AutoCommit::load(&rec.doc).ok()?;
     let before = local.get_heads();
     local.merge(&mut remote).ok()?;
     // Still dirty if the replica holds changes the server's copy lacks.
-    let dirty = local.get_heads() != remote.get_heads();
-    if local.get_heads() == before && dirty == rec.dirty {
+    let dirty = local.get_heads() != remote_heads;
+    if local.get_heads() == before && dirty == rec.dirty && rec.sync.is_some() {
         return None;
     }
-    Some(DocRecord { doc: local.save(), dirty, ..rec })
+    Some(DocRecord { doc: local.save(), sync: Some(server_holds(remote_heads)), dirty, ..rec })
 }
