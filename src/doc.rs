@@ -4,7 +4,7 @@
 //! derive; this module adds the schema-version check and the commit metadata. No IO.
 
 use automerge::transaction::CommitOptions;
-use automerge::{AutoCommit, ChangeHash, ReadDoc};
+use automerge::{AutoCommit, ReadDoc};
 
 use crate::domain::{Model, SCHEMA_VERSION};
 
@@ -54,10 +54,6 @@ pub fn write_model(doc: &mut AutoCommit, model: &Model, now_ms: i64, message: &s
     autosurgeon::reconcile(doc, model)?;
     doc.commit_with(CommitOptions::default().with_time(now_ms).with_message(message.to_string()));
     Ok(())
-}
-
-pub fn heads(doc: &mut AutoCommit) -> Vec<ChangeHash> {
-    doc.get_heads()
 }
 
 #[cfg(test)]

@@ -103,7 +103,7 @@ impl LocalStore {
         Ok(written.into_iter().next())
     }
 
-    /// Removes every record (used by tests and by "xóa dữ liệu trên máy này").
+    /// Removes every record (the storage tests use it; sign-out will, in the accounts issue).
     pub async fn clear(&self) -> Result<(), StorageError> {
         let tx = self.db.transaction(&[DOCS], TransactionMode::ReadWrite)?;
         tx.object_store(DOCS)?.clear()?.await?;
