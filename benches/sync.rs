@@ -4,7 +4,8 @@
 //!   cargo bench --bench sync                      # replicas of 100, 1,000 and 10,000 documents
 //!   DANVAN_BENCH_SIZES=100,1000,10000,100000 cargo bench --bench sync
 //!
-//! Bytes are the HTTP bodies as sent (JSON, before HTTP compression).
+//! Bytes are the HTTP bodies as sent (JSON); `*_gzip` the same bodies gzip-compressed, as HTTP
+//! compression sends them to browsers.
 
 use std::cell::Cell;
 use std::time::Instant;
@@ -24,6 +25,16 @@ struct Counting {
     requests: Cell<usize>,
     sent: Cell<usize>,
     received: Cell<usize>,
+    /// The same bodies gzip-compressed (level 6, as HTTP compression would send them).
+    sent_gzip: Cell<usize>,
+    received_gzip: Cell<usize>,
+}
+
+fn gzip_len(bytes: &[u8]) -> usize {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap().len()
 }
 
 impl Counting {
@@ -34,12 +45,22 @@ impl Counting {
             requests: Cell::new(0),
             sent: Cell::new(0),
             received: Cell::new(0),
+            sent_gzip: Cell::new(0),
+            received_gzip: Cell::new(0),
         }
     }
     fn reset(&self) {
         self.requests.set(0);
         self.sent.set(0);
         self.received.set(0);
+        self.sent_gzip.set(0);
+        self.received_gzip.set(0);
+    }
+    fn total(&self) -> usize {
+        self.sent.get() + self.received.get()
+    }
+    fn total_gzip(&self) -> usize {
+        self.sent_gzip.get() + self.received_gzip.get()
     }
 }
 
@@ -49,6 +70,7 @@ impl Transport for Counting {
         let body = serde_json::to_vec(request).map_err(|e| e.to_string())?;
         self.requests.set(self.requests.get() + 1);
         self.sent.set(self.sent.get() + body.len());
+        self.sent_gzip.set(self.sent_gzip.get() + gzip_len(&body));
         let res = self
             .client
             .post(&self.url)
@@ -59,6 +81,7 @@ impl Transport for Counting {
             .map_err(|e| e.to_string())?;
         let bytes = res.bytes().await.map_err(|e| e.to_string())?;
         self.received.set(self.received.get() + bytes.len());
+        self.received_gzip.set(self.received_gzip.get() + gzip_len(&bytes));
         serde_json::from_slice(&bytes).map_err(|e| e.to_string())
     }
 }
@@ -124,8 +147,10 @@ async fn bench_size(n: usize) {
     run_session(&fresh, &t, &mut ()).await.unwrap();
     figure(&format!("{p}.fresh_replica.time"), format!("{:.3}", started.elapsed().as_secs_f64()), "s");
     figure(&format!("{p}.fresh_replica.requests"), t.requests.get(), "requests");
-    figure(&format!("{p}.fresh_replica.bytes"), t.sent.get() + t.received.get(), "bytes");
-    figure(&format!("{p}.fresh_replica.bytes_per_saved_byte"), format!("{:.3}", (t.sent.get() + t.received.get()) as f64 / saved as f64), "ratio");
+    figure(&format!("{p}.fresh_replica.bytes"), t.total(), "bytes");
+    figure(&format!("{p}.fresh_replica.bytes_gzip"), t.total_gzip(), "bytes");
+    figure(&format!("{p}.fresh_replica.bytes_per_saved_byte"), format!("{:.3}", t.total() as f64 / saved as f64), "ratio");
+    figure(&format!("{p}.fresh_replica.gzip_bytes_per_saved_byte"), format!("{:.3}", t.total_gzip() as f64 / saved as f64), "ratio");
 
     // Nothing new on either side.
     t.reset();
@@ -133,7 +158,7 @@ async fn bench_size(n: usize) {
     run_session(&fresh, &t, &mut ()).await.unwrap();
     figure(&format!("{p}.noop.time"), format!("{:.4}", started.elapsed().as_secs_f64()), "s");
     figure(&format!("{p}.noop.requests"), t.requests.get(), "requests");
-    figure(&format!("{p}.noop.bytes"), t.sent.get() + t.received.get(), "bytes");
+    figure(&format!("{p}.noop.bytes"), t.total(), "bytes");
 
     // One field edited on one replica.
     let id = format!("bench-{:06}", n / 2);
@@ -148,7 +173,8 @@ async fn bench_size(n: usize) {
     run_session(&fresh, &t, &mut ()).await.unwrap();
     figure(&format!("{p}.one_edit.time"), format!("{:.4}", started.elapsed().as_secs_f64()), "s");
     figure(&format!("{p}.one_edit.requests"), t.requests.get(), "requests");
-    figure(&format!("{p}.one_edit.bytes"), t.sent.get() + t.received.get(), "bytes");
+    figure(&format!("{p}.one_edit.bytes"), t.total(), "bytes");
+    figure(&format!("{p}.one_edit.bytes_gzip"), t.total_gzip(), "bytes");
     figure(&format!("{p}.one_edit.change_size"), change, "bytes");
     server.abort();
 }
