@@ -107,10 +107,23 @@ async fn feed_pages_deliver_many_documents() {
     }
     sync(&a, &server).await;
     let b = MemoryReplica::new();
-    let report = sync(&b, &server).await;
+    let mut progress = Progress::default();
+    let report = run_session(&b, &Http::to(&server), &mut progress).await.unwrap();
     assert_eq!(b.ids().len(), n);
     assert!(report.requests >= 3, "paged: {} requests", report.requests);
+    // "Đang đồng bộ 200/407" from the first page on, ending at n/n.
+    assert_eq!(progress.0[1], (danvan::sync::FEED_PAGE, n));
+    assert_eq!(*progress.0.last().unwrap(), (n, n));
     assert_eq!(model(&b, "doc-0123").name, "Mô hình 123");
+}
+
+#[derive(Default)]
+struct Progress(Vec<(usize, usize)>);
+
+impl danvan::sync::session::Observer for Progress {
+    fn progress(&mut self, done: usize, total: usize) {
+        self.0.push((done, total));
+    }
 }
 
 async fn post_raw(server: &Server, body: impl Into<reqwest::Body>) -> (u16, serde_json::Value) {

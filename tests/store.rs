@@ -59,6 +59,9 @@ async fn contract(store: &dyn Store) {
     assert_eq!(store.load("a").await.unwrap().unwrap().seq, s3);
     assert!(store.load("nope").await.unwrap().is_none());
     assert_eq!(store.count().await.unwrap(), 2);
+    assert_eq!(store.count_since(0).await.unwrap(), 2);
+    assert_eq!(store.count_since(s2).await.unwrap(), 1);
+    assert_eq!(store.count_since(s3).await.unwrap(), 0);
 }
 
 /// Many writers increment one counter document with compare-and-swap: no increment is lost,

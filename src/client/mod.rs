@@ -14,6 +14,7 @@ use leptos_router::path;
 use wasm_bindgen::JsCast;
 
 use self::pwa::Pwa;
+use crate::domain::format_count_vi;
 use self::replica::Replica;
 use self::settings::Settings;
 use self::sync::{SyncHandle, SyncStatus};
@@ -141,7 +142,9 @@ pub fn describe(status: &SyncStatus, pending: usize) -> String {
     match status {
         SyncStatus::Offline if pending > 0 => format!("Ngoại tuyến · {}", waiting(pending)),
         SyncStatus::Offline => "Ngoại tuyến".into(),
-        SyncStatus::Syncing { done, total } if *total > 1 => format!("Đang đồng bộ {done}/{total}…"),
+        SyncStatus::Syncing { done, total } if *total > 1 => {
+            format!("Đang đồng bộ {}/{}…", format_count_vi(*done), format_count_vi(*total))
+        }
         SyncStatus::Syncing { .. } => "Đang đồng bộ…".into(),
         SyncStatus::Error { reason } => format!("Lỗi đồng bộ: {reason}"),
         _ if pending > 0 => waiting(pending),

@@ -1,4 +1,5 @@
-//! Calendar dates as typed into `<input type="date">` ("YYYY-MM-DD").
+//! Calendar dates as typed into `<input type="date">` ("YYYY-MM-DD"), and numbers as Vietnamese
+//! writes them.
 
 use std::fmt;
 
@@ -54,6 +55,19 @@ pub fn format_date_vi(iso: &str) -> String {
     }
 }
 
+/// 5000 → "5.000": Vietnamese writes thousands with dots.
+pub fn format_count_vi(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +94,14 @@ mod tests {
         assert_eq!(b.to_string(), "2025-01-01");
         assert_eq!(format_date_vi("2025-03-01"), "01/03/2025");
         assert_eq!(format_date_vi(""), "");
+    }
+
+    #[test]
+    fn counts_use_dots_for_thousands() {
+        assert_eq!(format_count_vi(0), "0");
+        assert_eq!(format_count_vi(999), "999");
+        assert_eq!(format_count_vi(1240), "1.240");
+        assert_eq!(format_count_vi(5000), "5.000");
+        assert_eq!(format_count_vi(1234567), "1.234.567");
     }
 }

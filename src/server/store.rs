@@ -51,6 +51,8 @@ pub trait Store: Send + Sync + 'static {
     /// Documents whose `seq` is above `cursor`, in `seq` order, at most `limit`.
     async fn changed_since(&self, cursor: u64, limit: usize) -> Result<Vec<FeedEntry>, StoreError>;
     async fn count(&self) -> Result<u64, StoreError>;
+    /// How many documents have a `seq` above `cursor`.
+    async fn count_since(&self, cursor: u64) -> Result<u64, StoreError>;
 }
 
 /// SQLite in WAL mode behind one connection: SQLite allows one writer at a time anyway, and a
@@ -172,6 +174,13 @@ impl Store for SqliteStore {
 
     async fn count(&self) -> Result<u64, StoreError> {
         self.with_conn(|c| Ok(c.query_row("SELECT COUNT(*) FROM docs", [], |r| r.get::<_, i64>(0))? as u64)).await
+    }
+
+    async fn count_since(&self, cursor: u64) -> Result<u64, StoreError> {
+        self.with_conn(move |c| {
+            Ok(c.query_row("SELECT COUNT(*) FROM docs WHERE seq > ?1", [cursor as i64], |r| r.get::<_, i64>(0))? as u64)
+        })
+        .await
     }
 }
 

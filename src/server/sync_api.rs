@@ -67,6 +67,7 @@ async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Json<Sync
     let more = page.len() > FEED_PAGE;
     page.truncate(FEED_PAGE);
     let next_cursor = page.last().map_or(cursor, |e| e.seq);
+    let remaining = if more { store.count_since(next_cursor).await? } else { 0 };
     // A request document is left out of the feed only if our reply already covers that version;
     // if another writer changed it since (another request, another server), the cursor moves past
     // that change, so the document must come whole.
@@ -81,6 +82,7 @@ async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Json<Sync
         server: store.server_id().to_string(),
         cursor: next_cursor,
         more,
+        remaining,
         docs: replies,
         feed,
         errors,

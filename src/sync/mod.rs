@@ -63,6 +63,9 @@ pub struct SyncResponse {
     pub cursor: u64,
     /// The feed has more pages after this one.
     pub more: bool,
+    /// Documents changed after `cursor` that later pages will bring (for progress).
+    #[serde(default)]
+    pub remaining: u64,
     /// The server's reply to each request document it has something to say about.
     pub docs: Vec<DocMessage>,
     /// Documents changed since the request's cursor (other than those in the request), whole.

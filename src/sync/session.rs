@@ -126,6 +126,8 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
     let mut total = active.len();
     observer.progress(0, total);
     let mut more = true;
+    // Progress counts both our documents to settle and the feed's documents to receive.
+    let mut received = 0usize;
 
     for _ in 0..MAX_ROUNDS {
         // 1. A message for each document in play, generated from what is stored now.
@@ -207,7 +209,9 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
         next.retain(|id| !report.rejected.contains_key(id));
         next.sort();
         next.dedup();
-        observer.progress(total.saturating_sub(next.len()), total);
+        received += feed.len();
+        let settled = total.saturating_sub(next.len());
+        observer.progress(settled + received, total + received + response.remaining as usize);
         active = next;
         more = response.more;
         if active.is_empty() && !more {
