@@ -8,7 +8,7 @@ use super::replica::SaveError;
 use super::{date_time, settings, use_app};
 use crate::domain::{
     FieldErrors, IndicatorDraft, Level, Model, ModelDraft, ModelFilter, OwnerKind, Status, field_label,
-    format_date_vi,
+    format_amount_vi, format_date_vi,
 };
 
 // ───────────────────────────── list ─────────────────────────────
@@ -216,12 +216,12 @@ fn ModelDetail(model: Model, saved: bool, rejected: Option<String>) -> impl Into
                 <thead><tr><th>"Chỉ tiêu"</th><th>"Mục tiêu"</th><th>"Đạt được"</th><th>"Tỷ lệ"</th></tr></thead>
                 <tbody>
                     {model.indicators.iter().map(|i| {
-                        let pct = if i.target > 0.0 { format!("{:.0}%", 100.0 * i.achieved / i.target) } else { "—".into() };
+                        let pct = if i.target > 0.0 { format!("{}%", format_amount_vi((100.0 * i.achieved / i.target).round())) } else { "—".into() };
                         view! {
                             <tr>
                                 <td>{i.name.clone()}</td>
-                                <td>{format!("{} {}", i.target, i.unit)}</td>
-                                <td>{format!("{} {}", i.achieved, i.unit)}</td>
+                                <td>{format!("{} {}", format_amount_vi(i.target), i.unit)}</td>
+                                <td>{format!("{} {}", format_amount_vi(i.achieved), i.unit)}</td>
                                 <td>{pct}</td>
                             </tr>
                         }

@@ -68,6 +68,16 @@ pub fn format_count_vi(n: usize) -> String {
     out
 }
 
+/// 1234.5 → "1.234,5": dots group thousands, a comma marks decimals (up to 2 places, trimmed).
+pub fn format_amount_vi(v: f64) -> String {
+    let sign = if v < 0.0 { "-" } else { "" };
+    let rounded = format!("{:.2}", v.abs());
+    let (int, frac) = rounded.split_once('.').unwrap_or((&rounded, ""));
+    let frac = frac.trim_end_matches('0');
+    let int = format_count_vi(int.parse().unwrap_or(0));
+    if frac.is_empty() { format!("{sign}{int}") } else { format!("{sign}{int},{frac}") }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,5 +113,10 @@ mod tests {
         assert_eq!(format_count_vi(1240), "1.240");
         assert_eq!(format_count_vi(5000), "5.000");
         assert_eq!(format_count_vi(1234567), "1.234.567");
+        assert_eq!(format_amount_vi(1.5), "1,5");
+        assert_eq!(format_amount_vi(2.0), "2");
+        assert_eq!(format_amount_vi(1234.25), "1.234,25");
+        assert_eq!(format_amount_vi(0.333), "0,33");
+        assert_eq!(format_amount_vi(1_000_000.0), "1.000.000");
     }
 }

@@ -7,7 +7,7 @@ mod model;
 mod search;
 mod validate;
 
-pub use dates::{Date, format_count_vi, format_date_vi};
+pub use dates::{Date, format_amount_vi, format_count_vi, format_date_vi};
 pub use model::*;
 pub use search::{ModelFilter, fold, matches_query};
 pub use validate::{FieldErrors, ModelDraft, IndicatorDraft, limits};

@@ -329,8 +329,9 @@ fn parse_amount(s: &str, required: bool) -> Result<Option<f64>, &'static str> {
     Ok(Some(v))
 }
 
+/// How a stored amount reappears in the form: a decimal comma, no grouping (it parses back).
 fn format_number(v: f64) -> String {
-    format!("{v}")
+    format!("{v}").replace('.', ",")
 }
 
 fn capitalise(s: &str) -> String {
@@ -387,7 +388,7 @@ mod tests {
         assert_eq!(m.name, d.name);
         assert_eq!(m.indicators[0].achieved, 1.5);
         assert_eq!(m.year, 2025);
-        assert_eq!(ModelDraft::from_model(&m), ModelDraft { indicators: vec![IndicatorDraft { achieved: "1.5".into(), ..d.indicators[0].clone() }], ..d });
+        assert_eq!(ModelDraft::from_model(&m), d, "the form reopens exactly as typed");
     }
 
     #[test]
