@@ -3,7 +3,7 @@
 //! Invariant: the UI reads only `models` and changes documents only through [`Replica::create`] and
 //! [`Replica::edit`], which return after the change is committed to IndexedDB.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -33,8 +33,11 @@ pub struct Replica {
     pub store: SendWrapper<Rc<LocalStore>>,
     /// Every model on this device, by id.
     pub models: RwSignal<BTreeMap<String, Model>>,
-    /// Documents with changes the server has not acknowledged.
-    pub pending: RwSignal<usize>,
+    /// Documents with changes the server has not acknowledged (kept from the records this tab
+    /// reads and writes, so counting them never needs a storage scan).
+    dirty: RwSignal<BTreeSet<String>>,
+    /// How many documents are in `dirty`.
+    pub pending: Signal<usize>,
     /// Documents that could not be read (corrupt or from a newer app version), with the reason.
     pub unreadable: RwSignal<BTreeMap<String, String>>,
     /// Bumped on every local change; the sync loop listens to it.
@@ -50,10 +53,12 @@ pub fn now_ms() -> i64 {
 impl Replica {
     pub async fn open(name: &str) -> Result<Replica, StorageError> {
         let store = LocalStore::open(name).await?;
+        let dirty = RwSignal::new(BTreeSet::new());
         let replica = Replica {
             store: SendWrapper::new(Rc::new(store)),
             models: RwSignal::new(BTreeMap::new()),
-            pending: RwSignal::new(0),
+            dirty,
+            pending: Signal::derive(move || dirty.with(|d| d.len())),
             unreadable: RwSignal::new(BTreeMap::new()),
             local_change: RwSignal::new(0),
             tabs: SendWrapper::new(web_sys::BroadcastChannel::new("danvan-replica").ok()),
@@ -78,7 +83,6 @@ impl Replica {
                     }
                 }
                 replica.absorb(&records);
-                replica.refresh_pending().await;
             });
         });
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -97,52 +101,42 @@ impl Replica {
         }
     }
 
-    /// Re-reads every record (start-up, and after sync touched many documents).
+    /// Reads every record (start-up).
     pub async fn reload(&self) -> Result<(), StorageError> {
         let records = self.store.all().await?;
-        let mut models = BTreeMap::new();
-        let mut unreadable = BTreeMap::new();
-        let mut pending = 0;
-        for rec in &records {
-            pending += rec.dirty as usize;
-            match doc::load(&rec.doc).and_then(|d| doc::read_model(&d)) {
-                Ok(m) => {
-                    models.insert(rec.id.clone(), m);
-                }
-                Err(e) => {
-                    unreadable.insert(rec.id.clone(), e.to_string());
-                }
-            }
-        }
-        self.models.set(models);
-        self.unreadable.set(unreadable);
-        self.pending.set(pending);
+        self.models.set(BTreeMap::new());
+        self.unreadable.set(BTreeMap::new());
+        self.dirty.set(BTreeSet::new());
+        self.absorb(&records);
         Ok(())
     }
 
-    /// Takes note of records written elsewhere without re-reading everything.
-    pub fn absorb(&self, written: &[DocRecord]) {
-        for rec in written {
-            match doc::load(&rec.doc).and_then(|d| doc::read_model(&d)) {
-                Ok(m) => {
-                    self.models.update(|ms| {
-                        ms.insert(rec.id.clone(), m);
-                    });
-                    self.unreadable.update(|u| {
-                        u.remove(&rec.id);
-                    });
+    /// Takes note of records written (here, by sync, or by another tab) without re-reading the rest.
+    pub fn absorb(&self, records: &[DocRecord]) {
+        self.dirty.update(|d| {
+            for rec in records {
+                if rec.dirty {
+                    d.insert(rec.id.clone());
+                } else {
+                    d.remove(&rec.id);
                 }
-                Err(e) => self.unreadable.update(|u| {
-                    u.insert(rec.id.clone(), e.to_string());
-                }),
+            }
+        });
+        let mut readable = Vec::new();
+        let mut failed = Vec::new();
+        for rec in records {
+            match doc::load(&rec.doc).and_then(|d| doc::read_model(&d)) {
+                Ok(m) => readable.push((rec.id.clone(), m)),
+                Err(e) => failed.push((rec.id.clone(), e.to_string())),
             }
         }
-    }
-
-    pub async fn refresh_pending(&self) {
-        if let Ok(records) = self.store.all().await {
-            self.pending.set(records.iter().filter(|r| r.dirty).count());
-        }
+        self.unreadable.update(|u| {
+            for (id, _) in &readable {
+                u.remove(id);
+            }
+            u.extend(failed);
+        });
+        self.models.update(|ms| ms.extend(readable));
     }
 
     /// Registers a new model from a validated draft; returns its id once stored.
@@ -220,8 +214,6 @@ impl Replica {
         if let Some(rec) = written {
             self.written(std::slice::from_ref(&rec));
         }
-        let replica = self.clone();
-        leptos::task::spawn_local(async move { replica.refresh_pending().await });
         self.local_change.update(|n| *n += 1);
     }
 }

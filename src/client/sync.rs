@@ -245,7 +245,6 @@ impl Observer for UiObserver<'_> {
 async fn run_session(replica: &Replica, handle: SyncHandle) -> Result<(), String> {
     let mut observer = UiObserver { replica, status: handle.status };
     let report = session::run_session(&BrowserDocs(replica), &Fetch, &mut observer).await.map_err(|e| e.to_string())?;
-    replica.pending.set(report.pending);
     let count = report.rejected.len();
     let first = report.rejected.values().next().cloned();
     handle.rejected.set(report.rejected);

@@ -157,10 +157,11 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
             // Another server (database reset, new deployment): it may lack our documents, so
             // everything is offered again from scratch. Nothing of the response is applied.
             let all: Vec<String> = store.all().await.map_err(SessionError::Storage)?.into_iter().map(|r| r.id).collect();
-            store
+            let reset = store
                 .update_each(&all, |_, rec| rec.map(|r| DocRecord { sync: None, dirty: true, ..r }))
                 .await
                 .map_err(SessionError::Storage)?;
+            observer.written(&reset);
             cursor = Cursor { server: Some(response.server), position: 0 };
             store.set_cursor(&cursor);
             states.clear();
