@@ -67,14 +67,14 @@ impl Counting {
 impl Transport for Counting {
     type Error = String;
     async fn post(&self, request: &SyncRequest) -> Result<SyncResponse, String> {
-        let body = serde_json::to_vec(request).map_err(|e| e.to_string())?;
+        let body = danvan::sync::encode(request);
         self.requests.set(self.requests.get() + 1);
         self.sent.set(self.sent.get() + body.len());
         self.sent_gzip.set(self.sent_gzip.get() + gzip_len(&body));
         let res = self
             .client
             .post(&self.url)
-            .header("content-type", "application/json")
+            .header("content-type", danvan::sync::CONTENT_TYPE)
             .body(body)
             .send()
             .await
@@ -82,7 +82,7 @@ impl Transport for Counting {
         let bytes = res.bytes().await.map_err(|e| e.to_string())?;
         self.received.set(self.received.get() + bytes.len());
         self.received_gzip.set(self.received_gzip.get() + gzip_len(&bytes));
-        serde_json::from_slice(&bytes).map_err(|e| e.to_string())
+        danvan::sync::decode(&bytes).map_err(|e| e.to_string())
     }
 }
 
@@ -120,6 +120,7 @@ async fn bench_size(n: usize) {
         database: dir.path().join("bench.sqlite3"),
         database_url: None,
         dist: dir.path().join("no-dist"),
+        cache_docs: 2000,
     };
     let (addr, serving) = bind(&config).await.unwrap();
     let server = tokio::spawn(serving);

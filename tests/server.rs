@@ -11,7 +11,7 @@ use std::time::Duration;
 use common::*;
 use danvan::sync::memory::MemoryReplica;
 use danvan::sync::session::{Transport, run_session};
-use danvan::sync::{SyncRequest, SyncResponse};
+use danvan::sync::{DocMessage, FailureCode, SyncRequest, SyncResponse};
 
 #[tokio::test]
 async fn a_model_reaches_a_second_device_and_concurrent_edits_both_survive() {
@@ -100,7 +100,7 @@ async fn feed_pages_deliver_many_documents() {
     let (dir, db) = temp();
     let server = start(&db, &dir.path().join("no-dist")).await;
     let a = MemoryReplica::new();
-    let n = danvan::sync::FEED_PAGE * 2 + 7;
+    let n = 407;
     for i in 0..n {
         let id = format!("doc-{i:04}");
         a.put_local(&id, &mut new_model(&id, &format!("Mô hình {i}")));
@@ -108,11 +108,13 @@ async fn feed_pages_deliver_many_documents() {
     sync(&a, &server).await;
     let b = MemoryReplica::new();
     let mut progress = Progress::default();
-    let report = run_session(&b, &Http::to(&server), &mut progress).await.unwrap();
+    // A slow link asks for pages of about 100 KB.
+    let report = run_session(&b, &Http::to(&server).with_feed_budget(100_000), &mut progress).await.unwrap();
     assert_eq!(b.ids().len(), n);
     assert!(report.requests >= 3, "paged: {} requests", report.requests);
-    // "Đang đồng bộ 200/407" from the first page on, ending at n/n.
-    assert_eq!(progress.0[1], (danvan::sync::FEED_PAGE, n));
+    // "Đang đồng bộ 130/407" from the first page on, ending at n/n.
+    let (first, total) = progress.0[1];
+    assert!(first > 0 && first < n && total == n, "{:?}", progress.0);
     assert_eq!(*progress.0.last().unwrap(), (n, n));
     assert_eq!(model(&b, "doc-0123").name, "Mô hình 123");
 }
@@ -126,16 +128,24 @@ impl danvan::sync::session::Observer for Progress {
     }
 }
 
-async fn post_raw(server: &Server, body: impl Into<reqwest::Body>) -> (u16, serde_json::Value) {
+async fn post_raw(server: &Server, body: impl Into<reqwest::Body>) -> (u16, Vec<u8>) {
     let res = reqwest::Client::new()
         .post(format!("{}/api/sync", server.url))
-        .header("content-type", "application/json")
+        .header("content-type", danvan::sync::CONTENT_TYPE)
         .body(body)
         .send()
         .await
         .unwrap();
     let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    (status, res.bytes().await.unwrap().to_vec())
+}
+
+fn json(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body).unwrap_or(serde_json::Value::Null)
+}
+
+fn request(protocol: u32, docs: Vec<DocMessage>) -> Vec<u8> {
+    danvan::sync::encode(&SyncRequest { protocol, server: None, cursor: 0, feed_budget: None, docs })
 }
 
 #[tokio::test]
@@ -143,19 +153,19 @@ async fn bad_input_gets_a_reason_and_never_blocks_good_documents() {
     let (dir, db) = temp();
     let server = start(&db, &dir.path().join("no-dist")).await;
 
-    let (status, body) = post_raw(&server, "not json").await;
+    let (status, body) = post_raw(&server, "not an envelope").await;
     assert_eq!(status, 400);
-    assert!(body["error"].as_str().unwrap().contains("không hợp lệ"));
-    assert_eq!(body["retryable"], false);
+    assert!(json(&body)["error"].as_str().unwrap().contains("không hợp lệ"));
+    assert_eq!(json(&body)["retryable"], false);
 
-    let (status, body) = post_raw(&server, r#"{"protocol":99,"cursor":0,"docs":[]}"#).await;
+    let (status, body) = post_raw(&server, request(99, vec![])).await;
     assert_eq!(status, 400);
-    assert!(body["error"].as_str().unwrap().contains("99"));
+    assert!(json(&body)["error"].as_str().unwrap().contains("99"));
 
     let many: Vec<_> = (0..danvan::sync::MAX_DOCS_PER_REQUEST + 1)
-        .map(|i| serde_json::json!({"id": format!("d{i}"), "message": "QgA="}))
+        .map(|i| DocMessage { id: format!("d{i}"), message: vec![0x42, 0] })
         .collect();
-    let (status, _) = post_raw(&server, serde_json::json!({"protocol":1,"cursor":0,"docs":many}).to_string()).await;
+    let (status, _) = post_raw(&server, request(danvan::sync::PROTOCOL, many)).await;
     assert_eq!(status, 413);
 
     let huge = vec![b' '; danvan::sync::MAX_BODY_BYTES + 1];
@@ -167,21 +177,22 @@ async fn bad_input_gets_a_reason_and_never_blocks_good_documents() {
     use automerge::sync::SyncDoc;
     let mut state = automerge::sync::State::new();
     let first = good.sync().generate_sync_message(&mut state).unwrap().encode();
-    use base64::Engine;
-    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
-    let req = serde_json::json!({"protocol":1,"cursor":0,"docs":[
-        {"id":"corrupt","message": b64(b"\x42\x00garbage")},
-        {"id":"../../etc","message": b64(&first)},
-        {"id":"good","message": b64(&first)},
-    ]});
-    let (status, body) = post_raw(&server, req.to_string()).await;
+    let req = request(
+        danvan::sync::PROTOCOL,
+        vec![
+            DocMessage { id: "corrupt".into(), message: b"\x42\x00garbage".to_vec() },
+            DocMessage { id: "../../etc".into(), message: first.clone() },
+            DocMessage { id: "good".into(), message: first },
+        ],
+    );
+    let (status, body) = post_raw(&server, req).await;
     assert_eq!(status, 200);
-    let errors = body["errors"].as_array().unwrap();
-    assert_eq!(errors.len(), 2, "{body}");
-    assert_eq!(errors[0]["id"], "corrupt");
-    assert_eq!(errors[0]["code"], "malformed");
-    assert_eq!(errors[1]["code"], "malformed");
-    assert_eq!(body["docs"][0]["id"], "good", "the good document got its reply");
+    let body: SyncResponse = danvan::sync::decode(&body).unwrap();
+    assert_eq!(body.errors.len(), 2, "{body:?}");
+    let mut codes: Vec<_> = body.errors.iter().map(|e| (e.id.as_str(), e.code)).collect();
+    codes.sort_by_key(|c| c.0);
+    assert_eq!(codes, [("../../etc", FailureCode::Malformed), ("corrupt", FailureCode::Malformed)]);
+    assert_eq!(body.docs[0].id, "good", "the good document got its reply");
 
     // The session reports refused documents by id and still syncs the rest.
     let a = MemoryReplica::new();
@@ -352,7 +363,7 @@ async fn one_corrupt_document_among_a_thousand_is_reported_and_blocks_nothing() 
     // Disk damage: one stored document becomes garbage.
     rusqlite::Connection::open(&db)
         .unwrap()
-        .execute("UPDATE docs SET bytes = x'00ff13' WHERE id = 'doc-0500'", [])
+        .execute("UPDATE chunks SET bytes = x'00ff13' WHERE doc_id = 'doc-0500'", [])
         .unwrap();
 
     let server = start(&db, &dir.path().join("no-dist")).await;
@@ -368,6 +379,10 @@ async fn one_corrupt_document_among_a_thousand_is_reported_and_blocks_nothing() 
     let b = MemoryReplica::new();
     let report = sync(&b, &server).await;
     assert!(report.rejected.is_empty());
-    assert_eq!(b.ids().len(), 999, "the unreadable copy is skipped, everything else arrives");
+    // New documents are stored as they come, unparsed: the damaged one arrives as it is (the app
+    // lists it as unreadable), everything else is intact.
+    assert_eq!(b.ids().len(), 1000);
+    assert!(b.doc("doc-0500").is_none());
     assert_eq!(model(&b, "doc-0999").owner_name, "Chủ thể 999");
+    assert_eq!((0..1000).filter(|i| b.doc(&format!("doc-{i:04}")).is_some()).count(), 999);
 }

@@ -11,7 +11,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use danvan::server::postgres::PostgresStore;
-use danvan::server::store::{SqliteStore, Store, StoreError};
+use danvan::server::store::{SqliteStore, Store, StoreError, Write};
+use danvan::sync::{Chunk, Layout};
 
 /// A fresh database on the test PostgreSQL server, or None when none is configured.
 async fn fresh_postgres() -> Option<String> {
@@ -42,32 +43,62 @@ fn admin_url_with_db(admin: &str, db: &str) -> String {
     }
 }
 
+fn put(id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
+    Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32] }
+}
+
+async fn write_one(store: &dyn Store, w: Write) -> Result<u64, StoreError> {
+    store.write(vec![w], 1).await.unwrap().pop().unwrap()
+}
+
 async fn contract(store: &dyn Store) {
-    let s1 = store.put("a", b"one", None, 1).await.unwrap();
-    assert!(matches!(store.put("a", b"again", None, 1).await, Err(StoreError::Conflict)));
-    let s2 = store.put("b", b"two", None, 1).await.unwrap();
-    let s3 = store.put("a", b"three", Some(s1), 1).await.unwrap();
-    assert!(matches!(store.put("a", b"stale", Some(s1), 1).await, Err(StoreError::Conflict)));
-    assert!(matches!(store.put("zz", b"x", Some(s3), 1).await, Err(StoreError::Conflict)));
+    // A batch: each write is its own compare-and-swap.
+    let r = store.write(vec![put("a", None, b"one", true), put("a", None, b"again", true), put("b", None, b"two", true)], 1).await.unwrap();
+    let (s1, s2) = (*r[0].as_ref().unwrap(), *r[2].as_ref().unwrap());
+    assert!(matches!(r[1], Err(StoreError::Conflict)), "the second write of one document in a batch conflicts");
+    let s3 = write_one(store, put("a", Some(s1), b"+3", false)).await.unwrap();
+    assert!(matches!(write_one(store, put("a", Some(s1), b"stale", false)).await, Err(StoreError::Conflict)));
+    assert!(matches!(write_one(store, put("zz", Some(s3), b"x", true)).await, Err(StoreError::Conflict)));
     assert!(s1 < s2 && s2 < s3);
-    let feed = store.changed_since(0, 10).await.unwrap();
-    assert_eq!(feed.iter().map(|e| (e.id.as_str(), e.seq)).collect::<Vec<_>>(), [("b", s2), ("a", s3)]);
-    assert_eq!(feed[1].bytes, b"three");
-    assert_eq!(store.changed_since(s2, 10).await.unwrap().len(), 1);
-    assert_eq!(store.changed_since(0, 1).await.unwrap().len(), 1);
-    assert_eq!(store.load("a").await.unwrap().unwrap().bytes, b"three");
-    assert_eq!(store.load("a").await.unwrap().unwrap().seq, s3);
+
+    // Documents load as their chunks in order; the layout counts the increments.
+    let a = store.load("a").await.unwrap().unwrap();
+    assert_eq!((a.bytes.as_slice(), a.seq), (&b"one+3"[..], s3));
+    assert_eq!(a.layout, Layout { increments: 1, snapshot_bytes: 3, increment_bytes: 2 });
     assert!(store.load("nope").await.unwrap().is_none());
+    let many = store.load_many(&["a".into(), "b".into(), "nope".into()]).await.unwrap();
+    assert_eq!(many.len(), 2);
+    assert_eq!(many["b"].bytes, b"two");
+    assert_eq!(store.versions(&["a".into(), "b".into(), "nope".into()]).await.unwrap().len(), 2);
+
+    // The feed is chunks in seq order, within a byte budget (always at least one chunk).
+    let feed = store.feed(0, 1 << 20, 100).await.unwrap();
+    assert_eq!(feed.chunks.iter().map(|c| (c.id.as_str(), c.seq)).collect::<Vec<_>>(), [("a", s1), ("b", s2), ("a", s3)]);
+    assert_eq!(feed.chunks[2].heads, vec![b'+'; 32]);
+    assert!(!feed.more);
+    let first = store.feed(0, 1, 100).await.unwrap();
+    assert_eq!((first.chunks.len(), first.more), (1, true));
+    let capped = store.feed(0, 1 << 20, 2).await.unwrap();
+    assert_eq!((capped.chunks.len(), capped.more), (2, true));
+    assert_eq!(store.feed(s2, 1 << 20, 100).await.unwrap().chunks.len(), 1);
+    assert!(store.feed(0, 0, 100).await.unwrap().chunks.is_empty());
+
+    // A snapshot replaces the document's older chunks (compaction).
+    let s4 = write_one(store, put("a", Some(s3), b"ALL", true)).await.unwrap();
+    let a = store.load("a").await.unwrap().unwrap();
+    assert_eq!((a.bytes.as_slice(), a.layout), (&b"ALL"[..], Layout { increments: 0, snapshot_bytes: 3, increment_bytes: 0 }));
+    assert_eq!(store.feed(0, 1 << 20, 100).await.unwrap().chunks.iter().map(|c| c.seq).collect::<Vec<_>>(), [s2, s4]);
+
     assert_eq!(store.count().await.unwrap(), 2);
     assert_eq!(store.count_since(0).await.unwrap(), 2);
     assert_eq!(store.count_since(s2).await.unwrap(), 1);
-    assert_eq!(store.count_since(s3).await.unwrap(), 0);
+    assert_eq!(store.count_since(s4).await.unwrap(), 0);
 }
 
 /// Many writers increment one counter document with compare-and-swap: no increment is lost,
 /// and the feed's seqs are unique and increasing.
 async fn concurrent_writers(store: Arc<dyn Store>) {
-    store.put("counter", b"0", None, 1).await.unwrap();
+    write_one(store.as_ref(), put("counter", None, b"0", true)).await.unwrap();
     let mut tasks = Vec::new();
     for _ in 0..8 {
         let store = store.clone();
@@ -77,7 +108,7 @@ async fn concurrent_writers(store: Arc<dyn Store>) {
                 loop {
                     let cur = store.load("counter").await.unwrap().unwrap();
                     let n: u64 = String::from_utf8(cur.bytes).unwrap().parse().unwrap();
-                    match store.put("counter", (n + 1).to_string().as_bytes(), Some(cur.seq), 1).await {
+                    match write_one(store.as_ref(), put("counter", Some(cur.seq), (n + 1).to_string().as_bytes(), true)).await {
                         Ok(seq) => {
                             seqs.push(seq);
                             break;
@@ -145,6 +176,7 @@ async fn two_servers_over_one_postgres_serve_the_same_clients() {
         database: dir.path().join("unused.sqlite3"),
         database_url: Some(url.clone()),
         dist: dir.path().join("no-dist"),
+        cache_docs: 2000,
     };
     let (one, two) = (start_with(config()).await, start_with(config()).await);
 

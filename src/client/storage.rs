@@ -4,6 +4,9 @@
 //! `{ id: string, doc: Uint8Array (automerge save), sync: Uint8Array | null (encoded sync state
 //! with the server), dirty: boolean (has changes the server has not acknowledged) }`.
 //!
+//! Object store `pending` holds the ids of dirty records (key = value = id), written in the same
+//! transaction as the record, so a sync finds what to send without reading every document.
+//!
 //! Invariant: every read-modify-write of a record happens inside one readwrite transaction, so two
 //! tabs (or the sync loop and an edit) never overwrite each other's changes; a write is reported
 //! only after its transaction committed.
@@ -12,8 +15,10 @@ use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, TransactionMode};
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
-const DB_VERSION: u32 = 1;
+/// 2: the `pending` index of dirty records.
+const DB_VERSION: u32 = 2;
 const DOCS: &str = "docs";
+const PENDING: &str = "pending";
 
 pub use crate::sync::session::DocRecord;
 
@@ -46,23 +51,49 @@ impl LocalStore {
     pub async fn open(name: &str) -> Result<LocalStore, StorageError> {
         let factory = Factory::new().map_err(|e| StorageError::Unavailable(format!("{e:?}")))?;
         let mut request = factory.open(name, Some(DB_VERSION)).map_err(|e| StorageError::Unavailable(format!("{e:?}")))?;
-        request.on_upgrade_needed(|event| {
+        let upgraded_from = std::rc::Rc::new(std::cell::Cell::new(None::<u32>));
+        let seen = upgraded_from.clone();
+        request.on_upgrade_needed(move |event| {
+            seen.set(event.old_version().ok());
             if let Ok(db) = event.database() {
-                if !db.store_names().iter().any(|n| n == DOCS) {
+                let names = db.store_names();
+                if !names.iter().any(|n| n == DOCS) {
                     let mut params = ObjectStoreParams::new();
                     params.key_path(Some(idb::KeyPath::new_single("id")));
                     let _ = db.create_object_store(DOCS, params);
                 }
+                if !names.iter().any(|n| n == PENDING) {
+                    let _ = db.create_object_store(PENDING, ObjectStoreParams::new());
+                }
             }
         });
         let db = request.await.map_err(|e| StorageError::Unavailable(format!("{e:?}")))?;
-        Ok(LocalStore { db })
+        let store = LocalStore { db };
+        if upgraded_from.get().is_some_and(|v| v >= 1) {
+            // Records written before the `pending` store existed: list the dirty ones once.
+            let dirty: Vec<String> = store.all().await?.into_iter().filter(|r| r.dirty).map(|r| r.id).collect();
+            store.update_each(&dirty, |_, rec| rec).await?;
+        }
+        Ok(store)
     }
 
     pub async fn all(&self) -> Result<Vec<DocRecord>, StorageError> {
         let tx = self.db.transaction(&[DOCS], TransactionMode::ReadOnly)?;
         let values = tx.object_store(DOCS)?.get_all(None, None)?.await?;
         Ok(values.iter().filter_map(from_js).collect())
+    }
+
+    /// Ids of records holding changes the server has not acknowledged.
+    pub async fn dirty_ids(&self) -> Result<Vec<String>, StorageError> {
+        let tx = self.db.transaction(&[PENDING], TransactionMode::ReadOnly)?;
+        let keys = tx.object_store(PENDING)?.get_all_keys(None, None)?.await?;
+        Ok(keys.iter().filter_map(|k| k.as_string()).collect())
+    }
+
+    pub async fn all_ids(&self) -> Result<Vec<String>, StorageError> {
+        let tx = self.db.transaction(&[DOCS], TransactionMode::ReadOnly)?;
+        let keys = tx.object_store(DOCS)?.get_all_keys(None, None)?.await?;
+        Ok(keys.iter().filter_map(|k| k.as_string()).collect())
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<DocRecord>, StorageError> {
@@ -77,13 +108,20 @@ impl LocalStore {
     where
         F: FnMut(&str, Option<DocRecord>) -> Option<DocRecord>,
     {
-        let tx = self.db.transaction(&[DOCS], TransactionMode::ReadWrite)?;
+        let tx = self.db.transaction(&[DOCS, PENDING], TransactionMode::ReadWrite)?;
         let store = tx.object_store(DOCS)?;
+        let pending = tx.object_store(PENDING)?;
         let mut written = Vec::new();
         for id in ids {
             let current = store.get(JsValue::from_str(id))?.await?;
             if let Some(next) = f(id, current.as_ref().and_then(from_js)) {
                 store.put(&to_js(&next), None)?.await?;
+                let key = JsValue::from_str(&next.id);
+                if next.dirty {
+                    pending.put(&key, Some(&key))?.await?;
+                } else {
+                    pending.delete(key)?.await?;
+                }
                 written.push(next);
             }
         }
@@ -105,8 +143,9 @@ impl LocalStore {
 
     /// Removes every record (the storage tests use it; sign-out will, in the accounts issue).
     pub async fn clear(&self) -> Result<(), StorageError> {
-        let tx = self.db.transaction(&[DOCS], TransactionMode::ReadWrite)?;
+        let tx = self.db.transaction(&[DOCS, PENDING], TransactionMode::ReadWrite)?;
         tx.object_store(DOCS)?.clear()?.await?;
+        tx.object_store(PENDING)?.clear()?.await?;
         tx.await?;
         Ok(())
     }

@@ -17,12 +17,21 @@ use super::replica::{Replica, now_ms};
 use super::settings;
 use super::storage::{DocRecord, StorageError};
 use crate::sync::session::{self, Cursor, LocalDocs, Observer, Transport};
-use crate::sync::{SyncRequest, SyncResponse};
+use crate::sync::{CONTENT_TYPE, FEED_BUDGET_DEFAULT, SyncRequest, SyncResponse};
 
 const DEBOUNCE: Duration = Duration::from_millis(1500);
 const PERIOD: Duration = Duration::from_secs(60);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// A feed page should take about this long on the link as measured, so a request cut midway
+/// loses little and progress moves.
+const PAGE_SECONDS: f64 = 8.0;
+const MIN_FEED_BUDGET: u32 = 64 * 1024;
+
+thread_local! {
+    /// Response bytes per second seen lately (moving average), to size feed pages.
+    static LINK_RATE: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
+}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncStatus {
@@ -163,9 +172,11 @@ fn backoff(failures: u32) -> Duration {
 
 async fn post(request: &SyncRequest) -> Result<SyncResponse, SyncError> {
     let client = reqwest::Client::new();
+    let started = js_sys::Date::now();
     let response = client
         .post(server_url())
-        .json(request)
+        .header("content-type", CONTENT_TYPE)
+        .body(crate::sync::encode(request))
         .timeout(REQUEST_TIMEOUT)
         .send()
         .await
@@ -180,7 +191,20 @@ async fn post(request: &SyncRequest) -> Result<SyncResponse, SyncError> {
         return Err(SyncError::Rejected(format!("{reason} (mã {})", status.as_u16())));
     }
     // A body cut midway fails here; nothing has been applied yet, so the retry is clean.
-    response.json().await.map_err(|e| SyncError::Network(short_reason(&e)))
+    let body = response.bytes().await.map_err(|e| SyncError::Network(short_reason(&e)))?;
+    let seconds = ((js_sys::Date::now() - started) / 1000.0).max(0.05);
+    if body.len() > 16 * 1024 {
+        // Only bodies big enough to say something about the link's speed.
+        let rate = body.len() as f64 / seconds;
+        LINK_RATE.with(|r| r.set(Some(r.get().map_or(rate, |old| 0.7 * old + 0.3 * rate))));
+    }
+    crate::sync::decode(&body).map_err(|e| SyncError::Network(format!("phản hồi không đọc được: {e}")))
+}
+
+/// Feed bytes to ask for: what the link carries in about [`PAGE_SECONDS`].
+fn feed_budget() -> Option<u32> {
+    let rate = LINK_RATE.with(|r| r.get())?;
+    Some(((rate * PAGE_SECONDS) as u32).clamp(MIN_FEED_BUDGET, FEED_BUDGET_DEFAULT))
 }
 
 fn short_reason(e: &reqwest::Error) -> String {
@@ -198,8 +222,11 @@ struct BrowserDocs<'a>(&'a Replica);
 
 impl LocalDocs for BrowserDocs<'_> {
     type Error = StorageError;
-    async fn all(&self) -> Result<Vec<DocRecord>, StorageError> {
-        self.0.store.all().await
+    async fn dirty_ids(&self) -> Result<Vec<String>, StorageError> {
+        self.0.store.dirty_ids().await
+    }
+    async fn all_ids(&self) -> Result<Vec<String>, StorageError> {
+        self.0.store.all_ids().await
     }
     async fn get(&self, id: &str) -> Result<Option<DocRecord>, StorageError> {
         self.0.store.get(id).await
@@ -224,6 +251,9 @@ impl Transport for Fetch {
     type Error = SyncError;
     async fn post(&self, request: &SyncRequest) -> Result<SyncResponse, SyncError> {
         post(request).await
+    }
+    fn feed_budget(&self) -> Option<u32> {
+        feed_budget()
     }
 }
 

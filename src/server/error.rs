@@ -17,6 +17,9 @@ pub enum ApiError {
     /// Storage failed; the client should retry later.
     #[error("storage: {0}")]
     Store(#[from] StoreError),
+    /// A bug or a crashed worker; logged, the client retries.
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 impl IntoResponse for ApiError {
@@ -27,6 +30,10 @@ impl IntoResponse for ApiError {
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "storage failure");
                 (StatusCode::SERVICE_UNAVAILABLE, "Máy chủ tạm thời không lưu được dữ liệu; sẽ thử lại.".to_string(), true)
+            }
+            ApiError::Internal(e) => {
+                tracing::error!(error = %e, "internal failure");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Máy chủ gặp lỗi nội bộ; sẽ thử lại.".to_string(), true)
             }
         };
         if !retryable {

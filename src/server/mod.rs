@@ -28,6 +28,8 @@ use self::store::{SqliteStore, Store};
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub assets: Arc<Assets>,
+    /// Recently synced documents, kept parsed (bounded).
+    pub cache: sync_api::DocCache,
 }
 
 #[derive(Debug, Clone, Parser)]
@@ -46,6 +48,10 @@ pub struct Config {
     /// The built client (Trunk's output directory).
     #[arg(long, env = "DANVAN_DIST", default_value = "dist")]
     pub dist: PathBuf,
+    /// How many recently synced documents stay parsed in memory (memory use is bounded by this,
+    /// not by the number of documents stored).
+    #[arg(long, env = "DANVAN_CACHE_DOCS", default_value_t = 2000)]
+    pub cache_docs: usize,
 }
 
 pub fn now_ms() -> i64 {
@@ -98,7 +104,7 @@ pub async fn bind(
     if !assets.built {
         tracing::warn!(dist = %config.dist.display(), "client not built; serving the API only");
     }
-    let state = Arc::new(AppState { store, assets: Arc::new(assets) });
+    let state = Arc::new(AppState { store, assets: Arc::new(assets), cache: sync_api::DocCache::new(config.cache_docs) });
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     let app = router(state);

@@ -5,13 +5,17 @@
 //! row of `feed_clock` (`UPDATE … RETURNING`), whose row lock is held until the write commits. So
 //! writes commit in `seq` order, and a reader never sees `seq` N+1 before N is visible; a client
 //! that has everything up to its cursor needs exactly `changed_since(cursor)`. The price is that
-//! writes of different documents are serialised on that row, which is fine at this scale.
+//! writes of different documents are serialised on that row; a batch takes it once, so a request
+//! of many documents commits as one transaction.
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, Pool};
 use tokio_postgres::NoTls;
 
-use super::store::{FeedEntry, Store, StoreError, StoredDoc};
+use std::collections::HashMap;
+
+use super::store::{FeedPage, Store, StoreError, StoredDoc, Write};
+use crate::sync::{FeedChunk, Layout};
 
 const MIGRATIONS: &[&str] = &[
     // 1: documents and the change feed
@@ -24,6 +28,21 @@ const MIGRATIONS: &[&str] = &[
      );
      CREATE TABLE feed_clock (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), seq BIGINT NOT NULL);
      INSERT INTO feed_clock (one, seq) VALUES (TRUE, 0);",
+    // 2: documents as chunks (snapshot + increments), the feed reads chunks
+    "CREATE TABLE chunks (
+        seq BIGINT PRIMARY KEY,
+        doc_id TEXT NOT NULL,
+        snapshot BOOLEAN NOT NULL,
+        bytes BYTEA NOT NULL,
+        heads BYTEA NOT NULL
+     );
+     INSERT INTO chunks (seq, doc_id, snapshot, bytes, heads) SELECT seq, id, TRUE, bytes, ''::bytea FROM docs;
+     CREATE INDEX chunks_doc ON chunks (doc_id, seq);
+     ALTER TABLE docs ADD COLUMN increments INT NOT NULL DEFAULT 0,
+                      ADD COLUMN snapshot_bytes BIGINT NOT NULL DEFAULT 0,
+                      ADD COLUMN increment_bytes BIGINT NOT NULL DEFAULT 0;
+     UPDATE docs SET snapshot_bytes = length(bytes);
+     ALTER TABLE docs DROP COLUMN bytes;",
 ];
 
 /// Any number: identifies our migration lock among the database's advisory locks.
@@ -81,51 +100,141 @@ impl Store for PostgresStore {
         &self.server_id
     }
 
-    async fn load(&self, id: &str) -> Result<Option<StoredDoc>, StoreError> {
-        let client = self.pool.get().await?;
-        let row = client.query_opt("SELECT bytes, seq FROM docs WHERE id = $1", &[&id]).await?;
-        Ok(row.map(|r| StoredDoc { bytes: r.get(0), seq: r.get::<_, i64>(1) as u64 }))
-    }
-
-    async fn put(&self, id: &str, bytes: &[u8], expected: Option<u64>, now_ms: i64) -> Result<u64, StoreError> {
+    async fn load_many(&self, ids: &[String]) -> Result<HashMap<String, StoredDoc>, StoreError> {
         let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        // Check first, so a losing writer does not hold the feed clock.
-        let current: Option<i64> =
-            tx.query_opt("SELECT seq FROM docs WHERE id = $1 FOR UPDATE", &[&id]).await?.map(|r| r.get(0));
-        if current.map(|s| s as u64) != expected {
-            return Err(StoreError::Conflict);
+        // REPEATABLE READ: the document rows and their chunks come from one snapshot.
+        let tx = client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
+        let mut out: HashMap<String, StoredDoc> = HashMap::new();
+        for r in tx
+            .query("SELECT id, seq, increments, snapshot_bytes, increment_bytes FROM docs WHERE id = ANY($1)", &[&ids])
+            .await?
+        {
+            let layout = Layout {
+                increments: r.get::<_, i32>(2) as u32,
+                snapshot_bytes: r.get::<_, i64>(3) as u64,
+                increment_bytes: r.get::<_, i64>(4) as u64,
+            };
+            out.insert(r.get(0), StoredDoc { bytes: Vec::new(), seq: r.get::<_, i64>(1) as u64, layout });
         }
-        let next: i64 = tx.query_one("UPDATE feed_clock SET seq = seq + 1 RETURNING seq", &[]).await?.get(0);
-        let changed = match expected {
-            None => {
-                tx.execute(
-                    "INSERT INTO docs (id, seq, bytes, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
-                    &[&id, &next, &bytes, &now_ms],
-                )
-                .await?
+        for r in tx.query("SELECT doc_id, bytes FROM chunks WHERE doc_id = ANY($1) ORDER BY doc_id, seq", &[&ids]).await? {
+            if let Some(doc) = out.get_mut(r.get::<_, &str>(0)) {
+                doc.bytes.extend_from_slice(r.get::<_, &[u8]>(1));
             }
-            Some(seq) => {
-                tx.execute(
-                    "UPDATE docs SET seq = $2, bytes = $3, updated_at = $4 WHERE id = $1 AND seq = $5",
-                    &[&id, &next, &bytes, &now_ms, &(seq as i64)],
-                )
-                .await?
-            }
-        };
-        if changed == 0 {
-            return Err(StoreError::Conflict);
         }
         tx.commit().await?;
-        Ok(next as u64)
+        Ok(out)
     }
 
-    async fn changed_since(&self, cursor: u64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
+    async fn versions(&self, ids: &[String]) -> Result<HashMap<String, u64>, StoreError> {
         let client = self.pool.get().await?;
-        let rows = client
-            .query("SELECT id, seq, bytes FROM docs WHERE seq > $1 ORDER BY seq LIMIT $2", &[&(cursor as i64), &(limit as i64)])
+        let rows = client.query("SELECT id, seq FROM docs WHERE id = ANY($1)", &[&ids]).await?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get::<_, i64>(1) as u64)).collect())
+    }
+
+    async fn write(&self, writes: Vec<Write>, now_ms: i64) -> Result<Vec<Result<u64, StoreError>>, StoreError> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        // Lock the documents in id order (no deadlock between two batches), check each one's seq,
+        // and only then take the feed clock, once for all winners.
+        let mut order: Vec<usize> = (0..writes.len()).collect();
+        order.sort_by(|&a, &b| writes[a].id.cmp(&writes[b].id));
+        let mut current: HashMap<String, (i64, i32, i64)> = HashMap::new();
+        let ids: Vec<&str> = order.iter().map(|&i| writes[i].id.as_str()).collect();
+        for r in tx
+            .query("SELECT id, seq, increments, increment_bytes FROM docs WHERE id = ANY($1) ORDER BY id FOR UPDATE", &[&ids])
+            .await?
+        {
+            current.insert(r.get(0), (r.get(1), r.get(2), r.get(3)));
+        }
+        let mut results: Vec<Result<u64, StoreError>> = (0..writes.len()).map(|_| Err(StoreError::Conflict)).collect();
+        let mut winners = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for &i in &order {
+            let w = &writes[i];
+            // Two writes of one document in one batch: the first wins, the second sees a conflict.
+            if seen.insert(w.id.as_str()) && current.get(&w.id).map(|c| c.0 as u64) == w.expected {
+                winners.push(i);
+            }
+        }
+        if winners.is_empty() {
+            tx.rollback().await?;
+            return Ok(results);
+        }
+        let n = winners.len() as i64;
+        let last: i64 = tx.query_one("UPDATE feed_clock SET seq = seq + $1 RETURNING seq", &[&n]).await?.get(0);
+        let insert_chunk = tx.prepare("INSERT INTO chunks (seq, doc_id, snapshot, bytes, heads) VALUES ($1, $2, $3, $4, $5)").await?;
+        let drop_older = tx.prepare("DELETE FROM chunks WHERE doc_id = $1 AND seq < $2").await?;
+        let upsert = tx
+            .prepare(
+                "INSERT INTO docs (id, seq, updated_at, increments, snapshot_bytes, increment_bytes)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (id) DO UPDATE SET seq = $2, updated_at = $3, increments = $4,
+                    snapshot_bytes = CASE WHEN $7 THEN $5 ELSE docs.snapshot_bytes END, increment_bytes = $6",
+            )
             .await?;
-        Ok(rows.into_iter().map(|r| FeedEntry { id: r.get(0), seq: r.get::<_, i64>(1) as u64, bytes: r.get(2) }).collect())
+        for (k, &i) in winners.iter().enumerate() {
+            let w = &writes[i];
+            let seq = last - n + 1 + k as i64;
+            let len = w.chunk.bytes.len() as i64;
+            tx.execute(&insert_chunk, &[&seq, &w.id, &w.chunk.snapshot, &w.chunk.bytes, &w.heads]).await?;
+            let (increments, increment_bytes) = if w.chunk.snapshot {
+                tx.execute(&drop_older, &[&w.id, &seq]).await?;
+                (0i32, 0i64)
+            } else {
+                let (_, n, b) = current.get(&w.id).copied().unwrap_or((0, 0, 0));
+                (n + 1, b + len)
+            };
+            tx.execute(&upsert, &[&w.id, &seq, &now_ms, &increments, &len, &increment_bytes, &w.chunk.snapshot]).await?;
+            results[i] = Ok(seq as u64);
+        }
+        tx.commit().await?;
+        Ok(results)
+    }
+
+    async fn feed(&self, cursor: u64, budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError> {
+        if budget_bytes == 0 || max_chunks == 0 {
+            return Ok(FeedPage::default());
+        }
+        let client = self.pool.get().await?;
+        // Chunk sizes first, so only the page's bytes are read.
+        let sizes = client
+            .query(
+                "SELECT seq, length(bytes) FROM chunks WHERE seq > $1 ORDER BY seq LIMIT $2",
+                &[&(cursor as i64), &((max_chunks + 1) as i64)],
+            )
+            .await?;
+        let mut upto = None;
+        let mut total = 0usize;
+        let mut count = 0usize;
+        for r in &sizes {
+            if count == max_chunks || (total >= budget_bytes && count > 0) {
+                break;
+            }
+            total += r.get::<_, i32>(1) as usize;
+            count += 1;
+            upto = Some(r.get::<_, i64>(0));
+        }
+        let Some(upto) = upto else { return Ok(FeedPage::default()) };
+        let rows = client
+            .query(
+                "SELECT seq, doc_id, snapshot, bytes, heads FROM chunks WHERE seq > $1 AND seq <= $2 ORDER BY seq",
+                &[&(cursor as i64), &upto],
+            )
+            .await?;
+        let chunks = rows
+            .into_iter()
+            .map(|r| FeedChunk {
+                seq: r.get::<_, i64>(0) as u64,
+                id: r.get(1),
+                snapshot: r.get(2),
+                bytes: r.get(3),
+                heads: r.get(4),
+            })
+            .collect();
+        Ok(FeedPage { chunks, more: count < sizes.len() })
     }
 
     async fn count(&self) -> Result<u64, StoreError> {

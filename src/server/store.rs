@@ -1,28 +1,53 @@
-//! Where the server keeps documents: one trait, implemented here for SQLite (the embedded default).
+//! Where the server keeps documents: one trait, implemented here for SQLite (the embedded default)
+//! and in `postgres` for deployments past one machine.
+//!
+//! A document is stored as chunks: a snapshot (`AutoCommit::save`) followed by increments (the
+//! changes of one write each); concatenated, they are what `AutoCommit::load` reads. Every write
+//! adds one chunk with a new `seq`, either an increment or a snapshot that replaces the document's
+//! older chunks (compaction, see `crate::sync::plan_write`). The change feed is the chunk table in
+//! `seq` order, so a replica that holds everything up to its cursor receives only what came after.
 //!
 //! Invariants every implementation keeps:
-//! - `put` is a compare-and-swap on the document's `seq`, so two writers never lose each other's
-//!   changes (the loser reloads, merges again and retries);
-//! - every successful `put` gives the document a new `seq` larger than every `seq` committed before
-//!   it, so a client that has seen everything up to `cursor` needs exactly `changed_since(cursor)`.
+//! - a write is a compare-and-swap on the document's `seq`, so two writers never lose each other's
+//!   changes (the loser reloads, merges again and retries); a batch's writes succeed or conflict
+//!   one by one, and are durable when `write` returns;
+//! - every write gives its chunk a `seq` larger than every `seq` committed before it, and writes
+//!   become visible in `seq` order, so `feed(cursor)` never skips a chunk a later read would show.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
-#[derive(Debug, Clone)]
-pub struct StoredDoc {
-    pub bytes: Vec<u8>,
-    pub seq: u64,
-}
+use crate::sync::{Chunk, FeedChunk, Layout};
 
 #[derive(Debug, Clone)]
-pub struct FeedEntry {
-    pub id: String,
-    pub seq: u64,
+pub struct StoredDoc {
+    /// The document's chunks, concatenated.
     pub bytes: Vec<u8>,
+    pub seq: u64,
+    pub layout: Layout,
+}
+
+/// One document write of a batch.
+#[derive(Debug, Clone)]
+pub struct Write {
+    pub id: String,
+    /// The `seq` the document must still have (`None`: it must not exist yet).
+    pub expected: Option<u64>,
+    pub chunk: Chunk,
+    /// The document's heads after this chunk, 32 bytes each.
+    pub heads: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FeedPage {
+    pub chunks: Vec<FeedChunk>,
+    /// More chunks follow the last one.
+    pub more: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,22 +69,22 @@ impl From<rusqlite::Error> for StoreError {
 pub trait Store: Send + Sync + 'static {
     /// Identifies this database; a client whose cursor belongs to another starts again from 0.
     fn server_id(&self) -> &str;
-    async fn load(&self, id: &str) -> Result<Option<StoredDoc>, StoreError>;
-    /// Stores `bytes` if the document is still at `expected` (`None`: it must not exist yet).
-    /// Returns the document's new `seq`.
-    async fn put(&self, id: &str, bytes: &[u8], expected: Option<u64>, now_ms: i64) -> Result<u64, StoreError>;
-    /// Documents whose `seq` is above `cursor`, in `seq` order, at most `limit`.
-    async fn changed_since(&self, cursor: u64, limit: usize) -> Result<Vec<FeedEntry>, StoreError>;
+    /// The documents that exist among `ids`, whole.
+    async fn load_many(&self, ids: &[String]) -> Result<HashMap<String, StoredDoc>, StoreError>;
+    /// The current `seq` of each document that exists among `ids` (cheap: no document bytes).
+    async fn versions(&self, ids: &[String]) -> Result<HashMap<String, u64>, StoreError>;
+    /// Applies the writes, each a compare-and-swap; returns each one's new `seq` or `Conflict`.
+    async fn write(&self, writes: Vec<Write>, now_ms: i64) -> Result<Vec<Result<u64, StoreError>>, StoreError>;
+    /// Chunks with `seq` above `cursor` in `seq` order: at least one if any exist and
+    /// `budget_bytes > 0`, then more while they fit in `budget_bytes`, at most `max_chunks`.
+    async fn feed(&self, cursor: u64, budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError>;
     async fn count(&self) -> Result<u64, StoreError>;
-    /// How many documents have a `seq` above `cursor`.
+    /// How many documents changed after `cursor`.
     async fn count_since(&self, cursor: u64) -> Result<u64, StoreError>;
-}
 
-/// SQLite in WAL mode behind one connection: SQLite allows one writer at a time anyway, and a
-/// single connection makes "assign the next seq and commit" trivially ordered.
-pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
-    server_id: String,
+    async fn load(&self, id: &str) -> Result<Option<StoredDoc>, StoreError> {
+        Ok(self.load_many(&[id.to_string()]).await?.remove(id))
+    }
 }
 
 const MIGRATIONS: &[&str] = &[
@@ -72,7 +97,54 @@ const MIGRATIONS: &[&str] = &[
         updated_at INTEGER NOT NULL
      );
      CREATE UNIQUE INDEX docs_seq ON docs(seq);",
+    // 2: documents as chunks (snapshot + increments), the feed reads chunks
+    "CREATE TABLE chunks (
+        seq INTEGER PRIMARY KEY,
+        doc_id TEXT NOT NULL,
+        snapshot INTEGER NOT NULL,
+        bytes BLOB NOT NULL,
+        heads BLOB NOT NULL
+     );
+     INSERT INTO chunks (seq, doc_id, snapshot, bytes, heads) SELECT seq, id, 1, bytes, X'' FROM docs;
+     CREATE INDEX chunks_doc ON chunks(doc_id, seq);
+     ALTER TABLE docs ADD COLUMN increments INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE docs ADD COLUMN snapshot_bytes INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE docs ADD COLUMN increment_bytes INTEGER NOT NULL DEFAULT 0;
+     UPDATE docs SET snapshot_bytes = length(bytes);
+     ALTER TABLE docs DROP COLUMN bytes;",
 ];
+
+/// Readers run in parallel with the writer (WAL); this many connections serve them.
+const READERS: usize = 4;
+/// Most writes committed in one SQLite transaction.
+const GROUP_COMMIT_MAX: usize = 4_000;
+
+type WriteResult = Result<Vec<Result<u64, StoreError>>, StoreError>;
+
+struct WriteJob {
+    writes: Vec<Write>,
+    now_ms: i64,
+    done: tokio::sync::oneshot::Sender<WriteResult>,
+}
+
+/// SQLite in WAL mode. One thread owns the writing connection and commits whatever writes are
+/// waiting in one transaction (group commit: one fsync for many clients' edits); readers use
+/// their own connections and never wait for a commit.
+pub struct SqliteStore {
+    server_id: String,
+    readers: Arc<Vec<Mutex<Connection>>>,
+    next_reader: AtomicUsize,
+    writer: mpsc::Sender<WriteJob>,
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: an acknowledged sync survives power loss, not only a process crash.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
@@ -80,11 +152,7 @@ impl SqliteStore {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend(format!("{}: {e}", dir.display())))?;
         }
-        let mut conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // FULL: an acknowledged sync survives power loss, not only a process crash.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mut conn = open_connection(path)?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
             let tx = conn.transaction()?;
@@ -103,21 +171,120 @@ impl SqliteStore {
                 id
             }
         };
-        Ok(SqliteStore { conn: Arc::new(Mutex::new(conn)), server_id })
+        let readers = (0..READERS).map(|_| open_connection(path).map(Mutex::new)).collect::<Result<Vec<_>, _>>()?;
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run_writer(conn, rx))
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(SqliteStore { server_id, readers: Arc::new(readers), next_reader: AtomicUsize::new(0), writer: tx })
     }
 
-    async fn with_conn<T: Send + 'static>(
+    async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let conn = self.conn.clone();
+        let readers = self.readers.clone();
+        let first = self.next_reader.fetch_add(1, Ordering::Relaxed);
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().map_err(|_| StoreError::Backend("connection lock poisoned".into()))?;
-            f(&mut guard)
+            // Any free connection, else wait for the one in turn.
+            let n = readers.len();
+            let mut guard = (0..n).find_map(|k| readers[(first + k) % n].try_lock().ok());
+            if guard.is_none() {
+                guard = Some(readers[first % n].lock().map_err(|_| StoreError::Backend("connection lock poisoned".into()))?);
+            }
+            f(&mut guard.expect("a connection"))
         })
         .await
         .map_err(|e| StoreError::Backend(e.to_string()))?
     }
+}
+
+fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
+    let mut last_seq: Option<i64> = None;
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        let mut count = group[0].writes.len();
+        while count < GROUP_COMMIT_MAX {
+            match jobs.try_recv() {
+                Ok(job) => {
+                    count += job.writes.len();
+                    group.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        match commit_group(&mut conn, &group, &mut last_seq) {
+            Ok(results) => {
+                for (job, result) in group.into_iter().zip(results) {
+                    let _ = job.done.send(Ok(result));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, writes = count, "group commit failed");
+                last_seq = None;
+                for job in group {
+                    let _ = job.done.send(Err(StoreError::Backend(e.to_string())));
+                }
+            }
+        }
+    }
+}
+
+fn commit_group(
+    conn: &mut Connection,
+    group: &[WriteJob],
+    last_seq: &mut Option<i64>,
+) -> Result<Vec<Vec<Result<u64, StoreError>>>, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut seq = match *last_seq {
+        Some(s) => s,
+        None => tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM chunks", [], |r| r.get(0))?,
+    };
+    let mut results = Vec::with_capacity(group.len());
+    {
+        let mut current = tx.prepare_cached("SELECT seq, increments, increment_bytes FROM docs WHERE id = ?1")?;
+        let mut insert_chunk =
+            tx.prepare_cached("INSERT INTO chunks (seq, doc_id, snapshot, bytes, heads) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        let mut drop_older = tx.prepare_cached("DELETE FROM chunks WHERE doc_id = ?1 AND seq < ?2")?;
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO docs (id, seq, updated_at, increments, snapshot_bytes, increment_bytes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(id) DO UPDATE SET seq = ?2, updated_at = ?3, increments = ?4,
+                snapshot_bytes = CASE WHEN ?7 THEN ?5 ELSE snapshot_bytes END, increment_bytes = ?6",
+        )?;
+        for job in group {
+            let mut outcomes = Vec::with_capacity(job.writes.len());
+            for w in &job.writes {
+                let row: Option<(i64, i64, i64)> =
+                    current.query_row([&w.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
+                if row.map(|r| r.0 as u64) != w.expected {
+                    outcomes.push(Err(StoreError::Conflict));
+                    continue;
+                }
+                seq += 1;
+                let len = w.chunk.bytes.len() as i64;
+                insert_chunk.execute(params![seq, w.id, w.chunk.snapshot, w.chunk.bytes, w.heads])?;
+                let (increments, increment_bytes) = if w.chunk.snapshot {
+                    drop_older.execute(params![w.id, seq])?;
+                    (0, 0)
+                } else {
+                    let (_, n, b) = row.unwrap_or((0, 0, 0));
+                    (n + 1, b + len)
+                };
+                upsert.execute(params![w.id, seq, job.now_ms, increments, len, increment_bytes, w.chunk.snapshot])?;
+                outcomes.push(Ok(seq as u64));
+            }
+            results.push(outcomes);
+        }
+    }
+    tx.commit()?;
+    *last_seq = Some(seq);
+    Ok(results)
+}
+
+fn layout(increments: i64, snapshot_bytes: i64, increment_bytes: i64) -> Layout {
+    Layout { increments: increments as u32, snapshot_bytes: snapshot_bytes as u64, increment_bytes: increment_bytes as u64 }
 }
 
 #[async_trait]
@@ -126,58 +293,99 @@ impl Store for SqliteStore {
         &self.server_id
     }
 
-    async fn load(&self, id: &str) -> Result<Option<StoredDoc>, StoreError> {
-        let id = id.to_string();
-        self.with_conn(move |c| {
-            Ok(c.query_row("SELECT bytes, seq FROM docs WHERE id = ?1", [&id], |r| {
-                Ok(StoredDoc { bytes: r.get(0)?, seq: r.get::<_, i64>(1)? as u64 })
-            })
-            .optional()?)
-        })
-        .await
-    }
-
-    async fn put(&self, id: &str, bytes: &[u8], expected: Option<u64>, now_ms: i64) -> Result<u64, StoreError> {
-        let (id, bytes) = (id.to_string(), bytes.to_vec());
-        self.with_conn(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let next: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM docs", [], |r| r.get(0))?;
-            let changed = match expected {
-                None => tx.execute(
-                    "INSERT INTO docs (id, seq, bytes, updated_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO NOTHING",
-                    params![id, next, bytes, now_ms],
-                )?,
-                Some(seq) => tx.execute(
-                    "UPDATE docs SET seq = ?2, bytes = ?3, updated_at = ?4 WHERE id = ?1 AND seq = ?5",
-                    params![id, next, bytes, now_ms, seq as i64],
-                )?,
-            };
-            if changed == 0 {
-                return Err(StoreError::Conflict);
+    async fn load_many(&self, ids: &[String]) -> Result<HashMap<String, StoredDoc>, StoreError> {
+        let ids = ids.to_vec();
+        self.read(move |c| {
+            // One read transaction: the document row and its chunks agree.
+            let tx = c.transaction()?;
+            let mut out = HashMap::new();
+            {
+                let mut doc = tx.prepare_cached("SELECT seq, increments, snapshot_bytes, increment_bytes FROM docs WHERE id = ?1")?;
+                let mut chunks = tx.prepare_cached("SELECT bytes FROM chunks WHERE doc_id = ?1 ORDER BY seq")?;
+                for id in ids {
+                    let Some((seq, l)) = doc
+                        .query_row([&id], |r| Ok((r.get::<_, i64>(0)? as u64, layout(r.get(1)?, r.get(2)?, r.get(3)?))))
+                        .optional()?
+                    else {
+                        continue;
+                    };
+                    let mut bytes = Vec::new();
+                    let mut rows = chunks.query([&id])?;
+                    while let Some(row) = rows.next()? {
+                        bytes.extend_from_slice(row.get_ref(0)?.as_blob().map_err(|e| StoreError::Backend(e.to_string()))?);
+                    }
+                    out.insert(id, StoredDoc { bytes, seq, layout: l });
+                }
             }
             tx.commit()?;
-            Ok(next as u64)
+            Ok(out)
         })
         .await
     }
 
-    async fn changed_since(&self, cursor: u64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
-        self.with_conn(move |c| {
-            let mut stmt = c.prepare_cached("SELECT id, seq, bytes FROM docs WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
-            let rows = stmt.query_map(params![cursor as i64, limit as i64], |r| {
-                Ok(FeedEntry { id: r.get(0)?, seq: r.get::<_, i64>(1)? as u64, bytes: r.get(2)? })
-            })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    async fn versions(&self, ids: &[String]) -> Result<HashMap<String, u64>, StoreError> {
+        let ids = ids.to_vec();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached("SELECT seq FROM docs WHERE id = ?1")?;
+            let mut out = HashMap::new();
+            for id in ids {
+                if let Some(seq) = stmt.query_row([&id], |r| r.get::<_, i64>(0)).optional()? {
+                    out.insert(id, seq as u64);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn write(&self, writes: Vec<Write>, now_ms: i64) -> Result<Vec<Result<u64, StoreError>>, StoreError> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.writer
+            .send(WriteJob { writes, now_ms, done })
+            .map_err(|_| StoreError::Backend("the writer thread stopped".into()))?;
+        result.await.map_err(|_| StoreError::Backend("the writer thread stopped".into()))?
+    }
+
+    async fn feed(&self, cursor: u64, budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError> {
+        if budget_bytes == 0 || max_chunks == 0 {
+            return Ok(FeedPage::default());
+        }
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, doc_id, snapshot, bytes, heads FROM chunks WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )?;
+            let mut rows = stmt.query(params![cursor as i64, (max_chunks + 1) as i64])?;
+            let mut page = FeedPage::default();
+            let mut bytes = 0usize;
+            while let Some(r) = rows.next()? {
+                if page.chunks.len() == max_chunks || (bytes >= budget_bytes && !page.chunks.is_empty()) {
+                    page.more = true;
+                    break;
+                }
+                let chunk = FeedChunk {
+                    seq: r.get::<_, i64>(0)? as u64,
+                    id: r.get(1)?,
+                    snapshot: r.get(2)?,
+                    bytes: r.get(3)?,
+                    heads: r.get(4)?,
+                };
+                bytes += chunk.bytes.len();
+                page.chunks.push(chunk);
+            }
+            Ok(page)
         })
         .await
     }
 
     async fn count(&self) -> Result<u64, StoreError> {
-        self.with_conn(|c| Ok(c.query_row("SELECT COUNT(*) FROM docs", [], |r| r.get::<_, i64>(0))? as u64)).await
+        self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM docs", [], |r| r.get::<_, i64>(0))? as u64)).await
     }
 
     async fn count_since(&self, cursor: u64) -> Result<u64, StoreError> {
-        self.with_conn(move |c| {
+        self.read(move |c| {
             Ok(c.query_row("SELECT COUNT(*) FROM docs WHERE seq > ?1", [cursor as i64], |r| r.get::<_, i64>(0))? as u64)
         })
         .await
@@ -188,23 +396,40 @@ impl Store for SqliteStore {
 mod tests {
     use super::*;
 
+    fn w(id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
+        Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32] }
+    }
+
     #[tokio::test]
-    async fn put_is_compare_and_swap_and_feeds_in_seq_order() {
+    async fn writes_are_compare_and_swap_and_the_feed_is_chunks_in_seq_order() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("nested/db.sqlite3")).unwrap();
-        let s1 = store.put("a", b"one", None, 1).await.unwrap();
-        assert!(matches!(store.put("a", b"again", None, 1).await, Err(StoreError::Conflict)));
-        let s2 = store.put("b", b"two", None, 1).await.unwrap();
-        let s3 = store.put("a", b"three", Some(s1), 1).await.unwrap();
-        assert!(matches!(store.put("a", b"stale", Some(s1), 1).await, Err(StoreError::Conflict)));
+        let r = store.write(vec![w("a", None, b"one", true), w("a", None, b"again", true), w("b", None, b"two", true)], 1).await.unwrap();
+        let (s1, s2) = (*r[0].as_ref().unwrap(), *r[2].as_ref().unwrap());
+        assert!(matches!(r[1], Err(StoreError::Conflict)));
+        let s3 = store.write(vec![w("a", Some(s1), b"+3", false)], 1).await.unwrap()[0].as_ref().copied().unwrap();
+        assert!(matches!(store.write(vec![w("a", Some(s1), b"stale", false)], 1).await.unwrap()[0], Err(StoreError::Conflict)));
         assert!(s1 < s2 && s2 < s3);
-        let feed = store.changed_since(0, 10).await.unwrap();
-        assert_eq!(feed.iter().map(|e| (e.id.as_str(), e.seq)).collect::<Vec<_>>(), [("b", s2), ("a", s3)]);
-        assert_eq!(store.changed_since(s2, 10).await.unwrap().len(), 1);
-        assert_eq!(store.changed_since(0, 1).await.unwrap().len(), 1);
-        assert_eq!(store.load("a").await.unwrap().unwrap().bytes, b"three");
+        let a = store.load("a").await.unwrap().unwrap();
+        assert_eq!((a.bytes.as_slice(), a.seq), (&b"one+3"[..], s3));
+        assert_eq!(a.layout, Layout { increments: 1, snapshot_bytes: 3, increment_bytes: 2 });
+        let feed = store.feed(0, 1 << 20, 100).await.unwrap();
+        assert_eq!(feed.chunks.iter().map(|c| (c.id.as_str(), c.seq)).collect::<Vec<_>>(), [("a", s1), ("b", s2), ("a", s3)]);
+        assert!(!feed.more);
+        // Budget: at least one chunk, then only what fits.
+        let one = store.feed(0, 1, 100).await.unwrap();
+        assert_eq!((one.chunks.len(), one.more), (1, true));
+        assert_eq!(store.feed(s2, 1 << 20, 100).await.unwrap().chunks.len(), 1);
+        assert!(store.feed(0, 0, 100).await.unwrap().chunks.is_empty());
+        // A snapshot replaces the document's older chunks.
+        let s4 = store.write(vec![w("a", Some(s3), b"ALL", true)], 1).await.unwrap()[0].as_ref().copied().unwrap();
+        assert_eq!(store.load("a").await.unwrap().unwrap().bytes, b"ALL");
+        let feed = store.feed(0, 1 << 20, 100).await.unwrap();
+        assert_eq!(feed.chunks.iter().map(|c| c.seq).collect::<Vec<_>>(), [s2, s4]);
         assert!(store.load("zz").await.unwrap().is_none());
         assert_eq!(store.count().await.unwrap(), 2);
+        assert_eq!(store.count_since(s2).await.unwrap(), 1);
+        assert_eq!(store.versions(&["a".into(), "zz".into()]).await.unwrap(), HashMap::from([("a".to_string(), s4)]));
     }
 
     #[tokio::test]
@@ -213,7 +438,7 @@ mod tests {
         let path = dir.path().join("db.sqlite3");
         let id = {
             let store = SqliteStore::open(&path).unwrap();
-            store.put("a", b"x", None, 1).await.unwrap();
+            store.write(vec![w("a", None, b"x", true)], 1).await.unwrap();
             store.server_id().to_string()
         };
         let store = SqliteStore::open(&path).unwrap();
@@ -221,5 +446,22 @@ mod tests {
         assert_eq!(store.load("a").await.unwrap().unwrap().bytes, b"x");
         let other = SqliteStore::open(&dir.path().join("other.sqlite3")).unwrap();
         assert_ne!(other.server_id(), id);
+    }
+
+    #[tokio::test]
+    async fn a_database_of_the_first_schema_is_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.sqlite3");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute("INSERT INTO docs (id, seq, bytes, updated_at) VALUES ('a', 7, X'0102', 1)", []).unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        let a = store.load("a").await.unwrap().unwrap();
+        assert_eq!((a.bytes.as_slice(), a.seq, a.layout.snapshot_bytes), (&[1u8, 2][..], 7, 2));
+        let next = store.write(vec![w("a", Some(7), b"\x03", false)], 1).await.unwrap();
+        assert_eq!(*next[0].as_ref().unwrap(), 8, "numbering continues after the migrated documents");
     }
 }

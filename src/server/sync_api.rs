@@ -1,31 +1,92 @@
 //! `POST /api/sync`: the batch sync endpoint (envelope in `crate::sync`).
+//!
+//! One request: load the request's documents (from the cache of recently used ones when it is
+//! current, else from the store), apply each client's message, write every changed document in one
+//! batch (compare-and-swap each; a document another writer changed meanwhile is redone from the
+//! fresh copy), then read the next feed page. A document that fails is reported by id; the rest
+//! go through.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
 
-use axum::Json;
+use automerge::AutoCommit;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use lru::LruCache;
 
 use super::AppState;
 use super::error::ApiError;
-use super::store::StoreError;
+use super::store::{StoreError, Write};
 use crate::sync::{
-    DocFailure, DocMessage, FEED_PAGE, FailureCode, FeedDoc, MAX_DOCS_PER_REQUEST, PROTOCOL, StepError,
-    SyncRequest, SyncResponse, server_step, valid_doc_id,
+    CONTENT_TYPE, DocFailure, DocMessage, FEED_BUDGET_DEFAULT, FEED_BUDGET_MAX, FEED_MAX_CHUNKS, FailureCode, Layout,
+    MAX_DOCS_PER_REQUEST, PROTOCOL, StepError, SyncRequest, SyncResponse, group_feed, heads_to_bytes, plan_write,
+    server_step, valid_doc_id,
 };
 
-/// How often a document write is retried when another writer got there first.
+/// How often a document write is redone when another writer got there first.
 const CAS_ATTEMPTS: usize = 8;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new().route("/api/sync", post(sync))
 }
 
-async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Json<SyncResponse>, ApiError> {
-    let req: SyncRequest = serde_json::from_slice(&body)
+/// Recently used documents, parsed, with the `seq` they were stored at. Bounded by count, so the
+/// server's memory does not grow with the number of documents; an entry is used only while the
+/// store still has that `seq` (another process may have written since).
+pub struct DocCache {
+    docs: Mutex<LruCache<String, Cached>>,
+}
+
+struct Cached {
+    seq: u64,
+    layout: Layout,
+    doc: AutoCommit,
+}
+
+impl DocCache {
+    pub fn new(capacity: usize) -> DocCache {
+        DocCache { docs: Mutex::new(LruCache::new(NonZeroUsize::new(capacity.max(1)).expect("non-zero"))) }
+    }
+
+    fn take(&self, id: &str, seq: u64) -> Option<Cached> {
+        let mut docs = self.docs.lock().ok()?;
+        let cached = docs.pop(id)?;
+        (cached.seq == seq).then_some(cached)
+    }
+
+    fn put(&self, id: String, cached: Cached) {
+        if let Ok(mut docs) = self.docs.lock() {
+            docs.put(id, cached);
+        }
+    }
+}
+
+/// One request document on its way through the handler.
+struct Work {
+    id: String,
+    message: Vec<u8>,
+    /// The copy the message is applied to, with the `seq` and layout it was stored at.
+    base: Option<(u64, Layout)>,
+    doc: Option<AutoCommit>,
+}
+
+/// What applying a message produced.
+struct Outcome {
+    id: String,
+    message: Vec<u8>,
+    base: Option<(u64, Layout)>,
+    doc: AutoCommit,
+    reply: Option<Vec<u8>>,
+    write: Option<Write>,
+}
+
+async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Response, ApiError> {
+    let req: SyncRequest = crate::sync::decode(&body)
         .map_err(|e| ApiError::BadRequest(format!("Yêu cầu đồng bộ không hợp lệ: {e}")))?;
     if req.protocol != PROTOCOL {
         return Err(ApiError::BadRequest(format!(
@@ -44,86 +105,173 @@ async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Json<Sync
 
     let mut replies = Vec::new();
     let mut errors = Vec::new();
-    // The version of each request document our reply was computed from.
+    // The stored version each request document's reply reflects.
     let mut answered: HashMap<String, u64> = HashMap::new();
-    for DocMessage { id, message } in &req.docs {
-        match sync_one(&app, id, message).await {
-            Ok((reply, seq)) => {
-                if let Some(seq) = seq {
-                    answered.insert(id.clone(), seq);
-                }
-                if let Some(reply) = reply {
-                    replies.push(DocMessage { id: id.clone(), message: reply });
+    let mut pending: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for DocMessage { id, message } in req.docs {
+        if !valid_doc_id(&id) {
+            errors.push(failure(&id, FailureCode::Malformed, "Mã tài liệu không hợp lệ."));
+        } else if seen.insert(id.clone()) {
+            pending.push((id, message));
+        }
+    }
+
+    for attempt in 0..CAS_ATTEMPTS {
+        if pending.is_empty() {
+            break;
+        }
+        let work = load(&app, std::mem::take(&mut pending)).await?;
+        // Parsing and merging are CPU work: off the async workers.
+        let results = tokio::task::spawn_blocking(move || work.into_iter().map(apply).collect::<Vec<_>>())
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut outcomes = Vec::new();
+        for result in results {
+            match result {
+                Ok(o) => outcomes.push(o),
+                Err(f) => {
+                    tracing::warn!(doc = %f.id, code = ?f.code, reason = %f.message, "document not synced");
+                    errors.push(f);
                 }
             }
-            Err(failure) => {
-                tracing::warn!(doc = %id, code = ?failure.code, reason = %failure.message, "document not synced");
-                errors.push(failure);
+        }
+        let writes: Vec<Write> = outcomes.iter().filter_map(|o| o.write.clone()).collect();
+        let mut written = match store.write(writes, super::now_ms()).await {
+            Ok(r) => r.into_iter(),
+            Err(e) => {
+                tracing::error!(error = %e, "store failed");
+                for o in outcomes.iter().filter(|o| o.write.is_some()) {
+                    errors.push(failure(&o.id, FailureCode::Unavailable, "Máy chủ tạm thời không lưu được tài liệu; sẽ thử lại."));
+                }
+                outcomes.retain(|o| o.write.is_none());
+                Vec::new().into_iter()
+            }
+        };
+        for o in outcomes {
+            let Some(w) = &o.write else {
+                // Nothing new from the client: the reply reflects the stored version.
+                if let Some(r) = o.reply {
+                    replies.push(DocMessage { id: o.id.clone(), message: r });
+                }
+                if let Some((seq, layout)) = o.base {
+                    answered.insert(o.id.clone(), seq);
+                    app.cache.put(o.id, Cached { seq, layout, doc: o.doc });
+                }
+                continue;
+            };
+            match written.next() {
+                Some(Ok(seq)) => {
+                    let before = o.base.map(|b| b.1);
+                    let layout = match (w.chunk.snapshot, before) {
+                        (false, Some(l)) => Layout {
+                            increments: l.increments + 1,
+                            increment_bytes: l.increment_bytes + w.chunk.bytes.len() as u64,
+                            ..l
+                        },
+                        _ => Layout { increments: 0, snapshot_bytes: w.chunk.bytes.len() as u64, increment_bytes: 0 },
+                    };
+                    answered.insert(o.id.clone(), seq);
+                    if let Some(r) = o.reply {
+                        replies.push(DocMessage { id: o.id.clone(), message: r });
+                    }
+                    app.cache.put(o.id, Cached { seq, layout, doc: o.doc });
+                }
+                Some(Err(StoreError::Conflict)) if attempt + 1 < CAS_ATTEMPTS => pending.push((o.id, o.message)),
+                _ => errors.push(failure(&o.id, FailureCode::Unavailable, "Tài liệu đang được sửa đồng thời ở nơi khác; sẽ thử lại.")),
             }
         }
     }
 
-    let mut page = store.changed_since(cursor, FEED_PAGE + 1).await?;
-    let more = page.len() > FEED_PAGE;
-    page.truncate(FEED_PAGE);
-    let next_cursor = page.last().map_or(cursor, |e| e.seq);
-    let remaining = if more { store.count_since(next_cursor).await? } else { 0 };
-    // A request document is left out of the feed only if our reply already covers that version;
-    // if another writer changed it since (another request, another server), the cursor moves past
-    // that change, so the document must come whole.
-    let feed = page
-        .into_iter()
-        .filter(|e| answered.get(&e.id) != Some(&e.seq))
-        .map(|e| FeedDoc { id: e.id, document: e.bytes })
-        .collect();
-    tracing::debug!(docs = req.docs.len(), cursor, next_cursor, more, "sync");
-    Ok(Json(SyncResponse {
+    let budget = req.feed_budget.unwrap_or(FEED_BUDGET_DEFAULT).min(FEED_BUDGET_MAX) as usize;
+    let page = store.feed(cursor, budget, FEED_MAX_CHUNKS).await?;
+    let next_cursor = page.chunks.last().map_or(cursor, |c| c.seq);
+    let remaining = if page.more { store.count_since(next_cursor).await? } else { 0 };
+    // A request document's chunks are left out up to the version our reply was computed from; a
+    // later chunk (another writer, another server) comes, since the cursor moves past it.
+    let feed = group_feed(page.chunks, |c| answered.get(&c.id).is_some_and(|&seq| c.seq <= seq));
+    tracing::debug!(docs = answered.len(), cursor, next_cursor, more = page.more, "sync");
+    let response = SyncResponse {
         protocol: PROTOCOL,
         server: store.server_id().to_string(),
         cursor: next_cursor,
-        more,
+        more: page.more,
         remaining,
         docs: replies,
         feed,
         errors,
-    }))
+    };
+    Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], crate::sync::encode(&response)).into_response())
 }
 
-/// Applies one document's message, retrying when a concurrent writer stored first. Returns the
-/// reply and the stored version it reflects (`None`: the document does not exist here).
-async fn sync_one(app: &AppState, id: &str, message: &[u8]) -> Result<(Option<Vec<u8>>, Option<u64>), DocFailure> {
-    let fail = |code, message: &str| DocFailure { id: id.to_string(), code, message: message.to_string() };
-    if !valid_doc_id(id) {
-        return Err(fail(FailureCode::Malformed, "Mã tài liệu không hợp lệ."));
+fn failure(id: &str, code: FailureCode, message: &str) -> DocFailure {
+    DocFailure { id: id.to_string(), code, message: message.to_string() }
+}
+
+/// The current copy of each document: from the cache if it is still the stored version, else
+/// from the store (`doc: None` with `base: Some` means "parse these bytes").
+async fn load(app: &AppState, pending: Vec<(String, Vec<u8>)>) -> Result<Vec<(Work, Option<Vec<u8>>)>, ApiError> {
+    let ids: Vec<String> = pending.iter().map(|p| p.0.clone()).collect();
+    let versions = app.store.versions(&ids).await?;
+    let mut work = Vec::with_capacity(pending.len());
+    let mut missing = Vec::new();
+    for (id, message) in pending {
+        let cached = versions.get(&id).and_then(|&seq| app.cache.take(&id, seq));
+        match cached {
+            Some(c) => work.push((Work { id, message, base: Some((c.seq, c.layout)), doc: Some(c.doc) }, None)),
+            None if versions.contains_key(&id) => {
+                missing.push(id.clone());
+                work.push((Work { id, message, base: None, doc: None }, None));
+            }
+            None => work.push((Work { id, message, base: None, doc: Some(AutoCommit::new()) }, None)),
+        }
     }
-    for _ in 0..CAS_ATTEMPTS {
-        let stored = app
-            .store
-            .load(id)
-            .await
-            .map_err(|_| fail(FailureCode::Unavailable, "Máy chủ tạm thời không đọc được tài liệu; sẽ thử lại."))?;
-        let step = match server_step(stored.as_ref().map(|s| s.bytes.as_slice()), message) {
-            Ok(step) => step,
-            Err(StepError::Malformed(e)) => {
-                return Err(fail(FailureCode::Malformed, &format!("Dữ liệu đồng bộ của tài liệu bị hỏng: {e}")));
-            }
-            Err(StepError::Corrupt(e)) => {
-                tracing::error!(doc = %id, error = %e, "stored document is corrupt");
-                return Err(fail(FailureCode::Corrupt, "Bản lưu trên máy chủ của tài liệu này bị hỏng; hãy báo quản trị viên."));
-            }
-            Err(StepError::TooLarge(n)) => {
-                return Err(fail(FailureCode::TooLarge, &format!("Tài liệu quá lớn ({} KB) nên máy chủ không nhận.", n / 1024)));
-            }
-        };
-        let Some(bytes) = step.store else { return Ok((step.reply, stored.map(|s| s.seq))) };
-        match app.store.put(id, &bytes, stored.map(|s| s.seq), super::now_ms()).await {
-            Ok(seq) => return Ok((step.reply, Some(seq))),
-            Err(StoreError::Conflict) => continue,
-            Err(e) => {
-                tracing::error!(doc = %id, error = %e, "store failed");
-                return Err(fail(FailureCode::Unavailable, "Máy chủ tạm thời không lưu được tài liệu; sẽ thử lại."));
+    if !missing.is_empty() {
+        let mut stored = app.store.load_many(&missing).await?;
+        for (w, bytes) in work.iter_mut() {
+            if w.doc.is_none() {
+                // Deleted meanwhile cannot happen (documents are never deleted); treat as new.
+                match stored.remove(&w.id) {
+                    Some(s) => {
+                        w.base = Some((s.seq, s.layout));
+                        *bytes = Some(s.bytes);
+                    }
+                    None => w.doc = Some(AutoCommit::new()),
+                }
             }
         }
     }
-    Err(fail(FailureCode::Unavailable, "Tài liệu đang được sửa đồng thời ở nơi khác; sẽ thử lại."))
+    Ok(work)
+}
+
+fn apply((work, bytes): (Work, Option<Vec<u8>>)) -> Result<Outcome, DocFailure> {
+    let Work { id, message, base, doc } = work;
+    let mut doc = match (doc, bytes) {
+        (Some(doc), _) => doc,
+        (None, Some(bytes)) => AutoCommit::load(&bytes).map_err(|e| {
+            tracing::error!(doc = %id, error = %e, "stored document is corrupt");
+            failure(&id, FailureCode::Corrupt, "Bản lưu trên máy chủ của tài liệu này bị hỏng; hãy báo quản trị viên.")
+        })?,
+        (None, None) => AutoCommit::new(),
+    };
+    let step = match server_step(&mut doc, &message) {
+        Ok(step) => step,
+        Err(StepError::Malformed(e)) => {
+            return Err(failure(&id, FailureCode::Malformed, &format!("Dữ liệu đồng bộ của tài liệu bị hỏng: {e}")));
+        }
+        Err(e) => return Err(failure(&id, FailureCode::Malformed, &e.to_string())),
+    };
+    let heads = doc.get_heads();
+    let write = if heads != step.before {
+        let chunk = plan_write(&mut doc, &step.before, base.map(|b| b.1)).map_err(|e| match e {
+            StepError::TooLarge(n) => {
+                failure(&id, FailureCode::TooLarge, &format!("Tài liệu quá lớn ({} KB) nên máy chủ không nhận.", n / 1024))
+            }
+            e => failure(&id, FailureCode::Malformed, &e.to_string()),
+        })?;
+        Some(Write { id: id.clone(), expected: base.map(|b| b.0), chunk, heads: heads_to_bytes(&heads) })
+    } else {
+        None
+    };
+    Ok(Outcome { id, message, base, doc, reply: step.reply, write })
 }

@@ -47,8 +47,12 @@ impl MemoryReplica {
 impl LocalDocs for MemoryReplica {
     type Error = Infallible;
 
-    async fn all(&self) -> Result<Vec<DocRecord>, Infallible> {
-        Ok(self.docs.borrow().values().cloned().collect())
+    async fn dirty_ids(&self) -> Result<Vec<String>, Infallible> {
+        Ok(self.docs.borrow().values().filter(|r| r.dirty).map(|r| r.id.clone()).collect())
+    }
+
+    async fn all_ids(&self) -> Result<Vec<String>, Infallible> {
+        Ok(self.ids())
     }
 
     async fn get(&self, id: &str) -> Result<Option<DocRecord>, Infallible> {

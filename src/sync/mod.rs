@@ -1,49 +1,48 @@
-//! The sync envelope (one HTTP request carries many documents) and the server's per-document step.
+//! The sync envelope (one HTTP request carries many documents), the server's per-document step
+//! and how the server lays a document out in storage chunks.
 //!
-//! The envelope is JSON; every `message` is an unmodified automerge sync message
-//! (`automerge::sync::Message::encode`), base64-encoded, so any automerge implementation can take
-//! part. See ARCHITECTURE.md, "Sync protocol". No IO here.
+//! The envelope is postcard (compact binary, serde); every `message` is an unmodified automerge
+//! sync message (`automerge::sync::Message::encode`) and every feed `data` a sequence of automerge
+//! chunks that `AutoCommit::load`/`load_incremental` read, so any automerge implementation can
+//! take part. See ARCHITECTURE.md, "Sync protocol". No IO here.
 
 use automerge::sync::{self, SyncDoc};
-use automerge::AutoCommit;
+use automerge::{AutoCommit, ChangeHash};
 use serde::{Deserialize, Serialize};
 
 pub mod session;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod memory;
 
-pub const PROTOCOL: u32 = 1;
+/// 2: binary envelope, the feed carries chunks (changes since the cursor) with their heads.
+pub const PROTOCOL: u32 = 2;
+/// Media type of request and response bodies.
+pub const CONTENT_TYPE: &str = "application/x-danvan-sync";
 /// Most documents a client puts into one request; the server refuses more.
 pub const MAX_DOCS_PER_REQUEST: usize = 500;
-/// Most feed documents the server returns in one response.
-pub const FEED_PAGE: usize = 200;
+/// Feed bytes per response unless the client asks for less (a slow link asks for less, so a cut
+/// connection loses little).
+pub const FEED_BUDGET_DEFAULT: u32 = 2 * 1024 * 1024;
+/// The most a client may ask for.
+pub const FEED_BUDGET_MAX: u32 = 8 * 1024 * 1024;
+/// Most chunks in one feed page, whatever their size.
+pub const FEED_MAX_CHUNKS: usize = 5_000;
 /// Largest saved document the server accepts (a model with its text is a few KB).
 pub const MAX_DOC_BYTES: usize = 4 * 1024 * 1024;
 /// Largest request body the server reads.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
-
-mod b64 {
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(v))
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
-        let s = <&str>::deserialize(d).or_else(|_| Err(serde::de::Error::custom("expected base64 string")))?;
-        STANDARD.decode(s).map_err(serde::de::Error::custom)
-    }
-}
+/// A document's increments are folded into a new snapshot once there are this many of them…
+pub const COMPACT_AFTER_CHUNKS: u32 = 16;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyncRequest {
     pub protocol: u32,
     /// Which server (database) the cursor belongs to; a different one means "start from 0".
-    #[serde(default)]
     pub server: Option<String>,
     /// Position in the server's change feed up to which this replica has stored everything.
     pub cursor: u64,
+    /// Most feed bytes wanted in the response (`None`: the server's default; 0: none this time).
+    pub feed_budget: Option<u32>,
     /// One automerge sync message per document this replica has something to say about.
     pub docs: Vec<DocMessage>,
 }
@@ -51,7 +50,7 @@ pub struct SyncRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocMessage {
     pub id: String,
-    #[serde(with = "b64")]
+    #[serde(with = "serde_bytes")]
     pub message: Vec<u8>,
 }
 
@@ -64,11 +63,11 @@ pub struct SyncResponse {
     /// The feed has more pages after this one.
     pub more: bool,
     /// Documents changed after `cursor` that later pages will bring (for progress).
-    #[serde(default)]
     pub remaining: u64,
     /// The server's reply to each request document it has something to say about.
     pub docs: Vec<DocMessage>,
-    /// Documents changed since the request's cursor (other than those in the request), whole.
+    /// What changed since the request's cursor, per document (request documents whose reply
+    /// already covers it are left out).
     pub feed: Vec<FeedDoc>,
     /// Documents of the request that could not be processed; the others were.
     pub errors: Vec<DocFailure>,
@@ -77,9 +76,14 @@ pub struct SyncResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeedDoc {
     pub id: String,
-    /// `automerge::AutoCommit::save()` output.
-    #[serde(with = "b64")]
-    pub document: Vec<u8>,
+    /// Automerge chunks in order: a whole document (`complete`) or the changes stored after the
+    /// cursor, which build on what the replica already holds.
+    #[serde(with = "serde_bytes")]
+    pub data: Vec<u8>,
+    /// `data` starts with a snapshot of the whole document.
+    pub complete: bool,
+    /// The server's heads once `data` is applied (empty: not known, the client computes them).
+    pub heads: Vec<[u8; 32]>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,18 +113,38 @@ impl FailureCode {
     }
 }
 
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct EnvelopeError(String);
+
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    postcard::to_stdvec(value).expect("serialising to memory cannot fail")
+}
+
+pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, EnvelopeError> {
+    postcard::from_bytes(bytes).map_err(|e| EnvelopeError(e.to_string()))
+}
+
+pub fn heads_to_wire(heads: &[ChangeHash]) -> Vec<[u8; 32]> {
+    heads.iter().map(|h| h.0).collect()
+}
+
+pub fn heads_from_wire(heads: &[[u8; 32]]) -> Vec<ChangeHash> {
+    heads.iter().map(|h| ChangeHash(*h)).collect()
+}
+
+/// Heads as stored by the server: 32 bytes each, concatenated.
+pub fn heads_to_bytes(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+pub fn heads_from_bytes(bytes: &[u8]) -> Vec<[u8; 32]> {
+    bytes.chunks_exact(32).map(|c| c.try_into().expect("32-byte chunk")).collect()
+}
+
 /// Document ids are UUIDs made by clients; accept only a safe, bounded alphabet.
 pub fn valid_doc_id(id: &str) -> bool {
     (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
-/// What the server does with one incoming message, given what it has stored.
-#[derive(Debug)]
-pub struct ServerStep {
-    /// New bytes to store, if the message changed the document.
-    pub store: Option<Vec<u8>>,
-    /// The reply to send back.
-    pub reply: Option<Vec<u8>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,31 +157,106 @@ pub enum StepError {
     TooLarge(usize),
 }
 
-/// The server side of one round for one document. The server keeps no per-client sync state: it
-/// starts from a fresh `sync::State`, which the protocol allows because the client's message
-/// carries its heads and a bloom filter of what it has since their last shared heads.
-pub fn server_step(stored: Option<&[u8]>, message: &[u8]) -> Result<ServerStep, StepError> {
+/// What one incoming message did to the server's copy of a document.
+#[derive(Debug)]
+pub struct Step {
+    /// Heads before the message; the document changed if they differ from its heads now.
+    pub before: Vec<ChangeHash>,
+    /// The reply to send back.
+    pub reply: Option<Vec<u8>>,
+}
+
+/// The server side of one round for one document, applied to its loaded copy. The server keeps no
+/// per-client sync state: it starts from a fresh `sync::State`, which the protocol allows because
+/// the client's message carries its heads and a bloom filter of what it has since their last
+/// shared heads.
+pub fn server_step(doc: &mut AutoCommit, message: &[u8]) -> Result<Step, StepError> {
     let message = sync::Message::decode(message).map_err(|e| StepError::Malformed(e.to_string()))?;
-    let mut doc = match stored {
-        Some(bytes) => AutoCommit::load(bytes).map_err(|e| StepError::Corrupt(e.to_string()))?,
-        None => AutoCommit::new(),
-    };
     let before = doc.get_heads();
     let mut state = sync::State::new();
     doc.sync()
         .receive_sync_message(&mut state, message)
         .map_err(|e| StepError::Malformed(e.to_string()))?;
-    let store = if doc.get_heads() != before {
-        let bytes = doc.save();
-        if bytes.len() > MAX_DOC_BYTES {
-            return Err(StepError::TooLarge(bytes.len()));
-        }
-        Some(bytes)
-    } else {
-        None
-    };
     let reply = doc.sync().generate_sync_message(&mut state).map(|m| m.encode());
-    Ok(ServerStep { store, reply })
+    Ok(Step { before, reply })
+}
+
+/// How a changed document is written: a new chunk appended after the stored ones, or a snapshot
+/// that replaces them all (compaction).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chunk {
+    pub bytes: Vec<u8>,
+    pub snapshot: bool,
+}
+
+/// What the store holds for a document, as far as the write policy cares.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Layout {
+    /// Chunks stored after the snapshot.
+    pub increments: u32,
+    pub snapshot_bytes: u64,
+    pub increment_bytes: u64,
+}
+
+/// The chunk to store after `doc` changed from heads `before`. Appending only the new changes
+/// keeps writes (and what the feed sends) close to the size of the edit; once the increments
+/// are many or outweigh the snapshot, a fresh snapshot replaces them, so loading stays cheap and
+/// storage does not grow with edit count.
+pub fn plan_write(doc: &mut AutoCommit, before: &[ChangeHash], stored: Option<Layout>) -> Result<Chunk, StepError> {
+    let snapshot = |doc: &mut AutoCommit| {
+        let bytes = doc.save();
+        if bytes.len() > MAX_DOC_BYTES { Err(StepError::TooLarge(bytes.len())) } else { Ok(Chunk { bytes, snapshot: true }) }
+    };
+    let Some(layout) = stored else { return snapshot(doc) };
+    let increment = doc.save_after(before);
+    if layout.increments + 1 >= COMPACT_AFTER_CHUNKS
+        || layout.increment_bytes + increment.len() as u64 > layout.snapshot_bytes.max(1024)
+    {
+        return snapshot(doc);
+    }
+    Ok(Chunk { bytes: increment, snapshot: false })
+}
+
+/// One stored chunk as the feed reads it (in `seq` order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedChunk {
+    pub seq: u64,
+    pub id: String,
+    pub snapshot: bool,
+    pub bytes: Vec<u8>,
+    /// Heads of the document after this chunk (32 bytes each; empty if unknown).
+    pub heads: Vec<u8>,
+}
+
+/// Groups a page of chunks by document, in order of each document's first chunk; chunks the
+/// requester already has (`skip` returns true) are left out.
+pub fn group_feed(chunks: Vec<FeedChunk>, mut skip: impl FnMut(&FeedChunk) -> bool) -> Vec<FeedDoc> {
+    let mut docs: Vec<FeedDoc> = Vec::new();
+    let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for chunk in chunks {
+        if skip(&chunk) {
+            continue;
+        }
+        let heads = heads_from_bytes(&chunk.heads);
+        match at.get(&chunk.id) {
+            Some(&i) => {
+                let doc = &mut docs[i];
+                if chunk.snapshot {
+                    // Cannot happen within one page (a snapshot removes older chunks), but if it
+                    // did, the snapshot alone is the whole truth.
+                    doc.data.clear();
+                    doc.complete = true;
+                }
+                doc.data.extend_from_slice(&chunk.bytes);
+                doc.heads = heads;
+            }
+            None => {
+                at.insert(chunk.id.clone(), docs.len());
+                docs.push(FeedDoc { id: chunk.id, data: chunk.bytes, complete: chunk.snapshot, heads });
+            }
+        }
+    }
+    docs
 }
 
 #[cfg(test)]
@@ -167,16 +266,18 @@ mod tests {
     use automerge::ReadDoc;
 
     /// Runs the client's side against `server_step` until neither side has anything to say,
-    /// returning the number of round trips.
+    /// returning the number of round trips. The server's copy goes through save/load each round,
+    /// as it does through storage.
     fn sync_with(server: &mut Option<Vec<u8>>, client: &mut AutoCommit, state: &mut sync::State) -> usize {
         let mut rounds = 0;
         loop {
             let Some(msg) = client.sync().generate_sync_message(state) else { break };
             rounds += 1;
             assert!(rounds < 10, "sync does not converge");
-            let step = server_step(server.as_deref(), &msg.encode()).unwrap();
-            if let Some(bytes) = step.store {
-                *server = Some(bytes);
+            let mut doc = server.as_deref().map(|b| AutoCommit::load(b).unwrap()).unwrap_or_default();
+            let step = server_step(&mut doc, &msg.encode()).unwrap();
+            if doc.get_heads() != step.before {
+                *server = Some(doc.save());
             }
             if let Some(reply) = step.reply {
                 client.sync().receive_sync_message(state, sync::Message::decode(&reply).unwrap()).unwrap();
@@ -189,6 +290,12 @@ mod tests {
         let mut m = crate::domain::Model::new("m1".into(), "A", 1);
         m.name = name.into();
         doc::create(&m, 1).unwrap()
+    }
+
+    fn rename(d: &mut AutoCommit, name: &str) {
+        let mut m = doc::read_model(d).unwrap();
+        m.owner_name = name.into();
+        doc::write_model(d, &m, 2, "sửa").unwrap();
     }
 
     #[test]
@@ -236,39 +343,82 @@ mod tests {
 
     #[test]
     fn replaying_a_message_is_harmless() {
-        let mut server = None;
         let mut a = model_doc("Tổ xe ôm tự quản");
         let mut sa = sync::State::new();
         // First round: heads only; second: the changes.
         let m1 = a.sync().generate_sync_message(&mut sa).unwrap().encode();
-        let r1 = server_step(None, &m1).unwrap();
+        let mut server = AutoCommit::new();
+        let r1 = server_step(&mut server, &m1).unwrap();
         a.sync().receive_sync_message(&mut sa, sync::Message::decode(&r1.reply.unwrap()).unwrap()).unwrap();
         let m2 = a.sync().generate_sync_message(&mut sa).unwrap().encode();
-        let s2 = server_step(server.as_deref(), &m2).unwrap();
-        server = s2.store;
+        let s2 = server_step(&mut server, &m2).unwrap();
+        assert_ne!(server.get_heads(), s2.before);
         // The same request arrives again (a retry after a lost response).
-        let again = server_step(server.as_deref(), &m2).unwrap();
-        assert!(again.store.is_none(), "nothing new to store");
-        let mut loaded = AutoCommit::load(server.as_ref().unwrap()).unwrap();
-        assert_eq!(loaded.get_heads(), a.get_heads());
-        assert_eq!(loaded.get(automerge::ROOT, "name").unwrap().unwrap().0.into_string().unwrap(), "Tổ xe ôm tự quản");
+        let again = server_step(&mut server, &m2).unwrap();
+        assert_eq!(server.get_heads(), again.before, "nothing new to store");
+        assert_eq!(server.get_heads(), a.get_heads());
+        assert_eq!(server.get(automerge::ROOT, "name").unwrap().unwrap().0.into_string().unwrap(), "Tổ xe ôm tự quản");
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        assert!(matches!(server_step(None, b"\x42garbage"), Err(StepError::Malformed(_))));
-        assert!(matches!(server_step(Some(b"junk"), &model_doc("x").sync().generate_sync_message(&mut sync::State::new()).unwrap().encode()), Err(StepError::Corrupt(_))));
+        assert!(matches!(server_step(&mut AutoCommit::new(), b"\x42garbage"), Err(StepError::Malformed(_))));
         assert!(!valid_doc_id("../etc/passwd"));
         assert!(!valid_doc_id(""));
         assert!(valid_doc_id("3f0c2a9e-5b7d-4c1e-9a8f-1d2e3f4a5b6c"));
+        assert!(decode::<SyncRequest>(b"\xff\xff\xff").is_err());
     }
 
     #[test]
-    fn envelope_is_plain_json_with_base64_messages() {
-        let req = SyncRequest { protocol: PROTOCOL, server: None, cursor: 7, docs: vec![DocMessage { id: "a".into(), message: vec![0x42, 1, 2] }] };
-        let json = serde_json::to_string(&req).unwrap();
-        assert_eq!(json, r#"{"protocol":1,"server":null,"cursor":7,"docs":[{"id":"a","message":"QgEC"}]}"#);
-        assert_eq!(serde_json::from_str::<SyncRequest>(&json).unwrap(), req);
-        assert!(serde_json::from_str::<SyncRequest>(r#"{"protocol":1,"cursor":0,"docs":[{"id":"a","message":"!!"}]}"#).is_err());
+    fn envelope_carries_automerge_bytes_as_they_are() {
+        let req = SyncRequest {
+            protocol: PROTOCOL,
+            server: None,
+            cursor: 7,
+            feed_budget: Some(1000),
+            docs: vec![DocMessage { id: "a".into(), message: vec![0x42; 300] }],
+        };
+        let bytes = encode(&req);
+        // protocol, None, cursor, Some(varint 1000), 1 doc, "a", varint 300, then the bytes.
+        assert_eq!(bytes.len(), 1 + 1 + 1 + 3 + 1 + 2 + 2 + 300);
+        assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), req);
+    }
+
+    #[test]
+    fn increments_are_appended_until_compaction_pays() {
+        let mut d = model_doc("Dân vận khéo");
+        let first = plan_write(&mut d, &[], None).unwrap();
+        assert!(first.snapshot, "a new document is stored whole");
+        let mut layout = Layout { increments: 0, snapshot_bytes: first.bytes.len() as u64, increment_bytes: 0 };
+        let mut stored = first.bytes.clone();
+        for i in 0..COMPACT_AFTER_CHUNKS + 1 {
+            let before = d.get_heads();
+            rename(&mut d, &format!("Chi hội {i}"));
+            let chunk = plan_write(&mut d, &before, Some(layout)).unwrap();
+            if chunk.snapshot {
+                assert!(layout.increments + 1 >= COMPACT_AFTER_CHUNKS || layout.increment_bytes > 0);
+                stored = chunk.bytes.clone();
+                layout = Layout { increments: 0, snapshot_bytes: stored.len() as u64, increment_bytes: 0 };
+            } else {
+                assert!(chunk.bytes.len() < 400, "an increment is the edit, not the document");
+                stored.extend_from_slice(&chunk.bytes);
+                layout.increments += 1;
+                layout.increment_bytes += chunk.bytes.len() as u64;
+            }
+            // Whatever was stored loads back to the same document.
+            assert_eq!(AutoCommit::load(&stored).unwrap().get_heads(), d.get_heads());
+        }
+        assert!(layout.increments < COMPACT_AFTER_CHUNKS);
+    }
+
+    #[test]
+    fn feed_groups_chunks_per_document_and_skips_what_the_requester_has() {
+        let c = |seq, id: &str, snapshot, b: u8| FeedChunk { seq, id: id.into(), snapshot, bytes: vec![b], heads: vec![b; 32] };
+        let page = vec![c(3, "x", false, 1), c(4, "y", true, 2), c(5, "x", false, 3), c(6, "z", false, 4)];
+        let feed = group_feed(page, |ch| ch.id == "z");
+        assert_eq!(feed.len(), 2);
+        assert_eq!((feed[0].id.as_str(), feed[0].data.as_slice(), feed[0].complete), ("x", &[1u8, 3][..], false));
+        assert_eq!(feed[0].heads, vec![[3u8; 32]], "heads after the last chunk");
+        assert_eq!((feed[1].id.as_str(), feed[1].complete), ("y", true));
     }
 }

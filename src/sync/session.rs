@@ -22,7 +22,7 @@ use automerge::sync::{self, SyncDoc};
 use automerge::AutoCommit;
 use serde::{Deserialize, Serialize};
 
-use super::{DocMessage, MAX_DOCS_PER_REQUEST, PROTOCOL, SyncRequest, SyncResponse};
+use super::{DocMessage, FeedDoc, MAX_DOCS_PER_REQUEST, PROTOCOL, SyncRequest, SyncResponse, heads_from_wire};
 
 /// A session stops after this many round trips and continues at the next trigger.
 pub const MAX_ROUNDS: usize = 50;
@@ -49,7 +49,10 @@ pub struct Cursor {
 /// A replica's storage, as the session needs it.
 pub trait LocalDocs {
     type Error: std::fmt::Display;
-    async fn all(&self) -> Result<Vec<DocRecord>, Self::Error>;
+    /// Documents holding changes the server has not acknowledged (found without reading the rest).
+    async fn dirty_ids(&self) -> Result<Vec<String>, Self::Error>;
+    /// Every document id (only when the server turns out to be another one).
+    async fn all_ids(&self) -> Result<Vec<String>, Self::Error>;
     async fn get(&self, id: &str) -> Result<Option<DocRecord>, Self::Error>;
     /// Replaces each record by what `f` makes of it (`None` leaves it), atomically per call.
     async fn update_each<F>(&self, ids: &[String], f: F) -> Result<Vec<DocRecord>, Self::Error>
@@ -63,6 +66,11 @@ pub trait LocalDocs {
 pub trait Transport {
     type Error: std::fmt::Display;
     async fn post(&self, request: &SyncRequest) -> Result<SyncResponse, Self::Error>;
+    /// Feed bytes to ask for per response (`None`: the server's default); a transport that knows
+    /// its link is slow asks for less, so a cut request loses little.
+    fn feed_budget(&self) -> Option<u32> {
+        None
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -121,8 +129,7 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
     let mut report = SessionReport::default();
     let mut cursor = store.cursor();
     let mut states: HashMap<String, sync::State> = HashMap::new();
-    let records = store.all().await.map_err(SessionError::Storage)?;
-    let mut active: Vec<String> = records.iter().filter(|r| r.dirty).map(|r| r.id.clone()).collect();
+    let mut active = store.dirty_ids().await.map_err(SessionError::Storage)?;
     let mut total = active.len();
     observer.progress(0, total);
     let mut more = true;
@@ -149,14 +156,20 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
         }
 
         // 2. One request for all of them and the next page of the feed.
-        let request = SyncRequest { protocol: PROTOCOL, server: cursor.server.clone(), cursor: cursor.position, docs: messages };
+        let request = SyncRequest {
+            protocol: PROTOCOL,
+            server: cursor.server.clone(),
+            cursor: cursor.position,
+            feed_budget: transport.feed_budget(),
+            docs: messages,
+        };
         let response = transport.post(&request).await.map_err(SessionError::Transport)?;
         report.requests += 1;
 
         if cursor.server.is_some() && cursor.server.as_deref() != Some(response.server.as_str()) {
             // Another server (database reset, new deployment): it may lack our documents, so
             // everything is offered again from scratch. Nothing of the response is applied.
-            let all: Vec<String> = store.all().await.map_err(SessionError::Storage)?.into_iter().map(|r| r.id).collect();
+            let all = store.all_ids().await.map_err(SessionError::Storage)?;
             let reset = store
                 .update_each(&all, |_, rec| rec.map(|r| DocRecord { sync: None, dirty: true, ..r }))
                 .await
@@ -179,7 +192,7 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
                 replies.insert(dm.id, m);
             }
         }
-        let feed: HashMap<String, Vec<u8>> = response.feed.into_iter().map(|f| (f.id, f.document)).collect();
+        let feed: HashMap<String, FeedDoc> = response.feed.into_iter().map(|f| (f.id.clone(), f)).collect();
         let mut ids: Vec<String> = replies.keys().cloned().collect();
         ids.extend(feed.keys().cloned());
         let written = store
@@ -219,7 +232,7 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
             break;
         }
     }
-    report.pending = store.all().await.map_err(SessionError::Storage)?.iter().filter(|r| r.dirty).count();
+    report.pending = store.dirty_ids().await.map_err(SessionError::Storage)?.len();
     Ok(report)
 }
 
@@ -230,22 +243,49 @@ fn server_holds(heads: Vec<automerge::ChangeHash>) -> Vec<u8> {
     state.encode()
 }
 
-/// A whole document from the feed, merged into what the replica holds. The server holds at least
-/// the feed copy's heads, so they become the shared heads: the next local edit is sent as just
+/// What the feed brought for a document, merged into what the replica holds. The server holds at
+/// least the feed's heads, so they become the shared heads: the next local edit is sent as just
 /// the changes since, not the whole history.
-fn merge_feed_doc(id: &str, bytes: &[u8], rec: Option<DocRecord>) -> Option<DocRecord> {
-    let mut remote = AutoCommit::load(bytes).ok()?;
-    let remote_heads = remote.get_heads();
-    let Some(rec) = rec else {
-        return Some(DocRecord { id: id.to_string(), doc: bytes.to_vec(), sync: Some(server_holds(remote_heads)), dirty: false });
-    };
-    let mut local = AutoCommit::load(&rec.doc).ok()?;
-    let before = local.get_heads();
-    local.merge(&mut remote).ok()?;
-    // Still dirty if the replica holds changes the server's copy lacks.
-    let dirty = local.get_heads() != remote_heads;
-    if local.get_heads() == before && dirty == rec.dirty && rec.sync.is_some() {
-        return None;
+fn merge_feed_doc(id: &str, feed: &FeedDoc, rec: Option<DocRecord>) -> Option<DocRecord> {
+    let server_heads = heads_from_wire(&feed.heads);
+    // A document new to this replica is stored as it came, without parsing it: a new replica of
+    // thousands of models is written at the speed of storage.
+    if rec.is_none() && feed.complete && !server_heads.is_empty() {
+        return Some(DocRecord { id: id.to_string(), doc: feed.data.clone(), sync: Some(server_holds(server_heads)), dirty: false });
     }
-    Some(DocRecord { doc: local.save(), sync: Some(server_holds(remote_heads)), dirty, ..rec })
+    let mut local = match &rec {
+        Some(r) => match AutoCommit::load(&r.doc) {
+            Ok(doc) => doc,
+            // A damaged local copy is replaced by a whole one when the feed brings it.
+            Err(_) if feed.complete && !server_heads.is_empty() => {
+                return Some(DocRecord { id: id.to_string(), doc: feed.data.clone(), sync: Some(server_holds(server_heads)), dirty: false });
+            }
+            Err(_) => return None,
+        },
+        None => AutoCommit::new(),
+    };
+    let before = local.get_heads();
+    local.load_incremental(&feed.data).ok()?;
+    let server_heads = if server_heads.is_empty() {
+        // Heads not recorded (documents stored before protocol 2): the data tells.
+        let mut remote = AutoCommit::new();
+        remote.load_incremental(&feed.data).ok()?;
+        remote.get_heads()
+    } else {
+        server_heads
+    };
+    let (sync, dirty) = if server_heads.iter().all(|h| local.get_change_by_hash(h).is_some()) {
+        // Still dirty if the replica holds changes the server's copy lacks.
+        (Some(server_holds(server_heads.clone())), local.get_heads() != server_heads)
+    } else {
+        // The increments built on changes this replica lacks (its storage and cursor disagree):
+        // a full automerge sync, from no assumptions, fetches them in the next round.
+        (None, true)
+    };
+    if let Some(rec) = &rec {
+        if local.get_heads() == before && dirty == rec.dirty && sync == rec.sync {
+            return None;
+        }
+    }
+    Some(DocRecord { id: id.to_string(), doc: local.save(), sync, dirty })
 }

@@ -30,6 +30,7 @@ pub async fn start(database: &Path, dist: &Path) -> Server {
         database: database.to_path_buf(),
         database_url: None,
         dist: dist.to_path_buf(),
+        cache_docs: 2000,
     })
     .await
 }
@@ -45,6 +46,7 @@ pub async fn start_with(config: Config) -> Server {
 pub struct Http {
     client: reqwest::Client,
     url: String,
+    feed_budget: Option<u32>,
 }
 
 impl Http {
@@ -56,18 +58,32 @@ impl Http {
         Http::with_client(reqwest::Client::new(), base)
     }
     pub fn with_client(client: reqwest::Client, base: &str) -> Http {
-        Http { client, url: format!("{base}/api/sync") }
+        Http { client, url: format!("{base}/api/sync"), feed_budget: None }
+    }
+    pub fn with_feed_budget(self, bytes: u32) -> Http {
+        Http { feed_budget: Some(bytes), ..self }
     }
 }
 
 impl Transport for Http {
     type Error = String;
     async fn post(&self, request: &SyncRequest) -> Result<SyncResponse, String> {
-        let res = self.client.post(&self.url).json(request).send().await.map_err(|e| e.to_string())?;
+        let res = self
+            .client
+            .post(&self.url)
+            .header("content-type", danvan::sync::CONTENT_TYPE)
+            .body(danvan::sync::encode(request))
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
         if !res.status().is_success() {
             return Err(format!("HTTP {}: {}", res.status(), res.text().await.unwrap_or_default()));
         }
-        res.json().await.map_err(|e| e.to_string())
+        let body = res.bytes().await.map_err(|e| e.to_string())?;
+        danvan::sync::decode(&body).map_err(|e| e.to_string())
+    }
+    fn feed_budget(&self) -> Option<u32> {
+        self.feed_budget
     }
 }
 
