@@ -1,34 +1,239 @@
-//! Sync benchmarks: the real server (in process, SQLite in a temp dir, loopback HTTP) and the real
-//! session code with in-memory replicas. Prints one figure per line, `name = value unit`.
+//! Sync benchmarks against the real `danvan-server` binary (a separate process, as deployed) with
+//! the real session code and in-memory replicas. Prints one figure per line, `name = value unit`.
 //!
-//!   cargo bench --bench sync                      # replicas of 100, 1,000 and 10,000 documents
-//!   DANVAN_BENCH_SIZES=100,1000,10000,100000 cargo bench --bench sync
+//!   cargo bench --bench sync                                  # sizes 100, 1,000, 10,000 + load + rss
+//!   DANVAN_BENCH=sizes DANVAN_BENCH_SIZES=100000 cargo bench --bench sync
+//!   DANVAN_BENCH=load DANVAN_BENCH_POSTGRES_URL=postgres://… cargo bench --bench sync
+//!   DANVAN_BENCH=link cargo bench --bench sync                # needs root (network namespaces)
 //!
-//! Bytes are the HTTP bodies as sent (JSON); `*_gzip` the same bodies gzip-compressed, as HTTP
-//! compression sends them to browsers.
+//! Parts (`DANVAN_BENCH`, comma-separated): `sizes` (fresh replica, no-op, k edited documents for
+//! each replica size), `load` (1,000 clients each editing once a second), `rss` (server memory
+//! against stored and recently touched documents), `link` (a new replica of 5,000 models over an
+//! emulated 1 Mbit/s, 300 ms link).
+//!
+//! Documents are realistic models (~3 KB saved: seven narrative items of varied Vietnamese text,
+//! indicators, a few edits of history); 2,000 distinct ones are generated and larger sets reuse
+//! their content under new ids. Bytes are HTTP bodies as sent; `*_gzip` the same bodies
+//! gzip-compressed, as HTTP compression would send them.
+
+#[path = "../tests/support/link.rs"]
+mod link;
 
 use std::cell::Cell;
-use std::time::Instant;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use automerge::AutoCommit;
+use automerge::sync::{self, SyncDoc};
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ChangeHash};
 use danvan::doc;
 use danvan::domain::{IndicatorDraft, Model, ModelDraft, STANDARD_FIELDS};
-use danvan::server::{Config, bind};
+use danvan::server::store::{SqliteStore, Store, Write};
 use danvan::sync::memory::MemoryReplica;
-use danvan::sync::session::{Transport, run_session};
-use danvan::sync::{SyncRequest, SyncResponse};
+use danvan::sync::session::{LocalDocs, Transport, run_session};
+use danvan::sync::{Chunk, DocMessage, PROTOCOL, SyncRequest, SyncResponse, heads_to_bytes};
 
-/// Counts requests and body bytes both ways.
-struct Counting {
-    client: reqwest::Client,
-    url: String,
-    requests: Cell<usize>,
-    sent: Cell<usize>,
-    received: Cell<usize>,
-    /// The same bodies gzip-compressed (level 6, as HTTP compression would send them).
-    sent_gzip: Cell<usize>,
-    received_gzip: Cell<usize>,
+fn figure(name: &str, value: impl std::fmt::Display, unit: &str) {
+    println!("{name} = {value} {unit}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Documents
+
+/// Words of the movement's reports, to make text that compresses like real text does.
+const WORDS: &[&str] = &[
+    "dân", "vận", "khéo", "nhân", "dân", "thôn", "bản", "xã", "phường", "chi", "bộ", "mặt", "trận", "hội",
+    "phụ", "nữ", "nông", "dân", "cựu", "chiến", "binh", "đoàn", "thanh", "niên", "đường", "giao", "thông",
+    "nông", "thôn", "mới", "hộ", "nghèo", "cận", "nghèo", "vận", "động", "tuyên", "truyền", "đóng", "góp",
+    "ngày", "công", "hiến", "đất", "bê", "tông", "hóa", "kênh", "mương", "vệ", "sinh", "môi", "trường",
+    "rác", "thải", "thu", "gom", "phân", "loại", "tại", "nguồn", "trồng", "cây", "xanh", "thắp", "sáng",
+    "đường", "quê", "camera", "an", "ninh", "trật", "tự", "tổ", "tự", "quản", "hòa", "giải", "cơ", "sở",
+    "sinh", "kế", "giảm", "nghèo", "bền", "vững", "chuyển", "đổi", "số", "dịch", "vụ", "công", "trực",
+    "tuyến", "đồng", "bào", "dân", "tộc", "thiểu", "số", "già", "làng", "trưởng", "bản", "người", "có",
+    "uy", "tín", "cán", "bộ", "đảng", "viên", "gương", "mẫu", "đi", "đầu", "nói", "đi", "đôi", "với",
+    "làm", "lấy", "ý", "kiến", "họp", "bàn", "công", "khai", "minh", "bạch", "kết", "quả", "đạt", "được",
+    "năm", "2024", "2025", "km", "triệu", "đồng", "trên", "100", "hộ", "tham", "gia", "tự", "nguyện",
+];
+
+/// Deterministic pseudo-random numbers (splitmix64).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E3779B97F4A7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn sentence(rng: &mut Rng, words: usize) -> String {
+    let mut s = String::new();
+    for i in 0..words {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(WORDS[rng.below(WORDS.len())]);
+    }
+    let mut c = s.chars();
+    let first = c.next().map(|f| f.to_uppercase().collect::<String>()).unwrap_or_default();
+    format!("{first}{}. ", c.as_str())
+}
+
+fn paragraph(rng: &mut Rng, sentences: usize) -> String {
+    (0..sentences)
+        .map(|_| {
+            let words = 8 + rng.below(10);
+            sentence(rng, words)
+        })
+        .collect()
+}
+
+fn fields() -> Vec<String> {
+    STANDARD_FIELDS.iter().map(|(c, _)| c.to_string()).collect()
+}
+
+/// A model as the app makes it: created from a form, then edited a few times.
+fn realistic_doc(i: usize) -> AutoCommit {
+    let mut rng = Rng(i as u64 + 1);
+    let id = format!("bench-{i:06}");
+    let mut m = Model::new(id, "Cán bộ dân vận", 1_700_000_000_000 + i as i64);
+    let mut d = ModelDraft::blank(2025, "Ban Dân vận Đảng ủy xã");
+    d.name = format!("Dân vận khéo: {}", sentence(&mut rng, 6).trim_end_matches(". "));
+    for text in [&mut d.situation, &mut d.goals, &mut d.content, &mut d.area, &mut d.forces, &mut d.resources, &mut d.sustainability] {
+        *text = paragraph(&mut rng, 5);
+    }
+    d.owner_name = format!("Chi bộ thôn {}", i % 97);
+    d.start_date = "2025-01-15".into();
+    for k in 0..3 {
+        d.indicators.push(IndicatorDraft {
+            id: format!("i{k}"),
+            name: sentence(&mut rng, 4).trim_end_matches(". ").to_string(),
+            unit: "hộ".into(),
+            target: format!("{}", 20 + rng.below(200)),
+            achieved: format!("{}", rng.below(20)),
+        });
+    }
+    d.apply(&mut m, &fields()).unwrap();
+    let mut doc = doc::create(&m, 1).unwrap();
+    for e in 0..3 {
+        let mut m = doc::read_model(&doc).unwrap();
+        let extra = sentence(&mut rng, 10);
+        m.content.update(format!("{}{extra}", m.content.as_str()));
+        m.indicators[e % 3].achieved = (20 + e * 7) as f64;
+        doc::write_model(&mut doc, &m, 2 + e as i64, "cập nhật").unwrap();
+    }
+    doc
+}
+
+/// `n` documents: 2,000 distinct ones, and beyond that the same content under new ids.
+fn documents(n: usize) -> Vec<(String, Vec<u8>, Vec<ChangeHash>)> {
+    let mut distinct: Vec<AutoCommit> = (0..n.min(2000)).map(realistic_doc).collect();
+    let count = distinct.len();
+    (0..n)
+        .map(|i| {
+            let id = format!("bench-{i:06}");
+            let mut d = distinct[i % count].fork();
+            if i >= count {
+                d.put(automerge::ROOT, "id", id.as_str()).unwrap();
+                d.commit();
+            }
+            let bytes = d.save();
+            (id, bytes, d.get_heads())
+        })
+        .collect()
+}
+
+/// Writes documents straight into a server's SQLite file (before the server starts).
+async fn seed_sqlite(path: &Path, docs: &[(String, Vec<u8>, Vec<ChangeHash>)]) {
+    let store = SqliteStore::open(path).unwrap();
+    for batch in docs.chunks(2000) {
+        let writes = batch
+            .iter()
+            .map(|(id, bytes, heads)| Write {
+                id: id.clone(),
+                expected: None,
+                chunk: Chunk { bytes: bytes.clone(), snapshot: true },
+                heads: heads_to_bytes(heads),
+            })
+            .collect();
+        for r in store.write(writes, 1).await.unwrap() {
+            r.unwrap();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server process
+
+struct ServerProcess {
+    child: Child,
+    url: String,
+}
+
+impl ServerProcess {
+    fn start(args: &[&str], prefix: &[&str]) -> ServerProcess {
+        let exe = env!("CARGO_BIN_EXE_danvan-server");
+        let mut cmd = if prefix.is_empty() {
+            Command::new(exe)
+        } else {
+            let mut c = Command::new(prefix[0]);
+            c.args(&prefix[1..]).arg(exe);
+            c
+        };
+        let mut child = cmd
+            .args(["--dist", "/nonexistent-dist"])
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("danvan-server starts");
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if let Some(at) = line.find("http://") {
+                let url = line[at..].trim().trim_end_matches('/').to_string();
+                std::thread::spawn(move || for _ in lines {});
+                return ServerProcess { child, url };
+            }
+        }
+        panic!("server exited before printing its URL");
+    }
+
+    fn sqlite(db: &Path) -> ServerProcess {
+        ServerProcess::start(&["--addr", "127.0.0.1:0", "--database", db.to_str().unwrap()], &[])
+    }
+
+    /// Resident and peak memory, from /proc.
+    fn memory_mb(&self) -> (f64, f64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let kb = |key: &str| {
+            status
+                .lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        (kb("VmRSS:") / 1024.0, kb("VmHWM:") / 1024.0)
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counting transport
 
 fn gzip_len(bytes: &[u8]) -> usize {
     use std::io::Write;
@@ -37,11 +242,24 @@ fn gzip_len(bytes: &[u8]) -> usize {
     enc.finish().unwrap().len()
 }
 
+/// Counts requests and body bytes both ways.
+struct Counting {
+    client: reqwest::Client,
+    url: String,
+    budget: Option<u32>,
+    requests: Cell<usize>,
+    sent: Cell<usize>,
+    received: Cell<usize>,
+    sent_gzip: Cell<usize>,
+    received_gzip: Cell<usize>,
+}
+
 impl Counting {
     fn new(base: &str) -> Counting {
         Counting {
-            client: reqwest::Client::new(),
+            client: reqwest::Client::builder().timeout(Duration::from_secs(600)).build().unwrap(),
             url: format!("{base}/api/sync"),
+            budget: None,
             requests: Cell::new(0),
             sent: Cell::new(0),
             received: Cell::new(0),
@@ -50,11 +268,9 @@ impl Counting {
         }
     }
     fn reset(&self) {
-        self.requests.set(0);
-        self.sent.set(0);
-        self.received.set(0);
-        self.sent_gzip.set(0);
-        self.received_gzip.set(0);
+        for c in [&self.requests, &self.sent, &self.received, &self.sent_gzip, &self.received_gzip] {
+            c.set(0);
+        }
     }
     fn total(&self) -> usize {
         self.sent.get() + self.received.get()
@@ -79,115 +295,381 @@ impl Transport for Counting {
             .send()
             .await
             .map_err(|e| e.to_string())?;
+        if !res.status().is_success() {
+            return Err(format!("HTTP {}", res.status()));
+        }
         let bytes = res.bytes().await.map_err(|e| e.to_string())?;
         self.received.set(self.received.get() + bytes.len());
         self.received_gzip.set(self.received_gzip.get() + gzip_len(&bytes));
         danvan::sync::decode(&bytes).map_err(|e| e.to_string())
     }
+    fn feed_budget(&self) -> Option<u32> {
+        self.budget
+    }
 }
 
-const PARAGRAPH: &str = "Thôn có nhiều hộ đồng bào dân tộc thiểu số, đường giao thông lầy lội vào mùa mưa, \
-rác thải sinh hoạt chưa được thu gom tập trung. Chi bộ và Ban công tác Mặt trận thôn đã họp bàn, \
-lấy ý kiến nhân dân, thống nhất cách làm: khéo chọn việc, khéo tuyên truyền, khéo tổ chức thực hiện. ";
+// ---------------------------------------------------------------------------------------------
+// sizes
 
-/// A realistic model of about 3 KB saved.
-fn model_doc(i: usize) -> AutoCommit {
-    let id = format!("bench-{i:06}");
-    let mut m = Model::new(id.clone(), "Cán bộ dân vận", 1_700_000_000_000 + i as i64);
-    let mut d = ModelDraft::blank(2025, "Ban Dân vận Đảng ủy xã");
-    d.name = format!("Dân vận khéo trong xây dựng nông thôn mới số {i}");
-    for text in [&mut d.situation, &mut d.goals, &mut d.content, &mut d.area, &mut d.forces, &mut d.resources, &mut d.sustainability] {
-        *text = PARAGRAPH.repeat(2);
-    }
-    d.owner_name = format!("Chi bộ thôn {i}");
-    d.start_date = "2025-01-15".into();
-    for k in 0..3 {
-        d.indicators.push(IndicatorDraft { id: format!("i{k}"), name: format!("Chỉ tiêu {k}"), unit: "hộ".into(), target: "40".into(), achieved: "12".into() });
-    }
-    let fields: Vec<String> = STANDARD_FIELDS.iter().map(|(c, _)| c.to_string()).collect();
-    d.apply(&mut m, &fields).unwrap();
-    doc::create(&m, 1).unwrap()
-}
-
-fn figure(name: &str, value: impl std::fmt::Display, unit: &str) {
-    println!("{name} = {value} {unit}");
+fn edit_owner(replica: &MemoryReplica, id: &str, owner: &str) -> usize {
+    let mut d = replica.doc(id).unwrap();
+    let mut m = doc::read_model(&d).unwrap();
+    m.owner_name = owner.into();
+    doc::write_model(&mut d, &m, 2, "sửa").unwrap();
+    let change = d.get_last_local_change().map(|c| c.raw_bytes().len()).unwrap_or(0);
+    replica.put_local(id, &mut d);
+    change
 }
 
 async fn bench_size(n: usize) {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        database: dir.path().join("bench.sqlite3"),
-        database_url: None,
-        dist: dir.path().join("no-dist"),
-        cache_docs: 2000,
-    };
-    let (addr, serving) = bind(&config).await.unwrap();
-    let server = tokio::spawn(serving);
-    let base = format!("http://{addr}");
-
-    let seed = MemoryReplica::new();
-    let mut saved = 0usize;
-    for i in 0..n {
-        let mut d = model_doc(i);
-        saved += d.save().len();
-        seed.put_local(&format!("bench-{i:06}"), &mut d);
-    }
-    let t = Counting::new(&base);
-    let started = Instant::now();
-    run_session(&seed, &t, &mut ()).await.unwrap();
+    let db = dir.path().join("bench.sqlite3");
     let p = format!("sync.docs_{n}");
+    let generated = Instant::now();
+    let docs = documents(n);
+    let saved: usize = docs.iter().map(|d| d.1.len()).sum();
+    eprintln!("# {n} documents generated in {:.1} s", generated.elapsed().as_secs_f64());
     figure(&format!("{p}.doc_saved_avg"), saved / n, "bytes");
-    figure(&format!("{p}.initial_push.time"), format!("{:.3}", started.elapsed().as_secs_f64()), "s");
-    figure(&format!("{p}.initial_push.requests"), t.requests.get(), "requests");
+    figure(&format!("{p}.saved_total"), saved, "bytes");
+
+    // The first push of a replica's documents, through the server (up to 10,000; larger sets are
+    // written into the store directly).
+    if n <= 10_000 {
+        let server = ServerProcess::sqlite(&db);
+        let seed = MemoryReplica::new();
+        for (id, bytes, _) in &docs {
+            seed.put_local(id, &mut AutoCommit::load(bytes).unwrap());
+        }
+        let t = Counting::new(&server.url);
+        let started = Instant::now();
+        run_session(&seed, &t, &mut ()).await.unwrap();
+        figure(&format!("{p}.initial_push.time"), format!("{:.3}", started.elapsed().as_secs_f64()), "s");
+        figure(&format!("{p}.initial_push.requests"), t.requests.get(), "requests");
+        figure(&format!("{p}.initial_push.bytes"), t.total(), "bytes");
+    } else {
+        seed_sqlite(&db, &docs).await;
+    }
+    drop(docs);
+    let server = ServerProcess::sqlite(&db);
 
     // A new replica gets everything.
     let fresh = MemoryReplica::new();
-    t.reset();
+    let t = Counting::new(&server.url);
     let started = Instant::now();
     run_session(&fresh, &t, &mut ()).await.unwrap();
+    assert_eq!(fresh.ids().len(), n);
     figure(&format!("{p}.fresh_replica.time"), format!("{:.3}", started.elapsed().as_secs_f64()), "s");
     figure(&format!("{p}.fresh_replica.requests"), t.requests.get(), "requests");
     figure(&format!("{p}.fresh_replica.bytes"), t.total(), "bytes");
     figure(&format!("{p}.fresh_replica.bytes_gzip"), t.total_gzip(), "bytes");
     figure(&format!("{p}.fresh_replica.bytes_per_saved_byte"), format!("{:.3}", t.total() as f64 / saved as f64), "ratio");
-    figure(&format!("{p}.fresh_replica.gzip_bytes_per_saved_byte"), format!("{:.3}", t.total_gzip() as f64 / saved as f64), "ratio");
 
     // Nothing new on either side.
-    t.reset();
-    let started = Instant::now();
-    run_session(&fresh, &t, &mut ()).await.unwrap();
-    figure(&format!("{p}.noop.time"), format!("{:.4}", started.elapsed().as_secs_f64()), "s");
-    figure(&format!("{p}.noop.requests"), t.requests.get(), "requests");
-    figure(&format!("{p}.noop.bytes"), t.total(), "bytes");
+    for round in 0..2 {
+        t.reset();
+        let started = Instant::now();
+        run_session(&fresh, &t, &mut ()).await.unwrap();
+        if round == 1 {
+            figure(&format!("{p}.noop.time"), format!("{:.4}", started.elapsed().as_secs_f64()), "s");
+            figure(&format!("{p}.noop.requests"), t.requests.get(), "requests");
+            figure(&format!("{p}.noop.bytes"), t.total(), "bytes");
+        }
+    }
 
-    // One field edited on one replica.
-    let id = format!("bench-{:06}", n / 2);
-    let mut d = fresh.doc(&id).unwrap();
-    let mut m = doc::read_model(&d).unwrap();
-    m.owner_name = "Hội Cựu chiến binh xã".into();
-    doc::write_model(&mut d, &m, 2, "sửa").unwrap();
-    let change = d.get_last_local_change().map(|c| c.raw_bytes().len()).unwrap_or(0);
-    fresh.put_local(&id, &mut d);
-    t.reset();
-    let started = Instant::now();
-    run_session(&fresh, &t, &mut ()).await.unwrap();
-    figure(&format!("{p}.one_edit.time"), format!("{:.4}", started.elapsed().as_secs_f64()), "s");
-    figure(&format!("{p}.one_edit.requests"), t.requests.get(), "requests");
-    figure(&format!("{p}.one_edit.bytes"), t.total(), "bytes");
-    figure(&format!("{p}.one_edit.bytes_gzip"), t.total_gzip(), "bytes");
-    figure(&format!("{p}.one_edit.change_size"), change, "bytes");
-    server.abort();
+    // k documents edited (one field each) on this replica; then another replica receives them.
+    let other = MemoryReplica::new();
+    run_session(&other, &Counting::new(&server.url), &mut ()).await.unwrap();
+    for k in [1usize, 10, 100] {
+        if k > n {
+            break;
+        }
+        let mut change = 0;
+        for j in 0..k {
+            let id = format!("bench-{:06}", (j * 7919 + k) % n);
+            change += edit_owner(&fresh, &id, &format!("Hội Cựu chiến binh {k}-{j}"));
+        }
+        t.reset();
+        let started = Instant::now();
+        run_session(&fresh, &t, &mut ()).await.unwrap();
+        let q = format!("{p}.edited_{k}");
+        figure(&format!("{q}.push.time"), format!("{:.4}", started.elapsed().as_secs_f64()), "s");
+        figure(&format!("{q}.push.requests"), t.requests.get(), "requests");
+        figure(&format!("{q}.push.bytes"), t.total(), "bytes");
+        figure(&format!("{q}.changes_size"), change, "bytes");
+        if k == 1 {
+            figure(&format!("{q}.push.bytes_over_change"), t.total() as i64 - change as i64, "bytes");
+        }
+        let r = Counting::new(&server.url);
+        let started = Instant::now();
+        run_session(&other, &r, &mut ()).await.unwrap();
+        figure(&format!("{q}.receive.time"), format!("{:.4}", started.elapsed().as_secs_f64()), "s");
+        figure(&format!("{q}.receive.requests"), r.requests.get(), "requests");
+        figure(&format!("{q}.receive.bytes"), r.total(), "bytes");
+    }
+    let (rss, peak) = server.memory_mb();
+    figure(&format!("{p}.server_rss"), format!("{rss:.1}"), "MB");
+    figure(&format!("{p}.server_rss_peak"), format!("{peak:.1}"), "MB");
 }
 
-fn main() {
-    let sizes: Vec<usize> = std::env::var("DANVAN_BENCH_SIZES")
-        .unwrap_or_else(|_| "100,1000,10000".into())
+// ---------------------------------------------------------------------------------------------
+// load: many clients, each editing its own model once a second
+
+/// One simulated phone: its document in memory and its sync state with the server. Each edit is
+/// one request carrying one automerge sync message (push only: feed budget 0), as the app's
+/// session sends it.
+struct Phone {
+    id: String,
+    doc: AutoCommit,
+    state: sync::State,
+}
+
+impl Phone {
+    fn new(id: String, bytes: &[u8]) -> Phone {
+        let mut doc = AutoCommit::load(bytes).unwrap();
+        let heads = doc.get_heads();
+        let mut state = sync::State::new();
+        state.shared_heads = heads;
+        Phone { id, doc, state }
+    }
+
+    /// Edits one field and returns the request for it.
+    fn edit(&mut self, n: u64) -> Vec<u8> {
+        self.doc.put(automerge::ROOT, "owner_name", format!("Chủ thể {n}")).unwrap();
+        self.doc.commit();
+        let shared = self.state.shared_heads.clone();
+        self.state.their_heads = Some(shared.clone());
+        self.state.their_need = Some(Vec::new());
+        self.state.their_have = Some(vec![sync::Have { last_sync: shared, bloom: sync::BloomFilter::default() }]);
+        let message = self.doc.sync().generate_sync_message(&mut self.state).unwrap().encode();
+        danvan::sync::encode(&SyncRequest {
+            protocol: PROTOCOL,
+            server: None,
+            cursor: 0,
+            feed_budget: Some(0),
+            docs: vec![DocMessage { id: self.id.clone(), message }],
+        })
+    }
+
+    /// Applies the server's answer; true if it acknowledges everything we have.
+    fn acknowledged(&mut self, body: &[u8]) -> bool {
+        let Ok(res) = danvan::sync::decode::<SyncResponse>(body) else { return false };
+        if !res.errors.is_empty() {
+            return false;
+        }
+        for d in res.docs {
+            if let Ok(m) = sync::Message::decode(&d.message) {
+                let _ = self.doc.sync().receive_sync_message(&mut self.state, m);
+            }
+        }
+        self.state.shared_heads = self.doc.get_heads();
+        self.state.their_heads.as_deref() == Some(self.doc.get_heads().as_slice())
+    }
+}
+
+async fn bench_load(label: &str, server: &ServerProcess, docs: &[(String, Vec<u8>, Vec<ChangeHash>)], seconds: u64) {
+    let clients = docs.len();
+    let http = reqwest::Client::builder().pool_max_idle_per_host(clients).timeout(Duration::from_secs(30)).build().unwrap();
+    let url = Arc::new(format!("{}/api/sync", server.url));
+    let started = Instant::now() + Duration::from_millis(500);
+    let mut tasks = Vec::new();
+    for (i, (id, bytes, _)) in docs.iter().enumerate() {
+        let mut phone = Phone::new(id.clone(), bytes);
+        let (http, url) = (http.clone(), url.clone());
+        // Spread the clients over the second, as real ones would be.
+        let phase = Duration::from_micros((i as u64 * 1_000_000) / clients as u64);
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failed = 0usize;
+            let mut tick = tokio::time::interval_at((started + phase).into(), Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            for n in 0..seconds {
+                tick.tick().await;
+                let body = phone.edit(n);
+                let sent = Instant::now();
+                let res = http.post(url.as_str()).header("content-type", danvan::sync::CONTENT_TYPE).body(body).send().await;
+                let ok = match res {
+                    Ok(r) if r.status().is_success() => match r.bytes().await {
+                        Ok(b) => phone.acknowledged(&b),
+                        Err(_) => false,
+                    },
+                    _ => false,
+                };
+                if ok {
+                    latencies.push(sent.elapsed());
+                } else {
+                    failed += 1;
+                }
+            }
+            (latencies, failed)
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut failed = 0;
+    for t in tasks {
+        let (l, f) = t.await.unwrap();
+        latencies.extend(l);
+        failed += f;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default();
+    let q = format!("load.{label}.clients_{clients}");
+    figure(&format!("{q}.edits_sent"), latencies.len() + failed, "edits");
+    figure(&format!("{q}.acknowledged"), latencies.len(), "edits");
+    figure(&format!("{q}.failed"), failed, "edits");
+    figure(&format!("{q}.throughput"), format!("{:.0}", latencies.len() as f64 / elapsed), "acks/s");
+    figure(&format!("{q}.latency_p50"), format!("{:.1}", pct(0.50).as_secs_f64() * 1000.0), "ms");
+    figure(&format!("{q}.latency_p99"), format!("{:.1}", pct(0.99).as_secs_f64() * 1000.0), "ms");
+    figure(&format!("{q}.latency_max"), format!("{:.1}", latencies.last().copied().unwrap_or_default().as_secs_f64() * 1000.0), "ms");
+    let (rss, peak) = server.memory_mb();
+    figure(&format!("{q}.server_rss"), format!("{rss:.1}"), "MB");
+    figure(&format!("{q}.server_rss_peak"), format!("{peak:.1}"), "MB");
+}
+
+async fn load_part() {
+    let clients: usize = std::env::var("DANVAN_BENCH_CLIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let seconds: u64 = std::env::var("DANVAN_BENCH_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
+    let docs = documents(clients);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("load.sqlite3");
+    seed_sqlite(&db, &docs).await;
+    {
+        let server = ServerProcess::sqlite(&db);
+        bench_load("sqlite", &server, &docs, seconds).await;
+    }
+    if let Ok(url) = std::env::var("DANVAN_BENCH_POSTGRES_URL") {
+        let server = ServerProcess::start(&["--addr", "127.0.0.1:0", "--database-url", &url], &[]);
+        // Seed through the server: one request of up to 500 documents at a time.
+        let seed = MemoryReplica::new();
+        for (id, bytes, _) in &docs {
+            seed.put_local(id, &mut AutoCommit::load(bytes).unwrap());
+        }
+        run_session(&seed, &Counting::new(&server.url), &mut ()).await.unwrap();
+        bench_load("postgres", &server, &docs, seconds).await;
+    } else {
+        eprintln!("# load.postgres skipped: set DANVAN_BENCH_POSTGRES_URL to an empty database");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// rss: server memory against documents stored and recently touched
+
+async fn rss_part() {
+    let sizes: Vec<usize> = std::env::var("DANVAN_BENCH_RSS_SIZES")
+        .unwrap_or_else(|_| "1000,10000,100000".into())
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
     for n in sizes {
-        runtime.block_on(bench_size(n));
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("rss.sqlite3");
+        let docs = documents(n);
+        seed_sqlite(&db, &docs).await;
+        let server = ServerProcess::sqlite(&db);
+        let (idle, _) = server.memory_mb();
+        // Touch every document: one edit each, pushed 500 per request, then a new replica pulls
+        // them all.
+        let replica = MemoryReplica::new();
+        for (id, bytes, heads) in &docs {
+            let mut d = AutoCommit::load(bytes).unwrap();
+            d.put(automerge::ROOT, "owner_name", "Hội Phụ nữ xã").unwrap();
+            d.commit();
+            let _ = replica.update_each(&[id.clone()], |id, _| {
+                let mut state = sync::State::new();
+                state.shared_heads = heads.clone();
+                Some(danvan::sync::session::DocRecord { id: id.to_string(), doc: d.save(), sync: Some(state.encode()), dirty: true })
+            })
+            .await;
+        }
+        drop(docs);
+        let started = Instant::now();
+        run_session(&replica, &Counting::new(&server.url), &mut ()).await.unwrap();
+        let touched = started.elapsed().as_secs_f64();
+        let fresh = MemoryReplica::new();
+        run_session(&fresh, &Counting::new(&server.url), &mut ()).await.unwrap();
+        let (rss, peak) = server.memory_mb();
+        let q = format!("rss.docs_{n}");
+        figure(&format!("{q}.server_rss_idle"), format!("{idle:.1}"), "MB");
+        figure(&format!("{q}.touch_all.time"), format!("{touched:.1}"), "s");
+        figure(&format!("{q}.server_rss_after_touching_all"), format!("{rss:.1}"), "MB");
+        figure(&format!("{q}.server_rss_peak"), format!("{peak:.1}"), "MB");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// link: a new replica of 5,000 models over an emulated 1 Mbit/s, 300 ms link
+
+fn link_part() {
+    if let Err(why) = link::DegradedLink::available() {
+        eprintln!("# link skipped: {why}");
+        return;
+    }
+    let n: usize = std::env::var("DANVAN_BENCH_LINK_DOCS").ok().and_then(|v| v.parse().ok()).unwrap_or(5000);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("link.sqlite3");
+    let docs = documents(n);
+    let saved: usize = docs.iter().map(|d| d.1.len()).sum();
+    runtime.block_on(seed_sqlite(&db, &docs));
+    drop(docs);
+    let spec = link::LinkSpec {
+        delay: Duration::from_millis(150),
+        rate_bits_per_sec: 1_000_000,
+        queue_limit_bytes: 64 * 1024,
+        ..link::LinkSpec::default()
+    };
+    let link = link::DegradedLink::start("dvbench", spec).expect("link starts");
+    let addr = format!("{}:8080", link.server_addr());
+    let server = ServerProcess::start(
+        &["--addr", &addr, "--database", db.to_str().unwrap()],
+        &["ip", "netns", "exec", link.server_namespace()],
+    );
+    let url = server.url.clone();
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            link.enter_client_namespace().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let replica = MemoryReplica::new();
+                let t = Counting::new(&url);
+                let started = Instant::now();
+                run_session(&replica, &t, &mut ()).await.unwrap();
+                (started.elapsed(), t.requests.get(), t.total(), replica.ids().len())
+            })
+        })
+        .join()
+        .unwrap()
+    });
+    let (elapsed, requests, bytes, got) = result;
+    assert_eq!(got, n);
+    let q = format!("link_1mbit_300ms.fresh_replica.docs_{n}");
+    figure(&format!("{q}.time"), format!("{:.1}", elapsed.as_secs_f64()), "s");
+    figure(&format!("{q}.requests"), requests, "requests");
+    figure(&format!("{q}.bytes"), bytes, "bytes");
+    figure(&format!("{q}.saved_total"), saved, "bytes");
+    figure(&format!("{q}.goodput"), format!("{:.0}", bytes as f64 * 8.0 / elapsed.as_secs_f64() / 1000.0), "kbit/s");
+    drop(server);
+}
+
+fn main() {
+    let parts = std::env::var("DANVAN_BENCH").unwrap_or_else(|_| "sizes,load,rss".into());
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    for part in parts.split(',').map(str::trim) {
+        match part {
+            "sizes" => {
+                let sizes: Vec<usize> = std::env::var("DANVAN_BENCH_SIZES")
+                    .unwrap_or_else(|_| "100,1000,10000".into())
+                    .split(',')
+                    .filter_map(|s| s.trim().parse().ok())
+                    .collect();
+                for n in sizes {
+                    runtime.block_on(bench_size(n));
+                }
+            }
+            "load" => runtime.block_on(load_part()),
+            "rss" => runtime.block_on(rss_part()),
+            "link" => link_part(),
+            other => eprintln!("# unknown part {other}"),
+        }
     }
 }

@@ -90,6 +90,15 @@ mod tests {
     }
 
     #[test]
+    fn the_devices_cache_of_decoded_models_round_trips_through_json() {
+        let m = sample("m1");
+        let hydrated = read_model(&create(&m, 1).unwrap()).unwrap();
+        let json = serde_json::to_string(&hydrated).unwrap();
+        assert!(json.contains("\"situation\":\"Đường đất lầy lội.\""), "narratives as plain text: {json}");
+        assert_eq!(serde_json::from_str::<Model>(&json).unwrap(), hydrated);
+    }
+
+    #[test]
     fn round_trips_through_save_and_load() {
         let m = sample("m1");
         let mut doc = create(&m, 1).unwrap();

@@ -8,10 +8,13 @@ use super::replica::SaveError;
 use super::{date_time, settings, use_app};
 use crate::domain::{
     FieldErrors, IndicatorDraft, Level, Model, ModelDraft, ModelFilter, OwnerKind, Status, field_label,
-    format_amount_vi, format_date_vi,
+    format_amount_vi, format_count_vi, format_date_vi,
 };
 
 // ───────────────────────────── list ─────────────────────────────
+
+/// Cards shown at first and added by each "Xem thêm".
+const LIST_PAGE: usize = 100;
 
 #[component]
 pub fn ListPage() -> impl IntoView {
@@ -24,7 +27,10 @@ pub fn ListPage() -> impl IntoView {
     let owner = RwSignal::new(String::new());
     let year = RwSignal::new(String::new());
 
-    let filtered = Memo::new(move |_| {
+    // A province holds thousands of models: show them a page at a time (cards are cloned and
+    // rendered only for what is shown).
+    let shown_limit = RwSignal::new(LIST_PAGE);
+    let matches = Memo::new(move |_| {
         let filter = ModelFilter {
             query: query.get(),
             field: Some(field.get()).filter(|f| !f.is_empty()),
@@ -32,8 +38,15 @@ pub fn ListPage() -> impl IntoView {
             owner_kind: OwnerKind::from_code(&owner.get()),
             year: year.get().parse().ok(),
         };
-        models.with(|ms| filter.apply(ms.values()).into_iter().cloned().collect::<Vec<Model>>())
+        let limit = shown_limit.get();
+        models.with(|ms| {
+            let all = filter.apply(ms.values());
+            (all.len(), all.into_iter().take(limit).cloned().collect::<Vec<Model>>())
+        })
     });
+    let filtered = Memo::new(move |_| matches.with(|m| m.1.clone()));
+    let matching = move || matches.with(|m| m.0);
+    let decoding = app.replica.decoding;
     let years = Memo::new(move |_| {
         let mut ys: Vec<u32> = models.with(|ms| ms.values().map(|m| m.year).collect());
         ys.sort_unstable_by(|a, b| b.cmp(a));
@@ -67,9 +80,10 @@ pub fn ListPage() -> impl IntoView {
             </div>
             <p class="count" aria-live="polite">
                 {move || {
-                    let shown = filtered.with(|f| f.len());
-                    if shown == total() { format!("{shown} mô hình") } else { format!("{shown} / {} mô hình", total()) }
+                    let found = matching();
+                    if found == total() { format!("{} mô hình", format_count_vi(found)) } else { format!("{} / {} mô hình", format_count_vi(found), format_count_vi(total())) }
                 }}
+                {move || (decoding.get() > 0).then(|| format!(" — đang mở thêm {} mô hình vừa tải về…", format_count_vi(decoding.get())))}
             </p>
             <Show when=move || unreadable.with(|u| !u.is_empty())>
                 <p class="warning" role="alert">
@@ -93,6 +107,11 @@ pub fn ListPage() -> impl IntoView {
                         <ModelCard model/>
                     </For>
                 </div>
+                <Show when=move || { matching() > filtered.with(|f| f.len()) }>
+                    <button type="button" class="button more" on:click=move |_| shown_limit.update(|n| *n += LIST_PAGE)>
+                        {move || format!("Xem thêm (đang hiện {} / {})", format_count_vi(filtered.with(|f| f.len())), format_count_vi(matching()))}
+                    </button>
+                </Show>
             </Show>
         </section>
     }

@@ -3,7 +3,8 @@
 //! Invariant: the UI reads only `models` and changes documents only through [`Replica::create`] and
 //! [`Replica::edit`], which return after the change is committed to IndexedDB.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -44,6 +45,57 @@ pub struct Replica {
     pub local_change: RwSignal<u64>,
     /// Tells the app's other tabs which documents this one wrote, so they show them at once.
     tabs: SendWrapper<Option<web_sys::BroadcastChannel>>,
+    /// Documents waiting to be decoded in the background (a feed page, start-up without cache).
+    decoder: SendWrapper<Rc<Decoder>>,
+    /// How many documents are still being decoded (the list says so).
+    pub decoding: RwSignal<usize>,
+}
+
+/// Up to this many records are decoded at once; more go to the background queue.
+const DECODE_NOW: usize = 16;
+/// Records decoded between two yields to the browser (each takes a few milliseconds).
+const DECODE_SLICE: usize = 8;
+/// How often background decoding shows what it has decoded so far.
+const FLUSH_MS: f64 = 400.0;
+
+#[derive(Default)]
+struct Decoded {
+    readable: Vec<(String, Model)>,
+    failed: Vec<(String, String)>,
+    summaries: Vec<(String, String, String)>,
+}
+
+/// Decodes records in slices, yielding to the browser between them, so a page of 800 new
+/// documents never freezes the UI. Every record gets a generation when it arrives; an older one is
+/// never shown over a newer one of the same document, whichever path decoded it.
+#[derive(Default)]
+struct Decoder {
+    queue: RefCell<VecDeque<(u64, DocRecord)>>,
+    running: Cell<bool>,
+    next_generation: Cell<u64>,
+    shown: RefCell<HashMap<String, u64>>,
+}
+
+impl Decoder {
+    fn generation(&self) -> u64 {
+        let g = self.next_generation.get() + 1;
+        self.next_generation.set(g);
+        g
+    }
+}
+
+/// A cheap fingerprint of a document's bytes (FNV-1a), to know whether a cached decode is current.
+fn digest(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}-{}", bytes.len())
+}
+
+fn decode(rec: &DocRecord) -> Result<Model, String> {
+    doc::load(&rec.doc).and_then(|d| doc::read_model(&d)).map_err(|e| e.to_string())
 }
 
 pub fn now_ms() -> i64 {
@@ -62,6 +114,8 @@ impl Replica {
             unreadable: RwSignal::new(BTreeMap::new()),
             local_change: RwSignal::new(0),
             tabs: SendWrapper::new(web_sys::BroadcastChannel::new("danvan-replica").ok()),
+            decoder: SendWrapper::new(Rc::new(Decoder::default())),
+            decoding: RwSignal::new(0),
         };
         replica.reload().await?;
         replica.listen_to_other_tabs();
@@ -101,13 +155,31 @@ impl Replica {
         }
     }
 
-    /// Reads every record (start-up).
+    /// Reads every record (start-up). Models decoded before come from the cache; the others are
+    /// decoded in the background.
     pub async fn reload(&self) -> Result<(), StorageError> {
         let records = self.store.all().await?;
+        let cached = self.store.summaries().await.unwrap_or_default();
         self.models.set(BTreeMap::new());
         self.unreadable.set(BTreeMap::new());
-        self.dirty.set(BTreeSet::new());
-        self.absorb(&records);
+        self.dirty.set(records.iter().filter(|r| r.dirty).map(|r| r.id.clone()).collect());
+        let mut known = BTreeMap::new();
+        let mut unknown = Vec::new();
+        for rec in records {
+            let model = cached
+                .get(&rec.id)
+                .filter(|(d, _)| *d == digest(&rec.doc))
+                .and_then(|(_, json)| serde_json::from_str::<Model>(json).ok());
+            match model {
+                Some(m) => {
+                    self.decoder.shown.borrow_mut().insert(rec.id.clone(), self.decoder.generation());
+                    known.insert(rec.id, m);
+                }
+                None => unknown.push(rec),
+            }
+        }
+        self.models.set(known);
+        self.enqueue(unknown);
         Ok(())
     }
 
@@ -122,13 +194,89 @@ impl Replica {
                 }
             }
         });
-        let mut readable = Vec::new();
-        let mut failed = Vec::new();
-        for rec in records {
-            match doc::load(&rec.doc).and_then(|d| doc::read_model(&d)) {
-                Ok(m) => readable.push((rec.id.clone(), m)),
-                Err(e) => failed.push((rec.id.clone(), e.to_string())),
+        if records.len() > DECODE_NOW {
+            self.enqueue(records.to_vec());
+            return;
+        }
+        let batch: Vec<(u64, DocRecord)> = records.iter().map(|r| (self.decoder.generation(), r.clone())).collect();
+        let mut decoded = Decoded::default();
+        self.decode_into(batch, &mut decoded);
+        let summaries = self.apply(decoded);
+        let store = self.store.clone();
+        leptos::task::spawn_local(async move {
+            let _ = store.put_summaries(&summaries).await;
+        });
+    }
+
+    fn enqueue(&self, records: Vec<DocRecord>) {
+        if records.is_empty() {
+            return;
+        }
+        {
+            let mut queue = self.decoder.queue.borrow_mut();
+            for rec in records {
+                queue.push_back((self.decoder.generation(), rec));
             }
+            self.decoding.set(queue.len());
+        }
+        if self.decoder.running.replace(true) {
+            return;
+        }
+        let replica = self.clone();
+        leptos::task::spawn_local(async move {
+            let mut decoded = Decoded::default();
+            let mut flushed_at = js_sys::Date::now();
+            loop {
+                let slice: Vec<(u64, DocRecord)> = {
+                    let mut queue = replica.decoder.queue.borrow_mut();
+                    let n = queue.len().min(DECODE_SLICE);
+                    queue.drain(..n).collect()
+                };
+                let done = slice.is_empty();
+                replica.decode_into(slice, &mut decoded);
+                // Showing re-filters the whole list, so it happens a few times a second, not per slice.
+                if done || js_sys::Date::now() - flushed_at > FLUSH_MS {
+                    let summaries = replica.apply(std::mem::take(&mut decoded));
+                    replica.decoding.set(replica.decoder.queue.borrow().len());
+                    let _ = replica.store.put_summaries(&summaries).await;
+                    flushed_at = js_sys::Date::now();
+                }
+                if done {
+                    break;
+                }
+                // Let the browser paint and handle input between slices.
+                gloo_timers::future::TimeoutFuture::new(0).await;
+            }
+            replica.decoder.running.set(false);
+            replica.decoding.set(0);
+        });
+    }
+
+    /// Decodes records, skipping any older than a version of the same document already shown.
+    fn decode_into(&self, batch: Vec<(u64, DocRecord)>, out: &mut Decoded) {
+        let mut shown = self.decoder.shown.borrow_mut();
+        for (generation, rec) in batch {
+            if shown.get(&rec.id).is_some_and(|&g| g > generation) {
+                continue;
+            }
+            shown.insert(rec.id.clone(), generation);
+            match decode(&rec) {
+                Ok(m) => {
+                    if let Ok(json) = serde_json::to_string(&m) {
+                        out.summaries.push((rec.id.clone(), digest(&rec.doc), json));
+                    }
+                    out.readable.push((rec.id, m));
+                }
+                Err(e) => out.failed.push((rec.id, e)),
+            }
+        }
+    }
+
+    /// Shows decoded models; returns the summaries to cache.
+    fn apply(&self, decoded: Decoded) -> Vec<(String, String, String)> {
+        let Decoded { readable, failed, summaries } = decoded;
+        if readable.is_empty() && failed.is_empty() {
+            return summaries;
         }
         self.unreadable.update(|u| {
             for (id, _) in &readable {
@@ -137,6 +285,7 @@ impl Replica {
             u.extend(failed);
         });
         self.models.update(|ms| ms.extend(readable));
+        summaries
     }
 
     /// Registers a new model from a validated draft; returns its id once stored.

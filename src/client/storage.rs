@@ -4,6 +4,9 @@
 //! `{ id: string, doc: Uint8Array (automerge save), sync: Uint8Array | null (encoded sync state
 //! with the server), dirty: boolean (has changes the server has not acknowledged) }`.
 //!
+//! Object store `models` caches each document's decoded model as JSON with a digest of the bytes
+//! it was decoded from (a cache only: a digest that differs means "decode again").
+//!
 //! Object store `pending` holds the ids of dirty records (key = value = id), written in the same
 //! transaction as the record, so a sync finds what to send without reading every document.
 //!
@@ -19,6 +22,8 @@ use wasm_bindgen::{JsCast, JsValue};
 const DB_VERSION: u32 = 2;
 const DOCS: &str = "docs";
 const PENDING: &str = "pending";
+/// Decoded models `{id, digest, model: JSON}`, so start-up does not parse every document again.
+const SUMMARIES: &str = "models";
 
 pub use crate::sync::session::DocRecord;
 
@@ -65,6 +70,11 @@ impl LocalStore {
                 if !names.iter().any(|n| n == PENDING) {
                     let _ = db.create_object_store(PENDING, ObjectStoreParams::new());
                 }
+                if !names.iter().any(|n| n == SUMMARIES) {
+                    let mut params = ObjectStoreParams::new();
+                    params.key_path(Some(idb::KeyPath::new_single("id")));
+                    let _ = db.create_object_store(SUMMARIES, params);
+                }
             }
         });
         let db = request.await.map_err(|e| StorageError::Unavailable(format!("{e:?}")))?;
@@ -88,6 +98,35 @@ impl LocalStore {
         let tx = self.db.transaction(&[PENDING], TransactionMode::ReadOnly)?;
         let keys = tx.object_store(PENDING)?.get_all_keys(None, None)?.await?;
         Ok(keys.iter().filter_map(|k| k.as_string()).collect())
+    }
+
+    /// The cached decoded models: id → (digest, model JSON).
+    pub async fn summaries(&self) -> Result<std::collections::HashMap<String, (String, String)>, StorageError> {
+        let tx = self.db.transaction(&[SUMMARIES], TransactionMode::ReadOnly)?;
+        let values = tx.object_store(SUMMARIES)?.get_all(None, None)?.await?;
+        let text = |v: &JsValue, k: &str| Reflect::get(v, &JsValue::from_str(k)).ok().and_then(|x| x.as_string());
+        Ok(values
+            .iter()
+            .filter_map(|v| Some((text(v, "id")?, (text(v, "digest")?, text(v, "model")?))))
+            .collect())
+    }
+
+    /// Stores decoded models `(id, digest, model JSON)`; losing them costs only a decode later.
+    pub async fn put_summaries(&self, items: &[(String, String, String)]) -> Result<(), StorageError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let tx = self.db.transaction(&[SUMMARIES], TransactionMode::ReadWrite)?;
+        let store = tx.object_store(SUMMARIES)?;
+        for (id, digest, model) in items {
+            let o = Object::new();
+            let _ = Reflect::set(&o, &JsValue::from_str("id"), &JsValue::from_str(id));
+            let _ = Reflect::set(&o, &JsValue::from_str("digest"), &JsValue::from_str(digest));
+            let _ = Reflect::set(&o, &JsValue::from_str("model"), &JsValue::from_str(model));
+            store.put(&o.into(), None)?.await?;
+        }
+        tx.await?;
+        Ok(())
     }
 
     pub async fn all_ids(&self) -> Result<Vec<String>, StorageError> {
@@ -143,9 +182,10 @@ impl LocalStore {
 
     /// Removes every record (the storage tests use it; sign-out will, in the accounts issue).
     pub async fn clear(&self) -> Result<(), StorageError> {
-        let tx = self.db.transaction(&[DOCS, PENDING], TransactionMode::ReadWrite)?;
+        let tx = self.db.transaction(&[DOCS, PENDING, SUMMARIES], TransactionMode::ReadWrite)?;
         tx.object_store(DOCS)?.clear()?.await?;
         tx.object_store(PENDING)?.clear()?.await?;
+        tx.object_store(SUMMARIES)?.clear()?.await?;
         tx.await?;
         Ok(())
     }

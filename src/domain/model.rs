@@ -1,12 +1,13 @@
 //! The model (mô hình) record and its vocabularies.
 
 use autosurgeon::{Hydrate, Reconcile, Text};
+use serde::{Deserialize, Serialize};
 
 /// Version of the document layout written by this code (see ARCHITECTURE.md, "Model document").
 pub const SCHEMA_VERSION: u64 = 1;
 
 /// Who carries out the model (loại).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Reconcile, Hydrate)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Reconcile, Hydrate, Serialize, Deserialize)]
 pub enum OwnerKind {
     #[default]
     #[autosurgeon(rename = "tap_the")]
@@ -42,7 +43,7 @@ impl OwnerKind {
 }
 
 /// The level at which a model is registered (cấp).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Reconcile, Hydrate)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Reconcile, Hydrate, Serialize, Deserialize)]
 pub enum Level {
     #[default]
     #[autosurgeon(rename = "co_so")]
@@ -84,7 +85,7 @@ impl Level {
 
 /// Where a model is in its lifecycle. This slice knows only the first state; later lifecycle
 /// states are added as variants (documents written before then keep reading as `Registered`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Reconcile, Hydrate)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Reconcile, Hydrate, Serialize, Deserialize)]
 pub enum Status {
     #[default]
     #[autosurgeon(rename = "dang_ky")]
@@ -138,7 +139,7 @@ pub fn field_choices(custom: &[String]) -> Vec<(String, String)> {
 }
 
 /// A verifiable output (sản phẩm kiểm chứng được): what is measured, its unit, target and result.
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Indicator {
     /// Stable identity so that concurrent edits of different indicators merge per row.
     #[key]
@@ -153,23 +154,29 @@ pub struct Indicator {
 ///
 /// Narrative items are [`Text`] (collaborative, concurrent edits to different sentences merge);
 /// short items that are replaced as a whole are plain strings (concurrent edits keep one winner).
-#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Serialize, Deserialize)]
 pub struct Model {
     pub schema: u64,
     pub id: String,
     /// 1. tên mô hình
     pub name: String,
     /// 2. thực trạng, lý do
+    #[serde(with = "text_as_string")]
     pub situation: Text,
     /// 3. mục tiêu, tiêu chí
+    #[serde(with = "text_as_string")]
     pub goals: Text,
     /// 4. nội dung, cách thức
+    #[serde(with = "text_as_string")]
     pub content: Text,
     /// 5. địa bàn, đối tượng
+    #[serde(with = "text_as_string")]
     pub area: Text,
     /// 6. lực lượng chủ trì, phối hợp
+    #[serde(with = "text_as_string")]
     pub forces: Text,
     /// 7. nguồn lực
+    #[serde(with = "text_as_string")]
     pub resources: Text,
     /// 8. thời gian: start, planned end and evaluation dates (ISO `YYYY-MM-DD`; end/evaluation may be "")
     pub start_date: String,
@@ -178,6 +185,7 @@ pub struct Model {
     /// 9. sản phẩm kiểm chứng được
     pub indicators: Vec<Indicator>,
     /// 10. khả năng duy trì, nhân rộng
+    #[serde(with = "text_as_string")]
     pub sustainability: Text,
     pub owner_kind: OwnerKind,
     pub owner_name: String,
@@ -223,5 +231,20 @@ impl Model {
             updated_by: by.to_string(),
             updated_at: now_ms,
         }
+    }
+}
+
+/// A narrative as its plain string, for the device's cache of decoded models (serde is never used
+/// for documents themselves; they are automerge).
+mod text_as_string {
+    use autosurgeon::Text;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(text: &Text, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(text.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
+        Ok(Text::with_value(String::deserialize(d)?))
     }
 }

@@ -24,7 +24,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{DocMessage, FeedDoc, MAX_DOCS_PER_REQUEST, PROTOCOL, SyncRequest, SyncResponse, heads_from_wire};
 
-/// A session stops after this many round trips and continues at the next trigger.
+/// A session stops after this many round trips that did not move the feed cursor (automerge
+/// rounds that do not settle) and continues at the next trigger. Feed pages do not count: a new
+/// replica of 100,000 documents takes as many pages as it needs.
 pub const MAX_ROUNDS: usize = 50;
 
 /// One stored document of a replica.
@@ -136,7 +138,8 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
     // Progress counts both our documents to settle and the feed's documents to receive.
     let mut received = 0usize;
 
-    for _ in 0..MAX_ROUNDS {
+    let mut stalled = 0;
+    while stalled < MAX_ROUNDS {
         // 1. A message for each document in play, generated from what is stored now.
         let mut messages = Vec::new();
         for id in active.iter().take(MAX_DOCS_PER_REQUEST) {
@@ -181,6 +184,7 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
             total = all.len();
             active = all;
             more = true;
+            stalled += 1;
             continue;
         }
 
@@ -211,6 +215,9 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
             .await
             .map_err(SessionError::Storage)?;
         observer.written(&written);
+        if response.cursor == cursor.position {
+            stalled += 1;
+        }
         cursor = Cursor { server: Some(response.server), position: response.cursor };
         store.set_cursor(&cursor);
 
