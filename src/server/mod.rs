@@ -48,9 +48,9 @@ pub struct Config {
     /// The built client (Trunk's output directory).
     #[arg(long, env = "DANVAN_DIST", default_value = "dist")]
     pub dist: PathBuf,
-    /// How many recently synced documents stay parsed in memory (memory use is bounded by this,
-    /// not by the number of documents stored).
-    #[arg(long, env = "DANVAN_CACHE_DOCS", default_value_t = 2000)]
+    /// How many recently synced documents stay parsed in memory (about 50 KB each for a typical
+    /// model): memory use is bounded by this, not by the number of documents stored.
+    #[arg(long, env = "DANVAN_CACHE_DOCS", default_value_t = 1000)]
     pub cache_docs: usize,
 }
 
