@@ -5,8 +5,9 @@
 //! row of `feed_clock` (`UPDATE … RETURNING`), whose row lock is held until the write commits. So
 //! writes commit in `seq` order, and a reader never sees `seq` N+1 before N is visible; a client
 //! that has everything up to its cursor needs exactly `changed_since(cursor)`. The price is that
-//! writes of different documents are serialised on that row; a batch takes it once, so a request
-//! of many documents commits as one transaction.
+//! writes of different documents are serialised on that row. So each process commits through one
+//! writer task that takes every batch waiting when the previous commit ends and writes them in one
+//! transaction (group commit): the row is taken once per group, not once per document.
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, Pool};
@@ -63,6 +64,57 @@ impl From<deadpool_postgres::PoolError> for StoreError {
 pub struct PostgresStore {
     pool: Pool,
     server_id: String,
+    writer: tokio::sync::mpsc::UnboundedSender<WriteJob>,
+}
+
+type WriteResult = Result<Vec<Result<u64, StoreError>>, StoreError>;
+
+struct WriteJob {
+    writes: Vec<Write>,
+    now_ms: i64,
+    done: tokio::sync::oneshot::Sender<WriteResult>,
+}
+
+/// Most writes committed in one transaction.
+const GROUP_COMMIT_MAX: usize = 4_000;
+
+async fn run_writer(pool: Pool, mut jobs: tokio::sync::mpsc::UnboundedReceiver<WriteJob>) {
+    while let Some(first) = jobs.recv().await {
+        let mut group = vec![first];
+        let mut count = group[0].writes.len();
+        while count < GROUP_COMMIT_MAX {
+            match jobs.try_recv() {
+                Ok(job) => {
+                    count += job.writes.len();
+                    group.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        // One batch for the group; each job gets back its own slice of the results.
+        let sizes: Vec<usize> = group.iter().map(|j| j.writes.len()).collect();
+        let mut writes = Vec::with_capacity(count);
+        let mut replies = Vec::with_capacity(group.len());
+        for job in group {
+            writes.extend(job.writes);
+            replies.push((job.now_ms, job.done));
+        }
+        let now_ms = replies.iter().map(|r| r.0).max().unwrap_or(0);
+        match write_batch(&pool, &writes, now_ms).await {
+            Ok(results) => {
+                let mut results = results.into_iter();
+                for (n, (_, done)) in sizes.into_iter().zip(replies) {
+                    let _ = done.send(Ok(results.by_ref().take(n).collect()));
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, writes = count, "group commit failed");
+                for (_, done) in replies {
+                    let _ = done.send(Err(StoreError::Backend(e.to_string())));
+                }
+            }
+        }
+    }
 }
 
 impl PostgresStore {
@@ -90,7 +142,9 @@ impl PostgresStore {
             .await?;
         let server_id: String = tx.query_one("SELECT value FROM meta WHERE key = 'server_id'", &[]).await?.get(0);
         tx.commit().await?;
-        Ok(PostgresStore { pool, server_id })
+        let (writer, jobs) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(run_writer(pool.clone(), jobs));
+        Ok(PostgresStore { pool, server_id, writer })
     }
 }
 
@@ -135,63 +189,11 @@ impl Store for PostgresStore {
         if writes.is_empty() {
             return Ok(Vec::new());
         }
-        let mut client = self.pool.get().await?;
-        let tx = client.transaction().await?;
-        // Lock the documents in id order (no deadlock between two batches), check each one's seq,
-        // and only then take the feed clock, once for all winners.
-        let mut order: Vec<usize> = (0..writes.len()).collect();
-        order.sort_by(|&a, &b| writes[a].id.cmp(&writes[b].id));
-        let mut current: HashMap<String, (i64, i32, i64)> = HashMap::new();
-        let ids: Vec<&str> = order.iter().map(|&i| writes[i].id.as_str()).collect();
-        for r in tx
-            .query("SELECT id, seq, increments, increment_bytes FROM docs WHERE id = ANY($1) ORDER BY id FOR UPDATE", &[&ids])
-            .await?
-        {
-            current.insert(r.get(0), (r.get(1), r.get(2), r.get(3)));
-        }
-        let mut results: Vec<Result<u64, StoreError>> = (0..writes.len()).map(|_| Err(StoreError::Conflict)).collect();
-        let mut winners = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for &i in &order {
-            let w = &writes[i];
-            // Two writes of one document in one batch: the first wins, the second sees a conflict.
-            if seen.insert(w.id.as_str()) && current.get(&w.id).map(|c| c.0 as u64) == w.expected {
-                winners.push(i);
-            }
-        }
-        if winners.is_empty() {
-            tx.rollback().await?;
-            return Ok(results);
-        }
-        let n = winners.len() as i64;
-        let last: i64 = tx.query_one("UPDATE feed_clock SET seq = seq + $1 RETURNING seq", &[&n]).await?.get(0);
-        let insert_chunk = tx.prepare("INSERT INTO chunks (seq, doc_id, snapshot, bytes, heads) VALUES ($1, $2, $3, $4, $5)").await?;
-        let drop_older = tx.prepare("DELETE FROM chunks WHERE doc_id = $1 AND seq < $2").await?;
-        let upsert = tx
-            .prepare(
-                "INSERT INTO docs (id, seq, updated_at, increments, snapshot_bytes, increment_bytes)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (id) DO UPDATE SET seq = $2, updated_at = $3, increments = $4,
-                    snapshot_bytes = CASE WHEN $7 THEN $5 ELSE docs.snapshot_bytes END, increment_bytes = $6",
-            )
-            .await?;
-        for (k, &i) in winners.iter().enumerate() {
-            let w = &writes[i];
-            let seq = last - n + 1 + k as i64;
-            let len = w.chunk.bytes.len() as i64;
-            tx.execute(&insert_chunk, &[&seq, &w.id, &w.chunk.snapshot, &w.chunk.bytes, &w.heads]).await?;
-            let (increments, increment_bytes) = if w.chunk.snapshot {
-                tx.execute(&drop_older, &[&w.id, &seq]).await?;
-                (0i32, 0i64)
-            } else {
-                let (_, n, b) = current.get(&w.id).copied().unwrap_or((0, 0, 0));
-                (n + 1, b + len)
-            };
-            tx.execute(&upsert, &[&w.id, &seq, &now_ms, &increments, &len, &increment_bytes, &w.chunk.snapshot]).await?;
-            results[i] = Ok(seq as u64);
-        }
-        tx.commit().await?;
-        Ok(results)
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.writer
+            .send(WriteJob { writes, now_ms, done })
+            .map_err(|_| StoreError::Backend("the writer task stopped".into()))?;
+        result.await.map_err(|_| StoreError::Backend("the writer task stopped".into()))?
     }
 
     async fn feed(&self, cursor: u64, budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError> {
@@ -246,4 +248,68 @@ impl Store for PostgresStore {
         let client = self.pool.get().await?;
         Ok(client.query_one("SELECT COUNT(*) FROM docs WHERE seq > $1", &[&(cursor as i64)]).await?.get::<_, i64>(0) as u64)
     }
+}
+
+/// Writes a batch in one transaction: each write a compare-and-swap, the feed clock taken once.
+async fn write_batch(pool: &Pool, writes: &[Write], now_ms: i64) -> Result<Vec<Result<u64, StoreError>>, StoreError> {
+    if writes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    // Lock the documents in id order (no deadlock between two batches), check each one's seq,
+    // and only then take the feed clock, once for all winners.
+    let mut order: Vec<usize> = (0..writes.len()).collect();
+    order.sort_by(|&a, &b| writes[a].id.cmp(&writes[b].id));
+    let mut current: HashMap<String, (i64, i32, i64)> = HashMap::new();
+    let ids: Vec<&str> = order.iter().map(|&i| writes[i].id.as_str()).collect();
+    for r in tx
+        .query("SELECT id, seq, increments, increment_bytes FROM docs WHERE id = ANY($1) ORDER BY id FOR UPDATE", &[&ids])
+        .await?
+    {
+        current.insert(r.get(0), (r.get(1), r.get(2), r.get(3)));
+    }
+    let mut results: Vec<Result<u64, StoreError>> = (0..writes.len()).map(|_| Err(StoreError::Conflict)).collect();
+    let mut winners = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for &i in &order {
+        let w = &writes[i];
+        // Two writes of one document in one batch: the first wins, the second sees a conflict.
+        if seen.insert(w.id.as_str()) && current.get(&w.id).map(|c| c.0 as u64) == w.expected {
+            winners.push(i);
+        }
+    }
+    if winners.is_empty() {
+        tx.rollback().await?;
+        return Ok(results);
+    }
+    let n = winners.len() as i64;
+    let last: i64 = tx.query_one("UPDATE feed_clock SET seq = seq + $1 RETURNING seq", &[&n]).await?.get(0);
+    let insert_chunk = tx.prepare("INSERT INTO chunks (seq, doc_id, snapshot, bytes, heads) VALUES ($1, $2, $3, $4, $5)").await?;
+    let drop_older = tx.prepare("DELETE FROM chunks WHERE doc_id = $1 AND seq < $2").await?;
+    let upsert = tx
+        .prepare(
+            "INSERT INTO docs (id, seq, updated_at, increments, snapshot_bytes, increment_bytes)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (id) DO UPDATE SET seq = $2, updated_at = $3, increments = $4,
+                snapshot_bytes = CASE WHEN $7 THEN $5 ELSE docs.snapshot_bytes END, increment_bytes = $6",
+        )
+        .await?;
+    for (k, &i) in winners.iter().enumerate() {
+        let w = &writes[i];
+        let seq = last - n + 1 + k as i64;
+        let len = w.chunk.bytes.len() as i64;
+        tx.execute(&insert_chunk, &[&seq, &w.id, &w.chunk.snapshot, &w.chunk.bytes, &w.heads]).await?;
+        let (increments, increment_bytes) = if w.chunk.snapshot {
+            tx.execute(&drop_older, &[&w.id, &seq]).await?;
+            (0i32, 0i64)
+        } else {
+            let (_, n, b) = current.get(&w.id).copied().unwrap_or((0, 0, 0));
+            (n + 1, b + len)
+        };
+        tx.execute(&upsert, &[&w.id, &seq, &now_ms, &increments, &len, &increment_bytes, &w.chunk.snapshot]).await?;
+        results[i] = Ok(seq as u64);
+    }
+    tx.commit().await?;
+    Ok(results)
 }
