@@ -348,6 +348,37 @@ async fn a_server_restored_from_an_older_backup_still_gets_every_change() {
 }
 
 #[tokio::test]
+async fn a_restored_server_regains_lost_changes_at_the_next_sync_without_any_edit() {
+    let (dir, db) = temp();
+    let backup = dir.path().join("backup.sqlite3");
+    let a = MemoryReplica::new();
+    a.put_local("m1", &mut new_model("m1", "Ngày chủ nhật hồng"));
+    a.put_local("m2", &mut new_model("m2", "Tuyến hẻm xanh"));
+    {
+        let server = start(&db, &dir.path().join("no-dist")).await;
+        sync(&a, &server).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    copy_db(&db, &backup);
+    {
+        let server = start(&db, &dir.path().join("no-dist")).await;
+        edit(&a, "m1", |m| m.owner_name = "Đoàn Thanh niên phường".into());
+        a.put_local("m3", &mut new_model("m3", "Camera an ninh"));
+        sync(&a, &server).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    // Restored from the backup, which lacks the edit and m3; the phone has nothing new to send.
+    let server = start(&backup, &dir.path().join("no-dist")).await;
+    let report = sync(&a, &server).await;
+    assert_eq!(report.pending, 0);
+    let b = MemoryReplica::new();
+    sync(&b, &server).await;
+    assert_eq!(b.ids(), ["m1", "m2", "m3"], "the phone's cursor was ahead of the database: it offered everything again");
+    assert_eq!(model(&b, "m1").owner_name, "Đoàn Thanh niên phường");
+}
+
+#[tokio::test]
 async fn one_corrupt_document_among_a_thousand_is_reported_and_blocks_nothing() {
     let (dir, db) = temp();
     let a = MemoryReplica::new();

@@ -93,6 +93,7 @@ async fn contract(store: &dyn Store) {
     assert_eq!(store.count_since(0).await.unwrap(), 2);
     assert_eq!(store.count_since(s2).await.unwrap(), 1);
     assert_eq!(store.count_since(s4).await.unwrap(), 0);
+    assert_eq!(store.head().await.unwrap(), s4);
 }
 
 /// Many writers increment one counter document with compare-and-swap: no increment is lost,

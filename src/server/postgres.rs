@@ -244,6 +244,11 @@ impl Store for PostgresStore {
         Ok(client.query_one("SELECT COUNT(*) FROM docs", &[]).await?.get::<_, i64>(0) as u64)
     }
 
+    async fn head(&self) -> Result<u64, StoreError> {
+        let client = self.pool.get().await?;
+        Ok(client.query_one("SELECT seq FROM feed_clock", &[]).await?.get::<_, i64>(0) as u64)
+    }
+
     async fn count_since(&self, cursor: u64) -> Result<u64, StoreError> {
         let client = self.pool.get().await?;
         Ok(client.query_one("SELECT COUNT(*) FROM docs WHERE seq > $1", &[&(cursor as i64)]).await?.get::<_, i64>(0) as u64)

@@ -79,6 +79,8 @@ pub trait Store: Send + Sync + 'static {
     /// `budget_bytes > 0`, then more while they fit in `budget_bytes`, at most `max_chunks`.
     async fn feed(&self, cursor: u64, budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError>;
     async fn count(&self) -> Result<u64, StoreError>;
+    /// The highest `seq` written (0 when empty).
+    async fn head(&self) -> Result<u64, StoreError>;
     /// How many documents changed after `cursor`.
     async fn count_since(&self, cursor: u64) -> Result<u64, StoreError>;
 
@@ -382,6 +384,10 @@ impl Store for SqliteStore {
 
     async fn count(&self) -> Result<u64, StoreError> {
         self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM docs", [], |r| r.get::<_, i64>(0))? as u64)).await
+    }
+
+    async fn head(&self) -> Result<u64, StoreError> {
+        self.read(|c| Ok(c.query_row("SELECT COALESCE(MAX(seq), 0) FROM docs", [], |r| r.get::<_, i64>(0))? as u64)).await
     }
 
     async fn count_since(&self, cursor: u64) -> Result<u64, StoreError> {

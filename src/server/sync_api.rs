@@ -102,6 +102,22 @@ async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Response,
     }
     let store = app.store.as_ref();
     let cursor = if req.server.as_deref() == Some(store.server_id()) { req.cursor } else { 0 };
+    if cursor > 0 && cursor > store.head().await? {
+        // Restored from an older backup: the client must offer everything again first.
+        tracing::warn!(cursor, "a client is ahead of this database (restored from a backup?); it will resend its documents");
+        let response = SyncResponse {
+            protocol: PROTOCOL,
+            server: store.server_id().to_string(),
+            cursor: 0,
+            more: true,
+            remaining: 0,
+            rewound: true,
+            docs: Vec::new(),
+            feed: Vec::new(),
+            errors: Vec::new(),
+        };
+        return Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], crate::sync::encode(&response)).into_response());
+    }
 
     let mut replies = Vec::new();
     let mut errors = Vec::new();
@@ -197,6 +213,7 @@ async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Response,
         cursor: next_cursor,
         more: page.more,
         remaining,
+        rewound: false,
         docs: replies,
         feed,
         errors,

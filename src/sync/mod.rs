@@ -64,6 +64,10 @@ pub struct SyncResponse {
     pub more: bool,
     /// Documents changed after `cursor` that later pages will bring (for progress).
     pub remaining: u64,
+    /// The request's cursor is ahead of everything this server has: it was restored from an older
+    /// backup and may lack changes the client saw acknowledged. The client offers every document
+    /// again, as to a new server; nothing else of this response is applied.
+    pub rewound: bool,
     /// The server's reply to each request document it has something to say about.
     pub docs: Vec<DocMessage>,
     /// What changed since the request's cursor, per document (request documents whose reply

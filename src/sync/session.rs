@@ -169,9 +169,10 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
         let response = transport.post(&request).await.map_err(SessionError::Transport)?;
         report.requests += 1;
 
-        if cursor.server.is_some() && cursor.server.as_deref() != Some(response.server.as_str()) {
-            // Another server (database reset, new deployment): it may lack our documents, so
-            // everything is offered again from scratch. Nothing of the response is applied.
+        if response.rewound || (cursor.server.is_some() && cursor.server.as_deref() != Some(response.server.as_str())) {
+            // Another server (database reset, new deployment) or this one restored from an older
+            // backup: it may lack our documents, so everything is offered again from scratch.
+            // Nothing of the response is applied.
             let all = store.all_ids().await.map_err(SessionError::Storage)?;
             let reset = store
                 .update_each(&all, |_, rec| rec.map(|r| DocRecord { sync: None, dirty: true, ..r }))
