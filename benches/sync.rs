@@ -446,7 +446,7 @@ impl Phone {
             server: None,
             cursor: 0,
             feed_budget: Some(0),
-            docs: vec![DocMessage { id: self.id.clone(), message }],
+            docs: vec![DocMessage { id: self.id.clone(), message, document: None }],
         })
     }
 

@@ -163,7 +163,7 @@ async fn bad_input_gets_a_reason_and_never_blocks_good_documents() {
     assert!(json(&body)["error"].as_str().unwrap().contains("99"));
 
     let many: Vec<_> = (0..danvan::sync::MAX_DOCS_PER_REQUEST + 1)
-        .map(|i| DocMessage { id: format!("d{i}"), message: vec![0x42, 0] })
+        .map(|i| DocMessage { id: format!("d{i}"), message: vec![0x42, 0], document: None })
         .collect();
     let (status, _) = post_raw(&server, request(danvan::sync::PROTOCOL, many)).await;
     assert_eq!(status, 413);
@@ -180,18 +180,19 @@ async fn bad_input_gets_a_reason_and_never_blocks_good_documents() {
     let req = request(
         danvan::sync::PROTOCOL,
         vec![
-            DocMessage { id: "corrupt".into(), message: b"\x42\x00garbage".to_vec() },
-            DocMessage { id: "../../etc".into(), message: first.clone() },
-            DocMessage { id: "good".into(), message: first },
+            DocMessage { id: "corrupt".into(), message: b"\x42\x00garbage".to_vec(), document: None },
+            DocMessage { id: "../../etc".into(), message: first.clone(), document: None },
+            DocMessage { id: "good".into(), message: first.clone(), document: None },
+            DocMessage { id: "bad-whole".into(), message: first, document: Some(b"not automerge".to_vec()) },
         ],
     );
     let (status, body) = post_raw(&server, req).await;
     assert_eq!(status, 200);
     let body: SyncResponse = danvan::sync::decode(&body).unwrap();
-    assert_eq!(body.errors.len(), 2, "{body:?}");
+    assert_eq!(body.errors.len(), 3, "{body:?}");
     let mut codes: Vec<_> = body.errors.iter().map(|e| (e.id.as_str(), e.code)).collect();
     codes.sort_by_key(|c| c.0);
-    assert_eq!(codes, [("../../etc", FailureCode::Malformed), ("corrupt", FailureCode::Malformed)]);
+    assert_eq!(codes, [("../../etc", FailureCode::Malformed), ("bad-whole", FailureCode::Malformed), ("corrupt", FailureCode::Malformed)]);
     assert_eq!(body.docs[0].id, "good", "the good document got its reply");
 
     // The session reports refused documents by id and still syncs the rest.

@@ -66,10 +66,17 @@ impl DocCache {
     }
 }
 
-/// One request document on its way through the handler.
-struct Work {
+/// One request document as it came (kept to redo it after a conflict).
+#[derive(Clone)]
+struct Incoming {
     id: String,
     message: Vec<u8>,
+    document: Option<Vec<u8>>,
+}
+
+/// One request document on its way through the handler.
+struct Work {
+    incoming: Incoming,
     /// The copy the message is applied to, with the `seq` and layout it was stored at.
     base: Option<(u64, Layout)>,
     doc: Option<AutoCommit>,
@@ -78,7 +85,7 @@ struct Work {
 /// What applying a message produced.
 struct Outcome {
     id: String,
-    message: Vec<u8>,
+    incoming: Incoming,
     base: Option<(u64, Layout)>,
     doc: AutoCommit,
     reply: Option<Vec<u8>>,
@@ -123,13 +130,13 @@ async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Response,
     let mut errors = Vec::new();
     // The stored version each request document's reply reflects.
     let mut answered: HashMap<String, u64> = HashMap::new();
-    let mut pending: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut pending: Vec<Incoming> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for DocMessage { id, message } in req.docs {
+    for DocMessage { id, message, document } in req.docs {
         if !valid_doc_id(&id) {
             errors.push(failure(&id, FailureCode::Malformed, "Mã tài liệu không hợp lệ."));
         } else if seen.insert(id.clone()) {
-            pending.push((id, message));
+            pending.push(Incoming { id, message, document });
         }
     }
 
@@ -168,7 +175,7 @@ async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Response,
             let Some(w) = &o.write else {
                 // Nothing new from the client: the reply reflects the stored version.
                 if let Some(r) = o.reply {
-                    replies.push(DocMessage { id: o.id.clone(), message: r });
+                    replies.push(DocMessage { id: o.id.clone(), message: r, document: None });
                 }
                 if let Some((seq, layout)) = o.base {
                     answered.insert(o.id.clone(), seq);
@@ -189,11 +196,11 @@ async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Response,
                     };
                     answered.insert(o.id.clone(), seq);
                     if let Some(r) = o.reply {
-                        replies.push(DocMessage { id: o.id.clone(), message: r });
+                        replies.push(DocMessage { id: o.id.clone(), message: r, document: None });
                     }
                     app.cache.put(o.id, Cached { seq, layout, doc: o.doc });
                 }
-                Some(Err(StoreError::Conflict)) if attempt + 1 < CAS_ATTEMPTS => pending.push((o.id, o.message)),
+                Some(Err(StoreError::Conflict)) if attempt + 1 < CAS_ATTEMPTS => pending.push(o.incoming),
                 _ => errors.push(failure(&o.id, FailureCode::Unavailable, "Tài liệu đang được sửa đồng thời ở nơi khác; sẽ thử lại.")),
             }
         }
@@ -227,20 +234,20 @@ fn failure(id: &str, code: FailureCode, message: &str) -> DocFailure {
 
 /// The current copy of each document: from the cache if it is still the stored version, else
 /// from the store (`doc: None` with `base: Some` means "parse these bytes").
-async fn load(app: &AppState, pending: Vec<(String, Vec<u8>)>) -> Result<Vec<(Work, Option<Vec<u8>>)>, ApiError> {
-    let ids: Vec<String> = pending.iter().map(|p| p.0.clone()).collect();
+async fn load(app: &AppState, pending: Vec<Incoming>) -> Result<Vec<(Work, Option<Vec<u8>>)>, ApiError> {
+    let ids: Vec<String> = pending.iter().map(|p| p.id.clone()).collect();
     let versions = app.store.versions(&ids).await?;
     let mut work = Vec::with_capacity(pending.len());
     let mut missing = Vec::new();
-    for (id, message) in pending {
-        let cached = versions.get(&id).and_then(|&seq| app.cache.take(&id, seq));
+    for incoming in pending {
+        let cached = versions.get(&incoming.id).and_then(|&seq| app.cache.take(&incoming.id, seq));
         match cached {
-            Some(c) => work.push((Work { id, message, base: Some((c.seq, c.layout)), doc: Some(c.doc) }, None)),
-            None if versions.contains_key(&id) => {
-                missing.push(id.clone());
-                work.push((Work { id, message, base: None, doc: None }, None));
+            Some(c) => work.push((Work { incoming, base: Some((c.seq, c.layout)), doc: Some(c.doc) }, None)),
+            None if versions.contains_key(&incoming.id) => {
+                missing.push(incoming.id.clone());
+                work.push((Work { incoming, base: None, doc: None }, None));
             }
-            None => work.push((Work { id, message, base: None, doc: Some(AutoCommit::new()) }, None)),
+            None => work.push((Work { incoming, base: None, doc: Some(AutoCommit::new()) }, None)),
         }
     }
     if !missing.is_empty() {
@@ -248,7 +255,7 @@ async fn load(app: &AppState, pending: Vec<(String, Vec<u8>)>) -> Result<Vec<(Wo
         for (w, bytes) in work.iter_mut() {
             if w.doc.is_none() {
                 // Deleted meanwhile cannot happen (documents are never deleted); treat as new.
-                match stored.remove(&w.id) {
+                match stored.remove(&w.incoming.id) {
                     Some(s) => {
                         w.base = Some((s.seq, s.layout));
                         *bytes = Some(s.bytes);
@@ -262,7 +269,8 @@ async fn load(app: &AppState, pending: Vec<(String, Vec<u8>)>) -> Result<Vec<(Wo
 }
 
 fn apply((work, bytes): (Work, Option<Vec<u8>>)) -> Result<Outcome, DocFailure> {
-    let Work { id, message, base, doc } = work;
+    let Work { incoming, base, doc } = work;
+    let id = incoming.id.clone();
     let mut doc = match (doc, bytes) {
         (Some(doc), _) => doc,
         (None, Some(bytes)) => AutoCommit::load(&bytes).map_err(|e| {
@@ -271,7 +279,13 @@ fn apply((work, bytes): (Work, Option<Vec<u8>>)) -> Result<Outcome, DocFailure> 
         })?,
         (None, None) => AutoCommit::new(),
     };
-    let step = match server_step(&mut doc, &message) {
+    let before = doc.get_heads();
+    if let Some(document) = &incoming.document {
+        // A document sent whole: merge it first; the message then carries only the client's heads.
+        doc.load_incremental(document)
+            .map_err(|e| failure(&id, FailureCode::Malformed, &format!("Tài liệu gửi lên bị hỏng: {e}")))?;
+    }
+    let step = match server_step(&mut doc, &incoming.message) {
         Ok(step) => step,
         Err(StepError::Malformed(e)) => {
             return Err(failure(&id, FailureCode::Malformed, &format!("Dữ liệu đồng bộ của tài liệu bị hỏng: {e}")));
@@ -279,8 +293,8 @@ fn apply((work, bytes): (Work, Option<Vec<u8>>)) -> Result<Outcome, DocFailure> 
         Err(e) => return Err(failure(&id, FailureCode::Malformed, &e.to_string())),
     };
     let heads = doc.get_heads();
-    let write = if heads != step.before {
-        let chunk = plan_write(&mut doc, &step.before, base.map(|b| b.1)).map_err(|e| match e {
+    let write = if heads != before {
+        let chunk = plan_write(&mut doc, &before, base.map(|b| b.1)).map_err(|e| match e {
             StepError::TooLarge(n) => {
                 failure(&id, FailureCode::TooLarge, &format!("Tài liệu quá lớn ({} KB) nên máy chủ không nhận.", n / 1024))
             }
@@ -290,5 +304,5 @@ fn apply((work, bytes): (Work, Option<Vec<u8>>)) -> Result<Outcome, DocFailure> 
     } else {
         None
     };
-    Ok(Outcome { id, message, base, doc, reply: step.reply, write })
+    Ok(Outcome { id, incoming, base, doc, reply: step.reply, write })
 }

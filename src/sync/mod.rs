@@ -52,6 +52,10 @@ pub struct DocMessage {
     pub id: String,
     #[serde(with = "serde_bytes")]
     pub message: Vec<u8>,
+    /// The whole document (`save()` bytes), sent instead of its changes when this replica has
+    /// never synced it with this server; the server merges it before reading `message`.
+    #[serde(with = "serde_bytes")]
+    pub document: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -380,11 +384,11 @@ mod tests {
             server: None,
             cursor: 7,
             feed_budget: Some(1000),
-            docs: vec![DocMessage { id: "a".into(), message: vec![0x42; 300] }],
+            docs: vec![DocMessage { id: "a".into(), message: vec![0x42; 300], document: None }],
         };
         let bytes = encode(&req);
-        // protocol, None, cursor, Some(varint 1000), 1 doc, "a", varint 300, then the bytes.
-        assert_eq!(bytes.len(), 1 + 1 + 1 + 3 + 1 + 2 + 2 + 300);
+        // protocol, None, cursor, Some(varint 1000), 1 doc, "a", varint 300, the bytes, no document.
+        assert_eq!(bytes.len(), 1 + 1 + 1 + 3 + 1 + 2 + 2 + 300 + 1);
         assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), req);
     }
 

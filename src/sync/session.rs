@@ -24,6 +24,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{DocMessage, FeedDoc, MAX_DOCS_PER_REQUEST, PROTOCOL, SyncRequest, SyncResponse, heads_from_wire};
 
+/// A request stops taking documents once its body passes this size (the rest go next round).
+pub const REQUEST_BYTES: usize = 4 * 1024 * 1024;
+
 /// A session stops after this many round trips that did not move the feed cursor (automerge
 /// rounds that do not settle) and continues at the next trigger. Feed pages do not count: a new
 /// replica of 100,000 documents takes as many pages as it needs.
@@ -123,6 +126,17 @@ fn opening_state(rec: &DocRecord, doc: &mut AutoCommit) -> sync::State {
     state
 }
 
+/// The state for a document sent whole: "the server holds everything we have", so the message
+/// carries our heads and no changes; the server's reply says what it really has.
+fn holding_everything(doc: &mut AutoCommit) -> sync::State {
+    let heads = doc.get_heads();
+    let mut state = sync::State::new();
+    state.their_heads = Some(heads.clone());
+    state.their_need = Some(Vec::new());
+    state.their_have = Some(vec![sync::Have { last_sync: heads, bloom: sync::BloomFilter::default() }]);
+    state
+}
+
 pub async fn run_session<S: LocalDocs, T: Transport>(
     store: &S,
     transport: &T,
@@ -140,20 +154,36 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
 
     let mut stalled = 0;
     while stalled < MAX_ROUNDS {
-        // 1. A message for each document in play, generated from what is stored now.
+        // 1. A message for each document in play, generated from what is stored now, up to the
+        //    request's bounds; the rest waits for the next round.
         let mut messages = Vec::new();
-        for id in active.iter().take(MAX_DOCS_PER_REQUEST) {
+        let mut bytes = 0;
+        let mut taken = 0;
+        for id in &active {
+            if messages.len() >= MAX_DOCS_PER_REQUEST || bytes >= REQUEST_BYTES {
+                break;
+            }
+            taken += 1;
             let Some(rec) = store.get(id).await.map_err(SessionError::Storage)? else { continue };
             let Ok(mut doc) = AutoCommit::load(&rec.doc) else { continue };
+            let mut document = None;
             let state = match states.entry(id.clone()) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) if rec.sync.is_none() => {
+                    // Never synced with this server: send the document whole (its compressed
+                    // save, not change by change) with a message that carries only our heads.
+                    document = Some(rec.doc.clone());
+                    e.insert(holding_everything(&mut doc))
+                }
                 std::collections::hash_map::Entry::Vacant(e) => e.insert(opening_state(&rec, &mut doc)),
             };
             if let Some(m) = doc.sync().generate_sync_message(state) {
-                messages.push(DocMessage { id: id.clone(), message: m.encode() });
+                let message = m.encode();
+                bytes += message.len() + document.as_ref().map_or(0, Vec::len);
+                messages.push(DocMessage { id: id.clone(), message, document });
             }
         }
-        let deferred: Vec<String> = active.iter().skip(MAX_DOCS_PER_REQUEST).cloned().collect();
+        let deferred: Vec<String> = active[taken..].to_vec();
         if messages.is_empty() && deferred.is_empty() && !more {
             break;
         }
