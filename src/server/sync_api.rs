@@ -185,15 +185,7 @@ async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Response,
             };
             match written.next() {
                 Some(Ok(seq)) => {
-                    let before = o.base.map(|b| b.1);
-                    let layout = match (w.chunk.snapshot, before) {
-                        (false, Some(l)) => Layout {
-                            increments: l.increments + 1,
-                            increment_bytes: l.increment_bytes + w.chunk.bytes.len() as u64,
-                            ..l
-                        },
-                        _ => Layout { increments: 0, snapshot_bytes: w.chunk.bytes.len() as u64, increment_bytes: 0 },
-                    };
+                    let layout = Layout::after(o.base.map(|b| b.1), &w.chunk);
                     answered.insert(o.id.clone(), seq);
                     if let Some(r) = o.reply {
                         replies.push(DocMessage { id: o.id.clone(), message: r, document: None });

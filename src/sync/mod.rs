@@ -206,6 +206,19 @@ pub struct Layout {
     pub increment_bytes: u64,
 }
 
+impl Layout {
+    /// The layout once `chunk` is stored after this one (`None`: the document is new).
+    pub fn after(stored: Option<Layout>, chunk: &Chunk) -> Layout {
+        let len = chunk.bytes.len() as u64;
+        match stored {
+            Some(l) if !chunk.snapshot => {
+                Layout { increments: l.increments + 1, increment_bytes: l.increment_bytes + len, ..l }
+            }
+            _ => Layout { increments: 0, snapshot_bytes: len, increment_bytes: 0 },
+        }
+    }
+}
+
 /// The chunk to store after `doc` changed from heads `before`. Appending only the new changes
 /// keeps writes (and what the feed sends) close to the size of the edit; once the increments
 /// are many or outweigh the snapshot, a fresh snapshot replaces them, so loading stays cheap and
@@ -406,13 +419,11 @@ mod tests {
             if chunk.snapshot {
                 assert!(layout.increments + 1 >= COMPACT_AFTER_CHUNKS || layout.increment_bytes > 0);
                 stored = chunk.bytes.clone();
-                layout = Layout { increments: 0, snapshot_bytes: stored.len() as u64, increment_bytes: 0 };
             } else {
                 assert!(chunk.bytes.len() < 400, "an increment is the edit, not the document");
                 stored.extend_from_slice(&chunk.bytes);
-                layout.increments += 1;
-                layout.increment_bytes += chunk.bytes.len() as u64;
             }
+            layout = Layout::after(Some(layout), &chunk);
             // Whatever was stored loads back to the same document.
             assert_eq!(AutoCommit::load(&stored).unwrap().get_heads(), d.get_heads());
         }
