@@ -86,3 +86,31 @@ async fn update_each_writes_only_what_it_returns_and_keeps_sync_state() {
     store.clear().await.unwrap();
     assert!(store.all().await.unwrap().is_empty());
 }
+
+#[wasm_bindgen_test]
+async fn the_pending_set_follows_the_dirty_flag_in_the_same_transaction() {
+    let store = LocalStore::open(&db_name()).await.unwrap();
+    let ids: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+    store.update_each(&ids, |id, _| Some(DocRecord { id: id.into(), doc: vec![1], sync: None, dirty: id != "b" })).await.unwrap();
+    let mut dirty = store.dirty_ids().await.unwrap();
+    dirty.sort();
+    assert_eq!(dirty, ["a", "c"]);
+    // Acknowledged by the server: no longer pending.
+    store.update("a", |rec| Some(DocRecord { dirty: false, ..rec.unwrap() })).await.unwrap();
+    assert_eq!(store.dirty_ids().await.unwrap(), ["c"]);
+    let mut all = store.all_ids().await.unwrap();
+    all.sort();
+    assert_eq!(all, ["a", "b", "c"]);
+}
+
+#[wasm_bindgen_test]
+async fn decoded_models_are_cached_by_digest() {
+    let store = LocalStore::open(&db_name()).await.unwrap();
+    store.put_summaries(&[("m1".into(), "d1".into(), "{\"x\":1}".into())]).await.unwrap();
+    store.put_summaries(&[("m1".into(), "d2".into(), "{\"x\":2}".into())]).await.unwrap();
+    let cached = store.summaries().await.unwrap();
+    assert_eq!(cached.len(), 1);
+    assert_eq!(cached["m1"], ("d2".to_string(), "{\"x\":2}".to_string()));
+    store.clear().await.unwrap();
+    assert!(store.summaries().await.unwrap().is_empty());
+}
