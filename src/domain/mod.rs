@@ -5,9 +5,11 @@
 mod dates;
 mod model;
 mod search;
+mod unit;
 mod validate;
 
 pub use dates::{Date, format_amount_vi, format_count_vi, format_date_vi};
 pub use model::*;
 pub use search::{ModelFilter, fold, matches_query};
+pub use unit::{Cluster, RowError, Unit, UnitKind, UnitTree};
 pub use validate::{FieldErrors, ModelDraft, IndicatorDraft, limits};

@@ -1,0 +1,415 @@
+//! The organisation tree (đơn vị) and emulation clusters (cụm thi đua), and importing them from CSV.
+//!
+//! The tree is data, not code: any depth, the district level optional (abolished in most places
+//! since 2025, still present in older records). No IO: the caller passes the file's text.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Level, fold};
+
+/// What kind of body a unit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitKind {
+    /// Tỉnh ủy / thành ủy and its Ban Dân vận.
+    ProvinceCommittee,
+    /// Huyện ủy / quận ủy (historical since 2025 in most places).
+    DistrictCommittee,
+    /// Xã, phường, đặc khu.
+    Commune,
+    /// Thôn, bản, ấp, tổ dân phố.
+    Village,
+    /// Cơ quan, sở, ban, ngành.
+    Office,
+    /// Trường học.
+    School,
+    /// Quân đội, công an.
+    ArmedForces,
+    /// Mặt trận và các đoàn thể (Hội Nông dân, Hội Phụ nữ, Đoàn Thanh niên, Hội Cựu chiến binh…).
+    MassOrganisation,
+}
+
+impl UnitKind {
+    pub const ALL: [UnitKind; 8] = [
+        UnitKind::ProvinceCommittee,
+        UnitKind::DistrictCommittee,
+        UnitKind::Commune,
+        UnitKind::Village,
+        UnitKind::Office,
+        UnitKind::School,
+        UnitKind::ArmedForces,
+        UnitKind::MassOrganisation,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            UnitKind::ProvinceCommittee => "tinh",
+            UnitKind::DistrictCommittee => "huyen",
+            UnitKind::Commune => "xa",
+            UnitKind::Village => "thon",
+            UnitKind::Office => "co_quan",
+            UnitKind::School => "truong_hoc",
+            UnitKind::ArmedForces => "luc_luong_vu_trang",
+            UnitKind::MassOrganisation => "doan_the",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            UnitKind::ProvinceCommittee => "Tỉnh/thành phố",
+            UnitKind::DistrictCommittee => "Huyện/quận",
+            UnitKind::Commune => "Xã/phường",
+            UnitKind::Village => "Thôn/bản/tổ dân phố",
+            UnitKind::Office => "Cơ quan",
+            UnitKind::School => "Trường học",
+            UnitKind::ArmedForces => "Lực lượng vũ trang",
+            UnitKind::MassOrganisation => "Mặt trận, đoàn thể",
+        }
+    }
+
+    /// A code or a label as people type it in a spreadsheet ("Xã/phường", "xa phuong", "xa").
+    pub fn parse(text: &str) -> Option<UnitKind> {
+        let t = fold(text.trim());
+        Self::ALL.into_iter().find(|k| t == k.code() || t == fold(k.label()) || t == fold(&k.code().replace('_', " ")))
+    }
+}
+
+/// The rank of a level, to check that a unit never sits above its parent.
+fn rank(level: Level) -> u8 {
+    match level {
+        Level::Grassroots => 0,
+        Level::District => 1,
+        Level::Province => 2,
+        Level::Central => 3,
+    }
+}
+
+/// A level as people type it: its code, its label, or the usual short names ("tỉnh", "cơ sở").
+fn parse_level(text: &str) -> Option<Level> {
+    let t = fold(text.trim()).replace('_', " ");
+    let t = t.strip_prefix("cap ").unwrap_or(&t);
+    let aliases: [(Level, &[&str]); 4] = [
+        (Level::Grassroots, &["co so"]),
+        (Level::District, &["huyen", "quan", "huyen/quan"]),
+        (Level::Province, &["tinh", "thanh pho", "tinh/thanh pho"]),
+        (Level::Central, &["trung uong"]),
+    ];
+    aliases.into_iter().find(|(_, names)| names.contains(&t)).map(|(l, _)| l)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unit {
+    /// Stable identifier chosen by the organisation (e.g. "BR-XA-BANBO").
+    pub code: String,
+    pub name: String,
+    pub kind: UnitKind,
+    pub level: Level,
+    /// `None` for a root (a province, or the central level).
+    pub parent: Option<String>,
+    pub cluster: Option<String>,
+}
+
+/// A group of peer units that compete and share experience, led by a head and a deputy unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cluster {
+    pub code: String,
+    pub name: String,
+    pub head: Option<String>,
+    pub deputy: Option<String>,
+}
+
+/// A problem with one row of an imported file (row 1 is the header).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Dòng {row}: {message}")]
+pub struct RowError {
+    pub row: usize,
+    pub message: String,
+}
+
+/// A valid unit tree: codes unique, every parent present, no cycles, no unit above its parent.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnitTree {
+    units: BTreeMap<String, Unit>,
+    clusters: BTreeMap<String, Cluster>,
+    children: HashMap<String, Vec<String>>,
+}
+
+/// Column names accepted in the header row, folded (no diacritics, lower case), by column.
+const COLUMNS: [(&str, &[&str]); 6] = [
+    ("code", &["code", "ma", "ma don vi"]),
+    ("name", &["name", "ten", "ten don vi"]),
+    ("kind", &["kind", "loai", "loai don vi"]),
+    ("level", &["level", "cap"]),
+    ("parent", &["parent", "parent code", "ma cap tren", "cap tren", "don vi cap tren"]),
+    ("cluster", &["cluster", "cum", "cum thi dua"]),
+];
+
+fn valid_code(code: &str) -> bool {
+    (1..=40).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+impl UnitTree {
+    /// Reads a CSV file (UTF-8, comma-separated, a header row naming the columns code, name,
+    /// kind, level, parent, cluster — in English or Vietnamese, any order). Every problem is
+    /// reported with its row; the tree is returned only if there are none.
+    pub fn from_csv(text: &str) -> Result<UnitTree, Vec<RowError>> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text); // Excel's UTF-8 mark
+        let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+        let header_error = |message: String| vec![RowError { row: 1, message }];
+        let headers = reader.headers().map_err(|e| header_error(format!("không đọc được dòng tiêu đề: {e}")))?.clone();
+        let mut at = [usize::MAX; 6];
+        for (i, h) in headers.iter().enumerate() {
+            let h = fold(h).replace(['_', '-'], " ");
+            if let Some(c) = COLUMNS.iter().position(|(_, names)| names.contains(&h.as_str())) {
+                at[c] = i;
+            }
+        }
+        let missing: Vec<&str> = (0..4).filter(|&c| at[c] == usize::MAX).map(|c| COLUMNS[c].0).collect();
+        if !missing.is_empty() {
+            return Err(header_error(format!(
+                "thiếu cột {} (cần các cột: code/mã, name/tên, kind/loại, level/cấp, parent/mã cấp trên, cluster/cụm)",
+                missing.join(", ")
+            )));
+        }
+
+        let mut errors = Vec::new();
+        let mut rows: Vec<(usize, Unit)> = Vec::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, record) in reader.records().enumerate() {
+            let row = i + 2;
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    errors.push(RowError { row, message: format!("không đọc được: {e}") });
+                    continue;
+                }
+            };
+            if record.iter().all(|f| f.is_empty()) {
+                continue;
+            }
+            let cell = |c: usize| if at[c] == usize::MAX { "" } else { record.get(at[c]).unwrap_or("") };
+            let mut fail = |message: String| errors.push(RowError { row, message });
+            let code = cell(0).to_string();
+            if code.is_empty() {
+                fail("thiếu mã đơn vị.".into());
+                continue;
+            }
+            if !valid_code(&code) {
+                fail(format!("mã “{code}” không hợp lệ (chỉ dùng chữ không dấu, số, “-”, “_”, “.”; tối đa 40 ký tự)."));
+                continue;
+            }
+            if let Some(first) = seen.get(&code) {
+                fail(format!("mã “{code}” trùng với dòng {first}."));
+                continue;
+            }
+            seen.insert(code.clone(), row);
+            let name = cell(1).to_string();
+            if name.is_empty() {
+                fail(format!("đơn vị “{code}” chưa có tên."));
+            }
+            let kind = UnitKind::parse(cell(2));
+            if kind.is_none() {
+                let accepted: Vec<&str> = UnitKind::ALL.iter().map(|k| k.label()).collect();
+                fail(format!("loại đơn vị “{}” không hợp lệ; dùng một trong: {}.", cell(2), accepted.join("; ")));
+            }
+            let level = parse_level(cell(3));
+            if level.is_none() {
+                fail(format!("cấp “{}” không hợp lệ; dùng: cơ sở, huyện, tỉnh, trung ương.", cell(3)));
+            }
+            let parent = Some(cell(4).to_string()).filter(|p| !p.is_empty());
+            if parent.as_deref() == Some(code.as_str()) {
+                fail(format!("đơn vị “{code}” không thể là cấp trên của chính nó."));
+                continue;
+            }
+            let cluster = Some(cell(5).to_string()).filter(|c| !c.is_empty());
+            if let (Some(kind), Some(level)) = (kind, level) {
+                if !name.is_empty() {
+                    rows.push((row, Unit { code, name, kind, level, parent, cluster }));
+                }
+            }
+        }
+
+        let by_code: HashMap<&str, &(usize, Unit)> = rows.iter().map(|r| (r.1.code.as_str(), r)).collect();
+        for (row, unit) in &rows {
+            let Some(parent) = &unit.parent else { continue };
+            match by_code.get(parent.as_str()) {
+                None if seen.contains_key(parent) => {} // the parent's own row is reported already
+                None => errors.push(RowError { row: *row, message: format!("đơn vị cấp trên “{parent}” không có trong tệp.") }),
+                Some((_, p)) if rank(unit.level) > rank(p.level) => errors.push(RowError {
+                    row: *row,
+                    message: format!("“{}” ({}) không thể trực thuộc “{}” ({}).", unit.code, unit.level.label(), p.code, p.level.label()),
+                }),
+                Some(_) => {}
+            }
+        }
+        // Cycles: follow parents; a chain longer than the number of units loops.
+        for (row, unit) in &rows {
+            let mut chain = vec![unit.code.as_str()];
+            let mut at = unit.parent.as_deref();
+            while let Some(code) = at {
+                if code == unit.code {
+                    chain.push(code);
+                    errors.push(RowError { row: *row, message: format!("vòng lặp cấp trên: {}.", chain.join(" → ")) });
+                    break;
+                }
+                if chain.len() > rows.len() {
+                    break; // a loop further up; its own rows report it
+                }
+                chain.push(code);
+                at = by_code.get(code).and_then(|(_, u)| u.parent.as_deref());
+            }
+        }
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| e.row);
+            return Err(errors);
+        }
+        let mut tree = UnitTree::default();
+        for (_, unit) in rows {
+            if let Some(c) = &unit.cluster {
+                tree.clusters.entry(c.clone()).or_insert_with(|| Cluster { code: c.clone(), name: c.clone(), head: None, deputy: None });
+            }
+            if let Some(p) = &unit.parent {
+                tree.children.entry(p.clone()).or_default().push(unit.code.clone());
+            }
+            tree.units.insert(unit.code.clone(), unit);
+        }
+        Ok(tree)
+    }
+
+    pub fn get(&self, code: &str) -> Option<&Unit> {
+        self.units.get(code)
+    }
+
+    pub fn len(&self) -> usize {
+        self.units.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.units.is_empty()
+    }
+
+    pub fn roots(&self) -> impl Iterator<Item = &Unit> {
+        self.units.values().filter(|u| u.parent.is_none())
+    }
+
+    pub fn children(&self, code: &str) -> impl Iterator<Item = &Unit> {
+        self.children.get(code).into_iter().flatten().filter_map(|c| self.units.get(c))
+    }
+
+    pub fn clusters(&self) -> impl Iterator<Item = &Cluster> {
+        self.clusters.values()
+    }
+
+    /// Whether `code` is `ancestor` or lies anywhere below it (what a reviewer of `ancestor` sees).
+    pub fn is_within(&self, code: &str, ancestor: &str) -> bool {
+        let mut at = self.units.get(code);
+        while let Some(unit) = at {
+            if unit.code == ancestor {
+                return true;
+            }
+            at = unit.parent.as_deref().and_then(|p| self.units.get(p));
+        }
+        false
+    }
+
+    /// `code` and every unit below it, parents before children.
+    pub fn subtree(&self, code: &str) -> Vec<&Unit> {
+        let mut out: Vec<&Unit> = self.units.get(code).into_iter().collect();
+        let mut i = 0;
+        while i < out.len() {
+            let next: Vec<&Unit> = self.children(&out[i].code).collect();
+            out.extend(next);
+            i += 1;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PROVINCE: &str = "\u{feff}mã,tên,loại,cấp,mã cấp trên,cụm
+CB,Tỉnh ủy Cao Bằng,tinh,tỉnh,,
+CB-HA,\"Huyện ủy Hà Quảng, (cũ)\",huyện/quận,huyện,CB,
+CB-BANBO,Xã Bản Bo,Xã/phường,cơ sở,CB-HA,CUM-1
+CB-NAPONG,Thôn Nà Pồng,thon,co_so,CB-BANBO,
+CB-TRUONGSON,Xã Trường Sơn,xa,co so,CB,CUM-1
+CB-HND,Hội Nông dân tỉnh,doan the,tinh,CB,
+";
+
+    #[test]
+    fn a_province_with_and_without_the_district_level_imports() {
+        let tree = UnitTree::from_csv(PROVINCE).unwrap();
+        assert_eq!(tree.len(), 6);
+        assert_eq!(tree.roots().map(|u| u.code.as_str()).collect::<Vec<_>>(), ["CB"]);
+        assert_eq!(tree.get("CB-HA").unwrap().name, "Huyện ủy Hà Quảng, (cũ)", "quoted commas");
+        assert_eq!(tree.get("CB-NAPONG").unwrap().kind, UnitKind::Village);
+        // A commune directly under the province (post-2025) and one under a historical district.
+        assert!(tree.is_within("CB-TRUONGSON", "CB"));
+        assert!(tree.is_within("CB-NAPONG", "CB-HA"));
+        assert!(tree.is_within("CB-NAPONG", "CB-NAPONG"));
+        assert!(!tree.is_within("CB-TRUONGSON", "CB-HA"), "nothing beside");
+        assert!(!tree.is_within("CB", "CB-BANBO"), "nothing above");
+        let sub: Vec<&str> = tree.subtree("CB-HA").iter().map(|u| u.code.as_str()).collect();
+        assert_eq!(sub, ["CB-HA", "CB-BANBO", "CB-NAPONG"]);
+        assert_eq!(tree.clusters().map(|c| c.code.as_str()).collect::<Vec<_>>(), ["CUM-1"]);
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_with_its_row_and_nothing_is_imported() {
+        let csv = "code,name,kind,level,parent,cluster
+A,Tỉnh A,tinh,tinh,,
+B,Xã B,xa,co_so,A,
+B,Xã B lần hai,xa,co_so,A,
+,Không mã,xa,co_so,A,
+C,,xa,co_so,A,
+D,Xã D,hợp tác xã,co_so,A,
+E,Xã E,xa,cấp làng,A,
+F,Xã F,xa,co_so,ZZZ,
+G,Tỉnh G,tinh,tinh,B,
+H,Xã H,xa,co_so,I,
+I,Xã I,xa,co_so,H,
+J K,Xã J,xa,co_so,A,
+";
+        let errors = UnitTree::from_csv(csv).unwrap_err();
+        let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        let expect = [
+            "Dòng 4: mã “B” trùng với dòng 3.",
+            "Dòng 5: thiếu mã đơn vị.",
+            "Dòng 6: đơn vị “C” chưa có tên.",
+            "Dòng 7: loại đơn vị “hợp tác xã” không hợp lệ",
+            "Dòng 8: cấp “cấp làng” không hợp lệ",
+            "Dòng 9: đơn vị cấp trên “ZZZ” không có trong tệp.",
+            "Dòng 10: “G” (Cấp tỉnh/thành phố) không thể trực thuộc “B” (Cấp cơ sở).",
+            "Dòng 11: vòng lặp cấp trên: H → I → H.",
+            "Dòng 12: vòng lặp cấp trên: I → H → I.",
+            "Dòng 13: mã “J K” không hợp lệ",
+        ];
+        assert_eq!(text.len(), expect.len(), "{text:#?}");
+        for (got, want) in text.iter().zip(expect) {
+            assert!(got.starts_with(want), "{got} / {want}");
+        }
+    }
+
+    #[test]
+    fn a_file_without_the_needed_columns_says_which() {
+        let errors = UnitTree::from_csv("ma,ten\nA,Tỉnh A\n").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].to_string().starts_with("Dòng 1: thiếu cột kind, level"), "{}", errors[0]);
+    }
+
+    #[test]
+    fn kinds_and_levels_are_read_as_people_type_them() {
+        assert_eq!(UnitKind::parse("Xã/phường"), Some(UnitKind::Commune));
+        assert_eq!(UnitKind::parse("XA"), Some(UnitKind::Commune));
+        assert_eq!(UnitKind::parse("truong hoc"), Some(UnitKind::School));
+        assert_eq!(UnitKind::parse("Mặt trận, đoàn thể"), Some(UnitKind::MassOrganisation));
+        assert_eq!(parse_level("Cấp cơ sở"), Some(Level::Grassroots));
+        assert_eq!(parse_level("tỉnh"), Some(Level::Province));
+        assert_eq!(parse_level("trung_uong"), Some(Level::Central));
+        assert_eq!(parse_level("xã"), None);
+    }
+}
