@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use danvan::server::postgres::PostgresStore;
 use danvan::server::store::{SqliteStore, Store, StoreError, Write};
+use danvan::domain::UnitTree;
 use danvan::sync::{Chunk, Layout};
 
 /// A fresh database on the test PostgreSQL server, or None when none is configured.
@@ -94,6 +95,21 @@ async fn contract(store: &dyn Store) {
     assert_eq!(store.count_since(s2).await.unwrap(), 1);
     assert_eq!(store.count_since(s4).await.unwrap(), 0);
     assert_eq!(store.head().await.unwrap(), s4);
+
+    // The unit tree: saved whole, read back equal; a later import updates by code.
+    assert!(store.unit_tree().await.unwrap().is_empty());
+    let tree = UnitTree::from_csv(
+        "code,name,kind,level,parent,cluster\nCB,Tỉnh ủy Cao Bằng,tinh,tinh,,\nCB-X,Xã Bản Bo,xa,co_so,CB,CUM-1\n",
+    )
+    .unwrap();
+    store.save_units(&tree).await.unwrap();
+    assert_eq!(store.unit_tree().await.unwrap(), tree);
+    let (next, _) = tree.import_csv("code,name,kind,level,parent\nCB-X,Xã Bản Bo (mới),xa,co_so,CB\n").unwrap();
+    store.save_units(&next).await.unwrap();
+    let back = store.unit_tree().await.unwrap();
+    assert_eq!(back.get("CB-X").unwrap().name, "Xã Bản Bo (mới)");
+    assert!(back.is_within("CB-X", "CB"));
+    assert_eq!(back.clusters().count(), 1);
 }
 
 /// Many writers increment one counter document with compare-and-swap: no increment is lost,

@@ -11,5 +11,5 @@ mod validate;
 pub use dates::{Date, format_amount_vi, format_count_vi, format_date_vi};
 pub use model::*;
 pub use search::{ModelFilter, fold, matches_query};
-pub use unit::{Cluster, RowError, Unit, UnitKind, UnitTree};
+pub use unit::{Cluster, ImportSummary, RowError, Unit, UnitKind, UnitTree};
 pub use validate::{FieldErrors, ModelDraft, IndicatorDraft, limits};

@@ -128,6 +128,103 @@ pub struct RowError {
     pub message: String,
 }
 
+/// What an import changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// The file's rows, each checked on its own (codes, names, kinds, levels, duplicates).
+struct Parsed {
+    rows: Vec<(usize, Unit)>,
+    errors: Vec<RowError>,
+    /// Every code the file names, including rows with errors (so a child of a bad row is not
+    /// reported a second time for a missing parent).
+    codes: std::collections::HashSet<String>,
+}
+
+fn parse_rows(text: &str) -> Result<Parsed, Vec<RowError>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text); // Excel's UTF-8 mark
+    let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let header_error = |message: String| vec![RowError { row: 1, message }];
+    let headers = reader.headers().map_err(|e| header_error(format!("không đọc được dòng tiêu đề: {e}")))?.clone();
+    let mut at = [usize::MAX; 6];
+    for (i, h) in headers.iter().enumerate() {
+        let h = fold(h).replace(['_', '-'], " ");
+        if let Some(c) = COLUMNS.iter().position(|(_, names)| names.contains(&h.as_str())) {
+            at[c] = i;
+        }
+    }
+    let missing: Vec<&str> = (0..4).filter(|&c| at[c] == usize::MAX).map(|c| COLUMNS[c].0).collect();
+    if !missing.is_empty() {
+        return Err(header_error(format!(
+            "thiếu cột {} (cần các cột: code/mã, name/tên, kind/loại, level/cấp, parent/mã cấp trên, cluster/cụm)",
+            missing.join(", ")
+        )));
+    }
+
+    let mut errors = Vec::new();
+    let mut rows: Vec<(usize, Unit)> = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, record) in reader.records().enumerate() {
+        let row = i + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(RowError { row, message: format!("không đọc được: {e}") });
+                continue;
+            }
+        };
+        if record.iter().all(|f| f.is_empty()) {
+            continue;
+        }
+        let cell = |c: usize| if at[c] == usize::MAX { "" } else { record.get(at[c]).unwrap_or("") };
+        let mut fail = |message: String| errors.push(RowError { row, message });
+        let code = cell(0).to_string();
+        if code.is_empty() {
+            fail("thiếu mã đơn vị.".into());
+            continue;
+        }
+        if !valid_code(&code) {
+            fail(format!("mã “{code}” không hợp lệ (chỉ dùng chữ không dấu, số, “-”, “_”, “.”; tối đa 40 ký tự)."));
+            continue;
+        }
+        if let Some(first) = seen.get(&code) {
+            fail(format!("mã “{code}” trùng với dòng {first}."));
+            continue;
+        }
+        seen.insert(code.clone(), row);
+        let name = cell(1).to_string();
+        if name.is_empty() {
+            fail(format!("đơn vị “{code}” chưa có tên."));
+        }
+        let kind = UnitKind::parse(cell(2));
+        if kind.is_none() {
+            let accepted: Vec<&str> = UnitKind::ALL.iter().map(|k| k.label()).collect();
+            fail(format!("loại đơn vị “{}” không hợp lệ; dùng một trong: {}.", cell(2), accepted.join("; ")));
+        }
+        let level = parse_level(cell(3));
+        if level.is_none() {
+            fail(format!("cấp “{}” không hợp lệ; dùng: cơ sở, huyện, tỉnh, trung ương.", cell(3)));
+        }
+        let parent = Some(cell(4).to_string()).filter(|p| !p.is_empty());
+        if parent.as_deref() == Some(code.as_str()) {
+            fail(format!("đơn vị “{code}” không thể là cấp trên của chính nó."));
+            continue;
+        }
+        let cluster = Some(cell(5).to_string()).filter(|c| !c.is_empty());
+        if let (Some(kind), Some(level)) = (kind, level) {
+            if !name.is_empty() {
+                rows.push((row, Unit { code, name, kind, level, parent, cluster }));
+            }
+        }
+    }
+
+    Ok(Parsed { rows, errors, codes: seen.into_keys().collect() })
+}
+
 /// A valid unit tree: codes unique, every parent present, no cycles, no unit above its parent.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct UnitTree {
@@ -155,88 +252,44 @@ impl UnitTree {
     /// kind, level, parent, cluster — in English or Vietnamese, any order). Every problem is
     /// reported with its row; the tree is returned only if there are none.
     pub fn from_csv(text: &str) -> Result<UnitTree, Vec<RowError>> {
-        let text = text.strip_prefix('\u{feff}').unwrap_or(text); // Excel's UTF-8 mark
-        let mut reader = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
-        let header_error = |message: String| vec![RowError { row: 1, message }];
-        let headers = reader.headers().map_err(|e| header_error(format!("không đọc được dòng tiêu đề: {e}")))?.clone();
-        let mut at = [usize::MAX; 6];
-        for (i, h) in headers.iter().enumerate() {
-            let h = fold(h).replace(['_', '-'], " ");
-            if let Some(c) = COLUMNS.iter().position(|(_, names)| names.contains(&h.as_str())) {
-                at[c] = i;
-            }
-        }
-        let missing: Vec<&str> = (0..4).filter(|&c| at[c] == usize::MAX).map(|c| COLUMNS[c].0).collect();
-        if !missing.is_empty() {
-            return Err(header_error(format!(
-                "thiếu cột {} (cần các cột: code/mã, name/tên, kind/loại, level/cấp, parent/mã cấp trên, cluster/cụm)",
-                missing.join(", ")
-            )));
-        }
+        UnitTree::default().import_csv(text).map(|(tree, _)| tree)
+    }
 
-        let mut errors = Vec::new();
-        let mut rows: Vec<(usize, Unit)> = Vec::new();
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for (i, record) in reader.records().enumerate() {
-            let row = i + 2;
-            let record = match record {
-                Ok(r) => r,
-                Err(e) => {
-                    errors.push(RowError { row, message: format!("không đọc được: {e}") });
-                    continue;
-                }
-            };
-            if record.iter().all(|f| f.is_empty()) {
-                continue;
+    /// A tree read back from storage (it was valid when saved).
+    pub fn from_units(units: Vec<Unit>, clusters: Vec<Cluster>) -> UnitTree {
+        let mut tree = UnitTree::default();
+        for unit in units {
+            if let Some(p) = &unit.parent {
+                tree.children.entry(p.clone()).or_default().push(unit.code.clone());
             }
-            let cell = |c: usize| if at[c] == usize::MAX { "" } else { record.get(at[c]).unwrap_or("") };
-            let mut fail = |message: String| errors.push(RowError { row, message });
-            let code = cell(0).to_string();
-            if code.is_empty() {
-                fail("thiếu mã đơn vị.".into());
-                continue;
-            }
-            if !valid_code(&code) {
-                fail(format!("mã “{code}” không hợp lệ (chỉ dùng chữ không dấu, số, “-”, “_”, “.”; tối đa 40 ký tự)."));
-                continue;
-            }
-            if let Some(first) = seen.get(&code) {
-                fail(format!("mã “{code}” trùng với dòng {first}."));
-                continue;
-            }
-            seen.insert(code.clone(), row);
-            let name = cell(1).to_string();
-            if name.is_empty() {
-                fail(format!("đơn vị “{code}” chưa có tên."));
-            }
-            let kind = UnitKind::parse(cell(2));
-            if kind.is_none() {
-                let accepted: Vec<&str> = UnitKind::ALL.iter().map(|k| k.label()).collect();
-                fail(format!("loại đơn vị “{}” không hợp lệ; dùng một trong: {}.", cell(2), accepted.join("; ")));
-            }
-            let level = parse_level(cell(3));
-            if level.is_none() {
-                fail(format!("cấp “{}” không hợp lệ; dùng: cơ sở, huyện, tỉnh, trung ương.", cell(3)));
-            }
-            let parent = Some(cell(4).to_string()).filter(|p| !p.is_empty());
-            if parent.as_deref() == Some(code.as_str()) {
-                fail(format!("đơn vị “{code}” không thể là cấp trên của chính nó."));
-                continue;
-            }
-            let cluster = Some(cell(5).to_string()).filter(|c| !c.is_empty());
-            if let (Some(kind), Some(level)) = (kind, level) {
-                if !name.is_empty() {
-                    rows.push((row, Unit { code, name, kind, level, parent, cluster }));
-                }
-            }
+            tree.units.insert(unit.code.clone(), unit);
         }
+        tree.clusters = clusters.into_iter().map(|c| (c.code.clone(), c)).collect();
+        tree
+    }
 
-        let by_code: HashMap<&str, &(usize, Unit)> = rows.iter().map(|r| (r.1.code.as_str(), r)).collect();
-        for (row, unit) in &rows {
+    /// This tree with a CSV file's rows added or updated (by code; units not in the file stay, as
+    /// models refer to them). The result must be a valid tree as a whole: a row may name as parent
+    /// a unit that is already here. Returns the new tree and what changed.
+    pub fn import_csv(&self, text: &str) -> Result<(UnitTree, ImportSummary), Vec<RowError>> {
+        let Parsed { rows, mut errors, codes } = parse_rows(text)?;
+        let mut summary = ImportSummary::default();
+        // Existing units take row 0: they are looked up, never reported.
+        let mut merged: BTreeMap<String, (usize, Unit)> =
+            self.units.values().map(|u| (u.code.clone(), (0, u.clone()))).collect();
+        for (row, unit) in rows {
+            match merged.get(&unit.code) {
+                None => summary.added += 1,
+                Some((_, old)) if *old != unit => summary.updated += 1,
+                Some(_) => summary.unchanged += 1,
+            }
+            merged.insert(unit.code.clone(), (row, unit));
+        }
+        for (row, unit) in merged.values().filter(|(row, _)| *row > 0) {
             let Some(parent) = &unit.parent else { continue };
-            match by_code.get(parent.as_str()) {
-                None if seen.contains_key(parent) => {} // the parent's own row is reported already
-                None => errors.push(RowError { row: *row, message: format!("đơn vị cấp trên “{parent}” không có trong tệp.") }),
+            match merged.get(parent) {
+                None if codes.contains(parent) => {} // the parent's own row is reported already
+                None => errors.push(RowError { row: *row, message: format!("đơn vị cấp trên “{parent}” không có trong tệp hay trong cây hiện có.") }),
                 Some((_, p)) if rank(unit.level) > rank(p.level) => errors.push(RowError {
                     row: *row,
                     message: format!("“{}” ({}) không thể trực thuộc “{}” ({}).", unit.code, unit.level.label(), p.code, p.level.label()),
@@ -244,8 +297,8 @@ impl UnitTree {
                 Some(_) => {}
             }
         }
-        // Cycles: follow parents; a chain longer than the number of units loops.
-        for (row, unit) in &rows {
+        // Cycles: follow parents; a chain longer than the number of units loops further up.
+        for (row, unit) in merged.values().filter(|(row, _)| *row > 0) {
             let mut chain = vec![unit.code.as_str()];
             let mut at = unit.parent.as_deref();
             while let Some(code) = at {
@@ -254,28 +307,29 @@ impl UnitTree {
                     errors.push(RowError { row: *row, message: format!("vòng lặp cấp trên: {}.", chain.join(" → ")) });
                     break;
                 }
-                if chain.len() > rows.len() {
-                    break; // a loop further up; its own rows report it
+                if chain.len() > merged.len() {
+                    break;
                 }
                 chain.push(code);
-                at = by_code.get(code).and_then(|(_, u)| u.parent.as_deref());
+                at = merged.get(code).and_then(|(_, u)| u.parent.as_deref());
             }
         }
         if !errors.is_empty() {
             errors.sort_by_key(|e| e.row);
             return Err(errors);
         }
-        let mut tree = UnitTree::default();
-        for (_, unit) in rows {
+        let mut clusters = self.clusters.clone();
+        for (_, unit) in merged.values() {
             if let Some(c) = &unit.cluster {
-                tree.clusters.entry(c.clone()).or_insert_with(|| Cluster { code: c.clone(), name: c.clone(), head: None, deputy: None });
+                clusters.entry(c.clone()).or_insert_with(|| Cluster { code: c.clone(), name: c.clone(), head: None, deputy: None });
             }
-            if let Some(p) = &unit.parent {
-                tree.children.entry(p.clone()).or_default().push(unit.code.clone());
-            }
-            tree.units.insert(unit.code.clone(), unit);
         }
-        Ok(tree)
+        let tree = UnitTree::from_units(merged.into_values().map(|(_, u)| u).collect(), clusters.into_values().collect());
+        Ok((tree, summary))
+    }
+
+    pub fn units(&self) -> impl Iterator<Item = &Unit> {
+        self.units.values()
     }
 
     pub fn get(&self, code: &str) -> Option<&Unit> {
@@ -382,7 +436,7 @@ J K,Xã J,xa,co_so,A,
             "Dòng 6: đơn vị “C” chưa có tên.",
             "Dòng 7: loại đơn vị “hợp tác xã” không hợp lệ",
             "Dòng 8: cấp “cấp làng” không hợp lệ",
-            "Dòng 9: đơn vị cấp trên “ZZZ” không có trong tệp.",
+            "Dòng 9: đơn vị cấp trên “ZZZ” không có trong tệp hay trong cây hiện có.",
             "Dòng 10: “G” (Cấp tỉnh/thành phố) không thể trực thuộc “B” (Cấp cơ sở).",
             "Dòng 11: vòng lặp cấp trên: H → I → H.",
             "Dòng 12: vòng lặp cấp trên: I → H → I.",
@@ -392,6 +446,29 @@ J K,Xã J,xa,co_so,A,
         for (got, want) in text.iter().zip(expect) {
             assert!(got.starts_with(want), "{got} / {want}");
         }
+    }
+
+    #[test]
+    fn a_later_file_adds_and_updates_units_under_the_existing_tree() {
+        let tree = UnitTree::from_csv(PROVINCE).unwrap();
+        // Villages under an existing commune, a renamed commune, and one unchanged row.
+        let more = "code,name,kind,level,parent,cluster
+CB-KEOYEN,Bản Kéo Yên,thon,co_so,CB-TRUONGSON,
+CB-TRUONGSON,Xã Trường Sơn (mới),xa,co_so,CB,CUM-1
+CB-HND,Hội Nông dân tỉnh,doan the,tinh,CB,
+";
+        let (next, summary) = tree.import_csv(more).unwrap();
+        assert_eq!(summary, ImportSummary { added: 1, updated: 1, unchanged: 1 });
+        assert_eq!(next.len(), 7);
+        assert!(next.is_within("CB-KEOYEN", "CB"));
+        assert_eq!(next.get("CB-TRUONGSON").unwrap().name, "Xã Trường Sơn (mới)");
+        // Moving an existing unit under its own descendant is a loop, reported on the file's row.
+        let errors = next.import_csv("code,name,kind,level,parent\nCB-HA,Huyện ủy Hà Quảng,huyen,huyen,CB-NAPONG\n").unwrap_err();
+        let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        assert_eq!(text, [
+            "Dòng 2: “CB-HA” (Cấp huyện) không thể trực thuộc “CB-NAPONG” (Cấp cơ sở).",
+            "Dòng 2: vòng lặp cấp trên: CB-HA → CB-NAPONG → CB-BANBO → CB-HA.",
+        ]);
     }
 
     #[test]

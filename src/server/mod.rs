@@ -32,8 +32,7 @@ pub struct AppState {
     pub cache: sync_api::DocCache,
 }
 
-#[derive(Debug, Clone, Parser)]
-#[command(name = "danvan-server", about = "danvan: máy chủ đồng bộ mô hình Dân vận khéo (sync server)")]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Config {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, env = "DANVAN_ADDR", default_value = "127.0.0.1:8080")]
@@ -83,11 +82,30 @@ async fn health(State(app): State<Arc<AppState>>) -> Result<axum::Json<serde_jso
     })))
 }
 
-/// Opens the store and the assets, binds, and returns the bound address with the serving future.
-pub async fn bind(
-    config: &Config,
-) -> anyhow::Result<(SocketAddr, impl std::future::Future<Output = std::io::Result<()>> + Send + use<>)> {
-    let store: Arc<dyn Store> = match &config.database_url {
+/// The command line: the server's flags, and administrative commands run against the same
+/// database (`danvan-server --database … import-units units.csv`).
+#[derive(Debug, Parser)]
+#[command(name = "danvan-server", about = "danvan: máy chủ đồng bộ mô hình Dân vận khéo (sync server)")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Nhập cây đơn vị từ tệp CSV (cột: mã, tên, loại, cấp, mã cấp trên, cụm). Import the unit
+    /// tree from CSV; units are added or updated by code, nothing is saved if any row is wrong.
+    ImportUnits {
+        /// The CSV file (UTF-8; Excel's "CSV UTF-8" works).
+        file: PathBuf,
+    },
+}
+
+/// Opens the configured database (SQLite file or PostgreSQL), applying pending migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match &config.database_url {
         Some(url) => Arc::new(
             PostgresStore::connect(url).await.map_err(|e| anyhow::anyhow!("cannot use PostgreSQL database: {e}"))?,
         ),
@@ -95,7 +113,45 @@ pub async fn bind(
             SqliteStore::open(&config.database)
                 .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", config.database.display()))?,
         ),
-    };
+    })
+}
+
+/// `import-units`: prints what changed, or every bad row (and saves nothing).
+async fn import_units(config: &Config, file: &std::path::Path) -> anyhow::Result<bool> {
+    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("không đọc được tệp {}: {e}", file.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        anyhow::anyhow!("tệp {} không phải UTF-8; trong Excel hãy lưu dạng “CSV UTF-8”", file.display())
+    })?;
+    let store = open_store(config).await?;
+    let tree = store.unit_tree().await?;
+    match tree.import_csv(&text) {
+        Ok((next, summary)) => {
+            store.save_units(&next).await?;
+            println!(
+                "Đã nhập {} đơn vị: {} mới, {} cập nhật, {} không đổi; cây có {} đơn vị.",
+                summary.added + summary.updated + summary.unchanged,
+                summary.added,
+                summary.updated,
+                summary.unchanged,
+                next.len()
+            );
+            Ok(true)
+        }
+        Err(errors) => {
+            eprintln!("Không nhập được: {} lỗi, chưa lưu gì.", errors.len());
+            for e in errors {
+                eprintln!("  {e}");
+            }
+            Ok(false)
+        }
+    }
+}
+
+/// Opens the store and the assets, binds, and returns the bound address with the serving future.
+pub async fn bind(
+    config: &Config,
+) -> anyhow::Result<(SocketAddr, impl std::future::Future<Output = std::io::Result<()>> + Send + use<>)> {
+    let store = open_store(config).await?;
     let (assets, to_compress) = Assets::prepare(&config.dist)?;
     tokio::task::spawn_blocking(move || match assets::precompress_all(&to_compress) {
         Ok(()) => tracing::info!(files = to_compress.len(), "client files precompressed (brotli, gzip)"),
@@ -145,7 +201,7 @@ pub fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
         .init();
-    let config = Config::parse();
+    let Cli { config, command } = Cli::parse();
     limit_malloc_arenas();
     // Blocking work (SQLite reads, parsing documents) gets a bounded pool: past a few threads per
     // core, more threads only add memory (each has its own allocator heap) and context switches.
@@ -154,6 +210,18 @@ pub fn main() -> std::process::ExitCode {
         .max_blocking_threads(16)
         .build()
         .expect("tokio runtime");
+    if let Some(Command::ImportUnits { file }) = command {
+        return runtime.block_on(async {
+            match import_units(&config, &file).await {
+                Ok(true) => std::process::ExitCode::SUCCESS,
+                Ok(false) => std::process::ExitCode::FAILURE,
+                Err(e) => {
+                    eprintln!("danvan-server: {e:#}");
+                    std::process::ExitCode::FAILURE
+                }
+            }
+        });
+    }
     runtime.block_on(async {
         match bind(&config).await {
             Ok((addr, serving)) => {

@@ -15,7 +15,8 @@ use tokio_postgres::NoTls;
 
 use std::collections::HashMap;
 
-use super::store::{FeedPage, Store, StoreError, StoredDoc, Write};
+use super::store::{FeedPage, Store, StoreError, StoredDoc, Write, unit_from_row};
+use crate::domain::{Cluster, Unit, UnitTree};
 use crate::sync::{FeedChunk, Layout};
 
 const MIGRATIONS: &[&str] = &[
@@ -44,6 +45,16 @@ const MIGRATIONS: &[&str] = &[
                       ADD COLUMN increment_bytes BIGINT NOT NULL DEFAULT 0;
      UPDATE docs SET snapshot_bytes = length(bytes);
      ALTER TABLE docs DROP COLUMN bytes;",
+    // 3: the organisation tree
+    "CREATE TABLE units (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        level TEXT NOT NULL,
+        parent TEXT,
+        cluster TEXT
+     );
+     CREATE TABLE clusters (code TEXT PRIMARY KEY, name TEXT NOT NULL, head TEXT, deputy TEXT);",
 ];
 
 /// Any number: identifies our migration lock among the database's advisory locks.
@@ -252,6 +263,47 @@ impl Store for PostgresStore {
     async fn count_since(&self, cursor: u64) -> Result<u64, StoreError> {
         let client = self.pool.get().await?;
         Ok(client.query_one("SELECT COUNT(*) FROM docs WHERE seq > $1", &[&(cursor as i64)]).await?.get::<_, i64>(0) as u64)
+    }
+
+    async fn unit_tree(&self) -> Result<UnitTree, StoreError> {
+        let client = self.pool.get().await?;
+        let mut units = Vec::new();
+        for r in client.query("SELECT code, name, kind, level, parent, cluster FROM units", &[]).await? {
+            units.push(unit_from_row(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5))?);
+        }
+        let clusters = client
+            .query("SELECT code, name, head, deputy FROM clusters", &[])
+            .await?
+            .into_iter()
+            .map(|r| Cluster { code: r.get(0), name: r.get(1), head: r.get(2), deputy: r.get(3) })
+            .collect();
+        Ok(UnitTree::from_units(units, clusters))
+    }
+
+    async fn save_units(&self, tree: &UnitTree) -> Result<(), StoreError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let unit = tx
+            .prepare(
+                "INSERT INTO units (code, name, kind, level, parent, cluster) VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (code) DO UPDATE SET name = $2, kind = $3, level = $4, parent = $5, cluster = $6",
+            )
+            .await?;
+        for u in tree.units() {
+            let u: &Unit = u;
+            tx.execute(&unit, &[&u.code, &u.name, &u.kind.code(), &u.level.code(), &u.parent, &u.cluster]).await?;
+        }
+        let cluster = tx
+            .prepare(
+                "INSERT INTO clusters (code, name, head, deputy) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (code) DO UPDATE SET name = $2, head = $3, deputy = $4",
+            )
+            .await?;
+        for k in tree.clusters() {
+            tx.execute(&cluster, &[&k.code, &k.name, &k.head, &k.deputy]).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 

@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::domain::{Cluster, Level, Unit, UnitKind, UnitTree};
 use crate::sync::{Chunk, FeedChunk, Layout};
 
 #[derive(Debug, Clone)]
@@ -87,6 +88,26 @@ pub trait Store: Send + Sync + 'static {
     async fn load(&self, id: &str) -> Result<Option<StoredDoc>, StoreError> {
         Ok(self.load_many(&[id.to_string()]).await?.remove(id))
     }
+
+    /// The organisation tree (empty until units are imported).
+    async fn unit_tree(&self) -> Result<UnitTree, StoreError>;
+    /// Stores every unit and cluster of `tree` (added or updated by code), in one transaction.
+    async fn save_units(&self, tree: &UnitTree) -> Result<(), StoreError>;
+}
+
+/// A unit row as both stores keep it: kind and level by their codes.
+pub(crate) fn unit_from_row(
+    code: String,
+    name: String,
+    kind: &str,
+    level: &str,
+    parent: Option<String>,
+    cluster: Option<String>,
+) -> Result<Unit, StoreError> {
+    let bad = |what: &str| StoreError::Backend(format!("unit {code}: stored {what} is not known"));
+    let kind = UnitKind::parse(kind).ok_or_else(|| bad("kind"))?;
+    let level = Level::from_code(level).ok_or_else(|| bad("level"))?;
+    Ok(Unit { code, name, kind, level, parent, cluster })
 }
 
 const MIGRATIONS: &[&str] = &[
@@ -114,6 +135,16 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE docs ADD COLUMN increment_bytes INTEGER NOT NULL DEFAULT 0;
      UPDATE docs SET snapshot_bytes = length(bytes);
      ALTER TABLE docs DROP COLUMN bytes;",
+    // 3: the organisation tree
+    "CREATE TABLE units (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        level TEXT NOT NULL,
+        parent TEXT,
+        cluster TEXT
+     );
+     CREATE TABLE clusters (code TEXT PRIMARY KEY, name TEXT NOT NULL, head TEXT, deputy TEXT);",
 ];
 
 /// Readers run in parallel with the writer (WAL); this many connections serve them.
@@ -393,6 +424,53 @@ impl Store for SqliteStore {
     async fn count_since(&self, cursor: u64) -> Result<u64, StoreError> {
         self.read(move |c| {
             Ok(c.query_row("SELECT COUNT(*) FROM docs WHERE seq > ?1", [cursor as i64], |r| r.get::<_, i64>(0))? as u64)
+        })
+        .await
+    }
+
+    async fn unit_tree(&self) -> Result<UnitTree, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT code, name, kind, level, parent, cluster FROM units")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get(4)?, r.get(5)?))
+            })?;
+            let mut units = Vec::new();
+            for row in rows {
+                let (code, name, kind, level, parent, cluster) = row?;
+                units.push(unit_from_row(code, name, &kind, &level, parent, cluster)?);
+            }
+            let mut stmt = c.prepare_cached("SELECT code, name, head, deputy FROM clusters")?;
+            let clusters = stmt
+                .query_map([], |r| Ok(Cluster { code: r.get(0)?, name: r.get(1)?, head: r.get(2)?, deputy: r.get(3)? }))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(UnitTree::from_units(units, clusters))
+        })
+        .await
+    }
+
+    async fn save_units(&self, tree: &UnitTree) -> Result<(), StoreError> {
+        let units: Vec<Unit> = tree.units().cloned().collect();
+        let clusters: Vec<Cluster> = tree.clusters().cloned().collect();
+        self.read(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            {
+                let mut unit = tx.prepare_cached(
+                    "INSERT INTO units (code, name, kind, level, parent, cluster) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(code) DO UPDATE SET name = ?2, kind = ?3, level = ?4, parent = ?5, cluster = ?6",
+                )?;
+                for u in &units {
+                    unit.execute(params![u.code, u.name, u.kind.code(), u.level.code(), u.parent, u.cluster])?;
+                }
+                let mut cluster = tx.prepare_cached(
+                    "INSERT INTO clusters (code, name, head, deputy) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT(code) DO UPDATE SET name = ?2, head = ?3, deputy = ?4",
+                )?;
+                for k in &clusters {
+                    cluster.execute(params![k.code, k.name, k.head, k.deputy])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
         })
         .await
     }
