@@ -1,5 +1,8 @@
 //! The local replica: the models the UI shows, kept in step with IndexedDB.
 //!
+//! Tasks here use `wasm_bindgen_futures::spawn_local`, not Leptos's: the replica opens (and may
+//! start decoding) before the app mounts, when Leptos's executor is not set up yet.
+//!
 //! Invariant: the UI reads only `models` and changes documents only through [`Replica::create`] and
 //! [`Replica::edit`], which return after the change is committed to IndexedDB.
 
@@ -129,7 +132,7 @@ impl Replica {
         let on_message = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             let ids: Vec<String> = ev.data().as_string().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
             let replica = replica.clone();
-            leptos::task::spawn_local(async move {
+            wasm_bindgen_futures::spawn_local(async move {
                 let mut records = Vec::new();
                 for id in &ids {
                     if let Ok(Some(rec)) = replica.store.get(id).await {
@@ -203,7 +206,7 @@ impl Replica {
         self.decode_into(batch, &mut decoded);
         let summaries = self.apply(decoded);
         let store = self.store.clone();
-        leptos::task::spawn_local(async move {
+        wasm_bindgen_futures::spawn_local(async move {
             let _ = store.put_summaries(&summaries).await;
         });
     }
@@ -223,7 +226,7 @@ impl Replica {
             return;
         }
         let replica = self.clone();
-        leptos::task::spawn_local(async move {
+        wasm_bindgen_futures::spawn_local(async move {
             let mut decoded = Decoded::default();
             let mut flushed_at = js_sys::Date::now();
             loop {
