@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use danvan::server::postgres::PostgresStore;
-use danvan::server::store::{SqliteStore, Store, StoreError, Write};
-use danvan::domain::UnitTree;
+use danvan::server::store::{SqliteStore, Store, StoreError, User, Write};
+use danvan::domain::{Role, UnitTree};
 use danvan::sync::{Chunk, Layout};
 
 /// A fresh database on the test PostgreSQL server, or None when none is configured.
@@ -110,6 +110,24 @@ async fn contract(store: &dyn Store) {
     assert_eq!(back.get("CB-X").unwrap().name, "Xã Bản Bo (mới)");
     assert!(back.is_within("CB-X", "CB"));
     assert_eq!(back.clusters().count(), 1);
+
+    // Accounts: unique usernames, grants per unit, disable and password reset.
+    let user = User {
+        username: "canbo".into(),
+        display_name: "Cán bộ A".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+        disabled: false,
+        grants: vec![("CB".into(), Role::Reviewer), ("CB-X".into(), Role::Member)],
+    };
+    store.create_user(&user, 1).await.unwrap();
+    assert!(matches!(store.create_user(&user, 2).await, Err(StoreError::Conflict)));
+    assert_eq!(store.user("canbo").await.unwrap().unwrap(), user);
+    assert!(store.user("khac").await.unwrap().is_none());
+    assert!(store.set_user_disabled("canbo", true).await.unwrap());
+    assert!(store.set_password_hash("canbo", "new").await.unwrap());
+    let changed = store.user("canbo").await.unwrap().unwrap();
+    assert!(changed.disabled && changed.password_hash == "new");
+    assert!(!store.set_user_disabled("khac", true).await.unwrap());
 }
 
 /// Many writers increment one counter document with compare-and-swap: no increment is lost,

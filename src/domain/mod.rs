@@ -2,12 +2,14 @@
 //!
 //! Invariant: nothing here does IO or reads a clock; callers pass times in.
 
+mod account;
 mod dates;
 mod model;
 mod search;
 mod unit;
 mod validate;
 
+pub use account::{MIN_PASSWORD_CHARS, Role, check_password, check_username};
 pub use dates::{Date, format_amount_vi, format_count_vi, format_date_vi};
 pub use model::*;
 pub use search::{ModelFilter, fold, matches_query};

@@ -3,6 +3,7 @@
 //! Invariants: the server never interprets model content (it syncs automerge documents it does not
 //! need to understand); every request is idempotent; bad input is a 4xx with a reason, never a panic.
 
+pub mod accounts;
 pub mod assets;
 pub mod error;
 pub mod postgres;
@@ -101,6 +102,135 @@ pub enum Command {
         /// The CSV file (UTF-8; Excel's "CSV UTF-8" works).
         file: PathBuf,
     },
+    /// Tạo tài khoản quản trị cho một đơn vị (mật khẩu nhập ở bàn phím hoặc qua stdin). Create an
+    /// administrator of a unit's subtree; the password is read from the terminal or stdin.
+    CreateAdmin {
+        #[arg(long)]
+        username: String,
+        /// Unit code (from the imported tree).
+        #[arg(long)]
+        unit: String,
+        /// Name shown in the app, e.g. "Nguyễn Văn A".
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Tạo tài khoản. Create a user with a role in a unit: can_bo (member), binh_xet (reviewer)
+    /// or quan_tri (administrator).
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        unit: String,
+        #[arg(long, default_value = "can_bo")]
+        role: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Khóa tài khoản. Disable a user (they can no longer sign in).
+    DisableUser {
+        #[arg(long)]
+        username: String,
+    },
+    /// Đặt lại mật khẩu. Reset a user's password (read from the terminal or stdin).
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+/// A new password: typed twice at a terminal (not echoed), or one line of stdin for scripts.
+fn read_new_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Mật khẩu mới: ")?;
+        if rpassword::prompt_password("Nhập lại: ")? != first {
+            anyhow::bail!("Hai lần nhập mật khẩu không khớp.");
+        }
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        line.trim_end_matches(['\n', '\r']).to_string()
+    };
+    crate::domain::check_password(&password).map_err(|e| anyhow::anyhow!(e))?;
+    Ok(password)
+}
+
+/// The administrative commands other than `import-units`; Ok(false) means "refused, said why".
+async fn manage_users(config: &Config, command: Command) -> anyhow::Result<bool> {
+    use crate::domain::Role;
+    let store = open_store(config).await?;
+    match command {
+        Command::CreateAdmin { username, unit, name } => {
+            create_user(store.as_ref(), username, unit, Role::Admin, name).await
+        }
+        Command::CreateUser { username, unit, role, name } => {
+            let Some(role) = Role::from_code(&role) else {
+                eprintln!("Vai trò “{role}” không có; dùng can_bo, binh_xet hoặc quan_tri.");
+                return Ok(false);
+            };
+            create_user(store.as_ref(), username, unit, role, name).await
+        }
+        Command::DisableUser { username } => {
+            if store.set_user_disabled(&username, true).await? {
+                println!("Đã khóa tài khoản {username}.");
+                Ok(true)
+            } else {
+                eprintln!("Không có tài khoản “{username}”.");
+                Ok(false)
+            }
+        }
+        Command::ResetPassword { username } => {
+            if store.user(&username).await?.is_none() {
+                eprintln!("Không có tài khoản “{username}”.");
+                return Ok(false);
+            }
+            let hash = accounts::hash_password(&read_new_password()?).map_err(|e| anyhow::anyhow!(e))?;
+            store.set_password_hash(&username, &hash).await?;
+            println!("Đã đặt lại mật khẩu cho {username}.");
+            Ok(true)
+        }
+        Command::ImportUnits { .. } => unreachable!("handled by import_units"),
+    }
+}
+
+async fn create_user(
+    store: &dyn Store,
+    username: String,
+    unit: String,
+    role: crate::domain::Role,
+    name: Option<String>,
+) -> anyhow::Result<bool> {
+    use self::store::{StoreError, User};
+    if let Err(e) = crate::domain::check_username(&username) {
+        eprintln!("{e}");
+        return Ok(false);
+    }
+    let tree = store.unit_tree().await?;
+    let Some(u) = tree.get(&unit) else {
+        eprintln!("Đơn vị “{unit}” chưa có; hãy nhập cây đơn vị trước (import-units).");
+        return Ok(false);
+    };
+    let unit_name = u.name.clone();
+    let hash = accounts::hash_password(&read_new_password()?).map_err(|e| anyhow::anyhow!(e))?;
+    let user = User {
+        display_name: name.unwrap_or_else(|| username.clone()),
+        username: username.clone(),
+        password_hash: hash,
+        disabled: false,
+        grants: vec![(unit.clone(), role)],
+    };
+    match store.create_user(&user, now_ms()).await {
+        Ok(()) => {
+            println!("Đã tạo tài khoản {username} ({}, {unit_name}).", role.label());
+            Ok(true)
+        }
+        Err(StoreError::Conflict) => {
+            eprintln!("Tên đăng nhập “{username}” đã có.");
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Opens the configured database (SQLite file or PostgreSQL), applying pending migrations.
@@ -210,9 +340,13 @@ pub fn main() -> std::process::ExitCode {
         .max_blocking_threads(16)
         .build()
         .expect("tokio runtime");
-    if let Some(Command::ImportUnits { file }) = command {
+    if let Some(command) = command {
         return runtime.block_on(async {
-            match import_units(&config, &file).await {
+            let done = match command {
+                Command::ImportUnits { file } => import_units(&config, &file).await,
+                other => manage_users(&config, other).await,
+            };
+            match done {
                 Ok(true) => std::process::ExitCode::SUCCESS,
                 Ok(false) => std::process::ExitCode::FAILURE,
                 Err(e) => {

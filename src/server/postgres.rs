@@ -15,7 +15,7 @@ use tokio_postgres::NoTls;
 
 use std::collections::HashMap;
 
-use super::store::{FeedPage, Store, StoreError, StoredDoc, Write, unit_from_row};
+use super::store::{FeedPage, Store, StoreError, StoredDoc, User, Write, role_from_row, unit_from_row};
 use crate::domain::{Cluster, Unit, UnitTree};
 use crate::sync::{FeedChunk, Layout};
 
@@ -55,6 +55,20 @@ const MIGRATIONS: &[&str] = &[
         cluster TEXT
      );
      CREATE TABLE clusters (code TEXT PRIMARY KEY, name TEXT NOT NULL, head TEXT, deputy TEXT);",
+    // 4: accounts and their role per unit
+    "CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        disabled BOOLEAN NOT NULL DEFAULT FALSE,
+        created_at BIGINT NOT NULL
+     );
+     CREATE TABLE grants (
+        username TEXT NOT NULL REFERENCES users(username),
+        unit TEXT NOT NULL,
+        role TEXT NOT NULL,
+        PRIMARY KEY (username, unit)
+     );",
 ];
 
 /// Any number: identifies our migration lock among the database's advisory locks.
@@ -304,6 +318,52 @@ impl Store for PostgresStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn create_user(&self, user: &User, now_ms: i64) -> Result<(), StoreError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let inserted = tx
+            .execute(
+                "INSERT INTO users (username, display_name, password_hash, disabled, created_at) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (username) DO NOTHING",
+                &[&user.username, &user.display_name, &user.password_hash, &user.disabled, &now_ms],
+            )
+            .await?;
+        if inserted == 0 {
+            return Err(StoreError::Conflict);
+        }
+        for (unit, role) in &user.grants {
+            tx.execute("INSERT INTO grants (username, unit, role) VALUES ($1, $2, $3)", &[&user.username, unit, &role.code()])
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn user(&self, username: &str) -> Result<Option<User>, StoreError> {
+        let client = self.pool.get().await?;
+        let Some(r) = client
+            .query_opt("SELECT username, display_name, password_hash, disabled FROM users WHERE username = $1", &[&username])
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut user = User { username: r.get(0), display_name: r.get(1), password_hash: r.get(2), disabled: r.get(3), grants: Vec::new() };
+        for g in client.query("SELECT unit, role FROM grants WHERE username = $1 ORDER BY unit", &[&username]).await? {
+            user.grants.push((g.get(0), role_from_row(username, g.get(1))?));
+        }
+        Ok(Some(user))
+    }
+
+    async fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<bool, StoreError> {
+        let client = self.pool.get().await?;
+        Ok(client.execute("UPDATE users SET disabled = $2 WHERE username = $1", &[&username, &disabled]).await? == 1)
+    }
+
+    async fn set_password_hash(&self, username: &str, hash: &str) -> Result<bool, StoreError> {
+        let client = self.pool.get().await?;
+        Ok(client.execute("UPDATE users SET password_hash = $2 WHERE username = $1", &[&username, &hash]).await? == 1)
     }
 }
 

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::domain::{Cluster, Level, Unit, UnitKind, UnitTree};
+use crate::domain::{Cluster, Level, Role, Unit, UnitKind, UnitTree};
 use crate::sync::{Chunk, FeedChunk, Layout};
 
 #[derive(Debug, Clone)]
@@ -42,6 +42,17 @@ pub struct Write {
     pub chunk: Chunk,
     /// The document's heads after this chunk, 32 bytes each.
     pub heads: Vec<u8>,
+}
+
+/// An account: who may sign in, and the role held in each unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub username: String,
+    pub display_name: String,
+    /// argon2id PHC string (see `accounts`).
+    pub password_hash: String,
+    pub disabled: bool,
+    pub grants: Vec<(String, Role)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -93,6 +104,18 @@ pub trait Store: Send + Sync + 'static {
     async fn unit_tree(&self) -> Result<UnitTree, StoreError>;
     /// Stores every unit and cluster of `tree` (added or updated by code), in one transaction.
     async fn save_units(&self, tree: &UnitTree) -> Result<(), StoreError>;
+
+    /// Adds an account with its grants; `Conflict` if the username is taken.
+    async fn create_user(&self, user: &User, now_ms: i64) -> Result<(), StoreError>;
+    async fn user(&self, username: &str) -> Result<Option<User>, StoreError>;
+    /// Returns false if there is no such user.
+    async fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<bool, StoreError>;
+    /// Returns false if there is no such user.
+    async fn set_password_hash(&self, username: &str, hash: &str) -> Result<bool, StoreError>;
+}
+
+pub(crate) fn role_from_row(username: &str, code: &str) -> Result<Role, StoreError> {
+    Role::from_code(code).ok_or_else(|| StoreError::Backend(format!("user {username}: stored role {code} is not known")))
 }
 
 /// A unit row as both stores keep it: kind and level by their codes.
@@ -145,6 +168,20 @@ const MIGRATIONS: &[&str] = &[
         cluster TEXT
      );
      CREATE TABLE clusters (code TEXT PRIMARY KEY, name TEXT NOT NULL, head TEXT, deputy TEXT);",
+    // 4: accounts and their role per unit
+    "CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        display_name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+     );
+     CREATE TABLE grants (
+        username TEXT NOT NULL REFERENCES users(username),
+        unit TEXT NOT NULL,
+        role TEXT NOT NULL,
+        PRIMARY KEY (username, unit)
+     );",
 ];
 
 /// Readers run in parallel with the writer (WAL); this many connections serve them.
@@ -473,6 +510,63 @@ impl Store for SqliteStore {
             Ok(())
         })
         .await
+    }
+
+    async fn create_user(&self, user: &User, now_ms: i64) -> Result<(), StoreError> {
+        let user = user.clone();
+        self.read(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let inserted = tx.execute(
+                "INSERT INTO users (username, display_name, password_hash, disabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT(username) DO NOTHING",
+                params![user.username, user.display_name, user.password_hash, user.disabled, now_ms],
+            )?;
+            if inserted == 0 {
+                return Err(StoreError::Conflict);
+            }
+            for (unit, role) in &user.grants {
+                tx.execute("INSERT INTO grants (username, unit, role) VALUES (?1, ?2, ?3)", params![user.username, unit, role.code()])?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn user(&self, username: &str) -> Result<Option<User>, StoreError> {
+        let username = username.to_string();
+        self.read(move |c| {
+            let Some(mut user) = c
+                .query_row(
+                    "SELECT username, display_name, password_hash, disabled FROM users WHERE username = ?1",
+                    [&username],
+                    |r| Ok(User { username: r.get(0)?, display_name: r.get(1)?, password_hash: r.get(2)?, disabled: r.get(3)?, grants: Vec::new() }),
+                )
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let mut stmt = c.prepare_cached("SELECT unit, role FROM grants WHERE username = ?1 ORDER BY unit")?;
+            let rows = stmt.query_map([&username], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (unit, role) = row?;
+                user.grants.push((unit, role_from_row(&username, &role)?));
+            }
+            Ok(Some(user))
+        })
+        .await
+    }
+
+    async fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<bool, StoreError> {
+        let username = username.to_string();
+        self.read(move |c| Ok(c.execute("UPDATE users SET disabled = ?2 WHERE username = ?1", params![username, disabled])? == 1))
+            .await
+    }
+
+    async fn set_password_hash(&self, username: &str, hash: &str) -> Result<bool, StoreError> {
+        let (username, hash) = (username.to_string(), hash.to_string());
+        self.read(move |c| Ok(c.execute("UPDATE users SET password_hash = ?2 WHERE username = ?1", params![username, hash])? == 1))
+            .await
     }
 }
 
