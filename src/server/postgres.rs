@@ -15,7 +15,9 @@ use tokio_postgres::NoTls;
 
 use std::collections::HashMap;
 
-use super::store::{FeedPage, Store, StoreError, StoredDoc, User, Write, role_from_row, unit_from_row};
+use super::store::{
+    FeedPage, Store, StoreError, StoredDoc, User, Write, WriteJob, gather_group, role_from_row, unit_from_row,
+};
 use crate::domain::{Cluster, Unit, UnitTree};
 use crate::sync::{FeedChunk, Layout};
 
@@ -92,30 +94,9 @@ pub struct PostgresStore {
     writer: tokio::sync::mpsc::UnboundedSender<WriteJob>,
 }
 
-type WriteResult = Result<Vec<Result<u64, StoreError>>, StoreError>;
-
-struct WriteJob {
-    writes: Vec<Write>,
-    now_ms: i64,
-    done: tokio::sync::oneshot::Sender<WriteResult>,
-}
-
-/// Most writes committed in one transaction.
-const GROUP_COMMIT_MAX: usize = 4_000;
-
 async fn run_writer(pool: Pool, mut jobs: tokio::sync::mpsc::UnboundedReceiver<WriteJob>) {
     while let Some(first) = jobs.recv().await {
-        let mut group = vec![first];
-        let mut count = group[0].writes.len();
-        while count < GROUP_COMMIT_MAX {
-            match jobs.try_recv() {
-                Ok(job) => {
-                    count += job.writes.len();
-                    group.push(job);
-                }
-                Err(_) => break,
-            }
-        }
+        let (group, count) = gather_group(first, || jobs.try_recv().ok());
         // One batch for the group; each job gets back its own slice of the results.
         let sizes: Vec<usize> = group.iter().map(|j| j.writes.len()).collect();
         let mut writes = Vec::with_capacity(count);

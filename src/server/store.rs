@@ -186,15 +186,29 @@ const MIGRATIONS: &[&str] = &[
 
 /// Readers run in parallel with the writer (WAL); this many connections serve them.
 const READERS: usize = 4;
-/// Most writes committed in one SQLite transaction.
+/// Most writes committed in one transaction (both stores).
 const GROUP_COMMIT_MAX: usize = 4_000;
 
-type WriteResult = Result<Vec<Result<u64, StoreError>>, StoreError>;
+pub(crate) type WriteResult = Result<Vec<Result<u64, StoreError>>, StoreError>;
 
-struct WriteJob {
-    writes: Vec<Write>,
-    now_ms: i64,
-    done: tokio::sync::oneshot::Sender<WriteResult>,
+/// One `Store::write` call waiting for its store's writer (SQLite thread, PostgreSQL task).
+pub(crate) struct WriteJob {
+    pub writes: Vec<Write>,
+    pub now_ms: i64,
+    pub done: tokio::sync::oneshot::Sender<WriteResult>,
+}
+
+/// Group commit: `first` and whatever else is already waiting (`try_next`), up to
+/// [`GROUP_COMMIT_MAX`] writes; returns the group and its number of writes.
+pub(crate) fn gather_group(first: WriteJob, mut try_next: impl FnMut() -> Option<WriteJob>) -> (Vec<WriteJob>, usize) {
+    let mut count = first.writes.len();
+    let mut group = vec![first];
+    while count < GROUP_COMMIT_MAX {
+        let Some(job) = try_next() else { break };
+        count += job.writes.len();
+        group.push(job);
+    }
+    (group, count)
 }
 
 /// SQLite in WAL mode. One thread owns the writing connection and commits whatever writes are
@@ -273,17 +287,7 @@ impl SqliteStore {
 fn run_writer(mut conn: Connection, jobs: mpsc::Receiver<WriteJob>) {
     let mut last_seq: Option<i64> = None;
     while let Ok(first) = jobs.recv() {
-        let mut group = vec![first];
-        let mut count = group[0].writes.len();
-        while count < GROUP_COMMIT_MAX {
-            match jobs.try_recv() {
-                Ok(job) => {
-                    count += job.writes.len();
-                    group.push(job);
-                }
-                Err(_) => break,
-            }
-        }
+        let (group, count) = gather_group(first, || jobs.try_recv().ok());
         match commit_group(&mut conn, &group, &mut last_seq) {
             Ok(results) => {
                 for (job, result) in group.into_iter().zip(results) {
