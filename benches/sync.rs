@@ -32,7 +32,7 @@ use danvan::doc;
 use danvan::domain::{IndicatorDraft, Model, ModelDraft, STANDARD_FIELDS};
 use danvan::server::store::{SqliteStore, Store, Write};
 use danvan::sync::memory::MemoryReplica;
-use danvan::sync::session::{LocalDocs, Transport, run_session};
+use danvan::sync::session::{LocalDocs, Transport, assume_server_holds, run_session};
 use danvan::sync::{Chunk, DocMessage, PROTOCOL, SyncRequest, SyncResponse, heads_to_bytes};
 
 fn figure(name: &str, value: impl std::fmt::Display, unit: &str) {
@@ -436,10 +436,9 @@ impl Phone {
     fn edit(&mut self, n: u64) -> Vec<u8> {
         self.doc.put(automerge::ROOT, "owner_name", format!("Chủ thể {n}")).unwrap();
         self.doc.commit();
+        // As the app's session opens a dirty document: one round trip per edit.
         let shared = self.state.shared_heads.clone();
-        self.state.their_heads = Some(shared.clone());
-        self.state.their_need = Some(Vec::new());
-        self.state.their_have = Some(vec![sync::Have { last_sync: shared, bloom: sync::BloomFilter::default() }]);
+        assume_server_holds(&mut self.state, shared);
         let message = self.doc.sync().generate_sync_message(&mut self.state).unwrap().encode();
         danvan::sync::encode(&SyncRequest {
             protocol: PROTOCOL,

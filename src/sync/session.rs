@@ -119,9 +119,7 @@ fn opening_state(rec: &DocRecord, doc: &mut AutoCommit) -> sync::State {
     let shared = state.shared_heads.clone();
     // Never assume heads we do not hold ourselves (automerge would refuse to compute the changes).
     if shared.iter().all(|h| doc.get_change_by_hash(h).is_some()) {
-        state.their_heads = Some(shared.clone());
-        state.their_need = Some(Vec::new());
-        state.their_have = Some(vec![sync::Have { last_sync: shared, bloom: sync::BloomFilter::default() }]);
+        assume_server_holds(&mut state, shared);
     }
     state
 }
@@ -129,12 +127,17 @@ fn opening_state(rec: &DocRecord, doc: &mut AutoCommit) -> sync::State {
 /// The state for a document sent whole: "the server holds everything we have", so the message
 /// carries our heads and no changes; the server's reply says what it really has.
 fn holding_everything(doc: &mut AutoCommit) -> sync::State {
-    let heads = doc.get_heads();
     let mut state = sync::State::new();
+    assume_server_holds(&mut state, doc.get_heads());
+    state
+}
+
+/// Primes `state` as if the server had just told us it holds exactly `heads` and needs nothing,
+/// so the next message carries the changes since `heads` at once (see [`opening_state`]).
+pub fn assume_server_holds(state: &mut sync::State, heads: Vec<automerge::ChangeHash>) {
     state.their_heads = Some(heads.clone());
     state.their_need = Some(Vec::new());
     state.their_have = Some(vec![sync::Have { last_sync: heads, bloom: sync::BloomFilter::default() }]);
-    state
 }
 
 pub async fn run_session<S: LocalDocs, T: Transport>(
