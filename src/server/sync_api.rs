@@ -77,9 +77,19 @@ struct Incoming {
 /// One request document on its way through the handler.
 struct Work {
     incoming: Incoming,
-    /// The copy the message is applied to, with the `seq` and layout it was stored at.
+    /// The `seq` and layout the copy was stored at (`None`: not stored yet).
     base: Option<(u64, Layout)>,
-    doc: Option<AutoCommit>,
+    copy: Copy,
+}
+
+/// The server's copy of a request document, as far as it has been read.
+enum Copy {
+    /// From the cache, parsed.
+    Parsed(AutoCommit),
+    /// From the store, still to be parsed (off the async workers).
+    Stored(Vec<u8>),
+    /// Not stored anywhere yet.
+    New,
 }
 
 /// What applying a message produced.
@@ -226,50 +236,44 @@ fn failure(id: &str, code: FailureCode, message: &str) -> DocFailure {
 
 /// The current copy of each document: from the cache if it is still the stored version, else
 /// from the store (`doc: None` with `base: Some` means "parse these bytes").
-async fn load(app: &AppState, pending: Vec<Incoming>) -> Result<Vec<(Work, Option<Vec<u8>>)>, ApiError> {
+async fn load(app: &AppState, pending: Vec<Incoming>) -> Result<Vec<Work>, ApiError> {
     let ids: Vec<String> = pending.iter().map(|p| p.id.clone()).collect();
     let versions = app.store.versions(&ids).await?;
-    let mut work = Vec::with_capacity(pending.len());
-    let mut missing = Vec::new();
-    for incoming in pending {
-        let cached = versions.get(&incoming.id).and_then(|&seq| app.cache.take(&incoming.id, seq));
-        match cached {
-            Some(c) => work.push((Work { incoming, base: Some((c.seq, c.layout)), doc: Some(c.doc) }, None)),
-            None if versions.contains_key(&incoming.id) => {
-                missing.push(incoming.id.clone());
-                work.push((Work { incoming, base: None, doc: None }, None));
-            }
-            None => work.push((Work { incoming, base: None, doc: Some(AutoCommit::new()) }, None)),
-        }
-    }
+    let mut work: Vec<Work> = pending
+        .into_iter()
+        .map(|incoming| match versions.get(&incoming.id).and_then(|&seq| app.cache.take(&incoming.id, seq)) {
+            Some(c) => Work { incoming, base: Some((c.seq, c.layout)), copy: Copy::Parsed(c.doc) },
+            None => Work { incoming, base: None, copy: Copy::New },
+        })
+        .collect();
+    let missing: Vec<String> = work
+        .iter()
+        .filter(|w| matches!(w.copy, Copy::New) && versions.contains_key(&w.incoming.id))
+        .map(|w| w.incoming.id.clone())
+        .collect();
     if !missing.is_empty() {
         let mut stored = app.store.load_many(&missing).await?;
-        for (w, bytes) in work.iter_mut() {
-            if w.doc.is_none() {
-                // Deleted meanwhile cannot happen (documents are never deleted); treat as new.
-                match stored.remove(&w.incoming.id) {
-                    Some(s) => {
-                        w.base = Some((s.seq, s.layout));
-                        *bytes = Some(s.bytes);
-                    }
-                    None => w.doc = Some(AutoCommit::new()),
-                }
+        for w in &mut work {
+            // Documents are never deleted, so one that vanished meanwhile stays `New`.
+            if let Some(s) = stored.remove(&w.incoming.id) {
+                w.base = Some((s.seq, s.layout));
+                w.copy = Copy::Stored(s.bytes);
             }
         }
     }
     Ok(work)
 }
 
-fn apply((work, bytes): (Work, Option<Vec<u8>>)) -> Result<Outcome, DocFailure> {
-    let Work { incoming, base, doc } = work;
+fn apply(work: Work) -> Result<Outcome, DocFailure> {
+    let Work { incoming, base, copy } = work;
     let id = incoming.id.clone();
-    let mut doc = match (doc, bytes) {
-        (Some(doc), _) => doc,
-        (None, Some(bytes)) => AutoCommit::load(&bytes).map_err(|e| {
+    let mut doc = match copy {
+        Copy::Parsed(doc) => doc,
+        Copy::Stored(bytes) => AutoCommit::load(&bytes).map_err(|e| {
             tracing::error!(doc = %id, error = %e, "stored document is corrupt");
             failure(&id, FailureCode::Corrupt, "Bản lưu trên máy chủ của tài liệu này bị hỏng; hãy báo quản trị viên.")
         })?,
-        (None, None) => AutoCommit::new(),
+        Copy::New => AutoCommit::new(),
     };
     let before = doc.get_heads();
     if let Some(document) = &incoming.document {
