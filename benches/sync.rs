@@ -30,7 +30,8 @@ use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ChangeHash};
 use danvan::doc;
 use danvan::domain::{IndicatorDraft, Model, ModelDraft, STANDARD_FIELDS};
-use danvan::server::store::{SqliteStore, Store, Write};
+use danvan::domain::{Grant, Role, UnitTree};
+use danvan::server::store::{Session, SqliteStore, Store, StoreError, User, Write};
 use danvan::sync::memory::MemoryReplica;
 use danvan::sync::session::{LocalDocs, Transport, assume_server_holds, run_session};
 use danvan::sync::{Chunk, DocMessage, PROTOCOL, SyncRequest, SyncResponse, heads_to_bytes};
@@ -103,7 +104,7 @@ fn realistic_doc(i: usize) -> AutoCommit {
     let mut rng = Rng(i as u64 + 1);
     let id = format!("bench-{i:06}");
     let mut m = Model::new(id, "Cán bộ dân vận", 1_700_000_000_000 + i as i64);
-    let mut d = ModelDraft::blank(2025, "Ban Dân vận Đảng ủy xã");
+    let mut d = ModelDraft::blank(2025, BENCH_UNIT);
     d.name = format!("Dân vận khéo: {}", sentence(&mut rng, 6).trim_end_matches(". "));
     for text in [&mut d.situation, &mut d.goals, &mut d.content, &mut d.area, &mut d.forces, &mut d.resources, &mut d.sustainability] {
         *text = paragraph(&mut rng, 5);
@@ -149,6 +150,34 @@ fn documents(n: usize) -> Vec<(String, Vec<u8>, Vec<ChangeHash>)> {
         .collect()
 }
 
+/// The unit every benchmark model belongs to, and its cadre's account.
+const BENCH_UNIT: &str = "XA-BENCH";
+
+/// Makes the benchmark's unit and cadre (kept if present) and signs them in: returns the token.
+async fn bench_account(store: &dyn Store) -> String {
+    let tree = UnitTree::from_csv(&format!("code,name,kind,level,parent\n{BENCH_UNIT},Xã đo hiệu năng,xa,co_so,\n")).unwrap();
+    store.save_units(&tree).await.unwrap();
+    let user = User {
+        username: "bench".into(),
+        display_name: "Cán bộ đo hiệu năng".into(),
+        password_hash: String::new(),
+        disabled: false,
+        grants: vec![Grant { unit: BENCH_UNIT.into(), role: Role::Member }],
+    };
+    match store.create_user(&user, 1).await {
+        Ok(()) | Err(StoreError::Conflict) => {}
+        Err(e) => panic!("{e}"),
+    }
+    let (token, stored) = danvan::server::auth::new_token();
+    let session = Session { username: "bench".into(), verifier_hash: stored.verifier_hash, created_at: 1, expires_at: i64::MAX };
+    store.create_session(&stored.id, &session).await.unwrap();
+    token
+}
+
+async fn bench_account_sqlite(path: &Path) -> String {
+    bench_account(&SqliteStore::open(path).unwrap()).await
+}
+
 /// Writes documents straight into a server's SQLite file (before the server starts).
 async fn seed_sqlite(path: &Path, docs: &[(String, Vec<u8>, Vec<ChangeHash>)]) {
     let store = SqliteStore::open(path).unwrap();
@@ -160,6 +189,7 @@ async fn seed_sqlite(path: &Path, docs: &[(String, Vec<u8>, Vec<ChangeHash>)]) {
                 expected: None,
                 chunk: Chunk { bytes: bytes.clone(), snapshot: true },
                 heads: heads_to_bytes(heads),
+                unit: BENCH_UNIT.into(),
             })
             .collect();
         for r in store.write(writes, 1).await.unwrap() {
@@ -174,10 +204,12 @@ async fn seed_sqlite(path: &Path, docs: &[(String, Vec<u8>, Vec<ChangeHash>)]) {
 struct ServerProcess {
     child: Child,
     url: String,
+    /// The benchmark cadre's session.
+    token: String,
 }
 
 impl ServerProcess {
-    fn start(args: &[&str], prefix: &[&str]) -> ServerProcess {
+    fn start(args: &[&str], prefix: &[&str], token: String) -> ServerProcess {
         let exe = env!("CARGO_BIN_EXE_danvan-server");
         let mut cmd = if prefix.is_empty() {
             Command::new(exe)
@@ -200,14 +232,19 @@ impl ServerProcess {
             if let Some(at) = line.find("http://") {
                 let url = line[at..].trim().trim_end_matches('/').to_string();
                 std::thread::spawn(move || for _ in lines {});
-                return ServerProcess { child, url };
+                return ServerProcess { child, url, token };
             }
         }
         panic!("server exited before printing its URL");
     }
 
-    fn sqlite(db: &Path) -> ServerProcess {
-        ServerProcess::start(&["--addr", "127.0.0.1:0", "--database", db.to_str().unwrap()], &[])
+    async fn sqlite(db: &Path) -> ServerProcess {
+        let token = bench_account_sqlite(db).await;
+        ServerProcess::start(&["--addr", "127.0.0.1:0", "--database", db.to_str().unwrap()], &[], token)
+    }
+
+    fn counting(&self) -> Counting {
+        Counting::new(&self.url, &self.token)
     }
 
     /// Resident and peak memory, from /proc.
@@ -246,6 +283,7 @@ fn gzip_len(bytes: &[u8]) -> usize {
 struct Counting {
     client: reqwest::Client,
     url: String,
+    token: String,
     budget: Option<u32>,
     requests: Cell<usize>,
     sent: Cell<usize>,
@@ -255,10 +293,11 @@ struct Counting {
 }
 
 impl Counting {
-    fn new(base: &str) -> Counting {
+    fn new(base: &str, token: &str) -> Counting {
         Counting {
             client: reqwest::Client::builder().timeout(Duration::from_secs(600)).build().unwrap(),
             url: format!("{base}/api/sync"),
+            token: token.to_string(),
             budget: None,
             requests: Cell::new(0),
             sent: Cell::new(0),
@@ -290,6 +329,7 @@ impl Transport for Counting {
         let res = self
             .client
             .post(&self.url)
+            .bearer_auth(&self.token)
             .header("content-type", danvan::sync::CONTENT_TYPE)
             .body(body)
             .send()
@@ -335,12 +375,12 @@ async fn bench_size(n: usize) {
     // The first push of a replica's documents, through the server (up to 10,000; larger sets are
     // written into the store directly).
     if n <= 10_000 {
-        let server = ServerProcess::sqlite(&db);
+        let server = ServerProcess::sqlite(&db).await;
         let seed = MemoryReplica::new();
         for (id, bytes, _) in &docs {
             seed.put_local(id, &mut AutoCommit::load(bytes).unwrap());
         }
-        let t = Counting::new(&server.url);
+        let t = server.counting();
         let started = Instant::now();
         run_session(&seed, &t, &mut ()).await.unwrap();
         figure(&format!("{p}.initial_push.time"), format!("{:.3}", started.elapsed().as_secs_f64()), "s");
@@ -350,11 +390,11 @@ async fn bench_size(n: usize) {
         seed_sqlite(&db, &docs).await;
     }
     drop(docs);
-    let server = ServerProcess::sqlite(&db);
+    let server = ServerProcess::sqlite(&db).await;
 
     // A new replica gets everything.
     let fresh = MemoryReplica::new();
-    let t = Counting::new(&server.url);
+    let t = server.counting();
     let started = Instant::now();
     run_session(&fresh, &t, &mut ()).await.unwrap();
     assert_eq!(fresh.ids().len(), n);
@@ -378,7 +418,7 @@ async fn bench_size(n: usize) {
 
     // k documents edited (one field each) on this replica; then another replica receives them.
     let other = MemoryReplica::new();
-    run_session(&other, &Counting::new(&server.url), &mut ()).await.unwrap();
+    run_session(&other, &server.counting(), &mut ()).await.unwrap();
     for k in [1usize, 10, 100] {
         if k > n {
             break;
@@ -399,7 +439,7 @@ async fn bench_size(n: usize) {
         if k == 1 {
             figure(&format!("{q}.push.bytes_over_change"), t.total() as i64 - change as i64, "bytes");
         }
-        let r = Counting::new(&server.url);
+        let r = server.counting();
         let started = Instant::now();
         run_session(&other, &r, &mut ()).await.unwrap();
         figure(&format!("{q}.receive.time"), format!("{:.4}", started.elapsed().as_secs_f64()), "s");
@@ -444,6 +484,7 @@ impl Phone {
             protocol: PROTOCOL,
             server: None,
             cursor: 0,
+            scope: 0,
             feed_budget: Some(0),
             docs: vec![DocMessage { id: self.id.clone(), message, document: None }],
         })
@@ -469,11 +510,12 @@ async fn bench_load(label: &str, server: &ServerProcess, docs: &[(String, Vec<u8
     let clients = docs.len();
     let http = reqwest::Client::builder().pool_max_idle_per_host(clients).timeout(Duration::from_secs(30)).build().unwrap();
     let url = Arc::new(format!("{}/api/sync", server.url));
+    let auth = Arc::new(format!("Bearer {}", server.token));
     let started = Instant::now() + Duration::from_millis(500);
     let mut tasks = Vec::new();
     for (i, (id, bytes, _)) in docs.iter().enumerate() {
         let mut phone = Phone::new(id.clone(), bytes);
-        let (http, url) = (http.clone(), url.clone());
+        let (http, url, auth) = (http.clone(), url.clone(), auth.clone());
         // Spread the clients over the second, as real ones would be.
         let phase = Duration::from_micros((i as u64 * 1_000_000) / clients as u64);
         tasks.push(tokio::spawn(async move {
@@ -485,7 +527,13 @@ async fn bench_load(label: &str, server: &ServerProcess, docs: &[(String, Vec<u8
                 tick.tick().await;
                 let body = phone.edit(n);
                 let sent = Instant::now();
-                let res = http.post(url.as_str()).header("content-type", danvan::sync::CONTENT_TYPE).body(body).send().await;
+                let res = http
+                    .post(url.as_str())
+                    .header("authorization", auth.as_str())
+                    .header("content-type", danvan::sync::CONTENT_TYPE)
+                    .body(body)
+                    .send()
+                    .await;
                 let ok = match res {
                     Ok(r) if r.status().is_success() => match r.bytes().await {
                         Ok(b) => phone.acknowledged(&b),
@@ -533,17 +581,18 @@ async fn load_part() {
     let db = dir.path().join("load.sqlite3");
     seed_sqlite(&db, &docs).await;
     {
-        let server = ServerProcess::sqlite(&db);
+        let server = ServerProcess::sqlite(&db).await;
         bench_load("sqlite", &server, &docs, seconds).await;
     }
     if let Ok(url) = std::env::var("DANVAN_BENCH_POSTGRES_URL") {
-        let server = ServerProcess::start(&["--addr", "127.0.0.1:0", "--database-url", &url], &[]);
+        let token = bench_account(&danvan::server::postgres::PostgresStore::connect(&url).await.unwrap()).await;
+        let server = ServerProcess::start(&["--addr", "127.0.0.1:0", "--database-url", &url], &[], token);
         // Seed through the server: one request of up to 500 documents at a time.
         let seed = MemoryReplica::new();
         for (id, bytes, _) in &docs {
             seed.put_local(id, &mut AutoCommit::load(bytes).unwrap());
         }
-        run_session(&seed, &Counting::new(&server.url), &mut ()).await.unwrap();
+        run_session(&seed, &server.counting(), &mut ()).await.unwrap();
         bench_load("postgres", &server, &docs, seconds).await;
     } else {
         eprintln!("# load.postgres skipped: set DANVAN_BENCH_POSTGRES_URL to an empty database");
@@ -564,7 +613,7 @@ async fn rss_part() {
         let db = dir.path().join("rss.sqlite3");
         let docs = documents(n);
         seed_sqlite(&db, &docs).await;
-        let server = ServerProcess::sqlite(&db);
+        let server = ServerProcess::sqlite(&db).await;
         let (idle, _) = server.memory_mb();
         // Touch every document: one edit each, pushed 500 per request, then a new replica pulls
         // them all.
@@ -582,10 +631,10 @@ async fn rss_part() {
         }
         drop(docs);
         let started = Instant::now();
-        run_session(&replica, &Counting::new(&server.url), &mut ()).await.unwrap();
+        run_session(&replica, &server.counting(), &mut ()).await.unwrap();
         let touched = started.elapsed().as_secs_f64();
         let fresh = MemoryReplica::new();
-        run_session(&fresh, &Counting::new(&server.url), &mut ()).await.unwrap();
+        run_session(&fresh, &server.counting(), &mut ()).await.unwrap();
         let (rss, peak) = server.memory_mb();
         let q = format!("rss.docs_{n}");
         figure(&format!("{q}.server_rss_idle"), format!("{idle:.1}"), "MB");
@@ -610,6 +659,7 @@ fn link_part() {
     let docs = documents(n);
     let saved: usize = docs.iter().map(|d| d.1.len()).sum();
     runtime.block_on(seed_sqlite(&db, &docs));
+    let token = runtime.block_on(bench_account_sqlite(&db));
     drop(docs);
     let spec = link::LinkSpec {
         delay: Duration::from_millis(150),
@@ -622,15 +672,16 @@ fn link_part() {
     let server = ServerProcess::start(
         &["--addr", &addr, "--database", db.to_str().unwrap()],
         &["ip", "netns", "exec", link.server_namespace()],
+        token,
     );
-    let url = server.url.clone();
+    let (url, token) = (server.url.clone(), server.token.clone());
     let result = std::thread::scope(|s| {
         s.spawn(|| {
             link.enter_client_namespace().unwrap();
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
                 let replica = MemoryReplica::new();
-                let t = Counting::new(&url);
+                let t = Counting::new(&url, &token);
                 let started = Instant::now();
                 run_session(&replica, &t, &mut ()).await.unwrap();
                 (started.elapsed(), t.requests.get(), t.total(), replica.ids().len())

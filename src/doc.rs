@@ -48,6 +48,23 @@ pub fn read_model(doc: &AutoCommit) -> Result<Model, DocError> {
     Ok(autosurgeon::hydrate(doc)?)
 }
 
+/// The document's owning unit, as the server checks it without reading the rest: the single
+/// string value of the root `unit` key with the operation that set it. `None` when the key is
+/// missing, not a string, or conflicted (two concurrent values: ownership is not clear).
+pub fn owner(doc: &AutoCommit) -> Option<(String, automerge::ObjId)> {
+    let mut values = doc.get_all(automerge::ROOT, "unit").ok()?;
+    if values.len() != 1 {
+        return None;
+    }
+    match values.pop()? {
+        (automerge::Value::Scalar(s), id) => match s.as_ref() {
+            automerge::ScalarValue::Str(code) if !code.is_empty() => Some((code.to_string(), id)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Writes `model` into the document as one change: only what differs becomes operations,
 /// and narrative fields change by splices, so concurrent edits elsewhere merge.
 pub fn write_model(doc: &mut AutoCommit, model: &Model, now_ms: i64, message: &str) -> Result<(), DocError> {

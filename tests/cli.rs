@@ -65,7 +65,7 @@ fn with_stdin(db: &std::path::Path, args: &[&str], input: &str) -> std::process:
 
 #[tokio::test]
 async fn accounts_are_bootstrapped_from_the_command_line() {
-    use danvan::domain::Role;
+    use danvan::domain::{Grant, Role};
     use danvan::server::accounts::verify_password;
     use danvan::server::store::{SqliteStore, Store};
 
@@ -100,11 +100,11 @@ async fn accounts_are_bootstrapped_from_the_command_line() {
 
     let store = SqliteStore::open(&db).unwrap();
     let admin = store.user("quantri").await.unwrap().unwrap();
-    assert_eq!((admin.display_name.as_str(), admin.grants.as_slice()), ("Nguyễn Văn A", &[("CB".to_string(), Role::Admin)][..]));
+    assert_eq!((admin.display_name.as_str(), admin.grants.as_slice()), ("Nguyễn Văn A", &[Grant { unit: "CB".into(), role: Role::Admin }][..]));
     assert!(verify_password("mat-khau-du-dai", &admin.password_hash));
     let member = store.user("canbo.banbo").await.unwrap().unwrap();
     assert!(member.disabled);
-    assert_eq!(member.grants, [("CB-BANBO".to_string(), Role::Member)]);
+    assert_eq!(member.grants, [Grant { unit: "CB-BANBO".into(), role: Role::Member }]);
     assert!(verify_password("mat-khau-moi-hon", &member.password_hash));
     assert!(!verify_password("mat-khau-can-bo", &member.password_hash));
     assert!(store.user("canbo").await.unwrap().is_none(), "refused accounts were not stored");

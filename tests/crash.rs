@@ -36,16 +36,15 @@ async fn spawn_server(db: &Path) -> (Child, String) {
     panic!("server exited before printing its URL");
 }
 
-fn http(url: &str) -> Http {
-    Http::at(url)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_changes_survive_sigkill_mid_sync() {
     // Kill once this many documents are acknowledged, while the client keeps pushing batches.
     for kill_after in [20usize, 120, 260] {
         let (dir, db) = temp();
+        let tokens = seed_sqlite(&db).await;
         let (mut server, url) = spawn_server(&db).await;
+        let http = |url: &str| Http::at(url, &tokens.of("a"));
         let a = MemoryReplica::new();
         let transport = http(&url);
         let acknowledged = |a: &MemoryReplica| a.ids().into_iter().filter(|id| !a.record(id).unwrap().dirty).count();

@@ -67,6 +67,7 @@ fn replicas_converge_over_a_lossy_slow_link() {
     let link = DegradedLink::start("dvtest-sync", bad_link()).expect("link starts");
     let dir = tempfile::tempdir().unwrap();
     let addr = format!("{}:8080", link.server_addr());
+    let tokens = tokio::runtime::Runtime::new().unwrap().block_on(seed_sqlite(&dir.path().join("db.sqlite3")));
     let server = ServerInNamespace(
         Command::new("ip")
             .args(["netns", "exec", link.server_namespace(), env!("CARGO_BIN_EXE_danvan-server")])
@@ -87,7 +88,7 @@ fn replicas_converge_over_a_lossy_slow_link() {
             rt.block_on(async {
                 let deadline = Instant::now() + Duration::from_secs(420);
                 let client = || reqwest::Client::builder().timeout(Duration::from_secs(45)).build().unwrap();
-                let (ha, hb) = (Http::with_client(client(), &base), Http::with_client(client(), &base));
+                let (ha, hb) = (Http::with_client(client(), &base, &tokens.of("a")), Http::with_client(client(), &base, &tokens.of("b")));
                 // The server takes a moment to listen inside its namespace.
                 let (a, b) = (MemoryReplica::new(), MemoryReplica::new());
                 a.put_local("shared", &mut new_model("shared", "Mô hình chung của xã"));
@@ -105,7 +106,7 @@ fn replicas_converge_over_a_lossy_slow_link() {
                     b.put_local(&id, &mut new_model(&id, &format!("Mô hình B{i}")));
                 }
                 edit(&a, "shared", |m| m.owner_name = "Hội Nông dân xã".into());
-                edit(&b, "shared", |m| m.unit = "Xã Tân Lập".into());
+                edit(&b, "shared", |m| m.end_date = "2026-12-31".into());
 
                 // A's first attempt is cut off: the link goes dead one second into the request.
                 let cut = async {
@@ -114,7 +115,7 @@ fn replicas_converge_over_a_lossy_slow_link() {
                     tokio::time::sleep(Duration::from_secs(8)).await;
                     link.set_spec(bad_link());
                 };
-                let short = Http::with_client(reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap(), &base);
+                let short = Http::with_client(reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap(), &base, &tokens.of("a"));
                 let mut quiet = ();
                 let (first, ()) = tokio::join!(run_session(&a, &short, &mut quiet), cut);
                 assert!(first.is_err(), "a dead link fails the session instead of pretending");
@@ -126,7 +127,7 @@ fn replicas_converge_over_a_lossy_slow_link() {
                 sync_until_settled("A", &a, &ha, deadline).await;
 
                 let c = MemoryReplica::new();
-                sync_until_settled("C", &c, &Http::with_client(client(), &base), deadline).await;
+                sync_until_settled("C", &c, &Http::with_client(client(), &base, &tokens.of("r")), deadline).await;
                 for r in [&a, &b, &c] {
                     assert_eq!(r.ids().len(), 17, "every model exactly once");
                     assert_eq!(r.dirty_count(), 0);
@@ -136,7 +137,7 @@ fn replicas_converge_over_a_lossy_slow_link() {
                     assert_eq!(model(&a, &id), model(&c, &id), "{id}");
                 }
                 let shared = model(&c, "shared");
-                assert_eq!((shared.owner_name.as_str(), shared.unit.as_str()), ("Hội Nông dân xã", "Xã Tân Lập"), "both offline edits kept");
+                assert_eq!((shared.owner_name.as_str(), shared.end_date.as_str()), ("Hội Nông dân xã", "2026-12-31"), "both offline edits kept");
             });
         });
     });

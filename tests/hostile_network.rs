@@ -161,7 +161,7 @@ async fn replicas_converge_through_a_hostile_network() {
     let faults = Arc::new(Mutex::new(Faults::default()));
     tokio::spawn(proxy(listener, server.url.trim_start_matches("http://").to_string(), faults.clone()));
     // A fresh connection per request, as a phone on a flaky link gets.
-    let via = || Http::with_client(reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap(), &proxy_url);
+    let via = || Http::with_client(reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap(), &proxy_url, &server.tokens.of("a"));
 
     let (a, b) = (MemoryReplica::new(), MemoryReplica::new());
     for i in 0..60 {
@@ -178,7 +178,7 @@ async fn replicas_converge_through_a_hostile_network() {
             let id = format!("m{i:02}");
             edit(&a, &id, |m| m.owner_name = format!("A{round}-{i}"));
             if i % 2 == 0 {
-                edit(&b, &id, |m| m.unit = format!("B{round}-{i}"));
+                edit(&b, &id, |m| m.name = format!("B{round}-{i}"));
             }
         }
         let new = format!("new-{round}");
@@ -200,7 +200,7 @@ async fn replicas_converge_through_a_hostile_network() {
         assert_eq!(mb, mc, "{id}");
         assert_eq!(mc.owner_name, format!("A4-{i}"));
         if i % 2 == 0 {
-            assert_eq!(mc.unit, format!("B4-{i}"));
+            assert_eq!(mc.name, format!("B4-{i}"));
         }
     }
     let f = faults.lock().unwrap();

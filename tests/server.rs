@@ -32,7 +32,7 @@ async fn a_model_reaches_a_second_device_and_concurrent_edits_both_survive() {
     // Both edit offline, different fields of the same model, then sync in turn.
     edit(&a, "m1", |m| m.owner_name = "Hội Phụ nữ phường".into());
     edit(&b, "m1", |m| {
-        m.unit = "Phường 1".into();
+        m.end_date = "2025-12-31".into();
         m.situation.update("Nhiều hộ khó khăn cần giúp đỡ.");
     });
     assert_eq!(sync(&b, &server).await.requests, 1, "one round trip pushes B's edit");
@@ -41,7 +41,7 @@ async fn a_model_reaches_a_second_device_and_concurrent_edits_both_survive() {
     let (ma, mb) = (model(&a, "m1"), model(&b, "m1"));
     assert_eq!(ma, mb, "replicas converge");
     assert_eq!(ma.owner_name, "Hội Phụ nữ phường");
-    assert_eq!(ma.unit, "Phường 1");
+    assert_eq!(ma.end_date, "2025-12-31");
     assert_eq!(ma.situation.as_str(), "Nhiều hộ khó khăn cần giúp đỡ.");
     assert_eq!(a.dirty_count() + b.dirty_count(), 0);
 }
@@ -131,6 +131,7 @@ impl danvan::sync::session::Observer for Progress {
 async fn post_raw(server: &Server, body: impl Into<reqwest::Body>) -> (u16, Vec<u8>) {
     let res = reqwest::Client::new()
         .post(format!("{}/api/sync", server.url))
+        .bearer_auth(server.tokens.of("a"))
         .header("content-type", danvan::sync::CONTENT_TYPE)
         .body(body)
         .send()
@@ -145,7 +146,7 @@ fn json(body: &[u8]) -> serde_json::Value {
 }
 
 fn request(protocol: u32, docs: Vec<DocMessage>) -> Vec<u8> {
-    danvan::sync::encode(&SyncRequest { protocol, server: None, cursor: 0, feed_budget: None, docs })
+    danvan::sync::encode(&SyncRequest { protocol, server: None, cursor: 0, scope: 0, feed_budget: None, docs })
 }
 
 #[tokio::test]
@@ -337,7 +338,7 @@ async fn a_server_restored_from_an_older_backup_still_gets_every_change() {
     // The operator restores last night's backup: same server identity, older content. The replica
     // still believes the server holds its last shared heads.
     let server = start(&backup, &dir.path().join("no-dist")).await;
-    edit(&a, "m1", |m| m.unit = "Phường 4".into());
+    edit(&a, "m1", |m| m.end_date = "2026-06-30".into());
     let report = sync(&a, &server).await;
     assert_eq!(report.pending, 0);
     assert!(report.requests > 1, "the wrong assumption costs extra rounds");
@@ -345,7 +346,7 @@ async fn a_server_restored_from_an_older_backup_still_gets_every_change() {
     sync(&b, &server).await;
     let m = model(&b, "m1");
     assert_eq!(m.owner_name, "Đoàn Thanh niên phường", "the change the backup lacked was sent again");
-    assert_eq!(m.unit, "Phường 4");
+    assert_eq!(m.end_date, "2026-06-30");
 }
 
 #[tokio::test]

@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use danvan::server::postgres::PostgresStore;
-use danvan::server::store::{SqliteStore, Store, StoreError, User, Write};
-use danvan::domain::{Role, UnitTree};
+use danvan::server::store::{DocVersion, Invitation, Session, SqliteStore, Store, StoreError, User, Write};
+use danvan::domain::{Grant, Role, UnitTree};
 use danvan::sync::{Chunk, Layout};
 
 /// A fresh database on the test PostgreSQL server, or None when none is configured.
@@ -45,7 +45,15 @@ fn admin_url_with_db(admin: &str, db: &str) -> String {
 }
 
 fn put(id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
-    Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32] }
+    put_in("U", id, expected, bytes, snapshot)
+}
+
+fn put_in(unit: &str, id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
+    Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32], unit: unit.into() }
+}
+
+fn units(codes: &[&str]) -> Vec<String> {
+    codes.iter().map(|c| c.to_string()).collect()
 }
 
 async fn write_one(store: &dyn Store, w: Write) -> Result<u64, StoreError> {
@@ -53,6 +61,7 @@ async fn write_one(store: &dyn Store, w: Write) -> Result<u64, StoreError> {
 }
 
 async fn contract(store: &dyn Store) {
+    let u = units(&["U"]);
     // A batch: each write is its own compare-and-swap.
     let r = store.write(vec![put("a", None, b"one", true), put("a", None, b"again", true), put("b", None, b"two", true)], 1).await.unwrap();
     let (s1, s2) = (*r[0].as_ref().unwrap(), *r[2].as_ref().unwrap());
@@ -70,31 +79,46 @@ async fn contract(store: &dyn Store) {
     let many = store.load_many(&["a".into(), "b".into(), "nope".into()]).await.unwrap();
     assert_eq!(many.len(), 2);
     assert_eq!(many["b"].bytes, b"two");
-    assert_eq!(store.versions(&["a".into(), "b".into(), "nope".into()]).await.unwrap().len(), 2);
+    let versions = store.versions(&["a".into(), "b".into(), "nope".into()]).await.unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions["a"], DocVersion { seq: s3, unit: "U".into() });
+    assert_eq!(many["a"].unit, "U");
 
     // The feed is chunks in seq order, within a byte budget (always at least one chunk).
-    let feed = store.feed(0, 1 << 20, 100).await.unwrap();
+    let feed = store.feed(0, &u, 1 << 20, 100).await.unwrap();
     assert_eq!(feed.chunks.iter().map(|c| (c.id.as_str(), c.seq)).collect::<Vec<_>>(), [("a", s1), ("b", s2), ("a", s3)]);
     assert_eq!(feed.chunks[2].heads, vec![b'+'; 32]);
     assert!(!feed.more);
-    let first = store.feed(0, 1, 100).await.unwrap();
+    let first = store.feed(0, &u, 1, 100).await.unwrap();
     assert_eq!((first.chunks.len(), first.more), (1, true));
-    let capped = store.feed(0, 1 << 20, 2).await.unwrap();
+    let capped = store.feed(0, &u, 1 << 20, 2).await.unwrap();
     assert_eq!((capped.chunks.len(), capped.more), (2, true));
-    assert_eq!(store.feed(s2, 1 << 20, 100).await.unwrap().chunks.len(), 1);
-    assert!(store.feed(0, 0, 100).await.unwrap().chunks.is_empty());
+    assert_eq!(store.feed(s2, &u, 1 << 20, 100).await.unwrap().chunks.len(), 1);
+    assert!(store.feed(0, &u, 0, 100).await.unwrap().chunks.is_empty());
 
     // A snapshot replaces the document's older chunks (compaction).
     let s4 = write_one(store, put("a", Some(s3), b"ALL", true)).await.unwrap();
     let a = store.load("a").await.unwrap().unwrap();
     assert_eq!((a.bytes.as_slice(), a.layout), (&b"ALL"[..], Layout { increments: 0, snapshot_bytes: 3, increment_bytes: 0 }));
-    assert_eq!(store.feed(0, 1 << 20, 100).await.unwrap().chunks.iter().map(|c| c.seq).collect::<Vec<_>>(), [s2, s4]);
+    assert_eq!(store.feed(0, &u, 1 << 20, 100).await.unwrap().chunks.iter().map(|c| c.seq).collect::<Vec<_>>(), [s2, s4]);
 
     assert_eq!(store.count().await.unwrap(), 2);
-    assert_eq!(store.count_since(0).await.unwrap(), 2);
-    assert_eq!(store.count_since(s2).await.unwrap(), 1);
-    assert_eq!(store.count_since(s4).await.unwrap(), 0);
+    assert_eq!(store.count_since(0, &u).await.unwrap(), 2);
+    assert_eq!(store.count_since(s2, &u).await.unwrap(), 1);
+    assert_eq!(store.count_since(s4, &u).await.unwrap(), 0);
     assert_eq!(store.head().await.unwrap(), s4);
+
+    // Owners: the first write fixes a document's unit; the feed and its count are per unit.
+    let o1 = write_one(store, put_in("OTHER", "o", None, b"o1", true)).await.unwrap();
+    let o2 = write_one(store, put_in("SOMEONE-ELSE", "o", Some(o1), b"o2", false)).await.unwrap();
+    assert_eq!(store.load("o").await.unwrap().unwrap().unit, "OTHER", "a later write never moves a document");
+    let ids = |page: danvan::server::store::FeedPage| page.chunks.into_iter().map(|c| (c.id, c.seq)).collect::<Vec<_>>();
+    assert_eq!(ids(store.feed(s4, &u, 1 << 20, 100).await.unwrap()), []);
+    assert_eq!(ids(store.feed(0, &units(&["OTHER"]), 1 << 20, 100).await.unwrap()), [("o".to_string(), o1), ("o".to_string(), o2)]);
+    assert_eq!(ids(store.feed(0, &units(&["U", "OTHER"]), 1 << 20, 100).await.unwrap()).len(), 4);
+    assert!(store.feed(0, &[], 1 << 20, 100).await.unwrap().chunks.is_empty(), "no units, no feed");
+    assert_eq!(store.count_since(0, &units(&["OTHER"])).await.unwrap(), 1);
+    assert_eq!(store.count_since(0, &units(&["U", "OTHER", "NONE"])).await.unwrap(), 3);
 
     // The unit tree: saved whole, read back equal; a later import updates by code.
     assert!(store.unit_tree().await.unwrap().is_empty());
@@ -117,7 +141,7 @@ async fn contract(store: &dyn Store) {
         display_name: "Cán bộ A".into(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
         disabled: false,
-        grants: vec![("CB".into(), Role::Reviewer), ("CB-X".into(), Role::Member)],
+        grants: vec![Grant { unit: "CB".into(), role: Role::Reviewer }, Grant { unit: "CB-X".into(), role: Role::Member }],
     };
     store.create_user(&user, 1).await.unwrap();
     assert!(matches!(store.create_user(&user, 2).await, Err(StoreError::Conflict)));
@@ -128,6 +152,37 @@ async fn contract(store: &dyn Store) {
     let changed = store.user("canbo").await.unwrap().unwrap();
     assert!(changed.disabled && changed.password_hash == "new");
     assert!(!store.set_user_disabled("khac", true).await.unwrap());
+    let invited = User { username: "moi".into(), display_name: "Người mới".into(), password_hash: String::new(), disabled: false, grants: vec![] };
+    store.create_user(&invited, 3).await.unwrap();
+    assert_eq!(store.users().await.unwrap().iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["canbo", "moi"]);
+    assert!(store.update_user("moi", "Người mới (xã)", &[Grant { unit: "CB-X".into(), role: Role::Member }]).await.unwrap());
+    let moi = store.user("moi").await.unwrap().unwrap();
+    assert_eq!((moi.display_name.as_str(), moi.grants.len()), ("Người mới (xã)", 1));
+    assert!(!store.update_user("khac", "x", &[]).await.unwrap());
+
+    // Sessions: found by id, ended one by one or all of a user's at once.
+    let session = |exp| Session { username: "canbo".into(), verifier_hash: "h1".into(), created_at: 1, expires_at: exp };
+    store.create_session("s1", &session(100)).await.unwrap();
+    store.create_session("s2", &session(200)).await.unwrap();
+    store.create_session("s3", &Session { username: "moi".into(), ..session(300) }).await.unwrap();
+    assert_eq!(store.session("s1").await.unwrap(), Some(session(100)));
+    assert!(store.session("nope").await.unwrap().is_none());
+    store.delete_session("s1").await.unwrap();
+    assert!(store.session("s1").await.unwrap().is_none());
+    assert_eq!(store.delete_sessions("canbo").await.unwrap(), 1);
+    assert!(store.session("s2").await.unwrap().is_none());
+    assert!(store.session("s3").await.unwrap().is_some(), "other users stay signed in");
+
+    // Invitations: one live per user, used once, not after expiry.
+    let inv = |hash: &str, exp| Invitation { username: "moi".into(), verifier_hash: hash.into(), expires_at: exp };
+    store.save_invitation("i1", &inv("v1", 1_000), 1).await.unwrap();
+    store.save_invitation("i2", &inv("v2", 1_000), 2).await.unwrap();
+    assert!(store.invitation("i1").await.unwrap().is_none(), "a new invitation replaces the old");
+    assert_eq!(store.invitation("i2").await.unwrap(), Some(inv("v2", 1_000)));
+    assert_eq!(store.accept_invitation("i2", "late", 1_000).await.unwrap(), None, "expired");
+    assert_eq!(store.accept_invitation("i2", "hash", 999).await.unwrap(), Some("moi".into()));
+    assert_eq!(store.user("moi").await.unwrap().unwrap().password_hash, "hash");
+    assert_eq!(store.accept_invitation("i2", "again", 999).await.unwrap(), None, "used once");
 }
 
 /// Many writers increment one counter document with compare-and-swap: no increment is lost,
@@ -212,6 +267,7 @@ async fn two_servers_over_one_postgres_serve_the_same_clients() {
         database_url: Some(url.clone()),
         dist: dir.path().join("no-dist"),
         cache_docs: 2000,
+        session_days: 30.0,
     };
     let (one, two) = (start_with(config()).await, start_with(config()).await);
 
@@ -230,7 +286,7 @@ async fn two_servers_over_one_postgres_serve_the_same_clients() {
     for i in 0..30 {
         let id = format!("m{i}");
         edit(&a, &id, |m| m.owner_name = format!("Chủ thể A{i}"));
-        edit(&b, &id, |m| m.unit = format!("Đơn vị B{i}"));
+        edit(&b, &id, |m| m.name = format!("Mô hình B{i}"));
     }
     let (ra, rb) = tokio::join!(sync(&a, &one), sync(&b, &two));
     assert_eq!((ra.pending, rb.pending), (0, 0));
@@ -244,6 +300,6 @@ async fn two_servers_over_one_postgres_serve_the_same_clients() {
         assert_eq!(ma, mb);
         assert_eq!(mb, mc);
         assert_eq!(mc.owner_name, format!("Chủ thể A{i}"));
-        assert_eq!(mc.unit, format!("Đơn vị B{i}"));
+        assert_eq!(mc.name, format!("Mô hình B{i}"));
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! Invariant: nothing here does IO or reads a clock; callers pass times in.
 
+mod access;
 mod account;
 mod dates;
 mod model;
@@ -9,6 +10,7 @@ mod search;
 mod unit;
 mod validate;
 
+pub use access::{Access, Grant};
 pub use account::{MIN_PASSWORD_CHARS, Role, check_password, check_username};
 pub use dates::{Date, format_amount_vi, format_count_vi, format_date_vi};
 pub use model::*;

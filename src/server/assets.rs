@@ -27,6 +27,8 @@ pub struct Assets {
     pub version: String,
     pub service_worker: String,
     pub built: bool,
+    /// The Content-Security-Policy of every response (see [`content_security_policy`]).
+    pub csp: String,
 }
 
 impl Assets {
@@ -61,10 +63,12 @@ impl Assets {
             }
         }
         let version = hex::encode(&hasher.finalize()[..8]);
+        let index = std::fs::read_to_string(dist.join("index.html")).unwrap_or_default();
+        let csp = content_security_policy(&inline_script_hashes(&index));
         let service_worker = SW_TEMPLATE
             .replace("__VERSION__", &version)
             .replace("__ASSETS__", &serde_json::to_string(&precache)?);
-        Ok((Assets { dist: dist.to_path_buf(), version, service_worker, built: !files.is_empty() }, to_compress))
+        Ok((Assets { dist: dist.to_path_buf(), version, service_worker, built: !files.is_empty(), csp }, to_compress))
     }
 }
 
@@ -91,6 +95,40 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) -> std::io::Result<()
         }
     }
     Ok(())
+}
+
+/// The SHA-256 (CSP source form) of each inline `<script>` of the shell: Trunk writes one that
+/// starts the wasm, and the policy allows exactly that script, no other inline code.
+pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    let mut hashes = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let Some(open_end) = after.find('>') else { break };
+        let Some(close) = after[open_end..].find("</script>") else { break };
+        let tag = &after[..open_end];
+        if !tag.contains("src=") {
+            let body = &after[open_end + 1..open_end + close];
+            use base64::Engine;
+            hashes.push(format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()))));
+        }
+        rest = &after[open_end + close..];
+    }
+    hashes
+}
+
+/// Same-origin everything; wasm may be compiled (`wasm-unsafe-eval`), no other eval, no inline
+/// script but the shell's own, no inline styles, no framing. Photos and QR codes are `data:` or
+/// `blob:` images.
+pub fn content_security_policy(script_hashes: &[String]) -> String {
+    let mut script = vec!["'self'", "'wasm-unsafe-eval'"];
+    script.extend(script_hashes.iter().map(String::as_str));
+    format!(
+        "default-src 'self'; script-src {}; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; \
+         worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'",
+        script.join(" ")
+    )
 }
 
 fn is_compressible(rel: &str) -> bool {
@@ -193,6 +231,18 @@ const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>danvan</title
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_policy_allows_exactly_the_inline_scripts_of_the_shell() {
+        let html = "<head><script type=module>import init from '/a.js';</script><script src=/b.js></script></head>";
+        let hashes = inline_script_hashes(html);
+        use base64::Engine;
+        let expected = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(b"import init from '/a.js';"));
+        assert_eq!(hashes, [format!("'sha256-{expected}'")]);
+        let csp = content_security_policy(&hashes);
+        assert!(csp.contains(&format!("script-src 'self' 'wasm-unsafe-eval' 'sha256-{expected}';")));
+        assert!(!csp.contains("unsafe-inline"));
+    }
 
     #[test]
     fn recognises_trunk_hashed_names() {

@@ -14,6 +14,20 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     TooLarge(String),
+    /// No valid session: the client stops syncing and asks the user to sign in again.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// Too many attempts; try again after this many seconds.
+    #[error("{0}")]
+    TooManyRequests(String, u64),
+    /// Input understood but refused, with one reason per problem (e.g. rows of an imported file).
+    #[error("{0}")]
+    Invalid(String, Vec<String>),
     /// Storage failed; the client should retry later.
     #[error("storage: {0}")]
     Store(#[from] StoreError),
@@ -27,6 +41,20 @@ impl IntoResponse for ApiError {
         let (status, message, retryable) = match &self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone(), false),
             ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m.clone(), false),
+            ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m.clone(), false),
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone(), false),
+            ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone(), false),
+            ApiError::Invalid(m, problems) => {
+                tracing::warn!(%m, problems = problems.len(), "refused input");
+                let body = json!({ "error": m, "problems": problems, "retryable": false });
+                return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
+            }
+            ApiError::TooManyRequests(m, after) => {
+                tracing::warn!(%m, "rate limited");
+                let body = json!({ "error": m, "retryable": true });
+                return (StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, after.to_string())], Json(body))
+                    .into_response();
+            }
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "storage failure");
                 (StatusCode::SERVICE_UNAVAILABLE, "Máy chủ tạm thời không lưu được dữ liệu; sẽ thử lại.".to_string(), true)

@@ -4,7 +4,9 @@
 //! need to understand); every request is idempotent; bad input is a 4xx with a reason, never a panic.
 
 pub mod accounts;
+pub mod admin;
 pub mod assets;
+pub mod auth;
 pub mod error;
 pub mod postgres;
 pub mod store;
@@ -18,7 +20,9 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::get;
 use clap::Parser;
+use axum::http::{HeaderName, HeaderValue, header};
 use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use self::assets::Assets;
@@ -31,6 +35,10 @@ pub struct AppState {
     pub assets: Arc<Assets>,
     /// Recently synced documents, kept parsed (bounded).
     pub cache: sync_api::DocCache,
+    pub units: auth::UnitCache,
+    pub logins: auth::LoginLimiter,
+    /// How long a sign-in lasts.
+    pub session_ttl_ms: i64,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -52,6 +60,10 @@ pub struct Config {
     /// model): memory use is bounded by this, not by the number of documents stored.
     #[arg(long, env = "DANVAN_CACHE_DOCS", default_value_t = 1000)]
     pub cache_docs: usize,
+    /// How long a device stays signed in (days). Offline work never needs a session; syncing
+    /// after it ends asks for the password again.
+    #[arg(long, env = "DANVAN_SESSION_DAYS", default_value_t = 30.0)]
+    pub session_days: f64,
 }
 
 pub fn now_ms() -> i64 {
@@ -64,14 +76,25 @@ pub fn now_ms() -> i64 {
 pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .merge(sync_api::router())
+        .merge(auth::router())
+        .merge(admin::router())
         .route("/api/health", get(health))
         .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(crate::sync::MAX_BODY_BYTES));
-    Router::new()
-        .merge(api)
-        .merge(assets::router(state.assets.clone()))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+    let csp = HeaderValue::from_str(&state.assets.csp).expect("the policy is ASCII");
+    let security = [
+        (header::CONTENT_SECURITY_POLICY, csp),
+        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
+        (HeaderName::from_static("permissions-policy"), HeaderValue::from_static("camera=(self), geolocation=(self), microphone=(), payment=()")),
+    ];
+    let mut app = Router::new().merge(api).merge(assets::router(state.assets.clone())).layer(TraceLayer::new_for_http());
+    for (name, value) in security {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(name, value));
+    }
+    app.with_state(state)
 }
 
 async fn health(State(app): State<Arc<AppState>>) -> Result<axum::Json<serde_json::Value>, error::ApiError> {
@@ -126,8 +149,14 @@ pub enum Command {
         #[arg(long)]
         name: Option<String>,
     },
-    /// Khóa tài khoản. Disable a user (they can no longer sign in).
+    /// Khóa tài khoản. Disable a user (they can no longer sign in; their devices stop syncing).
     DisableUser {
+        #[arg(long)]
+        username: String,
+    },
+    /// Đăng xuất tài khoản trên mọi thiết bị (mất điện thoại). Ends every session of a user;
+    /// their devices keep their data and ask for the password before syncing again.
+    SignOut {
         #[arg(long)]
         username: String,
     },
@@ -173,7 +202,8 @@ async fn manage_users(config: &Config, command: Command) -> anyhow::Result<bool>
         }
         Command::DisableUser { username } => {
             if store.set_user_disabled(&username, true).await? {
-                println!("Đã khóa tài khoản {username}.");
+                let ended = store.delete_sessions(&username).await?;
+                println!("Đã khóa tài khoản {username} và đăng xuất {ended} thiết bị.");
                 Ok(true)
             } else {
                 eprintln!("Không có tài khoản “{username}”.");
@@ -187,7 +217,17 @@ async fn manage_users(config: &Config, command: Command) -> anyhow::Result<bool>
             }
             let hash = accounts::hash_password(&read_new_password()?).map_err(|e| anyhow::anyhow!(e))?;
             store.set_password_hash(&username, &hash).await?;
-            println!("Đã đặt lại mật khẩu cho {username}.");
+            let ended = store.delete_sessions(&username).await?;
+            println!("Đã đặt lại mật khẩu cho {username}; {ended} thiết bị phải đăng nhập lại.");
+            Ok(true)
+        }
+        Command::SignOut { username } => {
+            if store.user(&username).await?.is_none() {
+                eprintln!("Không có tài khoản “{username}”.");
+                return Ok(false);
+            }
+            let ended = store.delete_sessions(&username).await?;
+            println!("Đã đăng xuất {username} trên {ended} thiết bị.");
             Ok(true)
         }
         Command::ImportUnits { .. } => unreachable!("handled by import_units"),
@@ -218,7 +258,7 @@ async fn create_user(
         username: username.clone(),
         password_hash: hash,
         disabled: false,
-        grants: vec![(unit.clone(), role)],
+        grants: vec![crate::domain::Grant { unit: unit.clone(), role }],
     };
     match store.create_user(&user, now_ms()).await {
         Ok(()) => {
@@ -290,10 +330,18 @@ pub async fn bind(
     if !assets.built {
         tracing::warn!(dist = %config.dist.display(), "client not built; serving the API only");
     }
-    let state = Arc::new(AppState { store, assets: Arc::new(assets), cache: sync_api::DocCache::new(config.cache_docs) });
+    let state = Arc::new(AppState {
+        store,
+        assets: Arc::new(assets),
+        cache: sync_api::DocCache::new(config.cache_docs),
+        units: auth::UnitCache::default(),
+        logins: auth::LoginLimiter::default(),
+        session_ttl_ms: (config.session_days * 86_400_000.0) as i64,
+    });
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
-    let app = router(state);
+    // Client addresses reach the handlers (sign-in attempts are limited per address).
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     Ok((addr, async move { axum::serve(listener, app).with_graceful_shutdown(shutdown()).await }))
 }
 

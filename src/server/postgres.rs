@@ -16,9 +16,10 @@ use tokio_postgres::NoTls;
 use std::collections::HashMap;
 
 use super::store::{
-    FeedPage, Store, StoreError, StoredDoc, User, Write, WriteJob, gather_group, role_from_row, unit_from_row,
+    DocVersion, FeedPage, Invitation, Session, Store, StoreError, StoredDoc, User, Write, WriteJob, gather_group,
+    grant_from_row, unit_from_row,
 };
-use crate::domain::{Cluster, Unit, UnitTree};
+use crate::domain::{Cluster, Grant, Unit, UnitTree};
 use crate::sync::{FeedChunk, Layout};
 
 const MIGRATIONS: &[&str] = &[
@@ -70,6 +71,23 @@ const MIGRATIONS: &[&str] = &[
         unit TEXT NOT NULL,
         role TEXT NOT NULL,
         PRIMARY KEY (username, unit)
+     );",
+    // 5: document owners, sessions, invitations
+    "ALTER TABLE docs ADD COLUMN unit TEXT NOT NULL DEFAULT '';
+     CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        verifier_hash TEXT NOT NULL,
+        username TEXT NOT NULL REFERENCES users(username),
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+     );
+     CREATE INDEX sessions_user ON sessions (username);
+     CREATE TABLE invitations (
+        id TEXT PRIMARY KEY,
+        verifier_hash TEXT NOT NULL,
+        username TEXT NOT NULL REFERENCES users(username),
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
      );",
 ];
 
@@ -166,7 +184,7 @@ impl Store for PostgresStore {
         let tx = client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
         let mut out: HashMap<String, StoredDoc> = HashMap::new();
         for r in tx
-            .query("SELECT id, seq, increments, snapshot_bytes, increment_bytes FROM docs WHERE id = ANY($1)", &[&ids])
+            .query("SELECT id, seq, increments, snapshot_bytes, increment_bytes, unit FROM docs WHERE id = ANY($1)", &[&ids])
             .await?
         {
             let layout = Layout {
@@ -174,7 +192,7 @@ impl Store for PostgresStore {
                 snapshot_bytes: r.get::<_, i64>(3) as u64,
                 increment_bytes: r.get::<_, i64>(4) as u64,
             };
-            out.insert(r.get(0), StoredDoc { bytes: Vec::new(), seq: r.get::<_, i64>(1) as u64, layout });
+            out.insert(r.get(0), StoredDoc { bytes: Vec::new(), seq: r.get::<_, i64>(1) as u64, layout, unit: r.get(5) });
         }
         for r in tx.query("SELECT doc_id, bytes FROM chunks WHERE doc_id = ANY($1) ORDER BY doc_id, seq", &[&ids]).await? {
             if let Some(doc) = out.get_mut(r.get::<_, &str>(0)) {
@@ -185,10 +203,10 @@ impl Store for PostgresStore {
         Ok(out)
     }
 
-    async fn versions(&self, ids: &[String]) -> Result<HashMap<String, u64>, StoreError> {
+    async fn versions(&self, ids: &[String]) -> Result<HashMap<String, DocVersion>, StoreError> {
         let client = self.pool.get().await?;
-        let rows = client.query("SELECT id, seq FROM docs WHERE id = ANY($1)", &[&ids]).await?;
-        Ok(rows.into_iter().map(|r| (r.get(0), r.get::<_, i64>(1) as u64)).collect())
+        let rows = client.query("SELECT id, seq, unit FROM docs WHERE id = ANY($1)", &[&ids]).await?;
+        Ok(rows.into_iter().map(|r| (r.get(0), DocVersion { seq: r.get::<_, i64>(1) as u64, unit: r.get(2) })).collect())
     }
 
     async fn write(&self, writes: Vec<Write>, now_ms: i64) -> Result<Vec<Result<u64, StoreError>>, StoreError> {
@@ -202,16 +220,17 @@ impl Store for PostgresStore {
         result.await.map_err(|_| StoreError::Backend("the writer task stopped".into()))?
     }
 
-    async fn feed(&self, cursor: u64, budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError> {
-        if budget_bytes == 0 || max_chunks == 0 {
+    async fn feed(&self, cursor: u64, units: &[String], budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError> {
+        if budget_bytes == 0 || max_chunks == 0 || units.is_empty() {
             return Ok(FeedPage::default());
         }
         let client = self.pool.get().await?;
         // Chunk sizes first, so only the page's bytes are read.
         let sizes = client
             .query(
-                "SELECT seq, length(bytes) FROM chunks WHERE seq > $1 ORDER BY seq LIMIT $2",
-                &[&(cursor as i64), &((max_chunks + 1) as i64)],
+                "SELECT c.seq, length(c.bytes) FROM chunks c JOIN docs d ON d.id = c.doc_id
+                 WHERE c.seq > $1 AND d.unit = ANY($3) ORDER BY c.seq LIMIT $2",
+                &[&(cursor as i64), &((max_chunks + 1) as i64), &units],
             )
             .await?;
         let mut upto = None;
@@ -228,8 +247,9 @@ impl Store for PostgresStore {
         let Some(upto) = upto else { return Ok(FeedPage::default()) };
         let rows = client
             .query(
-                "SELECT seq, doc_id, snapshot, bytes, heads FROM chunks WHERE seq > $1 AND seq <= $2 ORDER BY seq",
-                &[&(cursor as i64), &upto],
+                "SELECT c.seq, c.doc_id, c.snapshot, c.bytes, c.heads FROM chunks c JOIN docs d ON d.id = c.doc_id
+                 WHERE c.seq > $1 AND c.seq <= $2 AND d.unit = ANY($3) ORDER BY c.seq",
+                &[&(cursor as i64), &upto, &units],
             )
             .await?;
         let chunks = rows
@@ -255,9 +275,10 @@ impl Store for PostgresStore {
         Ok(client.query_one("SELECT seq FROM feed_clock", &[]).await?.get::<_, i64>(0) as u64)
     }
 
-    async fn count_since(&self, cursor: u64) -> Result<u64, StoreError> {
+    async fn count_since(&self, cursor: u64, units: &[String]) -> Result<u64, StoreError> {
         let client = self.pool.get().await?;
-        Ok(client.query_one("SELECT COUNT(*) FROM docs WHERE seq > $1", &[&(cursor as i64)]).await?.get::<_, i64>(0) as u64)
+        let row = client.query_one("SELECT COUNT(*) FROM docs WHERE seq > $1 AND unit = ANY($2)", &[&(cursor as i64), &units]).await?;
+        Ok(row.get::<_, i64>(0) as u64)
     }
 
     async fn unit_tree(&self) -> Result<UnitTree, StoreError> {
@@ -314,10 +335,7 @@ impl Store for PostgresStore {
         if inserted == 0 {
             return Err(StoreError::Conflict);
         }
-        for (unit, role) in &user.grants {
-            tx.execute("INSERT INTO grants (username, unit, role) VALUES ($1, $2, $3)", &[&user.username, unit, &role.code()])
-                .await?;
-        }
+        insert_grants(&tx, &user.username, &user.grants).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -331,9 +349,7 @@ impl Store for PostgresStore {
             return Ok(None);
         };
         let mut user = User { username: r.get(0), display_name: r.get(1), password_hash: r.get(2), disabled: r.get(3), grants: Vec::new() };
-        for g in client.query("SELECT unit, role FROM grants WHERE username = $1 ORDER BY unit", &[&username]).await? {
-            user.grants.push((g.get(0), role_from_row(username, g.get(1))?));
-        }
+        user.grants = grants_of(&client, username).await?;
         Ok(Some(user))
     }
 
@@ -346,6 +362,107 @@ impl Store for PostgresStore {
         let client = self.pool.get().await?;
         Ok(client.execute("UPDATE users SET password_hash = $2 WHERE username = $1", &[&username, &hash]).await? == 1)
     }
+
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        let client = self.pool.get().await?;
+        let mut users: Vec<User> = client
+            .query("SELECT username, display_name, password_hash, disabled FROM users ORDER BY username", &[])
+            .await?
+            .into_iter()
+            .map(|r| User { username: r.get(0), display_name: r.get(1), password_hash: r.get(2), disabled: r.get(3), grants: Vec::new() })
+            .collect();
+        for user in &mut users {
+            user.grants = grants_of(&client, &user.username).await?;
+        }
+        Ok(users)
+    }
+
+    async fn update_user(&self, username: &str, display_name: &str, grants: &[Grant]) -> Result<bool, StoreError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        if tx.execute("UPDATE users SET display_name = $2 WHERE username = $1", &[&username, &display_name]).await? == 0 {
+            return Ok(false);
+        }
+        tx.execute("DELETE FROM grants WHERE username = $1", &[&username]).await?;
+        insert_grants(&tx, username, grants).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn create_session(&self, id: &str, session: &Session) -> Result<(), StoreError> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO sessions (id, verifier_hash, username, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+                &[&id, &session.verifier_hash, &session.username, &session.created_at, &session.expires_at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let client = self.pool.get().await?;
+        let row =
+            client.query_opt("SELECT username, verifier_hash, created_at, expires_at FROM sessions WHERE id = $1", &[&id]).await?;
+        Ok(row.map(|r| Session { username: r.get(0), verifier_hash: r.get(1), created_at: r.get(2), expires_at: r.get(3) }))
+    }
+
+    async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
+        let client = self.pool.get().await?;
+        client.execute("DELETE FROM sessions WHERE id = $1", &[&id]).await?;
+        Ok(())
+    }
+
+    async fn delete_sessions(&self, username: &str) -> Result<u64, StoreError> {
+        let client = self.pool.get().await?;
+        Ok(client.execute("DELETE FROM sessions WHERE username = $1", &[&username]).await?)
+    }
+
+    async fn save_invitation(&self, id: &str, invitation: &Invitation, now_ms: i64) -> Result<(), StoreError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        tx.execute("DELETE FROM invitations WHERE username = $1", &[&invitation.username]).await?;
+        tx.execute(
+            "INSERT INTO invitations (id, verifier_hash, username, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            &[&id, &invitation.verifier_hash, &invitation.username, &now_ms, &invitation.expires_at],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn invitation(&self, id: &str) -> Result<Option<Invitation>, StoreError> {
+        let client = self.pool.get().await?;
+        let row =
+            client.query_opt("SELECT username, verifier_hash, expires_at FROM invitations WHERE id = $1", &[&id]).await?;
+        Ok(row.map(|r| Invitation { username: r.get(0), verifier_hash: r.get(1), expires_at: r.get(2) }))
+    }
+
+    async fn accept_invitation(&self, id: &str, password_hash: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let row = tx
+            .query_opt("DELETE FROM invitations WHERE id = $1 AND expires_at > $2 RETURNING username", &[&id, &now_ms])
+            .await?;
+        let username: Option<String> = row.map(|r| r.get(0));
+        if let Some(u) = &username {
+            tx.execute("UPDATE users SET password_hash = $2 WHERE username = $1", &[u, &password_hash]).await?;
+        }
+        tx.commit().await?;
+        Ok(username)
+    }
+}
+
+async fn insert_grants(tx: &tokio_postgres::Transaction<'_>, username: &str, grants: &[Grant]) -> Result<(), StoreError> {
+    for g in grants {
+        tx.execute("INSERT INTO grants (username, unit, role) VALUES ($1, $2, $3)", &[&username, &g.unit, &g.role.code()]).await?;
+    }
+    Ok(())
+}
+
+async fn grants_of(client: &tokio_postgres::Client, username: &str) -> Result<Vec<Grant>, StoreError> {
+    let rows = client.query("SELECT unit, role FROM grants WHERE username = $1 ORDER BY unit", &[&username]).await?;
+    rows.into_iter().map(|g| grant_from_row(username, g.get(0), g.get(1))).collect()
 }
 
 /// Writes a batch in one transaction: each write a compare-and-swap, the feed clock taken once.
@@ -387,8 +504,8 @@ async fn write_batch(pool: &Pool, writes: &[Write], now_ms: i64) -> Result<Vec<R
     let drop_older = tx.prepare("DELETE FROM chunks WHERE doc_id = $1 AND seq < $2").await?;
     let upsert = tx
         .prepare(
-            "INSERT INTO docs (id, seq, updated_at, increments, snapshot_bytes, increment_bytes)
-             VALUES ($1, $2, $3, $4, $5, $6)
+            "INSERT INTO docs (id, seq, updated_at, increments, snapshot_bytes, increment_bytes, unit)
+             VALUES ($1, $2, $3, $4, $5, $6, $8)
              ON CONFLICT (id) DO UPDATE SET seq = $2, updated_at = $3, increments = $4,
                 snapshot_bytes = CASE WHEN $7 THEN $5 ELSE docs.snapshot_bytes END, increment_bytes = $6",
         )
@@ -405,7 +522,7 @@ async fn write_batch(pool: &Pool, writes: &[Write], now_ms: i64) -> Result<Vec<R
             let (_, n, b) = current.get(&w.id).copied().unwrap_or((0, 0, 0));
             (n + 1, b + len)
         };
-        tx.execute(&upsert, &[&w.id, &seq, &now_ms, &increments, &len, &increment_bytes, &w.chunk.snapshot]).await?;
+        tx.execute(&upsert, &[&w.id, &seq, &now_ms, &increments, &len, &increment_bytes, &w.chunk.snapshot, &w.unit]).await?;
         results[i] = Ok(seq as u64);
     }
     tx.commit().await?;

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::domain::{Cluster, Level, Role, Unit, UnitKind, UnitTree};
+use crate::domain::{Cluster, Grant, Level, Role, Unit, UnitKind, UnitTree};
 use crate::sync::{Chunk, FeedChunk, Layout};
 
 #[derive(Debug, Clone)]
@@ -31,6 +31,33 @@ pub struct StoredDoc {
     pub bytes: Vec<u8>,
     pub seq: u64,
     pub layout: Layout,
+    /// The owning unit's code, fixed by the document's first write.
+    pub unit: String,
+}
+
+/// Where a stored document is, without its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocVersion {
+    pub seq: u64,
+    pub unit: String,
+}
+
+/// A signed-in device. Stored under the token's public id; of its secret part only the SHA-256
+/// is kept (see `auth`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub username: String,
+    pub verifier_hash: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+/// A one-time link with which a user sets their password on a new device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    pub username: String,
+    pub verifier_hash: String,
+    pub expires_at: i64,
 }
 
 /// One document write of a batch.
@@ -42,6 +69,8 @@ pub struct Write {
     pub chunk: Chunk,
     /// The document's heads after this chunk, 32 bytes each.
     pub heads: Vec<u8>,
+    /// The owning unit; recorded by a document's first write, never changed by later ones.
+    pub unit: String,
 }
 
 /// An account: who may sign in, and the role held in each unit.
@@ -52,7 +81,7 @@ pub struct User {
     /// argon2id PHC string (see `accounts`).
     pub password_hash: String,
     pub disabled: bool,
-    pub grants: Vec<(String, Role)>,
+    pub grants: Vec<Grant>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -83,18 +112,19 @@ pub trait Store: Send + Sync + 'static {
     fn server_id(&self) -> &str;
     /// The documents that exist among `ids`, whole.
     async fn load_many(&self, ids: &[String]) -> Result<HashMap<String, StoredDoc>, StoreError>;
-    /// The current `seq` of each document that exists among `ids` (cheap: no document bytes).
-    async fn versions(&self, ids: &[String]) -> Result<HashMap<String, u64>, StoreError>;
+    /// The current `seq` and owner of each document that exists among `ids` (no document bytes).
+    async fn versions(&self, ids: &[String]) -> Result<HashMap<String, DocVersion>, StoreError>;
     /// Applies the writes, each a compare-and-swap; returns each one's new `seq` or `Conflict`.
     async fn write(&self, writes: Vec<Write>, now_ms: i64) -> Result<Vec<Result<u64, StoreError>>, StoreError>;
-    /// Chunks with `seq` above `cursor` in `seq` order: at least one if any exist and
-    /// `budget_bytes > 0`, then more while they fit in `budget_bytes`, at most `max_chunks`.
-    async fn feed(&self, cursor: u64, budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError>;
+    /// Chunks with `seq` above `cursor` of documents owned by one of `units`, in `seq` order: at
+    /// least one if any exist and `budget_bytes > 0`, then more while they fit in `budget_bytes`,
+    /// at most `max_chunks`.
+    async fn feed(&self, cursor: u64, units: &[String], budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError>;
     async fn count(&self) -> Result<u64, StoreError>;
     /// The highest `seq` written (0 when empty).
     async fn head(&self) -> Result<u64, StoreError>;
-    /// How many documents changed after `cursor`.
-    async fn count_since(&self, cursor: u64) -> Result<u64, StoreError>;
+    /// How many documents owned by one of `units` changed after `cursor`.
+    async fn count_since(&self, cursor: u64, units: &[String]) -> Result<u64, StoreError>;
 
     async fn load(&self, id: &str) -> Result<Option<StoredDoc>, StoreError> {
         Ok(self.load_many(&[id.to_string()]).await?.remove(id))
@@ -112,10 +142,28 @@ pub trait Store: Send + Sync + 'static {
     async fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<bool, StoreError>;
     /// Returns false if there is no such user.
     async fn set_password_hash(&self, username: &str, hash: &str) -> Result<bool, StoreError>;
+    /// Every account with its grants, by username.
+    async fn users(&self) -> Result<Vec<User>, StoreError>;
+    /// Replaces the user's grants and display name; returns false if there is no such user.
+    async fn update_user(&self, username: &str, display_name: &str, grants: &[Grant]) -> Result<bool, StoreError>;
+
+    async fn create_session(&self, id: &str, session: &Session) -> Result<(), StoreError>;
+    async fn session(&self, id: &str) -> Result<Option<Session>, StoreError>;
+    async fn delete_session(&self, id: &str) -> Result<(), StoreError>;
+    /// Signs the user out everywhere; returns how many sessions ended.
+    async fn delete_sessions(&self, username: &str) -> Result<u64, StoreError>;
+
+    /// Stores an invitation, replacing the user's earlier ones.
+    async fn save_invitation(&self, id: &str, invitation: &Invitation, now_ms: i64) -> Result<(), StoreError>;
+    async fn invitation(&self, id: &str) -> Result<Option<Invitation>, StoreError>;
+    /// Sets the invited user's password and deletes the invitation, in one transaction; returns the
+    /// username, or `None` if the invitation does not exist or expired before `now_ms`.
+    async fn accept_invitation(&self, id: &str, password_hash: &str, now_ms: i64) -> Result<Option<String>, StoreError>;
 }
 
-pub(crate) fn role_from_row(username: &str, code: &str) -> Result<Role, StoreError> {
-    Role::from_code(code).ok_or_else(|| StoreError::Backend(format!("user {username}: stored role {code} is not known")))
+pub(crate) fn grant_from_row(username: &str, unit: String, role: &str) -> Result<Grant, StoreError> {
+    let role = Role::from_code(role).ok_or_else(|| StoreError::Backend(format!("user {username}: stored role {role} is not known")))?;
+    Ok(Grant { unit, role })
 }
 
 /// A unit row as both stores keep it: kind and level by their codes.
@@ -181,6 +229,23 @@ const MIGRATIONS: &[&str] = &[
         unit TEXT NOT NULL,
         role TEXT NOT NULL,
         PRIMARY KEY (username, unit)
+     );",
+    // 5: document owners, sessions, invitations
+    "ALTER TABLE docs ADD COLUMN unit TEXT NOT NULL DEFAULT '';
+     CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        verifier_hash TEXT NOT NULL,
+        username TEXT NOT NULL REFERENCES users(username),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+     );
+     CREATE INDEX sessions_user ON sessions(username);
+     CREATE TABLE invitations (
+        id TEXT PRIMARY KEY,
+        verifier_hash TEXT NOT NULL,
+        username TEXT NOT NULL REFERENCES users(username),
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
      );",
 ];
 
@@ -322,8 +387,8 @@ fn commit_group(
             tx.prepare_cached("INSERT INTO chunks (seq, doc_id, snapshot, bytes, heads) VALUES (?1, ?2, ?3, ?4, ?5)")?;
         let mut drop_older = tx.prepare_cached("DELETE FROM chunks WHERE doc_id = ?1 AND seq < ?2")?;
         let mut upsert = tx.prepare_cached(
-            "INSERT INTO docs (id, seq, updated_at, increments, snapshot_bytes, increment_bytes)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            "INSERT INTO docs (id, seq, updated_at, increments, snapshot_bytes, increment_bytes, unit)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8)
              ON CONFLICT(id) DO UPDATE SET seq = ?2, updated_at = ?3, increments = ?4,
                 snapshot_bytes = CASE WHEN ?7 THEN ?5 ELSE snapshot_bytes END, increment_bytes = ?6",
         )?;
@@ -346,7 +411,7 @@ fn commit_group(
                     let (_, n, b) = row.unwrap_or((0, 0, 0));
                     (n + 1, b + len)
                 };
-                upsert.execute(params![w.id, seq, job.now_ms, increments, len, increment_bytes, w.chunk.snapshot])?;
+                upsert.execute(params![w.id, seq, job.now_ms, increments, len, increment_bytes, w.chunk.snapshot, w.unit])?;
                 outcomes.push(Ok(seq as u64));
             }
             results.push(outcomes);
@@ -374,11 +439,14 @@ impl Store for SqliteStore {
             let tx = c.transaction()?;
             let mut out = HashMap::new();
             {
-                let mut doc = tx.prepare_cached("SELECT seq, increments, snapshot_bytes, increment_bytes FROM docs WHERE id = ?1")?;
+                let mut doc =
+                    tx.prepare_cached("SELECT seq, increments, snapshot_bytes, increment_bytes, unit FROM docs WHERE id = ?1")?;
                 let mut chunks = tx.prepare_cached("SELECT bytes FROM chunks WHERE doc_id = ?1 ORDER BY seq")?;
                 for id in ids {
-                    let Some((seq, l)) = doc
-                        .query_row([&id], |r| Ok((r.get::<_, i64>(0)? as u64, layout(r.get(1)?, r.get(2)?, r.get(3)?))))
+                    let Some((seq, l, unit)) = doc
+                        .query_row([&id], |r| {
+                            Ok((r.get::<_, i64>(0)? as u64, layout(r.get(1)?, r.get(2)?, r.get(3)?), r.get::<_, String>(4)?))
+                        })
                         .optional()?
                     else {
                         continue;
@@ -388,7 +456,7 @@ impl Store for SqliteStore {
                     while let Some(row) = rows.next()? {
                         bytes.extend_from_slice(row.get_ref(0)?.as_blob().map_err(|e| StoreError::Backend(e.to_string()))?);
                     }
-                    out.insert(id, StoredDoc { bytes, seq, layout: l });
+                    out.insert(id, StoredDoc { bytes, seq, layout: l, unit });
                 }
             }
             tx.commit()?;
@@ -397,14 +465,16 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn versions(&self, ids: &[String]) -> Result<HashMap<String, u64>, StoreError> {
+    async fn versions(&self, ids: &[String]) -> Result<HashMap<String, DocVersion>, StoreError> {
         let ids = ids.to_vec();
         self.read(move |c| {
-            let mut stmt = c.prepare_cached("SELECT seq FROM docs WHERE id = ?1")?;
+            let mut stmt = c.prepare_cached("SELECT seq, unit FROM docs WHERE id = ?1")?;
             let mut out = HashMap::new();
             for id in ids {
-                if let Some(seq) = stmt.query_row([&id], |r| r.get::<_, i64>(0)).optional()? {
-                    out.insert(id, seq as u64);
+                if let Some(v) =
+                    stmt.query_row([&id], |r| Ok(DocVersion { seq: r.get::<_, i64>(0)? as u64, unit: r.get(1)? })).optional()?
+                {
+                    out.insert(id, v);
                 }
             }
             Ok(out)
@@ -423,15 +493,17 @@ impl Store for SqliteStore {
         result.await.map_err(|_| StoreError::Backend("the writer thread stopped".into()))?
     }
 
-    async fn feed(&self, cursor: u64, budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError> {
-        if budget_bytes == 0 || max_chunks == 0 {
+    async fn feed(&self, cursor: u64, units: &[String], budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError> {
+        if budget_bytes == 0 || max_chunks == 0 || units.is_empty() {
             return Ok(FeedPage::default());
         }
+        let units = units_json(units);
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
-                "SELECT seq, doc_id, snapshot, bytes, heads FROM chunks WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                "SELECT c.seq, c.doc_id, c.snapshot, c.bytes, c.heads FROM chunks c JOIN docs d ON d.id = c.doc_id
+                 WHERE c.seq > ?1 AND d.unit IN (SELECT value FROM json_each(?3)) ORDER BY c.seq LIMIT ?2",
             )?;
-            let mut rows = stmt.query(params![cursor as i64, (max_chunks + 1) as i64])?;
+            let mut rows = stmt.query(params![cursor as i64, (max_chunks + 1) as i64, units])?;
             let mut page = FeedPage::default();
             let mut bytes = 0usize;
             while let Some(r) = rows.next()? {
@@ -462,9 +534,14 @@ impl Store for SqliteStore {
         self.read(|c| Ok(c.query_row("SELECT COALESCE(MAX(seq), 0) FROM docs", [], |r| r.get::<_, i64>(0))? as u64)).await
     }
 
-    async fn count_since(&self, cursor: u64) -> Result<u64, StoreError> {
+    async fn count_since(&self, cursor: u64, units: &[String]) -> Result<u64, StoreError> {
+        let units = units_json(units);
         self.read(move |c| {
-            Ok(c.query_row("SELECT COUNT(*) FROM docs WHERE seq > ?1", [cursor as i64], |r| r.get::<_, i64>(0))? as u64)
+            Ok(c.query_row(
+                "SELECT COUNT(*) FROM docs WHERE seq > ?1 AND unit IN (SELECT value FROM json_each(?2))",
+                params![cursor as i64, units],
+                |r| r.get::<_, i64>(0),
+            )? as u64)
         })
         .await
     }
@@ -528,9 +605,7 @@ impl Store for SqliteStore {
             if inserted == 0 {
                 return Err(StoreError::Conflict);
             }
-            for (unit, role) in &user.grants {
-                tx.execute("INSERT INTO grants (username, unit, role) VALUES (?1, ?2, ?3)", params![user.username, unit, role.code()])?;
-            }
+            insert_grants(&tx, &user.username, &user.grants)?;
             tx.commit()?;
             Ok(())
         })
@@ -550,12 +625,7 @@ impl Store for SqliteStore {
             else {
                 return Ok(None);
             };
-            let mut stmt = c.prepare_cached("SELECT unit, role FROM grants WHERE username = ?1 ORDER BY unit")?;
-            let rows = stmt.query_map([&username], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-            for row in rows {
-                let (unit, role) = row?;
-                user.grants.push((unit, role_from_row(&username, &role)?));
-            }
+            user.grants = grants_of(c, &username)?;
             Ok(Some(user))
         })
         .await
@@ -572,6 +642,140 @@ impl Store for SqliteStore {
         self.read(move |c| Ok(c.execute("UPDATE users SET password_hash = ?2 WHERE username = ?1", params![username, hash])? == 1))
             .await
     }
+
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT username, display_name, password_hash, disabled FROM users ORDER BY username")?;
+            let mut users = stmt
+                .query_map([], |r| Ok(User { username: r.get(0)?, display_name: r.get(1)?, password_hash: r.get(2)?, disabled: r.get(3)?, grants: Vec::new() }))?
+                .collect::<Result<Vec<_>, _>>()?;
+            for user in &mut users {
+                user.grants = grants_of(c, &user.username)?;
+            }
+            Ok(users)
+        })
+        .await
+    }
+
+    async fn update_user(&self, username: &str, display_name: &str, grants: &[Grant]) -> Result<bool, StoreError> {
+        let (username, display_name, grants) = (username.to_string(), display_name.to_string(), grants.to_vec());
+        self.read(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            if tx.execute("UPDATE users SET display_name = ?2 WHERE username = ?1", params![username, display_name])? == 0 {
+                return Ok(false);
+            }
+            tx.execute("DELETE FROM grants WHERE username = ?1", [&username])?;
+            insert_grants(&tx, &username, &grants)?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn create_session(&self, id: &str, session: &Session) -> Result<(), StoreError> {
+        let (hash, s) = (id.to_string(), session.clone());
+        self.read(move |c| {
+            c.execute(
+                "INSERT INTO sessions (id, verifier_hash, username, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![hash, s.verifier_hash, s.username, s.created_at, s.expires_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let hash = id.to_string();
+        self.read(move |c| {
+            Ok(c.prepare_cached("SELECT username, verifier_hash, created_at, expires_at FROM sessions WHERE id = ?1")?
+                .query_row([&hash], |r| {
+                    Ok(Session { username: r.get(0)?, verifier_hash: r.get(1)?, created_at: r.get(2)?, expires_at: r.get(3)? })
+                })
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
+        let hash = id.to_string();
+        self.read(move |c| {
+            c.execute("DELETE FROM sessions WHERE id = ?1", [&hash])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_sessions(&self, username: &str) -> Result<u64, StoreError> {
+        let username = username.to_string();
+        self.read(move |c| Ok(c.execute("DELETE FROM sessions WHERE username = ?1", [&username])? as u64)).await
+    }
+
+    async fn save_invitation(&self, id: &str, invitation: &Invitation, now_ms: i64) -> Result<(), StoreError> {
+        let (hash, inv) = (id.to_string(), invitation.clone());
+        self.read(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            tx.execute("DELETE FROM invitations WHERE username = ?1", [&inv.username])?;
+            tx.execute(
+                "INSERT INTO invitations (id, verifier_hash, username, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![hash, inv.verifier_hash, inv.username, now_ms, inv.expires_at],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn invitation(&self, id: &str) -> Result<Option<Invitation>, StoreError> {
+        let hash = id.to_string();
+        self.read(move |c| {
+            Ok(c.query_row("SELECT username, verifier_hash, expires_at FROM invitations WHERE id = ?1", [&hash], |r| {
+                Ok(Invitation { username: r.get(0)?, verifier_hash: r.get(1)?, expires_at: r.get(2)? })
+            })
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn accept_invitation(&self, id: &str, password_hash: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
+        let (hash, password_hash) = (id.to_string(), password_hash.to_string());
+        self.read(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let username: Option<String> = tx
+                .query_row("DELETE FROM invitations WHERE id = ?1 AND expires_at > ?2 RETURNING username", params![hash, now_ms], |r| r.get(0))
+                .optional()?;
+            if let Some(u) = &username {
+                tx.execute("UPDATE users SET password_hash = ?2 WHERE username = ?1", params![u, password_hash])?;
+            }
+            tx.commit()?;
+            Ok(username)
+        })
+        .await
+    }
+}
+
+/// A list of unit codes as one SQL parameter (read back with `json_each`).
+fn units_json(units: &[String]) -> String {
+    serde_json::to_string(units).expect("strings serialise")
+}
+
+fn insert_grants(tx: &rusqlite::Transaction<'_>, username: &str, grants: &[Grant]) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached("INSERT INTO grants (username, unit, role) VALUES (?1, ?2, ?3)")?;
+    for g in grants {
+        stmt.execute(params![username, g.unit, g.role.code()])?;
+    }
+    Ok(())
+}
+
+fn grants_of(c: &Connection, username: &str) -> Result<Vec<Grant>, StoreError> {
+    let mut stmt = c.prepare_cached("SELECT unit, role FROM grants WHERE username = ?1 ORDER BY unit")?;
+    let rows = stmt.query_map([username], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut grants = Vec::new();
+    for row in rows {
+        let (unit, role) = row?;
+        grants.push(grant_from_row(username, unit, &role)?);
+    }
+    Ok(grants)
 }
 
 #[cfg(test)]
@@ -579,7 +783,11 @@ mod tests {
     use super::*;
 
     fn w(id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
-        Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32] }
+        Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32], unit: "U".into() }
+    }
+
+    fn u() -> Vec<String> {
+        vec!["U".into()]
     }
 
     #[tokio::test]
@@ -595,23 +803,23 @@ mod tests {
         let a = store.load("a").await.unwrap().unwrap();
         assert_eq!((a.bytes.as_slice(), a.seq), (&b"one+3"[..], s3));
         assert_eq!(a.layout, Layout { increments: 1, snapshot_bytes: 3, increment_bytes: 2 });
-        let feed = store.feed(0, 1 << 20, 100).await.unwrap();
+        let feed = store.feed(0, &u(), 1 << 20, 100).await.unwrap();
         assert_eq!(feed.chunks.iter().map(|c| (c.id.as_str(), c.seq)).collect::<Vec<_>>(), [("a", s1), ("b", s2), ("a", s3)]);
         assert!(!feed.more);
         // Budget: at least one chunk, then only what fits.
-        let one = store.feed(0, 1, 100).await.unwrap();
+        let one = store.feed(0, &u(), 1, 100).await.unwrap();
         assert_eq!((one.chunks.len(), one.more), (1, true));
-        assert_eq!(store.feed(s2, 1 << 20, 100).await.unwrap().chunks.len(), 1);
-        assert!(store.feed(0, 0, 100).await.unwrap().chunks.is_empty());
+        assert_eq!(store.feed(s2, &u(), 1 << 20, 100).await.unwrap().chunks.len(), 1);
+        assert!(store.feed(0, &u(), 0, 100).await.unwrap().chunks.is_empty());
         // A snapshot replaces the document's older chunks.
         let s4 = store.write(vec![w("a", Some(s3), b"ALL", true)], 1).await.unwrap()[0].as_ref().copied().unwrap();
         assert_eq!(store.load("a").await.unwrap().unwrap().bytes, b"ALL");
-        let feed = store.feed(0, 1 << 20, 100).await.unwrap();
+        let feed = store.feed(0, &u(), 1 << 20, 100).await.unwrap();
         assert_eq!(feed.chunks.iter().map(|c| c.seq).collect::<Vec<_>>(), [s2, s4]);
         assert!(store.load("zz").await.unwrap().is_none());
         assert_eq!(store.count().await.unwrap(), 2);
-        assert_eq!(store.count_since(s2).await.unwrap(), 1);
-        assert_eq!(store.versions(&["a".into(), "zz".into()]).await.unwrap(), HashMap::from([("a".to_string(), s4)]));
+        assert_eq!(store.count_since(s2, &u()).await.unwrap(), 1);
+        assert_eq!(store.versions(&["a".into(), "zz".into()]).await.unwrap(), HashMap::from([("a".to_string(), DocVersion { seq: s4, unit: "U".into() })]));
     }
 
     #[tokio::test]

@@ -5,6 +5,11 @@
 //! batch (compare-and-swap each; a document another writer changed meanwhile is redone from the
 //! fresh copy), then read the next feed page. A document that fails is reported by id; the rest
 //! go through.
+//!
+//! Permissions (`domain::Access`), per document: a stored document is answered only if the caller
+//! reads its unit, and changed only if the caller writes it; a new document must name a unit the
+//! caller writes; no change may touch the owner (`doc::owner`: the same value set by the same
+//! operation before and after). The feed carries only documents of units the caller reads.
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
@@ -20,8 +25,10 @@ use axum::routing::post;
 use lru::LruCache;
 
 use super::AppState;
+use super::auth::Caller;
 use super::error::ApiError;
 use super::store::{StoreError, Write};
+use crate::domain::Access;
 use crate::sync::{
     CONTENT_TYPE, DocFailure, DocMessage, FEED_BUDGET_DEFAULT, FEED_BUDGET_MAX, FEED_MAX_CHUNKS, FailureCode, Layout,
     MAX_DOCS_PER_REQUEST, PROTOCOL, StepError, SyncRequest, SyncResponse, group_feed, heads_to_bytes, plan_write,
@@ -79,6 +86,8 @@ struct Work {
     incoming: Incoming,
     /// The `seq` and layout the copy was stored at (`None`: not stored yet).
     base: Option<(u64, Layout)>,
+    /// The owning unit recorded in the store (`None`: not stored yet).
+    owner: Option<String>,
     copy: Copy,
 }
 
@@ -102,7 +111,7 @@ struct Outcome {
     write: Option<Write>,
 }
 
-async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Response, ApiError> {
+async fn sync(State(app): State<Arc<AppState>>, caller: Caller, body: Bytes) -> Result<Response, ApiError> {
     let req: SyncRequest = crate::sync::decode(&body)
         .map_err(|e| ApiError::BadRequest(format!("Yêu cầu đồng bộ không hợp lệ: {e}")))?;
     if req.protocol != PROTOCOL {
@@ -118,7 +127,12 @@ async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Response,
         )));
     }
     let store = app.store.as_ref();
-    let cursor = if req.server.as_deref() == Some(store.server_id()) { req.cursor } else { 0 };
+    let access = Arc::new(caller.access);
+    let scope = access.scope();
+    let readable: Vec<String> = access.readable().map(str::to_string).collect();
+    let same_server = req.server.as_deref() == Some(store.server_id());
+    // A cursor reached under other permissions does not say what this user should hold.
+    let cursor = if same_server && req.scope == scope { req.cursor } else { 0 };
     if cursor > 0 && cursor > store.head().await? {
         // Restored from an older backup: the client must offer everything again first.
         tracing::warn!(cursor, "a client is ahead of this database (restored from a backup?); it will resend its documents");
@@ -126,6 +140,7 @@ async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Response,
             protocol: PROTOCOL,
             server: store.server_id().to_string(),
             cursor: 0,
+            scope,
             more: true,
             remaining: 0,
             rewound: true,
@@ -156,7 +171,8 @@ async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Response,
         }
         let work = load(&app, std::mem::take(&mut pending)).await?;
         // Parsing and merging are CPU work: off the async workers.
-        let results = tokio::task::spawn_blocking(move || work.into_iter().map(apply).collect::<Vec<_>>())
+        let access = access.clone();
+        let results = tokio::task::spawn_blocking(move || work.into_iter().map(|w| apply(w, &access)).collect::<Vec<_>>())
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         let mut outcomes = Vec::new();
@@ -209,9 +225,9 @@ async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Response,
     }
 
     let budget = req.feed_budget.unwrap_or(FEED_BUDGET_DEFAULT).min(FEED_BUDGET_MAX) as usize;
-    let page = store.feed(cursor, budget, FEED_MAX_CHUNKS).await?;
+    let page = store.feed(cursor, &readable, budget, FEED_MAX_CHUNKS).await?;
     let next_cursor = page.chunks.last().map_or(cursor, |c| c.seq);
-    let remaining = if page.more { store.count_since(next_cursor).await? } else { 0 };
+    let remaining = if page.more { store.count_since(next_cursor, &readable).await? } else { 0 };
     // A request document's chunks are left out up to the version our reply was computed from; a
     // later chunk (another writer, another server) comes, since the cursor moves past it.
     let feed = group_feed(page.chunks, |c| answered.get(&c.id).is_some_and(|&seq| c.seq <= seq));
@@ -220,6 +236,7 @@ async fn sync(State(app): State<Arc<AppState>>, body: Bytes) -> Result<Response,
         protocol: PROTOCOL,
         server: store.server_id().to_string(),
         cursor: next_cursor,
+        scope,
         more: page.more,
         remaining,
         rewound: false,
@@ -241,9 +258,13 @@ async fn load(app: &AppState, pending: Vec<Incoming>) -> Result<Vec<Work>, ApiEr
     let versions = app.store.versions(&ids).await?;
     let mut work: Vec<Work> = pending
         .into_iter()
-        .map(|incoming| match versions.get(&incoming.id).and_then(|&seq| app.cache.take(&incoming.id, seq)) {
-            Some(c) => Work { incoming, base: Some((c.seq, c.layout)), copy: Copy::Parsed(c.doc) },
-            None => Work { incoming, base: None, copy: Copy::New },
+        .map(|incoming| {
+            let version = versions.get(&incoming.id);
+            let owner = version.map(|v| v.unit.clone());
+            match version.and_then(|v| app.cache.take(&incoming.id, v.seq)) {
+                Some(c) => Work { incoming, base: Some((c.seq, c.layout)), owner, copy: Copy::Parsed(c.doc) },
+                None => Work { incoming, base: None, owner, copy: Copy::New },
+            }
         })
         .collect();
     let missing: Vec<String> = work
@@ -257,6 +278,7 @@ async fn load(app: &AppState, pending: Vec<Incoming>) -> Result<Vec<Work>, ApiEr
             // Documents are never deleted, so one that vanished meanwhile stays `New`.
             if let Some(s) = stored.remove(&w.incoming.id) {
                 w.base = Some((s.seq, s.layout));
+                w.owner = Some(s.unit);
                 w.copy = Copy::Stored(s.bytes);
             }
         }
@@ -264,9 +286,17 @@ async fn load(app: &AppState, pending: Vec<Incoming>) -> Result<Vec<Work>, ApiEr
     Ok(work)
 }
 
-fn apply(work: Work) -> Result<Outcome, DocFailure> {
-    let Work { incoming, base, copy } = work;
+fn apply(work: Work, access: &Access) -> Result<Outcome, DocFailure> {
+    let Work { incoming, base, owner, copy } = work;
     let id = incoming.id.clone();
+    let forbidden = |message: String| failure(&id, FailureCode::Forbidden, &message);
+    // Stored under a unit the caller does not read: nothing about it is answered (a vanished
+    // document, `New` again, is treated as new below).
+    if let Some(unit) = owner.as_deref().filter(|_| !matches!(copy, Copy::New))
+        && !access.can_read(unit)
+    {
+        return Err(forbidden("Bạn không có quyền xem tài liệu này (thuộc đơn vị khác).".into()));
+    }
     let mut doc = match copy {
         Copy::Parsed(doc) => doc,
         Copy::Stored(bytes) => AutoCommit::load(&bytes).map_err(|e| {
@@ -276,6 +306,7 @@ fn apply(work: Work) -> Result<Outcome, DocFailure> {
         Copy::New => AutoCommit::new(),
     };
     let before = doc.get_heads();
+    let owner_before = crate::doc::owner(&doc);
     if let Some(document) = &incoming.document {
         // A document sent whole: merge it first; the message then carries only the client's heads.
         doc.load_incremental(document)
@@ -290,13 +321,33 @@ fn apply(work: Work) -> Result<Outcome, DocFailure> {
     };
     let heads = doc.get_heads();
     let write = if heads != before {
+        let unit = match (base.is_some(), owner) {
+            (true, Some(stored)) => {
+                if !access.can_write(&stored) {
+                    return Err(forbidden(format!(
+                        "Mô hình thuộc đơn vị {stored}; bạn chỉ được xem, không được sửa. Thay đổi vẫn được giữ trên máy này."
+                    )));
+                }
+                if crate::doc::owner(&doc) != owner_before {
+                    return Err(forbidden("Không được đổi đơn vị sở hữu của mô hình; thay đổi này không được nhận.".into()));
+                }
+                stored
+            }
+            _ => match crate::doc::owner(&doc) {
+                Some((unit, _)) if access.can_write(&unit) => unit,
+                Some((unit, _)) => {
+                    return Err(forbidden(format!("Bạn không có quyền tạo mô hình cho đơn vị {unit}.")));
+                }
+                None => return Err(forbidden("Mô hình chưa ghi rõ một đơn vị sở hữu nên không được nhận.".into())),
+            },
+        };
         let chunk = plan_write(&mut doc, &before, base.map(|b| b.1)).map_err(|e| match e {
             StepError::TooLarge(n) => {
                 failure(&id, FailureCode::TooLarge, &format!("Tài liệu quá lớn ({} KB) nên máy chủ không nhận.", n / 1024))
             }
             e => failure(&id, FailureCode::Malformed, &e.to_string()),
         })?;
-        Some(Write { id: id.clone(), expected: base.map(|b| b.0), chunk, heads: heads_to_bytes(&heads) })
+        Some(Write { id: id.clone(), expected: base.map(|b| b.0), chunk, heads: heads_to_bytes(&heads), unit })
     } else {
         None
     };

@@ -15,7 +15,7 @@ pub mod session;
 pub mod memory;
 
 /// 2: binary envelope, the feed carries chunks (changes since the cursor) with their heads.
-pub const PROTOCOL: u32 = 2;
+pub const PROTOCOL: u32 = 3;
 /// Media type of request and response bodies.
 pub const CONTENT_TYPE: &str = "application/x-danvan-sync";
 /// Most documents a client puts into one request; the server refuses more.
@@ -43,6 +43,9 @@ pub struct SyncRequest {
     pub cursor: u64,
     /// Most feed bytes wanted in the response (`None`: the server's default; 0: none this time).
     pub feed_budget: Option<u32>,
+    /// The reading scope the cursor was reached under (from the last response; 0: none yet).
+    /// When the user's readable units change, the server serves the feed from 0 again.
+    pub scope: u32,
     /// One automerge sync message per document this replica has something to say about.
     pub docs: Vec<DocMessage>,
 }
@@ -64,6 +67,8 @@ pub struct SyncResponse {
     pub server: String,
     /// The cursor to send next time, once everything in `feed` is stored.
     pub cursor: u64,
+    /// The reading scope `cursor` belongs to (send it back with the cursor).
+    pub scope: u32,
     /// The feed has more pages after this one.
     pub more: bool,
     /// Documents changed after `cursor` that later pages will bring (for progress).
@@ -113,6 +118,9 @@ pub enum FailureCode {
     Corrupt,
     /// The server could not finish (storage busy, restart); retry later.
     Unavailable,
+    /// The user may not read or change this document (another unit's, or its owner changed).
+    /// The server's copy is untouched; the client keeps its own and shows the reason.
+    Forbidden,
 }
 
 impl FailureCode {
@@ -396,12 +404,13 @@ mod tests {
             protocol: PROTOCOL,
             server: None,
             cursor: 7,
+            scope: 1,
             feed_budget: Some(1000),
             docs: vec![DocMessage { id: "a".into(), message: vec![0x42; 300], document: None }],
         };
         let bytes = encode(&req);
-        // protocol, None, cursor, Some(varint 1000), 1 doc, "a", varint 300, the bytes, no document.
-        assert_eq!(bytes.len(), 1 + 1 + 1 + 3 + 1 + 2 + 2 + 300 + 1);
+        // protocol, None, cursor, Some(varint 1000), scope, 1 doc, "a", varint 300, the bytes, no document.
+        assert_eq!(bytes.len(), 1 + 1 + 1 + 3 + 1 + 1 + 2 + 2 + 300 + 1);
         assert_eq!(decode::<SyncRequest>(&bytes).unwrap(), req);
     }
 

@@ -49,6 +49,9 @@ pub struct DocRecord {
 pub struct Cursor {
     pub server: Option<String>,
     pub position: u64,
+    /// The reading scope `position` was reached under (see `SyncRequest::scope`).
+    #[serde(default)]
+    pub scope: u32,
 }
 
 /// A replica's storage, as the session needs it.
@@ -196,6 +199,7 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
             protocol: PROTOCOL,
             server: cursor.server.clone(),
             cursor: cursor.position,
+            scope: cursor.scope,
             feed_budget: transport.feed_budget(),
             docs: messages,
         };
@@ -212,7 +216,7 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
                 .await
                 .map_err(SessionError::Storage)?;
             observer.written(&reset);
-            cursor = Cursor { server: Some(response.server), position: 0 };
+            cursor = Cursor { server: Some(response.server), position: 0, scope: response.scope };
             store.set_cursor(&cursor);
             states.clear();
             total = all.len();
@@ -252,7 +256,7 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
         if response.cursor == cursor.position {
             stalled += 1;
         }
-        cursor = Cursor { server: Some(response.server), position: response.cursor };
+        cursor = Cursor { server: Some(response.server), position: response.cursor, scope: response.scope };
         store.set_cursor(&cursor);
 
         for failure in response.errors {

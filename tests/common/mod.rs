@@ -3,18 +3,93 @@
 
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use automerge::AutoCommit;
 use danvan::doc;
 use danvan::domain::{Model, ModelDraft, STANDARD_FIELDS};
-use danvan::server::{Config, bind};
+use danvan::domain::{Grant, Role, UnitTree};
+use danvan::server::auth::new_token;
+use danvan::server::store::{Session, SqliteStore, Store, StoreError, User};
+use danvan::server::{Config, bind, open_store};
 use danvan::sync::memory::MemoryReplica;
 use danvan::sync::session::{SessionReport, Transport, run_session};
 use danvan::sync::{SyncRequest, SyncResponse};
 
+/// The organisation every test server starts with:
+/// CB (province) → HA (district) → BANBO, TRUONGSON (communes); CB → HOAAN (district) → DUCLONG.
+pub const UNITS_CSV: &str = "code,name,kind,level,parent,cluster
+CB,Tỉnh ủy Cao Bằng,tinh,tinh,,
+HA,Huyện ủy Hà Quảng,huyen,huyen,CB,
+BANBO,Xã Bản Bo,xa,co_so,HA,CUM-1
+TRUONGSON,Xã Trường Sơn,xa,co_so,HA,CUM-1
+HOAAN,Huyện ủy Hòa An,huyen,huyen,CB,
+DUCLONG,Xã Đức Long,xa,co_so,HOAAN,CUM-2
+";
+
+/// The accounts every test server has (username, unit, role): `a` and `b` are cadres of Bản Bo,
+/// `c` of Trường Sơn, `d` of Đức Long; `r` reviews the Hà Quảng district; `admin` administers
+/// the province.
+pub const USERS: &[(&str, &str, Role)] = &[
+    ("a", "BANBO", Role::Member),
+    ("b", "BANBO", Role::Member),
+    ("c", "TRUONGSON", Role::Member),
+    ("d", "DUCLONG", Role::Member),
+    ("r", "HA", Role::Reviewer),
+    ("admin", "CB", Role::Admin),
+];
+
+/// A signed-in session per test account (username → bearer token).
+#[derive(Clone, Default)]
+pub struct Tokens(HashMap<String, String>);
+
+impl Tokens {
+    pub fn of(&self, username: &str) -> String {
+        self.0.get(username).cloned().unwrap_or_else(|| panic!("no session for {username}"))
+    }
+}
+
+/// Puts the test tree and accounts into `store` (again: kept) and opens a fresh session for each
+/// account, as signing in would.
+pub async fn seed(store: &dyn Store) -> Tokens {
+    let tree = UnitTree::from_csv(UNITS_CSV).expect("the test tree is valid");
+    store.save_units(&tree).await.unwrap();
+    let mut tokens = HashMap::new();
+    for (username, unit, role) in USERS {
+        let user = User {
+            username: username.to_string(),
+            display_name: format!("Người dùng {username}"),
+            password_hash: String::new(),
+            disabled: false,
+            grants: vec![Grant { unit: unit.to_string(), role: *role }],
+        };
+        match store.create_user(&user, 1).await {
+            Ok(()) | Err(StoreError::Conflict) => {}
+            Err(e) => panic!("{e}"),
+        }
+        let (token, stored) = new_token();
+        let session = Session {
+            username: username.to_string(),
+            verifier_hash: stored.verifier_hash,
+            created_at: 1,
+            expires_at: i64::MAX,
+        };
+        store.create_session(&stored.id, &session).await.unwrap();
+        tokens.insert(username.to_string(), token);
+    }
+    Tokens(tokens)
+}
+
+/// Seeds a SQLite database file before a server (in-process or a real binary) opens it.
+pub async fn seed_sqlite(db: &Path) -> Tokens {
+    let store = SqliteStore::open(db).unwrap();
+    seed(&store).await
+}
+
 pub struct Server {
     pub url: String,
+    pub tokens: Tokens,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -31,34 +106,41 @@ pub async fn start(database: &Path, dist: &Path) -> Server {
         database_url: None,
         dist: dist.to_path_buf(),
         cache_docs: 2000,
+        session_days: 30.0,
     })
     .await
 }
 
 pub async fn start_with(config: Config) -> Server {
+    let tokens = seed(open_store(&config).await.expect("store opens").as_ref()).await;
     let (addr, serving) = bind(&config).await.expect("server starts");
     let task = tokio::spawn(async move {
         let _ = serving.await;
     });
-    Server { url: format!("http://{addr}"), task }
+    Server { url: format!("http://{addr}"), tokens, task }
 }
 
 pub struct Http {
     client: reqwest::Client,
     url: String,
+    token: String,
     feed_budget: Option<u32>,
 }
 
 impl Http {
+    /// Syncs with `server` as user `a` (a cadre of Bản Bo).
     pub fn to(server: &Server) -> Http {
-        Http::at(&server.url)
+        Http::as_user(server, "a")
+    }
+    pub fn as_user(server: &Server, username: &str) -> Http {
+        Http::at(&server.url, &server.tokens.of(username))
     }
     /// The sync endpoint of the server at `base` (e.g. "http://127.0.0.1:8080").
-    pub fn at(base: &str) -> Http {
-        Http::with_client(reqwest::Client::new(), base)
+    pub fn at(base: &str, token: &str) -> Http {
+        Http::with_client(reqwest::Client::new(), base, token)
     }
-    pub fn with_client(client: reqwest::Client, base: &str) -> Http {
-        Http { client, url: format!("{base}/api/sync"), feed_budget: None }
+    pub fn with_client(client: reqwest::Client, base: &str, token: &str) -> Http {
+        Http { client, url: format!("{base}/api/sync"), token: token.to_string(), feed_budget: None }
     }
     pub fn with_feed_budget(self, bytes: u32) -> Http {
         Http { feed_budget: Some(bytes), ..self }
@@ -71,6 +153,7 @@ impl Transport for Http {
         let res = self
             .client
             .post(&self.url)
+            .bearer_auth(&self.token)
             .header("content-type", danvan::sync::CONTENT_TYPE)
             .body(danvan::sync::encode(request))
             .send()
@@ -95,9 +178,14 @@ pub fn fields() -> Vec<String> {
     STANDARD_FIELDS.iter().map(|(c, _)| c.to_string()).collect()
 }
 
+/// A complete model of Bản Bo (user `a`'s unit).
 pub fn new_model(id: &str, name: &str) -> AutoCommit {
+    new_model_in(id, name, "BANBO")
+}
+
+pub fn new_model_in(id: &str, name: &str, unit: &str) -> AutoCommit {
     let mut m = Model::new(id.into(), "Cán bộ A", 1_700_000_000_000);
-    let mut d = ModelDraft::blank(2025, "Xã Bản Bo");
+    let mut d = ModelDraft::blank(2025, unit);
     d.name = name.into();
     for text in [&mut d.situation, &mut d.goals, &mut d.content, &mut d.area, &mut d.forces, &mut d.resources, &mut d.sustainability] {
         *text = "Nội dung.".into();
