@@ -1,7 +1,11 @@
 //! The browser client (Leptos CSR). Components stay thin: logic lives in the domain core and in
 //! [`replica`] / [`sync`]; pages read the local replica only and never wait for the network.
 
+pub mod account;
+pub mod admin;
+pub mod api;
 pub mod pages;
+pub mod sign_in;
 pub mod pwa;
 pub mod replica;
 pub mod settings;
@@ -13,6 +17,7 @@ use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 use wasm_bindgen::JsCast;
 
+use self::account::Account;
 use self::pwa::Pwa;
 use crate::domain::format_count_vi;
 use self::replica::Replica;
@@ -29,6 +34,8 @@ pub struct AppContext {
     pub sync: SyncHandle,
     pub pwa: Pwa,
     pub settings: RwSignal<Settings>,
+    /// The signed-in user (None: nobody yet on this device).
+    pub account: RwSignal<Option<Account>>,
 }
 
 pub fn use_app() -> AppContext {
@@ -45,8 +52,9 @@ pub fn start() {
                 root.set_inner_html("");
                 let handle = leptos::mount::mount_to(root, move || {
                     let pwa = pwa::start();
-                    let sync = sync::start(replica.clone());
-                    provide_context(AppContext { replica, sync, pwa, settings: RwSignal::new(Settings::load()) });
+                    let account = RwSignal::new(Account::load());
+                    let sync = sync::start(replica.clone(), account);
+                    provide_context(AppContext { replica, sync, pwa, settings: RwSignal::new(Settings::load()), account });
                     view! { <App/> }
                 });
                 handle.forget();
@@ -85,6 +93,9 @@ fn html_escape(s: &str) -> String {
 
 #[component]
 fn App() -> impl IntoView {
+    let account = use_app().account;
+    let signed_in = move || account.with(Option::is_some);
+    let manages = move || account.with(|a| a.as_ref().is_some_and(|a| a.profile.manages));
     view! {
         <Router>
             <header class="topbar">
@@ -92,24 +103,54 @@ fn App() -> impl IntoView {
                     <img src="/icons/icon.svg" alt="" width="28" height="28"/>
                     <span>"Dân vận khéo"</span>
                 </A>
-                <nav>
-                    <A href="/">"Mô hình"</A>
-                    <A href="/mo-hinh/moi">"Thêm"</A>
-                    <A href="/cai-dat">"Cài đặt"</A>
-                </nav>
+                <Show when=signed_in>
+                    <nav>
+                        <A href="/">"Mô hình"</A>
+                        <A href="/mo-hinh/moi">"Thêm"</A>
+                        <Show when=manages><A href="/quan-tri">"Quản trị"</A></Show>
+                        <A href="/cai-dat">"Cài đặt"</A>
+                    </nav>
+                </Show>
                 <SyncBadge/>
             </header>
             <UpdateBanner/>
+            <SessionEndedBanner/>
             <main>
-                <Routes fallback=|| view! { <pages::NotFound/> }>
-                    <Route path=path!("/") view=pages::ListPage/>
-                    <Route path=path!("/mo-hinh/moi") view=pages::NewModelPage/>
-                    <Route path=path!("/mo-hinh/:id") view=pages::DetailPage/>
-                    <Route path=path!("/mo-hinh/:id/sua") view=pages::EditModelPage/>
-                    <Route path=path!("/cai-dat") view=pages::SettingsPage/>
-                </Routes>
+                // Before the first sign-in on this device, every address leads to signing in
+                // (or to accepting an invitation).
+                <Show when=signed_in fallback=|| view! {
+                    <Routes fallback=|| view! { <sign_in::SignInPage/> }>
+                        <Route path=path!("/moi") view=sign_in::InvitationPage/>
+                    </Routes>
+                }>
+                    <Routes fallback=|| view! { <pages::NotFound/> }>
+                        <Route path=path!("/") view=pages::ListPage/>
+                        <Route path=path!("/mo-hinh/moi") view=pages::NewModelPage/>
+                        <Route path=path!("/mo-hinh/:id") view=pages::DetailPage/>
+                        <Route path=path!("/mo-hinh/:id/sua") view=pages::EditModelPage/>
+                        <Route path=path!("/cai-dat") view=pages::SettingsPage/>
+                        <Route path=path!("/quan-tri") view=admin::AdminPage/>
+                        <Route path=path!("/dang-nhap") view=sign_in::SignInPage/>
+                        <Route path=path!("/moi") view=sign_in::InvitationPage/>
+                    </Routes>
+                </Show>
             </main>
         </Router>
+    }
+}
+
+/// The session ended: say that nothing is lost and offer to sign in again.
+#[component]
+fn SessionEndedBanner() -> impl IntoView {
+    let account = use_app().account;
+    let ended = move || account.with(|a| a.as_ref().and_then(|a| a.ended.clone()));
+    view! {
+        <Show when=move || ended().is_some()>
+            <div class="session-banner" role="alert">
+                <span>{move || ended().unwrap_or_default()} " Mọi thay đổi vẫn được giữ trên máy này và sẽ đồng bộ sau khi đăng nhập lại. "</span>
+                <A href="/dang-nhap" attr:class="button primary">"Đăng nhập lại"</A>
+            </div>
+        </Show>
     }
 }
 
@@ -123,6 +164,7 @@ fn SyncBadge() -> impl IntoView {
         SyncStatus::Offline => "offline",
         SyncStatus::Syncing { .. } => "syncing",
         SyncStatus::Error { .. } => "error",
+        SyncStatus::SignedOut { .. } => "signed-out",
         SyncStatus::Synced { .. } if pending.get() == 0 => "synced",
         _ => "pending",
     };
@@ -147,6 +189,8 @@ pub fn describe(status: &SyncStatus, pending: usize) -> String {
         }
         SyncStatus::Syncing { .. } => "Đang đồng bộ…".into(),
         SyncStatus::Error { reason } => format!("Lỗi đồng bộ: {reason}"),
+        SyncStatus::SignedOut { .. } if pending > 0 => format!("Chưa đăng nhập · {}", waiting(pending)),
+        SyncStatus::SignedOut { .. } => "Chưa đăng nhập — chưa đồng bộ".into(),
         _ if pending > 0 => waiting(pending),
         SyncStatus::Synced { at_ms } => format!("Đã đồng bộ lúc {}", hh_mm(*at_ms)),
         SyncStatus::Starting => "Đang khởi động…".into(),

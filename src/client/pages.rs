@@ -151,7 +151,7 @@ fn ModelCard(model: Model) -> impl IntoView {
                 <span>{model.owner_kind.label()}</span>
                 <span>{model.year}</span>
             </p>
-            <p class="owner">{model.owner_name.clone()} " · " {model.unit.clone()}</p>
+            <p class="owner">{model.owner_name.clone()} " · " {unit_name(&model.unit)}</p>
             <p class="updated">"Cập nhật " {date_time(model.updated_at)} " — " {model.updated_by.clone()}</p>
         </article>
     }
@@ -220,7 +220,7 @@ fn ModelDetail(model: Model, saved: bool, rejected: Option<String>) -> impl Into
         </p>
         <dl class="facts">
             <dt>"Chủ thể"</dt><dd>{model.owner_kind.label()} ": " {model.owner_name.clone()}</dd>
-            <dt>"Đơn vị đăng ký"</dt><dd>{model.unit.clone()}</dd>
+            <dt>"Đơn vị đăng ký"</dt><dd>{unit_name(&model.unit)}</dd>
             <dt>"Thời gian"</dt><dd>{dates}</dd>
         </dl>
         {section("Thực trạng, lý do", model.situation.as_str().to_string())}
@@ -258,16 +258,42 @@ fn ModelDetail(model: Model, saved: bool, rejected: Option<String>) -> impl Into
 
 // ───────────────────────────── form ─────────────────────────────
 
+/// A unit's name as the signed-in user's profile knows it (its code otherwise).
+fn unit_name(code: &str) -> String {
+    use_app().account.with_untracked(|a| a.as_ref().map_or(code, |a| a.profile.unit_name(code)).to_string())
+}
+
+/// The units the signed-in user registers models in, as (code, name).
+fn writable_units() -> Vec<(String, String)> {
+    use_app().account.with_untracked(|a| {
+        a.as_ref()
+            .map(|a| a.profile.writable.iter().map(|c| (c.clone(), a.profile.unit_name(c).to_string())).collect())
+            .unwrap_or_default()
+    })
+}
+
+/// The name recorded as author of a change.
+fn author() -> String {
+    use_app().account.with_untracked(|a| a.as_ref().map(|a| a.profile.display_name.clone())).unwrap_or_else(|| "Cán bộ".into())
+}
+
 #[component]
 pub fn NewModelPage() -> impl IntoView {
-    let app = use_app();
-    let s = app.settings.get_untracked();
     let year = js_sys::Date::new_0().get_full_year();
-    let initial = ModelDraft::blank(year, &s.unit);
+    let units = writable_units();
+    let initial = ModelDraft::blank(year, units.first().map_or("", |u| u.0.as_str()));
     view! {
         <section class="page form-page">
             <h1>"Đăng ký mô hình mới"</h1>
-            <ModelForm model_id=None initial/>
+            {if units.is_empty() {
+                view! {
+                    <p class="warning" role="alert">
+                        "Tài khoản của bạn chỉ có quyền xem và bình xét, không đăng ký mô hình. Hãy nhờ quản trị viên cấp vai trò cán bộ của đơn vị nếu cần."
+                    </p>
+                }.into_any()
+            } else {
+                view! { <ModelForm model_id=None initial/> }.into_any()
+            }}
         </section>
     }
 }
@@ -296,6 +322,7 @@ pub fn EditModelPage() -> impl IntoView {
 fn ModelForm(model_id: Option<String>, initial: ModelDraft) -> impl IntoView {
     let app = use_app();
     let key = model_id.clone().unwrap_or_else(|| "new".into());
+    let unit_fixed = model_id.is_some();
     let restored = settings::load_draft(&key).filter(|d| *d != initial);
     let had_restored = restored.is_some();
     let draft = RwSignal::new(restored.unwrap_or_else(|| initial.clone()));
@@ -337,10 +364,10 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft) -> impl IntoView {
         }
         errors.set(FieldErrors::default());
         saving.set(true);
+        let author = author();
         let (replica, navigate, model_id, base, key) =
             (replica.clone(), navigate.clone(), model_id.clone(), base.clone(), submit_key.clone());
         leptos::task::spawn_local(async move {
-            let author = s.author();
             let result = match &model_id {
                 None => replica.create(&d, &fields, &author).await,
                 Some(id) => replica.edit(id, &base, &d, &fields, &author).await.map(|_| id.clone()),
@@ -397,7 +424,20 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft) -> impl IntoView {
                 <div class="row">
                     <SelectField id="field" label="Lĩnh vực" draft errors get=|d| d.field.clone() set=|d, v| d.field = v
                         options=Signal::derive(move || s.with(|s| s.fields()))/>
-                    <TextField id="unit" label="Đơn vị đăng ký" draft errors get=|d| d.unit.clone() set=|d, v| d.unit = v required=true/>
+                    {if unit_fixed {
+                        // Ownership is fixed at registration: the server refuses any change to it.
+                        view! {
+                            <div class="field">
+                                <label for="unit">"Đơn vị đăng ký"</label>
+                                <input id="unit" readonly prop:value=unit_name(&draft.get_untracked().unit)/>
+                            </div>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <SelectField id="unit" label="Đơn vị đăng ký" draft errors get=|d| d.unit.clone() set=|d, v| d.unit = v
+                                options=Signal::derive(writable_units)/>
+                        }.into_any()
+                    }}
                 </div>
                 <div class="row">
                     <SelectField id="level" label="Cấp đăng ký" draft errors get=|d| d.level.clone() set=|d, v| d.level = v
@@ -627,16 +667,12 @@ fn IndicatorRow(index: usize, draft: RwSignal<ModelDraft>, errors: RwSignal<Fiel
 pub fn SettingsPage() -> impl IntoView {
     let app = use_app();
     let current = app.settings.get_untracked();
-    let user_name = RwSignal::new(current.user_name.clone());
-    let unit = RwSignal::new(current.unit.clone());
     let custom = RwSignal::new(current.custom_fields.join("\n"));
     let message = RwSignal::new(None::<String>);
     let settings = app.settings;
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let s = settings::Settings {
-            user_name: user_name.get_untracked().trim().to_string(),
-            unit: unit.get_untracked().trim().to_string(),
             custom_fields: custom
                 .get_untracked()
                 .lines()
@@ -675,18 +711,8 @@ pub fn SettingsPage() -> impl IntoView {
     view! {
         <section class="page settings-page">
             <h1>"Cài đặt"</h1>
+            <super::sign_in::AccountSection/>
             <form class="model-form" on:submit=save>
-                <fieldset>
-                    <legend>"Người dùng thiết bị"</legend>
-                    <div class="field">
-                        <label for="user_name">"Họ tên người nhập"</label>
-                        <input id="user_name" prop:value=user_name on:input=move |ev| user_name.set(event_target_value(&ev))/>
-                    </div>
-                    <div class="field">
-                        <label for="default_unit">"Đơn vị mặc định"</label>
-                        <input id="default_unit" prop:value=unit on:input=move |ev| unit.set(event_target_value(&ev))/>
-                    </div>
-                </fieldset>
                 <fieldset>
                     <legend>"Lĩnh vực"</legend>
                     <p class="hint">"Bốn lĩnh vực chuẩn luôn có: Kinh tế; Văn hóa – xã hội; Quốc phòng – an ninh; Xây dựng hệ thống chính trị. Thêm chủ đề riêng của địa phương, mỗi dòng một chủ đề."</p>

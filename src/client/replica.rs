@@ -39,7 +39,8 @@ pub struct Replica {
     pub models: RwSignal<BTreeMap<String, Model>>,
     /// Documents with changes the server has not acknowledged (kept from the records this tab
     /// reads and writes, so counting them never needs a storage scan).
-    dirty: RwSignal<BTreeSet<String>>,
+    /// Ids of documents holding changes the server has not acknowledged.
+    pub dirty: RwSignal<BTreeSet<String>>,
     /// How many documents are in `dirty`.
     pub pending: Signal<usize>,
     /// Documents that could not be read (corrupt or from a newer app version), with the reason.

@@ -1,5 +1,6 @@
-//! Small per-device state in localStorage (gloo-storage): who is using the device, the configured
-//! fields, and the sync cursor. Documents never go here (see `storage`).
+//! Small per-device state in localStorage (gloo-storage): the configured fields, the sync cursor
+//! and unsaved form drafts. Documents never go here (see `storage`); the signed-in user is in
+//! `account`.
 
 use gloo_storage::{LocalStorage, Storage};
 use serde::{Deserialize, Serialize};
@@ -14,10 +15,6 @@ const DRAFT_PREFIX: &str = "danvan.draft.";
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
-    /// Name recorded as created/updated by (accounts come later).
-    pub user_name: String,
-    /// The unit this device usually registers for; pre-fills new models.
-    pub unit: String,
     /// Extra fields (lĩnh vực) beyond the standard four, e.g. "Cải cách hành chính".
     pub custom_fields: Vec<String>,
 }
@@ -28,10 +25,6 @@ impl Settings {
     }
     pub fn save(&self) -> Result<(), String> {
         LocalStorage::set(SETTINGS, self).map_err(|e| e.to_string())
-    }
-    pub fn author(&self) -> String {
-        let n = self.user_name.trim();
-        if n.is_empty() { "Cán bộ (chưa đặt tên)".to_string() } else { n.to_string() }
     }
     /// (code, label) of every field offered.
     pub fn fields(&self) -> Vec<(String, String)> {
@@ -62,4 +55,16 @@ pub fn save_draft(key: &str, draft: &ModelDraft) {
 }
 pub fn clear_draft(key: &str) {
     LocalStorage::delete(format!("{DRAFT_PREFIX}{key}"));
+}
+
+/// Everything of the signed-out user kept here besides documents: cursor, drafts, settings, the
+/// list of refused documents.
+pub fn forget_user_data() {
+    let storage = LocalStorage::raw();
+    let keys: Vec<String> = (0..storage.length().unwrap_or(0)).filter_map(|i| storage.key(i).ok().flatten()).collect();
+    for key in keys {
+        if key.starts_with(DRAFT_PREFIX) || key == CURSOR || key == SETTINGS || key.starts_with("danvan.sync.") {
+            LocalStorage::delete(&key);
+        }
+    }
 }

@@ -13,6 +13,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
+use super::account::Account;
 use super::replica::{Replica, now_ms};
 use super::settings;
 use super::storage::{DocRecord, StorageError};
@@ -40,6 +41,9 @@ pub enum SyncStatus {
     Syncing { done: usize, total: usize },
     Synced { at_ms: i64 },
     Error { reason: String },
+    /// The session ended (expired, revoked, account locked) or nobody signed in: sync waits for
+    /// a sign-in; local work goes on.
+    SignedOut { reason: String },
 }
 
 #[derive(Clone, Copy)]
@@ -65,6 +69,8 @@ pub enum SyncError {
     Server(u16),
     #[error("Máy chủ từ chối yêu cầu: {0}")]
     Rejected(String),
+    #[error("{0}")]
+    SignedOut(String),
 }
 
 fn is_online() -> bool {
@@ -77,11 +83,15 @@ fn server_url() -> String {
     format!("{origin}/api/sync")
 }
 
+const REJECTED: &str = "danvan.sync.rejected";
+
 /// Starts the background loop; returns the handle the UI uses to show and trigger sync.
-pub fn start(replica: Replica) -> SyncHandle {
+pub fn start(replica: Replica, account: RwSignal<Option<Account>>) -> SyncHandle {
+    use gloo_storage::Storage;
     let handle = SyncHandle {
         status: RwSignal::new(SyncStatus::Starting),
-        rejected: RwSignal::new(BTreeMap::new()),
+        // Kept across reloads, so a refused edit stays flagged until the server takes it.
+        rejected: RwSignal::new(gloo_storage::LocalStorage::get(REJECTED).unwrap_or_default()),
         kick: RwSignal::new(0),
     };
     let (tx, mut rx) = futures::channel::mpsc::unbounded::<Duration>();
@@ -144,13 +154,30 @@ pub fn start(replica: Replica) -> SyncHandle {
                 wait = PERIOD;
                 continue;
             }
-            match run_session(&replica, handle).await {
+            let current = match account.get_untracked() {
+                Some(a) if a.ended.is_none() => a,
+                other => {
+                    let reason = other.and_then(|a| a.ended).unwrap_or_else(|| "Đăng nhập để đồng bộ.".into());
+                    handle.status.set(SyncStatus::SignedOut { reason });
+                    wait = PERIOD;
+                    continue;
+                }
+            };
+            match run_session(&replica, handle, &current.token).await {
                 Ok(()) => {
                     failures = 0;
                     handle.status.set(SyncStatus::Synced { at_ms: now_ms() });
                     wait = PERIOD;
                 }
-                Err(reason) => {
+                Err(Failed::SignedOut(reason)) => {
+                    // Keep the account (the replica is this user's) and wait for a sign-in.
+                    let ended = Account { ended: Some(reason.clone()), ..current };
+                    let _ = ended.save();
+                    account.set(Some(ended));
+                    handle.status.set(SyncStatus::SignedOut { reason });
+                    wait = PERIOD;
+                }
+                Err(Failed::Other(reason)) => {
                     failures += 1;
                     let status = if is_online() { SyncStatus::Error { reason } } else { SyncStatus::Offline };
                     handle.status.set(status);
@@ -170,11 +197,12 @@ fn backoff(failures: u32) -> Duration {
     base.mul_f64(jitter)
 }
 
-async fn post(request: &SyncRequest) -> Result<SyncResponse, SyncError> {
+async fn post(request: &SyncRequest, token: &str) -> Result<SyncResponse, SyncError> {
     let client = reqwest::Client::new();
     let started = js_sys::Date::now();
     let response = client
         .post(server_url())
+        .bearer_auth(token)
         .header("content-type", CONTENT_TYPE)
         .body(crate::sync::encode(request))
         .timeout(REQUEST_TIMEOUT)
@@ -188,6 +216,9 @@ async fn post(request: &SyncRequest) -> Result<SyncResponse, SyncError> {
     if !status.is_success() {
         let body: serde_json::Value = response.json().await.unwrap_or_default();
         let reason = body.get("error").and_then(|e| e.as_str()).unwrap_or("không rõ lý do").to_string();
+        if status == reqwest::StatusCode::UNAUTHORIZED {
+            return Err(SyncError::SignedOut(reason));
+        }
         return Err(SyncError::Rejected(format!("{reason} (mã {})", status.as_u16())));
     }
     // A body cut midway fails here; nothing has been applied yet, so the retry is clean.
@@ -245,12 +276,13 @@ impl LocalDocs for BrowserDocs<'_> {
     }
 }
 
-struct Fetch;
+/// Requests made with the signed-in user's token.
+struct Fetch<'a>(&'a str);
 
-impl Transport for Fetch {
+impl Transport for Fetch<'_> {
     type Error = SyncError;
     async fn post(&self, request: &SyncRequest) -> Result<SyncResponse, SyncError> {
-        post(request).await
+        post(request, self.0).await
     }
     fn feed_budget(&self) -> Option<u32> {
         feed_budget()
@@ -272,14 +304,24 @@ impl Observer for UiObserver<'_> {
     }
 }
 
-async fn run_session(replica: &Replica, handle: SyncHandle) -> Result<(), String> {
+enum Failed {
+    SignedOut(String),
+    Other(String),
+}
+
+async fn run_session(replica: &Replica, handle: SyncHandle, token: &str) -> Result<(), Failed> {
+    use gloo_storage::Storage;
     let mut observer = UiObserver { replica, status: handle.status };
-    let report = session::run_session(&BrowserDocs(replica), &Fetch, &mut observer).await.map_err(|e| e.to_string())?;
+    let report = session::run_session(&BrowserDocs(replica), &Fetch(token), &mut observer).await.map_err(|e| match e {
+        session::SessionError::Transport(SyncError::SignedOut(reason)) => Failed::SignedOut(reason),
+        e => Failed::Other(e.to_string()),
+    })?;
     let count = report.rejected.len();
     let first = report.rejected.values().next().cloned();
+    let _ = gloo_storage::LocalStorage::set(REJECTED, &report.rejected);
     handle.rejected.set(report.rejected);
     match first {
-        Some(reason) => Err(format!("{count} mô hình chưa đồng bộ được — {reason}")),
+        Some(reason) => Err(Failed::Other(format!("{count} mô hình chưa đồng bộ được — {reason}"))),
         None => Ok(()),
     }
 }

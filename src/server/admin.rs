@@ -10,13 +10,13 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use base64::Engine;
-use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::{Caller, INVITATION_TTL_MS, new_token};
 use super::error::ApiError;
 use super::store::{Invitation, StoreError, User};
-use crate::domain::{Cluster, Grant, ImportSummary, Role, Unit, UnitTree, check_username};
+use crate::api::{ClusterForm, Disabled, Imported, InvitationLink, NewUser, Origin, UnitsView, UserForm, UserView};
+use crate::domain::{Cluster, Grant, Role, Unit, UnitTree, check_username};
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -36,12 +36,6 @@ fn require_admin(caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
-#[derive(Serialize, Deserialize, Debug)]
-pub struct UnitsView {
-    pub units: Vec<Unit>,
-    pub clusters: Vec<Cluster>,
-}
-
 async fn units(caller: Caller) -> Result<Json<UnitsView>, ApiError> {
     require_admin(&caller)?;
     let units: Vec<Unit> = caller.tree.units().filter(|u| caller.access.can_manage(&u.code)).cloned().collect();
@@ -54,22 +48,16 @@ async fn units(caller: Caller) -> Result<Json<UnitsView>, ApiError> {
     Ok(Json(UnitsView { units, clusters }))
 }
 
-#[derive(Serialize, Deserialize, Debug)]
-pub struct Imported {
-    pub summary: ImportSummary,
-    pub total: usize,
-}
-
 /// Units that `next` adds or changes and that would fall outside what the caller administers.
-fn outside_own_subtrees(caller: &Caller, next: &UnitTree) -> Vec<String> {
+fn outside_own_subtrees(caller: &Caller, current: &UnitTree, next: &UnitTree) -> Vec<String> {
     let roots: Vec<&str> = caller.user.grants.iter().filter(|g| g.role == Role::Admin).map(|g| g.unit.as_str()).collect();
     next.units()
-        .filter(|u| caller.tree.get(&u.code) != Some(u))
+        .filter(|u| current.get(&u.code) != Some(u))
         .filter(|u| {
             let below_own = roots.iter().any(|r| *r != u.code && next.is_within(&u.code, r));
             // An administrator's own unit may be renamed, not moved (that would widen their reach).
             let own_kept_in_place =
-                roots.contains(&u.code.as_str()) && caller.tree.get(&u.code).is_some_and(|old| old.parent == u.parent);
+                roots.contains(&u.code.as_str()) && current.get(&u.code).is_some_and(|old| old.parent == u.parent);
             !(below_own || own_kept_in_place)
         })
         .map(|u| format!("Đơn vị {} ({}) nằm ngoài phạm vi bạn quản trị.", u.code, u.name))
@@ -87,20 +75,13 @@ async fn import_units(State(app): State<Arc<AppState>>, caller: Caller, body: ax
     let (next, summary) = current.import_csv(&text).map_err(|errors| {
         ApiError::Invalid(format!("Không nhập được: {} lỗi, chưa lưu gì.", errors.len()), errors.iter().map(|e| e.to_string()).collect())
     })?;
-    let outside = outside_own_subtrees(&caller, &next);
+    let outside = outside_own_subtrees(&caller, &current, &next);
     if !outside.is_empty() {
         return Err(ApiError::Invalid(format!("Không nhập được: {} đơn vị ngoài phạm vi, chưa lưu gì.", outside.len()), outside));
     }
     app.store.save_units(&next).await?;
     app.units.forget().await;
     Ok(Json(Imported { summary, total: next.len() }))
-}
-
-#[derive(Deserialize)]
-struct ClusterForm {
-    name: String,
-    head: Option<String>,
-    deputy: Option<String>,
 }
 
 /// Names a cluster and its head and deputy units (each a member of the cluster).
@@ -144,32 +125,20 @@ async fn save_cluster(
 }
 
 /// A user as the administration page lists them (never the password hash).
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct UserView {
-    pub username: String,
-    pub display_name: String,
-    pub disabled: bool,
-    /// False until the user has chosen a password through an invitation.
-    pub has_password: bool,
-    pub grants: Vec<Grant>,
-}
-
-impl From<&User> for UserView {
-    fn from(u: &User) -> UserView {
-        UserView {
-            username: u.username.clone(),
-            display_name: u.display_name.clone(),
-            disabled: u.disabled,
-            has_password: !u.password_hash.is_empty(),
-            grants: u.grants.clone(),
-        }
+fn user_view(u: &User) -> UserView {
+    UserView {
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        disabled: u.disabled,
+        has_password: !u.password_hash.is_empty(),
+        grants: u.grants.clone(),
     }
 }
 
 async fn users(State(app): State<Arc<AppState>>, caller: Caller) -> Result<Json<Vec<UserView>>, ApiError> {
     require_admin(&caller)?;
     let all = app.store.users().await?;
-    Ok(Json(all.iter().filter(|u| u.grants.iter().any(|g| caller.access.can_manage(&g.unit))).map(UserView::from).collect()))
+    Ok(Json(all.iter().filter(|u| u.grants.iter().any(|g| caller.access.can_manage(&g.unit))).map(user_view).collect()))
 }
 
 /// A user the caller may change: every grant of theirs is inside the caller's subtrees (so a
@@ -180,26 +149,6 @@ async fn managed_user(app: &AppState, caller: &Caller, username: &str) -> Result
         return Err(ApiError::Forbidden(format!("Tài khoản “{username}” có vai trò ngoài phạm vi bạn quản trị.")));
     }
     Ok(user)
-}
-
-#[derive(Deserialize)]
-struct NewUser {
-    username: String,
-    display_name: String,
-    unit: String,
-    role: Role,
-    /// The address the app is served at, as the administrator's browser sees it (the link and
-    /// its QR code point there).
-    origin: String,
-}
-
-#[derive(Serialize, Deserialize, Debug)]
-pub struct InvitationLink {
-    pub username: String,
-    pub url: String,
-    pub expires_at: i64,
-    /// The link as a QR code, an SVG image in a `data:` URL.
-    pub qr: String,
 }
 
 fn check_grants(caller: &Caller, grants: &[Grant]) -> Result<(), ApiError> {
@@ -237,12 +186,6 @@ async fn create_user(State(app): State<Arc<AppState>>, caller: Caller, Json(form
     invite(&app, &username, &form.origin).await.map(Json)
 }
 
-#[derive(Deserialize)]
-struct UserForm {
-    display_name: String,
-    grants: Vec<Grant>,
-}
-
 async fn update_user(
     State(app): State<Arc<AppState>>,
     caller: Caller,
@@ -258,12 +201,7 @@ async fn update_user(
     }
     app.store.update_user(&username, display_name, &form.grants).await?;
     let user = app.store.user(&username).await?.ok_or_else(|| ApiError::NotFound(format!("Không có tài khoản “{username}”.")))?;
-    Ok(Json(UserView::from(&user)))
-}
-
-#[derive(Deserialize)]
-struct Origin {
-    origin: String,
+    Ok(Json(user_view(&user)))
 }
 
 /// A new invitation for an existing user (a new phone, a forgotten password); earlier links stop
@@ -277,11 +215,6 @@ async fn reinvite(
     require_admin(&caller)?;
     managed_user(&app, &caller, &username).await?;
     invite(&app, &username, &body.origin).await.map(Json)
-}
-
-#[derive(Deserialize)]
-struct Disabled {
-    disabled: bool,
 }
 
 async fn set_disabled(
@@ -301,7 +234,7 @@ async fn set_disabled(
         tracing::info!(by = %caller.user.username, %username, ended, "user disabled");
     }
     let user = app.store.user(&username).await?.ok_or_else(|| ApiError::NotFound(format!("Không có tài khoản “{username}”.")))?;
-    Ok(Json(UserView::from(&user)))
+    Ok(Json(user_view(&user)))
 }
 
 async fn invite(app: &AppState, username: &str, origin: &str) -> Result<InvitationLink, ApiError> {

@@ -21,7 +21,6 @@ use axum::http::{HeaderMap, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -29,7 +28,8 @@ use super::AppState;
 use super::accounts::{hash_password, verify_password};
 use super::error::ApiError;
 use super::store::{Invitation, Session, User};
-use crate::domain::{Access, Grant, Unit, UnitTree, check_password};
+use crate::api::{Accept, InvitationView, Profile, SignIn, SignedIn};
+use crate::domain::{Access, UnitTree, check_password};
 
 /// Failed sign-ins allowed per username, and per client address, within [`LOGIN_WINDOW`].
 pub const LOGIN_FAILURES_PER_USER: usize = 5;
@@ -179,34 +179,6 @@ impl LoginLimiter {
     }
 }
 
-#[derive(Deserialize)]
-struct SignIn {
-    username: String,
-    password: String,
-}
-
-/// What the client keeps about the signed-in user (also the answer to `GET /api/session`).
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
-pub struct Profile {
-    pub username: String,
-    pub display_name: String,
-    pub grants: Vec<Grant>,
-    /// Units the user may register models in.
-    pub writable: Vec<String>,
-    /// Whether the user administers any unit (shows the administration page).
-    pub manages: bool,
-    /// Names of the units the user deals with: their grants' units, everything they read, and
-    /// the ancestors of their grants (to show where they are).
-    pub units: Vec<Unit>,
-}
-
-#[derive(Serialize, Deserialize, Debug)]
-pub struct SignedIn {
-    pub token: String,
-    pub expires_at: i64,
-    pub profile: Profile,
-}
-
 pub fn profile(user: &User, access: &Access, tree: &UnitTree) -> Profile {
     let mut codes: std::collections::BTreeSet<&str> = access.readable().collect();
     for g in &user.grants {
@@ -308,21 +280,10 @@ async fn me(caller: Caller) -> Json<Profile> {
     Json(profile(&caller.user, &caller.access, &caller.tree))
 }
 
-#[derive(Serialize)]
-struct InvitationView {
-    username: String,
-    display_name: String,
-}
-
 async fn invitation(State(app): State<Arc<AppState>>, Path(token): Path<String>) -> Result<Json<InvitationView>, ApiError> {
     let (_, inv) = live_invitation(&app, &token).await?;
     let user = app.store.user(&inv.username).await?.ok_or_else(gone)?;
     Ok(Json(InvitationView { username: user.username, display_name: user.display_name }))
-}
-
-#[derive(Deserialize)]
-struct Accept {
-    password: String,
 }
 
 /// Sets the password chosen on the invited device and signs that device in.

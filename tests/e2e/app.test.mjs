@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { LAUNCH, READY_MS, waitReady, waitServiceWorker } from './support.mjs';
+import { LAUNCH, READY_MS, eventually, signIn, waitReady, waitServiceWorker, watch } from './support.mjs';
 
 const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
@@ -61,35 +61,6 @@ function escapeRe(s) {
 /** The label text exactly, optionally followed by a required marker ("*", "(bắt buộc)"). */
 function labelRe(label) {
   return new RegExp(`^\\s*${escapeRe(label)}(?![^\\s*(])`);
-}
-
-/** Polls `fn` until it returns a truthy value; returns that value or throws with `what`. */
-async function eventually(what, fn, timeout = 10_000, interval = 100) {
-  const deadline = Date.now() + timeout;
-  let last;
-  let lastErr;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      lastErr = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeout} ms waiting for ${what}` +
-        (lastErr ? ` (last error: ${lastErr.message})` : ` (last value: ${JSON.stringify(last)})`));
-    }
-    await new Promise((r) => setTimeout(r, interval));
-  }
-}
-
-/** Forwards the page's errors to the test output so a failure says what broke in the app. */
-function watch(page, tag) {
-  page.on('pageerror', (e) => console.error(`[${tag}] page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') console.error(`[${tag}] console.${m.type()}: ${m.text()}`);
-  });
-  return page;
 }
 
 async function newPage(context, tag) {
@@ -167,7 +138,7 @@ const FORM = [
   ['Loại chủ thể', 'owner_kind', 'select'],
   ['Tên chủ thể thực hiện', 'owner_name', 'text'],
   ['Lĩnh vực', 'field', 'select'],
-  ['Đơn vị đăng ký', 'unit', 'text'],
+  ['Đơn vị đăng ký', 'unit', 'select'],
   ['Cấp đăng ký', 'level', 'select'],
   ['Năm đăng ký', 'year', 'text'],
 ];
@@ -190,7 +161,7 @@ function sampleModel(name) {
       owner_kind: 'tap_the',
       owner_name: 'Chi bộ thôn Nà Pồng',
       field: 'kinh_te',
-      unit: 'Ban Dân vận Đảng ủy xã Bản Bo',
+      unit: 'BANBO',
       level: 'co_so',
       year: '2025',
     },
@@ -291,6 +262,7 @@ test('offline create survives reload, syncs when online and reaches a second dev
     const a = await newPage(ctxA, 'A');
     let b;
     await withFailureShots('offline-sync', () => [a, b].filter(Boolean), async () => {
+      await signIn(a, BASE, 'canbo.a');
       await open(a, '/');
       await a.locator('#sync-status').waitFor({ state: 'visible' });
       await waitServiceWorker(a);
@@ -327,6 +299,7 @@ test('offline create survives reload, syncs when online and reaches a second dev
       // --- a second device (fresh storage) pulls it
       ctxB = await browser.newContext(DESKTOP);
       b = await newPage(ctxB, 'B');
+      await signIn(b, BASE, 'canbo.b');
       await open(b, '/');
       await waitCard(b, name, SYNC_MS);
       await shot(b, 'a4-desktop-list');
@@ -352,6 +325,7 @@ test('invalid input shows field errors and keeps everything typed', { timeout: T
   try {
     const page = await newPage(ctx, 'form');
     await withFailureShots('validation', () => [page], async () => {
+      await signIn(page, BASE, 'canbo.a');
       await open(page, '/mo-hinh/moi');
       await page.locator('#name').waitFor({ state: 'visible' });
 
@@ -408,6 +382,7 @@ test('an edit persists across reload', { timeout: TEST_MS }, async () => {
   try {
     const page = await newPage(ctx, 'edit');
     await withFailureShots('edit', () => [page], async () => {
+      await signIn(page, BASE, 'canbo.a');
       await open(page, '/mo-hinh/moi');
       await page.locator('#name').waitFor({ state: 'visible' });
       const id = await createModel(page, oldName);
@@ -445,6 +420,7 @@ test('data survives a browser restart (persistent profile, relaunched offline)',
     try {
       const page = await newPage(ctx, 'persist-1');
       await withFailureShots('persist-1', () => [page], async () => {
+        await signIn(page, BASE, 'canbo.a');
         await open(page, '/');
         await waitServiceWorker(page);
         await openNewForm(page);
@@ -483,6 +459,8 @@ test('two devices edit the same model offline; after sync both edits are kept', 
     const a = await newPage(ctxA, 'conflict-A');
     const b = await newPage(ctxB, 'conflict-B');
     await withFailureShots('conflict', () => [a, b], async () => {
+      await signIn(a, BASE, 'canbo.a');
+      await signIn(b, BASE, 'canbo.b');
       await open(a, '/mo-hinh/moi');
       const id = await createModel(a, name);
       await waitSyncState(a, 'synced', SYNC_MS);
@@ -497,7 +475,7 @@ test('two devices edit the same model offline; after sync both edits are kept', 
       await submit(a);
       await expectSavedDetail(a, name, id);
       await open(b, `/mo-hinh/${encodeURIComponent(id)}/sua`);
-      await (await control(b, 'Đơn vị đăng ký', 'unit')).fill('Ủy ban MTTQ xã Bản Bo');
+      await (await control(b, 'Địa bàn, đối tượng vận động', 'area')).fill('Thôn Nà Pồng và thôn Cốc Lùng.');
       await (await control(b, 'Nguồn lực', 'resources')).fill('Nhân dân góp 500 ngày công.');
       await submit(b);
       await expectSavedDetail(b, name, id);
@@ -513,7 +491,7 @@ test('two devices edit the same model offline; after sync both edits are kept', 
         await open(p, `/mo-hinh/${encodeURIComponent(id)}`);
         await eventually('both edits on the detail page', async () => {
           const text = await p.locator('main').innerText();
-          return text.includes('Hội Cựu chiến binh xã') && text.includes('Ủy ban MTTQ xã Bản Bo') && text.includes('Nhân dân góp 500 ngày công.');
+          return text.includes('Hội Cựu chiến binh xã') && text.includes('Thôn Nà Pồng và thôn Cốc Lùng.') && text.includes('Nhân dân góp 500 ngày công.');
         }, SYNC_MS);
       }
       await shot(b, 'e1-desktop-merged-edits');
@@ -531,6 +509,7 @@ test('a model saved in one tab appears in the other tab at once, offline', { tim
     const first = await newPage(ctx, 'tab-1');
     const second = watch(await ctx.newPage(), 'tab-2');
     await withFailureShots('tabs', () => [first, second], async () => {
+      await signIn(first, BASE, 'canbo.a');
       await open(second, '/');
       await open(first, '/');
       await waitServiceWorker(first);

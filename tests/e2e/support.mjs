@@ -38,3 +38,46 @@ export async function waitServiceWorker(page) {
   const script = await page.evaluate(() => navigator.serviceWorker.controller.scriptURL);
   assert.equal(new URL(script).pathname, '/sw.js', 'the controlling service worker is /sw.js');
 }
+
+/** The password `.ci/test` gives every test account. */
+export const PASSWORD = process.env.DANVAN_E2E_PASSWORD || 'mật khẩu thử nghiệm';
+
+/** Signs in through the sign-in page, as a person would, and waits for the model list. */
+export async function signIn(page, base, username, password = PASSWORD) {
+  await page.goto(base + '/');
+  await waitReady(page);
+  await page.getByLabel('Tên đăng nhập').fill(username);
+  await page.getByLabel('Mật khẩu').fill(password);
+  await page.getByRole('button', { name: 'Đăng nhập', exact: true }).click();
+  await page.waitForFunction(() => location.pathname === '/' && !document.querySelector('#password'), null, { timeout: 30_000 });
+}
+
+/** Polls `fn` until it returns a truthy value; returns that value or throws with `what`. */
+export async function eventually(what, fn, timeout = 10_000, interval = 100) {
+  const deadline = Date.now() + timeout;
+  let last;
+  let lastErr;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      lastErr = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeout} ms waiting for ${what}` +
+        (lastErr ? ` (last error: ${lastErr.message})` : ` (last value: ${JSON.stringify(last)})`));
+    }
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+/** Forwards the page's errors to the test output so a failure says what broke in the app. */
+export function watch(page, tag) {
+  page.on('pageerror', (e) => console.error(`[${tag}] page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') console.error(`[${tag}] console.${m.type()}: ${m.text()}`);
+  });
+  return page;
+}
+

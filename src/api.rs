@@ -1,0 +1,141 @@
+//! The JSON API's request and response bodies, shared by the server (which answers with them) and
+//! the browser client (which sends and reads them), so both sides agree by construction. No IO.
+//!
+//! Sync itself is not JSON: its envelope is in `crate::sync`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Cluster, Grant, ImportSummary, Role, Unit};
+
+/// Every error answer: `{"error": "…", "retryable": bool}` (plus `problems` for a refused import).
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct ErrorBody {
+    pub error: String,
+    #[serde(default)]
+    pub retryable: bool,
+    #[serde(default)]
+    pub problems: Vec<String>,
+}
+
+/// `POST /api/session`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct SignIn {
+    pub username: String,
+    pub password: String,
+}
+
+/// What the client keeps about the signed-in user (also the answer to `GET /api/session`).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub username: String,
+    pub display_name: String,
+    pub grants: Vec<Grant>,
+    /// Units the user may register models in.
+    pub writable: Vec<String>,
+    /// Whether the user administers any unit (shows the administration page).
+    pub manages: bool,
+    /// The units the user deals with (their grants' units and ancestors, and every unit they
+    /// read), to show names instead of codes.
+    pub units: Vec<Unit>,
+}
+
+impl Profile {
+    pub fn unit_name<'a>(&'a self, code: &'a str) -> &'a str {
+        self.units.iter().find(|u| u.code == code).map_or(code, |u| u.name.as_str())
+    }
+}
+
+/// The answer to signing in or accepting an invitation.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct SignedIn {
+    pub token: String,
+    pub expires_at: i64,
+    pub profile: Profile,
+}
+
+/// `GET /api/invitations/{token}`: who the link is for.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct InvitationView {
+    pub username: String,
+    pub display_name: String,
+}
+
+/// `POST /api/invitations/{token}`: the password chosen on the invited device.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct Accept {
+    pub password: String,
+}
+
+/// `GET /api/admin/units`: the administered units and their clusters.
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct UnitsView {
+    pub units: Vec<Unit>,
+    pub clusters: Vec<Cluster>,
+}
+
+/// `POST /api/admin/units` (a CSV file as the body) when it was saved.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct Imported {
+    pub summary: ImportSummary,
+    pub total: usize,
+}
+
+/// `PUT /api/admin/clusters/{code}`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct ClusterForm {
+    pub name: String,
+    pub head: Option<String>,
+    pub deputy: Option<String>,
+}
+
+/// A user as the administration page lists them (never the password hash).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct UserView {
+    pub username: String,
+    pub display_name: String,
+    pub disabled: bool,
+    /// False until the user has chosen a password through an invitation.
+    pub has_password: bool,
+    pub grants: Vec<Grant>,
+}
+
+/// `POST /api/admin/users`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub unit: String,
+    pub role: Role,
+    /// The address the app is served at, as the administrator's browser sees it (the link and
+    /// its QR code point there).
+    pub origin: String,
+}
+
+/// `PUT /api/admin/users/{username}`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct UserForm {
+    pub display_name: String,
+    pub grants: Vec<Grant>,
+}
+
+/// `POST /api/admin/users/{username}/invitation`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct Origin {
+    pub origin: String,
+}
+
+/// `PUT /api/admin/users/{username}/disabled`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct Disabled {
+    pub disabled: bool,
+}
+
+/// An invitation: the link to open on the new device, and the same as a QR code.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct InvitationLink {
+    pub username: String,
+    pub url: String,
+    pub expires_at: i64,
+    /// An SVG image in a `data:` URL.
+    pub qr: String,
+}

@@ -1,0 +1,408 @@
+//! `/quan-tri`: the administration of the units and users of the signed-in administrator's
+//! subtree. Unlike the registry this needs the network (it changes who may do what on the server);
+//! the server checks every action again.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::api::{self, Body, Failure};
+use super::use_app;
+use crate::api::{ClusterForm, Disabled, Imported, InvitationLink, NewUser, Origin, UnitsView, UserView};
+use crate::domain::{Cluster, Role, Unit, check_username, format_count_vi};
+
+/// The session token, read from storage (callable from async tasks, which have no reactive owner).
+fn token() -> Option<String> {
+    super::account::Account::load().map(|a| a.token)
+}
+
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let units = RwSignal::new(None::<Result<UnitsView, Failure>>);
+    let users = RwSignal::new(None::<Result<Vec<UserView>, Failure>>);
+    // Outlives the users list, which is read again after every change.
+    let invitation = RwSignal::new(None::<InvitationLink>);
+    let token = token().unwrap_or_default();
+    let reload = {
+        let token = token.clone();
+        move || {
+            let token = token.clone();
+            leptos::task::spawn_local(async move {
+                let u = api::call::<UnitsView>(reqwest::Method::GET, "/api/admin/units", Some(&token), Body::None).await;
+                units.set(Some(u));
+                let p = api::call::<Vec<UserView>>(reqwest::Method::GET, "/api/admin/users", Some(&token), Body::None).await;
+                users.set(Some(p));
+            });
+        }
+    };
+    reload();
+    let reload_users = reload.clone();
+    let names = Memo::new(move |_| {
+        units.with(|u| match u {
+            Some(Ok(v)) => v.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect::<BTreeMap<_, _>>(),
+            _ => BTreeMap::new(),
+        })
+    });
+    view! {
+        <section class="page admin-page">
+            <h1>"Quản trị"</h1>
+            <p class="hint">"Quản lý đơn vị và người dùng trong phạm vi bạn quản trị. Các thao tác ở đây cần có mạng."</p>
+            {move || match units.get() {
+                None => view! { <p class="loading">"Đang tải…"</p> }.into_any(),
+                Some(Err(f)) => view! { <p class="error" role="alert">{f.message}</p> }.into_any(),
+                Some(Ok(view_)) => view! { <UnitsSection units=view_ on_change=reload.clone()/> }.into_any(),
+            }}
+            {move || match users.get() {
+                Some(Ok(list)) => view! { <UsersSection users=list names=names invitation on_change=reload_users.clone()/> }.into_any(),
+                Some(Err(f)) if units.with(|u| matches!(u, Some(Ok(_)))) => view! { <p class="error" role="alert">{f.message}</p> }.into_any(),
+                _ => ().into_any(),
+            }}
+        </section>
+    }
+}
+
+/// Units as an indented tree: each unit's children under it, roots first.
+fn tree_rows(units: &[Unit]) -> Vec<(usize, Unit)> {
+    let codes: std::collections::HashSet<&str> = units.iter().map(|u| u.code.as_str()).collect();
+    let mut children: BTreeMap<Option<&str>, Vec<&Unit>> = BTreeMap::new();
+    for u in units {
+        // A unit whose parent is outside the administered part is shown as a root.
+        let parent = u.parent.as_deref().filter(|p| codes.contains(p));
+        children.entry(parent).or_default().push(u);
+    }
+    let mut rows = Vec::new();
+    let mut stack: Vec<(usize, &Unit)> = children.get(&None).into_iter().flatten().rev().map(|u| (0, *u)).collect();
+    while let Some((depth, u)) = stack.pop() {
+        rows.push((depth, u.clone()));
+        if let Some(kids) = children.get(&Some(u.code.as_str())) {
+            stack.extend(kids.iter().rev().map(|k| (depth + 1, *k)));
+        }
+    }
+    rows
+}
+
+#[component]
+fn UnitsSection(units: UnitsView, on_change: impl Fn() + Clone + Send + Sync + 'static) -> impl IntoView {
+    let rows = tree_rows(&units.units);
+    let count = rows.len();
+    let outcome = RwSignal::new(None::<Result<String, Failure>>);
+    let busy = RwSignal::new(false);
+    let on_file = {
+        let on_change = on_change.clone();
+        move |ev: leptos::ev::Event| {
+            let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+            let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+            input.set_value("");
+            busy.set(true);
+            let on_change = on_change.clone();
+            leptos::task::spawn_local(async move {
+                let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|t| t.as_string());
+                let result = match text {
+                    None => Err(Failure { status: 0, message: "Không đọc được tệp đã chọn.".into(), problems: Vec::new() }),
+                    Some(text) => {
+                        let token = token().unwrap_or_default();
+                        api::call::<Imported>(reqwest::Method::POST, "/api/admin/units", Some(&token), Body::Text(&text)).await.map(|i| {
+                            format!(
+                                "Đã nhập: {} đơn vị mới, {} cập nhật, {} không đổi. Cây có {} đơn vị.",
+                                i.summary.added,
+                                i.summary.updated,
+                                i.summary.unchanged,
+                                format_count_vi(i.total)
+                            )
+                        })
+                    }
+                };
+                busy.set(false);
+                let saved = result.is_ok();
+                outcome.set(Some(result));
+                if saved {
+                    on_change();
+                }
+            });
+        }
+    };
+    let members = |cluster: &Cluster, units: &[Unit]| -> Vec<(String, String)> {
+        units.iter().filter(|u| u.cluster.as_deref() == Some(cluster.code.as_str())).map(|u| (u.code.clone(), u.name.clone())).collect()
+    };
+    let clusters: Vec<_> = units.clusters.iter().map(|c| (c.clone(), members(c, &units.units))).collect();
+    view! {
+        <section class="item">
+            <h2>{format!("Đơn vị ({})", format_count_vi(count))}</h2>
+            <ul class="unit-tree">
+                {rows.into_iter().map(|(depth, u)| view! {
+                    <li class=format!("depth-{}", depth.min(6))>
+                        <strong>{u.name.clone()}</strong> " "
+                        <code>{u.code.clone()}</code>
+                        <span class="meta">{format!(" · {} · {}", u.kind.label(), u.level.label())}
+                            {u.cluster.clone().map(|c| format!(" · cụm {c}"))}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+            <div class="field">
+                <label for="units-file">"Nhập đơn vị từ tệp CSV"</label>
+                <input id="units-file" type="file" accept=".csv,text/csv" disabled=move || busy.get() on:change=on_file/>
+                <p class="hint">"Các cột: mã, tên, loại, cấp, mã cấp trên, cụm (dòng đầu là tên cột). Đơn vị có sẵn được cập nhật theo mã; nếu có dòng sai thì không lưu gì."</p>
+            </div>
+            {move || outcome.get().map(|o| match o {
+                Ok(text) => view! { <p class="ok" role="status">{text}</p> }.into_any(),
+                Err(f) => view! {
+                    <div class="form-errors" role="alert">
+                        <p>{f.message}</p>
+                        <ul id="import-problems">{f.problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                    </div>
+                }.into_any(),
+            })}
+        </section>
+        <Show when={let empty = clusters.is_empty(); move || !empty}>
+            <section class="item">
+                <h2>"Cụm thi đua"</h2>
+                {clusters.clone().into_iter().map(|(c, members)| view! { <ClusterEditor cluster=c members/> }).collect_view()}
+            </section>
+        </Show>
+    }
+}
+
+#[component]
+fn ClusterEditor(cluster: Cluster, members: Vec<(String, String)>) -> impl IntoView {
+    let name = RwSignal::new(cluster.name.clone());
+    let head = RwSignal::new(cluster.head.clone().unwrap_or_default());
+    let deputy = RwSignal::new(cluster.deputy.clone().unwrap_or_default());
+    let message = RwSignal::new(None::<Result<String, String>>);
+    let code = cluster.code.clone();
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let form = ClusterForm {
+            name: name.get_untracked(),
+            head: Some(head.get_untracked()).filter(|h| !h.is_empty()),
+            deputy: Some(deputy.get_untracked()).filter(|d| !d.is_empty()),
+        };
+        let code = code.clone();
+        leptos::task::spawn_local(async move {
+            let token = token().unwrap_or_default();
+            let path = format!("/api/admin/clusters/{code}");
+            let result = api::call::<Cluster>(reqwest::Method::PUT, &path, Some(&token), api::json(&form)).await;
+            message.set(Some(result.map(|_| "Đã lưu cụm.".to_string()).map_err(|f| f.message)));
+        });
+    };
+    let id = |what: &str| format!("cluster-{}-{what}", cluster.code);
+    let options = move |list: &[(String, String)]| {
+        std::iter::once(view! { <option value="">"— chưa chọn —"</option> }.into_any())
+            .chain(list.iter().map(|(c, n)| view! { <option value=c.clone()>{n.clone()}</option> }.into_any()))
+            .collect_view()
+    };
+    view! {
+        <form class="cluster" on:submit=save>
+            <h3>{format!("Cụm {}", cluster.code)}</h3>
+            <div class="row three">
+                <div class="field">
+                    <label for=id("name")>"Tên cụm"</label>
+                    <input id=id("name") prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+                </div>
+                <div class="field">
+                    <label for=id("head")>"Trưởng cụm"</label>
+                    <select id=id("head") prop:value=head on:change=move |ev| head.set(event_target_value(&ev))>{options(&members)}</select>
+                </div>
+                <div class="field">
+                    <label for=id("deputy")>"Phó cụm"</label>
+                    <select id=id("deputy") prop:value=deputy on:change=move |ev| deputy.set(event_target_value(&ev))>{options(&members)}</select>
+                </div>
+            </div>
+            <div class="actions">
+                <button type="submit" class="button">"Lưu cụm"</button>
+                {move || message.get().map(|m| match m {
+                    Ok(t) => view! { <span class="ok" role="status">{t}</span> }.into_any(),
+                    Err(e) => view! { <span class="error" role="alert">{e}</span> }.into_any(),
+                })}
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn UsersSection(
+    users: Vec<UserView>,
+    names: Memo<BTreeMap<String, String>>,
+    invitation: RwSignal<Option<InvitationLink>>,
+    on_change: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    let unit_name = move |code: &str| names.with(|n| n.get(code).cloned().unwrap_or_else(|| code.to_string()));
+    let me = use_app().account.with_untracked(|a| a.as_ref().map(|a| a.profile.username.clone())).unwrap_or_default();
+    let rows = users
+        .into_iter()
+        .map(|u| {
+            let roles = u.grants.iter().map(|g| format!("{} — {}", g.role.label(), unit_name(&g.unit))).collect::<Vec<_>>().join("; ");
+            let state = if u.disabled {
+                "Đã khóa"
+            } else if u.has_password {
+                "Đang dùng"
+            } else {
+                "Chờ nhận lời mời"
+            };
+            let username = u.username.clone();
+            let toggle = {
+                let (username, on_change) = (username.clone(), on_change.clone());
+                let disabled = !u.disabled;
+                move |_| {
+                    let (username, on_change) = (username.clone(), on_change.clone());
+                    leptos::task::spawn_local(async move {
+                        let token = token().unwrap_or_default();
+                        let path = format!("/api/admin/users/{username}/disabled");
+                        match api::call::<UserView>(reqwest::Method::PUT, &path, Some(&token), api::json(&Disabled { disabled })).await {
+                            Ok(_) => on_change(),
+                            Err(f) => error.set(Some(f.message)),
+                        }
+                    });
+                }
+            };
+            let reinvite = {
+                let username = username.clone();
+                move |_| {
+                    let username = username.clone();
+                    leptos::task::spawn_local(async move {
+                        let token = token().unwrap_or_default();
+                        let path = format!("/api/admin/users/{username}/invitation");
+                        match api::call::<InvitationLink>(reqwest::Method::POST, &path, Some(&token), api::json(&Origin { origin: api::origin() })).await {
+                            Ok(link) => invitation.set(Some(link)),
+                            Err(f) => error.set(Some(f.message)),
+                        }
+                    });
+                }
+            };
+            let is_me = u.username == me;
+            view! {
+                <tr>
+                    <td>{u.display_name.clone()}</td>
+                    <td><code>{u.username.clone()}</code></td>
+                    <td>{roles}</td>
+                    <td>{state}</td>
+                    <td class="actions">
+                        <button class="button small" on:click=reinvite>"Gửi lời mời mới"</button>
+                        {(!is_me).then(|| view! {
+                            <button class="button small" on:click=toggle>{if u.disabled { "Mở khóa" } else { "Khóa" }}</button>
+                        })}
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="item">
+            <h2>"Người dùng"</h2>
+            <div class="table-scroll">
+                <table class="users">
+                    <thead><tr><th>"Họ tên"</th><th>"Tên đăng nhập"</th><th>"Vai trò"</th><th>"Trạng thái"</th><th></th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            <Show when=move || error.with(Option::is_some)>
+                <p class="error" role="alert">{move || error.get()}</p>
+            </Show>
+            <NewUserForm names invitation on_change/>
+            {move || invitation.get().map(|link| view! { <InvitationCard link/> })}
+        </section>
+    }
+}
+
+#[component]
+fn NewUserForm(
+    names: Memo<BTreeMap<String, String>>,
+    invitation: RwSignal<Option<InvitationLink>>,
+    on_change: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let username = RwSignal::new(String::new());
+    let display_name = RwSignal::new(String::new());
+    let unit = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Member.code().to_string());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let u = username.get_untracked().trim().to_lowercase();
+        let problem = check_username(&u)
+            .err()
+            .or_else(|| display_name.get_untracked().trim().is_empty().then(|| "Hãy nhập họ tên người dùng.".to_string()))
+            .or_else(|| unit.get_untracked().is_empty().then(|| "Hãy chọn đơn vị.".to_string()));
+        if let Some(p) = problem {
+            error.set(Some(p));
+            return;
+        }
+        let form = NewUser {
+            username: u,
+            display_name: display_name.get_untracked().trim().to_string(),
+            unit: unit.get_untracked(),
+            role: Role::from_code(&role.get_untracked()).unwrap_or(Role::Member),
+            origin: api::origin(),
+        };
+        error.set(None);
+        let on_change = on_change.clone();
+        leptos::task::spawn_local(async move {
+            let token = token().unwrap_or_default();
+            match api::call::<InvitationLink>(reqwest::Method::POST, "/api/admin/users", Some(&token), api::json(&form)).await {
+                Ok(link) => {
+                    username.set(String::new());
+                    display_name.set(String::new());
+                    invitation.set(Some(link));
+                    on_change();
+                }
+                Err(f) => error.set(Some(f.message)),
+            }
+        });
+    };
+    view! {
+        <form class="model-form new-user" novalidate on:submit=submit>
+            <h3>"Thêm người dùng"</h3>
+            <div class="row">
+                <div class="field">
+                    <label for="new-username">"Tên đăng nhập"</label>
+                    <input id="new-username" autocapitalize="none" spellcheck="false" placeholder="vd: nguyenvana"
+                        prop:value=username on:input=move |ev| username.set(event_target_value(&ev))/>
+                </div>
+                <div class="field">
+                    <label for="new-display-name">"Họ tên"</label>
+                    <input id="new-display-name" prop:value=display_name on:input=move |ev| display_name.set(event_target_value(&ev))/>
+                </div>
+            </div>
+            <div class="row">
+                <div class="field">
+                    <label for="new-unit">"Đơn vị"</label>
+                    <select id="new-unit" prop:value=unit on:change=move |ev| unit.set(event_target_value(&ev))>
+                        <option value="">"— chọn đơn vị —"</option>
+                        {move || names.get().into_iter().map(|(c, n)| view! { <option value=c.clone()>{n}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="new-role">"Vai trò"</label>
+                    <select id="new-role" prop:value=role on:change=move |ev| role.set(event_target_value(&ev))>
+                        {Role::ALL.iter().map(|r| view! { <option value=r.code()>{r.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+            </div>
+            <Show when=move || error.with(Option::is_some)>
+                <p class="error" role="alert">{move || error.get()}</p>
+            </Show>
+            <div class="actions">
+                <button type="submit" class="button primary">"Tạo tài khoản và lời mời"</button>
+            </div>
+        </form>
+    }
+}
+
+/// The link to open on the new device, and the same as a QR code to scan from this screen.
+#[component]
+fn InvitationCard(link: InvitationLink) -> impl IntoView {
+    let expires = super::date_time(link.expires_at);
+    view! {
+        <div class="invitation" role="status">
+            <h3>{format!("Lời mời cho {}", link.username)}</h3>
+            <p>"Mở liên kết này trên điện thoại của người dùng, hoặc quét mã QR bằng camera. Liên kết chỉ dùng được một lần, hết hạn lúc " {expires} "."</p>
+            <img class="qr" src=link.qr.clone() alt=format!("Mã QR của lời mời cho {}", link.username) width="240" height="240"/>
+            <div class="field">
+                <label for="invitation-url">"Liên kết mời"</label>
+                <input id="invitation-url" readonly prop:value=link.url.clone() on:focus=|ev| {
+                    if let Some(i) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) { i.select(); }
+                }/>
+            </div>
+        </div>
+    }
+}

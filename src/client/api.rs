@@ -1,0 +1,65 @@
+//! Calls to the server's JSON API (sign-in, invitations, administration). Unlike sync these need
+//! the network now; every failure comes back as one Vietnamese sentence the page can show.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::api::ErrorBody;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// HTTP status, 0 when the server could not be reached.
+    pub status: u16,
+    pub message: String,
+    /// One line per problem (a refused import's rows).
+    pub problems: Vec<String>,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+pub enum Body<'a> {
+    None,
+    Json(serde_json::Value),
+    Text(&'a str),
+}
+
+pub fn json<T: Serialize>(value: &T) -> Body<'static> {
+    Body::Json(serde_json::to_value(value).unwrap_or_default())
+}
+
+pub fn origin() -> String {
+    web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
+}
+
+pub async fn call<T: DeserializeOwned>(method: reqwest::Method, path: &str, token: Option<&str>, body: Body<'_>) -> Result<T, Failure> {
+    let mut req = reqwest::Client::new().request(method, format!("{}{path}", origin()));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req = match body {
+        Body::None => req,
+        Body::Json(v) => req.json(&v),
+        Body::Text(t) => req.header("content-type", "text/csv; charset=utf-8").body(t.to_string()),
+    };
+    let offline = |_| Failure {
+        status: 0,
+        message: "Không kết nối được máy chủ. Việc này cần có mạng; hãy thử lại khi có sóng.".into(),
+        problems: Vec::new(),
+    };
+    let res = req.send().await.map_err(offline)?;
+    let status = res.status().as_u16();
+    if res.status().is_success() {
+        return res.json::<T>().await.map_err(|e| Failure {
+            status,
+            message: format!("Phản hồi của máy chủ không đọc được: {e}"),
+            problems: Vec::new(),
+        });
+    }
+    let body: ErrorBody = res.json().await.unwrap_or_default();
+    let message = if body.error.is_empty() { format!("Máy chủ trả lời lỗi {status}.") } else { body.error };
+    Err(Failure { status, message, problems: body.problems })
+}

@@ -1,0 +1,274 @@
+//! Signing in, accepting an invitation on a new device, and signing out (Settings).
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use super::account::Account;
+use super::api::{self, Body};
+use super::sync::SyncStatus;
+use super::{AppContext, settings, use_app};
+use crate::api::{Accept, InvitationView, SignIn, SignedIn};
+use crate::domain::check_password;
+
+/// Keeps a new session and starts syncing with it.
+fn signed_in(app: &AppContext, s: SignedIn) -> Result<(), String> {
+    let account = Account::from_signed_in(s);
+    account.save().map_err(|e| format!("Không lưu được phiên đăng nhập trên thiết bị: {e}"))?;
+    app.account.set(Some(account));
+    app.sync.sync_now();
+    Ok(())
+}
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let app = use_app();
+    let existing = app.account.get_untracked();
+    let again = existing.is_some();
+    let username = RwSignal::new(existing.as_ref().map(|a| a.profile.username.clone()).unwrap_or_default());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let navigate = use_navigate();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (u, p) = (username.get_untracked().trim().to_lowercase(), password.get_untracked());
+        let problem = if u.is_empty() {
+            Some("Hãy nhập tên đăng nhập.".to_string())
+        } else if p.is_empty() {
+            Some("Hãy nhập mật khẩu.".to_string())
+        } else {
+            Account::may_sign_in(app.account.get_untracked().as_ref(), &u).err()
+        };
+        if let Some(p) = problem {
+            error.set(Some(p));
+            return;
+        }
+        error.set(None);
+        busy.set(true);
+        let (app, navigate) = (app.clone(), navigate.clone());
+        leptos::task::spawn_local(async move {
+            let result = api::call::<SignedIn>(reqwest::Method::POST, "/api/session", None, api::json(&SignIn { username: u, password: p })).await;
+            busy.set(false);
+            match result.map_err(|f| f.message).and_then(|s| signed_in(&app, s)) {
+                Ok(()) => {
+                    password.set(String::new());
+                    navigate("/", Default::default());
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <section class="page sign-in-page">
+            <h1>{if again { "Đăng nhập lại" } else { "Đăng nhập" }}</h1>
+            <p class="hint">
+                {if again {
+                    "Phiên đăng nhập trên thiết bị này đã kết thúc. Các mô hình và thay đổi trên máy vẫn còn nguyên; đăng nhập lại để đồng bộ."
+                } else {
+                    "Đăng nhập một lần khi có mạng; sau đó ứng dụng dùng được cả khi không có mạng."
+                }}
+            </p>
+            <p class="server">"Máy chủ: " <strong>{api::origin()}</strong></p>
+            <form class="model-form narrow" novalidate on:submit=submit>
+                <div class="field">
+                    <label for="username">"Tên đăng nhập"</label>
+                    <input id="username" autocomplete="username" autocapitalize="none" spellcheck="false" readonly=again
+                        prop:value=username on:input=move |ev| username.set(event_target_value(&ev))/>
+                </div>
+                <div class="field">
+                    <label for="password">"Mật khẩu"</label>
+                    <input id="password" type="password" autocomplete="current-password"
+                        prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
+                </div>
+                <Show when=move || error.with(Option::is_some)>
+                    <p class="error" role="alert">{move || error.get()}</p>
+                </Show>
+                <div class="actions">
+                    <button type="submit" class="button primary" disabled=move || busy.get()>
+                        {move || if busy.get() { "Đang đăng nhập…" } else { "Đăng nhập" }}
+                    </button>
+                </div>
+            </form>
+            <p class="hint">"Chưa có tài khoản? Quản trị viên của đơn vị gửi cho bạn một liên kết mời (hoặc mã QR) để đặt mật khẩu."</p>
+        </section>
+    }
+}
+
+/// `/moi#<token>`: the invited person chooses a password on their own device and is signed in.
+#[component]
+pub fn InvitationPage() -> impl IntoView {
+    let app = use_app();
+    // The token is in the fragment, which browsers never send to a server.
+    let token = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default().trim_start_matches('#').to_string();
+    let invitation = RwSignal::new(None::<Result<InvitationView, String>>);
+    {
+        let token = token.clone();
+        leptos::task::spawn_local(async move {
+            let result = if token.is_empty() {
+                Err("Liên kết mời không đầy đủ. Hãy mở đúng liên kết (hoặc quét mã QR) quản trị viên gửi.".to_string())
+            } else {
+                api::call::<InvitationView>(reqwest::Method::GET, &format!("/api/invitations/{token}"), None, Body::None).await.map_err(|f| f.message)
+            };
+            invitation.set(Some(result));
+        });
+    }
+    let password = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let navigate = use_navigate();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(Ok(inv)) = invitation.get_untracked() else { return };
+        let p = password.get_untracked();
+        let problem = check_password(&p)
+            .err()
+            .or_else(|| (p != confirm.get_untracked()).then(|| "Hai lần nhập mật khẩu không khớp.".to_string()))
+            .or_else(|| Account::may_sign_in(app.account.get_untracked().as_ref(), &inv.username).err());
+        if let Some(p) = problem {
+            error.set(Some(p));
+            return;
+        }
+        error.set(None);
+        busy.set(true);
+        let (app, navigate, token) = (app.clone(), navigate.clone(), token.clone());
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/invitations/{token}");
+            let result = api::call::<SignedIn>(reqwest::Method::POST, &path, None, api::json(&Accept { password: p })).await;
+            busy.set(false);
+            match result.map_err(|f| f.message).and_then(|s| signed_in(&app, s)) {
+                Ok(()) => navigate("/", Default::default()),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <section class="page sign-in-page">
+            <h1>"Nhận lời mời"</h1>
+            <p class="server">"Máy chủ: " <strong>{api::origin()}</strong></p>
+            {move || match invitation.get() {
+                None => view! { <p class="loading">"Đang kiểm tra lời mời…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                Some(Ok(inv)) => view! {
+                    <p>"Lời mời dành cho " <strong>{inv.display_name.clone()}</strong> ", tên đăng nhập " <strong id="invited-username">{inv.username.clone()}</strong> ". Hãy đặt mật khẩu (ít nhất 10 ký tự) để bắt đầu dùng ứng dụng trên thiết bị này."</p>
+                }.into_any(),
+            }}
+            <Show when=move || matches!(invitation.get(), Some(Ok(_)))>
+                <form class="model-form narrow" novalidate on:submit=submit.clone()>
+                    <div class="field">
+                        <label for="new-password">"Mật khẩu mới"</label>
+                        <input id="new-password" type="password" autocomplete="new-password"
+                            prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
+                    </div>
+                    <div class="field">
+                        <label for="confirm-password">"Nhập lại mật khẩu"</label>
+                        <input id="confirm-password" type="password" autocomplete="new-password"
+                            prop:value=confirm on:input=move |ev| confirm.set(event_target_value(&ev))/>
+                    </div>
+                    <Show when=move || error.with(Option::is_some)>
+                        <p class="error" role="alert">{move || error.get()}</p>
+                    </Show>
+                    <div class="actions">
+                        <button type="submit" class="button primary" disabled=move || busy.get()>"Đặt mật khẩu và đăng nhập"</button>
+                    </div>
+                </form>
+            </Show>
+        </section>
+    }
+}
+
+#[derive(Clone, PartialEq)]
+enum SignOut {
+    Idle,
+    /// Asked to confirm; lists the models whose changes would be lost.
+    Confirm(Vec<String>),
+}
+
+/// Settings → the signed-in user, and signing out (which removes this user's data from the device).
+#[component]
+pub fn AccountSection() -> impl IntoView {
+    let app = use_app();
+    let account = app.account;
+    let step = RwSignal::new(SignOut::Idle);
+    let error = RwSignal::new(None::<String>);
+    let replica = app.replica.clone();
+    let ask = {
+        let replica = replica.clone();
+        move |_| {
+            let models = replica.models.get_untracked();
+            let unsynced: Vec<String> = replica
+                .dirty
+                .get_untracked()
+                .iter()
+                .map(|id| models.get(id).map_or_else(|| id.clone(), |m| m.name.clone()))
+                .collect();
+            step.set(SignOut::Confirm(unsynced));
+        }
+    };
+    let navigate = use_navigate();
+    let sync = app.sync;
+    let sign_out = move |_| {
+        let (replica, navigate, app) = (replica.clone(), navigate.clone(), app.clone());
+        leptos::task::spawn_local(async move {
+            // Best effort: end the session on the server too (offline, it ends by expiry).
+            if let Some(a) = app.account.get_untracked().filter(|a| a.ended.is_none()) {
+                let _ = api::call::<serde_json::Value>(reqwest::Method::DELETE, "/api/session", Some(&a.token), Body::None).await;
+            }
+            if let Err(e) = replica.store.clear().await {
+                error.set(Some(format!("Chưa xóa được dữ liệu trên thiết bị: {e}")));
+                return;
+            }
+            let _ = replica.reload().await;
+            settings::forget_user_data();
+            Account::forget();
+            app.account.set(None);
+            app.sync.rejected.set(Default::default());
+            step.set(SignOut::Idle);
+            navigate("/", Default::default());
+        });
+    };
+    let syncing = move || matches!(sync.status.get(), SyncStatus::Syncing { .. });
+    view! {
+        <section class="item account">
+            <h2>"Tài khoản"</h2>
+            {move || account.get().map(|a| {
+                let roles: Vec<String> = a.profile.grants.iter()
+                    .map(|g| format!("{} — {}", g.role.label(), a.profile.unit_name(&g.unit)))
+                    .collect();
+                view! {
+                    <p><strong id="account-name">{a.profile.display_name.clone()}</strong> " (" {a.profile.username.clone()} ")"</p>
+                    <ul class="roles">{roles.into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                }
+            })}
+            {move || match step.get() {
+                SignOut::Idle => view! {
+                    <button id="sign-out" class="button" disabled=syncing on:click=ask.clone()>"Đăng xuất"</button>
+                    <Show when=syncing><span class="hint">" Đang đồng bộ — chờ xong rồi đăng xuất."</span></Show>
+                }.into_any(),
+                SignOut::Confirm(unsynced) if unsynced.is_empty() => view! {
+                    <div class="confirm" role="alertdialog" aria-labelledby="sign-out-question">
+                        <p id="sign-out-question">"Mọi thay đổi đã được đồng bộ. Đăng xuất sẽ xóa các mô hình khỏi thiết bị này (vẫn còn trên máy chủ)."</p>
+                        <button id="confirm-sign-out" class="button primary" on:click=sign_out.clone()>"Đăng xuất và xóa khỏi thiết bị"</button>
+                        <button class="button" on:click=move |_| step.set(SignOut::Idle)>"Hủy"</button>
+                    </div>
+                }.into_any(),
+                SignOut::Confirm(unsynced) => {
+                    let n = unsynced.len();
+                    view! {
+                        <div class="confirm danger" role="alertdialog" aria-labelledby="sign-out-question">
+                            <p id="sign-out-question"><strong>{format!("Còn {n} mô hình có thay đổi chưa đồng bộ.")}</strong>
+                                " Nếu đăng xuất bây giờ, các thay đổi sau sẽ mất vĩnh viễn:"</p>
+                            <ul id="unsynced">{unsynced.into_iter().map(|name| view! { <li>{name}</li> }).collect_view()}</ul>
+                            <button class="button primary" on:click=move |_| { step.set(SignOut::Idle); sync.sync_now(); }>"Đồng bộ trước"</button>
+                            <button id="confirm-sign-out" class="button danger" on:click=sign_out.clone()>{format!("Vẫn đăng xuất và bỏ {n} thay đổi")}</button>
+                            <button class="button" on:click=move |_| step.set(SignOut::Idle)>"Hủy"</button>
+                        </div>
+                    }.into_any()
+                }
+            }}
+            <Show when=move || error.with(Option::is_some)>
+                <p class="error" role="alert">{move || error.get()}</p>
+            </Show>
+        </section>
+    }
+}
