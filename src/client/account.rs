@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{Profile, SignedIn};
 
-const ACCOUNT: &str = "danvan.account";
+pub const ACCOUNT_KEY: &str = "danvan.account";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {
@@ -30,15 +30,15 @@ impl Account {
     }
 
     pub fn load() -> Option<Account> {
-        LocalStorage::get(ACCOUNT).ok()
+        LocalStorage::get(ACCOUNT_KEY).ok()
     }
 
     pub fn save(&self) -> Result<(), String> {
-        LocalStorage::set(ACCOUNT, self).map_err(|e| e.to_string())
+        LocalStorage::set(ACCOUNT_KEY, self).map_err(|e| e.to_string())
     }
 
     pub fn forget() {
-        LocalStorage::delete(ACCOUNT);
+        LocalStorage::delete(ACCOUNT_KEY);
     }
 
     /// Who may sign in on this device now: anyone if nobody is, else only the same user (the

@@ -9,8 +9,8 @@ use wasm_bindgen::JsCast;
 
 use super::api::{self, Body, Failure};
 use super::use_app;
-use crate::api::{ClusterForm, Disabled, Imported, InvitationLink, NewUser, Origin, UnitsView, UserView};
-use crate::domain::{Cluster, Role, Unit, check_username, format_count_vi};
+use crate::api::{ClusterForm, Disabled, Imported, InvitationLink, NewUser, Origin, UnitsView, UserForm, UserView};
+use crate::domain::{Cluster, Grant, Role, Unit, check_username, format_count_vi};
 
 /// The session token, read from storage (callable from async tasks, which have no reactive owner).
 fn token() -> Option<String> {
@@ -227,6 +227,7 @@ fn UsersSection(
     on_change: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
+    let editing = RwSignal::new(None::<UserView>);
     let unit_name = move |code: &str| names.with(|n| n.get(code).cloned().unwrap_or_else(|| code.to_string()));
     let me = use_app().account.with_untracked(|a| a.as_ref().map(|a| a.profile.username.clone())).unwrap_or_default();
     let rows = users
@@ -271,6 +272,10 @@ fn UsersSection(
                 }
             };
             let is_me = u.username == me;
+            let edit = {
+                let u = u.clone();
+                move |_| editing.set(Some(u.clone()))
+            };
             view! {
                 <tr>
                     <td>{u.display_name.clone()}</td>
@@ -278,6 +283,7 @@ fn UsersSection(
                     <td>{roles}</td>
                     <td>{state}</td>
                     <td class="actions">
+                        <button class="button small" on:click=edit>"Sửa vai trò"</button>
                         <button class="button small" on:click=reinvite>"Gửi lời mời mới"</button>
                         {(!is_me).then(|| view! {
                             <button class="button small" on:click=toggle>{if u.disabled { "Mở khóa" } else { "Khóa" }}</button>
@@ -299,6 +305,10 @@ fn UsersSection(
             <Show when=move || error.with(Option::is_some)>
                 <p class="error" role="alert">{move || error.get()}</p>
             </Show>
+            {
+                let on_change = on_change.clone();
+                move || editing.get().map(|user| view! { <GrantsEditor user names editing on_change=on_change.clone()/> })
+            }
             <NewUserForm names invitation on_change/>
             {move || invitation.get().map(|link| view! { <InvitationCard link/> })}
         </section>
@@ -383,6 +393,93 @@ fn NewUserForm(
             </Show>
             <div class="actions">
                 <button type="submit" class="button primary">"Tạo tài khoản và lời mời"</button>
+            </div>
+        </form>
+    }
+}
+
+/// A user's name and roles (one role per unit), changed together.
+#[component]
+fn GrantsEditor(
+    user: UserView,
+    names: Memo<BTreeMap<String, String>>,
+    editing: RwSignal<Option<UserView>>,
+    on_change: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let display_name = RwSignal::new(user.display_name.clone());
+    let grants = RwSignal::new(user.grants.iter().map(|g| (g.unit.clone(), g.role.code().to_string())).collect::<Vec<_>>());
+    let error = RwSignal::new(None::<String>);
+    let username = user.username.clone();
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let list = grants.get_untracked();
+        if list.is_empty() || list.iter().any(|(unit, _)| unit.is_empty()) {
+            error.set(Some("Mỗi vai trò cần chọn một đơn vị; cần ít nhất một vai trò.".into()));
+            return;
+        }
+        let mut units: Vec<&String> = list.iter().map(|(u, _)| u).collect();
+        units.sort();
+        units.dedup();
+        if units.len() != list.len() {
+            error.set(Some("Mỗi đơn vị chỉ chọn một vai trò.".into()));
+            return;
+        }
+        let form = UserForm {
+            display_name: display_name.get_untracked(),
+            grants: list.iter().map(|(unit, role)| Grant { unit: unit.clone(), role: Role::from_code(role).unwrap_or(Role::Member) }).collect(),
+        };
+        let (username, on_change) = (username.clone(), on_change.clone());
+        leptos::task::spawn_local(async move {
+            let token = token().unwrap_or_default();
+            let path = format!("/api/admin/users/{username}");
+            match api::call::<UserView>(reqwest::Method::PUT, &path, Some(&token), api::json(&form)).await {
+                Ok(_) => {
+                    editing.set(None);
+                    on_change();
+                }
+                Err(f) => error.set(Some(f.message)),
+            }
+        });
+    };
+    view! {
+        <form class="model-form grants" novalidate on:submit=save>
+            <h3>{format!("Vai trò của {}", user.username)}</h3>
+            <div class="field">
+                <label for="edit-display-name">"Họ tên"</label>
+                <input id="edit-display-name" prop:value=display_name on:input=move |ev| display_name.set(event_target_value(&ev))/>
+            </div>
+            {move || (0..grants.with(Vec::len)).map(|i| {
+                let (unit, role) = grants.with(|g| g[i].clone());
+                view! {
+                    <div class="row three">
+                        <div class="field">
+                            <label for=format!("grant-{i}-unit")>"Đơn vị"</label>
+                            <select id=format!("grant-{i}-unit") prop:value=unit
+                                on:change=move |ev| grants.update(|g| g[i].0 = event_target_value(&ev))>
+                                <option value="">"— chọn đơn vị —"</option>
+                                {names.get().into_iter().map(|(c, n)| view! { <option value=c.clone()>{n}</option> }).collect_view()}
+                            </select>
+                        </div>
+                        <div class="field">
+                            <label for=format!("grant-{i}-role")>"Vai trò"</label>
+                            <select id=format!("grant-{i}-role") prop:value=role
+                                on:change=move |ev| grants.update(|g| g[i].1 = event_target_value(&ev))>
+                                {Role::ALL.iter().map(|r| view! { <option value=r.code()>{r.label()}</option> }).collect_view()}
+                            </select>
+                        </div>
+                        <div class="field">
+                            <button type="button" class="button small" on:click=move |_| grants.update(|g| { g.remove(i); })>"Bỏ vai trò này"</button>
+                        </div>
+                    </div>
+                }
+            }).collect_view()}
+            <button type="button" class="button small" on:click=move |_| grants.update(|g| g.push((String::new(), Role::Member.code().to_string())))>"Thêm vai trò"</button>
+            <Show when=move || error.with(Option::is_some)>
+                <p class="error" role="alert">{move || error.get()}</p>
+            </Show>
+            <div class="actions">
+                <button type="submit" class="button primary">"Lưu vai trò"</button>
+                <button type="button" class="button" on:click=move |_| editing.set(None)>"Hủy"</button>
             </div>
         </form>
     }

@@ -58,6 +58,7 @@ pub fn start() {
                     view! { <App/> }
                 });
                 handle.forget();
+                reload_when_the_account_changes_elsewhere();
                 mark_ready();
             }
             Err(e) => {
@@ -70,6 +71,21 @@ pub fn start() {
             }
         }
     });
+}
+
+/// Signing in or out in another tab changes whose replica this is, or its session: start again
+/// from storage (rare, and simpler than reconciling every signal).
+fn reload_when_the_account_changes_elsewhere() {
+    let Some(window) = web_sys::window() else { return };
+    let on_storage = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::StorageEvent)>::new(|ev: web_sys::StorageEvent| {
+        if ev.key().as_deref() == Some(account::ACCOUNT_KEY) {
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().reload();
+            }
+        }
+    });
+    let _ = window.add_event_listener_with_callback("storage", on_storage.as_ref().unchecked_ref());
+    on_storage.forget();
 }
 
 fn app_root() -> web_sys::HtmlElement {

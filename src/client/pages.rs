@@ -142,8 +142,14 @@ fn FilterSelect(
 #[component]
 fn ModelCard(model: Model) -> impl IntoView {
     let href = format!("/mo-hinh/{}", model.id);
+    let rejected = use_app().sync.rejected;
+    let id = model.id.clone();
+    let refused = move || rejected.with(|r| r.contains_key(&id));
     view! {
         <article class="model-card">
+            <Show when=refused.clone()>
+                <p class="badge refused" title="Máy chủ chưa nhận thay đổi; nội dung vẫn được giữ trên thiết bị">"Máy chủ chưa nhận"</p>
+            </Show>
             <h2><A href=href>{model.name.clone()}</A></h2>
             <p class="meta">
                 <span class="badge status">{model.status.label()}</span>

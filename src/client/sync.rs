@@ -154,7 +154,12 @@ pub fn start(replica: Replica, account: RwSignal<Option<Account>>) -> SyncHandle
                 wait = PERIOD;
                 continue;
             }
-            let current = match account.get_untracked() {
+            // Storage is the truth: another tab may have signed in again (or out) meanwhile.
+            let stored = Account::load();
+            if stored != account.get_untracked() {
+                account.set(stored.clone());
+            }
+            let current = match stored {
                 Some(a) if a.ended.is_none() => a,
                 other => {
                     let reason = other.and_then(|a| a.ended).unwrap_or_else(|| "Đăng nhập để đồng bộ.".into());
@@ -170,12 +175,17 @@ pub fn start(replica: Replica, account: RwSignal<Option<Account>>) -> SyncHandle
                     wait = PERIOD;
                 }
                 Err(Failed::SignedOut(reason)) => {
-                    // Keep the account (the replica is this user's) and wait for a sign-in.
-                    let ended = Account { ended: Some(reason.clone()), ..current };
-                    let _ = ended.save();
-                    account.set(Some(ended));
-                    handle.status.set(SyncStatus::SignedOut { reason });
-                    wait = PERIOD;
+                    // Keep the account (the replica is this user's) and wait for a sign-in,
+                    // unless a new session was stored meanwhile.
+                    if Account::load().is_some_and(|a| a.token == current.token) {
+                        let ended = Account { ended: Some(reason.clone()), ..current };
+                        let _ = ended.save();
+                        account.set(Some(ended));
+                        handle.status.set(SyncStatus::SignedOut { reason });
+                        wait = PERIOD;
+                    } else {
+                        wait = Duration::ZERO;
+                    }
                 }
                 Err(Failed::Other(reason)) => {
                     failures += 1;

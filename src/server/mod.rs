@@ -160,6 +160,8 @@ pub enum Command {
         #[arg(long)]
         username: String,
     },
+    /// Danh sách tài khoản. Lists the accounts (username, name, roles, state), one per line.
+    Users,
     /// Đặt lại mật khẩu. Reset a user's password (read from the terminal or stdin).
     ResetPassword {
         #[arg(long)]
@@ -219,6 +221,18 @@ async fn manage_users(config: &Config, command: Command) -> anyhow::Result<bool>
             store.set_password_hash(&username, &hash).await?;
             let ended = store.delete_sessions(&username).await?;
             println!("Đã đặt lại mật khẩu cho {username}; {ended} thiết bị phải đăng nhập lại.");
+            Ok(true)
+        }
+        Command::Users => {
+            let users = store.users().await?;
+            if users.is_empty() {
+                eprintln!("Chưa có tài khoản nào.");
+            }
+            for u in users {
+                let roles: Vec<String> = u.grants.iter().map(|g| format!("{}@{}", g.role.code(), g.unit)).collect();
+                let state = if u.disabled { "khóa" } else if u.password_hash.is_empty() { "chờ lời mời" } else { "đang dùng" };
+                println!("{}\t{}\t{}\t{state}", u.username, u.display_name, roles.join(","));
+            }
             Ok(true)
         }
         Command::SignOut { username } => {
@@ -329,6 +343,12 @@ pub async fn bind(
     });
     if !assets.built {
         tracing::warn!(dist = %config.dist.display(), "client not built; serving the API only");
+    }
+    if store.users().await?.is_empty() {
+        tracing::warn!(
+            "no accounts yet: nobody can sign in. Create the first administrator with \
+             `danvan-server import-units FILE.csv` then `danvan-server create-admin --username … --unit …` (README.md)"
+        );
     }
     let state = Arc::new(AppState {
         store,

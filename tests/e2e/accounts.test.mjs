@@ -262,6 +262,19 @@ test('an administrator invites a new cadre, who joins from the link on their pho
       assert.equal(await phone.locator('#unit').inputValue(), 'TRUONGSON');
       await shot(phone, 'g3-phone-new-cadre-form');
 
+      // The administrator gives the new cadre a second role: reviewer of the district.
+      const row = admin.locator('table.users tr').filter({ hasText: username });
+      await row.getByRole('button', { name: 'Sửa vai trò' }).click();
+      await admin.getByRole('button', { name: 'Thêm vai trò' }).click();
+      await admin.locator('#grant-1-unit').selectOption('HA');
+      await admin.locator('#grant-1-role').selectOption('binh_xet');
+      await admin.getByRole('button', { name: 'Lưu vai trò' }).click();
+      await eventually('both roles listed', async () => {
+        const text = await row.innerText();
+        return text.includes('Cán bộ — Xã Trường Sơn') && text.includes('Bình xét — Huyện ủy Hà Quảng');
+      });
+      await shot(admin, 'g4-desktop-roles-edited');
+
       // The link worked once.
       const again = await newPage(await browser.newContext(PHONE), 'again');
       await again.goto(link);
