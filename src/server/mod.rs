@@ -97,11 +97,12 @@ pub fn router(state: Arc<AppState>) -> Router {
     app.with_state(state)
 }
 
+/// Unauthenticated, so it says nothing about the data (not even how many documents there are).
 async fn health(State(app): State<Arc<AppState>>) -> Result<axum::Json<serde_json::Value>, error::ApiError> {
+    app.store.head().await?; // the database answers
     Ok(axum::Json(serde_json::json!({
         "ok": true,
         "server": app.store.server_id(),
-        "documents": app.store.count().await?,
         "client_version": app.assets.version,
     })))
 }
