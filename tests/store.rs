@@ -239,7 +239,7 @@ async fn postgres_keeps_the_store_contract() {
     // A second connection (another server process) sees the same identity and data.
     let other = PostgresStore::connect(&url).await.unwrap();
     assert_eq!(other.server_id(), store.server_id());
-    assert_eq!(other.count().await.unwrap(), 2);
+    assert_eq!(other.count().await.unwrap(), 3);
     let url = fresh_postgres().await.unwrap();
     concurrent_writers(Arc::new(PostgresStore::connect(&url).await.unwrap())).await;
 }
