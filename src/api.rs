@@ -32,6 +32,9 @@ pub struct Profile {
     pub grants: Vec<Grant>,
     /// Units the user may register models in.
     pub writable: Vec<String>,
+    /// Units whose models the user reviews (recognises, returns, commends…).
+    #[serde(default)]
+    pub reviews: Vec<String>,
     /// Whether the user administers any unit (shows the administration page).
     pub manages: bool,
     /// The units the user deals with (their grants' units and ancestors, and every unit they
@@ -40,6 +43,11 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// What this user is for a model of `unit`, for the lifecycle rules.
+    pub fn roles_for(&self, unit: &str) -> crate::domain::Roles {
+        crate::domain::Roles { cadre: self.writable.iter().any(|u| u == unit), reviewer: self.reviews.iter().any(|u| u == unit) }
+    }
+
     pub fn unit_name<'a>(&'a self, code: &'a str) -> &'a str {
         self.units.iter().find(|u| u.code == code).map_or(code, |u| u.name.as_str())
     }

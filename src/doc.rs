@@ -45,7 +45,10 @@ pub fn read_model(doc: &AutoCommit) -> Result<Model, DocError> {
     if schema > SCHEMA_VERSION {
         return Err(DocError::TooNew(schema));
     }
-    Ok(autosurgeon::hydrate(doc)?)
+    let mut model: Model = autosurgeon::hydrate(doc)?;
+    // The stored status is a cache; the transitions are the truth (they merge, it may conflict).
+    model.status = crate::domain::replay(&model.transitions).0;
+    Ok(model)
 }
 
 /// The document's owning unit, as the server checks it without reading the rest: the single
@@ -63,6 +66,32 @@ pub fn owner(doc: &AutoCommit) -> Option<(String, automerge::ObjId)> {
         },
         _ => None,
     }
+}
+
+/// The lifecycle log as stored (empty for documents written before the lifecycle existed).
+pub fn transitions(doc: &AutoCommit) -> Result<Vec<crate::domain::Transition>, DocError> {
+    match doc.get(automerge::ROOT, "transitions")? {
+        None => Ok(Vec::new()),
+        Some(_) => Ok(autosurgeon::hydrate_prop(doc, automerge::ROOT, "transitions")?),
+    }
+}
+
+/// The top-level keys whose values changed between two versions of a document (what a change
+/// touched, for the server's permission checks).
+pub fn touched_keys(doc: &mut AutoCommit, before: &[automerge::ChangeHash], after: &[automerge::ChangeHash]) -> std::collections::BTreeSet<String> {
+    use automerge::{PatchAction, Prop};
+    doc.diff(before, after)
+        .into_iter()
+        .filter_map(|patch| match patch.path.first() {
+            Some((_, Prop::Map(key))) => Some(key.clone()),
+            Some((_, Prop::Seq(_))) => None,
+            None => match patch.action {
+                PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => Some(key),
+                PatchAction::Conflict { prop: Prop::Map(key) } | PatchAction::Increment { prop: Prop::Map(key), .. } => Some(key),
+                _ => None,
+            },
+        })
+        .collect()
 }
 
 /// Writes `model` into the document as one change: only what differs becomes operations,

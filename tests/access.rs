@@ -187,7 +187,7 @@ async fn a_reviewer_reads_the_subtree_but_does_not_edit_it() {
     edit(&r, "m-TRUONGSON", |m| m.name = "Sửa bởi người bình xét".into());
     r.put_local("r-new", &mut new_model_in("r-new", "Mô hình của huyện", "HA"));
     let report = sync_as(&r, &server, "r").await;
-    assert!(report.rejected["m-TRUONGSON"].contains("chỉ được xem"), "{:?}", report.rejected);
+    assert!(report.rejected["m-TRUONGSON"].contains("chỉ ghi các bước bình xét"), "{:?}", report.rejected);
     assert!(report.rejected["r-new"].contains("HA"), "{:?}", report.rejected);
     let c = MemoryReplica::new();
     sync_as(&c, &server, "c").await;

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod lifecycle;
 pub mod pages;
 pub mod sign_in;
 pub mod pwa;
@@ -112,6 +113,7 @@ fn App() -> impl IntoView {
     let account = use_app().account;
     let signed_in = move || account.with(Option::is_some);
     let manages = move || account.with(|a| a.as_ref().is_some_and(|a| a.profile.manages));
+    let reviews = move || account.with(|a| a.as_ref().is_some_and(|a| !a.profile.reviews.is_empty()));
     view! {
         <Router>
             <header class="topbar">
@@ -123,6 +125,7 @@ fn App() -> impl IntoView {
                     <nav>
                         <A href="/">"Mô hình"</A>
                         <A href="/mo-hinh/moi">"Thêm"</A>
+                        <Show when=reviews><A href="/binh-xet">"Bình xét"</A></Show>
                         <Show when=manages><A href="/quan-tri">"Quản trị"</A></Show>
                         <A href="/cai-dat">"Cài đặt"</A>
                     </nav>
@@ -146,6 +149,7 @@ fn App() -> impl IntoView {
                         <Route path=path!("/mo-hinh/:id/sua") view=pages::EditModelPage/>
                         <Route path=path!("/cai-dat") view=pages::SettingsPage/>
                         <Route path=path!("/quan-tri") view=admin::AdminPage/>
+                        <Route path=path!("/binh-xet") view=lifecycle::ReviewQueuePage/>
                         <Route path=path!("/dang-nhap") view=sign_in::SignInPage/>
                         <Route path=path!("/moi") view=sign_in::InvitationPage/>
                     </Routes>

@@ -197,6 +197,8 @@ pub fn DetailPage() -> impl IntoView {
 #[component]
 fn ModelDetail(model: Model, saved: bool, rejected: Option<String>) -> impl IntoView {
     let edit = format!("/mo-hinh/{}/sua", model.id);
+    // Content is the unit's cadres' to change; reviewers act through the lifecycle steps.
+    let may_edit = use_app().account.with_untracked(|a| a.as_ref().is_some_and(|a| a.profile.roles_for(&model.unit).cadre));
     let dates = {
         let mut parts = vec![format!("Bắt đầu {}", format_date_vi(&model.start_date))];
         if !model.end_date.is_empty() {
@@ -213,7 +215,7 @@ fn ModelDetail(model: Model, saved: bool, rejected: Option<String>) -> impl Into
     view! {
         <div class="page-head">
             <A href="/" attr:class="back">"← Danh sách"</A>
-            <A href=edit attr:class="button">"Sửa"</A>
+            {may_edit.then(|| view! { <A href=edit attr:class="button">"Sửa"</A> })}
         </div>
         {saved.then(|| view! { <p id="save-status" class="saved" role="status">"Đã lưu trên thiết bị này"</p> })}
         {rejected.map(|r| view! { <p class="warning" role="alert">"Máy chủ chưa nhận thay đổi của mô hình này: " {r} " Nội dung vẫn được giữ trên thiết bị."</p> })}
@@ -224,6 +226,7 @@ fn ModelDetail(model: Model, saved: bool, rejected: Option<String>) -> impl Into
             <span>{model.level.label()}</span>
             <span>"Năm " {model.year}</span>
         </p>
+        <super::lifecycle::LifecycleActions model=model.clone()/>
         <dl class="facts">
             <dt>"Chủ thể"</dt><dd>{model.owner_kind.label()} ": " {model.owner_name.clone()}</dd>
             <dt>"Đơn vị đăng ký"</dt><dd>{unit_name(&model.unit)}</dd>
@@ -255,6 +258,7 @@ fn ModelDetail(model: Model, saved: bool, rejected: Option<String>) -> impl Into
             </table>
         </section>
         {section("Khả năng duy trì, nhân rộng", model.sustainability.as_str().to_string())}
+        <super::lifecycle::LifecycleHistory model=model.clone()/>
         <p class="bookkeeping">
             "Tạo lúc " {date_time(model.created_at)} " bởi " {model.created_by.clone()}
             " · Sửa lần cuối " {date_time(model.updated_at)} " bởi " {model.updated_by.clone()}

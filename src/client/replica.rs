@@ -29,6 +29,9 @@ pub enum SaveError {
     NotFound,
     #[error("{0}")]
     Document(String),
+    /// The lifecycle rules do not allow this step (now, or for this user).
+    #[error("{0}")]
+    Refused(String),
 }
 
 #[derive(Clone)]
@@ -355,6 +358,65 @@ impl Replica {
             .await?;
         if let Some(e) = failure {
             return Err(SaveError::Document(e));
+        }
+        if written.is_none() {
+            return Err(SaveError::NotFound);
+        }
+        self.after_local_write(written);
+        Ok(())
+    }
+
+    /// Records a lifecycle step (start, propose, recognise, return…) as one change, checked
+    /// against the model's state as stored now and the user's roles for it.
+    pub async fn record_step(
+        &self,
+        id: &str,
+        action: crate::domain::Action,
+        reason: &str,
+        by: &str,
+        by_name: &str,
+        roles: crate::domain::Roles,
+    ) -> Result<(), SaveError> {
+        let mut failure = None;
+        let written = self
+            .store
+            .update(id, |rec| {
+                let mut rec = rec?;
+                let result = (|| {
+                    let mut d = doc::load(&rec.doc).map_err(|e| SaveError::Document(e.to_string()))?;
+                    let mut model = doc::read_model(&d).map_err(|e| SaveError::Document(e.to_string()))?;
+                    let next = crate::domain::check_transition(action, model.status, roles, reason).map_err(SaveError::Refused)?;
+                    let now = now_ms();
+                    model.transitions.push(crate::domain::Transition {
+                        id: uuid::Uuid::new_v4().to_string(),
+                        action: action.code().to_string(),
+                        by: by.to_string(),
+                        by_name: by_name.to_string(),
+                        at: now,
+                        reason: reason.trim().to_string(),
+                    });
+                    model.status = next;
+                    model.updated_by = by_name.to_string();
+                    model.updated_at = now;
+                    doc::write_model(&mut d, &model, now, &format!("bước: {}", action.label()))
+                        .map_err(|e| SaveError::Document(e.to_string()))?;
+                    Ok::<_, SaveError>(d.save())
+                })();
+                match result {
+                    Ok(bytes) => {
+                        rec.doc = bytes;
+                        rec.dirty = true;
+                        Some(rec)
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        None
+                    }
+                }
+            })
+            .await?;
+        if let Some(e) = failure {
+            return Err(e);
         }
         if written.is_none() {
             return Err(SaveError::NotFound);

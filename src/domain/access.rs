@@ -4,7 +4,8 @@
 //!
 //! The rules:
 //! - a member (cán bộ) reads and writes the models of the unit they are granted, and only it;
-//! - a reviewer (bình xét) reads the models of the unit's whole subtree (evaluating is issue 5);
+//! - a reviewer (bình xét) reads the models of the unit's whole subtree and records the
+//!   reviewer's steps of their lifecycle (recognise, return, commend…), not their content;
 //! - an administrator (quản trị) manages the units and users of the subtree and reads its models.
 //!
 //! Nothing above or beside a grant is visible: a reviewer of a district sees its communes, not the
@@ -27,6 +28,7 @@ pub struct Grant {
 pub struct Access {
     read: BTreeSet<String>,
     write: BTreeSet<String>,
+    review: BTreeSet<String>,
     manage: BTreeSet<String>,
 }
 
@@ -44,10 +46,9 @@ impl Access {
                     // A grant on a unit missing from the tree still covers that unit itself.
                     access.read.insert(grant.unit.clone());
                     access.read.extend(below.iter().cloned());
-                    if grant.role == Role::Admin {
-                        access.manage.insert(grant.unit.clone());
-                        access.manage.extend(below);
-                    }
+                    let role_set = if grant.role == Role::Admin { &mut access.manage } else { &mut access.review };
+                    role_set.insert(grant.unit.clone());
+                    role_set.extend(below);
                 }
             }
         }
@@ -60,6 +61,21 @@ impl Access {
 
     pub fn can_write(&self, unit: &str) -> bool {
         self.write.contains(unit)
+    }
+
+    /// Whether the user reviews the models of `unit` (a reviewer of it or of a unit above it).
+    pub fn can_review(&self, unit: &str) -> bool {
+        self.review.contains(unit)
+    }
+
+    /// What the user is for a model of `unit`, for the lifecycle rules.
+    pub fn roles_for(&self, unit: &str) -> super::lifecycle::Roles {
+        super::lifecycle::Roles { cadre: self.can_write(unit), reviewer: self.can_review(unit) }
+    }
+
+    /// Units whose models the user reviews, in code order.
+    pub fn reviewable(&self) -> impl Iterator<Item = &str> {
+        self.review.iter().map(String::as_str)
     }
 
     /// Whether the user administers `unit` (its users, its place in the tree).
@@ -133,6 +149,7 @@ DUCLONG,Xã Đức Long,xa,co_so,HOAAN,
         assert_eq!(r.readable().collect::<Vec<_>>(), ["BANBO", "HA", "NAPONG", "TRUONGSON"]);
         assert!(!r.can_read("CB") && !r.can_read("HOAAN") && !r.can_read("DUCLONG"));
         assert_eq!(r.writable().count(), 0, "reviewing is not registering");
+        assert!(r.can_review("NAPONG") && r.can_review("HA") && !r.can_review("CB") && !r.can_review("DUCLONG"));
     }
 
     #[test]
@@ -141,6 +158,7 @@ DUCLONG,Xã Đức Long,xa,co_so,HOAAN,
         let a = Access::new(&[grant("HOAAN", Role::Admin), grant("BANBO", Role::Member)], &tree);
         assert!(a.can_manage("HOAAN") && a.can_manage("DUCLONG") && !a.can_manage("HA") && !a.can_manage("BANBO"));
         assert!(a.can_read("DUCLONG") && a.can_write("BANBO") && !a.can_write("DUCLONG"));
+        assert!(!a.can_review("DUCLONG"), "administering is not reviewing");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 mod access;
 mod account;
 mod dates;
+mod lifecycle;
 mod model;
 mod search;
 mod unit;
@@ -12,6 +13,7 @@ mod validate;
 
 pub use access::{Access, Grant};
 pub use account::{MIN_PASSWORD_CHARS, Role, check_password, check_username};
+pub use lifecycle::{Action, Actor, REVIEWER_KEYS, Roles, Step, Transition, available, check as check_transition, check_log, replay};
 pub use dates::{Date, format_amount_vi, format_count_vi, format_date_vi};
 pub use model::*;
 pub use search::{ModelFilter, fold, matches_query};

@@ -83,32 +83,79 @@ impl Level {
     }
 }
 
-/// Where a model is in its lifecycle. This slice knows only the first state; later lifecycle
-/// states are added as variants (documents written before then keep reading as `Registered`).
+/// Where a model is in its lifecycle (`lifecycle` says how it moves). Stored in the document
+/// only as a cache: the state is what the model's recorded transitions replay to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Reconcile, Hydrate, Serialize, Deserialize)]
 pub enum Status {
     #[default]
     #[autosurgeon(rename = "dang_ky")]
     Registered,
+    #[autosurgeon(rename = "dang_thuc_hien")]
+    InProgress,
+    #[autosurgeon(rename = "de_nghi_cong_nhan")]
+    Proposed,
+    #[autosurgeon(rename = "tra_lai")]
+    Returned,
+    #[autosurgeon(rename = "cong_nhan")]
+    Recognised,
+    #[autosurgeon(rename = "khong_cong_nhan")]
+    NotRecognised,
+    #[autosurgeon(rename = "dien_hinh")]
+    Exemplary,
+    #[autosurgeon(rename = "khen_thuong")]
+    Commended,
+    #[autosurgeon(rename = "dung")]
+    Stopped,
 }
 
 impl Status {
-    pub const ALL: [Status; 1] = [Status::Registered];
+    pub const ALL: [Status; 9] = [
+        Status::Registered,
+        Status::InProgress,
+        Status::Proposed,
+        Status::Returned,
+        Status::Recognised,
+        Status::NotRecognised,
+        Status::Exemplary,
+        Status::Commended,
+        Status::Stopped,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
             Status::Registered => "dang_ky",
+            Status::InProgress => "dang_thuc_hien",
+            Status::Proposed => "de_nghi_cong_nhan",
+            Status::Returned => "tra_lai",
+            Status::Recognised => "cong_nhan",
+            Status::NotRecognised => "khong_cong_nhan",
+            Status::Exemplary => "dien_hinh",
+            Status::Commended => "khen_thuong",
+            Status::Stopped => "dung",
         }
     }
 
     pub fn label(self) -> &'static str {
         match self {
             Status::Registered => "Đăng ký",
+            Status::InProgress => "Đang thực hiện",
+            Status::Proposed => "Đề nghị công nhận",
+            Status::Returned => "Trả lại để sửa",
+            Status::Recognised => "Được công nhận",
+            Status::NotRecognised => "Không công nhận",
+            Status::Exemplary => "Điển hình",
+            Status::Commended => "Khen thưởng",
+            Status::Stopped => "Dừng",
         }
     }
 
     pub fn from_code(code: &str) -> Option<Status> {
         Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// Still being carried out or decided on (may be stopped).
+    pub fn is_active(self) -> bool {
+        matches!(self, Status::Registered | Status::InProgress | Status::Proposed | Status::Returned)
     }
 }
 
@@ -193,7 +240,12 @@ pub struct Model {
     pub unit: String,
     pub level: Level,
     pub year: u32,
+    /// A cache of `lifecycle::replay(&transitions)`, refreshed whenever the model is read.
     pub status: Status,
+    /// Every lifecycle step, append-only (documents written before the lifecycle have none).
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub transitions: Vec<super::lifecycle::Transition>,
     pub created_by: String,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
@@ -226,6 +278,7 @@ impl Model {
             level: Level::Grassroots,
             year: 0,
             status: Status::Registered,
+            transitions: Vec::new(),
             created_by: by.to_string(),
             created_at: now_ms,
             updated_by: by.to_string(),

@@ -193,6 +193,7 @@ pub fn profile(user: &User, access: &Access, tree: &UnitTree) -> Profile {
         display_name: user.display_name.clone(),
         grants: user.grants.clone(),
         writable: access.writable().map(str::to_string).collect(),
+        reviews: access.reviewable().map(str::to_string).collect(),
         manages: access.manages_anything(),
         units: codes.into_iter().filter_map(|c| tree.get(c).cloned()).collect(),
     }

@@ -7,9 +7,11 @@
 //! go through.
 //!
 //! Permissions (`domain::Access`), per document: a stored document is answered only if the caller
-//! reads its unit, and changed only if the caller writes it; a new document must name a unit the
-//! caller writes; no change may touch the owner (`doc::owner`: the same value set by the same
-//! operation before and after). The feed carries only documents of units the caller reads.
+//! reads its unit; it is changed only by its unit's cadres, or by reviewers above it within the
+//! lifecycle keys (`domain::REVIEWER_KEYS`); a new document must name a unit the caller writes; no
+//! change may touch the owner (`doc::owner`: the same value set by the same operation before and
+//! after); the lifecycle log only grows, by steps of the caller allowed for their role
+//! (`domain::check_log`). The feed carries only documents of units the caller reads.
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
@@ -28,7 +30,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::store::{StoreError, Write};
-use crate::domain::Access;
+use crate::domain::{Access, REVIEWER_KEYS, check_log};
 use crate::sync::{
     CONTENT_TYPE, DocFailure, DocMessage, FEED_BUDGET_DEFAULT, FEED_BUDGET_MAX, FEED_MAX_CHUNKS, FailureCode, Layout,
     MAX_DOCS_PER_REQUEST, PROTOCOL, StepError, SyncRequest, SyncResponse, group_feed, heads_to_bytes, plan_write,
@@ -127,7 +129,8 @@ async fn sync(State(app): State<Arc<AppState>>, caller: Caller, body: Bytes) -> 
         )));
     }
     let store = app.store.as_ref();
-    let access = Arc::new(caller.access);
+    let who = Arc::new(Who { username: caller.user.username.clone(), access: caller.access });
+    let access = &who.access;
     let scope = access.scope();
     let readable: Vec<String> = access.readable().map(str::to_string).collect();
     let same_server = req.server.as_deref() == Some(store.server_id());
@@ -171,8 +174,8 @@ async fn sync(State(app): State<Arc<AppState>>, caller: Caller, body: Bytes) -> 
         }
         let work = load(&app, std::mem::take(&mut pending)).await?;
         // Parsing and merging are CPU work: off the async workers.
-        let access = access.clone();
-        let results = tokio::task::spawn_blocking(move || work.into_iter().map(|w| apply(w, &access)).collect::<Vec<_>>())
+        let who = who.clone();
+        let results = tokio::task::spawn_blocking(move || work.into_iter().map(|w| apply(w, &who)).collect::<Vec<_>>())
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         let mut outcomes = Vec::new();
@@ -286,7 +289,14 @@ async fn load(app: &AppState, pending: Vec<Incoming>) -> Result<Vec<Work>, ApiEr
     Ok(work)
 }
 
-fn apply(work: Work, access: &Access) -> Result<Outcome, DocFailure> {
+/// The signed-in user a request's documents are checked against.
+struct Who {
+    username: String,
+    access: Access,
+}
+
+fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
+    let access = &who.access;
     let Work { incoming, base, owner, copy } = work;
     let id = incoming.id.clone();
     let forbidden = |message: String| failure(&id, FailureCode::Forbidden, &message);
@@ -307,6 +317,9 @@ fn apply(work: Work, access: &Access) -> Result<Outcome, DocFailure> {
     };
     let before = doc.get_heads();
     let owner_before = crate::doc::owner(&doc);
+    // Unreadable only if the stored copy is damaged in a way loading did not catch; then no
+    // change may touch the log (any `after` differs from this marker).
+    let log_before = crate::doc::transitions(&doc).ok();
     if let Some(document) = &incoming.document {
         // A document sent whole: merge it first; the message then carries only the client's heads.
         doc.load_incremental(document)
@@ -323,13 +336,23 @@ fn apply(work: Work, access: &Access) -> Result<Outcome, DocFailure> {
     let write = if heads != before {
         let unit = match (base.is_some(), owner) {
             (true, Some(stored)) => {
-                if !access.can_write(&stored) {
+                let roles = access.roles_for(&stored);
+                if !roles.cadre && !roles.reviewer {
                     return Err(forbidden(format!(
                         "Mô hình thuộc đơn vị {stored}; bạn chỉ được xem, không được sửa. Thay đổi vẫn được giữ trên máy này."
                     )));
                 }
                 if crate::doc::owner(&doc) != owner_before {
                     return Err(forbidden("Không được đổi đơn vị sở hữu của mô hình; thay đổi này không được nhận.".into()));
+                }
+                if !roles.cadre {
+                    let touched = crate::doc::touched_keys(&mut doc, &before, &heads);
+                    if touched.iter().any(|k| !REVIEWER_KEYS.contains(&k.as_str())) {
+                        return Err(forbidden(
+                            "Người bình xét chỉ ghi các bước bình xét; nội dung mô hình do cán bộ của đơn vị sửa. Thay đổi vẫn được giữ trên máy này."
+                                .into(),
+                        ));
+                    }
                 }
                 stored
             }
@@ -341,6 +364,12 @@ fn apply(work: Work, access: &Access) -> Result<Outcome, DocFailure> {
                 None => return Err(forbidden("Mô hình chưa ghi rõ một đơn vị sở hữu nên không được nhận.".into())),
             },
         };
+        let log_after = crate::doc::transitions(&doc)
+            .map_err(|e| failure(&id, FailureCode::Malformed, &format!("Lịch sử trạng thái không đọc được: {e}")))?;
+        let Some(log_before) = &log_before else {
+            return Err(failure(&id, FailureCode::Corrupt, "Bản lưu trên máy chủ của tài liệu này bị hỏng; hãy báo quản trị viên."));
+        };
+        check_log(log_before, &log_after, &who.username, access.roles_for(&unit)).map_err(forbidden)?;
         let chunk = plan_write(&mut doc, &before, base.map(|b| b.1)).map_err(|e| match e {
             StepError::TooLarge(n) => {
                 failure(&id, FailureCode::TooLarge, &format!("Tài liệu quá lớn ({} KB) nên máy chủ không nhận.", n / 1024))

@@ -1,0 +1,167 @@
+//! A model's lifecycle on its page: the steps this user may take now (with a reason where the
+//! rules ask for one), and the history of steps; and `/binh-xet`, the reviewer's queue.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use super::replica::SaveError;
+use super::{date_time, use_app};
+use crate::domain::{Action, Model, Status, available, format_count_vi, replay};
+
+/// The buttons of the steps allowed now, and the confirmation (with the reason) of the chosen one.
+#[component]
+pub fn LifecycleActions(model: Model) -> impl IntoView {
+    let app = use_app();
+    let Some(account) = app.account.get_untracked() else { return ().into_any() };
+    let roles = account.profile.roles_for(&model.unit);
+    let actions = available(model.status, roles);
+    if actions.is_empty() {
+        return ().into_any();
+    }
+    let chosen = RwSignal::new(None::<Action>);
+    let reason = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let id = model.id.clone();
+    let confirm = move |_| {
+        let Some(action) = chosen.get_untracked() else { return };
+        let (replica, id, account) = (app.replica.clone(), id.clone(), account.clone());
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let p = &account.profile;
+            let result = replica.record_step(&id, action, &reason.get_untracked(), &p.username, &p.display_name, roles).await;
+            busy.set(false);
+            match result {
+                Ok(()) => {
+                    chosen.set(None);
+                    reason.set(String::new());
+                    error.set(None);
+                }
+                Err(SaveError::Refused(e)) | Err(SaveError::Document(e)) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <section class="item lifecycle-actions">
+            <h2>"Bước tiếp theo"</h2>
+            <div class="buttons">
+                {actions.into_iter().map(|a| view! {
+                    <button class=if a == Action::Stop { "button" } else { "button primary" }
+                        on:click=move |_| { chosen.set(Some(a)); error.set(None); }>{a.label()}</button>
+                }).collect_view()}
+            </div>
+            {move || chosen.get().map(|a| view! {
+                <div class="confirm" role="dialog" aria-labelledby="step-question">
+                    <p id="step-question"><strong>{format!("Xác nhận “{}”?", a.label())}</strong></p>
+                    <div class="field">
+                        <label for="step-reason">{if a.needs_reason() { "Lý do (bắt buộc)" } else { "Ghi chú (không bắt buộc)" }}</label>
+                        <textarea id="step-reason" rows="3" prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
+                    </div>
+                    <button id="confirm-step" class="button primary" disabled=move || busy.get() on:click=confirm.clone()>{a.label()}</button>
+                    <button class="button" on:click=move |_| chosen.set(None)>"Hủy"</button>
+                </div>
+            })}
+            <Show when=move || error.with(Option::is_some)>
+                <p class="error" role="alert">{move || error.get()}</p>
+            </Show>
+        </section>
+    }
+    .into_any()
+}
+
+/// Every recorded step, oldest first; a step that did not apply (two people acted at once,
+/// offline) says so instead of disappearing.
+#[component]
+pub fn LifecycleHistory(model: Model) -> impl IntoView {
+    let (_, steps) = replay(&model.transitions);
+    let rows: Vec<_> = steps
+        .iter()
+        .map(|s| {
+            let label = s.action.map_or_else(|| format!("bước “{}”", s.transition.action), |a| a.label().to_string());
+            let outcome = match s.to {
+                Some(to) => format!("→ {}", to.label()),
+                None => "(không áp dụng: trạng thái lúc đó không cho phép bước này)".to_string(),
+            };
+            let t = s.transition;
+            view! {
+                <li class=if s.to.is_some() { "applied" } else { "skipped" }>
+                    <span class="when">{date_time(t.at)}</span> " · " <strong>{t.by_name.clone()}</strong> ": " {label} " " {outcome}
+                    {(!t.reason.is_empty()).then(|| view! { <blockquote>{t.reason.clone()}</blockquote> })}
+                </li>
+            }
+        })
+        .collect();
+    view! {
+        <section class="item lifecycle-history">
+            <h2>"Quá trình"</h2>
+            <ol id="history">
+                <li class="applied"><span class="when">{date_time(model.created_at)}</span> " · " <strong>{model.created_by.clone()}</strong> ": Đăng ký mô hình"</li>
+                {rows}
+            </ol>
+        </section>
+    }
+}
+
+/// When the model was last proposed (what the queue is ordered by).
+fn proposed_at(model: &Model) -> i64 {
+    replay(&model.transitions)
+        .1
+        .iter()
+        .filter(|s| s.action == Some(Action::Propose) && s.to.is_some())
+        .map(|s| s.transition.at)
+        .max()
+        .unwrap_or(model.updated_at)
+}
+
+/// `/binh-xet`: models proposed for recognition in the units this user reviews, oldest first,
+/// with how many each unit has waiting.
+#[component]
+pub fn ReviewQueuePage() -> impl IntoView {
+    let app = use_app();
+    let account = app.account;
+    let models = app.replica.models;
+    let queue = Memo::new(move |_| {
+        let reviews: Vec<String> = account.with(|a| a.as_ref().map(|a| a.profile.reviews.clone()).unwrap_or_default());
+        let mut waiting: Vec<(i64, Model)> = models.with(|ms| {
+            ms.values()
+                .filter(|m| m.status == Status::Proposed && reviews.contains(&m.unit))
+                .map(|m| (proposed_at(m), m.clone()))
+                .collect()
+        });
+        waiting.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+        waiting
+    });
+    let unit_name = move |code: &str| account.with(|a| a.as_ref().map_or(code.to_string(), |a| a.profile.unit_name(code).to_string()));
+    let counts = move || {
+        let mut per: BTreeMap<String, usize> = BTreeMap::new();
+        for (_, m) in queue.get() {
+            *per.entry(unit_name(&m.unit)).or_default() += 1;
+        }
+        per
+    };
+    view! {
+        <section class="page review-page">
+            <h1>"Bình xét"</h1>
+            <p class="count">{move || format!("{} mô hình đang chờ công nhận", format_count_vi(queue.with(Vec::len)))}</p>
+            <Show when=move || queue.with(|q| !q.is_empty()) fallback=|| view! {
+                <div class="empty">"Không có mô hình nào đang đề nghị công nhận trong phạm vi bạn bình xét."</div>
+            }>
+                <table class="indicators per-unit">
+                    <thead><tr><th>"Đơn vị"</th><th>"Đang chờ"</th></tr></thead>
+                    <tbody>{move || counts().into_iter().map(|(u, n)| view! { <tr><td>{u}</td><td>{n}</td></tr> }).collect_view()}</tbody>
+                </table>
+                <ol class="queue">
+                    {move || queue.get().into_iter().map(|(at, m)| view! {
+                        <li>
+                            <A href=format!("/mo-hinh/{}", m.id)>{m.name.clone()}</A>
+                            <span class="meta">{format!(" · {} · đề nghị lúc {}", unit_name(&m.unit), date_time(at))}</span>
+                        </li>
+                    }).collect_view()}
+                </ol>
+            </Show>
+        </section>
+    }
+}

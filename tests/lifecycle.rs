@@ -1,0 +1,113 @@
+//! The lifecycle through the real server: reviewers record their steps on models of their subtree
+//! and nothing else; cadres theirs; the log only grows, under each user's own name; offline steps
+//! that race end in a state the rules allow, the same on every device.
+
+mod common;
+
+use common::*;
+use danvan::domain::{Action, Status, Transition};
+use danvan::sync::memory::MemoryReplica;
+use danvan::sync::session::run_session;
+
+async fn sync_as(replica: &MemoryReplica, server: &Server, user: &str) -> danvan::sync::session::SessionReport {
+    run_session(replica, &Http::as_user(server, user), &mut ()).await.expect("sync succeeds")
+}
+
+fn step(id: &str, action: Action, by: &str, at: i64, reason: &str) -> Transition {
+    Transition { id: id.into(), action: action.code().into(), by: by.into(), by_name: format!("Người dùng {by}"), at, reason: reason.into() }
+}
+
+fn record(replica: &MemoryReplica, id: &str, t: Transition) {
+    edit(replica, id, |m| m.transitions.push(t));
+}
+
+/// Bản Bo's cadre registers a model, starts it and proposes it; the district reviewer has it.
+async fn proposed() -> (tempfile::TempDir, Server, MemoryReplica, MemoryReplica) {
+    let (dir, db) = temp();
+    let server = start(&db, &dir.path().join("no-dist")).await;
+    let (a, r) = (MemoryReplica::new(), MemoryReplica::new());
+    a.put_local("m", &mut new_model("m", "Hũ gạo tình thương"));
+    record(&a, "m", step("1", Action::Start, "a", 1_000, ""));
+    record(&a, "m", step("2", Action::Propose, "a", 2_000, ""));
+    let report = sync_as(&a, &server, "a").await;
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    sync_as(&r, &server, "r").await;
+    assert_eq!(model(&r, "m").status, Status::Proposed);
+    (dir, server, a, r)
+}
+
+#[tokio::test]
+async fn a_reviewer_returns_and_recognises_and_the_cadre_sees_each_step() {
+    let (_dir, server, a, r) = proposed().await;
+    record(&r, "m", step("3", Action::Return, "r", 3_000, "Thiếu số liệu hộ tham gia."));
+    assert!(sync_as(&r, &server, "r").await.rejected.is_empty());
+    sync_as(&a, &server, "a").await;
+    assert_eq!(model(&a, "m").status, Status::Returned);
+    edit(&a, "m", |m| m.name = "Hũ gạo tình thương (bổ sung số liệu)".into());
+    record(&a, "m", step("4", Action::Propose, "a", 4_000, ""));
+    assert!(sync_as(&a, &server, "a").await.rejected.is_empty());
+    sync_as(&r, &server, "r").await;
+    record(&r, "m", step("5", Action::Recognise, "r", 5_000, ""));
+    record(&r, "m", step("6", Action::MarkExemplary, "r", 6_000, ""));
+    assert!(sync_as(&r, &server, "r").await.rejected.is_empty());
+    sync_as(&a, &server, "a").await;
+    let m = model(&a, "m");
+    assert_eq!(m.status, Status::Exemplary);
+    assert_eq!(m.transitions.len(), 6);
+    assert_eq!(m.name, "Hũ gạo tình thương (bổ sung số liệu)");
+}
+
+#[tokio::test]
+async fn each_side_may_record_only_its_own_steps_under_its_own_name() {
+    let (_dir, server, a, r) = proposed().await;
+    // The cadre recognises their own model.
+    record(&a, "m", step("x1", Action::Recognise, "a", 3_000, ""));
+    let report = sync_as(&a, &server, "a").await;
+    assert!(report.rejected["m"].contains("không có quyền"), "{:?}", report.rejected);
+
+    // The reviewer records a step in the cadre's name, then edits the content.
+    let r2 = MemoryReplica::new();
+    sync_as(&r2, &server, "r").await;
+    record(&r2, "m", step("x2", Action::Recognise, "a", 3_000, ""));
+    assert!(sync_as(&r2, &server, "r").await.rejected["m"].contains("chính người"));
+    let r3 = MemoryReplica::new();
+    sync_as(&r3, &server, "r").await;
+    edit(&r3, "m", |m| m.owner_name = "Sửa bởi người bình xét".into());
+    assert!(sync_as(&r3, &server, "r").await.rejected["m"].contains("chỉ ghi các bước bình xét"));
+
+    // Nobody rewrites the past, not even the model's own cadres.
+    let b = MemoryReplica::new();
+    sync_as(&b, &server, "b").await;
+    edit(&b, "m", |m| m.transitions[0].reason = "viết lại".into());
+    assert!(sync_as(&b, &server, "b").await.rejected["m"].contains("sửa hay xóa"));
+
+    // The reviewer's own step, under their own name, goes through.
+    record(&r, "m", step("ok", Action::Return, "r", 3_500, "Cần ảnh minh chứng."));
+    assert!(sync_as(&r, &server, "r").await.rejected.is_empty());
+    let fresh = MemoryReplica::new();
+    sync_as(&fresh, &server, "b").await;
+    let m = model(&fresh, "m");
+    assert_eq!(m.status, Status::Returned);
+    assert_eq!(m.owner_name, "Khối Dân vận xã", "the refused content edit never reached the server");
+    assert_eq!(m.transitions.len(), 3);
+}
+
+#[tokio::test]
+async fn racing_offline_steps_end_in_an_allowed_state_everywhere() {
+    let (_dir, server, a, r) = proposed().await;
+    // Both offline: the reviewer recognises at t=50 s, the cadre stops the model at t=55 s.
+    record(&r, "m", step("rec", Action::Recognise, "r", 50_000, ""));
+    record(&a, "m", step("stop", Action::Stop, "a", 55_000, "Hết kinh phí."));
+    // Either order of arrival gives the same result.
+    assert!(sync_as(&a, &server, "a").await.rejected.is_empty());
+    assert!(sync_as(&r, &server, "r").await.rejected.is_empty());
+    sync_as(&a, &server, "a").await;
+    let (ma, mr) = (model(&a, "m"), model(&r, "m"));
+    assert_eq!(ma.transitions.len(), 4, "both steps are kept");
+    for m in [&ma, &mr] {
+        assert_eq!(m.status, Status::Recognised, "a stop after recognition does not apply");
+        let (_, steps) = danvan::domain::replay(&m.transitions);
+        let skipped: Vec<&str> = steps.iter().filter(|s| s.to.is_none()).map(|s| s.transition.id.as_str()).collect();
+        assert_eq!(skipped, ["stop"]);
+    }
+}
