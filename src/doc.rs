@@ -102,10 +102,183 @@ pub fn write_model(doc: &mut AutoCommit, model: &Model, now_ms: i64, message: &s
     Ok(())
 }
 
+/// Where a conflicting value sits: a key of the model, or a key of one indicator (by its id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    Item(String),
+    Indicator { id: String, key: String },
+}
+
+/// Two (or more) people set the same short item at the same time, offline: automerge keeps one
+/// value as the winner and the others as conflicts. Shown so nobody's value is lost silently.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Conflict {
+    pub place: Place,
+    /// What people call it ("Tên mô hình", "Chỉ tiêu “Hộ tham gia”: mục tiêu").
+    pub label: String,
+    /// Every value, the current winner first, as text.
+    pub values: Vec<String>,
+}
+
+/// Keys whose conflicts mean nothing to a person (bookkeeping) or cannot happen (the owner).
+const NOT_CONFLICTS: [&str; 8] = ["id", "schema", "status", "created_by", "created_at", "updated_by", "updated_at", "unit"];
+
+fn scalar_text(value: &automerge::Value<'_>) -> Option<String> {
+    match value {
+        automerge::Value::Scalar(s) => Some(match s.as_ref() {
+            automerge::ScalarValue::Str(t) => t.to_string(),
+            automerge::ScalarValue::Int(n) => n.to_string(),
+            automerge::ScalarValue::Uint(n) => n.to_string(),
+            automerge::ScalarValue::F64(n) => crate::domain::format_amount_vi(*n),
+            automerge::ScalarValue::Boolean(b) => b.to_string(),
+            other => other.to_string(),
+        }),
+        automerge::Value::Object(_) => None,
+    }
+}
+
+/// Every value at `key`, the one automerge shows (the winner) first; [`resolve`] indexes this.
+fn values_winner_first<'a>(doc: &'a AutoCommit, obj: &automerge::ObjId, key: &str) -> Vec<(automerge::Value<'a>, automerge::ObjId)> {
+    let mut values = doc.get_all(obj, key).unwrap_or_default();
+    if let Ok(Some((_, winner))) = doc.get(obj, key)
+        && let Some(i) = values.iter().position(|(_, id)| *id == winner)
+    {
+        let w = values.remove(i);
+        values.insert(0, w);
+    }
+    values
+}
+
+/// The short items (and indicator cells) that hold concurrent values.
+pub fn conflicts(doc: &AutoCommit) -> Vec<Conflict> {
+    let mut out = Vec::new();
+    for key in doc.keys(automerge::ROOT).filter(|k| !NOT_CONFLICTS.contains(&k.as_str())) {
+        let values = values_winner_first(doc, &automerge::ROOT, &key);
+        let texts: Vec<String> = values.iter().filter_map(|(v, _)| scalar_text(v)).collect();
+        if texts.len() > 1 {
+            let label = crate::domain::item_label(&key).unwrap_or(key.as_str()).to_string();
+            out.push(Conflict { place: Place::Item(key.clone()), label, values: texts });
+        }
+    }
+    if let Ok(Some((automerge::Value::Object(_), list))) = doc.get(automerge::ROOT, "indicators") {
+        for i in 0..doc.length(&list) {
+            let Ok(Some((_, row))) = doc.get(&list, i) else { continue };
+            let text = |k: &str| doc.get(&row, k).ok().flatten().and_then(|(v, _)| scalar_text(&v)).unwrap_or_default();
+            let (id, name) = (text("id"), text("name"));
+            for (key, what) in [("name", "tên"), ("unit", "đơn vị tính"), ("target", "mục tiêu"), ("achieved", "đạt được")] {
+                let values = values_winner_first(doc, &row, key);
+                let texts: Vec<String> = values.iter().filter_map(|(v, _)| scalar_text(v)).collect();
+                if texts.len() > 1 {
+                    let label = format!("Chỉ tiêu “{name}”: {what}");
+                    out.push(Conflict { place: Place::Indicator { id: id.clone(), key: key.to_string() }, label, values: texts });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Keeps value number `choice` of a conflict (as listed by [`conflicts`]): writes it again, which
+/// supersedes every concurrent value, as one change. Returns false if the conflict is gone.
+pub fn resolve(doc: &mut AutoCommit, place: &Place, choice: usize, now_ms: i64, by: &str) -> Result<bool, DocError> {
+    let (obj, key) = match place {
+        Place::Item(key) => (automerge::ROOT, key.clone()),
+        Place::Indicator { id, key } => {
+            let Some((automerge::Value::Object(_), list)) = doc.get(automerge::ROOT, "indicators")? else { return Ok(false) };
+            let mut found = None;
+            for i in 0..doc.length(&list) {
+                if let Some((_, row)) = doc.get(&list, i)?
+                    && doc.get(&row, "id")?.and_then(|(v, _)| scalar_text(&v)).as_deref() == Some(id.as_str())
+                {
+                    found = Some(row);
+                }
+            }
+            let Some(row) = found else { return Ok(false) };
+            (row, key.clone())
+        }
+    };
+    let values = values_winner_first(doc, &obj, &key);
+    if values.len() < 2 {
+        return Ok(false);
+    }
+    let Some((automerge::Value::Scalar(chosen), _)) = values.into_iter().nth(choice) else { return Ok(false) };
+    let chosen = chosen.into_owned();
+    use automerge::transaction::Transactable;
+    doc.put(&obj, key.as_str(), chosen)?;
+    doc.put(automerge::ROOT, "updated_by", by)?;
+    doc.put(automerge::ROOT, "updated_at", now_ms)?;
+    doc.commit_with(CommitOptions::default().with_time(now_ms).with_message("chọn giá trị khi có xung đột".to_string()));
+    Ok(true)
+}
+
+/// One saved change of a model, as people read it: when, by whom, which items from what to what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Revision {
+    pub at: i64,
+    /// The name the change recorded as `updated_by` (or `created_by`).
+    pub author: String,
+    pub message: String,
+    pub changes: Vec<ItemChange>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemChange {
+    pub key: String,
+    pub label: String,
+    /// Before and after, as text (`None`: not set); lists (indicators, steps) are summarised.
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+fn value_at(doc: &AutoCommit, key: &str, heads: &[automerge::ChangeHash]) -> Option<String> {
+    match doc.get_at(automerge::ROOT, key, heads).ok()?? {
+        (automerge::Value::Object(automerge::ObjType::Text), text) => doc.text_at(&text, heads).ok(),
+        (automerge::Value::Object(_), list) => Some(format!("{} mục", doc.length_at(&list, heads))),
+        (value, _) => scalar_text(&value),
+    }
+}
+
+/// Every change of the document, oldest first, with the items it changed (from automerge's own
+/// history: nothing is recorded twice).
+pub fn history(doc: &mut AutoCommit) -> Vec<Revision> {
+    let changes = doc.get_changes(&[]);
+    let mut out = Vec::with_capacity(changes.len());
+    for change in changes {
+        let deps = change.deps().to_vec();
+        let after = vec![change.hash()];
+        let mut keys: Vec<String> = Vec::new();
+        for patch in doc.diff(&deps, &after) {
+            let key = match (patch.path.first(), &patch.action) {
+                (Some((_, automerge::Prop::Map(k))), _) => k.clone(),
+                (None, automerge::PatchAction::PutMap { key, .. } | automerge::PatchAction::DeleteMap { key }) => key.clone(),
+                _ => continue,
+            };
+            if !keys.contains(&key) {
+                keys.push(key);
+            }
+        }
+        let author = ["updated_by", "created_by"]
+            .iter()
+            .find(|k| keys.iter().any(|c| c == *k))
+            .and_then(|k| value_at(doc, k, &after))
+            .unwrap_or_default();
+        let changes = keys
+            .iter()
+            .filter_map(|k| {
+                let label = crate::domain::item_label(k)?;
+                Some(ItemChange { key: k.clone(), label: label.to_string(), from: value_at(doc, k, &deps), to: value_at(doc, k, &after) })
+            })
+            .collect();
+        out.push(Revision { at: change.timestamp(), author, message: change.message().unwrap_or_default().to_string(), changes });
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::{ModelDraft, STANDARD_FIELDS};
+    use autosurgeon::Text;
 
     fn fields() -> Vec<String> {
         STANDARD_FIELDS.iter().map(|(c, _)| c.to_string()).collect()
@@ -189,5 +362,65 @@ mod tests {
         doc.put(automerge::ROOT, "schema", SCHEMA_VERSION + 1).unwrap();
         assert!(matches!(read_model(&doc), Err(DocError::TooNew(v)) if v == SCHEMA_VERSION + 1));
         assert!(load(b"not automerge").is_err());
+    }
+
+    #[test]
+    fn concurrent_values_of_one_item_are_all_shown_and_one_can_be_kept() {
+        let mut a = create(&sample("m1"), 1).unwrap();
+        let mut b = a.fork();
+        let mut ma = read_model(&a).unwrap();
+        ma.name = "Tên do A đặt".into();
+        ma.indicators[0].target = 7.0;
+        write_model(&mut a, &ma, 2, "sửa").unwrap();
+        let mut mb = read_model(&b).unwrap();
+        mb.name = "Tên do B đặt".into();
+        mb.indicators[0].target = 9.0;
+        mb.owner_name = "Chỉ B sửa mục này".into();
+        write_model(&mut b, &mb, 3, "sửa").unwrap();
+        a.merge(&mut b).unwrap();
+
+        let found = conflicts(&a);
+        let labels: Vec<&str> = found.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(labels, ["Tên mô hình", "Chỉ tiêu “Đường bê tông”: mục tiêu"], "{found:?}");
+        let mut names = found[0].values.clone();
+        names.sort();
+        assert_eq!(names, ["Tên do A đặt", "Tên do B đặt"]);
+        assert_eq!(found[0].values[0], read_model(&a).unwrap().name, "the winner first");
+
+        // Keep the other one: the conflict is gone, on every replica once merged.
+        let loser = found[0].values[1].clone();
+        assert!(resolve(&mut a, &found[0].place, 1, 4, "Cán bộ C").unwrap());
+        assert_eq!(read_model(&a).unwrap().name, loser);
+        b.merge(&mut a).unwrap();
+        assert_eq!(conflicts(&b).len(), 1, "only the indicator's target is left");
+        let left = conflicts(&b)[0].place.clone();
+        assert!(resolve(&mut b, &left, 0, 5, "Cán bộ C").unwrap());
+        assert!(conflicts(&b).is_empty());
+        assert!(!resolve(&mut b, &Place::Item("name".into()), 0, 6, "x").unwrap(), "nothing left to resolve");
+    }
+
+    #[test]
+    fn history_says_who_changed_which_item_from_what_to_what() {
+        let mut d = create(&sample("m1"), 1_000).unwrap();
+        let mut m = read_model(&d).unwrap();
+        m.name = "Khéo vận động làm đường bê tông".into();
+        m.updated_by = "Cán bộ B".into();
+        m.content = Text::with_value("Khéo chọn việc.");
+        write_model(&mut d, &m, 2_000, "sửa mô hình").unwrap();
+        let revisions = history(&mut d);
+        assert_eq!(revisions.len(), 2);
+        assert_eq!((revisions[0].at, revisions[0].author.as_str(), revisions[0].message.as_str()), (1_000, "Cán bộ A", "tạo mô hình"));
+        let edit = &revisions[1];
+        assert_eq!((edit.at, edit.author.as_str()), (2_000, "Cán bộ B"));
+        let mut changed: Vec<(&str, Option<&str>, Option<&str>)> =
+            edit.changes.iter().map(|c| (c.label.as_str(), c.from.as_deref(), c.to.as_deref())).collect();
+        changed.sort();
+        assert_eq!(
+            changed,
+            [
+                ("Nội dung, cách thức thực hiện", Some("Khéo chọn việc. Khéo tuyên truyền."), Some("Khéo chọn việc.")),
+                ("Tên mô hình", Some("Khéo vận động làm đường"), Some("Khéo vận động làm đường bê tông")),
+            ]
+        );
     }
 }

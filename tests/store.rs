@@ -166,6 +166,9 @@ async fn contract(store: &dyn Store) {
     store.create_session("s2", &session(200)).await.unwrap();
     store.create_session("s3", &Session { username: "moi".into(), ..session(300) }).await.unwrap();
     assert_eq!(store.session("s1").await.unwrap(), Some(session(100)));
+    let (s, u) = store.session_user("s1").await.unwrap().unwrap();
+    assert_eq!((s, u.username.as_str(), u.grants.len()), (session(100), "canbo", 2));
+    assert!(store.session_user("nope").await.unwrap().is_none());
     assert!(store.session("nope").await.unwrap().is_none());
     store.delete_session("s1").await.unwrap();
     assert!(store.session("s1").await.unwrap().is_none());

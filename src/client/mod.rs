@@ -9,6 +9,7 @@ pub mod pages;
 pub mod sign_in;
 pub mod pwa;
 pub mod replica;
+pub mod revisions;
 pub mod settings;
 pub mod storage;
 pub mod sync;

@@ -425,6 +425,35 @@ impl Replica {
         Ok(())
     }
 
+    /// Keeps one of the concurrent values of an item (see `doc::resolve`).
+    pub async fn resolve_conflict(&self, id: &str, place: &doc::Place, choice: usize, by: &str) -> Result<(), SaveError> {
+        let mut failure = None;
+        let written = self
+            .store
+            .update(id, |rec| {
+                let mut rec = rec?;
+                let result = doc::load(&rec.doc).and_then(|mut d| Ok(doc::resolve(&mut d, place, choice, now_ms(), by)?.then(|| d.save())));
+                match result {
+                    Ok(Some(bytes)) => {
+                        rec.doc = bytes;
+                        rec.dirty = true;
+                        Some(rec)
+                    }
+                    Ok(None) => None,
+                    Err(e) => {
+                        failure = Some(SaveError::Document(e.to_string()));
+                        None
+                    }
+                }
+            })
+            .await?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        self.after_local_write(written);
+        Ok(())
+    }
+
     fn after_local_write(&self, written: Option<DocRecord>) {
         if let Some(rec) = written {
             self.written(std::slice::from_ref(&rec));

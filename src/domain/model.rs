@@ -159,6 +159,34 @@ impl Status {
     }
 }
 
+/// The registration items of a model document by key, as people call them (history, conflicts).
+/// Bookkeeping keys (id, schema, status cache, created/updated) have none.
+pub const ITEM_LABELS: [(&str, &str); 19] = [
+    ("name", "Tên mô hình"),
+    ("owner_kind", "Loại chủ thể"),
+    ("owner_name", "Tên chủ thể thực hiện"),
+    ("field", "Lĩnh vực"),
+    ("unit", "Đơn vị đăng ký"),
+    ("level", "Cấp đăng ký"),
+    ("year", "Năm đăng ký"),
+    ("situation", "Thực trạng, lý do"),
+    ("goals", "Mục tiêu, tiêu chí"),
+    ("content", "Nội dung, cách thức thực hiện"),
+    ("area", "Địa bàn, đối tượng vận động"),
+    ("forces", "Lực lượng chủ trì, phối hợp"),
+    ("resources", "Nguồn lực"),
+    ("start_date", "Ngày bắt đầu"),
+    ("end_date", "Ngày kết thúc dự kiến"),
+    ("evaluation_date", "Ngày đánh giá"),
+    ("indicators", "Sản phẩm kiểm chứng được"),
+    ("sustainability", "Khả năng duy trì, nhân rộng"),
+    ("transitions", "Quá trình"),
+];
+
+pub fn item_label(key: &str) -> Option<&'static str> {
+    ITEM_LABELS.iter().find(|(k, _)| *k == key).map(|(_, l)| *l)
+}
+
 /// The four fields (lĩnh vực) every province uses; units add their own sub-themes as plain labels.
 pub const STANDARD_FIELDS: [(&str, &str); 4] = [
     ("kinh_te", "Kinh tế"),

@@ -99,12 +99,12 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         })?;
         let expired = || ApiError::Unauthorized("Phiên đăng nhập đã hết hạn hoặc bị thu hồi. Hãy đăng nhập lại.".into());
         let token = Token::parse(token).ok_or_else(expired)?;
-        let session = app.store.session(&token.id).await?.filter(|s| token.matches(&s.verifier_hash)).ok_or_else(expired)?;
+        let (session, user) =
+            app.store.session_user(&token.id).await?.filter(|(s, _)| token.matches(&s.verifier_hash)).ok_or_else(expired)?;
         if session.expires_at <= super::now_ms() {
             app.store.delete_session(&token.id).await?;
             return Err(expired());
         }
-        let user = app.store.user(&session.username).await?.ok_or_else(expired)?;
         if user.disabled {
             return Err(ApiError::Unauthorized("Tài khoản đã bị khóa. Hãy liên hệ quản trị viên.".into()));
         }

@@ -407,6 +407,24 @@ impl Store for PostgresStore {
         Ok(row.map(|r| Session { username: r.get(0), verifier_hash: r.get(1), created_at: r.get(2), expires_at: r.get(3) }))
     }
 
+    async fn session_user(&self, id: &str) -> Result<Option<(Session, User)>, StoreError> {
+        let client = self.pool.get().await?;
+        let Some(r) = client
+            .query_opt(
+                "SELECT s.username, s.verifier_hash, s.created_at, s.expires_at, u.display_name, u.password_hash, u.disabled
+                 FROM sessions s JOIN users u ON u.username = s.username WHERE s.id = $1",
+                &[&id],
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let session = Session { username: r.get(0), verifier_hash: r.get(1), created_at: r.get(2), expires_at: r.get(3) };
+        let grants = grants_of(&client, &session.username).await?;
+        let user = User { username: r.get(0), display_name: r.get(4), password_hash: r.get(5), disabled: r.get(6), grants };
+        Ok(Some((session, user)))
+    }
+
     async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
         let client = self.pool.get().await?;
         client.execute("DELETE FROM sessions WHERE id = $1", &[&id]).await?;

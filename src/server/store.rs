@@ -149,6 +149,9 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_session(&self, id: &str, session: &Session) -> Result<(), StoreError>;
     async fn session(&self, id: &str) -> Result<Option<Session>, StoreError>;
+    /// A session with its user and grants, in one round trip to the database (every request
+    /// needs both).
+    async fn session_user(&self, id: &str) -> Result<Option<(Session, User)>, StoreError>;
     async fn delete_session(&self, id: &str) -> Result<(), StoreError>;
     /// Signs the user out everywhere; returns how many sessions ended.
     async fn delete_sessions(&self, username: &str) -> Result<u64, StoreError>;
@@ -693,6 +696,27 @@ impl Store for SqliteStore {
                     Ok(Session { username: r.get(0)?, verifier_hash: r.get(1)?, created_at: r.get(2)?, expires_at: r.get(3)? })
                 })
                 .optional()?)
+        })
+        .await
+    }
+
+    async fn session_user(&self, id: &str) -> Result<Option<(Session, User)>, StoreError> {
+        let id = id.to_string();
+        self.read(move |c| {
+            let row = c
+                .prepare_cached(
+                    "SELECT s.username, s.verifier_hash, s.created_at, s.expires_at, u.display_name, u.password_hash, u.disabled
+                     FROM sessions s JOIN users u ON u.username = s.username WHERE s.id = ?1",
+                )?
+                .query_row([&id], |r| {
+                    let session = Session { username: r.get(0)?, verifier_hash: r.get(1)?, created_at: r.get(2)?, expires_at: r.get(3)? };
+                    let user = User { username: r.get(0)?, display_name: r.get(4)?, password_hash: r.get(5)?, disabled: r.get(6)?, grants: Vec::new() };
+                    Ok((session, user))
+                })
+                .optional()?;
+            let Some((session, mut user)) = row else { return Ok(None) };
+            user.grants = grants_of(c, &user.username)?;
+            Ok(Some((session, user)))
         })
         .await
     }

@@ -502,6 +502,68 @@ test('two devices edit the same model offline; after sync both edits are kept', 
   }
 });
 
+test('the same item changed on two devices offline keeps both values until one is chosen', { timeout: TEST_MS }, async () => {
+  const name = `Tuyến hẻm xanh ${suffix()}`;
+  const ctxA = await browser.newContext(PHONE);
+  const ctxB = await browser.newContext(DESKTOP);
+  try {
+    const a = await newPage(ctxA, 'same-item-A');
+    const b = await newPage(ctxB, 'same-item-B');
+    await withFailureShots('same-item', () => [a, b], async () => {
+      await signIn(a, BASE, 'canbo.a');
+      await signIn(b, BASE, 'canbo.b');
+      await open(a, '/mo-hinh/moi');
+      const id = await createModel(a, name);
+      await waitSyncState(a, 'synced', SYNC_MS);
+      await open(b, '/');
+      await waitCard(b, name, SYNC_MS);
+
+      // Both offline, both rename the owner differently.
+      await ctxA.setOffline(true);
+      await ctxB.setOffline(true);
+      for (const [p, owner] of [[a, 'Chi hội Phụ nữ khu phố 3'], [b, 'Chi đoàn khu phố 3']]) {
+        await open(p, `/mo-hinh/${encodeURIComponent(id)}/sua`);
+        await (await control(p, 'Tên chủ thể thực hiện', 'owner_name')).fill(owner);
+        await submit(p);
+        await expectSavedDetail(p, name, id);
+      }
+      await ctxA.setOffline(false);
+      await ctxB.setOffline(false);
+      for (const p of [a, b, a]) {
+        await p.locator('#sync-status').click();
+        await waitSyncState(p, 'synced', SYNC_MS);
+      }
+
+      // Neither value is lost: the page lists both and lets the cadre keep one.
+      await open(a, `/mo-hinh/${encodeURIComponent(id)}`);
+      const conflict = a.locator('.conflicts');
+      await conflict.waitFor({ timeout: SYNC_MS });
+      const text = await conflict.innerText();
+      assert.ok(text.includes('Chi hội Phụ nữ khu phố 3') && text.includes('Chi đoàn khu phố 3'), text);
+      await shot(a, 'e2-phone-conflict');
+      await conflict.locator('li').filter({ hasText: 'Chi đoàn khu phố 3' }).getByRole('button', { name: 'Giữ giá trị này' }).click();
+      await conflict.waitFor({ state: 'detached' });
+      await a.locator('#sync-status').click();
+      await waitSyncState(a, 'synced', SYNC_MS);
+      await b.locator('#sync-status').click();
+      await waitSyncState(b, 'synced', SYNC_MS);
+      await open(b, `/mo-hinh/${encodeURIComponent(id)}`);
+      await eventually('B shows the kept value and no conflict', async () =>
+        (await b.locator('main').innerText()).includes('Chi đoàn khu phố 3') && (await b.locator('.conflicts').count()) === 0, SYNC_MS);
+
+      // The history says who changed what.
+      await b.locator('.revisions summary').click();
+      const history = await b.locator('#revisions').innerText();
+      assert.match(history, /Tên chủ thể thực hiện/);
+      assert.match(history, /chọn giá trị khi có xung đột/);
+      await shot(b, 'e3-desktop-history');
+    });
+  } finally {
+    await ctxA.close();
+    await ctxB.close();
+  }
+});
+
 test('a model saved in one tab appears in the other tab at once, offline', { timeout: TEST_MS }, async () => {
   const name = `Bồn hoa thay điểm rác ${suffix()}`;
   const ctx = await browser.newContext(DESKTOP);

@@ -1,0 +1,114 @@
+//! On a model's page: values two people set at the same time (with a choice of which to keep), and
+//! the history of every saved change — both read from the automerge document itself.
+
+use leptos::prelude::*;
+
+use super::{date_time, use_app};
+use crate::doc::{self, Conflict, Revision};
+use crate::domain::Model;
+
+/// Long texts in the history are cut to this many characters.
+const SHOWN_CHARS: usize = 240;
+
+fn cut(text: &str) -> String {
+    if text.chars().count() <= SHOWN_CHARS {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(SHOWN_CHARS).collect::<String>())
+    }
+}
+
+/// Reads the model's document (again whenever the model changes) and shows its conflicts and
+/// history.
+#[component]
+pub fn Revisions(model: Model) -> impl IntoView {
+    let app = use_app();
+    let conflicts = RwSignal::new(Vec::<Conflict>::new());
+    let revisions = RwSignal::new(Vec::<Revision>::new());
+    let error = RwSignal::new(None::<String>);
+    let id = model.id.clone();
+    {
+        let (replica, id) = (app.replica.clone(), id.clone());
+        leptos::task::spawn_local(async move {
+            match replica.store.get(&id).await {
+                Ok(Some(rec)) => match doc::load(&rec.doc) {
+                    Ok(mut d) => {
+                        conflicts.set(doc::conflicts(&d));
+                        revisions.set(doc::history(&mut d));
+                    }
+                    Err(e) => error.set(Some(e.to_string())),
+                },
+                Ok(None) => {}
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    }
+    let cadre = app.account.with_untracked(|a| a.as_ref().is_some_and(|a| a.profile.roles_for(&model.unit).cadre));
+    let author = app.account.with_untracked(|a| a.as_ref().map(|a| a.profile.display_name.clone())).unwrap_or_default();
+    let keep = move |c: Conflict, choice: usize| {
+        let (replica, id, author) = (app.replica.clone(), id.clone(), author.clone());
+        leptos::task::spawn_local(async move {
+            if let Err(e) = replica.resolve_conflict(&id, &c.place, choice, &author).await {
+                error.set(Some(e.to_string()));
+            }
+        });
+    };
+    view! {
+        <Show when=move || conflicts.with(|c| !c.is_empty())>
+            <section class="item conflicts" role="alert">
+                <h2>"Giá trị bị sửa đồng thời"</h2>
+                <p class="hint">"Hai người đã sửa cùng một mục khi không có mạng. Cả hai giá trị đều được giữ; giá trị đầu tiên đang được hiển thị."
+                    {if cadre { " Hãy chọn giá trị đúng." } else { " Cán bộ của đơn vị sẽ chọn giá trị đúng." }}</p>
+                {move || conflicts.get().into_iter().map(|c| {
+                    let values = c.values.clone();
+                    view! {
+                        <div class="conflict">
+                            <h3>{c.label.clone()}</h3>
+                            <ul>
+                                {values.into_iter().enumerate().map(|(i, v)| {
+                                    let c = c.clone();
+                                    let keep = keep.clone();
+                                    view! {
+                                        <li>
+                                            <span class="value">{v}</span>
+                                            {cadre.then(|| view! {
+                                                <button class="button small" on:click=move |_| keep(c.clone(), i)>"Giữ giá trị này"</button>
+                                            })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        </div>
+                    }
+                }).collect_view()}
+            </section>
+        </Show>
+        <details class="item revisions">
+            <summary><h2>{move || format!("Lịch sử sửa đổi ({})", revisions.with(Vec::len))}</h2></summary>
+            <ol id="revisions">
+                {move || revisions.get().into_iter().rev().map(|r| view! {
+                    <li>
+                        <span class="when">{date_time(r.at)}</span> " · " <strong>{r.author.clone()}</strong>
+                        {(!r.message.is_empty()).then(|| format!(" — {}", r.message))}
+                        <ul>
+                            {r.changes.into_iter().map(|c| view! {
+                                <li>
+                                    <span class="item-label">{c.label}</span> ": "
+                                    {match (c.from, c.to) {
+                                        (None, Some(to)) => view! { <span class="to">{cut(&to)}</span> }.into_any(),
+                                        (Some(from), Some(to)) => view! { <del>{cut(&from)}</del> " → " <ins>{cut(&to)}</ins> }.into_any(),
+                                        (Some(from), None) => view! { <del>{cut(&from)}</del> " (đã xóa)" }.into_any(),
+                                        (None, None) => view! { <span>"đã sửa"</span> }.into_any(),
+                                    }}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                    </li>
+                }).collect_view()}
+            </ol>
+        </details>
+        <Show when=move || error.with(Option::is_some)>
+            <p class="error" role="alert">{move || error.get()}</p>
+        </Show>
+    }
+}
