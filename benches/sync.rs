@@ -168,10 +168,20 @@ async fn bench_account(store: &dyn Store) -> String {
         Ok(()) | Err(StoreError::Conflict) => {}
         Err(e) => panic!("{e}"),
     }
-    let (token, stored) = danvan::server::auth::new_token();
-    let session = Session { username: "bench".into(), verifier_hash: stored.verifier_hash, created_at: 1, expires_at: i64::MAX };
-    store.create_session(&stored.id, &session).await.unwrap();
-    token
+    bench_sessions(store, 1).await.remove(0)
+}
+
+/// `n` signed-in devices of the benchmark cadre (each load client syncs with its own session,
+/// as real phones do).
+async fn bench_sessions(store: &dyn Store, n: usize) -> Vec<String> {
+    let mut tokens = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (token, stored) = danvan::server::auth::new_token();
+        let session = Session { username: "bench".into(), verifier_hash: stored.verifier_hash, created_at: 1, expires_at: i64::MAX };
+        store.create_session(&stored.id, &session).await.unwrap();
+        tokens.push(token);
+    }
+    tokens
 }
 
 async fn bench_account_sqlite(path: &Path) -> String {
@@ -506,16 +516,16 @@ impl Phone {
     }
 }
 
-async fn bench_load(label: &str, server: &ServerProcess, docs: &[(String, Vec<u8>, Vec<ChangeHash>)], seconds: u64) {
+async fn bench_load(label: &str, server: &ServerProcess, docs: &[(String, Vec<u8>, Vec<ChangeHash>)], seconds: u64, tokens: Vec<String>) {
     let clients = docs.len();
     let http = reqwest::Client::builder().pool_max_idle_per_host(clients).timeout(Duration::from_secs(30)).build().unwrap();
     let url = Arc::new(format!("{}/api/sync", server.url));
-    let auth = Arc::new(format!("Bearer {}", server.token));
+    assert_eq!(tokens.len(), clients);
     let started = Instant::now() + Duration::from_millis(500);
     let mut tasks = Vec::new();
-    for (i, (id, bytes, _)) in docs.iter().enumerate() {
+    for (i, ((id, bytes, _), token)) in docs.iter().zip(tokens).enumerate() {
         let mut phone = Phone::new(id.clone(), bytes);
-        let (http, url, auth) = (http.clone(), url.clone(), auth.clone());
+        let (http, url, auth) = (http.clone(), url.clone(), format!("Bearer {token}"));
         // Spread the clients over the second, as real ones would be.
         let phase = Duration::from_micros((i as u64 * 1_000_000) / clients as u64);
         tasks.push(tokio::spawn(async move {
@@ -582,10 +592,13 @@ async fn load_part() {
     seed_sqlite(&db, &docs).await;
     {
         let server = ServerProcess::sqlite(&db).await;
-        bench_load("sqlite", &server, &docs, seconds).await;
+        let tokens = bench_sessions(&SqliteStore::open(&db).unwrap(), clients).await;
+        bench_load("sqlite", &server, &docs, seconds, tokens).await;
     }
     if let Ok(url) = std::env::var("DANVAN_BENCH_POSTGRES_URL") {
-        let token = bench_account(&danvan::server::postgres::PostgresStore::connect(&url).await.unwrap()).await;
+        let pg = danvan::server::postgres::PostgresStore::connect(&url).await.unwrap();
+        let token = bench_account(&pg).await;
+        let tokens = bench_sessions(&pg, clients).await;
         let server = ServerProcess::start(&["--addr", "127.0.0.1:0", "--database-url", &url], &[], token);
         // Seed through the server: one request of up to 500 documents at a time.
         let seed = MemoryReplica::new();
@@ -593,7 +606,7 @@ async fn load_part() {
             seed.put_local(id, &mut AutoCommit::load(bytes).unwrap());
         }
         run_session(&seed, &server.counting(), &mut ()).await.unwrap();
-        bench_load("postgres", &server, &docs, seconds).await;
+        bench_load("postgres", &server, &docs, seconds, tokens).await;
     } else {
         eprintln!("# load.postgres skipped: set DANVAN_BENCH_POSTGRES_URL to an empty database");
     }

@@ -234,6 +234,16 @@ async fn revoked_expired_and_disabled_sessions_are_refused_and_offline_edits_wai
     let report = run_session(&a, &Http::at(&server.url, &token), &mut ()).await.unwrap();
     assert_eq!(report.pending, 0);
 
+    // Ended from outside this server process (the command line, another server over the same
+    // database): honoured within the session cache's lifetime.
+    let (outside, stored) = danvan::server::auth::new_token();
+    let session = Session { username: "b".into(), verifier_hash: stored.verifier_hash, created_at: 1, expires_at: i64::MAX };
+    store.create_session(&stored.id, &session).await.unwrap();
+    assert_eq!(raw_sync(&server, &outside, vec![]).await.0, 200);
+    assert_eq!(store.delete_sessions("b").await.unwrap(), 2);
+    tokio::time::sleep(danvan::server::auth::SESSION_TTL + std::time::Duration::from_millis(200)).await;
+    assert_eq!(raw_sync(&server, &outside, vec![]).await.0, 401);
+
     // A disabled user's sessions end at once.
     let admin = server.tokens.of("admin");
     let (status, _) = api(reqwest::Method::PUT, &server, "/api/admin/users/a/disabled", Some(&admin), Some(json!({"disabled": true}))).await;

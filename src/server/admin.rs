@@ -200,6 +200,7 @@ async fn update_user(
         return Err(ApiError::BadRequest("Hãy nhập họ tên người dùng.".into()));
     }
     app.store.update_user(&username, display_name, &form.grants).await?;
+    app.sessions.forget_all();
     let user = app.store.user(&username).await?.ok_or_else(|| ApiError::NotFound(format!("Không có tài khoản “{username}”.")))?;
     Ok(Json(user_view(&user)))
 }
@@ -229,6 +230,7 @@ async fn set_disabled(
     }
     managed_user(&app, &caller, &username).await?;
     app.store.set_user_disabled(&username, body.disabled).await?;
+    app.sessions.forget_all();
     if body.disabled {
         let ended = app.store.delete_sessions(&username).await?;
         tracing::info!(by = %caller.user.username, %username, ended, "user disabled");

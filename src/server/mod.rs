@@ -36,6 +36,7 @@ pub struct AppState {
     /// Recently synced documents, kept parsed (bounded).
     pub cache: sync_api::DocCache,
     pub units: auth::UnitCache,
+    pub sessions: auth::SessionCache,
     pub logins: auth::LoginLimiter,
     /// How long a sign-in lasts.
     pub session_ttl_ms: i64,
@@ -356,6 +357,7 @@ pub async fn bind(
         assets: Arc::new(assets),
         cache: sync_api::DocCache::new(config.cache_docs),
         units: auth::UnitCache::default(),
+        sessions: auth::SessionCache::default(),
         logins: auth::LoginLimiter::default(),
         session_ttl_ms: (config.session_days * 86_400_000.0) as i64,
     });
