@@ -45,14 +45,15 @@ pub fn Revisions(model: Model) -> impl IntoView {
     }
     let cadre = app.account.with_untracked(|a| a.as_ref().is_some_and(|a| a.profile.roles_for(&model.unit).cadre));
     let author = app.account.with_untracked(|a| a.as_ref().map(|a| a.profile.display_name.clone())).unwrap_or_default();
-    let keep = move |c: Conflict, choice: usize| {
+    // A Callback is Copy, so every value's button can hold it.
+    let keep = Callback::new(move |(c, choice): (Conflict, usize)| {
         let (replica, id, author) = (app.replica.clone(), id.clone(), author.clone());
         leptos::task::spawn_local(async move {
             if let Err(e) = replica.resolve_conflict(&id, &c.place, choice, &author).await {
                 error.set(Some(e.to_string()));
             }
         });
-    };
+    });
     view! {
         <Show when=move || conflicts.with(|c| !c.is_empty())>
             <section class="item conflicts" role="alert">
@@ -67,12 +68,11 @@ pub fn Revisions(model: Model) -> impl IntoView {
                             <ul>
                                 {values.into_iter().enumerate().map(|(i, v)| {
                                     let c = c.clone();
-                                    let keep = keep.clone();
                                     view! {
                                         <li>
                                             <span class="value">{v}</span>
                                             {cadre.then(|| view! {
-                                                <button class="button small" on:click=move |_| keep(c.clone(), i)>"Giữ giá trị này"</button>
+                                                <button class="button small" on:click=move |_| keep.run((c.clone(), i))>"Giữ giá trị này"</button>
                                             })}
                                         </li>
                                     }
