@@ -238,6 +238,17 @@ fn value_at(doc: &AutoCommit, key: &str, heads: &[automerge::ChangeHash]) -> Opt
     }
 }
 
+/// Coded values as people read them (field, level, owner kind); others as they are.
+fn readable(key: &str, value: String) -> String {
+    use crate::domain::{Level, OwnerKind, field_label};
+    match key {
+        "field" => field_label(&value).to_string(),
+        "level" => Level::from_code(&value).map_or(value, |l| l.label().to_string()),
+        "owner_kind" => OwnerKind::from_code(&value).map_or(value, |k| k.label().to_string()),
+        _ => value,
+    }
+}
+
 /// Every change of the document, oldest first, with the items it changed (from automerge's own
 /// history: nothing is recorded twice).
 pub fn history(doc: &mut AutoCommit) -> Vec<Revision> {
@@ -257,16 +268,16 @@ pub fn history(doc: &mut AutoCommit) -> Vec<Revision> {
                 keys.push(key);
             }
         }
-        let author = ["updated_by", "created_by"]
-            .iter()
-            .find(|k| keys.iter().any(|c| c == *k))
-            .and_then(|k| value_at(doc, k, &after))
-            .unwrap_or_default();
+        // Unchanged bookkeeping writes no operation, so read who it names as of this change.
+        let author = value_at(doc, "updated_by", &after).or_else(|| value_at(doc, "created_by", &after)).unwrap_or_default();
         let changes = keys
             .iter()
             .filter_map(|k| {
                 let label = crate::domain::item_label(k)?;
-                Some(ItemChange { key: k.clone(), label: label.to_string(), from: value_at(doc, k, &deps), to: value_at(doc, k, &after) })
+                let shown = |v: Option<String>| v.map(|v| readable(k, v));
+                let (from, to) = (shown(value_at(doc, k, &deps)), shown(value_at(doc, k, &after)));
+                // An empty list made with the model says nothing.
+                (from.is_some() || to.as_deref() != Some("0 mục")).then(|| ItemChange { key: k.clone(), label: label.to_string(), from, to })
             })
             .collect();
         out.push(Revision { at: change.timestamp(), author, message: change.message().unwrap_or_default().to_string(), changes });

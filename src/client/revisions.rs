@@ -43,6 +43,8 @@ pub fn Revisions(model: Model) -> impl IntoView {
             }
         });
     }
+    let account = app.account;
+    let unit_name = move |code: &str| account.with_untracked(|a| a.as_ref().map_or(code.to_string(), |a| a.profile.unit_name(code).to_string()));
     let cadre = app.account.with_untracked(|a| a.as_ref().is_some_and(|a| a.profile.roles_for(&model.unit).cadre));
     let author = app.account.with_untracked(|a| a.as_ref().map(|a| a.profile.display_name.clone())).unwrap_or_default();
     // A Callback is Copy, so every value's button can hold it.
@@ -91,7 +93,13 @@ pub fn Revisions(model: Model) -> impl IntoView {
                         <span class="when">{date_time(r.at)}</span> " · " <strong>{r.author.clone()}</strong>
                         {(!r.message.is_empty()).then(|| format!(" — {}", r.message))}
                         <ul>
-                            {r.changes.into_iter().map(|c| view! {
+                            {r.changes.into_iter().map(|mut c| {
+                                if c.key == "unit" {
+                                    // Units are stored by code; show their names.
+                                    c.to = c.to.map(|code| unit_name(&code));
+                                    c.from = c.from.map(|code| unit_name(&code));
+                                }
+                                view! {
                                 <li>
                                     <span class="item-label">{c.label}</span> ": "
                                     {match (c.from, c.to) {
@@ -101,6 +109,7 @@ pub fn Revisions(model: Model) -> impl IntoView {
                                         (None, None) => view! { <span>"đã sửa"</span> }.into_any(),
                                     }}
                                 </li>
+                                }
                             }).collect_view()}
                         </ul>
                     </li>
