@@ -101,6 +101,10 @@ fn digest(bytes: &[u8]) -> String {
     format!("{h:016x}-{}", bytes.len())
 }
 
+fn document_error(e: doc::DocError) -> SaveError {
+    SaveError::Document(e.to_string())
+}
+
 fn decode(rec: &DocRecord) -> Result<Model, String> {
     doc::load(&rec.doc).and_then(|d| doc::read_model(&d)).map_err(|e| e.to_string())
 }
@@ -326,44 +330,16 @@ impl Replica {
         if !errors.is_empty() {
             return Err(SaveError::Invalid(errors));
         }
-        let mut failure = None;
-        let written = self
-            .store
-            .update(id, |rec| {
-                let mut rec = rec?;
-                let result = (|| {
-                    let mut d = doc::load(&rec.doc)?;
-                    let mut model = doc::read_model(&d)?;
-                    if draft.apply_changes(Some(base), &mut model, fields).is_err() {
-                        return Ok(None);
-                    }
-                    model.updated_by = author.to_string();
-                    model.updated_at = now_ms();
-                    doc::write_model(&mut d, &model, model.updated_at, "sửa mô hình")?;
-                    Ok::<_, doc::DocError>(Some(d.save()))
-                })();
-                match result {
-                    Ok(Some(bytes)) => {
-                        rec.doc = bytes;
-                        rec.dirty = true;
-                        Some(rec)
-                    }
-                    Ok(None) => None,
-                    Err(e) => {
-                        failure = Some(e.to_string());
-                        None
-                    }
-                }
-            })
-            .await?;
-        if let Some(e) = failure {
-            return Err(SaveError::Document(e));
-        }
-        if written.is_none() {
-            return Err(SaveError::NotFound);
-        }
-        self.after_local_write(written);
-        Ok(())
+        self.change_document(id, |d| {
+            let mut model = doc::read_model(d).map_err(document_error)?;
+            draft.apply_changes(Some(base), &mut model, fields).map_err(SaveError::Invalid)?;
+            model.updated_by = author.to_string();
+            model.updated_at = now_ms();
+            doc::write_model(d, &model, model.updated_at, "sửa mô hình").map_err(document_error)?;
+            Ok(true)
+        })
+        .await
+        .map(|_| ())
     }
 
     /// Records a lifecycle step (start, propose, recognise, return…) as one change, checked
@@ -377,81 +353,70 @@ impl Replica {
         by_name: &str,
         roles: crate::domain::Roles,
     ) -> Result<(), SaveError> {
-        let mut failure = None;
-        let written = self
-            .store
-            .update(id, |rec| {
-                let mut rec = rec?;
-                let result = (|| {
-                    let mut d = doc::load(&rec.doc).map_err(|e| SaveError::Document(e.to_string()))?;
-                    let mut model = doc::read_model(&d).map_err(|e| SaveError::Document(e.to_string()))?;
-                    let next = crate::domain::check_transition(action, model.status, roles, reason).map_err(SaveError::Refused)?;
-                    let now = now_ms();
-                    model.transitions.push(crate::domain::Transition {
-                        id: uuid::Uuid::new_v4().to_string(),
-                        action: action.code().to_string(),
-                        by: by.to_string(),
-                        by_name: by_name.to_string(),
-                        at: now,
-                        reason: reason.trim().to_string(),
-                    });
-                    model.status = next;
-                    model.updated_by = by_name.to_string();
-                    model.updated_at = now;
-                    doc::write_model(&mut d, &model, now, &format!("bước: {}", action.label()))
-                        .map_err(|e| SaveError::Document(e.to_string()))?;
-                    Ok::<_, SaveError>(d.save())
-                })();
-                match result {
-                    Ok(bytes) => {
-                        rec.doc = bytes;
-                        rec.dirty = true;
-                        Some(rec)
-                    }
-                    Err(e) => {
-                        failure = Some(e);
-                        None
-                    }
-                }
-            })
-            .await?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
-        if written.is_none() {
-            return Err(SaveError::NotFound);
-        }
-        self.after_local_write(written);
-        Ok(())
+        self.change_document(id, |d| {
+            let mut model = doc::read_model(d).map_err(document_error)?;
+            let next = crate::domain::check_transition(action, model.status, roles, reason).map_err(SaveError::Refused)?;
+            let now = now_ms();
+            model.transitions.push(crate::domain::Transition {
+                id: uuid::Uuid::new_v4().to_string(),
+                action: action.code().to_string(),
+                by: by.to_string(),
+                by_name: by_name.to_string(),
+                at: now,
+                reason: reason.trim().to_string(),
+            });
+            model.status = next;
+            model.updated_by = by_name.to_string();
+            model.updated_at = now;
+            doc::write_model(d, &model, now, &format!("bước: {}", action.label())).map_err(document_error)?;
+            Ok(true)
+        })
+        .await
+        .map(|_| ())
     }
 
-    /// Keeps one of the concurrent values of an item (see `doc::resolve`).
+    /// Keeps one of the concurrent values of an item (see `doc::resolve`); nothing happens if
+    /// the conflict is already gone.
     pub async fn resolve_conflict(&self, id: &str, place: &doc::Place, choice: usize, by: &str) -> Result<(), SaveError> {
-        let mut failure = None;
+        self.change_document(id, |d| doc::resolve(d, place, choice, now_ms(), by).map_err(document_error)).await.map(|_| ())
+    }
+
+    /// Changes one stored document inside one storage transaction, so a sync or another tab
+    /// writing meanwhile is merged, never overwritten: `change` gets the document as stored now
+    /// and says whether it changed it; an error leaves the record as it was. Marks the record
+    /// dirty and announces it. Returns whether anything was written.
+    async fn change_document(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut automerge::AutoCommit) -> Result<bool, SaveError>,
+    ) -> Result<bool, SaveError> {
+        let mut outcome: Result<bool, SaveError> = Err(SaveError::NotFound);
         let written = self
             .store
             .update(id, |rec| {
                 let mut rec = rec?;
-                let result = doc::load(&rec.doc).and_then(|mut d| Ok(doc::resolve(&mut d, place, choice, now_ms(), by)?.then(|| d.save())));
-                match result {
+                let changed = doc::load(&rec.doc).map_err(document_error).and_then(|mut d| Ok(change(&mut d)?.then(|| d.save())));
+                match changed {
                     Ok(Some(bytes)) => {
+                        outcome = Ok(true);
                         rec.doc = bytes;
                         rec.dirty = true;
                         Some(rec)
                     }
-                    Ok(None) => None,
+                    Ok(None) => {
+                        outcome = Ok(false);
+                        None
+                    }
                     Err(e) => {
-                        failure = Some(SaveError::Document(e.to_string()));
+                        outcome = Err(e);
                         None
                     }
                 }
             })
             .await?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
+        let changed = outcome?;
         self.after_local_write(written);
-        Ok(())
+        Ok(changed)
     }
 
     fn after_local_write(&self, written: Option<DocRecord>) {

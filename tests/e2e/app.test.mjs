@@ -251,6 +251,23 @@ async function waitCard(page, name, timeout = 10_000) {
   await card(page, name).first().waitFor({ state: 'visible', timeout });
 }
 
+/**
+ * Two cadres of Bản Bo on two devices (pages `a`, `b`): `a` registers a model named `name`, both
+ * hold it, then both devices go offline. Returns the model's id.
+ */
+async function sharedModelOffline(a, b, name) {
+  await signIn(a, BASE, 'canbo.a');
+  await signIn(b, BASE, 'canbo.b');
+  await open(a, '/mo-hinh/moi');
+  const id = await createModel(a, name);
+  await waitSyncState(a, 'synced', SYNC_MS);
+  await open(b, '/');
+  await waitCard(b, name, SYNC_MS);
+  await a.context().setOffline(true);
+  await b.context().setOffline(true);
+  return id;
+}
+
 // ---------------------------------------------------------------------------------------------
 // scenarios
 
@@ -459,17 +476,8 @@ test('two devices edit the same model offline; after sync both edits are kept', 
     const a = await newPage(ctxA, 'conflict-A');
     const b = await newPage(ctxB, 'conflict-B');
     await withFailureShots('conflict', () => [a, b], async () => {
-      await signIn(a, BASE, 'canbo.a');
-      await signIn(b, BASE, 'canbo.b');
-      await open(a, '/mo-hinh/moi');
-      const id = await createModel(a, name);
-      await waitSyncState(a, 'synced', SYNC_MS);
-      await open(b, '/');
-      await waitCard(b, name, SYNC_MS);
-
-      // Both go offline and change different items of the same model.
-      await ctxA.setOffline(true);
-      await ctxB.setOffline(true);
+      const id = await sharedModelOffline(a, b, name);
+      // Both change different items of the same model.
       await open(a, `/mo-hinh/${encodeURIComponent(id)}/sua`);
       await (await control(a, 'Tên chủ thể thực hiện', 'owner_name')).fill('Hội Cựu chiến binh xã');
       await submit(a);
@@ -510,17 +518,8 @@ test('the same item changed on two devices offline keeps both values until one i
     const a = await newPage(ctxA, 'same-item-A');
     const b = await newPage(ctxB, 'same-item-B');
     await withFailureShots('same-item', () => [a, b], async () => {
-      await signIn(a, BASE, 'canbo.a');
-      await signIn(b, BASE, 'canbo.b');
-      await open(a, '/mo-hinh/moi');
-      const id = await createModel(a, name);
-      await waitSyncState(a, 'synced', SYNC_MS);
-      await open(b, '/');
-      await waitCard(b, name, SYNC_MS);
-
-      // Both offline, both rename the owner differently.
-      await ctxA.setOffline(true);
-      await ctxB.setOffline(true);
+      const id = await sharedModelOffline(a, b, name);
+      // Both rename the owner differently.
       for (const [p, owner] of [[a, 'Chi hội Phụ nữ khu phố 3'], [b, 'Chi đoàn khu phố 3']]) {
         await open(p, `/mo-hinh/${encodeURIComponent(id)}/sua`);
         await (await control(p, 'Tên chủ thể thực hiện', 'owner_name')).fill(owner);
