@@ -76,6 +76,14 @@ pub fn transitions(doc: &AutoCommit) -> Result<Vec<crate::domain::Transition>, D
     }
 }
 
+/// The commendations as stored (empty for documents written before they existed).
+pub fn commendations(doc: &AutoCommit) -> Result<Vec<crate::domain::Commendation>, DocError> {
+    match doc.get(automerge::ROOT, "commendations")? {
+        None => Ok(Vec::new()),
+        Some(_) => Ok(autosurgeon::hydrate_prop(doc, automerge::ROOT, "commendations")?),
+    }
+}
+
 /// The top-level keys whose values changed between two versions of a document (what a change
 /// touched, for the server's permission checks).
 pub fn touched_keys(doc: &mut AutoCommit, before: &[automerge::ChangeHash], after: &[automerge::ChangeHash]) -> std::collections::BTreeSet<String> {

@@ -111,3 +111,34 @@ async fn racing_offline_steps_end_in_an_allowed_state_everywhere() {
         assert_eq!(skipped, ["stop"]);
     }
 }
+
+#[tokio::test]
+async fn commendations_are_recorded_by_the_reviewers_above_and_never_rewritten() {
+    let (_dir, server, a, r) = proposed().await;
+    record(&r, "m", step("3", Action::Recognise, "r", 3_000, ""));
+    let draft = danvan::domain::CommendationDraft {
+        form: "bang_khen".into(),
+        issuer: "Ban Thường vụ Tỉnh ủy".into(),
+        level: "tinh".into(),
+        decision_number: "125-QĐ/TU".into(),
+        decision_date: "2025-11-20".into(),
+        recipients: String::new(),
+    };
+    edit(&r, "m", |m| m.commendations.push(draft.record("c1".into(), "r", "Người bình xét", 4_000)));
+    record(&r, "m", step("4", Action::Commend, "r", 5_000, ""));
+    assert!(sync_as(&r, &server, "r").await.rejected.is_empty());
+    sync_as(&a, &server, "a").await;
+    let m = model(&a, "m");
+    assert_eq!((m.status, m.commendations.len()), (Status::Commended, 1));
+
+    // The model's own cadre cannot award themselves, nor change a decision on record.
+    edit(&a, "m", |m| m.commendations.push(draft.record("c2".into(), "a", "Cán bộ A", 6_000)));
+    assert!(sync_as(&a, &server, "a").await.rejected["m"].contains("bình xét"));
+    let b = MemoryReplica::new();
+    sync_as(&b, &server, "b").await;
+    edit(&b, "m", |m| m.commendations[0].decision_number = "999-QĐ/TU".into());
+    assert!(sync_as(&b, &server, "b").await.rejected["m"].contains("sửa hay xóa"));
+    let fresh = MemoryReplica::new();
+    sync_as(&fresh, &server, "r").await;
+    assert_eq!(model(&fresh, "m").commendations[0].decision_number, "125-QĐ/TU");
+}

@@ -8,7 +8,7 @@ use leptos_router::components::A;
 
 use super::replica::SaveError;
 use super::{date_time, use_app};
-use crate::domain::{Action, Model, Status, available, format_count_vi, replay};
+use crate::domain::{Action, CommendationDraft, CommendationForm, Level, Model, Status, available, format_count_vi, format_date_vi, replay};
 
 /// The buttons of the steps allowed now, and the confirmation (with the reason) of the chosen one.
 #[component]
@@ -164,4 +164,102 @@ pub fn ReviewQueuePage() -> impl IntoView {
             </Show>
         </section>
     }
+}
+
+/// The commendations recorded on a model, and for its reviewers, once it is recognised, the form
+/// to record one (form, issuer and level, decision number and date, people named).
+#[component]
+pub fn Commendations(model: Model) -> impl IntoView {
+    let app = use_app();
+    let account = app.account.get_untracked();
+    let roles = account.as_ref().map(|a| a.profile.roles_for(&model.unit)).unwrap_or_default();
+    let may_record = roles.reviewer && matches!(model.status, Status::Recognised | Status::Exemplary | Status::Commended);
+    if model.commendations.is_empty() && !may_record {
+        return ().into_any();
+    }
+    let draft = RwSignal::new(CommendationDraft { form: CommendationForm::Certificate.code().into(), level: Level::Province.code().into(), ..Default::default() });
+    let errors = RwSignal::new(Vec::<(&'static str, String)>::new());
+    let saved = RwSignal::new(false);
+    let id = model.id.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let d = draft.get_untracked();
+        let found = d.validate();
+        saved.set(false);
+        if !found.is_empty() {
+            errors.set(found);
+            return;
+        }
+        errors.set(Vec::new());
+        let (replica, id, account) = (app.replica.clone(), id.clone(), account.clone());
+        leptos::task::spawn_local(async move {
+            let Some(a) = account else { return };
+            match replica.record_commendation(&id, &d, &a.profile.username, &a.profile.display_name, roles).await {
+                Ok(()) => saved.set(true),
+                Err(e) => errors.set(vec![("commendation-form", e.to_string())]),
+            }
+        });
+    };
+    let error_of = move |key: &'static str| move || errors.with(|e| e.iter().find(|(k, _)| *k == key).map(|(_, m)| m.clone()));
+    let input = move |key: &'static str, label: &'static str, kind: &'static str, get: fn(&CommendationDraft) -> String, set: fn(&mut CommendationDraft, String)| {
+        view! {
+            <div class="field">
+                <label for=key>{label}</label>
+                <input id=key type=kind prop:value=move || draft.with(get) on:input=move |ev| draft.update(|d| set(d, event_target_value(&ev)))/>
+                {move || error_of(key)().map(|m| view! { <p class="field-error">{m}</p> })}
+            </div>
+        }
+    };
+    let records = model.commendations.clone();
+    view! {
+        <section class="item commendations">
+            <h2>"Khen thưởng"</h2>
+            <ul id="commendations">
+                {records.into_iter().map(|c| {
+                    let level = Level::from_code(&c.level).map_or(c.level.clone(), |l| l.label().to_string());
+                    view! {
+                        <li>
+                            <strong>{c.form_label().to_string()}</strong> " — " {c.issuer.clone()} " (" {level} "), quyết định số "
+                            {c.decision_number.clone()} " ngày " {format_date_vi(&c.decision_date)}
+                            {(!c.recipients.is_empty()).then(|| format!(" — tặng: {}", c.recipients))}
+                            <span class="when">{format!(" · ghi nhận bởi {} lúc {}", c.by_name, date_time(c.at))}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            {may_record.then(|| view! {
+                <form class="model-form commendation-form" novalidate on:submit=submit>
+                    <h3>"Ghi nhận khen thưởng"</h3>
+                    <div class="row">
+                        <div class="field">
+                            <label for="commendation-form">"Hình thức"</label>
+                            <select id="commendation-form" prop:value=move || draft.with(|d| d.form.clone())
+                                on:change=move |ev| draft.update(|d| d.form = event_target_value(&ev))>
+                                {CommendationForm::ALL.iter().map(|f| view! { <option value=f.code()>{f.label()}</option> }).collect_view()}
+                            </select>
+                            {move || error_of("commendation-form")().map(|m| view! { <p class="field-error">{m}</p> })}
+                        </div>
+                        <div class="field">
+                            <label for="commendation-level">"Cấp khen thưởng"</label>
+                            <select id="commendation-level" prop:value=move || draft.with(|d| d.level.clone())
+                                on:change=move |ev| draft.update(|d| d.level = event_target_value(&ev))>
+                                {Level::ALL.iter().map(|l| view! { <option value=l.code()>{l.label()}</option> }).collect_view()}
+                            </select>
+                        </div>
+                    </div>
+                    {input("commendation-issuer", "Cơ quan, người ký quyết định", "text", |d| d.issuer.clone(), |d, v| d.issuer = v)}
+                    <div class="row">
+                        {input("commendation-number", "Số quyết định", "text", |d| d.decision_number.clone(), |d, v| d.decision_number = v)}
+                        {input("commendation-date", "Ngày quyết định", "date", |d| d.decision_date.clone(), |d, v| d.decision_date = v)}
+                    </div>
+                    {input("commendation-recipients", "Người được khen (để trống nếu khen chủ thể mô hình)", "text", |d| d.recipients.clone(), |d, v| d.recipients = v)}
+                    <div class="actions">
+                        <button type="submit" class="button primary">"Ghi nhận"</button>
+                        <Show when=move || saved.get()><span class="ok" role="status">"Đã ghi nhận trên thiết bị này."</span></Show>
+                    </div>
+                </form>
+            })}
+        </section>
+    }
+    .into_any()
 }

@@ -259,6 +259,7 @@ fn ModelDetail(model: Model, saved: bool, rejected: Option<String>) -> impl Into
         </section>
         {section("Khả năng duy trì, nhân rộng", model.sustainability.as_str().to_string())}
         <super::lifecycle::LifecycleHistory model=model.clone()/>
+        <super::lifecycle::Commendations model=model.clone()/>
         <super::revisions::Revisions model=model.clone()/>
         <p class="bookkeeping">
             "Tạo lúc " {date_time(model.created_at)} " bởi " {model.created_by.clone()}

@@ -375,6 +375,34 @@ impl Replica {
         .map(|_| ())
     }
 
+    /// Records a commendation on a model (reviewers of its unit; checked again by the server).
+    pub async fn record_commendation(
+        &self,
+        id: &str,
+        draft: &crate::domain::CommendationDraft,
+        by: &str,
+        by_name: &str,
+        roles: crate::domain::Roles,
+    ) -> Result<(), SaveError> {
+        if !roles.reviewer {
+            return Err(SaveError::Refused("Chỉ người bình xét của cấp trên mới ghi nhận khen thưởng.".into()));
+        }
+        if let Some((_, first)) = draft.validate().into_iter().next() {
+            return Err(SaveError::Refused(first));
+        }
+        self.change_document(id, |d| {
+            let mut model = doc::read_model(d).map_err(document_error)?;
+            let now = now_ms();
+            model.commendations.push(draft.record(uuid::Uuid::new_v4().to_string(), by, by_name, now));
+            model.updated_by = by_name.to_string();
+            model.updated_at = now;
+            doc::write_model(d, &model, now, "ghi nhận khen thưởng").map_err(document_error)?;
+            Ok(true)
+        })
+        .await
+        .map(|_| ())
+    }
+
     /// Keeps one of the concurrent values of an item (see `doc::resolve`); nothing happens if
     /// the conflict is already gone.
     pub async fn resolve_conflict(&self, id: &str, place: &doc::Place, choice: usize, by: &str) -> Result<(), SaveError> {

@@ -4,6 +4,7 @@
 
 mod access;
 mod account;
+mod commendation;
 mod dates;
 mod lifecycle;
 mod model;
@@ -12,6 +13,7 @@ mod unit;
 mod validate;
 
 pub use access::{Access, Grant};
+pub use commendation::{Commendation, CommendationDraft, CommendationForm, check_commendations};
 pub use account::{MIN_PASSWORD_CHARS, Role, check_password, check_username};
 pub use lifecycle::{Action, Actor, REVIEWER_KEYS, Roles, Step, Transition, available, check as check_transition, check_log, replay};
 pub use dates::{Date, format_amount_vi, format_count_vi, format_date_vi};

@@ -161,7 +161,7 @@ impl Status {
 
 /// The registration items of a model document by key, as people call them (history, conflicts).
 /// Bookkeeping keys (id, schema, status cache, created/updated) have none.
-pub const ITEM_LABELS: [(&str, &str); 19] = [
+pub const ITEM_LABELS: [(&str, &str); 20] = [
     ("name", "Tên mô hình"),
     ("owner_kind", "Loại chủ thể"),
     ("owner_name", "Tên chủ thể thực hiện"),
@@ -181,6 +181,7 @@ pub const ITEM_LABELS: [(&str, &str); 19] = [
     ("indicators", "Sản phẩm kiểm chứng được"),
     ("sustainability", "Khả năng duy trì, nhân rộng"),
     ("transitions", "Quá trình"),
+    ("commendations", "Khen thưởng"),
 ];
 
 pub fn item_label(key: &str) -> Option<&'static str> {
@@ -274,6 +275,10 @@ pub struct Model {
     #[autosurgeon(missing = "Vec::new")]
     #[serde(default)]
     pub transitions: Vec<super::lifecycle::Transition>,
+    /// Commendations recorded by reviewers, append-only.
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub commendations: Vec<super::commendation::Commendation>,
     pub created_by: String,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
@@ -307,6 +312,7 @@ impl Model {
             year: 0,
             status: Status::Registered,
             transitions: Vec::new(),
+            commendations: Vec::new(),
             created_by: by.to_string(),
             created_at: now_ms,
             updated_by: by.to_string(),

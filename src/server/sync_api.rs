@@ -30,7 +30,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::store::{StoreError, Write};
-use crate::domain::{Access, REVIEWER_KEYS, check_log};
+use crate::domain::{Access, REVIEWER_KEYS, check_commendations, check_log};
 use crate::sync::{
     CONTENT_TYPE, DocFailure, DocMessage, FEED_BUDGET_DEFAULT, FEED_BUDGET_MAX, FEED_MAX_CHUNKS, FailureCode, Layout,
     MAX_DOCS_PER_REQUEST, PROTOCOL, StepError, SyncRequest, SyncResponse, group_feed, heads_to_bytes, plan_write,
@@ -320,6 +320,7 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
     // Unreadable only if the stored copy is damaged in a way loading did not catch; then no
     // change may touch the log (any `after` differs from this marker).
     let log_before = crate::doc::transitions(&doc).ok();
+    let commendations_before = crate::doc::commendations(&doc).ok();
     if let Some(document) = &incoming.document {
         // A document sent whole: merge it first; the message then carries only the client's heads.
         doc.load_incremental(document)
@@ -370,6 +371,12 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
             return Err(failure(&id, FailureCode::Corrupt, "Bản lưu trên máy chủ của tài liệu này bị hỏng; hãy báo quản trị viên."));
         };
         check_log(log_before, &log_after, &who.username, access.roles_for(&unit)).map_err(forbidden)?;
+        let commendations_after = crate::doc::commendations(&doc)
+            .map_err(|e| failure(&id, FailureCode::Malformed, &format!("Khen thưởng không đọc được: {e}")))?;
+        let Some(commendations_before) = &commendations_before else {
+            return Err(failure(&id, FailureCode::Corrupt, "Bản lưu trên máy chủ của tài liệu này bị hỏng; hãy báo quản trị viên."));
+        };
+        check_commendations(commendations_before, &commendations_after, &who.username, access.roles_for(&unit)).map_err(forbidden)?;
         let chunk = plan_write(&mut doc, &before, base.map(|b| b.1)).map_err(|e| match e {
             StepError::TooLarge(n) => {
                 failure(&id, FailureCode::TooLarge, &format!("Tài liệu quá lớn ({} KB) nên máy chủ không nhận.", n / 1024))

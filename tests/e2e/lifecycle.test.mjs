@@ -44,7 +44,7 @@ async function openModel(page, name) {
   await page.locator('h1', { hasText: name }).waitFor();
 }
 
-test('a model goes from registration to exemplary through a return with a reason', { timeout: 240_000 }, async () => {
+test('a model goes from registration to commended through a return with a reason', { timeout: 240_000 }, async () => {
   const name = `Tủ bánh mì nghĩa tình ${Math.random().toString(36).slice(2, 8)}`;
   const cadreCtx = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   const reviewerCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -94,15 +94,27 @@ test('a model goes from registration to exemplary through a return with a reason
       await eventually('proposed again', async () => (await reviewer.locator('.badge.status').innerText()).trim() === 'Đề nghị công nhận', SYNC_MS);
       await takeStep(reviewer, 'Công nhận', 'Được công nhận');
       await takeStep(reviewer, 'Công nhận điển hình', 'Điển hình');
+      // A commendation: the form says what is missing, then records the decision.
+      await reviewer.getByRole('button', { name: 'Ghi nhận', exact: true }).click();
+      await reviewer.locator('#commendation-issuer ~ .field-error').waitFor();
+      await reviewer.locator('#commendation-form').selectOption('bang_khen');
+      await reviewer.locator('#commendation-level').selectOption('tinh');
+      await reviewer.locator('#commendation-issuer').fill('Ban Thường vụ Thành ủy');
+      await reviewer.locator('#commendation-number').fill('125-QĐ/TU');
+      await reviewer.locator('#commendation-date').fill('2025-11-20');
+      await reviewer.getByRole('button', { name: 'Ghi nhận', exact: true }).click();
+      await reviewer.locator('#commendations li').first().waitFor();
+      await takeStep(reviewer, 'Khen thưởng', 'Khen thưởng');
       await synced(reviewer);
       await reviewer.screenshot({ path: join(SHOTS, 'h1-desktop-reviewer-history.png'), fullPage: true });
 
       await synced(cadre);
-      await eventually('exemplary on the cadre phone', async () => (await cadre.locator('.badge.status').innerText()).trim() === 'Điển hình', SYNC_MS);
+      await eventually('commended on the cadre phone', async () => (await cadre.locator('.badge.status').innerText()).trim() === 'Khen thưởng', SYNC_MS);
       const history = await cadre.locator('#history li').allInnerTexts();
-      assert.equal(history.length, 7, history.join('\n'));
+      assert.equal(history.length, 8, history.join('\n'));
       assert.match(history[3], /Người bình xét: Trả lại để sửa → Trả lại để sửa/);
       assert.match(history[6], /Công nhận điển hình → Điển hình/);
+      assert.match(await cadre.locator('#commendations').innerText(), /Bằng khen — Ban Thường vụ Thành ủy \(Cấp tỉnh\/thành phố\), quyết định số 125-QĐ\/TU ngày 20\/11\/2025/);
       await cadre.screenshot({ path: join(SHOTS, 'h2-phone-cadre-history.png'), fullPage: true });
     } catch (e) {
       for (const [n, p] of [['cadre', cadre], ['reviewer', reviewer]]) {
