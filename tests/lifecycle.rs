@@ -14,7 +14,8 @@ async fn sync_as(replica: &MemoryReplica, server: &Server, user: &str) -> danvan
 }
 
 fn step(id: &str, action: Action, by: &str, at: i64, reason: &str) -> Transition {
-    Transition { id: id.into(), action: action.code().into(), by: by.into(), by_name: format!("Người dùng {by}"), at, reason: reason.into() }
+    let level = if action == Action::MarkExemplary { "huyen" } else { "" };
+    Transition { id: id.into(), action: action.code().into(), by: by.into(), by_name: format!("Người dùng {by}"), at, reason: reason.into(), level: level.into() }
 }
 
 fn record(replica: &MemoryReplica, id: &str, t: Transition) {

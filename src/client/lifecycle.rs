@@ -22,6 +22,8 @@ pub fn LifecycleActions(model: Model) -> impl IntoView {
     }
     let chosen = RwSignal::new(None::<Action>);
     let reason = RwSignal::new(String::new());
+    // Marking exemplary asks for a level; the model's own registration level comes first.
+    let level = RwSignal::new(model.level.code().to_string());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let id = model.id.clone();
@@ -31,7 +33,9 @@ pub fn LifecycleActions(model: Model) -> impl IntoView {
         busy.set(true);
         leptos::task::spawn_local(async move {
             let p = &account.profile;
-            let result = replica.record_step(&id, action, &reason.get_untracked(), &p.username, &p.display_name, roles).await;
+            let result = replica
+                .record_step(&id, action, &reason.get_untracked(), &level.get_untracked(), &p.username, &p.display_name, roles)
+                .await;
             busy.set(false);
             match result {
                 Ok(()) => {
@@ -56,6 +60,14 @@ pub fn LifecycleActions(model: Model) -> impl IntoView {
             {move || chosen.get().map(|a| view! {
                 <div class="confirm" role="dialog" aria-labelledby="step-question">
                     <p id="step-question"><strong>{format!("Xác nhận “{}”?", a.label())}</strong></p>
+                    {a.needs_level().then(|| view! {
+                        <div class="field">
+                            <label for="step-level">"Điển hình cấp"</label>
+                            <select id="step-level" prop:value=level on:change=move |ev| level.set(event_target_value(&ev))>
+                                {Level::ALL.iter().map(|l| view! { <option value=l.code()>{l.label()}</option> }).collect_view()}
+                            </select>
+                        </div>
+                    })}
                     <div class="field">
                         <label for="step-reason">{if a.needs_reason() { "Lý do (bắt buộc)" } else { "Ghi chú (không bắt buộc)" }}</label>
                         <textarea id="step-reason" rows="3" prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
@@ -81,8 +93,9 @@ pub fn LifecycleHistory(model: Model) -> impl IntoView {
         .iter()
         .map(|s| {
             let label = s.action.map_or_else(|| format!("bước “{}”", s.transition.action), |a| a.label().to_string());
+            let at_level = Level::from_code(&s.transition.level).map(|l| format!(" ({})", l.label().to_lowercase())).unwrap_or_default();
             let outcome = match s.to {
-                Some(to) => format!("→ {}", to.label()),
+                Some(to) => format!("→ {}{at_level}", to.label()),
                 None => "(không áp dụng: trạng thái lúc đó không cho phép bước này)".to_string(),
             };
             let t = s.transition;

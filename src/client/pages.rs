@@ -30,8 +30,15 @@ pub fn ListPage() -> impl IntoView {
     // A province holds thousands of models: show them a page at a time (cards are cloned and
     // rendered only for what is shown).
     let shown_limit = RwSignal::new(LIST_PAGE);
+    let account = app.account;
+    let unit_names = Memo::new(move |_| {
+        account.with(|a| {
+            a.as_ref().map(|a| a.profile.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect()).unwrap_or_default()
+        })
+    });
     let matches = Memo::new(move |_| {
         let filter = ModelFilter {
+            unit_names: unit_names.get(),
             query: query.get(),
             field: Some(field.get()).filter(|f| !f.is_empty()),
             status: Status::from_code(&status.get()),

@@ -349,13 +349,14 @@ impl Replica {
         id: &str,
         action: crate::domain::Action,
         reason: &str,
+        level: &str,
         by: &str,
         by_name: &str,
         roles: crate::domain::Roles,
     ) -> Result<(), SaveError> {
         self.change_document(id, |d| {
             let mut model = doc::read_model(d).map_err(document_error)?;
-            let next = crate::domain::check_transition(action, model.status, roles, reason).map_err(SaveError::Refused)?;
+            let next = crate::domain::check_transition(action, model.status, roles, reason, level).map_err(SaveError::Refused)?;
             let now = now_ms();
             model.transitions.push(crate::domain::Transition {
                 id: uuid::Uuid::new_v4().to_string(),
@@ -364,6 +365,7 @@ impl Replica {
                 by_name: by_name.to_string(),
                 at: now,
                 reason: reason.trim().to_string(),
+                level: if action.needs_level() { level.to_string() } else { String::new() },
             });
             model.status = next;
             model.updated_by = by_name.to_string();

@@ -12,7 +12,7 @@
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
-use super::model::Status;
+use super::model::{Level, Status};
 
 /// What a person does to a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -107,6 +107,11 @@ impl Action {
         matches!(self, Action::Reject | Action::Return | Action::Stop)
     }
 
+    /// Marking exemplary says at which level (cơ sở, huyện, tỉnh, Trung ương).
+    pub fn needs_level(self) -> bool {
+        self == Action::MarkExemplary
+    }
+
     /// The state this action leads to, if it is allowed from `from`.
     pub fn apply(self, from: Status) -> Option<Status> {
         use Status::*;
@@ -146,6 +151,11 @@ pub struct Transition {
     /// Milliseconds since the Unix epoch, by the acting device's clock.
     pub at: i64,
     pub reason: String,
+    /// [`Level::code`] at which a model is marked exemplary (empty for other steps, and in steps
+    /// recorded before levels were).
+    #[autosurgeon(missing = "String::new")]
+    #[serde(default)]
+    pub level: String,
 }
 
 /// A transition as replayed: whether it applied, and the state after it.
@@ -181,7 +191,7 @@ pub fn available(status: Status, roles: Roles) -> Vec<Action> {
 }
 
 /// Checks one action before it is recorded; the error is a sentence for the person acting.
-pub fn check(action: Action, status: Status, roles: Roles, reason: &str) -> Result<Status, String> {
+pub fn check(action: Action, status: Status, roles: Roles, reason: &str, level: &str) -> Result<Status, String> {
     if !action.allowed_for(roles) {
         return Err(match action.actor() {
             Actor::Reviewer => format!("Chỉ người bình xét của cấp trên mới được “{}”.", action.label()),
@@ -196,6 +206,9 @@ pub fn check(action: Action, status: Status, roles: Roles, reason: &str) -> Resu
     }
     if reason.chars().count() > 2000 {
         return Err("Lý do dài quá 2.000 ký tự.".into());
+    }
+    if action.needs_level() && Level::from_code(level).is_none() {
+        return Err(format!("Hãy chọn cấp để “{}”.", action.label()));
     }
     Ok(next)
 }
@@ -227,6 +240,9 @@ pub fn check_log(before: &[Transition], after: &[Transition], username: &str, ro
         if action.needs_reason() && new.reason.trim().is_empty() {
             return Err(format!("Bước “{}” cần ghi lý do.", action.label()));
         }
+        if action.needs_level() && Level::from_code(&new.level).is_none() {
+            return Err(format!("Bước “{}” cần ghi cấp.", action.label()));
+        }
     }
     Ok(())
 }
@@ -237,7 +253,7 @@ mod tests {
     use Status::*;
 
     fn t(id: &str, action: Action, at: i64) -> Transition {
-        Transition { id: id.into(), action: action.code().into(), by: "u".into(), by_name: "U".into(), at, reason: "lý do".into() }
+        Transition { id: id.into(), action: action.code().into(), by: "u".into(), by_name: "U".into(), at, reason: "lý do".into(), level: "tinh".into() }
     }
 
     const CADRE: Roles = Roles { cadre: true, reviewer: false };
@@ -286,12 +302,14 @@ mod tests {
         assert_eq!(available(Recognised, REVIEWER), [Action::MarkExemplary, Action::Commend]);
         assert_eq!(available(Recognised, CADRE), []);
         assert!(available(Commended, Roles { cadre: true, reviewer: true }).is_empty());
-        assert!(check(Action::Recognise, Proposed, CADRE, "").unwrap_err().contains("bình xét"));
-        assert!(check(Action::Propose, Proposed, REVIEWER, "").unwrap_err().contains("cán bộ"));
-        assert!(check(Action::Propose, Registered, CADRE, "").unwrap_err().contains("Đăng ký"));
-        assert!(check(Action::Return, Proposed, REVIEWER, "  ").unwrap_err().contains("lý do"));
-        assert_eq!(check(Action::Return, Proposed, REVIEWER, "Thiếu số liệu"), Ok(Returned));
-        assert_eq!(check(Action::Recognise, Proposed, REVIEWER, ""), Ok(Recognised));
+        assert!(check(Action::Recognise, Proposed, CADRE, "", "").unwrap_err().contains("bình xét"));
+        assert!(check(Action::Propose, Proposed, REVIEWER, "", "").unwrap_err().contains("cán bộ"));
+        assert!(check(Action::Propose, Registered, CADRE, "", "").unwrap_err().contains("Đăng ký"));
+        assert!(check(Action::Return, Proposed, REVIEWER, "  ", "").unwrap_err().contains("lý do"));
+        assert_eq!(check(Action::Return, Proposed, REVIEWER, "Thiếu số liệu", ""), Ok(Returned));
+        assert_eq!(check(Action::Recognise, Proposed, REVIEWER, "", ""), Ok(Recognised));
+        assert!(check(Action::MarkExemplary, Recognised, REVIEWER, "", "").unwrap_err().contains("cấp"));
+        assert_eq!(check(Action::MarkExemplary, Recognised, REVIEWER, "", "tinh"), Ok(Exemplary));
     }
 
     #[test]

@@ -30,17 +30,19 @@ pub fn fold(s: &str) -> String {
     out
 }
 
-/// Every word of the query must occur in the model's name, owner, unit, area or field.
-pub fn matches_query(model: &Model, folded_query: &str) -> bool {
+/// Every word of the query must occur in the model's name, owner, unit (code or `unit_name`),
+/// area or field.
+pub fn matches_query(model: &Model, unit_name: &str, folded_query: &str) -> bool {
     let words: Vec<&str> = folded_query.split_whitespace().collect();
     if words.is_empty() {
         return true;
     }
     let haystack = fold(&format!(
-        "{} {} {} {} {}",
+        "{} {} {} {} {} {}",
         model.name,
         model.owner_name,
         model.unit,
+        unit_name,
         field_label(&model.field),
         model.area.as_str()
     ));
@@ -55,6 +57,8 @@ pub struct ModelFilter {
     pub status: Option<Status>,
     pub owner_kind: Option<OwnerKind>,
     pub year: Option<u32>,
+    /// Units' names by code, so a search for "Bản Bo" finds the models of unit `BANBO`.
+    pub unit_names: std::collections::HashMap<String, String>,
 }
 
 impl ModelFilter {
@@ -67,7 +71,7 @@ impl ModelFilter {
             .filter(|m| self.status.is_none_or(|s| m.status == s))
             .filter(|m| self.owner_kind.is_none_or(|k| m.owner_kind == k))
             .filter(|m| self.year.is_none_or(|y| m.year == y))
-            .filter(|m| matches_query(m, &q))
+            .filter(|m| matches_query(m, self.unit_names.get(&m.unit).map_or("", String::as_str), &q))
             .collect();
         out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.id.cmp(&b.id)));
         out
@@ -99,10 +103,10 @@ mod tests {
     #[test]
     fn search_without_diacritics_finds_the_model() {
         let m = model("1", "Dân vận khéo trong xây dựng nông thôn mới", 1);
-        assert!(matches_query(&m, &fold("dan van kheo")));
-        assert!(matches_query(&m, &fold("NÔNG THÔN")));
-        assert!(matches_query(&m, &fold("nong  moi")));
-        assert!(!matches_query(&m, &fold("bánh mì")));
+        assert!(matches_query(&m, "", &fold("dan van kheo")));
+        assert!(matches_query(&m, "", &fold("NÔNG THÔN")));
+        assert!(matches_query(&m, "", &fold("nong  moi")));
+        assert!(!matches_query(&m, "", &fold("bánh mì")));
     }
 
     #[test]
@@ -122,5 +126,12 @@ mod tests {
         assert_eq!(ids(&ModelFilter { year: Some(2024), ..Default::default() }), ["c"]);
         assert_eq!(ids(&ModelFilter { query: "tinh".into(), ..Default::default() }), ["b", "a"]);
         assert_eq!(ids(&ModelFilter { status: Some(Status::Registered), query: "xe om".into(), ..Default::default() }), ["c"]);
+        // Units are stored by code; their names are searched too.
+        let mut d = model("d", "Bồn hoa thay điểm rác", 5);
+        d.unit = "BANBO".into();
+        let all = [a, d];
+        let names = std::collections::HashMap::from([("BANBO".to_string(), "Xã Bản Bo".to_string())]);
+        let by_unit = ModelFilter { query: "ban bo".into(), unit_names: names, ..Default::default() };
+        assert_eq!(by_unit.apply(&all).iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["d"]);
     }
 }
