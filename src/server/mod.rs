@@ -396,7 +396,9 @@ fn limit_malloc_arenas() {
 }
 
 pub fn main() -> std::process::ExitCode {
+    // Logs go to stderr: stdout carries what commands print (user lists, the URL).
     tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_http=warn".into()),
