@@ -70,17 +70,19 @@ pub fn owner(doc: &AutoCommit) -> Option<(String, automerge::ObjId)> {
 
 /// The lifecycle log as stored (empty for documents written before the lifecycle existed).
 pub fn transitions(doc: &AutoCommit) -> Result<Vec<crate::domain::Transition>, DocError> {
-    match doc.get(automerge::ROOT, "transitions")? {
-        None => Ok(Vec::new()),
-        Some(_) => Ok(autosurgeon::hydrate_prop(doc, automerge::ROOT, "transitions")?),
-    }
+    root_list(doc, "transitions")
 }
 
 /// The commendations as stored (empty for documents written before they existed).
 pub fn commendations(doc: &AutoCommit) -> Result<Vec<crate::domain::Commendation>, DocError> {
-    match doc.get(automerge::ROOT, "commendations")? {
+    root_list(doc, "commendations")
+}
+
+/// A list at the root read on its own (without the rest of the model); a missing key is empty.
+fn root_list<T: autosurgeon::Hydrate>(doc: &AutoCommit, key: &str) -> Result<Vec<T>, DocError> {
+    match doc.get(automerge::ROOT, key)? {
         None => Ok(Vec::new()),
-        Some(_) => Ok(autosurgeon::hydrate_prop(doc, automerge::ROOT, "commendations")?),
+        Some(_) => Ok(autosurgeon::hydrate_prop(doc, automerge::ROOT, key)?),
     }
 }
 

@@ -141,10 +141,14 @@ async fn users(State(app): State<Arc<AppState>>, caller: Caller) -> Result<Json<
     Ok(Json(all.iter().filter(|u| u.grants.iter().any(|g| caller.access.can_manage(&g.unit))).map(user_view).collect()))
 }
 
+fn no_such_user(username: &str) -> ApiError {
+    ApiError::NotFound(format!("Không có tài khoản “{username}”."))
+}
+
 /// A user the caller may change: every grant of theirs is inside the caller's subtrees (so a
 /// commune's administrator cannot lock out the province's reviewer).
 async fn managed_user(app: &AppState, caller: &Caller, username: &str) -> Result<User, ApiError> {
-    let user = app.store.user(username).await?.ok_or_else(|| ApiError::NotFound(format!("Không có tài khoản “{username}”.")))?;
+    let user = app.store.user(username).await?.ok_or_else(|| no_such_user(username))?;
     if user.grants.is_empty() || user.grants.iter().any(|g| !caller.access.can_manage(&g.unit)) {
         return Err(ApiError::Forbidden(format!("Tài khoản “{username}” có vai trò ngoài phạm vi bạn quản trị.")));
     }
@@ -201,7 +205,7 @@ async fn update_user(
     }
     app.store.update_user(&username, display_name, &form.grants).await?;
     app.sessions.forget_all();
-    let user = app.store.user(&username).await?.ok_or_else(|| ApiError::NotFound(format!("Không có tài khoản “{username}”.")))?;
+    let user = app.store.user(&username).await?.ok_or_else(|| no_such_user(&username))?;
     Ok(Json(user_view(&user)))
 }
 
@@ -235,7 +239,7 @@ async fn set_disabled(
         let ended = app.store.delete_sessions(&username).await?;
         tracing::info!(by = %caller.user.username, %username, ended, "user disabled");
     }
-    let user = app.store.user(&username).await?.ok_or_else(|| ApiError::NotFound(format!("Không có tài khoản “{username}”.")))?;
+    let user = app.store.user(&username).await?.ok_or_else(|| no_such_user(&username))?;
     Ok(Json(user_view(&user)))
 }
 

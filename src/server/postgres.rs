@@ -400,13 +400,6 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn session(&self, id: &str) -> Result<Option<Session>, StoreError> {
-        let client = self.pool.get().await?;
-        let row =
-            client.query_opt("SELECT username, verifier_hash, created_at, expires_at FROM sessions WHERE id = $1", &[&id]).await?;
-        Ok(row.map(|r| Session { username: r.get(0), verifier_hash: r.get(1), created_at: r.get(2), expires_at: r.get(3) }))
-    }
-
     async fn session_user(&self, id: &str) -> Result<Option<(Session, User)>, StoreError> {
         let client = self.pool.get().await?;
         let Some(r) = client

@@ -148,7 +148,6 @@ pub trait Store: Send + Sync + 'static {
     async fn update_user(&self, username: &str, display_name: &str, grants: &[Grant]) -> Result<bool, StoreError>;
 
     async fn create_session(&self, id: &str, session: &Session) -> Result<(), StoreError>;
-    async fn session(&self, id: &str) -> Result<Option<Session>, StoreError>;
     /// A session with its user and grants, in one round trip to the database (every request
     /// needs both).
     async fn session_user(&self, id: &str) -> Result<Option<(Session, User)>, StoreError>;
@@ -684,18 +683,6 @@ impl Store for SqliteStore {
                 params![hash, s.verifier_hash, s.username, s.created_at, s.expires_at],
             )?;
             Ok(())
-        })
-        .await
-    }
-
-    async fn session(&self, id: &str) -> Result<Option<Session>, StoreError> {
-        let hash = id.to_string();
-        self.read(move |c| {
-            Ok(c.prepare_cached("SELECT username, verifier_hash, created_at, expires_at FROM sessions WHERE id = ?1")?
-                .query_row([&hash], |r| {
-                    Ok(Session { username: r.get(0)?, verifier_hash: r.get(1)?, created_at: r.get(2)?, expires_at: r.get(3)? })
-                })
-                .optional()?)
         })
         .await
     }

@@ -250,6 +250,10 @@ async fn sync(State(app): State<Arc<AppState>>, caller: Caller, body: Bytes) -> 
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], crate::sync::encode(&response)).into_response())
 }
 
+fn stored_corrupt(id: &str) -> DocFailure {
+    failure(id, FailureCode::Corrupt, "Bản lưu trên máy chủ của tài liệu này bị hỏng; hãy báo quản trị viên.")
+}
+
 fn failure(id: &str, code: FailureCode, message: &str) -> DocFailure {
     DocFailure { id: id.to_string(), code, message: message.to_string() }
 }
@@ -311,16 +315,15 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
         Copy::Parsed(doc) => doc,
         Copy::Stored(bytes) => AutoCommit::load(&bytes).map_err(|e| {
             tracing::error!(doc = %id, error = %e, "stored document is corrupt");
-            failure(&id, FailureCode::Corrupt, "Bản lưu trên máy chủ của tài liệu này bị hỏng; hãy báo quản trị viên.")
+            stored_corrupt(&id)
         })?,
         Copy::New => AutoCommit::new(),
     };
     let before = doc.get_heads();
     let owner_before = crate::doc::owner(&doc);
-    // Unreadable only if the stored copy is damaged in a way loading did not catch; then no
-    // change may touch the log (any `after` differs from this marker).
-    let log_before = crate::doc::transitions(&doc).ok();
-    let commendations_before = crate::doc::commendations(&doc).ok();
+    // The append-only records as stored; unreadable only if the stored copy is damaged in a way
+    // loading did not catch, and then no change is taken.
+    let records_before = crate::doc::transitions(&doc).and_then(|t| Ok((t, crate::doc::commendations(&doc)?))).ok();
     if let Some(document) = &incoming.document {
         // A document sent whole: merge it first; the message then carries only the client's heads.
         doc.load_incremental(document)
@@ -365,18 +368,14 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
                 None => return Err(forbidden("Mô hình chưa ghi rõ một đơn vị sở hữu nên không được nhận.".into())),
             },
         };
+        let Some((log_before, commendations_before)) = &records_before else { return Err(stored_corrupt(&id)) };
+        let roles = access.roles_for(&unit);
         let log_after = crate::doc::transitions(&doc)
             .map_err(|e| failure(&id, FailureCode::Malformed, &format!("Lịch sử trạng thái không đọc được: {e}")))?;
-        let Some(log_before) = &log_before else {
-            return Err(failure(&id, FailureCode::Corrupt, "Bản lưu trên máy chủ của tài liệu này bị hỏng; hãy báo quản trị viên."));
-        };
-        check_log(log_before, &log_after, &who.username, access.roles_for(&unit)).map_err(forbidden)?;
+        check_log(log_before, &log_after, &who.username, roles).map_err(forbidden)?;
         let commendations_after = crate::doc::commendations(&doc)
             .map_err(|e| failure(&id, FailureCode::Malformed, &format!("Khen thưởng không đọc được: {e}")))?;
-        let Some(commendations_before) = &commendations_before else {
-            return Err(failure(&id, FailureCode::Corrupt, "Bản lưu trên máy chủ của tài liệu này bị hỏng; hãy báo quản trị viên."));
-        };
-        check_commendations(commendations_before, &commendations_after, &who.username, access.roles_for(&unit)).map_err(forbidden)?;
+        check_commendations(commendations_before, &commendations_after, &who.username, roles).map_err(forbidden)?;
         let chunk = plan_write(&mut doc, &before, base.map(|b| b.1)).map_err(|e| match e {
             StepError::TooLarge(n) => {
                 failure(&id, FailureCode::TooLarge, &format!("Tài liệu quá lớn ({} KB) nên máy chủ không nhận.", n / 1024))
