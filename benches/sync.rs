@@ -200,6 +200,7 @@ async fn seed_sqlite(path: &Path, docs: &[(String, Vec<u8>, Vec<ChangeHash>)]) {
                 chunk: Chunk { bytes: bytes.clone(), snapshot: true },
                 heads: heads_to_bytes(heads),
                 unit: BENCH_UNIT.into(),
+                public: false,
             })
             .collect();
         for r in store.write(writes, 1).await.unwrap() {

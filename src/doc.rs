@@ -68,14 +68,24 @@ pub fn owner(doc: &AutoCommit) -> Option<(String, automerge::ObjId)> {
     }
 }
 
-/// The lifecycle log as stored (empty for documents written before the lifecycle existed).
-pub fn transitions(doc: &AutoCommit) -> Result<Vec<crate::domain::Transition>, DocError> {
-    root_list(doc, "transitions")
+/// The records a model's document keeps for people other than its cadres — the lifecycle log,
+/// commendations, evaluations, replication points — read without the rest of the model, as the
+/// server checks what a change did to them. Missing lists (older documents) are empty.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Records {
+    pub transitions: Vec<crate::domain::Transition>,
+    pub commendations: Vec<crate::domain::Commendation>,
+    pub evaluations: Vec<crate::domain::Evaluation>,
+    pub replications: Vec<crate::domain::Replication>,
 }
 
-/// The commendations as stored (empty for documents written before they existed).
-pub fn commendations(doc: &AutoCommit) -> Result<Vec<crate::domain::Commendation>, DocError> {
-    root_list(doc, "commendations")
+pub fn records(doc: &AutoCommit) -> Result<Records, DocError> {
+    Ok(Records {
+        transitions: root_list(doc, "transitions")?,
+        commendations: root_list(doc, "commendations")?,
+        evaluations: root_list(doc, "evaluations")?,
+        replications: root_list(doc, "replications")?,
+    })
 }
 
 /// A list at the root read on its own (without the rest of the model); a missing key is empty.
@@ -102,6 +112,28 @@ pub fn touched_keys(doc: &mut AutoCommit, before: &[automerge::ChangeHash], afte
             },
         })
         .collect()
+}
+
+/// Writes only the given top-level keys of `model` as one change. Used for what reviewers and
+/// readers record (steps, commendations, evaluations, replication points): writing the whole
+/// model would also add keys an older document lacks, which the server refuses from them.
+pub fn write_keys(doc: &mut AutoCommit, model: &Model, keys: &[&str], now_ms: i64, message: &str) -> Result<(), DocError> {
+    use autosurgeon::reconcile_prop as put;
+    for key in keys {
+        let root = automerge::ROOT;
+        match *key {
+            "transitions" => put(doc, root, "transitions", &model.transitions)?,
+            "commendations" => put(doc, root, "commendations", &model.commendations)?,
+            "evaluations" => put(doc, root, "evaluations", &model.evaluations)?,
+            "replications" => put(doc, root, "replications", &model.replications)?,
+            "status" => put(doc, root, "status", model.status)?,
+            "updated_by" => put(doc, root, "updated_by", &model.updated_by)?,
+            "updated_at" => put(doc, root, "updated_at", model.updated_at)?,
+            other => unreachable!("write_keys does not write {other}"),
+        }
+    }
+    doc.commit_with(CommitOptions::default().with_time(now_ms).with_message(message.to_string()));
+    Ok(())
 }
 
 /// Writes `model` into the document as one change: only what differs becomes operations,

@@ -49,7 +49,7 @@ fn put(id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
 }
 
 fn put_in(unit: &str, id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
-    Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32], unit: unit.into() }
+    Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32], unit: unit.into(), public: false }
 }
 
 fn units(codes: &[&str]) -> Vec<String> {
@@ -81,7 +81,7 @@ async fn contract(store: &dyn Store) {
     assert_eq!(many["b"].bytes, b"two");
     let versions = store.versions(&["a".into(), "b".into(), "nope".into()]).await.unwrap();
     assert_eq!(versions.len(), 2);
-    assert_eq!(versions["a"], DocVersion { seq: s3, unit: "U".into() });
+    assert_eq!(versions["a"], DocVersion { seq: s3, unit: "U".into(), public: false });
     assert_eq!(many["a"].unit, "U");
 
     // The feed is chunks in seq order, within a byte budget (always at least one chunk).

@@ -215,7 +215,7 @@ pub fn check(action: Action, status: Status, roles: Roles, reason: &str, level: 
 
 /// Top-level keys of a model document that a reviewer (who is not also a cadre of the unit) may
 /// change: the lifecycle log and the bookkeeping written with it. The content is the unit's.
-pub const REVIEWER_KEYS: &[&str] = &["transitions", "commendations", "status", "updated_at", "updated_by"];
+pub const REVIEWER_KEYS: &[&str] = &["transitions", "commendations", "evaluations", "status", "updated_at", "updated_by"];
 
 /// Checks what a change did to the lifecycle log: nothing recorded may be altered or removed, and
 /// each new step must be by `username` (the signed-in user) and allowed for their `roles`. Whether

@@ -161,7 +161,7 @@ impl Status {
 
 /// The registration items of a model document by key, as people call them (history, conflicts).
 /// Bookkeeping keys (id, schema, status cache, created/updated) have none.
-pub const ITEM_LABELS: [(&str, &str); 20] = [
+pub const ITEM_LABELS: [(&str, &str); 25] = [
     ("name", "Tên mô hình"),
     ("owner_kind", "Loại chủ thể"),
     ("owner_name", "Tên chủ thể thực hiện"),
@@ -182,6 +182,11 @@ pub const ITEM_LABELS: [(&str, &str); 20] = [
     ("sustainability", "Khả năng duy trì, nhân rộng"),
     ("transitions", "Quá trình"),
     ("commendations", "Khen thưởng"),
+    ("unit_name", "Tên đơn vị"),
+    ("replicated_from", "Nhân rộng từ"),
+    ("replications", "Điểm nhân rộng"),
+    ("evaluations", "Bình xét theo tiêu chí"),
+    ("journal", "Nhật ký thực hiện"),
 ];
 
 pub fn item_label(key: &str) -> Option<&'static str> {
@@ -279,6 +284,27 @@ pub struct Model {
     #[autosurgeon(missing = "Vec::new")]
     #[serde(default)]
     pub commendations: Vec<super::commendation::Commendation>,
+    /// The owning unit's name when the model was registered, so that readers far from it (the
+    /// library) need not know the whole unit tree.
+    #[autosurgeon(missing = "String::new")]
+    #[serde(default)]
+    pub unit_name: String,
+    /// Where this model was replicated from, if it was.
+    #[autosurgeon(missing = "Option::default")]
+    #[serde(default)]
+    pub replicated_from: Option<super::replication::ReplicatedFrom>,
+    /// The places applying this model, appended by whoever replicated it.
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub replications: Vec<super::replication::Replication>,
+    /// Reviewers' evaluations against the criteria (drafts and submitted ones).
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub evaluations: Vec<super::evaluation::Evaluation>,
+    /// The activity log (nhật ký): dated entries with indicator updates, photos and location.
+    #[autosurgeon(missing = "Vec::new")]
+    #[serde(default)]
+    pub journal: Vec<super::journal::JournalEntry>,
     pub created_by: String,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
@@ -313,6 +339,11 @@ impl Model {
             status: Status::Registered,
             transitions: Vec::new(),
             commendations: Vec::new(),
+            unit_name: String::new(),
+            replicated_from: None,
+            replications: Vec::new(),
+            evaluations: Vec::new(),
+            journal: Vec::new(),
             created_by: by.to_string(),
             created_at: now_ms,
             updated_by: by.to_string(),

@@ -16,10 +16,11 @@ use tokio_postgres::NoTls;
 use std::collections::HashMap;
 
 use super::store::{
+    criteria_from_row,
     DocVersion, FeedPage, Invitation, Session, Store, StoreError, StoredDoc, User, Write, WriteJob, gather_group,
     grant_from_row, unit_from_row,
 };
-use crate::domain::{Cluster, Grant, Unit, UnitTree};
+use crate::domain::{Cluster, CriteriaSet, Grant, Unit, UnitTree};
 use crate::sync::{FeedChunk, Layout};
 
 const MIGRATIONS: &[&str] = &[
@@ -88,6 +89,14 @@ const MIGRATIONS: &[&str] = &[
         username TEXT NOT NULL REFERENCES users(username),
         created_at BIGINT NOT NULL,
         expires_at BIGINT NOT NULL
+     );",
+    // 6: the library (recognised models, readable by all) and the evaluation criteria
+    "ALTER TABLE docs ADD COLUMN public BOOLEAN NOT NULL DEFAULT FALSE;
+     CREATE TABLE criteria (
+        owner_kind TEXT PRIMARY KEY,
+        criteria TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at BIGINT NOT NULL
      );",
 ];
 
@@ -184,7 +193,7 @@ impl Store for PostgresStore {
         let tx = client.build_transaction().isolation_level(tokio_postgres::IsolationLevel::RepeatableRead).start().await?;
         let mut out: HashMap<String, StoredDoc> = HashMap::new();
         for r in tx
-            .query("SELECT id, seq, increments, snapshot_bytes, increment_bytes, unit FROM docs WHERE id = ANY($1)", &[&ids])
+            .query("SELECT id, seq, increments, snapshot_bytes, increment_bytes, unit, public FROM docs WHERE id = ANY($1)", &[&ids])
             .await?
         {
             let layout = Layout {
@@ -192,7 +201,7 @@ impl Store for PostgresStore {
                 snapshot_bytes: r.get::<_, i64>(3) as u64,
                 increment_bytes: r.get::<_, i64>(4) as u64,
             };
-            out.insert(r.get(0), StoredDoc { bytes: Vec::new(), seq: r.get::<_, i64>(1) as u64, layout, unit: r.get(5) });
+            out.insert(r.get(0), StoredDoc { bytes: Vec::new(), seq: r.get::<_, i64>(1) as u64, layout, unit: r.get(5), public: r.get(6) });
         }
         for r in tx.query("SELECT doc_id, bytes FROM chunks WHERE doc_id = ANY($1) ORDER BY doc_id, seq", &[&ids]).await? {
             if let Some(doc) = out.get_mut(r.get::<_, &str>(0)) {
@@ -205,8 +214,11 @@ impl Store for PostgresStore {
 
     async fn versions(&self, ids: &[String]) -> Result<HashMap<String, DocVersion>, StoreError> {
         let client = self.pool.get().await?;
-        let rows = client.query("SELECT id, seq, unit FROM docs WHERE id = ANY($1)", &[&ids]).await?;
-        Ok(rows.into_iter().map(|r| (r.get(0), DocVersion { seq: r.get::<_, i64>(1) as u64, unit: r.get(2) })).collect())
+        let rows = client.query("SELECT id, seq, unit, public FROM docs WHERE id = ANY($1)", &[&ids]).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), DocVersion { seq: r.get::<_, i64>(1) as u64, unit: r.get(2), public: r.get(3) }))
+            .collect())
     }
 
     async fn write(&self, writes: Vec<Write>, now_ms: i64) -> Result<Vec<Result<u64, StoreError>>, StoreError> {
@@ -221,7 +233,7 @@ impl Store for PostgresStore {
     }
 
     async fn feed(&self, cursor: u64, units: &[String], budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError> {
-        if budget_bytes == 0 || max_chunks == 0 || units.is_empty() {
+        if budget_bytes == 0 || max_chunks == 0 {
             return Ok(FeedPage::default());
         }
         let client = self.pool.get().await?;
@@ -229,7 +241,7 @@ impl Store for PostgresStore {
         let sizes = client
             .query(
                 "SELECT c.seq, length(c.bytes) FROM chunks c JOIN docs d ON d.id = c.doc_id
-                 WHERE c.seq > $1 AND d.unit = ANY($3) ORDER BY c.seq LIMIT $2",
+                 WHERE c.seq > $1 AND (d.public OR d.unit = ANY($3)) ORDER BY c.seq LIMIT $2",
                 &[&(cursor as i64), &((max_chunks + 1) as i64), &units],
             )
             .await?;
@@ -248,7 +260,7 @@ impl Store for PostgresStore {
         let rows = client
             .query(
                 "SELECT c.seq, c.doc_id, c.snapshot, c.bytes, c.heads FROM chunks c JOIN docs d ON d.id = c.doc_id
-                 WHERE c.seq > $1 AND c.seq <= $2 AND d.unit = ANY($3) ORDER BY c.seq",
+                 WHERE c.seq > $1 AND c.seq <= $2 AND (d.public OR d.unit = ANY($3)) ORDER BY c.seq",
                 &[&(cursor as i64), &upto, &units],
             )
             .await?;
@@ -277,7 +289,7 @@ impl Store for PostgresStore {
 
     async fn count_since(&self, cursor: u64, units: &[String]) -> Result<u64, StoreError> {
         let client = self.pool.get().await?;
-        let row = client.query_one("SELECT COUNT(*) FROM docs WHERE seq > $1 AND unit = ANY($2)", &[&(cursor as i64), &units]).await?;
+        let row = client.query_one("SELECT COUNT(*) FROM docs WHERE seq > $1 AND (public OR unit = ANY($2))", &[&(cursor as i64), &units]).await?;
         Ok(row.get::<_, i64>(0) as u64)
     }
 
@@ -462,6 +474,25 @@ impl Store for PostgresStore {
         tx.commit().await?;
         Ok(username)
     }
+
+    async fn criteria(&self) -> Result<Vec<CriteriaSet>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client.query("SELECT owner_kind, criteria FROM criteria ORDER BY owner_kind", &[]).await?;
+        rows.into_iter().map(|r| criteria_from_row(r.get(0), r.get::<_, &str>(1))).collect()
+    }
+
+    async fn save_criteria(&self, set: &CriteriaSet, by: &str, now_ms: i64) -> Result<(), StoreError> {
+        let json = serde_json::to_string(&set.criteria).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO criteria (owner_kind, criteria, updated_by, updated_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (owner_kind) DO UPDATE SET criteria = $2, updated_by = $3, updated_at = $4",
+                &[&set.owner_kind, &json, &by, &now_ms],
+            )
+            .await?;
+        Ok(())
+    }
 }
 
 async fn insert_grants(tx: &tokio_postgres::Transaction<'_>, username: &str, grants: &[Grant]) -> Result<(), StoreError> {
@@ -515,10 +546,10 @@ async fn write_batch(pool: &Pool, writes: &[Write], now_ms: i64) -> Result<Vec<R
     let drop_older = tx.prepare("DELETE FROM chunks WHERE doc_id = $1 AND seq < $2").await?;
     let upsert = tx
         .prepare(
-            "INSERT INTO docs (id, seq, updated_at, increments, snapshot_bytes, increment_bytes, unit)
-             VALUES ($1, $2, $3, $4, $5, $6, $8)
+            "INSERT INTO docs (id, seq, updated_at, increments, snapshot_bytes, increment_bytes, unit, public)
+             VALUES ($1, $2, $3, $4, $5, $6, $8, $9)
              ON CONFLICT (id) DO UPDATE SET seq = $2, updated_at = $3, increments = $4,
-                snapshot_bytes = CASE WHEN $7 THEN $5 ELSE docs.snapshot_bytes END, increment_bytes = $6",
+                snapshot_bytes = CASE WHEN $7 THEN $5 ELSE docs.snapshot_bytes END, increment_bytes = $6, public = $9",
         )
         .await?;
     for (k, &i) in winners.iter().enumerate() {
@@ -533,7 +564,7 @@ async fn write_batch(pool: &Pool, writes: &[Write], now_ms: i64) -> Result<Vec<R
             let (_, n, b) = current.get(&w.id).copied().unwrap_or((0, 0, 0));
             (n + 1, b + len)
         };
-        tx.execute(&upsert, &[&w.id, &seq, &now_ms, &increments, &len, &increment_bytes, &w.chunk.snapshot, &w.unit]).await?;
+        tx.execute(&upsert, &[&w.id, &seq, &now_ms, &increments, &len, &increment_bytes, &w.chunk.snapshot, &w.unit, &w.public]).await?;
         results[i] = Ok(seq as u64);
     }
     tx.commit().await?;

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::domain::{Cluster, Grant, Level, Role, Unit, UnitKind, UnitTree};
+use crate::domain::{Cluster, CriteriaSet, Grant, Level, Role, Unit, UnitKind, UnitTree};
 use crate::sync::{Chunk, FeedChunk, Layout};
 
 #[derive(Debug, Clone)]
@@ -33,6 +33,8 @@ pub struct StoredDoc {
     pub layout: Layout,
     /// The owning unit's code, fixed by the document's first write.
     pub unit: String,
+    /// In the library (recognised or beyond): readable by every signed-in user.
+    pub public: bool,
 }
 
 /// Where a stored document is, without its bytes.
@@ -40,6 +42,7 @@ pub struct StoredDoc {
 pub struct DocVersion {
     pub seq: u64,
     pub unit: String,
+    pub public: bool,
 }
 
 /// A signed-in device. Stored under the token's public id; of its secret part only the SHA-256
@@ -71,6 +74,8 @@ pub struct Write {
     pub heads: Vec<u8>,
     /// The owning unit; recorded by a document's first write, never changed by later ones.
     pub unit: String,
+    /// Whether the document is in the library after this write (every write sets it).
+    pub public: bool,
 }
 
 /// An account: who may sign in, and the role held in each unit.
@@ -161,6 +166,17 @@ pub trait Store: Send + Sync + 'static {
     /// Sets the invited user's password and deletes the invitation, in one transaction; returns the
     /// username, or `None` if the invitation does not exist or expired before `now_ms`.
     async fn accept_invitation(&self, id: &str, password_hash: &str, now_ms: i64) -> Result<Option<String>, StoreError>;
+
+    /// The evaluation criteria configured per owner kind (kinds not listed use the defaults).
+    async fn criteria(&self) -> Result<Vec<CriteriaSet>, StoreError>;
+    /// Replaces the criteria of one owner kind.
+    async fn save_criteria(&self, set: &CriteriaSet, by: &str, now_ms: i64) -> Result<(), StoreError>;
+}
+
+/// Criteria travel to and from the database as JSON text (a short list, read whole).
+pub(crate) fn criteria_from_row(owner_kind: String, json: &str) -> Result<CriteriaSet, StoreError> {
+    let criteria = serde_json::from_str(json).map_err(|e| StoreError::Backend(format!("criteria of {owner_kind}: {e}")))?;
+    Ok(CriteriaSet { owner_kind, criteria })
 }
 
 pub(crate) fn grant_from_row(username: &str, unit: String, role: &str) -> Result<Grant, StoreError> {
@@ -248,6 +264,14 @@ const MIGRATIONS: &[&str] = &[
         username TEXT NOT NULL REFERENCES users(username),
         created_at INTEGER NOT NULL,
         expires_at INTEGER NOT NULL
+     );",
+    // 6: the library (recognised models, readable by all) and the evaluation criteria
+    "ALTER TABLE docs ADD COLUMN public INTEGER NOT NULL DEFAULT 0;
+     CREATE TABLE criteria (
+        owner_kind TEXT PRIMARY KEY,
+        criteria TEXT NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
      );",
 ];
 
@@ -389,10 +413,10 @@ fn commit_group(
             tx.prepare_cached("INSERT INTO chunks (seq, doc_id, snapshot, bytes, heads) VALUES (?1, ?2, ?3, ?4, ?5)")?;
         let mut drop_older = tx.prepare_cached("DELETE FROM chunks WHERE doc_id = ?1 AND seq < ?2")?;
         let mut upsert = tx.prepare_cached(
-            "INSERT INTO docs (id, seq, updated_at, increments, snapshot_bytes, increment_bytes, unit)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8)
+            "INSERT INTO docs (id, seq, updated_at, increments, snapshot_bytes, increment_bytes, unit, public)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?9)
              ON CONFLICT(id) DO UPDATE SET seq = ?2, updated_at = ?3, increments = ?4,
-                snapshot_bytes = CASE WHEN ?7 THEN ?5 ELSE snapshot_bytes END, increment_bytes = ?6",
+                snapshot_bytes = CASE WHEN ?7 THEN ?5 ELSE snapshot_bytes END, increment_bytes = ?6, public = ?9",
         )?;
         for job in group {
             let mut outcomes = Vec::with_capacity(job.writes.len());
@@ -413,7 +437,7 @@ fn commit_group(
                     let (_, n, b) = row.unwrap_or((0, 0, 0));
                     (n + 1, b + len)
                 };
-                upsert.execute(params![w.id, seq, job.now_ms, increments, len, increment_bytes, w.chunk.snapshot, w.unit])?;
+                upsert.execute(params![w.id, seq, job.now_ms, increments, len, increment_bytes, w.chunk.snapshot, w.unit, w.public])?;
                 outcomes.push(Ok(seq as u64));
             }
             results.push(outcomes);
@@ -442,12 +466,17 @@ impl Store for SqliteStore {
             let mut out = HashMap::new();
             {
                 let mut doc =
-                    tx.prepare_cached("SELECT seq, increments, snapshot_bytes, increment_bytes, unit FROM docs WHERE id = ?1")?;
+                    tx.prepare_cached("SELECT seq, increments, snapshot_bytes, increment_bytes, unit, public FROM docs WHERE id = ?1")?;
                 let mut chunks = tx.prepare_cached("SELECT bytes FROM chunks WHERE doc_id = ?1 ORDER BY seq")?;
                 for id in ids {
-                    let Some((seq, l, unit)) = doc
+                    let Some((seq, l, unit, public)) = doc
                         .query_row([&id], |r| {
-                            Ok((r.get::<_, i64>(0)? as u64, layout(r.get(1)?, r.get(2)?, r.get(3)?), r.get::<_, String>(4)?))
+                            Ok((
+                                r.get::<_, i64>(0)? as u64,
+                                layout(r.get(1)?, r.get(2)?, r.get(3)?),
+                                r.get::<_, String>(4)?,
+                                r.get::<_, bool>(5)?,
+                            ))
                         })
                         .optional()?
                     else {
@@ -458,7 +487,7 @@ impl Store for SqliteStore {
                     while let Some(row) = rows.next()? {
                         bytes.extend_from_slice(row.get_ref(0)?.as_blob().map_err(|e| StoreError::Backend(e.to_string()))?);
                     }
-                    out.insert(id, StoredDoc { bytes, seq, layout: l, unit });
+                    out.insert(id, StoredDoc { bytes, seq, layout: l, unit, public });
                 }
             }
             tx.commit()?;
@@ -470,11 +499,12 @@ impl Store for SqliteStore {
     async fn versions(&self, ids: &[String]) -> Result<HashMap<String, DocVersion>, StoreError> {
         let ids = ids.to_vec();
         self.read(move |c| {
-            let mut stmt = c.prepare_cached("SELECT seq, unit FROM docs WHERE id = ?1")?;
+            let mut stmt = c.prepare_cached("SELECT seq, unit, public FROM docs WHERE id = ?1")?;
             let mut out = HashMap::new();
             for id in ids {
-                if let Some(v) =
-                    stmt.query_row([&id], |r| Ok(DocVersion { seq: r.get::<_, i64>(0)? as u64, unit: r.get(1)? })).optional()?
+                if let Some(v) = stmt
+                    .query_row([&id], |r| Ok(DocVersion { seq: r.get::<_, i64>(0)? as u64, unit: r.get(1)?, public: r.get(2)? }))
+                    .optional()?
                 {
                     out.insert(id, v);
                 }
@@ -496,14 +526,14 @@ impl Store for SqliteStore {
     }
 
     async fn feed(&self, cursor: u64, units: &[String], budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError> {
-        if budget_bytes == 0 || max_chunks == 0 || units.is_empty() {
+        if budget_bytes == 0 || max_chunks == 0 {
             return Ok(FeedPage::default());
         }
         let units = units_json(units);
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT c.seq, c.doc_id, c.snapshot, c.bytes, c.heads FROM chunks c JOIN docs d ON d.id = c.doc_id
-                 WHERE c.seq > ?1 AND d.unit IN (SELECT value FROM json_each(?3)) ORDER BY c.seq LIMIT ?2",
+                 WHERE c.seq > ?1 AND (d.public OR d.unit IN (SELECT value FROM json_each(?3))) ORDER BY c.seq LIMIT ?2",
             )?;
             let mut rows = stmt.query(params![cursor as i64, (max_chunks + 1) as i64, units])?;
             let mut page = FeedPage::default();
@@ -540,7 +570,7 @@ impl Store for SqliteStore {
         let units = units_json(units);
         self.read(move |c| {
             Ok(c.query_row(
-                "SELECT COUNT(*) FROM docs WHERE seq > ?1 AND unit IN (SELECT value FROM json_each(?2))",
+                "SELECT COUNT(*) FROM docs WHERE seq > ?1 AND (public OR unit IN (SELECT value FROM json_each(?2)))",
                 params![cursor as i64, units],
                 |r| r.get::<_, i64>(0),
             )? as u64)
@@ -763,6 +793,33 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn criteria(&self) -> Result<Vec<CriteriaSet>, StoreError> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT owner_kind, criteria FROM criteria ORDER BY owner_kind")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            rows.map(|r| {
+                let (kind, json) = r?;
+                criteria_from_row(kind, &json)
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn save_criteria(&self, set: &CriteriaSet, by: &str, now_ms: i64) -> Result<(), StoreError> {
+        let json = serde_json::to_string(&set.criteria).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let (kind, by) = (set.owner_kind.clone(), by.to_string());
+        self.read(move |c| {
+            c.execute(
+                "INSERT INTO criteria (owner_kind, criteria, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(owner_kind) DO UPDATE SET criteria = ?2, updated_by = ?3, updated_at = ?4",
+                params![kind, json, by, now_ms],
+            )?;
+            Ok(())
+        })
+        .await
+    }
 }
 
 /// A list of unit codes as one SQL parameter (read back with `json_each`).
@@ -794,7 +851,7 @@ mod tests {
     use super::*;
 
     fn w(id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
-        Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32], unit: "U".into() }
+        Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32], unit: "U".into(), public: false }
     }
 
     fn u() -> Vec<String> {
@@ -830,7 +887,7 @@ mod tests {
         assert!(store.load("zz").await.unwrap().is_none());
         assert_eq!(store.count().await.unwrap(), 2);
         assert_eq!(store.count_since(s2, &u()).await.unwrap(), 1);
-        assert_eq!(store.versions(&["a".into(), "zz".into()]).await.unwrap(), HashMap::from([("a".to_string(), DocVersion { seq: s4, unit: "U".into() })]));
+        assert_eq!(store.versions(&["a".into(), "zz".into()]).await.unwrap(), HashMap::from([("a".to_string(), DocVersion { seq: s4, unit: "U".into(), public: false })]));
     }
 
     #[tokio::test]

@@ -30,7 +30,7 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::store::{StoreError, Write};
-use crate::domain::{Access, REVIEWER_KEYS, check_commendations, check_log};
+use crate::domain::{Access, READER_KEYS, REVIEWER_KEYS, check_commendations, check_evaluations, check_log, check_replications, in_library, replay};
 use crate::sync::{
     CONTENT_TYPE, DocFailure, DocMessage, FEED_BUDGET_DEFAULT, FEED_BUDGET_MAX, FEED_MAX_CHUNKS, FailureCode, Layout,
     MAX_DOCS_PER_REQUEST, PROTOCOL, StepError, SyncRequest, SyncResponse, group_feed, heads_to_bytes, plan_write,
@@ -90,6 +90,8 @@ struct Work {
     base: Option<(u64, Layout)>,
     /// The owning unit recorded in the store (`None`: not stored yet).
     owner: Option<String>,
+    /// In the library as stored (readable by everyone).
+    public: bool,
     copy: Copy,
 }
 
@@ -268,9 +270,10 @@ async fn load(app: &AppState, pending: Vec<Incoming>) -> Result<Vec<Work>, ApiEr
         .map(|incoming| {
             let version = versions.get(&incoming.id);
             let owner = version.map(|v| v.unit.clone());
+            let public = version.is_some_and(|v| v.public);
             match version.and_then(|v| app.cache.take(&incoming.id, v.seq)) {
-                Some(c) => Work { incoming, base: Some((c.seq, c.layout)), owner, copy: Copy::Parsed(c.doc) },
-                None => Work { incoming, base: None, owner, copy: Copy::New },
+                Some(c) => Work { incoming, base: Some((c.seq, c.layout)), owner, public, copy: Copy::Parsed(c.doc) },
+                None => Work { incoming, base: None, owner, public, copy: Copy::New },
             }
         })
         .collect();
@@ -286,6 +289,7 @@ async fn load(app: &AppState, pending: Vec<Incoming>) -> Result<Vec<Work>, ApiEr
             if let Some(s) = stored.remove(&w.incoming.id) {
                 w.base = Some((s.seq, s.layout));
                 w.owner = Some(s.unit);
+                w.public = s.public;
                 w.copy = Copy::Stored(s.bytes);
             }
         }
@@ -301,13 +305,14 @@ struct Who {
 
 fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
     let access = &who.access;
-    let Work { incoming, base, owner, copy } = work;
+    let Work { incoming, base, owner, public, copy } = work;
     let id = incoming.id.clone();
     let forbidden = |message: String| failure(&id, FailureCode::Forbidden, &message);
-    // Stored under a unit the caller does not read: nothing about it is answered (a vanished
-    // document, `New` again, is treated as new below).
+    // Stored under a unit the caller does not read, and not in the library: nothing about it is
+    // answered (a vanished document, `New` again, is treated as new below).
     if let Some(unit) = owner.as_deref().filter(|_| !matches!(copy, Copy::New))
         && !access.can_read(unit)
+        && !public
     {
         return Err(forbidden("Bạn không có quyền xem tài liệu này (thuộc đơn vị khác).".into()));
     }
@@ -323,7 +328,7 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
     let owner_before = crate::doc::owner(&doc);
     // The append-only records as stored; unreadable only if the stored copy is damaged in a way
     // loading did not catch, and then no change is taken.
-    let records_before = crate::doc::transitions(&doc).and_then(|t| Ok((t, crate::doc::commendations(&doc)?))).ok();
+    let records_before = crate::doc::records(&doc).ok();
     if let Some(document) = &incoming.document {
         // A document sent whole: merge it first; the message then carries only the client's heads.
         doc.load_incremental(document)
@@ -341,7 +346,7 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
         let unit = match (base.is_some(), owner) {
             (true, Some(stored)) => {
                 let roles = access.roles_for(&stored);
-                if !roles.cadre && !roles.reviewer {
+                if !roles.cadre && !roles.reviewer && !public {
                     return Err(forbidden(format!(
                         "Mô hình thuộc đơn vị {stored}; bạn chỉ được xem, không được sửa. Thay đổi vẫn được giữ trên máy này."
                     )));
@@ -350,12 +355,23 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
                     return Err(forbidden("Không được đổi đơn vị sở hữu của mô hình; thay đổi này không được nhận.".into()));
                 }
                 if !roles.cadre {
+                    // A reviewer records the review; anyone may add a replication point to a
+                    // model in the library; the content is the unit's.
+                    let mut allowed: Vec<&str> = Vec::new();
+                    if roles.reviewer {
+                        allowed.extend(REVIEWER_KEYS);
+                    }
+                    if public {
+                        allowed.extend(READER_KEYS);
+                    }
                     let touched = crate::doc::touched_keys(&mut doc, &before, &heads);
-                    if touched.iter().any(|k| !REVIEWER_KEYS.contains(&k.as_str())) {
-                        return Err(forbidden(
+                    if touched.iter().any(|k| !allowed.contains(&k.as_str())) {
+                        return Err(forbidden(if roles.reviewer {
                             "Người bình xét chỉ ghi các bước bình xét; nội dung mô hình do cán bộ của đơn vị sửa. Thay đổi vẫn được giữ trên máy này."
-                                .into(),
-                        ));
+                                .into()
+                        } else {
+                            format!("Mô hình thuộc đơn vị {stored}; bạn chỉ được xem và ghi điểm nhân rộng. Thay đổi vẫn được giữ trên máy này.")
+                        }));
                     }
                 }
                 stored
@@ -368,21 +384,25 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
                 None => return Err(forbidden("Mô hình chưa ghi rõ một đơn vị sở hữu nên không được nhận.".into())),
             },
         };
-        let Some((log_before, commendations_before)) = &records_before else { return Err(stored_corrupt(&id)) };
+        let Some(was) = &records_before else { return Err(stored_corrupt(&id)) };
         let roles = access.roles_for(&unit);
-        let log_after = crate::doc::transitions(&doc)
-            .map_err(|e| failure(&id, FailureCode::Malformed, &format!("Lịch sử trạng thái không đọc được: {e}")))?;
-        check_log(log_before, &log_after, &who.username, roles).map_err(forbidden)?;
-        let commendations_after = crate::doc::commendations(&doc)
-            .map_err(|e| failure(&id, FailureCode::Malformed, &format!("Khen thưởng không đọc được: {e}")))?;
-        check_commendations(commendations_before, &commendations_after, &who.username, roles).map_err(forbidden)?;
-        let chunk = plan_write(&mut doc, &before, base.map(|b| b.1)).map_err(|e| match e {
+        let now = crate::doc::records(&doc)
+            .map_err(|e| failure(&id, FailureCode::Malformed, &format!("Quá trình, bình xét hoặc khen thưởng không đọc được: {e}")))?;
+        check_log(&was.transitions, &now.transitions, &who.username, roles).map_err(forbidden)?;
+        check_commendations(&was.commendations, &now.commendations, &who.username, roles).map_err(forbidden)?;
+        check_evaluations(&was.evaluations, &now.evaluations, &who.username, roles).map_err(forbidden)?;
+        check_replications(&was.replications, &now.replications, &who.username, |u| access.can_write(u)).map_err(forbidden)?;
+        let public_after = in_library(replay(&now.transitions).0);
+        // Entering the library, the document is stored whole (a snapshot), so that the feed
+        // brings it complete to readers who never held it.
+        let layout = if public_after && !public { None } else { base.map(|b| b.1) };
+        let chunk = plan_write(&mut doc, &before, layout).map_err(|e| match e {
             StepError::TooLarge(n) => {
                 failure(&id, FailureCode::TooLarge, &format!("Tài liệu quá lớn ({} KB) nên máy chủ không nhận.", n / 1024))
             }
             e => failure(&id, FailureCode::Malformed, &e.to_string()),
         })?;
-        Some(Write { id: id.clone(), expected: base.map(|b| b.0), chunk, heads: heads_to_bytes(&heads), unit })
+        Some(Write { id: id.clone(), expected: base.map(|b| b.0), chunk, heads: heads_to_bytes(&heads), unit, public: public_after })
     } else {
         None
     };
