@@ -40,12 +40,34 @@ pub struct Profile {
     /// The units the user deals with (their grants' units and ancestors, and every unit they
     /// read), to show names instead of codes.
     pub units: Vec<Unit>,
+    /// Units whose models the user reads through their grants (the library adds recognised
+    /// models of every unit). Empty in profiles stored before it existed.
+    #[serde(default)]
+    pub readable: Vec<String>,
+    /// The evaluation criteria for each owner kind (configured, or the defaults).
+    #[serde(default)]
+    pub criteria: Vec<crate::domain::CriteriaSet>,
 }
 
 impl Profile {
+    /// The criteria a new evaluation of a model of `kind` starts with.
+    pub fn criteria_for(&self, kind: crate::domain::OwnerKind) -> Vec<crate::domain::Criterion> {
+        crate::domain::criteria_for(&self.criteria, kind)
+    }
+
     /// What this user is for a model of `unit`, for the lifecycle rules.
     pub fn roles_for(&self, unit: &str) -> crate::domain::Roles {
         crate::domain::Roles { cadre: self.writable.iter().any(|u| u == unit), reviewer: self.reviews.iter().any(|u| u == unit) }
+    }
+
+    /// Whether models of `unit` are the user's to deal with (their lists), rather than models
+    /// they see only because they are in the library.
+    pub fn deals_with(&self, unit: &str) -> bool {
+        if self.readable.is_empty() {
+            self.writable.iter().chain(&self.reviews).any(|u| u == unit)
+        } else {
+            self.readable.iter().any(|u| u == unit)
+        }
     }
 
     pub fn unit_name<'a>(&'a self, code: &'a str) -> &'a str {
@@ -86,6 +108,30 @@ pub struct UnitsView {
 pub struct Imported {
     pub summary: ImportSummary,
     pub total: usize,
+}
+
+/// How much of a photo the server holds (`/api/photos/{doc}/{id}`, status and upload replies).
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhotoStatus {
+    pub received: u64,
+    pub complete: bool,
+}
+
+/// The criteria of one owner kind as the administration page shows them.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct CriteriaView {
+    pub owner_kind: String,
+    pub label: String,
+    /// One criterion per line, "label | maximum".
+    pub text: String,
+    /// Whether these are the defaults (nothing configured yet).
+    pub default: bool,
+}
+
+/// `PUT /api/admin/criteria/{owner_kind}`.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct CriteriaForm {
+    pub text: String,
 }
 
 /// `PUT /api/admin/clusters/{code}`.

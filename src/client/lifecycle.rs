@@ -16,7 +16,11 @@ pub fn LifecycleActions(model: Model) -> impl IntoView {
     let app = use_app();
     let Some(account) = app.account.get_untracked() else { return ().into_any() };
     let roles = account.profile.roles_for(&model.unit);
-    let actions = available(model.status, roles);
+    // A proposed model is recognised, not recognised or returned through the evaluation sheet.
+    let actions: Vec<Action> = available(model.status, roles)
+        .into_iter()
+        .filter(|a| !(model.status == Status::Proposed && matches!(a, Action::Recognise | Action::Reject | Action::Return)))
+        .collect();
     if actions.is_empty() {
         return ().into_any();
     }

@@ -4,8 +4,12 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod evaluation;
+pub mod journal;
+pub mod library;
 pub mod lifecycle;
 pub mod pages;
+pub mod photos;
 pub mod sign_in;
 pub mod pwa;
 pub mod replica;
@@ -126,6 +130,7 @@ fn App() -> impl IntoView {
                     <nav>
                         <A href="/">"Mô hình"</A>
                         <A href="/mo-hinh/moi">"Thêm"</A>
+                        <A href="/thu-vien">"Thư viện"</A>
                         <Show when=reviews><A href="/binh-xet">"Bình xét"</A></Show>
                         <Show when=manages><A href="/quan-tri">"Quản trị"</A></Show>
                         <A href="/cai-dat">"Cài đặt"</A>
@@ -151,6 +156,7 @@ fn App() -> impl IntoView {
                         <Route path=path!("/cai-dat") view=pages::SettingsPage/>
                         <Route path=path!("/quan-tri") view=admin::AdminPage/>
                         <Route path=path!("/binh-xet") view=lifecycle::ReviewQueuePage/>
+                        <Route path=path!("/thu-vien") view=pages::LibraryPage/>
                         <Route path=path!("/dang-nhap") view=sign_in::SignInPage/>
                         <Route path=path!("/moi") view=sign_in::InvitationPage/>
                     </Routes>

@@ -7,8 +7,8 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use super::replica::SaveError;
 use super::{date_time, settings, use_app};
 use crate::domain::{
-    FieldErrors, IndicatorDraft, Level, Model, ModelDraft, ModelFilter, OwnerKind, Status, field_label,
-    format_amount_vi, format_count_vi, format_date_vi,
+    FieldErrors, IndicatorDraft, Level, Model, ModelDraft, ModelFilter, OwnerKind, ReplicatedFrom, Replication, Status,
+    draft_from, field_label, format_amount_vi, format_count_vi, format_date_vi, in_library, replication_points, source_of,
 };
 
 // ───────────────────────────── list ─────────────────────────────
@@ -18,8 +18,39 @@ const LIST_PAGE: usize = 100;
 
 #[component]
 pub fn ListPage() -> impl IntoView {
+    view! { <ModelBrowser library=false/> }
+}
+
+/// `/thu-vien`: recognised, exemplary and commended models of other units, to learn from and
+/// replicate.
+#[component]
+pub fn LibraryPage() -> impl IntoView {
+    view! { <ModelBrowser library=true/> }
+}
+
+/// Search and filters over the models on this device: the user's own (their units' and those
+/// they review), or the library.
+#[component]
+fn ModelBrowser(library: bool) -> impl IntoView {
     let app = use_app();
-    let models = app.replica.models;
+    let all_models = app.replica.models;
+    let account = app.account;
+    // Which models this list shows, re-evaluated as the replica changes.
+    let models = Memo::new(move |_| {
+        account.with(|a| {
+            let profile = a.as_ref().map(|a| &a.profile);
+            all_models.with(|ms| {
+                ms.iter()
+                    .filter(|(_, m)| match profile {
+                        None => !library,
+                        Some(p) if library => in_library(m.status) && !p.writable.contains(&m.unit),
+                        Some(p) => p.deals_with(&m.unit),
+                    })
+                    .map(|(k, m)| (k.clone(), m.clone()))
+                    .collect::<std::collections::BTreeMap<String, Model>>()
+            })
+        })
+    });
     let settings = app.settings;
     let query = RwSignal::new(String::new());
     let field = RwSignal::new(String::new());
@@ -30,11 +61,17 @@ pub fn ListPage() -> impl IntoView {
     // A province holds thousands of models: show them a page at a time (cards are cloned and
     // rendered only for what is shown).
     let shown_limit = RwSignal::new(LIST_PAGE);
-    let account = app.account;
     let unit_names = Memo::new(move |_| {
-        account.with(|a| {
+        let mut names: std::collections::HashMap<String, String> = account.with(|a| {
             a.as_ref().map(|a| a.profile.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect()).unwrap_or_default()
-        })
+        });
+        // Far units' names come with their models.
+        models.with(|ms| {
+            for m in ms.values().filter(|m| !m.unit_name.is_empty()) {
+                names.entry(m.unit.clone()).or_insert_with(|| m.unit_name.clone());
+            }
+        });
+        names
     });
     let matches = Memo::new(move |_| {
         let filter = ModelFilter {
@@ -63,12 +100,22 @@ pub fn ListPage() -> impl IntoView {
     let total = move || models.with(|m| m.len());
     let unreadable = app.replica.unreadable;
 
+    let statuses: Vec<Status> = Status::ALL.into_iter().filter(|s| !library || in_library(*s)).collect();
     view! {
-        <section class="page list-page">
+        <section class=if library { "page list-page library-page" } else { "page list-page" }>
             <div class="page-head">
-                <h1>"Mô hình “Dân vận khéo”"</h1>
-                <A href="/mo-hinh/moi" attr:class="button primary">"Thêm mô hình"</A>
+                {if library {
+                    view! { <h1>"Thư viện mô hình"</h1> }.into_any()
+                } else {
+                    view! {
+                        <h1>"Mô hình “Dân vận khéo”"</h1>
+                        <A href="/mo-hinh/moi" attr:class="button primary">"Thêm mô hình"</A>
+                    }.into_any()
+                }}
             </div>
+            {library.then(|| view! {
+                <p class="note">"Mô hình đã được công nhận, điển hình, khen thưởng của các đơn vị khác — xem để học hỏi và bấm “Nhân rộng mô hình này” để áp dụng ở đơn vị mình."</p>
+            })}
             <div class="filters">
                 <div class="field search">
                     <label for="search">"Tìm kiếm"</label>
@@ -79,7 +126,7 @@ pub fn ListPage() -> impl IntoView {
                 <FilterSelect id="filter-field" label="Lĩnh vực" value=field
                     options=Signal::derive(move || settings.with(|s| s.fields()))/>
                 <FilterSelect id="filter-status" label="Trạng thái" value=status
-                    options=Signal::derive(|| Status::ALL.iter().map(|s| (s.code().to_string(), s.label().to_string())).collect())/>
+                    options=Signal::derive(move || statuses.iter().map(|s| (s.code().to_string(), s.label().to_string())).collect())/>
                 <FilterSelect id="filter-owner-kind" label="Loại chủ thể" value=owner
                     options=Signal::derive(|| OwnerKind::ALL.iter().map(|k| (k.code().to_string(), k.label().to_string())).collect())/>
                 <FilterSelect id="filter-year" label="Năm" value=year
@@ -101,7 +148,9 @@ pub fn ListPage() -> impl IntoView {
                 when=move || filtered.with(|f| !f.is_empty())
                 fallback=move || view! {
                     <div class="empty">
-                        {move || if total() == 0 {
+                        {move || if total() == 0 && library {
+                            "Thư viện chưa có mô hình nào của đơn vị khác trên thiết bị này. Mô hình được công nhận ở nơi khác sẽ về khi đồng bộ."
+                        } else if total() == 0 {
                             "Chưa có mô hình nào trên thiết bị này. Bấm “Thêm mô hình” để đăng ký — không cần mạng."
                         } else {
                             "Không có mô hình nào khớp với tìm kiếm và bộ lọc."
@@ -149,6 +198,7 @@ fn FilterSelect(
 #[component]
 fn ModelCard(model: Model) -> impl IntoView {
     let href = format!("/mo-hinh/{}", model.id);
+    let owner_unit = model_unit_name(&model);
     let rejected = use_app().sync.rejected;
     let id = model.id.clone();
     let refused = move || rejected.with(|r| r.contains_key(&id));
@@ -164,7 +214,10 @@ fn ModelCard(model: Model) -> impl IntoView {
                 <span>{model.owner_kind.label()}</span>
                 <span>{model.year}</span>
             </p>
-            <p class="owner">{model.owner_name.clone()} " · " {unit_name(&model.unit)}</p>
+            <p class="owner">{model.owner_name.clone()} " · " {owner_unit}</p>
+            {(!model.replications.is_empty()).then(|| view! {
+                <p class="replicated">{format!("Nhân rộng tại {} điểm", replication_points(&model.replications))}</p>
+            })}
             <p class="updated">"Cập nhật " {date_time(model.updated_at)} " — " {model.updated_by.clone()}</p>
         </article>
     }
@@ -234,9 +287,11 @@ fn ModelDetail(model: Model, saved: bool, rejected: Option<String>) -> impl Into
             <span>"Năm " {model.year}</span>
         </p>
         <super::lifecycle::LifecycleActions model=model.clone()/>
+        <super::evaluation::EvaluationPanel model=model.clone()/>
+        <super::library::ReplicatedFrom model=model.clone()/>
         <dl class="facts">
             <dt>"Chủ thể"</dt><dd>{model.owner_kind.label()} ": " {model.owner_name.clone()}</dd>
-            <dt>"Đơn vị đăng ký"</dt><dd>{unit_name(&model.unit)}</dd>
+            <dt>"Đơn vị đăng ký"</dt><dd>{model_unit_name(&model)}</dd>
             <dt>"Thời gian"</dt><dd>{dates}</dd>
         </dl>
         {section("Thực trạng, lý do", model.situation.as_str().to_string())}
@@ -265,7 +320,10 @@ fn ModelDetail(model: Model, saved: bool, rejected: Option<String>) -> impl Into
             </table>
         </section>
         {section("Khả năng duy trì, nhân rộng", model.sustainability.as_str().to_string())}
+        <super::library::ReplicationPoints model=model.clone()/>
+        <super::journal::Journal model=model.clone()/>
         <super::lifecycle::LifecycleHistory model=model.clone()/>
+        <super::evaluation::Evaluations model=model.clone()/>
         <super::lifecycle::Commendations model=model.clone()/>
         <super::revisions::Revisions model=model.clone()/>
         <p class="bookkeeping">
@@ -276,6 +334,11 @@ fn ModelDetail(model: Model, saved: bool, rejected: Option<String>) -> impl Into
 }
 
 // ───────────────────────────── form ─────────────────────────────
+
+/// The owning unit's name: as recorded with the model, else as the profile knows it.
+pub fn model_unit_name(model: &Model) -> String {
+    if model.unit_name.is_empty() { unit_name(&model.unit) } else { model.unit_name.clone() }
+}
 
 /// A unit's name as the signed-in user's profile knows it (its code otherwise).
 fn unit_name(code: &str) -> String {
@@ -291,6 +354,14 @@ fn writable_units() -> Vec<(String, String)> {
     })
 }
 
+/// The signed-in user's username and name.
+pub fn signed_in() -> (String, String) {
+    use_app()
+        .account
+        .with_untracked(|a| a.as_ref().map(|a| (a.profile.username.clone(), a.profile.display_name.clone())))
+        .unwrap_or_default()
+}
+
 /// The name recorded as author of a change.
 fn author() -> String {
     use_app().account.with_untracked(|a| a.as_ref().map(|a| a.profile.display_name.clone())).unwrap_or_else(|| "Cán bộ".into())
@@ -300,10 +371,24 @@ fn author() -> String {
 pub fn NewModelPage() -> impl IntoView {
     let year = js_sys::Date::new_0().get_full_year();
     let units = writable_units();
-    let initial = ModelDraft::blank(year, units.first().map_or("", |u| u.0.as_str()));
+    let first_unit = units.first().map_or("", |u| u.0.as_str()).to_string();
+    // "Nhân rộng mô hình này" opens this form prefilled from a library model.
+    let source_id = use_query_map().with_untracked(|q| q.get("nhan-rong"));
+    let source = source_id.and_then(|id| use_app().replica.models.with_untracked(|ms| ms.get(&id).cloned()));
+    let replicating = source.as_ref().map(|s| source_of(s, &model_unit_name(s)));
+    let initial = match &source {
+        Some(s) => ModelDraft { unit: first_unit.clone(), ..draft_from(s, year as u32) },
+        None => ModelDraft::blank(year, &first_unit),
+    };
     view! {
         <section class="page form-page">
-            <h1>"Đăng ký mô hình mới"</h1>
+            <h1>{if source.is_some() { "Nhân rộng mô hình" } else { "Đăng ký mô hình mới" }}</h1>
+            {replicating.as_ref().map(|r| view! {
+                <p class="note" id="replicating">
+                    "Nhân rộng từ mô hình “" {r.name.clone()} "” của " {r.unit_name.clone()}
+                    ". Nội dung, cách làm và chỉ tiêu đã được điền sẵn; hãy ghi thực trạng, chủ thể và thời gian của đơn vị mình."
+                </p>
+            })}
             {if units.is_empty() {
                 view! {
                     <p class="warning" role="alert">
@@ -311,7 +396,7 @@ pub fn NewModelPage() -> impl IntoView {
                     </p>
                 }.into_any()
             } else {
-                view! { <ModelForm model_id=None initial/> }.into_any()
+                view! { <ModelForm model_id=None initial replicating/> }.into_any()
             }}
         </section>
     }
@@ -329,7 +414,7 @@ pub fn EditModelPage() -> impl IntoView {
             {match model {
                 Some(m) => view! {
                     <h1>"Sửa mô hình"</h1>
-                    <ModelForm model_id=Some(id.clone()) initial=ModelDraft::from_model(&m)/>
+                    <ModelForm model_id=Some(id.clone()) initial=ModelDraft::from_model(&m) replicating=None/>
                 }.into_any(),
                 None => view! { <h1>"Không tìm thấy mô hình"</h1><A href="/">"← Về danh sách"</A> }.into_any(),
             }}
@@ -338,9 +423,12 @@ pub fn EditModelPage() -> impl IntoView {
 }
 
 #[component]
-fn ModelForm(model_id: Option<String>, initial: ModelDraft) -> impl IntoView {
+fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<ReplicatedFrom>) -> impl IntoView {
     let app = use_app();
-    let key = model_id.clone().unwrap_or_else(|| "new".into());
+    let key = model_id.clone().unwrap_or_else(|| match &replicating {
+        Some(r) => format!("new-from-{}", r.id),
+        None => "new".into(),
+    });
     let unit_fixed = model_id.is_some();
     let restored = settings::load_draft(&key).filter(|d| *d != initial);
     let had_restored = restored.is_some();
@@ -384,11 +472,30 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft) -> impl IntoView {
         errors.set(FieldErrors::default());
         saving.set(true);
         let author = author();
-        let (replica, navigate, model_id, base, key) =
-            (replica.clone(), navigate.clone(), model_id.clone(), base.clone(), submit_key.clone());
+        let (replica, navigate, model_id, base, key, replicating) =
+            (replica.clone(), navigate.clone(), model_id.clone(), base.clone(), submit_key.clone(), replicating.clone());
         leptos::task::spawn_local(async move {
+            let unit_name = unit_name(&d.unit);
             let result = match &model_id {
-                None => replica.create(&d, &fields, &author).await,
+                None => match replica.create(&d, &fields, &author, &unit_name, replicating.clone()).await {
+                    // The source learns of its new replication point (synced to its unit).
+                    Ok(id) => match replicating {
+                        Some(source) => {
+                            let (by, _) = signed_in();
+                            let point = Replication {
+                                id: id.clone(),
+                                unit: d.unit.clone(),
+                                unit_name,
+                                by,
+                                by_name: author.clone(),
+                                at: js_sys::Date::now() as i64,
+                            };
+                            replica.record_replication(&source.id, point).await.map(|_| id)
+                        }
+                        None => Ok(id),
+                    },
+                    Err(e) => Err(e),
+                },
                 Some(id) => replica.edit(id, &base, &d, &fields, &author).await.map(|_| id.clone()),
             };
             saving.set(false);

@@ -300,11 +300,22 @@ impl Replica {
     }
 
     /// Registers a new model from a validated draft; returns its id once stored.
-    pub async fn create(&self, draft: &ModelDraft, fields: &[String], author: &str) -> Result<String, SaveError> {
+    /// Registers a new model (`unit_name`: the owning unit's name, kept with it for readers far
+    /// away; `replicated_from`: the library model it replicates, if any).
+    pub async fn create(
+        &self,
+        draft: &ModelDraft,
+        fields: &[String],
+        author: &str,
+        unit_name: &str,
+        replicated_from: Option<crate::domain::ReplicatedFrom>,
+    ) -> Result<String, SaveError> {
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_ms();
         let mut model = Model::new(id.clone(), author, now);
         draft.apply(&mut model, fields).map_err(SaveError::Invalid)?;
+        model.unit_name = unit_name.to_string();
+        model.replicated_from = replicated_from;
         let mut document = doc::create(&model, now).map_err(|e| SaveError::Document(e.to_string()))?;
         let bytes = document.save();
         let written = self
@@ -370,7 +381,8 @@ impl Replica {
             model.status = next;
             model.updated_by = by_name.to_string();
             model.updated_at = now;
-            doc::write_model(d, &model, now, &format!("bước: {}", action.label())).map_err(document_error)?;
+            doc::write_keys(d, &model, &["transitions", "status", "updated_by", "updated_at"], now, &format!("bước: {}", action.label()))
+                .map_err(document_error)?;
             Ok(true)
         })
         .await
@@ -398,7 +410,77 @@ impl Replica {
             model.commendations.push(draft.record(uuid::Uuid::new_v4().to_string(), by, by_name, now));
             model.updated_by = by_name.to_string();
             model.updated_at = now;
-            doc::write_model(d, &model, now, "ghi nhận khen thưởng").map_err(document_error)?;
+            doc::write_keys(d, &model, &["commendations", "updated_by", "updated_at"], now, "ghi nhận khen thưởng")
+                .map_err(document_error)?;
+            Ok(true)
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// A reviewer's evaluation step (open, score a criterion, submit with the result), as one
+    /// change; submitting records the lifecycle step in the same change.
+    pub async fn evaluate(
+        &self,
+        id: &str,
+        step: crate::domain::EvaluationStep,
+        by: &str,
+        by_name: &str,
+        roles: crate::domain::Roles,
+    ) -> Result<(), SaveError> {
+        self.change_document(id, |d| {
+            let mut model = doc::read_model(d).map_err(document_error)?;
+            let now = now_ms();
+            let submitting = matches!(step, crate::domain::EvaluationStep::Submit { .. });
+            let message = match &step {
+                crate::domain::EvaluationStep::Start(_) => "mở phiếu bình xét".to_string(),
+                crate::domain::EvaluationStep::Score { .. } => "chấm điểm tiêu chí".to_string(),
+                crate::domain::EvaluationStep::Submit { result, .. } => format!("gửi kết quả bình xét: {}", result.label()),
+            };
+            let changed = crate::domain::evaluate(&mut model, step, (by, by_name), roles, now, || uuid::Uuid::new_v4().to_string())
+                .map_err(SaveError::Refused)?;
+            if changed {
+                model.updated_by = by_name.to_string();
+                model.updated_at = now;
+                let keys: &[&str] = if submitting {
+                    &["evaluations", "transitions", "status", "updated_by", "updated_at"]
+                } else {
+                    &["evaluations", "updated_by", "updated_at"]
+                };
+                doc::write_keys(d, &model, keys, now, &message).map_err(document_error)?;
+            }
+            Ok(changed)
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Adds a place applying a library model to its replication points (only that list is
+    /// written: the model belongs to another unit).
+    pub async fn record_replication(&self, source: &str, point: crate::domain::Replication) -> Result<(), SaveError> {
+        self.change_document(source, |d| {
+            let mut model = doc::read_model(d).map_err(document_error)?;
+            if model.replications.iter().any(|r| r.id == point.id) {
+                return Ok(false);
+            }
+            let at = point.at;
+            model.replications.push(point);
+            doc::write_keys(d, &model, &["replications"], at, "ghi điểm nhân rộng").map_err(document_error)?;
+            Ok(true)
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Adds an activity log entry (and the indicators' achieved values it updates).
+    pub async fn add_journal_entry(&self, id: &str, entry: crate::domain::JournalEntry) -> Result<(), SaveError> {
+        self.change_document(id, |d| {
+            let mut model = doc::read_model(d).map_err(document_error)?;
+            let now = entry.at;
+            model.updated_by = entry.by_name.clone();
+            model.updated_at = now;
+            crate::domain::add_entry(&mut model, entry);
+            doc::write_model(d, &model, now, "ghi nhật ký").map_err(document_error)?;
             Ok(true)
         })
         .await

@@ -10,6 +10,11 @@
 //! Object store `pending` holds the ids of dirty records (key = value = id), written in the same
 //! transaction as the record, so a sync finds what to send without reading every document.
 //!
+//! Object store `photos` keeps the activity log's photos, apart from the documents (key = the
+//! photo's SHA-256): `{ id, doc: string (the model's id), type: string, data: Uint8Array,
+//! uploaded: boolean }`. Taken on this device: `uploaded` false until the server has all of it;
+//! fetched from the server: `uploaded` true.
+//!
 //! Invariant: every read-modify-write of a record happens inside one readwrite transaction, so two
 //! tabs (or the sync loop and an edit) never overwrite each other's changes; a write is reported
 //! only after its transaction committed.
@@ -18,8 +23,9 @@ use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, TransactionMode};
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
-/// 2: the `pending` index of dirty records.
-const DB_VERSION: u32 = 2;
+/// 2: the `pending` index of dirty records; 3: photos.
+const DB_VERSION: u32 = 3;
+const PHOTOS: &str = "photos";
 const DOCS: &str = "docs";
 const PENDING: &str = "pending";
 /// Decoded models `{id, digest, model: JSON}`, so start-up does not parse every document again.
@@ -70,10 +76,12 @@ impl LocalStore {
                 if !names.iter().any(|n| n == PENDING) {
                     let _ = db.create_object_store(PENDING, ObjectStoreParams::new());
                 }
-                if !names.iter().any(|n| n == SUMMARIES) {
-                    let mut params = ObjectStoreParams::new();
-                    params.key_path(Some(idb::KeyPath::new_single("id")));
-                    let _ = db.create_object_store(SUMMARIES, params);
+                for keyed in [SUMMARIES, PHOTOS] {
+                    if !names.iter().any(|n| n == keyed) {
+                        let mut params = ObjectStoreParams::new();
+                        params.key_path(Some(idb::KeyPath::new_single("id")));
+                        let _ = db.create_object_store(keyed, params);
+                    }
                 }
             }
         });
@@ -182,12 +190,87 @@ impl LocalStore {
 
     /// Removes every record (the storage tests use it; sign-out will, in the accounts issue).
     pub async fn clear(&self) -> Result<(), StorageError> {
-        let tx = self.db.transaction(&[DOCS, PENDING, SUMMARIES], TransactionMode::ReadWrite)?;
+        let tx = self.db.transaction(&[DOCS, PENDING, SUMMARIES, PHOTOS], TransactionMode::ReadWrite)?;
         tx.object_store(DOCS)?.clear()?.await?;
         tx.object_store(PENDING)?.clear()?.await?;
         tx.object_store(SUMMARIES)?.clear()?.await?;
+        tx.object_store(PHOTOS)?.clear()?.await?;
         tx.await?;
         Ok(())
+    }
+
+    /// Stores a photo; returns after the commit. An existing record with the same id (the same
+    /// bytes) is kept as it is, so its `uploaded` flag is not lost.
+    pub async fn put_photo(&self, photo: &StoredPhoto) -> Result<(), StorageError> {
+        let tx = self.db.transaction(&[PHOTOS], TransactionMode::ReadWrite)?;
+        let store = tx.object_store(PHOTOS)?;
+        if store.get(JsValue::from_str(&photo.id))?.await?.is_none() {
+            store.put(&photo.to_js(), None)?.await?;
+        }
+        if !tx.await?.is_committed() {
+            return Err(StorageError::Failed("giao dịch lưu ảnh bị hủy".into()));
+        }
+        Ok(())
+    }
+
+    pub async fn photo(&self, id: &str) -> Result<Option<StoredPhoto>, StorageError> {
+        let tx = self.db.transaction(&[PHOTOS], TransactionMode::ReadOnly)?;
+        let value = tx.object_store(PHOTOS)?.get(JsValue::from_str(id))?.await?;
+        Ok(value.as_ref().and_then(StoredPhoto::from_js))
+    }
+
+    /// Photos taken here that the server does not have yet.
+    pub async fn photos_to_upload(&self) -> Result<Vec<StoredPhoto>, StorageError> {
+        let tx = self.db.transaction(&[PHOTOS], TransactionMode::ReadOnly)?;
+        let values = tx.object_store(PHOTOS)?.get_all(None, None)?.await?;
+        Ok(values.iter().filter_map(StoredPhoto::from_js).filter(|p| !p.uploaded).collect())
+    }
+
+    pub async fn mark_uploaded(&self, id: &str) -> Result<(), StorageError> {
+        let tx = self.db.transaction(&[PHOTOS], TransactionMode::ReadWrite)?;
+        let store = tx.object_store(PHOTOS)?;
+        if let Some(mut photo) = store.get(JsValue::from_str(id))?.await?.as_ref().and_then(StoredPhoto::from_js) {
+            photo.uploaded = true;
+            store.put(&photo.to_js(), None)?.await?;
+        }
+        tx.await?;
+        Ok(())
+    }
+}
+
+/// A photo as kept on the device.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPhoto {
+    pub id: String,
+    pub doc: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+    pub uploaded: bool,
+}
+
+impl StoredPhoto {
+    fn to_js(&self) -> JsValue {
+        let o = Object::new();
+        let set = |k: &str, v: &JsValue| {
+            let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+        };
+        set("id", &JsValue::from_str(&self.id));
+        set("doc", &JsValue::from_str(&self.doc));
+        set("type", &JsValue::from_str(&self.content_type));
+        set("data", &Uint8Array::from(self.data.as_slice()).into());
+        set("uploaded", &JsValue::from_bool(self.uploaded));
+        o.into()
+    }
+
+    fn from_js(v: &JsValue) -> Option<StoredPhoto> {
+        let get = |k: &str| Reflect::get(v, &JsValue::from_str(k)).ok();
+        Some(StoredPhoto {
+            id: get("id")?.as_string()?,
+            doc: get("doc")?.as_string()?,
+            content_type: get("type")?.as_string()?,
+            data: get("data")?.dyn_into::<Uint8Array>().ok()?.to_vec(),
+            uploaded: get("uploaded").and_then(|u| u.as_bool()).unwrap_or(false),
+        })
     }
 }
 

@@ -51,6 +51,8 @@ pub struct SyncHandle {
     pub status: RwSignal<SyncStatus>,
     /// Documents the server refused, with its reason (shown on their detail pages).
     pub rejected: RwSignal<BTreeMap<String, String>>,
+    /// Photos taken here that the server does not have yet (as of the last upload round).
+    pub photos_waiting: RwSignal<usize>,
     kick: RwSignal<u64>,
 }
 
@@ -92,6 +94,7 @@ pub fn start(replica: Replica, account: RwSignal<Option<Account>>) -> SyncHandle
         status: RwSignal::new(SyncStatus::Starting),
         // Kept across reloads, so a refused edit stays flagged until the server takes it.
         rejected: RwSignal::new(gloo_storage::LocalStorage::get(REJECTED).unwrap_or_default()),
+        photos_waiting: RwSignal::new(0),
         kick: RwSignal::new(0),
     };
     let (tx, mut rx) = futures::channel::mpsc::unbounded::<Duration>();
@@ -173,6 +176,8 @@ pub fn start(replica: Replica, account: RwSignal<Option<Account>>) -> SyncHandle
                     failures = 0;
                     handle.status.set(SyncStatus::Synced { at_ms: now_ms() });
                     wait = PERIOD;
+                    // Photos after the text, on their own: a slow upload never delays a sync.
+                    super::photos::upload_pending(replica.clone(), current.token.clone(), handle.photos_waiting);
                 }
                 Err(Failed::SignedOut(reason)) => {
                     // Keep the account (the replica is this user's) and wait for a sign-in,

@@ -11,7 +11,7 @@ use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
 
 use super::lifecycle::{Action, Roles};
-use super::model::OwnerKind;
+use super::model::{Model, OwnerKind, Status};
 
 /// One criterion of a set: what is scored and out of how much.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -254,6 +254,59 @@ impl Evaluation {
     }
 }
 
+/// A change a reviewer makes to their evaluation of a model.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EvaluationStep {
+    /// Opens an evaluation with these criteria (nothing happens if one is already open).
+    Start(Vec<Criterion>),
+    Score { criterion: String, typed: String, comment: String },
+    /// Submits with a result, recorded at once as the lifecycle step of the same name.
+    Submit { result: Action, reason: String },
+}
+
+/// Applies `step` to `model` for the reviewer `by`; `Ok(false)` when nothing changed. Submitting
+/// checks the lifecycle rules too (the model must still be proposed), and records the step.
+pub fn evaluate(
+    model: &mut Model,
+    step: EvaluationStep,
+    (by, by_name): (&str, &str),
+    roles: Roles,
+    now_ms: i64,
+    new_id: impl Fn() -> String,
+) -> Result<bool, String> {
+    if !roles.reviewer {
+        return Err("Chỉ người bình xét của cấp trên mới chấm điểm mô hình.".into());
+    }
+    let open = model.evaluations.iter().position(|e| e.by == by && !e.is_submitted());
+    match (step, open) {
+        (EvaluationStep::Start(_), Some(_)) => Ok(false),
+        (EvaluationStep::Start(criteria), None) => {
+            if model.status != Status::Proposed {
+                return Err(format!("Chỉ bình xét mô hình đang “{}”.", Status::Proposed.label()));
+            }
+            model.evaluations.push(Evaluation::new(new_id(), &criteria, by, by_name, now_ms));
+            Ok(true)
+        }
+        (_, None) => Err("Chưa có phiếu bình xét nào đang mở; hãy bắt đầu chấm điểm.".into()),
+        (EvaluationStep::Score { criterion, typed, comment }, Some(i)) => model.evaluations[i].score(&criterion, &typed, &comment, now_ms),
+        (EvaluationStep::Submit { result, reason }, Some(i)) => {
+            let next = super::lifecycle::check(result, model.status, roles, &reason, "")?;
+            model.evaluations[i].submit(result, &reason, now_ms)?;
+            model.transitions.push(super::lifecycle::Transition {
+                id: new_id(),
+                action: result.code().to_string(),
+                by: by.to_string(),
+                by_name: by_name.to_string(),
+                at: now_ms,
+                reason: reason.trim().to_string(),
+                level: String::new(),
+            });
+            model.status = next;
+            Ok(true)
+        }
+    }
+}
+
 /// The evaluation `username` is working on (not yet submitted), if any.
 pub fn draft_of<'a>(evaluations: &'a [Evaluation], username: &str) -> Option<&'a Evaluation> {
     evaluations.iter().find(|e| e.by == username && !e.is_submitted())
@@ -353,6 +406,38 @@ mod tests {
         assert!(e.submit(Action::Stop, "x", 7).is_err());
         e.submit(Action::Return, "Bổ sung minh chứng", 8).unwrap();
         assert!(e.score("tc1", "10", "", 9).is_err(), "submitted evaluations are read-only");
+    }
+
+    #[test]
+    fn an_evaluation_is_started_on_a_proposed_model_and_its_result_is_the_lifecycle_step() {
+        let mut m = Model::new("m".into(), "a", 1);
+        let ids = std::cell::Cell::new(0);
+        let new_id = || {
+            ids.set(ids.get() + 1);
+            format!("id{}", ids.get())
+        };
+        let who = ("bx", "Người bình xét");
+        let criteria = default_criteria(OwnerKind::Individual);
+        let start = || EvaluationStep::Start(criteria.clone());
+        assert!(evaluate(&mut m, start(), who, REVIEWER, 2, new_id).unwrap_err().contains("Đề nghị công nhận"));
+        m.status = Status::Proposed;
+        assert!(evaluate(&mut m, start(), who, Roles { cadre: true, reviewer: false }, 2, new_id).is_err());
+        assert_eq!(evaluate(&mut m, start(), who, REVIEWER, 2, new_id), Ok(true));
+        assert_eq!(evaluate(&mut m, start(), who, REVIEWER, 3, new_id), Ok(false), "one open evaluation per reviewer");
+        let submit = |result| EvaluationStep::Submit { result, reason: "Thiếu ảnh minh chứng".into() };
+        assert!(evaluate(&mut m, submit(Action::Return), who, REVIEWER, 4, new_id).unwrap_err().contains("chưa chấm"));
+        for c in &criteria {
+            let step = EvaluationStep::Score { criterion: c.id.clone(), typed: "7".into(), comment: String::new() };
+            assert_eq!(evaluate(&mut m, step, who, REVIEWER, 5, new_id), Ok(true));
+        }
+        assert_eq!(evaluate(&mut m, submit(Action::Return), who, REVIEWER, 6, new_id), Ok(true));
+        assert_eq!(m.status, Status::Returned);
+        assert_eq!(m.transitions.last().map(|t| (t.action.as_str(), t.reason.as_str())), Some(("tra_lai", "Thiếu ảnh minh chứng")));
+        assert!(m.evaluations[0].is_submitted());
+        // Proposed again: a new evaluation starts, the returned one stays as it was.
+        m.status = Status::Proposed;
+        assert_eq!(evaluate(&mut m, start(), who, REVIEWER, 7, new_id), Ok(true));
+        assert_eq!(m.evaluations.len(), 2);
     }
 
     #[test]

@@ -185,11 +185,6 @@ pub fn newest_first(journal: &[JournalEntry]) -> Vec<&JournalEntry> {
     out
 }
 
-/// Every photo of the log, for finding what still has to be uploaded or fetched.
-pub fn photos(journal: &[JournalEntry]) -> impl Iterator<Item = &PhotoRef> {
-    journal.iter().flat_map(|e| e.photos.iter())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,8 +15,10 @@ use super::AppState;
 use super::auth::{Caller, INVITATION_TTL_MS, new_token};
 use super::error::ApiError;
 use super::store::{Invitation, StoreError, User};
-use crate::api::{ClusterForm, Disabled, Imported, InvitationLink, NewUser, Origin, UnitsView, UserForm, UserView};
-use crate::domain::{Cluster, Grant, Role, Unit, UnitTree, check_username};
+use crate::api::{ClusterForm, CriteriaForm, CriteriaView, Disabled, Imported, InvitationLink, NewUser, Origin, UnitsView, UserForm, UserView};
+use crate::domain::{
+    Cluster, CriteriaSet, Grant, OwnerKind, Role, Unit, UnitTree, check_username, criteria_for, criteria_text, parse_criteria,
+};
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -26,6 +28,54 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/api/admin/users/{username}", put(update_user))
         .route("/api/admin/users/{username}/invitation", post(reinvite))
         .route("/api/admin/users/{username}/disabled", put(set_disabled))
+        .route("/api/admin/criteria", get(criteria))
+        .route("/api/admin/criteria/{owner_kind}", put(save_criteria))
+}
+
+/// The criteria apply to the whole organisation, so only an administrator of a root unit (the
+/// province, made with the command line) changes them; every administrator sees them.
+fn manages_a_root(caller: &Caller) -> bool {
+    caller.user.grants.iter().any(|g| g.role == Role::Admin && caller.tree.get(&g.unit).is_some_and(|u| u.parent.is_none()))
+}
+
+async fn criteria_views(app: &AppState) -> Result<Vec<CriteriaView>, ApiError> {
+    let configured = app.store.criteria().await?;
+    Ok(OwnerKind::ALL
+        .into_iter()
+        .map(|k| CriteriaView {
+            owner_kind: k.code().to_string(),
+            label: k.label().to_string(),
+            text: criteria_text(&criteria_for(&configured, k)),
+            default: !configured.iter().any(|s| s.owner_kind == k.code()),
+        })
+        .collect())
+}
+
+async fn criteria(State(app): State<Arc<AppState>>, caller: Caller) -> Result<Json<Vec<CriteriaView>>, ApiError> {
+    require_admin(&caller)?;
+    criteria_views(&app).await.map(Json)
+}
+
+/// `PUT /api/admin/criteria/{owner_kind}`: evaluations started afterwards use the new list;
+/// those in progress keep the criteria they started with.
+async fn save_criteria(
+    State(app): State<Arc<AppState>>,
+    caller: Caller,
+    Path(kind): Path<String>,
+    Json(form): Json<CriteriaForm>,
+) -> Result<Json<Vec<CriteriaView>>, ApiError> {
+    require_admin(&caller)?;
+    if !manages_a_root(&caller) {
+        return Err(ApiError::Forbidden("Chỉ quản trị viên cấp tỉnh mới sửa bộ tiêu chí bình xét.".into()));
+    }
+    let kind = OwnerKind::from_code(&kind).ok_or_else(|| ApiError::BadRequest(format!("Loại chủ thể “{kind}” không có.")))?;
+    let previous = criteria_for(&app.store.criteria().await?, kind);
+    let list = parse_criteria(&form.text, &previous)
+        .map_err(|problems| ApiError::Invalid(format!("Chưa lưu bộ tiêu chí: {} lỗi.", problems.len()), problems))?;
+    let set = CriteriaSet { owner_kind: kind.code().to_string(), criteria: list };
+    app.store.save_criteria(&set, &caller.user.username, super::now_ms()).await?;
+    tracing::info!(by = %caller.user.username, owner_kind = kind.code(), "criteria changed");
+    criteria_views(&app).await.map(Json)
 }
 
 fn require_admin(caller: &Caller) -> Result<(), ApiError> {

@@ -30,7 +30,7 @@ use super::accounts::{hash_password, verify_password};
 use super::error::ApiError;
 use super::store::{Invitation, Session, User};
 use crate::api::{Accept, InvitationView, Profile, SignIn, SignedIn};
-use crate::domain::{Access, UnitTree, check_password};
+use crate::domain::{Access, CriteriaSet, OwnerKind, UnitTree, check_password};
 
 /// Failed sign-ins allowed per username, and per client address, within [`LOGIN_WINDOW`].
 pub const LOGIN_FAILURES_PER_USER: usize = 5;
@@ -236,7 +236,16 @@ impl LoginLimiter {
     }
 }
 
-pub fn profile(user: &User, access: &Access, tree: &UnitTree) -> Profile {
+/// The criteria for every owner kind: those configured, the defaults for the others.
+pub async fn criteria(store: &dyn super::store::Store) -> Result<Vec<CriteriaSet>, ApiError> {
+    let configured = store.criteria().await?;
+    Ok(OwnerKind::ALL
+        .into_iter()
+        .map(|k| CriteriaSet { owner_kind: k.code().to_string(), criteria: crate::domain::criteria_for(&configured, k) })
+        .collect())
+}
+
+pub fn profile(user: &User, access: &Access, tree: &UnitTree, criteria: Vec<CriteriaSet>) -> Profile {
     let mut codes: std::collections::BTreeSet<&str> = access.readable().collect();
     for g in &user.grants {
         let mut at = tree.get(&g.unit);
@@ -253,6 +262,8 @@ pub fn profile(user: &User, access: &Access, tree: &UnitTree) -> Profile {
         reviews: access.reviewable().map(str::to_string).collect(),
         manages: access.manages_anything(),
         units: codes.into_iter().filter_map(|c| tree.get(c).cloned()).collect(),
+        readable: access.readable().map(str::to_string).collect(),
+        criteria,
     }
 }
 
@@ -326,7 +337,8 @@ async fn start_session(app: &AppState, user: User) -> Result<SignedIn, ApiError>
     let tree = app.units.current(app.store.as_ref()).await?;
     let access = Access::new(&user.grants, &tree);
     tracing::info!(username = %user.username, "signed in");
-    Ok(SignedIn { token, expires_at, profile: profile(&user, &access, &tree) })
+    let criteria = criteria(app.store.as_ref()).await?;
+    Ok(SignedIn { token, expires_at, profile: profile(&user, &access, &tree, criteria) })
 }
 
 async fn sign_out(State(app): State<Arc<AppState>>, caller: Caller) -> Result<Json<serde_json::Value>, ApiError> {
@@ -335,8 +347,9 @@ async fn sign_out(State(app): State<Arc<AppState>>, caller: Caller) -> Result<Js
     Ok(Json(serde_json::json!({ "ok": true })))
 }
 
-async fn me(caller: Caller) -> Json<Profile> {
-    Json(profile(&caller.user, &caller.access, &caller.tree))
+async fn me(State(app): State<Arc<AppState>>, caller: Caller) -> Result<Json<Profile>, ApiError> {
+    let criteria = criteria(app.store.as_ref()).await?;
+    Ok(Json(profile(&caller.user, &caller.access, &caller.tree, criteria)))
 }
 
 async fn invitation(State(app): State<Arc<AppState>>, Path(token): Path<String>) -> Result<Json<InvitationView>, ApiError> {

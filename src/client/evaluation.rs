@@ -1,0 +1,207 @@
+//! Evaluation on a model's page: the reviewer's score sheet for a proposed model (each
+//! criterion scored with a comment, saved as typed, the result submitted once all are scored),
+//! and every evaluation made, with its scores and the log of scores given.
+
+use leptos::prelude::*;
+
+use super::replica::SaveError;
+use super::{date_time, use_app};
+use crate::domain::{Action, Evaluation, EvaluationStep, Model, Status, draft_of};
+
+fn message(e: SaveError) -> String {
+    match e {
+        SaveError::Refused(m) | SaveError::Document(m) => m,
+        e => e.to_string(),
+    }
+}
+
+/// The score sheet of the signed-in reviewer, on a model proposed for recognition.
+#[component]
+pub fn EvaluationPanel(model: Model) -> impl IntoView {
+    let app = use_app();
+    let Some(account) = app.account.get_untracked() else { return ().into_any() };
+    let roles = account.profile.roles_for(&model.unit);
+    if !roles.reviewer || model.status != Status::Proposed {
+        return ().into_any();
+    }
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let run = {
+        let (replica, id, account) = (app.replica.clone(), model.id.clone(), account.clone());
+        move |step: EvaluationStep, done: Option<Box<dyn FnOnce()>>| {
+            let (replica, id, account) = (replica.clone(), id.clone(), account.clone());
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                let p = &account.profile;
+                let result = replica.evaluate(&id, step, &p.username, &p.display_name, roles).await;
+                busy.set(false);
+                match result {
+                    Ok(()) => {
+                        error.set(None);
+                        if let Some(done) = done {
+                            done();
+                        }
+                    }
+                    Err(e) => error.set(Some(message(e))),
+                }
+            });
+        }
+    };
+    let sheet = draft_of(&model.evaluations, &account.profile.username).cloned();
+    let body = match sheet {
+        None => {
+            let criteria = account.profile.criteria_for(model.owner_kind);
+            let count = criteria.len();
+            let run = run.clone();
+            view! {
+                <p>{format!("Chấm điểm mô hình theo {count} tiêu chí dành cho chủ thể “{}”. Điểm được lưu ngay trên thiết bị, không cần mạng.", model.owner_kind.label().to_lowercase())}</p>
+                <button id="start-evaluation" class="button primary" disabled=move || busy.get()
+                    on:click=move |_| run(EvaluationStep::Start(criteria.clone()), None)>"Bắt đầu chấm điểm"</button>
+            }
+            .into_any()
+        }
+        Some(sheet) => view! { <ScoreSheet sheet run busy/> }.into_any(),
+    };
+    view! {
+        <section class="item evaluation-panel">
+            <h2>"Bình xét theo tiêu chí"</h2>
+            {body}
+            <Show when=move || error.with(Option::is_some)>
+                <p class="error" role="alert">{move || error.get()}</p>
+            </Show>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn ScoreSheet(
+    sheet: Evaluation,
+    run: impl Fn(EvaluationStep, Option<Box<dyn FnOnce()>>) + Clone + 'static,
+    busy: RwSignal<bool>,
+) -> impl IntoView {
+    let (got, max) = sheet.total();
+    let missing = sheet.unscored().count();
+    let result = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let rows = sheet
+        .scores
+        .iter()
+        .map(|s| {
+            let score = RwSignal::new(s.score.map(|v| v.to_string()).unwrap_or_default());
+            let comment = RwSignal::new(s.comment.clone());
+            let criterion = s.criterion.clone();
+            let run = run.clone();
+            let save = move || {
+                if score.get_untracked().trim().is_empty() {
+                    return;
+                }
+                run(
+                    EvaluationStep::Score { criterion: criterion.clone(), typed: score.get_untracked(), comment: comment.get_untracked() },
+                    None,
+                )
+            };
+            let save2 = save.clone();
+            view! {
+                <tr class=if s.score.is_some() { "scored" } else { "unscored" }>
+                    <td>{s.label.clone()}</td>
+                    <td class="score">
+                        <input id=format!("score-{}", s.criterion) type="number" min="0" max=s.max.to_string() inputmode="numeric"
+                            aria-label=format!("Điểm: {}", s.label)
+                            prop:value=score on:input=move |ev| score.set(event_target_value(&ev)) on:change=move |_| save()/>
+                        {format!(" / {}", s.max)}
+                    </td>
+                    <td>
+                        <input id=format!("comment-{}", s.criterion) type="text" aria-label=format!("Nhận xét: {}", s.label)
+                            placeholder="Nhận xét" prop:value=comment on:input=move |ev| comment.set(event_target_value(&ev))
+                            on:change=move |_| save2()/>
+                    </td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let submit = move |_| {
+        let Some(action) = Action::from_code(&result.get_untracked()) else { return };
+        run(
+            EvaluationStep::Submit { result: action, reason: reason.get_untracked() },
+            Some(Box::new(move || reason.set(String::new()))),
+        )
+    };
+    view! {
+        <table class="score-sheet">
+            <thead><tr><th>"Tiêu chí"</th><th>"Điểm"</th><th>"Nhận xét"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+        <p id="score-total" aria-live="polite">
+            {format!("Tổng: {got}/{max} điểm")}
+            {(missing > 0).then(|| format!(" — còn {missing} tiêu chí chưa chấm"))}
+        </p>
+        <fieldset class="evaluation-result">
+            <legend>"Kết quả"</legend>
+            {[Action::Recognise, Action::Reject, Action::Return].into_iter().map(|a| view! {
+                <label class="choice">
+                    <input type="radio" name="evaluation-result" value=a.code() id=format!("result-{}", a.code())
+                        on:change=move |_| result.set(a.code().to_string())/>
+                    {a.label()}
+                </label>
+            }).collect_view()}
+            <div class="field">
+                <label for="evaluation-reason">"Lý do, nhận xét chung (bắt buộc khi không công nhận hoặc trả lại)"</label>
+                <textarea id="evaluation-reason" rows="3" prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
+            </div>
+            <button id="submit-evaluation" class="button primary"
+                disabled=move || busy.get() || result.with(String::is_empty) on:click=submit>"Gửi kết quả bình xét"</button>
+        </fieldset>
+    }
+}
+
+/// Every evaluation of the model (submitted ones, and sheets being filled), with the log of
+/// every score given.
+#[component]
+pub fn Evaluations(model: Model) -> impl IntoView {
+    if model.evaluations.is_empty() {
+        return ().into_any();
+    }
+    let mut list: Vec<&Evaluation> = model.evaluations.iter().collect();
+    list.sort_by_key(|e| std::cmp::Reverse(e.started_at));
+    view! {
+        <section class="item evaluations">
+            <h2>"Các lần bình xét"</h2>
+            {list.into_iter().map(|e| {
+                let (got, max) = e.total();
+                let head = match e.result_action() {
+                    Some(a) if e.is_submitted() => format!("{} — {} ({}): {}, {got}/{max} điểm", date_time(e.submitted_at), e.by_name, "đã gửi", a.label()),
+                    _ => format!("{} — {}: đang chấm, {got}/{max} điểm", date_time(e.started_at), e.by_name),
+                };
+                view! {
+                    <details class="evaluation" open=e.is_submitted()>
+                        <summary>{head}</summary>
+                        {(!e.reason.is_empty()).then(|| view! { <blockquote>{e.reason.clone()}</blockquote> })}
+                        <ul class="scores">
+                            {e.scores.iter().map(|s| view! {
+                                <li>
+                                    {s.label.clone()} ": "
+                                    <strong>{s.score.map_or_else(|| "chưa chấm".to_string(), |v| format!("{v}/{}", s.max))}</strong>
+                                    {(!s.comment.is_empty()).then(|| format!(" — {}", s.comment))}
+                                </li>
+                            }).collect_view()}
+                        </ul>
+                        <details class="score-log">
+                            <summary>{format!("Lịch sử chấm điểm ({} lần)", e.changes.len())}</summary>
+                            <ol>
+                                {e.changes.iter().map(|c| view! {
+                                    <li>
+                                        {date_time(c.at)} " · " {c.label.clone()} ": "
+                                        {c.from.map_or_else(|| "chưa chấm".to_string(), |v| v.to_string())} " → " <strong>{c.to}</strong>
+                                        {(!c.comment.is_empty()).then(|| format!(" ({})", c.comment))}
+                                    </li>
+                                }).collect_view()}
+                            </ol>
+                        </details>
+                    </details>
+                }
+            }).collect_view()}
+        </section>
+    }
+    .into_any()
+}
