@@ -147,3 +147,14 @@ pub struct InvitationLink {
     /// An SVG image in a `data:` URL.
     pub qr: String,
 }
+
+/// `PUT /api/photos/{doc}/{photo}` and `GET …/status`: how much of a photo the server holds.
+/// A refused chunk (409, its offset is not where the upload stands) carries these fields beside
+/// `error` and `retryable`, so the client resumes from `received`.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PhotoStatus {
+    /// Bytes stored so far (the offset the next chunk must start at).
+    pub received: u64,
+    /// All bytes arrived and their SHA-256 is the photo's id.
+    pub complete: bool,
+}
