@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::*;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -16,35 +18,6 @@ use danvan::server::store::{DocVersion, Invitation, PhotoAppend, PhotoChunk, Ses
 use sha2::{Digest, Sha256};
 use danvan::domain::{Grant, Role, UnitTree};
 use danvan::sync::{Chunk, Layout};
-
-/// A fresh database on the test PostgreSQL server, or None when none is configured.
-async fn fresh_postgres() -> Option<String> {
-    let Ok(admin) = std::env::var("DANVAN_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("DANVAN_REQUIRE_POSTGRES").is_err(),
-            "DANVAN_REQUIRE_POSTGRES is set but DANVAN_TEST_POSTGRES_URL is not"
-        );
-        eprintln!("skipped: DANVAN_TEST_POSTGRES_URL not set (.ci/test sets it)");
-        return None;
-    };
-    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.expect("connect to test PostgreSQL");
-    tokio::spawn(conn);
-    let name = format!("danvan_test_{}", uuid::Uuid::new_v4().simple());
-    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
-    Some(admin_url_with_db(&admin, &name))
-}
-
-fn admin_url_with_db(admin: &str, db: &str) -> String {
-    let (base, query) = admin.split_once('?').map_or((admin, None), |(b, q)| (b, Some(q)));
-    let without_db = match base.rfind('/') {
-        Some(i) if i > "postgres://".len() => &base[..i],
-        _ => base,
-    };
-    match query {
-        Some(q) => format!("{without_db}/{db}?{q}"),
-        None => format!("{without_db}/{db}"),
-    }
-}
 
 fn put(id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
     put_in("U", id, expected, bytes, snapshot)
@@ -335,7 +308,6 @@ fn test_database_urls_keep_host_user_and_options() {
 /// either see everything, and concurrent pushes of the same model through both merge.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_servers_over_one_postgres_serve_the_same_clients() {
-    use common::*;
     use danvan::server::Config;
     use danvan::sync::memory::MemoryReplica;
 
