@@ -50,8 +50,7 @@ impl Client<'_> {
         user: Option<&str>,
         doc: &str,
         id: &str,
-        offset: usize,
-        total: usize,
+        (offset, total): (usize, usize),
         body: &[u8],
         content_type: &str,
     ) -> (u16, Value) {
@@ -69,7 +68,7 @@ impl Client<'_> {
 
     /// Sends `bytes[offset..end]` as a chunk of the JPEG `bytes`.
     async fn put(&self, user: &str, doc: &str, id: &str, bytes: &[u8], offset: usize, end: usize) -> (u16, Value) {
-        self.put_typed(Some(user), doc, id, offset, bytes.len(), &bytes[offset..end], "image/jpeg").await
+        self.put_typed(Some(user), doc, id, (offset, bytes.len()), &bytes[offset..end], "image/jpeg").await
     }
 
     async fn status(&self, user: Option<&str>, doc: &str, id: &str) -> (u16, Value) {
@@ -189,9 +188,9 @@ async fn damaged_oversized_and_refused_uploads(server: &Server) {
     // Damaged on the way: the last chunk reveals it; the upload starts again from 0.
     let mut damaged = bytes.clone();
     damaged[100_000] ^= 0x40;
-    c.put_typed(Some("a"), doc, &id, 0, bytes.len(), &damaged[..CHUNK], "image/png").await;
-    c.put_typed(Some("a"), doc, &id, CHUNK, bytes.len(), &damaged[CHUNK..2 * CHUNK], "image/png").await;
-    let (code, body) = c.put_typed(Some("a"), doc, &id, 2 * CHUNK, bytes.len(), &damaged[2 * CHUNK..], "image/png").await;
+    c.put_typed(Some("a"), doc, &id, (0, bytes.len()), &damaged[..CHUNK], "image/png").await;
+    c.put_typed(Some("a"), doc, &id, (CHUNK, bytes.len()), &damaged[CHUNK..2 * CHUNK], "image/png").await;
+    let (code, body) = c.put_typed(Some("a"), doc, &id, (2 * CHUNK, bytes.len()), &damaged[2 * CHUNK..], "image/png").await;
     assert_eq!(code, 422, "{body}");
     assert_eq!(body["retryable"], true);
     assert_eq!(body["error"], "Ảnh bị hỏng trên đường truyền; sẽ gửi lại từ đầu.");
@@ -200,7 +199,7 @@ async fn damaged_oversized_and_refused_uploads(server: &Server) {
 
     // Sent again, as PNG: the type is kept (parameters dropped).
     for (offset, end) in [(0, CHUNK), (CHUNK, 2 * CHUNK), (2 * CHUNK, bytes.len())] {
-        let (code, body) = c.put_typed(Some("a"), doc, &id, offset, bytes.len(), &bytes[offset..end], "image/png; x=y").await;
+        let (code, body) = c.put_typed(Some("a"), doc, &id, (offset, bytes.len()), &bytes[offset..end], "image/png; x=y").await;
         assert_eq!(code, 200, "{body}");
     }
     let (code, content_type, _, body) = c.download(Some("a"), doc, &id).await;
@@ -209,30 +208,30 @@ async fn damaged_oversized_and_refused_uploads(server: &Server) {
 
     // Too large a photo, too large a chunk, a total that changes, data past the total.
     let (new_id, small) = photo(10_000, 10);
-    let (code, body) = c.put_typed(Some("a"), doc, &new_id, 0, 5 * 1024 * 1024 + 1, &small, "image/jpeg").await;
+    let (code, body) = c.put_typed(Some("a"), doc, &new_id, (0, 5 * 1024 * 1024 + 1), &small, "image/jpeg").await;
     assert_eq!(code, 413, "{body}");
     assert!(body["error"].as_str().unwrap().contains("tối đa 5 MB"), "{body}");
     let big = vec![0u8; 256 * 1024 + 1];
-    let (code, body) = c.put_typed(Some("a"), doc, &new_id, 0, 1024 * 1024, &big, "image/jpeg").await;
+    let (code, body) = c.put_typed(Some("a"), doc, &new_id, (0, 1024 * 1024), &big, "image/jpeg").await;
     assert_eq!(code, 413, "{body}");
     assert!(body["error"].as_str().unwrap().contains("256 KiB"), "{body}");
     assert_eq!(c.put("a", doc, &new_id, &small, 0, 5_000).await.0, 200);
-    let (code, body) = c.put_typed(Some("a"), doc, &new_id, 5_000, 20_000, &small[5_000..], "image/jpeg").await;
+    let (code, body) = c.put_typed(Some("a"), doc, &new_id, (5_000, 20_000), &small[5_000..], "image/jpeg").await;
     assert_eq!(code, 400, "{body}");
     assert!(body["error"].as_str().unwrap().contains("khác với lúc bắt đầu"), "{body}");
-    assert_eq!(c.put_typed(Some("a"), doc, &new_id, 5_000, 6_000, &small[5_000..], "image/jpeg").await.0, 400, "past the total");
+    assert_eq!(c.put_typed(Some("a"), doc, &new_id, (5_000, 6_000), &small[5_000..], "image/jpeg").await.0, 400, "past the total");
     assert_eq!(c.status(Some("a"), doc, &new_id).await, (200, status(5_000, false)), "refused chunks change nothing");
 
     // Bad requests.
-    assert_eq!(c.put_typed(Some("a"), doc, &new_id, 5_000, 10_000, &small[5_000..], "text/html").await.0, 400);
-    assert_eq!(c.put_typed(Some("a"), doc, &new_id.to_uppercase(), 0, 10_000, &small, "image/jpeg").await.0, 400);
-    assert_eq!(c.put_typed(Some("a"), "bad.id", &new_id, 0, 10_000, &small, "image/jpeg").await.0, 400);
+    assert_eq!(c.put_typed(Some("a"), doc, &new_id, (5_000, 10_000), &small[5_000..], "text/html").await.0, 400);
+    assert_eq!(c.put_typed(Some("a"), doc, &new_id.to_uppercase(), (0, 10_000), &small, "image/jpeg").await.0, 400);
+    assert_eq!(c.put_typed(Some("a"), "bad.id", &new_id, (0, 10_000), &small, "image/jpeg").await.0, 400);
     assert_eq!(c.status(Some("a"), doc, "abc").await.0, 400);
     let res = c.http.put(c.url(doc, &new_id)).bearer_auth(server.tokens.of("a")).body(small.clone()).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 400, "offset and total are required");
 
     // No session.
-    assert_eq!(c.put_typed(None, doc, &new_id, 5_000, 10_000, &small[5_000..], "image/jpeg").await.0, 401);
+    assert_eq!(c.put_typed(None, doc, &new_id, (5_000, 10_000), &small[5_000..], "image/jpeg").await.0, 401);
     assert_eq!(c.status(None, doc, &id).await.0, 401);
     assert_eq!(c.download(None, doc, &id).await.0, 401);
 

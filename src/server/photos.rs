@@ -121,7 +121,7 @@ async fn upload(
         return Err(ApiError::BadRequest("Dữ liệu ảnh vượt quá kích thước đã khai báo.".into()));
     }
 
-    let Some(version) = app.store.versions(&[doc_id.clone()]).await?.remove(&doc_id) else {
+    let Some(version) = app.store.versions(std::slice::from_ref(&doc_id)).await?.remove(&doc_id) else {
         return Err(ApiError::NotYet("Mô hình chưa được đồng bộ lên máy chủ; ảnh sẽ được gửi sau.".into()));
     };
     if !may_read(&caller.access, &version) {

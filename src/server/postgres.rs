@@ -559,7 +559,7 @@ fn refused(stored: Option<(u64, u64, bool)>, chunk: &PhotoChunk) -> PhotoAppend 
 }
 
 /// A photo's upload: (total, received, complete).
-async fn photo_row(client: &(impl deadpool_postgres::GenericClient + Sync), doc_id: &str, id: &str) -> Result<Option<(u64, u64, bool)>, StoreError> {
+async fn photo_row(client: &impl deadpool_postgres::GenericClient, doc_id: &str, id: &str) -> Result<Option<(u64, u64, bool)>, StoreError> {
     let row = client.query_opt("SELECT total, received, complete FROM photos WHERE doc_id = $1 AND id = $2", &[&doc_id, &id]).await?;
     Ok(row.map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, i64>(1) as u64, r.get(2))))
 }
