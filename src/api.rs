@@ -110,13 +110,6 @@ pub struct Imported {
     pub total: usize,
 }
 
-/// How much of a photo the server holds (`/api/photos/{doc}/{id}`, status and upload replies).
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PhotoStatus {
-    pub received: u64,
-    pub complete: bool,
-}
-
 /// The criteria of one owner kind as the administration page shows them.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct CriteriaView {
@@ -192,4 +185,15 @@ pub struct InvitationLink {
     pub expires_at: i64,
     /// An SVG image in a `data:` URL.
     pub qr: String,
+}
+
+/// `PUT /api/photos/{doc}/{photo}` and `GET …/status`: how much of a photo the server holds.
+/// A refused chunk (409, its offset is not where the upload stands) carries these fields beside
+/// `error` and `retryable`, so the client resumes from `received`.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PhotoStatus {
+    /// Bytes stored so far (the offset the next chunk must start at).
+    pub received: u64,
+    /// All bytes arrived and their SHA-256 is the photo's id.
+    pub complete: bool,
 }

@@ -7,42 +7,17 @@
 
 mod common;
 
+use common::*;
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use danvan::server::postgres::PostgresStore;
-use danvan::server::store::{DocVersion, Invitation, Session, SqliteStore, Store, StoreError, User, Write};
+use danvan::api::PhotoStatus;
+use danvan::server::store::{DocVersion, Invitation, PhotoAppend, PhotoChunk, Session, SqliteStore, Store, StoreError, User, Write};
+use sha2::{Digest, Sha256};
 use danvan::domain::{Grant, Role, UnitTree};
 use danvan::sync::{Chunk, Layout};
-
-/// A fresh database on the test PostgreSQL server, or None when none is configured.
-async fn fresh_postgres() -> Option<String> {
-    let Ok(admin) = std::env::var("DANVAN_TEST_POSTGRES_URL") else {
-        assert!(
-            std::env::var("DANVAN_REQUIRE_POSTGRES").is_err(),
-            "DANVAN_REQUIRE_POSTGRES is set but DANVAN_TEST_POSTGRES_URL is not"
-        );
-        eprintln!("skipped: DANVAN_TEST_POSTGRES_URL not set (.ci/test sets it)");
-        return None;
-    };
-    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.expect("connect to test PostgreSQL");
-    tokio::spawn(conn);
-    let name = format!("danvan_test_{}", uuid::Uuid::new_v4().simple());
-    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
-    Some(admin_url_with_db(&admin, &name))
-}
-
-fn admin_url_with_db(admin: &str, db: &str) -> String {
-    let (base, query) = admin.split_once('?').map_or((admin, None), |(b, q)| (b, Some(q)));
-    let without_db = match base.rfind('/') {
-        Some(i) if i > "postgres://".len() => &base[..i],
-        _ => base,
-    };
-    match query {
-        Some(q) => format!("{without_db}/{db}?{q}"),
-        None => format!("{without_db}/{db}"),
-    }
-}
 
 fn put(id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
     put_in("U", id, expected, bytes, snapshot)
@@ -187,6 +162,80 @@ async fn contract(store: &dyn Store) {
     assert_eq!(store.accept_invitation("i2", "hash", 999).await.unwrap(), Some("moi".into()));
     assert_eq!(store.user("moi").await.unwrap().unwrap().password_hash, "hash");
     assert_eq!(store.accept_invitation("i2", "again", 999).await.unwrap(), None, "used once");
+
+    photos(store).await;
+}
+
+/// Photos: appended chunk by chunk at the offset the upload stands at, complete only when the
+/// bytes hash to the id, deleted when they do not.
+async fn photos(store: &dyn Store) {
+    let bytes: Vec<u8> = (0..10_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let id = hex::encode(Sha256::digest(&bytes));
+    let total = bytes.len() as u64;
+    let chunk = |offset: usize, end: usize| PhotoChunk {
+        doc_id: "a".into(),
+        id: id.clone(),
+        content_type: "image/png".into(),
+        offset: offset as u64,
+        total,
+        bytes: bytes[offset..end].to_vec(),
+        by: "canbo".into(),
+    };
+    let status = |received, complete| PhotoStatus { received, complete };
+    assert_eq!(store.photo_status("a", &id).await.unwrap(), None);
+    assert_eq!(store.append_photo(chunk(100, 200), 1).await.unwrap(), PhotoAppend::OutOfStep(status(0, false)), "a new upload starts at 0");
+    assert_eq!(store.append_photo(chunk(0, 4_000), 1).await.unwrap(), PhotoAppend::Stored(status(4_000, false)));
+    assert_eq!(store.append_photo(chunk(0, 4_000), 2).await.unwrap(), PhotoAppend::OutOfStep(status(4_000, false)), "a re-sent chunk");
+    assert_eq!(store.append_photo(chunk(5_000, 6_000), 2).await.unwrap(), PhotoAppend::OutOfStep(status(4_000, false)));
+    assert_eq!(
+        store.append_photo(PhotoChunk { total: total + 1, ..chunk(4_000, 5_000) }, 2).await.unwrap(),
+        PhotoAppend::WrongTotal(total)
+    );
+    assert_eq!(store.photo_status("a", &id).await.unwrap(), Some(status(4_000, false)));
+    assert_eq!(store.photo("a", &id).await.unwrap(), None, "incomplete photos are not served");
+    assert_eq!(store.append_photo(chunk(4_000, 8_000), 3).await.unwrap(), PhotoAppend::Stored(status(8_000, false)));
+    assert_eq!(store.append_photo(chunk(8_000, 10_000), 4).await.unwrap(), PhotoAppend::Stored(status(total, true)));
+    assert_eq!(store.photo("a", &id).await.unwrap(), Some(("image/png".to_string(), bytes.clone())));
+    assert_eq!(store.append_photo(chunk(8_000, 10_000), 5).await.unwrap(), PhotoAppend::OutOfStep(status(total, true)), "complete stays");
+    assert_eq!(store.photo("b", &id).await.unwrap(), None, "photos belong to one document");
+
+    // Damaged on the way: the last chunk does not make the id's bytes; the upload is gone.
+    let mut damaged = chunk(0, 10_000);
+    damaged.doc_id = "b".into();
+    damaged.bytes[5] ^= 1;
+    assert_eq!(store.append_photo(damaged, 6).await.unwrap(), PhotoAppend::Corrupt);
+    assert_eq!(store.photo_status("b", &id).await.unwrap(), None);
+    assert_eq!(store.photo("b", &id).await.unwrap(), None);
+
+    // Concurrent uploads of one photo (two devices): whatever the interleaving, it ends complete
+    // and whole.
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        tasks.push(async {
+            let mut offset = 0;
+            while offset < bytes.len() {
+                let end = (offset + 1_000).min(bytes.len());
+                let c = PhotoChunk { doc_id: "c".into(), ..chunk(offset, end) };
+                match store.append_photo(c, 7).await.unwrap() {
+                    PhotoAppend::Stored(s) | PhotoAppend::OutOfStep(s) => offset = s.received as usize,
+                    other => panic!("{other:?}"),
+                }
+            }
+        });
+    }
+    futures_join_all(tasks).await;
+    assert_eq!(store.photo_status("c", &id).await.unwrap(), Some(status(total, true)));
+    assert_eq!(store.photo("c", &id).await.unwrap().unwrap().1, bytes);
+}
+
+/// Runs the futures concurrently on this task.
+async fn futures_join_all<F: std::future::Future<Output = ()>>(tasks: Vec<F>) {
+    let mut tasks: Vec<_> = tasks.into_iter().map(Box::pin).collect();
+    std::future::poll_fn(|cx| {
+        tasks.retain_mut(|t| t.as_mut().poll(cx).is_pending());
+        if tasks.is_empty() { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+    })
+    .await;
 }
 
 /// Many writers increment one counter document with compare-and-swap: no increment is lost,
@@ -259,7 +308,6 @@ fn test_database_urls_keep_host_user_and_options() {
 /// either see everything, and concurrent pushes of the same model through both merge.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_servers_over_one_postgres_serve_the_same_clients() {
-    use common::*;
     use danvan::server::Config;
     use danvan::sync::memory::MemoryReplica;
 

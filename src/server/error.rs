@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::store::StoreError;
+use crate::api::PhotoStatus;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -25,6 +26,17 @@ pub enum ApiError {
     /// Too many attempts; try again after this many seconds.
     #[error("{0}")]
     TooManyRequests(String, u64),
+    /// Depends on something that has not reached the server yet (a photo of a document not synced
+    /// yet); the client retries later.
+    #[error("{0}")]
+    NotYet(String),
+    /// A photo chunk that does not start where the upload stands: the client resumes from the
+    /// status sent with the error.
+    #[error("{0}")]
+    OutOfStep(String, PhotoStatus),
+    /// The bytes arrived damaged (a photo whose hash is not its id); the client sends them again.
+    #[error("{0}")]
+    Damaged(String),
     /// Input understood but refused, with one reason per problem (e.g. rows of an imported file).
     #[error("{0}")]
     Invalid(String, Vec<String>),
@@ -48,6 +60,12 @@ impl IntoResponse for ApiError {
                 tracing::warn!(%m, problems = problems.len(), "refused input");
                 let body = json!({ "error": m, "problems": problems, "retryable": false });
                 return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
+            }
+            ApiError::NotYet(m) => (StatusCode::CONFLICT, m.clone(), true),
+            ApiError::Damaged(m) => (StatusCode::UNPROCESSABLE_ENTITY, m.clone(), true),
+            ApiError::OutOfStep(m, status) => {
+                let body = json!({ "error": m, "retryable": true, "received": status.received, "complete": status.complete });
+                return (StatusCode::CONFLICT, Json(body)).into_response();
             }
             ApiError::TooManyRequests(m, after) => {
                 tracing::warn!(%m, "rate limited");

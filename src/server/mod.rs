@@ -8,6 +8,7 @@ pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod photos;
 pub mod postgres;
 pub mod store;
 pub mod sync_api;
@@ -79,6 +80,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(sync_api::router())
         .merge(auth::router())
         .merge(admin::router())
+        .merge(photos::router())
         .route("/api/health", get(health))
         .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(crate::sync::MAX_BODY_BYTES));

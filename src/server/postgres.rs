@@ -16,10 +16,10 @@ use tokio_postgres::NoTls;
 use std::collections::HashMap;
 
 use super::store::{
-    criteria_from_row,
-    DocVersion, FeedPage, Invitation, Session, Store, StoreError, StoredDoc, User, Write, WriteJob, gather_group,
-    grant_from_row, unit_from_row,
+    DocVersion, FeedPage, Invitation, PhotoAppend, PhotoChunk, Session, Store, StoreError, StoredDoc, User, Write, WriteJob,
+    criteria_from_row, gather_group, grant_from_row, photo_matches, photo_step, unit_from_row,
 };
+use crate::api::PhotoStatus;
 use crate::domain::{Cluster, CriteriaSet, Grant, Unit, UnitTree};
 use crate::sync::{FeedChunk, Layout};
 
@@ -97,6 +97,22 @@ const MIGRATIONS: &[&str] = &[
         criteria TEXT NOT NULL,
         updated_by TEXT NOT NULL,
         updated_at BIGINT NOT NULL
+     );",
+    // 7: photos attached to documents, uploaded in chunks. A partial upload accumulates in `bytes`
+    // (`bytes || chunk`; photos are at most 5 MiB in chunks of at most 256 KiB, and a download is
+    // then one value, with no reassembly); `received` = length(bytes).
+    "CREATE TABLE photos (
+        doc_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        total BIGINT NOT NULL,
+        received BIGINT NOT NULL,
+        bytes BYTEA NOT NULL,
+        complete BOOLEAN NOT NULL DEFAULT FALSE,
+        created_by TEXT NOT NULL,
+        created_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (doc_id, id)
      );",
 ];
 
@@ -493,6 +509,88 @@ impl Store for PostgresStore {
             .await?;
         Ok(())
     }
+    async fn photo_status(&self, doc_id: &str, id: &str) -> Result<Option<PhotoStatus>, StoreError> {
+        let client = self.pool.get().await?;
+        Ok(photo_row(&client, doc_id, id).await?.map(|(_, received, complete)| PhotoStatus { received, complete }))
+    }
+
+    async fn append_photo(&self, chunk: PhotoChunk, now_ms: i64) -> Result<PhotoAppend, StoreError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let (offset, total, len) = (chunk.offset as i64, chunk.total as i64, chunk.bytes.len() as i64);
+        // A conditional update: appends only where the upload still stands at `offset`, and keeps
+        // the row locked until commit. The last chunk brings back the whole photo to be checked.
+        let appended = tx
+            .query_opt(
+                "UPDATE photos SET bytes = bytes || $3, received = received + $4, updated_at = $5
+                 WHERE doc_id = $1 AND id = $2 AND received = $6 AND total = $7 AND NOT complete
+                 RETURNING received, CASE WHEN received = total THEN bytes END",
+                &[&chunk.doc_id, &chunk.id, &chunk.bytes, &len, &now_ms, &offset, &total],
+            )
+            .await?;
+        let appended = match appended {
+            Some(row) => Some(row),
+            None => match photo_row(&tx, &chunk.doc_id, &chunk.id).await? {
+                // A new upload; a concurrent first chunk that got there first wins (DO NOTHING
+                // waits for it), and this one is then out of step.
+                None if offset == 0 => {
+                    tx.query_opt(
+                        "INSERT INTO photos (doc_id, id, content_type, total, received, bytes, complete, created_by, created_at, updated_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7, $8, $8)
+                         ON CONFLICT (doc_id, id) DO NOTHING
+                         RETURNING received, CASE WHEN received = total THEN bytes END",
+                        &[&chunk.doc_id, &chunk.id, &chunk.content_type, &total, &len, &chunk.bytes, &chunk.by, &now_ms],
+                    )
+                    .await?
+                }
+                stored => {
+                    tx.rollback().await?;
+                    return Ok(refused(stored, &chunk));
+                }
+            },
+        };
+        let Some(row) = appended else {
+            let stored = photo_row(&tx, &chunk.doc_id, &chunk.id).await?;
+            tx.rollback().await?;
+            return Ok(refused(stored, &chunk));
+        };
+        let received = row.get::<_, i64>(0) as u64;
+        let mut complete = false;
+        if let Some(bytes) = row.get::<_, Option<&[u8]>>(1) {
+            if !photo_matches(&chunk.id, bytes) {
+                tx.execute("DELETE FROM photos WHERE doc_id = $1 AND id = $2", &[&chunk.doc_id, &chunk.id]).await?;
+                tx.commit().await?;
+                return Ok(PhotoAppend::Corrupt);
+            }
+            tx.execute("UPDATE photos SET complete = TRUE WHERE doc_id = $1 AND id = $2", &[&chunk.doc_id, &chunk.id]).await?;
+            complete = true;
+        }
+        tx.commit().await?;
+        Ok(PhotoAppend::Stored(PhotoStatus { received, complete }))
+    }
+
+    async fn photo(&self, doc_id: &str, id: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt("SELECT content_type, bytes FROM photos WHERE doc_id = $1 AND id = $2 AND complete", &[&doc_id, &id])
+            .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+}
+
+/// Why a chunk was not appended, from the upload as read after the attempt (if it changed in
+/// between and would now take the chunk, the client is told where it stands and sends again).
+fn refused(stored: Option<(u64, u64, bool)>, chunk: &PhotoChunk) -> PhotoAppend {
+    photo_step(stored, chunk.offset, chunk.total).err().unwrap_or_else(|| {
+        let (received, complete) = stored.map_or((0, false), |(_, r, c)| (r, c));
+        PhotoAppend::OutOfStep(PhotoStatus { received, complete })
+    })
+}
+
+/// A photo's upload: (total, received, complete).
+async fn photo_row(client: &impl deadpool_postgres::GenericClient, doc_id: &str, id: &str) -> Result<Option<(u64, u64, bool)>, StoreError> {
+    let row = client.query_opt("SELECT total, received, complete FROM photos WHERE doc_id = $1 AND id = $2", &[&doc_id, &id]).await?;
+    Ok(row.map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, i64>(1) as u64, r.get(2))))
 }
 
 async fn insert_grants(tx: &tokio_postgres::Transaction<'_>, username: &str, grants: &[Grant]) -> Result<(), StoreError> {

@@ -22,6 +22,9 @@ use std::sync::{Arc, Mutex, mpsc};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
+use sha2::{Digest, Sha256};
+
+use crate::api::PhotoStatus;
 use crate::domain::{Cluster, CriteriaSet, Grant, Level, Role, Unit, UnitKind, UnitTree};
 use crate::sync::{Chunk, FeedChunk, Layout};
 
@@ -94,6 +97,57 @@ pub struct FeedPage {
     pub chunks: Vec<FeedChunk>,
     /// More chunks follow the last one.
     pub more: bool,
+}
+
+/// One chunk of a photo upload (`Store::append_photo`).
+#[derive(Debug, Clone)]
+pub struct PhotoChunk {
+    pub doc_id: String,
+    /// Lowercase hex SHA-256 of the photo's bytes.
+    pub id: String,
+    /// Kept from the upload's first chunk.
+    pub content_type: String,
+    /// Where `bytes` start in the photo; must be what the store has received so far.
+    pub offset: u64,
+    /// The photo's whole size, declared by every chunk of its upload.
+    pub total: u64,
+    pub bytes: Vec<u8>,
+    /// Who uploads it (kept from the first chunk).
+    pub by: String,
+}
+
+/// What `Store::append_photo` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PhotoAppend {
+    /// The chunk is stored; the upload's status after it (`complete` once the last chunk arrived
+    /// and the bytes hash to the id).
+    Stored(PhotoStatus),
+    /// Nothing written: the chunk does not start where the upload stands, or the photo is complete
+    /// already; the upload's status as it is.
+    OutOfStep(PhotoStatus),
+    /// Nothing written: the upload was started with this other total size.
+    WrongTotal(u64),
+    /// The last chunk arrived but the bytes do not hash to the id: the upload is deleted (the
+    /// client starts again from 0).
+    Corrupt,
+}
+
+/// Whether `bytes` are the photo named `id` (lowercase hex SHA-256).
+pub(crate) fn photo_matches(id: &str, bytes: &[u8]) -> bool {
+    hex::encode(Sha256::digest(bytes)) == id
+}
+
+/// The stored state of an upload (`None`: nothing received) decides whether a chunk at `offset`
+/// of `total` bytes may be appended; `Err` is the answer when it may not.
+pub(crate) fn photo_step(stored: Option<(u64, u64, bool)>, offset: u64, total: u64) -> Result<(), PhotoAppend> {
+    match stored {
+        None if offset == 0 => Ok(()),
+        None => Err(PhotoAppend::OutOfStep(PhotoStatus::default())),
+        Some((_, received, true)) => Err(PhotoAppend::OutOfStep(PhotoStatus { received, complete: true })),
+        Some((stored_total, _, _)) if stored_total != total => Err(PhotoAppend::WrongTotal(stored_total)),
+        Some((_, received, false)) if received != offset => Err(PhotoAppend::OutOfStep(PhotoStatus { received, complete: false })),
+        Some(_) => Ok(()),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +225,16 @@ pub trait Store: Send + Sync + 'static {
     async fn criteria(&self) -> Result<Vec<CriteriaSet>, StoreError>;
     /// Replaces the criteria of one owner kind.
     async fn save_criteria(&self, set: &CriteriaSet, by: &str, now_ms: i64) -> Result<(), StoreError>;
+
+    /// How much of a photo of `doc_id` is stored (`None`: nothing yet).
+    async fn photo_status(&self, doc_id: &str, id: &str) -> Result<Option<PhotoStatus>, StoreError>;
+    /// Appends a chunk to a photo's upload, atomically: only if the upload still stands at
+    /// `chunk.offset` (a new upload at 0). The chunk that reaches `total` completes the photo if the
+    /// bytes hash to its id, and deletes the upload if they do not. The caller checks that
+    /// `offset + bytes.len() <= total`.
+    async fn append_photo(&self, chunk: PhotoChunk, now_ms: i64) -> Result<PhotoAppend, StoreError>;
+    /// A complete photo: its content type and bytes (`None` while incomplete or absent).
+    async fn photo(&self, doc_id: &str, id: &str) -> Result<Option<(String, Vec<u8>)>, StoreError>;
 }
 
 /// Criteria travel to and from the database as JSON text (a short list, read whole).
@@ -272,6 +336,22 @@ const MIGRATIONS: &[&str] = &[
         criteria TEXT NOT NULL,
         updated_by TEXT NOT NULL,
         updated_at INTEGER NOT NULL
+     );",
+    // 7: photos attached to documents, uploaded in chunks. A partial upload accumulates in `bytes`
+    // (each chunk rewrites the row: photos are at most 5 MiB in chunks of at most 256 KiB, and a
+    // download is then one value, with no reassembly); `received` = length(bytes).
+    "CREATE TABLE photos (
+        doc_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        received INTEGER NOT NULL,
+        bytes BLOB NOT NULL,
+        complete INTEGER NOT NULL DEFAULT 0,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (doc_id, id)
      );",
 ];
 
@@ -820,6 +900,75 @@ impl Store for SqliteStore {
         })
         .await
     }
+    async fn photo_status(&self, doc_id: &str, id: &str) -> Result<Option<PhotoStatus>, StoreError> {
+        let (doc_id, id) = (doc_id.to_string(), id.to_string());
+        self.read(move |c| Ok(photo_row(c, &doc_id, &id)?.map(|(_, received, complete)| PhotoStatus { received, complete })))
+            .await
+    }
+
+    async fn append_photo(&self, chunk: PhotoChunk, now_ms: i64) -> Result<PhotoAppend, StoreError> {
+        // Outside the group commit, like the accounts: an IMMEDIATE transaction takes SQLite's
+        // write lock first, so the check of `received` and the append are one step.
+        self.read(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let stored = photo_row(&tx, &chunk.doc_id, &chunk.id)?;
+            if let Err(answer) = photo_step(stored, chunk.offset, chunk.total) {
+                return Ok(answer);
+            }
+            // Read, extend, write back: SQLite's `||` would turn the blob into text.
+            let mut bytes: Vec<u8> = match stored {
+                Some(_) => tx.query_row("SELECT bytes FROM photos WHERE doc_id = ?1 AND id = ?2", [&chunk.doc_id, &chunk.id], |r| {
+                    r.get(0)
+                })?,
+                None => Vec::new(),
+            };
+            bytes.extend_from_slice(&chunk.bytes);
+            let received = bytes.len() as u64;
+            if received == chunk.total && !photo_matches(&chunk.id, &bytes) {
+                tx.execute("DELETE FROM photos WHERE doc_id = ?1 AND id = ?2", [&chunk.doc_id, &chunk.id])?;
+                tx.commit()?;
+                return Ok(PhotoAppend::Corrupt);
+            }
+            let complete = received == chunk.total;
+            tx.execute(
+                "INSERT INTO photos (doc_id, id, content_type, total, received, bytes, complete, created_by, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+                 ON CONFLICT(doc_id, id) DO UPDATE SET received = ?5, bytes = ?6, complete = ?7, updated_at = ?9",
+                params![
+                    chunk.doc_id,
+                    chunk.id,
+                    chunk.content_type,
+                    chunk.total as i64,
+                    received as i64,
+                    bytes,
+                    complete,
+                    chunk.by,
+                    now_ms
+                ],
+            )?;
+            tx.commit()?;
+            Ok(PhotoAppend::Stored(PhotoStatus { received, complete }))
+        })
+        .await
+    }
+
+    async fn photo(&self, doc_id: &str, id: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+        let (doc_id, id) = (doc_id.to_string(), id.to_string());
+        self.read(move |c| {
+            Ok(c.prepare_cached("SELECT content_type, bytes FROM photos WHERE doc_id = ?1 AND id = ?2 AND complete")?
+                .query_row([&doc_id, &id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?)
+        })
+        .await
+    }
+}
+
+/// A photo's upload: (total, received, complete).
+fn photo_row(c: &Connection, doc_id: &str, id: &str) -> Result<Option<(u64, u64, bool)>, StoreError> {
+    Ok(c
+        .prepare_cached("SELECT total, received, complete FROM photos WHERE doc_id = ?1 AND id = ?2")?
+        .query_row([doc_id, id], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64, r.get(2)?)))
+        .optional()?)
 }
 
 /// A list of unit codes as one SQL parameter (read back with `json_each`).

@@ -215,3 +215,31 @@ pub fn temp() -> (tempfile::TempDir, PathBuf) {
     (dir, db)
 }
 
+/// A fresh database on the test PostgreSQL server, or None when none is configured.
+pub async fn fresh_postgres() -> Option<String> {
+    let Ok(admin) = std::env::var("DANVAN_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("DANVAN_REQUIRE_POSTGRES").is_err(),
+            "DANVAN_REQUIRE_POSTGRES is set but DANVAN_TEST_POSTGRES_URL is not"
+        );
+        eprintln!("skipped: DANVAN_TEST_POSTGRES_URL not set (.ci/test sets it)");
+        return None;
+    };
+    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.expect("connect to test PostgreSQL");
+    tokio::spawn(conn);
+    let name = format!("danvan_test_{}", uuid::Uuid::new_v4().simple());
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    Some(admin_url_with_db(&admin, &name))
+}
+
+pub fn admin_url_with_db(admin: &str, db: &str) -> String {
+    let (base, query) = admin.split_once('?').map_or((admin, None), |(b, q)| (b, Some(q)));
+    let without_db = match base.rfind('/') {
+        Some(i) if i > "postgres://".len() => &base[..i],
+        _ => base,
+    };
+    match query {
+        Some(q) => format!("{without_db}/{db}?{q}"),
+        None => format!("{without_db}/{db}"),
+    }
+}
