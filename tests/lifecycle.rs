@@ -143,3 +143,58 @@ async fn commendations_are_recorded_by_the_reviewers_above_and_never_rewritten()
     sync_as(&fresh, &server, "r").await;
     assert_eq!(model(&fresh, "m").commendations[0].decision_number, "125-QĐ/TU");
 }
+
+fn add_point(replica: &MemoryReplica, p: danvan::domain::Replication) {
+    let mut d = replica.doc("m").unwrap();
+    let mut m = danvan::doc::read_model(&d).unwrap();
+    m.replications.push(p);
+    danvan::doc::write_keys(&mut d, &m, &["replications"], 5_000, "ghi điểm nhân rộng").unwrap();
+    replica.put_local("m", &mut d);
+}
+
+fn point(id: &str, unit: &str, by: &str) -> danvan::domain::Replication {
+    danvan::domain::Replication { id: id.into(), unit: unit.into(), unit_name: unit.into(), by: by.into(), by_name: by.into(), at: 5_000 }
+}
+
+#[tokio::test]
+async fn a_recognised_model_is_read_everywhere_and_others_may_only_add_their_own_replication_points() {
+    let (_dir, server, a, r) = proposed().await;
+    // Đức Long is in another district: nothing of Bản Bo's reaches it while the model is proposed.
+    let d = MemoryReplica::new();
+    sync_as(&d, &server, "d").await;
+    assert!(d.doc("m").is_none(), "a proposed model stays within its tree");
+    record(&r, "m", step("3", Action::Recognise, "r", 3_000, ""));
+    assert!(sync_as(&r, &server, "r").await.rejected.is_empty());
+    sync_as(&d, &server, "d").await;
+    assert_eq!(model(&d, "m").status, Status::Recognised, "recognised: in the library, read by everyone");
+
+    // Read-only: content, evaluations and points for units one does not write are refused.
+    let tries: [(&str, Box<dyn FnOnce(&mut danvan::domain::Model)>, &str); 2] = [
+        ("content", Box::new(|m| m.name = "Đổi tên".into()), "chỉ được xem và ghi điểm nhân rộng"),
+        ("lifecycle", Box::new(|m| m.transitions.push(step("x", Action::Commend, "d", 4_000, ""))), "chỉ được xem và ghi điểm nhân rộng"),
+    ];
+    for (what, change, expected) in tries {
+        let copy = MemoryReplica::new();
+        sync_as(&copy, &server, "d").await;
+        edit(&copy, "m", change);
+        let report = sync_as(&copy, &server, "d").await;
+        assert!(report.rejected.get("m").is_some_and(|e| e.contains(expected)), "{what}: {:?}", report.rejected);
+    }
+    // A point for a unit one does not write is refused; one's own is taken and reaches the
+    // model's unit. (Written as the app does: only the list, see `doc::write_keys`.)
+    let copy = MemoryReplica::new();
+    sync_as(&copy, &server, "d").await;
+    add_point(&copy, point("n1", "BANBO", "d"));
+    let report = sync_as(&copy, &server, "d").await;
+    assert!(report.rejected.get("m").is_some_and(|e| e.contains("đơn vị BANBO")), "{:?}", report.rejected);
+    add_point(&d, point("n2", "DUCLONG", "d"));
+    let report = sync_as(&d, &server, "d").await;
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    sync_as(&a, &server, "a").await;
+    assert_eq!(model(&a, "m").replications, vec![point("n2", "DUCLONG", "d")]);
+    // A model not recognised (still registered) of Bản Bo stays unreadable to Đức Long.
+    a.put_local("m2", &mut new_model("m2", "Chưa công nhận"));
+    sync_as(&a, &server, "a").await;
+    sync_as(&d, &server, "d").await;
+    assert!(d.doc("m2").is_none());
+}

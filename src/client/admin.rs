@@ -9,7 +9,7 @@ use wasm_bindgen::JsCast;
 
 use super::api::{self, Body, Failure};
 use super::use_app;
-use crate::api::{ClusterForm, Disabled, Imported, InvitationLink, NewUser, Origin, UnitsView, UserForm, UserView};
+use crate::api::{ClusterForm, CriteriaForm, CriteriaView, Disabled, Imported, InvitationLink, NewUser, Origin, UnitsView, UserForm, UserView};
 use crate::domain::{Cluster, Grant, Role, Unit, check_username, format_count_vi};
 
 /// The session token, read from storage (callable from async tasks, which have no reactive owner).
@@ -58,6 +58,7 @@ pub fn AdminPage() -> impl IntoView {
                 Some(Err(f)) if units.with(|u| matches!(u, Some(Ok(_)))) => view! { <p class="error" role="alert">{f.message}</p> }.into_any(),
                 _ => ().into_any(),
             }}
+            <CriteriaSection/>
         </section>
     }
 }
@@ -500,6 +501,63 @@ fn InvitationCard(link: InvitationLink) -> impl IntoView {
                     if let Some(i) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) { i.select(); }
                 }/>
             </div>
+        </div>
+    }
+}
+
+/// The evaluation criteria per owner kind, one per line ("tên tiêu chí | điểm tối đa"). Changed
+/// by the province's administrators; evaluations already open keep the criteria they started with.
+#[component]
+fn CriteriaSection() -> impl IntoView {
+    let sets = RwSignal::new(None::<Result<Vec<CriteriaView>, Failure>>);
+    leptos::task::spawn_local(async move {
+        let token = token().unwrap_or_default();
+        sets.set(Some(api::call::<Vec<CriteriaView>>(reqwest::Method::GET, "/api/admin/criteria", Some(&token), Body::None).await));
+    });
+    view! {
+        <section class="item criteria-admin">
+            <h2>"Bộ tiêu chí bình xét"</h2>
+            <p class="hint">"Mỗi dòng một tiêu chí: “tên tiêu chí | điểm tối đa” (bỏ trống điểm: 10). Phiếu bình xét đang chấm giữ bộ tiêu chí lúc mở phiếu."</p>
+            {move || match sets.get() {
+                None => view! { <p class="loading">"Đang tải…"</p> }.into_any(),
+                Some(Err(f)) => view! { <p class="error" role="alert">{f.message}</p> }.into_any(),
+                Some(Ok(list)) => list.into_iter().map(|set| view! { <CriteriaEditor set sets/> }).collect_view().into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn CriteriaEditor(set: CriteriaView, sets: RwSignal<Option<Result<Vec<CriteriaView>, Failure>>>) -> impl IntoView {
+    let text = RwSignal::new(set.text.clone());
+    let outcome = RwSignal::new(None::<Result<String, Failure>>);
+    let id = format!("criteria-{}", set.owner_kind);
+    let kind = set.owner_kind.clone();
+    let save = move |_| {
+        let (kind, body) = (kind.clone(), CriteriaForm { text: text.get_untracked() });
+        leptos::task::spawn_local(async move {
+            let token = token().unwrap_or_default();
+            let path = format!("/api/admin/criteria/{kind}");
+            match api::call::<Vec<CriteriaView>>(reqwest::Method::PUT, &path, Some(&token), api::json(&body)).await {
+                Ok(list) => {
+                    outcome.set(Some(Ok("Đã lưu. Người bình xét nhận bộ tiêu chí mới ở lần đăng nhập tới.".into())));
+                    sets.set(Some(Ok(list)));
+                }
+                Err(f) => outcome.set(Some(Err(f))),
+            }
+        });
+    };
+    view! {
+        <div class="field">
+            <label for=id.clone()>{format!("{}{}", set.label, if set.default { " (mặc định)" } else { "" })}</label>
+            <textarea id=id rows="6" prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            <button class="button" on:click=save>"Lưu bộ tiêu chí"</button>
+            {move || outcome.get().map(|o| match o {
+                Ok(m) => view! { <p class="saved" role="status">{m}</p> }.into_any(),
+                Err(f) => view! {
+                    <div class="error" role="alert"><p>{f.message}</p><ul>{f.problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul></div>
+                }.into_any(),
+            })}
         </div>
     }
 }

@@ -1,5 +1,6 @@
 //! Evaluation on a model's page: the reviewer's score sheet for a proposed model (each
-//! criterion scored with a comment, saved as typed, the result submitted once all are scored),
+//! criterion scored with a comment, saved on the device, the result submitted once all are
+//! scored),
 //! and every evaluation made, with its scores and the log of scores given.
 
 use leptos::prelude::*;
@@ -84,46 +85,45 @@ fn ScoreSheet(
     let missing = sheet.unscored().count();
     let result = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
+    // The sheet as typed (criterion, score, comment): saved together, so the page is redrawn
+    // once, not under the reviewer's fingers after every field.
+    let typed: Vec<(String, RwSignal<String>, RwSignal<String>)> = sheet
+        .scores
+        .iter()
+        .map(|s| (s.criterion.clone(), RwSignal::new(s.score.map(|v| v.to_string()).unwrap_or_default()), RwSignal::new(s.comment.clone())))
+        .collect();
     let rows = sheet
         .scores
         .iter()
-        .map(|s| {
-            let score = RwSignal::new(s.score.map(|v| v.to_string()).unwrap_or_default());
-            let comment = RwSignal::new(s.comment.clone());
-            let criterion = s.criterion.clone();
-            let run = run.clone();
-            let save = move || {
-                if score.get_untracked().trim().is_empty() {
-                    return;
-                }
-                run(
-                    EvaluationStep::Score { criterion: criterion.clone(), typed: score.get_untracked(), comment: comment.get_untracked() },
-                    None,
-                )
-            };
-            let save2 = save.clone();
+        .zip(&typed)
+        .map(|(s, (_, score, comment))| {
+            let (score, comment) = (*score, *comment);
             view! {
                 <tr class=if s.score.is_some() { "scored" } else { "unscored" }>
                     <td>{s.label.clone()}</td>
                     <td class="score">
                         <input id=format!("score-{}", s.criterion) type="number" min="0" max=s.max.to_string() inputmode="numeric"
                             aria-label=format!("Điểm: {}", s.label)
-                            prop:value=score on:input=move |ev| score.set(event_target_value(&ev)) on:change=move |_| save()/>
+                            prop:value=score on:input=move |ev| score.set(event_target_value(&ev))/>
                         {format!(" / {}", s.max)}
                     </td>
                     <td>
                         <input id=format!("comment-{}", s.criterion) type="text" aria-label=format!("Nhận xét: {}", s.label)
-                            placeholder="Nhận xét" prop:value=comment on:input=move |ev| comment.set(event_target_value(&ev))
-                            on:change=move |_| save2()/>
+                            placeholder="Nhận xét" prop:value=comment on:input=move |ev| comment.set(event_target_value(&ev))/>
                     </td>
                 </tr>
             }
         })
         .collect_view();
+    let as_typed = move || typed.iter().map(|(c, s, m)| (c.clone(), s.get_untracked(), m.get_untracked())).collect::<Vec<_>>();
+    let save = {
+        let (run, as_typed) = (run.clone(), as_typed.clone());
+        move |_| run(EvaluationStep::Score(as_typed()), None)
+    };
     let submit = move |_| {
         let Some(action) = Action::from_code(&result.get_untracked()) else { return };
         run(
-            EvaluationStep::Submit { result: action, reason: reason.get_untracked() },
+            EvaluationStep::Submit { scores: as_typed(), result: action, reason: reason.get_untracked() },
             Some(Box::new(move || reason.set(String::new()))),
         )
     };
@@ -133,9 +133,10 @@ fn ScoreSheet(
             <tbody>{rows}</tbody>
         </table>
         <p id="score-total" aria-live="polite">
-            {format!("Tổng: {got}/{max} điểm")}
+            {format!("Đã lưu: {got}/{max} điểm")}
             {(missing > 0).then(|| format!(" — còn {missing} tiêu chí chưa chấm"))}
         </p>
+        <button id="save-scores" class="button" disabled=move || busy.get() on:click=save>"Lưu điểm"</button>
         <fieldset class="evaluation-result">
             <legend>"Kết quả"</legend>
             {[Action::Recognise, Action::Reject, Action::Return].into_iter().map(|a| view! {
@@ -150,7 +151,7 @@ fn ScoreSheet(
                 <textarea id="evaluation-reason" rows="3" prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
             </div>
             <button id="submit-evaluation" class="button primary"
-                disabled=move || busy.get() || result.with(String::is_empty) on:click=submit>"Gửi kết quả bình xét"</button>
+                disabled=move || busy.get() || result.with(String::is_empty) on:click=submit>"Lưu điểm và gửi kết quả"</button>
         </fieldset>
     }
 }

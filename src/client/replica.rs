@@ -434,7 +434,7 @@ impl Replica {
             let submitting = matches!(step, crate::domain::EvaluationStep::Submit { .. });
             let message = match &step {
                 crate::domain::EvaluationStep::Start(_) => "mở phiếu bình xét".to_string(),
-                crate::domain::EvaluationStep::Score { .. } => "chấm điểm tiêu chí".to_string(),
+                crate::domain::EvaluationStep::Score(_) => "chấm điểm tiêu chí".to_string(),
                 crate::domain::EvaluationStep::Submit { result, .. } => format!("gửi kết quả bình xét: {}", result.label()),
             };
             let changed = crate::domain::evaluate(&mut model, step, (by, by_name), roles, now, || uuid::Uuid::new_v4().to_string())

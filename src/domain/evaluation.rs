@@ -259,9 +259,22 @@ impl Evaluation {
 pub enum EvaluationStep {
     /// Opens an evaluation with these criteria (nothing happens if one is already open).
     Start(Vec<Criterion>),
-    Score { criterion: String, typed: String, comment: String },
-    /// Submits with a result, recorded at once as the lifecycle step of the same name.
-    Submit { result: Action, reason: String },
+    /// Scores as typed on the sheet: (criterion, score, comment); rows left empty are skipped.
+    Score(Vec<(String, String, String)>),
+    /// Saves the sheet as typed, then submits it with a result, recorded at once as the
+    /// lifecycle step of the same name.
+    Submit { scores: Vec<(String, String, String)>, result: Action, reason: String },
+}
+
+/// Applies a sheet as typed: every row is checked first, so a bad row changes nothing.
+fn score_all(e: &mut Evaluation, scores: &[(String, String, String)], now_ms: i64) -> Result<bool, String> {
+    let mut trial = e.clone();
+    let mut changed = false;
+    for (criterion, typed, comment) in scores.iter().filter(|(_, t, _)| !t.trim().is_empty()) {
+        changed |= trial.score(criterion, typed, comment, now_ms)?;
+    }
+    *e = trial;
+    Ok(changed)
 }
 
 /// Applies `step` to `model` for the reviewer `by`; `Ok(false)` when nothing changed. Submitting
@@ -288,10 +301,13 @@ pub fn evaluate(
             Ok(true)
         }
         (_, None) => Err("Chưa có phiếu bình xét nào đang mở; hãy bắt đầu chấm điểm.".into()),
-        (EvaluationStep::Score { criterion, typed, comment }, Some(i)) => model.evaluations[i].score(&criterion, &typed, &comment, now_ms),
-        (EvaluationStep::Submit { result, reason }, Some(i)) => {
+        (EvaluationStep::Score(scores), Some(i)) => score_all(&mut model.evaluations[i], &scores, now_ms),
+        (EvaluationStep::Submit { scores, result, reason }, Some(i)) => {
             let next = super::lifecycle::check(result, model.status, roles, &reason, "")?;
-            model.evaluations[i].submit(result, &reason, now_ms)?;
+            let mut sheet = model.evaluations[i].clone();
+            score_all(&mut sheet, &scores, now_ms)?;
+            sheet.submit(result, &reason, now_ms)?;
+            model.evaluations[i] = sheet;
             model.transitions.push(super::lifecycle::Transition {
                 id: new_id(),
                 action: result.code().to_string(),
@@ -424,13 +440,19 @@ mod tests {
         assert!(evaluate(&mut m, start(), who, Roles { cadre: true, reviewer: false }, 2, new_id).is_err());
         assert_eq!(evaluate(&mut m, start(), who, REVIEWER, 2, new_id), Ok(true));
         assert_eq!(evaluate(&mut m, start(), who, REVIEWER, 3, new_id), Ok(false), "one open evaluation per reviewer");
-        let submit = |result| EvaluationStep::Submit { result, reason: "Thiếu ảnh minh chứng".into() };
-        assert!(evaluate(&mut m, submit(Action::Return), who, REVIEWER, 4, new_id).unwrap_err().contains("chưa chấm"));
-        for c in &criteria {
-            let step = EvaluationStep::Score { criterion: c.id.clone(), typed: "7".into(), comment: String::new() };
-            assert_eq!(evaluate(&mut m, step, who, REVIEWER, 5, new_id), Ok(true));
-        }
-        assert_eq!(evaluate(&mut m, submit(Action::Return), who, REVIEWER, 6, new_id), Ok(true));
+        let submit = |result, scores| EvaluationStep::Submit { scores, result, reason: "Thiếu ảnh minh chứng".into() };
+        let row = |c: &Criterion, v: &str| (c.id.clone(), v.to_string(), String::new());
+        let half: Vec<_> = criteria[..2].iter().map(|c| row(c, "7")).collect();
+        assert_eq!(evaluate(&mut m, EvaluationStep::Score(half), who, REVIEWER, 5, new_id), Ok(true));
+        let err = evaluate(&mut m, submit(Action::Return, vec![]), who, REVIEWER, 4, new_id).unwrap_err();
+        assert!(err.contains("Còn 2 tiêu chí chưa chấm"), "{err}");
+        // A bad row changes nothing, not even the good rows beside it.
+        let bad = vec![row(&criteria[2], "9"), row(&criteria[3], "99")];
+        assert!(evaluate(&mut m, EvaluationStep::Score(bad), who, REVIEWER, 5, new_id).is_err());
+        assert_eq!(m.evaluations[0].scores[2].score, None);
+        let rest: Vec<_> = criteria[2..].iter().map(|c| row(c, "8")).collect();
+        assert_eq!(evaluate(&mut m, submit(Action::Return, rest), who, REVIEWER, 6, new_id), Ok(true));
+        assert_eq!(m.evaluations[0].total(), (30, 40));
         assert_eq!(m.status, Status::Returned);
         assert_eq!(m.transitions.last().map(|t| (t.action.as_str(), t.reason.as_str())), Some(("tra_lai", "Thiếu ảnh minh chứng")));
         assert!(m.evaluations[0].is_submitted());
