@@ -474,14 +474,15 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
         let author = author();
         let (replica, navigate, model_id, base, key, replicating) =
             (replica.clone(), navigate.clone(), model_id.clone(), base.clone(), submit_key.clone(), replicating.clone());
+        // Read before the task: it has no reactive owner to find the app's context in.
+        let unit_name = unit_name(&d.unit);
+        let (by, _) = signed_in();
         leptos::task::spawn_local(async move {
-            let unit_name = unit_name(&d.unit);
             let result = match &model_id {
                 None => match replica.create(&d, &fields, &author, &unit_name, replicating.clone()).await {
                     // The source learns of its new replication point (synced to its unit).
                     Ok(id) => match replicating {
                         Some(source) => {
-                            let (by, _) = signed_in();
                             let point = Replication {
                                 id: id.clone(),
                                 unit: d.unit.clone(),
