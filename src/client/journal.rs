@@ -83,6 +83,7 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
     let error_of = move |key: &'static str| errors.with(|e| e.iter().find(|(k, _)| k == key).map(|(_, m)| m.clone()));
 
     let replica = app.replica.clone();
+    let photos_waiting = app.sync.photos_waiting;
     let doc_id = model.id.clone();
     let on_photos = move |ev: leptos::ev::Event| {
         let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
@@ -100,6 +101,7 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
                         Ok(()) => draft.update(|d| {
                             if !d.photos.iter().any(|p| p.id == photo.id) {
                                 d.photos.push(photo);
+                                photos_waiting.update(|n| *n += 1);
                             }
                         }),
                         Err(e) => problems.push(e),

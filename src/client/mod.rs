@@ -195,7 +195,15 @@ fn SyncBadge() -> impl IntoView {
         SyncStatus::Synced { .. } if pending.get() == 0 => "synced",
         _ => "pending",
     };
-    let text = move || describe(&status.get(), pending.get());
+    let photos = app.sync.photos_waiting;
+    let text = move || {
+        let mut text = describe(&status.get(), pending.get());
+        // Photos travel after the text; the data-state stays about the text.
+        if photos.get() > 0 {
+            text.push_str(&format!(" · {} ảnh chờ gửi", photos.get()));
+        }
+        text
+    };
     let sync = app.sync;
     view! {
         <button id="sync-status" class="sync-status" data-state=state title="Bấm để đồng bộ ngay"

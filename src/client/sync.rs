@@ -23,6 +23,8 @@ use crate::sync::{CONTENT_TYPE, FEED_BUDGET_DEFAULT, SyncRequest, SyncResponse};
 const DEBOUNCE: Duration = Duration::from_millis(1500);
 const PERIOD: Duration = Duration::from_secs(60);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
+/// How often the signed-in profile (grants, units, criteria sets) is read again while online.
+const PROFILE_EVERY_MS: f64 = 60.0 * 60.0 * 1000.0;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// A feed page should take about this long on the link as measured, so a request cut midway
 /// loses little and progress moves.
@@ -97,6 +99,13 @@ pub fn start(replica: Replica, account: RwSignal<Option<Account>>) -> SyncHandle
         photos_waiting: RwSignal::new(0),
         kick: RwSignal::new(0),
     };
+    {
+        // Photos taken before a reload and not yet sent.
+        let (store, waiting) = (replica.store.clone(), handle.photos_waiting);
+        leptos::task::spawn_local(async move {
+            waiting.set(store.photos_to_upload().await.map(|p| p.len()).unwrap_or(0));
+        });
+    }
     let (tx, mut rx) = futures::channel::mpsc::unbounded::<Duration>();
 
     // Local changes: sync shortly after, so a burst of edits goes in one request.
@@ -136,6 +145,8 @@ pub fn start(replica: Replica, account: RwSignal<Option<Account>>) -> SyncHandle
 
     leptos::task::spawn_local(async move {
         let mut failures: u32 = 0;
+        // When the profile was last read (0: not since the app started).
+        let mut profile_read_at = 0.0;
         let mut wait = Duration::ZERO;
         loop {
             // Wait for the timer or a trigger; a trigger can only shorten the wait.
@@ -178,6 +189,10 @@ pub fn start(replica: Replica, account: RwSignal<Option<Account>>) -> SyncHandle
                     wait = PERIOD;
                     // Photos after the text, on their own: a slow upload never delays a sync.
                     super::photos::upload_pending(replica.clone(), current.token.clone(), handle.photos_waiting);
+                    if js_sys::Date::now() - profile_read_at > PROFILE_EVERY_MS {
+                        profile_read_at = js_sys::Date::now();
+                        refresh_profile(&current, account).await;
+                    }
                 }
                 Err(Failed::SignedOut(reason)) => {
                     // Keep the account (the replica is this user's) and wait for a sign-in,
@@ -203,6 +218,20 @@ pub fn start(replica: Replica, account: RwSignal<Option<Account>>) -> SyncHandle
     });
     let _ = tx.unbounded_send(Duration::ZERO);
     handle
+}
+
+/// Reads the profile again, so a new grant, a renamed unit or a changed criteria set reaches
+/// a device that stays signed in for weeks. A failure changes nothing (the next hour retries).
+async fn refresh_profile(current: &Account, account: RwSignal<Option<Account>>) {
+    let fresh = super::api::call::<crate::api::Profile>(reqwest::Method::GET, "/api/session", Some(&current.token), super::api::Body::None).await;
+    let Ok(profile) = fresh else { return };
+    // Only if the same session is still the stored one (another tab may have signed in again).
+    if let Some(stored) = Account::load().filter(|a| a.token == current.token && a.profile != profile) {
+        let updated = Account { profile, ..stored };
+        if updated.save().is_ok() {
+            account.set(Some(updated));
+        }
+    }
 }
 
 /// 2 s, 4 s, 8 s … up to 5 minutes, each ±25 % so that many phones do not retry in lockstep.

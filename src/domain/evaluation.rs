@@ -303,10 +303,11 @@ pub fn evaluate(
         (_, None) => Err("Chưa có phiếu bình xét nào đang mở; hãy bắt đầu chấm điểm.".into()),
         (EvaluationStep::Score(scores), Some(i)) => score_all(&mut model.evaluations[i], &scores, now_ms),
         (EvaluationStep::Submit { scores, result, reason }, Some(i)) => {
-            let next = super::lifecycle::check(result, model.status, roles, &reason, "")?;
+            // The sheet's own problems first (unscored criteria, then the reason), then the rules.
             let mut sheet = model.evaluations[i].clone();
             score_all(&mut sheet, &scores, now_ms)?;
             sheet.submit(result, &reason, now_ms)?;
+            let next = super::lifecycle::check(result, model.status, roles, &reason, "")?;
             model.evaluations[i] = sheet;
             model.transitions.push(super::lifecycle::Transition {
                 id: new_id(),

@@ -43,6 +43,7 @@ async function takeStep(page, label, status, reason) {
 /** Scores every criterion on the open sheet (all but `leave` of them) and saves. */
 async function score(page, value, leave = 0) {
   const inputs = page.locator('.score-sheet input[type=number]');
+  await inputs.first().waitFor();
   const n = await inputs.count();
   assert.ok(n >= 4, `criteria on the sheet: ${n}`);
   for (let i = 0; i < n - leave; i++) await inputs.nth(i).fill(String(value));
