@@ -365,10 +365,8 @@ impl Replica {
         by_name: &str,
         roles: crate::domain::Roles,
     ) -> Result<(), SaveError> {
-        self.change_document(id, |d| {
-            let mut model = doc::read_model(d).map_err(document_error)?;
+        self.record(id, by_name, &["transitions", "status"], &format!("bước: {}", action.label()), |model, now| {
             let next = crate::domain::check_transition(action, model.status, roles, reason, level).map_err(SaveError::Refused)?;
-            let now = now_ms();
             model.transitions.push(crate::domain::Transition {
                 id: uuid::Uuid::new_v4().to_string(),
                 action: action.code().to_string(),
@@ -379,14 +377,9 @@ impl Replica {
                 level: if action.needs_level() { level.to_string() } else { String::new() },
             });
             model.status = next;
-            model.updated_by = by_name.to_string();
-            model.updated_at = now;
-            doc::write_keys(d, &model, &["transitions", "status", "updated_by", "updated_at"], now, &format!("bước: {}", action.label()))
-                .map_err(document_error)?;
             Ok(true)
         })
         .await
-        .map(|_| ())
     }
 
     /// Records a commendation on a model (reviewers of its unit; checked again by the server).
@@ -404,18 +397,11 @@ impl Replica {
         if let Some((_, first)) = draft.validate().into_iter().next() {
             return Err(SaveError::Refused(first));
         }
-        self.change_document(id, |d| {
-            let mut model = doc::read_model(d).map_err(document_error)?;
-            let now = now_ms();
+        self.record(id, by_name, &["commendations"], "ghi nhận khen thưởng", |model, now| {
             model.commendations.push(draft.record(uuid::Uuid::new_v4().to_string(), by, by_name, now));
-            model.updated_by = by_name.to_string();
-            model.updated_at = now;
-            doc::write_keys(d, &model, &["commendations", "updated_by", "updated_at"], now, "ghi nhận khen thưởng")
-                .map_err(document_error)?;
             Ok(true)
         })
         .await
-        .map(|_| ())
     }
 
     /// A reviewer's evaluation step (open, score a criterion, submit with the result), as one
@@ -428,28 +414,41 @@ impl Replica {
         by_name: &str,
         roles: crate::domain::Roles,
     ) -> Result<(), SaveError> {
+        let (keys, message): (&[&str], String) = match &step {
+            crate::domain::EvaluationStep::Start(_) => (&["evaluations"], "mở phiếu bình xét".into()),
+            crate::domain::EvaluationStep::Score(_) => (&["evaluations"], "chấm điểm tiêu chí".into()),
+            crate::domain::EvaluationStep::Submit { result, .. } => {
+                (&["evaluations", "transitions", "status"], format!("gửi kết quả bình xét: {}", result.label()))
+            }
+        };
+        self.record(id, by_name, keys, &message, |model, now| {
+            crate::domain::evaluate(model, step, (by, by_name), roles, now, || uuid::Uuid::new_v4().to_string()).map_err(SaveError::Refused)
+        })
+        .await
+    }
+
+    /// Records what a reviewer adds to a model (steps, commendations, evaluations): `change`
+    /// gets the model as stored now and says whether it changed it; only `keys` and who/when
+    /// are written, as one change.
+    async fn record(
+        &self,
+        id: &str,
+        by_name: &str,
+        keys: &[&str],
+        message: &str,
+        change: impl FnOnce(&mut Model, i64) -> Result<bool, SaveError>,
+    ) -> Result<(), SaveError> {
         self.change_document(id, |d| {
             let mut model = doc::read_model(d).map_err(document_error)?;
             let now = now_ms();
-            let submitting = matches!(step, crate::domain::EvaluationStep::Submit { .. });
-            let message = match &step {
-                crate::domain::EvaluationStep::Start(_) => "mở phiếu bình xét".to_string(),
-                crate::domain::EvaluationStep::Score(_) => "chấm điểm tiêu chí".to_string(),
-                crate::domain::EvaluationStep::Submit { result, .. } => format!("gửi kết quả bình xét: {}", result.label()),
-            };
-            let changed = crate::domain::evaluate(&mut model, step, (by, by_name), roles, now, || uuid::Uuid::new_v4().to_string())
-                .map_err(SaveError::Refused)?;
-            if changed {
-                model.updated_by = by_name.to_string();
-                model.updated_at = now;
-                let keys: &[&str] = if submitting {
-                    &["evaluations", "transitions", "status", "updated_by", "updated_at"]
-                } else {
-                    &["evaluations", "updated_by", "updated_at"]
-                };
-                doc::write_keys(d, &model, keys, now, &message).map_err(document_error)?;
+            if !change(&mut model, now)? {
+                return Ok(false);
             }
-            Ok(changed)
+            model.updated_by = by_name.to_string();
+            model.updated_at = now;
+            let keys: Vec<&str> = keys.iter().copied().chain(["updated_by", "updated_at"]).collect();
+            doc::write_keys(d, &model, &keys, now, message).map_err(document_error)?;
+            Ok(true)
         })
         .await
         .map(|_| ())
