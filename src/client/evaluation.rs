@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use super::replica::SaveError;
-use super::{date_time, use_app};
+use super::{date_time, settings, use_app};
 use crate::domain::{Action, Evaluation, EvaluationStep, Model, Status, draft_of};
 
 fn message(e: SaveError) -> String {
@@ -87,11 +87,35 @@ fn ScoreSheet(
     let reason = RwSignal::new(String::new());
     // The sheet as typed (criterion, score, comment): saved together, so the page is redrawn
     // once, not under the reviewer's fingers after every field.
+    // Typed but not saved yet: kept on the device, so a redraw (a sync landing) loses nothing.
+    let key = format!("scores-{}", sheet.id);
+    let kept: Vec<(String, String, String)> = settings::load_draft(&key).unwrap_or_default();
     let typed: Vec<(String, RwSignal<String>, RwSignal<String>)> = sheet
         .scores
         .iter()
-        .map(|s| (s.criterion.clone(), RwSignal::new(s.score.map(|v| v.to_string()).unwrap_or_default()), RwSignal::new(s.comment.clone())))
+        .map(|s| {
+            let (score, comment) = kept
+                .iter()
+                .find(|(c, _, _)| *c == s.criterion)
+                .map(|(_, v, m)| (v.clone(), m.clone()))
+                .unwrap_or_else(|| (s.score.map(|v| v.to_string()).unwrap_or_default(), s.comment.clone()));
+            (s.criterion.clone(), RwSignal::new(score), RwSignal::new(comment))
+        })
         .collect();
+    {
+        let (key, typed) = (key.clone(), typed.clone());
+        let stored: Vec<(String, String, String)> = sheet
+            .scores
+            .iter()
+            .map(|s| (s.criterion.clone(), s.score.map(|v| v.to_string()).unwrap_or_default(), s.comment.clone()))
+            .collect();
+        Effect::new(move |_| {
+            let now: Vec<(String, String, String)> = typed.iter().map(|(c, s, m)| (c.clone(), s.get(), m.get())).collect();
+            // Only what differs from the saved sheet is a draft (scores saved on another device
+            // then show as they are).
+            if now == stored { settings::clear_draft(&key) } else { settings::save_draft(&key, &now) }
+        });
+    }
     let rows = sheet
         .scores
         .iter()
@@ -117,14 +141,21 @@ fn ScoreSheet(
         .collect_view();
     let as_typed = move || typed.iter().map(|(c, s, m)| (c.clone(), s.get_untracked(), m.get_untracked())).collect::<Vec<_>>();
     let save = {
-        let (run, as_typed) = (run.clone(), as_typed.clone());
-        move |_| run(EvaluationStep::Score(as_typed()), None)
+        let (run, as_typed, key) = (run.clone(), as_typed.clone(), key.clone());
+        move |_| {
+            let key = key.clone();
+            run(EvaluationStep::Score(as_typed()), Some(Box::new(move || settings::clear_draft(&key))))
+        }
     };
     let submit = move |_| {
         let Some(action) = Action::from_code(&result.get_untracked()) else { return };
+        let key = key.clone();
         run(
             EvaluationStep::Submit { scores: as_typed(), result: action, reason: reason.get_untracked() },
-            Some(Box::new(move || reason.set(String::new()))),
+            Some(Box::new(move || {
+                settings::clear_draft(&key);
+                reason.set(String::new());
+            })),
         )
     };
     view! {

@@ -6,8 +6,12 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
-use super::{date_time, use_app};
+use super::{date_time, settings, use_app};
 use crate::domain::{JournalDraft, Model, PhotoRef, format_amount_vi, format_date_vi, newest_first};
+
+fn draft_key(model: &str) -> String {
+    format!("journal-{model}")
+}
 
 /// Today as `YYYY-MM-DD` in the device's time zone.
 fn today() -> String {
@@ -18,7 +22,8 @@ fn today() -> String {
 #[component]
 pub fn Journal(model: Model) -> impl IntoView {
     let may_write = use_app().account.with_untracked(|a| a.as_ref().is_some_and(|a| a.profile.roles_for(&model.unit).cadre));
-    let open = RwSignal::new(false);
+    // An entry being written stays open (with what was typed) when the page is redrawn.
+    let open = RwSignal::new(settings::load_draft::<JournalDraft>(&draft_key(&model.id)).is_some());
     let form_model = model.clone();
     let entries = newest_first(&model.journal)
         .into_iter()
@@ -71,11 +76,27 @@ pub fn Journal(model: Model) -> impl IntoView {
 #[component]
 fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
     let app = use_app();
-    let draft = RwSignal::new(JournalDraft {
-        date: today(),
-        updates: model.indicators.iter().map(|i| (i.id.clone(), String::new())).collect(),
-        ..Default::default()
-    });
+    let key = draft_key(&model.id);
+    let mut initial = settings::load_draft::<JournalDraft>(&key).unwrap_or_else(|| JournalDraft { date: today(), ..Default::default() });
+    // One row per indicator as the model has them now (a figure typed for a removed one is dropped).
+    initial.updates = model
+        .indicators
+        .iter()
+        .map(|i| (i.id.clone(), initial.updates.iter().find(|(k, _)| *k == i.id).map(|(_, v)| v.clone()).unwrap_or_default()))
+        .collect();
+    let draft = RwSignal::new(initial);
+    {
+        let key = key.clone();
+        Effect::new(move |_| draft.with(|d| settings::save_draft(&key, d)));
+    }
+    let close = {
+        let key = key.clone();
+        move || {
+            settings::clear_draft(&key);
+            open.set(false);
+        }
+    };
+    let cancel = close.clone();
     let errors = RwSignal::new(Vec::<(String, String)>::new());
     let busy = RwSignal::new(false);
     let photo_note = RwSignal::new(None::<String>);
@@ -163,13 +184,13 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
         errors.set(Vec::new());
         let (by, by_name) = super::pages::signed_in();
         let entry = d.record(uuid::Uuid::new_v4().to_string(), &indicators, &by, &by_name, js_sys::Date::now() as i64);
-        let (replica, id) = (app.replica.clone(), id.clone());
+        let (replica, id, close) = (app.replica.clone(), id.clone(), close.clone());
         busy.set(true);
         leptos::task::spawn_local(async move {
             let result = replica.add_journal_entry(&id, entry).await;
             busy.set(false);
             match result {
-                Ok(()) => open.set(false),
+                Ok(()) => close(),
                 Err(e) => errors.set(vec![("journal-save".into(), e.to_string())]),
             }
         });
@@ -257,7 +278,7 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
             {field("journal-save")}
             <div class="actions">
                 <button type="submit" id="save-journal" class="button primary" disabled=move || busy.get()>"Lưu nhật ký"</button>
-                <button type="button" class="button" on:click=move |_| open.set(false)>"Hủy"</button>
+                <button type="button" class="button" on:click=move |_| cancel()>"Hủy"</button>
             </div>
         </form>
     }

@@ -234,7 +234,9 @@ pub fn DetailPage() -> impl IntoView {
     let models = app.replica.models;
     let model = Memo::new(move |_| models.with(|ms| ms.get(&id()).cloned()));
     let saved = move || query.with(|q| q.get("saved").is_some());
+    // Redrawn only when this model or its refusal changes, not at every sync round.
     let rejected = app.sync.rejected;
+    let refusal = Memo::new(move |_| rejected.with(|r| r.get(&id()).cloned()));
     let unreadable = app.replica.unreadable;
 
     view! {
@@ -248,7 +250,7 @@ pub fn DetailPage() -> impl IntoView {
                         <A href="/">"← Về danh sách"</A>
                     }.into_any()
                 }
-                Some(m) => view! { <ModelDetail model=m saved=saved() rejected=rejected.with(|r| r.get(&id()).cloned())/> }.into_any(),
+                Some(m) => view! { <ModelDetail model=m saved=saved() rejected=refusal.get()/> }.into_any(),
             }}
         </section>
     }

@@ -5,7 +5,7 @@
 use gloo_storage::{LocalStorage, Storage};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{ModelDraft, field_choices};
+use crate::domain::field_choices;
 use crate::sync::session::Cursor;
 
 const SETTINGS: &str = "danvan.settings";
@@ -47,10 +47,12 @@ pub fn save_cursor(cursor: &Cursor) {
 }
 
 /// Unsaved form input, kept across reloads so nothing typed is lost (key: "new" or a model id).
-pub fn load_draft(key: &str) -> Option<ModelDraft> {
+/// A form typed but not saved yet (a model, an activity log entry, a score sheet), kept so that
+/// nothing typed is lost on a reload, a crash or the page being redrawn by a sync.
+pub fn load_draft<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
     LocalStorage::get(format!("{DRAFT_PREFIX}{key}")).ok()
 }
-pub fn save_draft(key: &str, draft: &ModelDraft) {
+pub fn save_draft<T: Serialize>(key: &str, draft: &T) {
     let _ = LocalStorage::set(format!("{DRAFT_PREFIX}{key}"), draft);
 }
 pub fn clear_draft(key: &str) {

@@ -64,8 +64,9 @@ pub struct JournalEntry {
     pub at: i64,
 }
 
-/// The entry form as typed.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// The entry form as typed (kept on the device until saved).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct JournalDraft {
     pub date: String,
     pub text: String,
