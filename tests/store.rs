@@ -95,6 +95,20 @@ async fn contract(store: &dyn Store) {
     assert_eq!(store.count_since(0, &units(&["OTHER"])).await.unwrap(), 1);
     assert_eq!(store.count_since(0, &units(&["U", "OTHER", "NONE"])).await.unwrap(), 3);
 
+    // The library: a document written as public is in everyone's feed (also with no units), its
+    // earlier chunks too, and in the counts; `versions` says so; written private again, it leaves.
+    let l1 = write_one(store, put_in("FAR", "lib", None, b"l1", true)).await.unwrap();
+    let l2 = write_one(store, Write { public: true, ..put_in("FAR", "lib", Some(l1), b"l2", true) }).await.unwrap();
+    assert!(store.versions(&["lib".into()]).await.unwrap()["lib"].public);
+    assert!(store.load("lib").await.unwrap().unwrap().public);
+    assert_eq!(ids(store.feed(0, &[], 1 << 20, 100).await.unwrap()), [("lib".to_string(), l2)]);
+    assert_eq!(ids(store.feed(0, &units(&["OTHER"]), 1 << 20, 100).await.unwrap()).len(), 3);
+    assert_eq!(store.count_since(0, &units(&["OTHER"])).await.unwrap(), 2);
+    assert_eq!(store.count_since(l2, &[]).await.unwrap(), 0);
+    let l3 = write_one(store, put_in("FAR", "lib", Some(l2), b"l3", false)).await.unwrap();
+    assert!(store.feed(0, &[], 1 << 20, 100).await.unwrap().chunks.is_empty(), "back out of the library");
+    assert_eq!(ids(store.feed(l2, &units(&["FAR"]), 1 << 20, 100).await.unwrap()), [("lib".to_string(), l3)]);
+
     // The unit tree: saved whole, read back equal; a later import updates by code.
     assert!(store.unit_tree().await.unwrap().is_empty());
     let tree = UnitTree::from_csv(
@@ -292,7 +306,7 @@ async fn postgres_keeps_the_store_contract() {
     // A second connection (another server process) sees the same identity and data.
     let other = PostgresStore::connect(&url).await.unwrap();
     assert_eq!(other.server_id(), store.server_id());
-    assert_eq!(other.count().await.unwrap(), 3);
+    assert_eq!(other.count().await.unwrap(), 4);
     let url = fresh_postgres().await.unwrap();
     concurrent_writers(Arc::new(PostgresStore::connect(&url).await.unwrap())).await;
 }

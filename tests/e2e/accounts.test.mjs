@@ -289,3 +289,42 @@ test('an administrator invites a new cadre, who joins from the link on their pho
     await phoneCtx.close();
   }
 });
+
+test('the province administrator edits the criteria for individuals; a reviewer signing in gets them', { timeout: 120_000 }, async () => {
+  const adminCtx = await browser.newContext(DESKTOP);
+  const reviewerCtx = await browser.newContext(DESKTOP);
+  try {
+    await withShots('criteria', () => [adminCtx, reviewerCtx], async () => {
+      const admin = await newPage(adminCtx, 'admin');
+      await signIn(admin, BASE, 'quantri');
+      await admin.getByRole('link', { name: 'Quản trị' }).click();
+      const field = admin.locator('#criteria-ca_nhan');
+      await field.waitFor({ timeout: SYNC_MS });
+      assert.match(await field.inputValue(), /Gương mẫu, cùng gia đình thực hiện tốt chủ trương, chính sách \| 10/);
+      const editor = admin.locator('.criteria-admin .field', { has: field });
+      await field.fill('Gương mẫu trong gia đình | 0\nCó sáng kiến\nCó sáng kiến');
+      await editor.getByRole('button', { name: 'Lưu bộ tiêu chí' }).click();
+      await editor.locator('.error').getByText('Dòng 1: điểm tối đa phải là số nguyên từ 1 đến 100.').waitFor();
+      assert.match(await editor.locator('.error').innerText(), /Dòng 3: tiêu chí “Có sáng kiến” bị lặp/);
+      await field.fill('Gương mẫu trong gia đình | 20\nCó sáng kiến được áp dụng');
+      await editor.getByRole('button', { name: 'Lưu bộ tiêu chí' }).click();
+      await editor.getByText('Đã lưu').waitFor();
+      await shot(admin, 'g5-desktop-criteria');
+
+      // A reviewer's device receives the sets with the profile.
+      const reviewer = await newPage(reviewerCtx, 'reviewer');
+      await signIn(reviewer, BASE, 'binhxet');
+      const sets = await reviewer.evaluate(async () => {
+        const token = JSON.parse(localStorage.getItem('danvan.account')).token;
+        const res = await fetch('/api/session', { headers: { authorization: `Bearer ${token}` } });
+        return (await res.json()).criteria;
+      });
+      const individual = sets.find((s) => s.owner_kind === 'ca_nhan').criteria.map((c) => [c.label, c.max]);
+      assert.deepEqual(individual, [['Gương mẫu trong gia đình', 20], ['Có sáng kiến được áp dụng', 10]]);
+      assert.equal(sets.find((s) => s.owner_kind === 'tap_the').criteria.length, 8, 'collectives keep the defaults');
+    });
+  } finally {
+    await adminCtx.close();
+    await reviewerCtx.close();
+  }
+});
