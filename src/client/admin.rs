@@ -521,15 +521,16 @@ fn CriteriaSection() -> impl IntoView {
             {move || match sets.get() {
                 None => view! { <p class="loading">"Đang tải…"</p> }.into_any(),
                 Some(Err(f)) => view! { <p class="error" role="alert">{f.message}</p> }.into_any(),
-                Some(Ok(list)) => list.into_iter().map(|set| view! { <CriteriaEditor set sets/> }).collect_view().into_any(),
+                Some(Ok(list)) => list.into_iter().map(|set| view! { <CriteriaEditor set/> }).collect_view().into_any(),
             }}
         </section>
     }
 }
 
 #[component]
-fn CriteriaEditor(set: CriteriaView, sets: RwSignal<Option<Result<Vec<CriteriaView>, Failure>>>) -> impl IntoView {
+fn CriteriaEditor(set: CriteriaView) -> impl IntoView {
     let text = RwSignal::new(set.text.clone());
+    let is_default = RwSignal::new(set.default);
     let outcome = RwSignal::new(None::<Result<String, Failure>>);
     let id = format!("criteria-{}", set.owner_kind);
     let kind = set.owner_kind.clone();
@@ -540,8 +541,12 @@ fn CriteriaEditor(set: CriteriaView, sets: RwSignal<Option<Result<Vec<CriteriaVi
             let path = format!("/api/admin/criteria/{kind}");
             match api::call::<Vec<CriteriaView>>(reqwest::Method::PUT, &path, Some(&token), api::json(&body)).await {
                 Ok(list) => {
-                    outcome.set(Some(Ok("Đã lưu. Người bình xét nhận bộ tiêu chí mới ở lần đăng nhập tới.".into())));
-                    sets.set(Some(Ok(list)));
+                    // The list as the server keeps it (trimmed, maxima written out).
+                    if let Some(saved) = list.into_iter().find(|v| v.owner_kind == kind) {
+                        text.set(saved.text);
+                        is_default.set(saved.default);
+                    }
+                    outcome.set(Some(Ok("Đã lưu. Thiết bị của người bình xét nhận bộ tiêu chí mới trong vòng một giờ khi có mạng (hoặc khi đăng nhập lại).".into())));
                 }
                 Err(f) => outcome.set(Some(Err(f))),
             }
@@ -549,7 +554,7 @@ fn CriteriaEditor(set: CriteriaView, sets: RwSignal<Option<Result<Vec<CriteriaVi
     };
     view! {
         <div class="field">
-            <label for=id.clone()>{format!("{}{}", set.label, if set.default { " (mặc định)" } else { "" })}</label>
+            <label for=id.clone()>{set.label.clone()} {move || is_default.get().then_some(" (mặc định)")}</label>
             <textarea id=id rows="6" prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
             <button class="button" on:click=save>"Lưu bộ tiêu chí"</button>
             {move || outcome.get().map(|o| match o {
