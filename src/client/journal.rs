@@ -96,7 +96,14 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
             open.set(false);
         }
     };
-    let cancel = close.clone();
+    let cancel = {
+        let (close, replica) = (close.clone(), app.replica.clone());
+        move || {
+            super::photos::forget_unsaved(&replica, draft.with_untracked(|d| d.photos.iter().map(|p| p.id.clone()).collect()));
+            close();
+        }
+    };
+    let photos_waiting = app.sync.photos_waiting;
     let errors = RwSignal::new(Vec::<(String, String)>::new());
     let busy = RwSignal::new(false);
     let photo_note = RwSignal::new(None::<String>);
@@ -104,7 +111,6 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
     let error_of = move |key: &'static str| errors.with(|e| e.iter().find(|(k, _)| k == key).map(|(_, m)| m.clone()));
 
     let replica = app.replica.clone();
-    let photos_waiting = app.sync.photos_waiting;
     let doc_id = model.id.clone();
     let on_photos = move |ev: leptos::ev::Event| {
         let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
@@ -122,7 +128,6 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
                         Ok(()) => draft.update(|d| {
                             if !d.photos.iter().any(|p| p.id == photo.id) {
                                 d.photos.push(photo);
-                                photos_waiting.update(|n| *n += 1);
                             }
                         }),
                         Err(e) => problems.push(e),
@@ -173,6 +178,7 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
     let indicators = model.indicators.clone();
     let id = model.id.clone();
     let photo_doc = model.id.clone();
+    let replica_for_drop = app.replica.clone();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let d = draft.get_untracked();
@@ -184,13 +190,17 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
         errors.set(Vec::new());
         let (by, by_name) = super::pages::signed_in();
         let entry = d.record(uuid::Uuid::new_v4().to_string(), &indicators, &by, &by_name, js_sys::Date::now() as i64);
+        let photo_count = entry.photos.len();
         let (replica, id, close) = (app.replica.clone(), id.clone(), close.clone());
         busy.set(true);
         leptos::task::spawn_local(async move {
             let result = replica.add_journal_entry(&id, entry).await;
             busy.set(false);
             match result {
-                Ok(()) => close(),
+                Ok(()) => {
+                    photos_waiting.update(|n| *n += photo_count);
+                    close()
+                }
                 Err(e) => errors.set(vec![("journal-save".into(), e.to_string())]),
             }
         });
@@ -241,10 +251,14 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
                         let doc = photo_doc.clone();
                         draft.with(|d| d.photos.clone()).into_iter().map(|p: PhotoRef| {
                             let pid = p.id.clone();
+                            let replica = replica_for_drop.clone();
                             view! {
                                 <div class="photo-pick">
                                     <super::photos::PhotoView doc=doc.clone() photo=p/>
-                                    <button type="button" class="link" on:click=move |_| draft.update(|d| d.photos.retain(|x| x.id != pid))>"Bỏ ảnh này"</button>
+                                    <button type="button" class="link" on:click=move |_| {
+                                        draft.update(|d| d.photos.retain(|x| x.id != pid));
+                                        super::photos::forget_unsaved(&replica, vec![pid.clone()]);
+                                    }>"Bỏ ảnh này"</button>
                                 </div>
                             }
                         }).collect_view()

@@ -141,21 +141,51 @@ thread_local! {
     static UPLOADING: Cell<bool> = const { Cell::new(false) };
 }
 
+/// Whether a saved activity log entry of the model refers to the photo (a photo picked for an
+/// entry still being written, or dropped from it, is not sent).
+fn referenced(replica: &Replica, photo: &StoredPhoto) -> bool {
+    replica.models.with_untracked(|ms| {
+        ms.get(&photo.doc).is_some_and(|m| m.journal.iter().any(|e| e.photos.iter().any(|p| p.id == photo.id)))
+    })
+}
+
+/// Photos of saved entries that the server does not have yet.
+pub async fn waiting(replica: &Replica) -> Vec<StoredPhoto> {
+    let all = replica.store.photos_to_upload().await.unwrap_or_default();
+    all.into_iter().filter(|p| referenced(replica, p)).collect()
+}
+
+/// Drops photos picked for an entry that was not saved (cancelled, or the photo removed from
+/// it), unless a saved entry refers to them.
+pub fn forget_unsaved(replica: &Replica, photos: Vec<String>) {
+    let replica = replica.clone();
+    leptos::task::spawn_local(async move {
+        for id in photos {
+            if let Ok(Some(p)) = replica.store.photo(&id).await
+                && !p.uploaded
+                && !referenced(&replica, &p)
+            {
+                let _ = replica.store.delete_photo(&id).await;
+            }
+        }
+    });
+}
+
 /// Uploads every photo taken here that the server lacks, one at a time, unless an upload is
 /// already running. Called after each successful sync round (the models' text is there first).
-pub fn upload_pending(replica: Replica, token: String, waiting: RwSignal<usize>) {
+pub fn upload_pending(replica: Replica, token: String, waiting_count: RwSignal<usize>) {
     if UPLOADING.with(|u| u.replace(true)) {
         return;
     }
     leptos::task::spawn_local(async move {
         let client = reqwest::Client::new();
-        let photos = replica.store.photos_to_upload().await.unwrap_or_default();
-        waiting.set(photos.len());
+        let photos = waiting(&replica).await;
+        waiting_count.set(photos.len());
         for photo in photos {
             match upload(&client, &token, &photo).await {
                 Ok(()) => {
                     if replica.store.mark_uploaded(&photo.id).await.is_ok() {
-                        waiting.update(|n| *n = n.saturating_sub(1));
+                        waiting_count.update(|n| *n = n.saturating_sub(1));
                     }
                 }
                 Err(Stop::NotYet) => {}

@@ -226,6 +226,13 @@ impl LocalStore {
         Ok(values.iter().filter_map(StoredPhoto::from_js).filter(|p| !p.uploaded).collect())
     }
 
+    pub async fn delete_photo(&self, id: &str) -> Result<(), StorageError> {
+        let tx = self.db.transaction(&[PHOTOS], TransactionMode::ReadWrite)?;
+        tx.object_store(PHOTOS)?.delete(JsValue::from_str(id))?.await?;
+        tx.await?;
+        Ok(())
+    }
+
     pub async fn mark_uploaded(&self, id: &str) -> Result<(), StorageError> {
         let tx = self.db.transaction(&[PHOTOS], TransactionMode::ReadWrite)?;
         let store = tx.object_store(PHOTOS)?;

@@ -100,10 +100,11 @@ pub fn start(replica: Replica, account: RwSignal<Option<Account>>) -> SyncHandle
         kick: RwSignal::new(0),
     };
     {
-        // Photos taken before a reload and not yet sent.
-        let (store, waiting) = (replica.store.clone(), handle.photos_waiting);
+        // Photos of saved entries not yet sent (taken before a reload). The models are read
+        // at start-up, so ask once they are there: after the first sync round at the latest.
+        let (replica, waiting) = (replica.clone(), handle.photos_waiting);
         leptos::task::spawn_local(async move {
-            waiting.set(store.photos_to_upload().await.map(|p| p.len()).unwrap_or(0));
+            waiting.set(super::photos::waiting(&replica).await.len());
         });
     }
     let (tx, mut rx) = futures::channel::mpsc::unbounded::<Duration>();

@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { LAUNCH, PASSWORD, READY_MS, eventually, signIn, waitReady, waitServiceWorker, watch } from './support.mjs';
+import { LAUNCH, PASSWORD, READY_MS, eventually, newPage, signIn, waitReady, waitServiceWorker, watch } from './support.mjs';
 
 const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
 const SERVER = process.env.DANVAN_SERVER_BIN;
@@ -29,12 +29,6 @@ after(async () => { await browser?.close(); });
 
 function suffix() {
   return Math.random().toString(36).slice(2, 8);
-}
-
-async function newPage(context, tag) {
-  context.setDefaultTimeout(30_000);
-  context.setDefaultNavigationTimeout(READY_MS);
-  return watch(context.pages()[0] || (await context.newPage()), tag);
 }
 
 async function shot(page, name) {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { LAUNCH, READY_MS, eventually, signIn, waitReady, waitServiceWorker, watch } from './support.mjs';
+import { LAUNCH, READY_MS, eventually, newPage, signIn, waitReady, waitServiceWorker, watch } from './support.mjs';
 
 const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
@@ -61,13 +61,6 @@ function escapeRe(s) {
 /** The label text exactly, optionally followed by a required marker ("*", "(bắt buộc)"). */
 function labelRe(label) {
   return new RegExp(`^\\s*${escapeRe(label)}(?![^\\s*(])`);
-}
-
-async function newPage(context, tag) {
-  context.setDefaultTimeout(30_000);
-  context.setDefaultNavigationTimeout(READY_MS);
-  const page = context.pages()[0] || (await context.newPage());
-  return watch(page, tag);
 }
 
 async function shot(page, name) {

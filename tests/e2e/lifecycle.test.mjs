@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { LAUNCH, READY_MS, eventually, signIn, watch } from './support.mjs';
+import { LAUNCH, READY_MS, eventually, newPage, signIn, synced, watch } from './support.mjs';
 
 const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
@@ -20,17 +20,6 @@ const SYNC_MS = 30_000;
 let browser;
 before(async () => { browser = await chromium.launch(LAUNCH); });
 after(async () => { await browser?.close(); });
-
-async function newPage(context, tag) {
-  context.setDefaultTimeout(30_000);
-  context.setDefaultNavigationTimeout(READY_MS);
-  return watch(context.pages()[0] || (await context.newPage()), tag);
-}
-
-async function synced(page) {
-  await page.locator('#sync-status').click();
-  await eventually('synced', async () => (await page.locator('#sync-status').getAttribute('data-state')) === 'synced', SYNC_MS);
-}
 
 /** Takes a step from the model's page (with a reason if given) and waits for the new status. */
 async function takeStep(page, label, status, reason) {

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { LAUNCH, READY_MS, eventually, signIn, watch } from './support.mjs';
+import { LAUNCH, READY_MS, eventually, newPage, signIn, synced, watch } from './support.mjs';
 
 const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
@@ -18,17 +18,6 @@ const CHUNK = 64 * 1024;
 let browser;
 before(async () => { browser = await chromium.launch(LAUNCH); });
 after(async () => { await browser?.close(); });
-
-async function newPage(context, tag) {
-  context.setDefaultTimeout(30_000);
-  context.setDefaultNavigationTimeout(READY_MS);
-  return watch(context.pages()[0] || (await context.newPage()), tag);
-}
-
-async function synced(page) {
-  await page.locator('#sync-status').click();
-  await eventually('synced', async () => (await page.locator('#sync-status').getAttribute('data-state')) === 'synced', SYNC_MS);
-}
 
 /** A photo-sized image of noise (it compresses badly, so its JPEG takes many chunks). */
 async function noisyImage(page) {
@@ -96,6 +85,7 @@ test('a photo upload cut midway resumes where it stopped and reaches another dev
       await phone.locator('#journal-text').waitFor({ timeout: READY_MS });
       assert.equal(await phone.locator('#journal-text').inputValue(), 'Lắp xong 4 camera đầu tiên ở ngã ba.');
       await phone.locator('#journal-photos img').waitFor();
+      assert.deepEqual(offsets, [], 'a photo of an entry not saved yet is not sent');
       await phone.locator('#save-journal').click();
       await phone.locator('.journal-entry img').waitFor();
       assert.equal(await phone.locator('#journal-text').count(), 0, 'the form closes once saved');

@@ -81,3 +81,16 @@ export function watch(page, tag) {
   return page;
 }
 
+
+/** The context's first page (or a new one), with the suite's timeouts and its console watched. */
+export async function newPage(context, tag) {
+  context.setDefaultTimeout(30_000);
+  context.setDefaultNavigationTimeout(READY_MS);
+  return watch(context.pages()[0] || (await context.newPage()), tag);
+}
+
+/** Asks for a sync now (the badge) and waits until it says everything is synced. */
+export async function synced(page, timeout = 30_000) {
+  await page.locator('#sync-status').click();
+  await eventually('synced', async () => (await page.locator('#sync-status').getAttribute('data-state')) === 'synced', timeout);
+}
