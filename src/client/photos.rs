@@ -236,8 +236,31 @@ fn object_url(photo: &StoredPhoto) -> Option<String> {
 /// One photo of an entry, as a thumbnail linking to the full image.
 #[component]
 pub fn PhotoView(doc: String, photo: PhotoRef) -> impl IntoView {
-    let replica = super::use_app().replica;
+    let app = super::use_app();
+    let replica = app.replica;
     let state = RwSignal::new(None::<Result<(String, bool), String>>);
+    // "Not sent yet" goes away when an upload round finishes (the count of waiting photos moves).
+    {
+        let (replica, id, waiting) = (replica.clone(), photo.id.clone(), app.sync.photos_waiting);
+        Effect::new(move |_| {
+            waiting.track();
+            if !matches!(state.get_untracked(), Some(Ok((_, false)))) {
+                return;
+            }
+            let (replica, id) = (replica.clone(), id.clone());
+            leptos::task::spawn_local(async move {
+                if let Ok(Some(p)) = replica.store.photo(&id).await
+                    && p.uploaded
+                {
+                    state.update(|s| {
+                        if let Some(Ok((_, sent))) = s {
+                            *sent = true;
+                        }
+                    });
+                }
+            });
+        });
+    }
     {
         let (doc, photo) = (doc.clone(), photo.clone());
         leptos::task::spawn_local(async move {

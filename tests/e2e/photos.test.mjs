@@ -101,6 +101,7 @@ test('a photo upload cut midway resumes where it stopped and reaches another dev
       await eventually('resumed', async () => offsets.length >= 4, SYNC_MS);
       assert.equal(offsets[3], 2 * CHUNK, `resumed from the server's ${2 * CHUNK} bytes, not from 0: ${offsets}`);
       await eventually('uploaded', async () => !/ảnh chờ gửi/.test(await phone.locator('#sync-status').innerText()), SYNC_MS);
+      await eventually('marked sent on the phone', async () => (await phone.locator('.journal-entry .pending-photo').count()) === 0, SYNC_MS);
       assert.ok(offsets.length > 5, `a photo of many chunks: ${offsets.length} requests`);
 
       // Another device of the unit gets the photo (checked against its SHA-256 before showing).
