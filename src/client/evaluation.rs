@@ -5,16 +5,8 @@
 
 use leptos::prelude::*;
 
-use super::replica::SaveError;
 use super::{date_time, settings, use_app};
 use crate::domain::{Action, Evaluation, EvaluationStep, Model, Status, draft_of};
-
-fn message(e: SaveError) -> String {
-    match e {
-        SaveError::Refused(m) | SaveError::Document(m) => m,
-        e => e.to_string(),
-    }
-}
 
 /// The score sheet of the signed-in reviewer, on a model proposed for recognition.
 #[component]
@@ -43,7 +35,7 @@ pub fn EvaluationPanel(model: Model) -> impl IntoView {
                             done();
                         }
                     }
-                    Err(e) => error.set(Some(message(e))),
+                    Err(e) => error.set(Some(e.to_string())),
                 }
             });
         }

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::replica::SaveError;
 use super::{date_time, use_app};
 use crate::domain::{Action, CommendationDraft, CommendationForm, Level, Model, Status, available, format_count_vi, format_date_vi, replay};
 
@@ -47,7 +46,7 @@ pub fn LifecycleActions(model: Model) -> impl IntoView {
                     reason.set(String::new());
                     error.set(None);
                 }
-                Err(SaveError::Refused(e)) | Err(SaveError::Document(e)) => error.set(Some(e)),
+                // A SaveError displays as the sentence to show.
                 Err(e) => error.set(Some(e.to_string())),
             }
         });

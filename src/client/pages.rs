@@ -33,24 +33,22 @@ pub fn LibraryPage() -> impl IntoView {
 #[component]
 fn ModelBrowser(library: bool) -> impl IntoView {
     let app = use_app();
-    let all_models = app.replica.models;
+    let models = app.replica.models;
     let account = app.account;
-    // Which models this list shows, re-evaluated as the replica changes.
-    let models = Memo::new(move |_| {
+    // Runs `f` over the models this list shows (the user's own, or the library), read in place:
+    // a province's thousands of models are not copied at every change of the replica.
+    let with_shown = move |f: &mut dyn FnMut(&mut dyn Iterator<Item = &Model>)| {
         account.with(|a| {
             let profile = a.as_ref().map(|a| &a.profile);
-            all_models.with(|ms| {
-                ms.iter()
-                    .filter(|(_, m)| match profile {
-                        None => !library,
-                        Some(p) if library => in_library(m.status) && !p.writable.contains(&m.unit),
-                        Some(p) => p.deals_with(&m.unit),
-                    })
-                    .map(|(k, m)| (k.clone(), m.clone()))
-                    .collect::<std::collections::BTreeMap<String, Model>>()
+            models.with(|ms| {
+                f(&mut ms.values().filter(|m| match profile {
+                    None => !library,
+                    Some(p) if library => in_library(m.status) && !p.writable.contains(&m.unit),
+                    Some(p) => p.deals_with(&m.unit),
+                }))
             })
         })
-    });
+    };
     let settings = app.settings;
     let query = RwSignal::new(String::new());
     let field = RwSignal::new(String::new());
@@ -66,8 +64,8 @@ fn ModelBrowser(library: bool) -> impl IntoView {
             a.as_ref().map(|a| a.profile.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect()).unwrap_or_default()
         });
         // Far units' names come with their models.
-        models.with(|ms| {
-            for m in ms.values().filter(|m| !m.unit_name.is_empty()) {
+        with_shown(&mut |ms| {
+            for m in ms.filter(|m| !m.unit_name.is_empty()) {
                 names.entry(m.unit.clone()).or_insert_with(|| m.unit_name.clone());
             }
         });
@@ -83,21 +81,29 @@ fn ModelBrowser(library: bool) -> impl IntoView {
             year: year.get().parse().ok(),
         };
         let limit = shown_limit.get();
-        models.with(|ms| {
-            let all = filter.apply(ms.values());
-            (all.len(), all.into_iter().take(limit).cloned().collect::<Vec<Model>>())
-        })
+        let mut found = (0, Vec::new());
+        with_shown(&mut |ms| {
+            let all = filter.apply(ms);
+            found = (all.len(), all.into_iter().take(limit).cloned().collect::<Vec<Model>>());
+        });
+        found
     });
     let filtered = Memo::new(move |_| matches.with(|m| m.1.clone()));
     let matching = move || matches.with(|m| m.0);
     let decoding = app.replica.decoding;
     let years = Memo::new(move |_| {
-        let mut ys: Vec<u32> = models.with(|ms| ms.values().map(|m| m.year).collect());
+        let mut ys: Vec<u32> = Vec::new();
+        with_shown(&mut |ms| ys.extend(ms.map(|m| m.year)));
         ys.sort_unstable_by(|a, b| b.cmp(a));
         ys.dedup();
         ys
     });
-    let total = move || models.with(|m| m.len());
+    let total = Memo::new(move |_| {
+        let mut n = 0;
+        with_shown(&mut |ms| n = ms.count());
+        n
+    });
+    let total = move || total.get();
     let unreadable = app.replica.unreadable;
 
     let statuses: Vec<Status> = Status::ALL.into_iter().filter(|s| !library || in_library(*s)).collect();
@@ -379,7 +385,7 @@ pub fn NewModelPage() -> impl IntoView {
     let source = source_id.and_then(|id| use_app().replica.models.with_untracked(|ms| ms.get(&id).cloned()));
     let replicating = source.as_ref().map(|s| source_of(s, &model_unit_name(s)));
     let initial = match &source {
-        Some(s) => ModelDraft { unit: first_unit.clone(), ..draft_from(s, year as u32) },
+        Some(s) => ModelDraft { unit: first_unit.clone(), ..draft_from(s, year) },
         None => ModelDraft::blank(year, &first_unit),
     };
     view! {

@@ -143,16 +143,14 @@ thread_local! {
 
 /// Whether a saved activity log entry of the model refers to the photo (a photo picked for an
 /// entry still being written, or dropped from it, is not sent).
-fn referenced(replica: &Replica, photo: &StoredPhoto) -> bool {
-    replica.models.with_untracked(|ms| {
-        ms.get(&photo.doc).is_some_and(|m| m.journal.iter().any(|e| e.photos.iter().any(|p| p.id == photo.id)))
-    })
+fn referenced(replica: &Replica, doc: &str, id: &str) -> bool {
+    replica.models.with_untracked(|ms| ms.get(doc).is_some_and(|m| m.journal.iter().any(|e| e.photos.iter().any(|p| p.id == id))))
 }
 
-/// Photos of saved entries that the server does not have yet.
-pub async fn waiting(replica: &Replica) -> Vec<StoredPhoto> {
+/// Photos of saved entries that the server does not have yet, as (photo id, model id).
+pub async fn waiting(replica: &Replica) -> Vec<(String, String)> {
     let all = replica.store.photos_to_upload().await.unwrap_or_default();
-    all.into_iter().filter(|p| referenced(replica, p)).collect()
+    all.into_iter().filter(|(id, doc)| referenced(replica, doc, id)).collect()
 }
 
 /// Drops photos picked for an entry that was not saved (cancelled, or the photo removed from
@@ -163,7 +161,7 @@ pub fn forget_unsaved(replica: &Replica, photos: Vec<String>) {
         for id in photos {
             if let Ok(Some(p)) = replica.store.photo(&id).await
                 && !p.uploaded
-                && !referenced(&replica, &p)
+                && !referenced(&replica, &p.doc, &id)
             {
                 let _ = replica.store.delete_photo(&id).await;
             }
@@ -181,7 +179,8 @@ pub fn upload_pending(replica: Replica, token: String, waiting_count: RwSignal<u
         let client = reqwest::Client::new();
         let photos = waiting(&replica).await;
         waiting_count.set(photos.len());
-        for photo in photos {
+        for (id, _) in photos {
+            let Ok(Some(photo)) = replica.store.photo(&id).await else { continue };
             match upload(&client, &token, &photo).await {
                 Ok(()) => {
                     if replica.store.mark_uploaded(&photo.id).await.is_ok() {

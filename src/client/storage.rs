@@ -13,7 +13,10 @@
 //! Object store `photos` keeps the activity log's photos, apart from the documents (key = the
 //! photo's SHA-256): `{ id, doc: string (the model's id), type: string, data: Uint8Array,
 //! uploaded: boolean }`. Taken on this device: `uploaded` false until the server has all of it;
-//! fetched from the server: `uploaded` true.
+//! fetched from the server: `uploaded` true. Object store `photo_uploads` lists the photos not
+//! uploaded yet (key = photo id, value = the model's id), written in the same transaction as the
+//! photo, so an upload round finds its work without reading every photo's bytes (as `pending` does
+//! for documents).
 //!
 //! Invariant: every read-modify-write of a record happens inside one readwrite transaction, so two
 //! tabs (or the sync loop and an edit) never overwrite each other's changes; a write is reported
@@ -23,9 +26,10 @@ use idb::{Database, DatabaseEvent, Factory, ObjectStoreParams, TransactionMode};
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
-/// 2: the `pending` index of dirty records; 3: photos.
+/// 2: the `pending` index of dirty records; 3: photos and the list of those not uploaded.
 const DB_VERSION: u32 = 3;
 const PHOTOS: &str = "photos";
+const PHOTO_UPLOADS: &str = "photo_uploads";
 const DOCS: &str = "docs";
 const PENDING: &str = "pending";
 /// Decoded models `{id, digest, model: JSON}`, so start-up does not parse every document again.
@@ -73,8 +77,10 @@ impl LocalStore {
                     params.key_path(Some(idb::KeyPath::new_single("id")));
                     let _ = db.create_object_store(DOCS, params);
                 }
-                if !names.iter().any(|n| n == PENDING) {
-                    let _ = db.create_object_store(PENDING, ObjectStoreParams::new());
+                for unkeyed in [PENDING, PHOTO_UPLOADS] {
+                    if !names.iter().any(|n| n == unkeyed) {
+                        let _ = db.create_object_store(unkeyed, ObjectStoreParams::new());
+                    }
                 }
                 for keyed in [SUMMARIES, PHOTOS] {
                     if !names.iter().any(|n| n == keyed) {
@@ -190,11 +196,10 @@ impl LocalStore {
 
     /// Removes every record (the storage tests use it; sign-out will, in the accounts issue).
     pub async fn clear(&self) -> Result<(), StorageError> {
-        let tx = self.db.transaction(&[DOCS, PENDING, SUMMARIES, PHOTOS], TransactionMode::ReadWrite)?;
-        tx.object_store(DOCS)?.clear()?.await?;
-        tx.object_store(PENDING)?.clear()?.await?;
-        tx.object_store(SUMMARIES)?.clear()?.await?;
-        tx.object_store(PHOTOS)?.clear()?.await?;
+        let tx = self.db.transaction(&[DOCS, PENDING, SUMMARIES, PHOTOS, PHOTO_UPLOADS], TransactionMode::ReadWrite)?;
+        for store in [DOCS, PENDING, SUMMARIES, PHOTOS, PHOTO_UPLOADS] {
+            tx.object_store(store)?.clear()?.await?;
+        }
         tx.await?;
         Ok(())
     }
@@ -202,10 +207,14 @@ impl LocalStore {
     /// Stores a photo; returns after the commit. An existing record with the same id (the same
     /// bytes) is kept as it is, so its `uploaded` flag is not lost.
     pub async fn put_photo(&self, photo: &StoredPhoto) -> Result<(), StorageError> {
-        let tx = self.db.transaction(&[PHOTOS], TransactionMode::ReadWrite)?;
+        let tx = self.db.transaction(&[PHOTOS, PHOTO_UPLOADS], TransactionMode::ReadWrite)?;
         let store = tx.object_store(PHOTOS)?;
-        if store.get(JsValue::from_str(&photo.id))?.await?.is_none() {
+        let key = JsValue::from_str(&photo.id);
+        if store.get(key.clone())?.await?.is_none() {
             store.put(&photo.to_js(), None)?.await?;
+            if !photo.uploaded {
+                tx.object_store(PHOTO_UPLOADS)?.put(&JsValue::from_str(&photo.doc), Some(&key))?.await?;
+            }
         }
         if !tx.await?.is_committed() {
             return Err(StorageError::Failed("giao dịch lưu ảnh bị hủy".into()));
@@ -219,27 +228,32 @@ impl LocalStore {
         Ok(value.as_ref().and_then(StoredPhoto::from_js))
     }
 
-    /// Photos taken here that the server does not have yet.
-    pub async fn photos_to_upload(&self) -> Result<Vec<StoredPhoto>, StorageError> {
-        let tx = self.db.transaction(&[PHOTOS], TransactionMode::ReadOnly)?;
-        let values = tx.object_store(PHOTOS)?.get_all(None, None)?.await?;
-        Ok(values.iter().filter_map(StoredPhoto::from_js).filter(|p| !p.uploaded).collect())
+    /// Photos taken here that the server does not have yet, as (photo id, model id); their
+    /// bytes are read one photo at a time, by [`photo`](Self::photo).
+    pub async fn photos_to_upload(&self) -> Result<Vec<(String, String)>, StorageError> {
+        let tx = self.db.transaction(&[PHOTO_UPLOADS], TransactionMode::ReadOnly)?;
+        let store = tx.object_store(PHOTO_UPLOADS)?;
+        let keys = store.get_all_keys(None, None)?.await?;
+        let docs = store.get_all(None, None)?.await?;
+        Ok(keys.iter().zip(docs.iter()).filter_map(|(k, d)| Some((k.as_string()?, d.as_string()?))).collect())
     }
 
     pub async fn delete_photo(&self, id: &str) -> Result<(), StorageError> {
-        let tx = self.db.transaction(&[PHOTOS], TransactionMode::ReadWrite)?;
+        let tx = self.db.transaction(&[PHOTOS, PHOTO_UPLOADS], TransactionMode::ReadWrite)?;
         tx.object_store(PHOTOS)?.delete(JsValue::from_str(id))?.await?;
+        tx.object_store(PHOTO_UPLOADS)?.delete(JsValue::from_str(id))?.await?;
         tx.await?;
         Ok(())
     }
 
     pub async fn mark_uploaded(&self, id: &str) -> Result<(), StorageError> {
-        let tx = self.db.transaction(&[PHOTOS], TransactionMode::ReadWrite)?;
+        let tx = self.db.transaction(&[PHOTOS, PHOTO_UPLOADS], TransactionMode::ReadWrite)?;
         let store = tx.object_store(PHOTOS)?;
         if let Some(mut photo) = store.get(JsValue::from_str(id))?.await?.as_ref().and_then(StoredPhoto::from_js) {
             photo.uploaded = true;
             store.put(&photo.to_js(), None)?.await?;
         }
+        tx.object_store(PHOTO_UPLOADS)?.delete(JsValue::from_str(id))?.await?;
         tx.await?;
         Ok(())
     }
