@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dates::Date;
 use super::model::{Indicator, Model};
+use super::validate::parse_amount;
 
 /// Photos per entry, and the longest note.
 pub const MAX_PHOTOS: usize = 6;
@@ -79,8 +80,9 @@ pub struct JournalDraft {
     pub photos: Vec<PhotoRef>,
 }
 
-fn parse_number(typed: &str) -> Option<f64> {
-    // Vietnamese writes decimals with a comma.
+/// A coordinate as typed (signed; Vietnamese writes decimals with a comma). Indicator figures
+/// are amounts and read by the registration form's own rule, `validate::parse_amount`.
+fn parse_coordinate(typed: &str) -> Option<f64> {
     let t = typed.trim().replace(' ', "").replace(',', ".");
     t.parse::<f64>().ok().filter(|v| v.is_finite())
 }
@@ -104,9 +106,8 @@ impl JournalDraft {
         }
         for (id, typed) in self.updates.iter().filter(|(_, v)| !v.trim().is_empty()) {
             let name = indicators.iter().find(|i| &i.id == id).map_or("chỉ tiêu", |i| i.name.as_str());
-            match parse_number(typed) {
-                Some(v) if v >= 0.0 => {}
-                _ => out.push((format!("journal-update-{id}"), format!("Kết quả “{name}” phải là một số không âm."))),
+            if let Err(problem) = parse_amount(typed, false) {
+                out.push((format!("journal-update-{id}"), format!("Kết quả “{name}” {problem}")));
             }
         }
         if self.photos.len() > MAX_PHOTOS {
@@ -115,10 +116,10 @@ impl JournalDraft {
         match (self.lat.trim().is_empty(), self.lon.trim().is_empty()) {
             (true, true) => {}
             (false, false) => {
-                if !parse_number(&self.lat).is_some_and(|v| (-90.0..=90.0).contains(&v)) {
+                if !parse_coordinate(&self.lat).is_some_and(|v| (-90.0..=90.0).contains(&v)) {
                     out.push(("journal-lat".into(), "Vĩ độ phải là số từ -90 đến 90 (ví dụ 22,4).".into()));
                 }
-                if !parse_number(&self.lon).is_some_and(|v| (-180.0..=180.0).contains(&v)) {
+                if !parse_coordinate(&self.lon).is_some_and(|v| (-180.0..=180.0).contains(&v)) {
                     out.push(("journal-lon".into(), "Kinh độ phải là số từ -180 đến 180 (ví dụ 103,5).".into()));
                 }
             }
@@ -134,12 +135,12 @@ impl JournalDraft {
             .updates
             .iter()
             .filter_map(|(iid, typed)| {
-                let value = parse_number(typed)?;
+                let value = parse_amount(typed, false).ok()??;
                 let i = indicators.iter().find(|i| &i.id == iid)?;
                 Some(IndicatorUpdate { indicator: i.id.clone(), name: i.name.clone(), unit: i.unit.clone(), achieved: value })
             })
             .collect();
-        let location = match (parse_number(&self.lat), parse_number(&self.lon)) {
+        let location = match (parse_coordinate(&self.lat), parse_coordinate(&self.lon)) {
             (Some(lat), Some(lon)) => Some(Location { lat, lon, accuracy: self.accuracy }),
             _ => None,
         };
@@ -209,6 +210,9 @@ mod tests {
         assert!(only_figure.validate(&indicators(), "2026-11-22").is_empty());
         let bad_figure = JournalDraft { updates: vec![("i1".into(), "-3".into())], ..draft() };
         assert_eq!(bad_figure.validate(&indicators(), "2026-11-22")[0].0, "journal-update-i1");
+        // The same rule as the registration form's figures, so the log never stores one the form refuses.
+        let huge = JournalDraft { updates: vec![("i1".into(), "1e300".into())], ..draft() };
+        assert_eq!(huge.validate(&indicators(), "2026-11-22"), [("journal-update-i1".to_string(), "Kết quả “Hộ tham gia” quá lớn.".to_string())]);
     }
 
     #[test]
