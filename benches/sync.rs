@@ -156,7 +156,7 @@ const BENCH_UNIT: &str = "XA-BENCH";
 /// Makes the benchmark's unit and cadre (kept if present) and signs them in: returns the token.
 async fn bench_account(store: &dyn Store) -> String {
     let tree = UnitTree::from_csv(&format!("code,name,kind,level,parent\n{BENCH_UNIT},Xã đo hiệu năng,xa,co_so,\n")).unwrap();
-    store.save_units(&tree).await.unwrap();
+    store.save_units(&store.unit_tree().await.unwrap(), &tree).await.unwrap();
     let user = User {
         username: "bench".into(),
         display_name: "Cán bộ đo hiệu năng".into(),

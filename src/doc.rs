@@ -77,6 +77,8 @@ pub struct Records {
     pub commendations: Vec<crate::domain::Commendation>,
     pub evaluations: Vec<crate::domain::Evaluation>,
     pub replications: Vec<crate::domain::Replication>,
+    /// Written by the unit's cadres, but evidence for everyone else: append-only too.
+    pub journal: Vec<crate::domain::JournalEntry>,
 }
 
 pub fn records(doc: &AutoCommit) -> Result<Records, DocError> {
@@ -85,6 +87,7 @@ pub fn records(doc: &AutoCommit) -> Result<Records, DocError> {
         commendations: root_list(doc, "commendations")?,
         evaluations: root_list(doc, "evaluations")?,
         replications: root_list(doc, "replications")?,
+        journal: root_list(doc, "journal")?,
     })
 }
 
@@ -96,22 +99,153 @@ fn root_list<T: autosurgeon::Hydrate>(doc: &AutoCommit, key: &str) -> Result<Vec
     }
 }
 
-/// The top-level keys whose values changed between two versions of a document (what a change
-/// touched, for the server's permission checks).
-pub fn touched_keys(doc: &mut AutoCommit, before: &[automerge::ChangeHash], after: &[automerge::ChangeHash]) -> std::collections::BTreeSet<String> {
-    use automerge::{PatchAction, Prop};
-    doc.diff(before, after)
+/// What a model's document may receive in one sync, bounded before any costly reading (a diff,
+/// hydrating, the history view), so one small request cannot make the server or a device spend
+/// memory or time out of proportion to it. A real model is a few hundred objects a few levels
+/// deep (root → list → entry → list → row); even a whole new model typed for years stays far
+/// below these.
+#[derive(Debug, Clone, Copy)]
+pub struct ChangeLimits {
+    pub changes: usize,
+    pub ops: usize,
+    pub objects: usize,
+    pub depth: usize,
+}
+
+pub const CHANGE_LIMITS: ChangeLimits = ChangeLimits { changes: 20_000, ops: 2_000_000, objects: 50_000, depth: 8 };
+
+/// A bound of [`ChangeLimits`] that new changes crossed (Vietnamese, for the sender).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LimitError {
+    #[error("thay đổi gồm quá nhiều lần sửa ({0}); hãy đồng bộ từng phần")]
+    Changes(usize),
+    #[error("thay đổi gồm quá nhiều thao tác ({0})")]
+    Ops(usize),
+    #[error("thay đổi tạo quá nhiều đối tượng ({0})")]
+    Objects(usize),
+    #[error("thay đổi lồng nhau quá sâu (hơn {0} cấp); mô hình không có cấu trúc như vậy")]
+    Depth(usize),
+}
+
+/// What the changes after `before` did, read from their operations (linear in their size,
+/// unlike a diff of the two versions, whose cost grows with nesting).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewChanges {
+    /// The top-level keys under which any operation landed (even one that re-set a value).
+    pub touched: std::collections::BTreeSet<String>,
+    pub changes: usize,
+    pub ops: usize,
+}
+
+/// Reads the changes `doc` holds beyond `before`, refusing them as soon as they cross `limits`.
+pub fn new_changes(doc: &mut AutoCommit, before: &[automerge::ChangeHash], limits: ChangeLimits) -> Result<NewChanges, LimitError> {
+    use automerge::legacy::{Key, ObjectId};
+    use std::collections::HashMap;
+    let changes = doc.get_changes(before);
+    if changes.len() > limits.changes {
+        return Err(LimitError::Changes(changes.len()));
+    }
+    let ops: usize = changes.iter().map(|c| c.len()).sum();
+    if ops > limits.ops {
+        return Err(LimitError::Ops(ops));
+    }
+    // For every object met: its depth below the root and the root key it lives under.
+    let mut objects: HashMap<ObjectId, (usize, String)> = HashMap::new();
+    let mut created = 0usize;
+    let mut out = NewChanges { changes: changes.len(), ops, ..NewChanges::default() };
+    for change in &changes {
+        let expanded = change.decode();
+        for (i, op) in expanded.operations.iter().enumerate() {
+            let (depth, root_key) = match &op.obj {
+                ObjectId::Root => match &op.key {
+                    Key::Map(k) => (0, k.to_string()),
+                    Key::Seq(_) => continue, // the root is a map; automerge refuses these anyway
+                },
+                obj => match objects.get(obj) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let known = existing_object(doc, obj).ok_or(LimitError::Depth(limits.depth))?;
+                        objects.insert(obj.clone(), known.clone());
+                        known
+                    }
+                },
+            };
+            out.touched.insert(root_key.clone());
+            if let automerge::legacy::OpType::Make(_) = op.action {
+                created += 1;
+                if created > limits.objects {
+                    return Err(LimitError::Objects(created));
+                }
+                if depth + 1 > limits.depth {
+                    return Err(LimitError::Depth(limits.depth));
+                }
+                let id = automerge::legacy::OpId(expanded.start_op.get() + i as u64, expanded.actor_id.clone());
+                objects.insert(ObjectId::Id(id), (depth + 1, root_key));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Depth and root key of an object the new changes did not create (it is in the document).
+fn existing_object(doc: &AutoCommit, obj: &automerge::legacy::ObjectId) -> Option<(usize, String)> {
+    let automerge::legacy::ObjectId::Id(automerge::legacy::OpId(counter, actor)) = obj else { return None };
+    // The actor's index is only a hint; a wrong one is looked up by the actor itself.
+    let exid = automerge::ObjId::Id(*counter, actor.clone(), usize::MAX);
+    let path = doc.parents(&exid).ok()?.path();
+    match path.first() {
+        Some((_, automerge::Prop::Map(key))) => Some((path.len(), key.clone())),
+        _ => None,
+    }
+}
+
+/// For each step of the lifecycle log (by id), the ids of the steps written by changes in the
+/// causal past of the change that wrote it: the steps its writer's device had already received,
+/// whatever the devices' clocks say. Only the steps in `wanted` are looked up (the server asks
+/// for the new ones).
+pub fn steps_seen(doc: &mut AutoCommit, wanted: &std::collections::HashSet<&str>) -> std::collections::HashMap<String, Vec<String>> {
+    use automerge::{ObjType, Value};
+    use std::collections::{HashMap, HashSet};
+    let mut out = HashMap::new();
+    let Ok(Some((Value::Object(ObjType::List), list))) = doc.get(automerge::ROOT, "transitions") else { return out };
+    // Each step's map was made by one operation; its id says which actor and counter.
+    let mut steps: Vec<(String, automerge::ActorId, u64)> = Vec::new();
+    for i in 0..doc.length(&list) {
+        let Ok(Some((Value::Object(ObjType::Map), automerge::ObjId::Id(counter, actor, _)))) = doc.get(&list, i) else { continue };
+        let exid = automerge::ObjId::Id(counter, actor.clone(), usize::MAX);
+        if let Ok(Some((Value::Scalar(v), _))) = doc.get(&exid, "id")
+            && let automerge::ScalarValue::Str(id) = v.as_ref()
+        {
+            steps.push((id.to_string(), actor, counter));
+        }
+    }
+    if !steps.iter().any(|(id, ..)| wanted.contains(id.as_str())) {
+        return out;
+    }
+    let metas: Vec<(automerge::ActorId, u64, u64, automerge::ChangeHash, Vec<automerge::ChangeHash>)> = doc
+        .get_changes_meta(&[])
         .into_iter()
-        .filter_map(|patch| match patch.path.first() {
-            Some((_, Prop::Map(key))) => Some(key.clone()),
-            Some((_, Prop::Seq(_))) => None,
-            None => match patch.action {
-                PatchAction::PutMap { key, .. } | PatchAction::DeleteMap { key } => Some(key),
-                PatchAction::Conflict { prop: Prop::Map(key) } | PatchAction::Increment { prop: Prop::Map(key), .. } => Some(key),
-                _ => None,
-            },
-        })
-        .collect()
+        .map(|m| (m.actor.into_owned(), m.start_op, m.max_op, m.hash, m.deps))
+        .collect();
+    let deps: HashMap<automerge::ChangeHash, &[automerge::ChangeHash]> = metas.iter().map(|m| (m.3, m.4.as_slice())).collect();
+    let change_of = |actor: &automerge::ActorId, counter: u64| {
+        metas.iter().find(|m| &m.0 == actor && m.1 <= counter && counter <= m.2).map(|m| m.3)
+    };
+    let written: Vec<(&str, Option<automerge::ChangeHash>)> = steps.iter().map(|(id, a, c)| (id.as_str(), change_of(a, *c))).collect();
+    for (id, change) in &written {
+        let (true, Some(change)) = (wanted.contains(id), change) else { continue };
+        // Everything the writing change depended on, transitively.
+        let mut past: HashSet<automerge::ChangeHash> = HashSet::new();
+        let mut queue: Vec<automerge::ChangeHash> = deps.get(change).map(|d| d.to_vec()).unwrap_or_default();
+        while let Some(h) = queue.pop() {
+            if past.insert(h) {
+                queue.extend(deps.get(&h).copied().unwrap_or_default());
+            }
+        }
+        let seen = written.iter().filter(|(_, c)| c.is_some_and(|c| past.contains(&c))).map(|(other, _)| other.to_string()).collect();
+        out.insert(id.to_string(), seen);
+    }
+    out
 }
 
 /// Writes only the given top-level keys of `model` as one change. Used for what reviewers and

@@ -372,7 +372,7 @@ impl Replica {
                 action: action.code().to_string(),
                 by: by.to_string(),
                 by_name: by_name.to_string(),
-                at: now,
+                at: crate::domain::step_time(&model.transitions, now),
                 reason: reason.trim().to_string(),
                 level: if action.needs_level() { level.to_string() } else { String::new() },
             });

@@ -147,10 +147,9 @@ impl CommendationDraft {
 /// The server's rule for a change to the commendations: append-only, each new one by the
 /// signed-in user, who must review the model's unit.
 pub fn check_commendations(before: &[Commendation], after: &[Commendation], username: &str, roles: Roles) -> Result<(), String> {
-    if before.iter().any(|old| !after.contains(old)) {
-        return Err("Không được sửa hay xóa khen thưởng đã ghi nhận.".into());
-    }
-    for new in after.iter().filter(|c| !before.iter().any(|o| o.id == c.id)) {
+    let new = super::append_only::appended(before, after)
+        .map_err(|e| e.message("khen thưởng", "Không được sửa hay xóa khen thưởng đã ghi nhận."))?;
+    for new in new {
         if !roles.reviewer {
             return Err("Chỉ người bình xét của cấp trên mới ghi nhận khen thưởng.".into());
         }
@@ -159,6 +158,12 @@ pub fn check_commendations(before: &[Commendation], after: &[Commendation], user
         }
     }
     Ok(())
+}
+
+impl super::append_only::Entry for Commendation {
+    fn entry_id(&self) -> &str {
+        &self.id
+    }
 }
 
 #[cfg(test)]

@@ -314,7 +314,7 @@ pub fn evaluate(
                 action: result.code().to_string(),
                 by: by.to_string(),
                 by_name: by_name.to_string(),
-                at: now_ms,
+                at: super::lifecycle::step_time(&model.transitions, now_ms),
                 reason: reason.trim().to_string(),
                 level: String::new(),
             });
@@ -333,6 +333,9 @@ pub fn draft_of<'a>(evaluations: &'a [Evaluation], username: &str) -> Option<&'a
 /// model write them, each only their own; a submitted one never changes; the score log only
 /// grows; a submission has every criterion scored within its maximum and a valid result.
 pub fn check_evaluations(before: &[Evaluation], after: &[Evaluation], username: &str, roles: Roles) -> Result<(), String> {
+    // Sheets are found by id below: a second sheet under an existing id would be checked as that
+    // one (or not at all), so ids must be unique first.
+    super::append_only::unique_ids(after).map_err(|e| e.message("phiếu bình xét", ""))?;
     for old in before {
         match after.iter().find(|e| e.id == old.id) {
             None => return Err("Không được xóa phiếu bình xét.".into()),
@@ -366,6 +369,12 @@ pub fn check_evaluations(before: &[Evaluation], after: &[Evaluation], username: 
         }
     }
     Ok(())
+}
+
+impl super::append_only::Entry for Evaluation {
+    fn entry_id(&self) -> &str {
+        &self.id
+    }
 }
 
 #[cfg(test)]

@@ -187,6 +187,30 @@ pub fn newest_first(journal: &[JournalEntry]) -> Vec<&JournalEntry> {
     out
 }
 
+/// The server's rule for the activity log: entries stay as written (new ones may be merged in
+/// among them), every entry has its own id, and a new one is written by one of the unit's cadres
+/// under their own name — it is the evidence reviewers score, so nobody rewrites or back-fills it
+/// in someone else's name.
+pub fn check_journal(before: &[JournalEntry], after: &[JournalEntry], username: &str, roles: super::Roles) -> Result<(), String> {
+    let new = super::append_only::appended(before, after)
+        .map_err(|e| e.message("mục nhật ký", "Không được sửa hay xóa các mục đã ghi trong nhật ký hoạt động."))?;
+    for new in new {
+        if !roles.cadre {
+            return Err("Chỉ cán bộ của đơn vị mới ghi nhật ký hoạt động của mô hình.".into());
+        }
+        if new.by != username {
+            return Err("Mục nhật ký chỉ được ghi dưới tên chính người đang đăng nhập.".into());
+        }
+    }
+    Ok(())
+}
+
+impl super::append_only::Entry for JournalEntry {
+    fn entry_id(&self) -> &str {
+        &self.id
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,5 +268,34 @@ mod tests {
         assert_eq!(m.indicators[0].achieved, 60.0);
         assert_eq!(m.journal[1].updates[0].achieved, 35.5);
         assert_eq!(newest_first(&m.journal).iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), ["e1", "e2"]);
+    }
+
+    #[test]
+    fn the_log_keeps_every_entry_as_written_and_new_ones_are_the_cadres_own() {
+        let entry = |id: &str, by: &str| JournalEntry {
+            id: id.into(),
+            date: "2026-11-30".into(),
+            text: "Họp dân".into(),
+            updates: Vec::new(),
+            photos: Vec::new(),
+            location: None,
+            place: String::new(),
+            by: by.into(),
+            by_name: by.into(),
+            at: 1,
+        };
+        let cadre = crate::domain::Roles { cadre: true, reviewer: false };
+        let reviewer = crate::domain::Roles { cadre: false, reviewer: true };
+        let before = vec![entry("1", "canbo")];
+        let grown = vec![entry("1", "canbo"), entry("2", "canbo")];
+        assert_eq!(check_journal(&before, &grown, "canbo", cadre), Ok(()));
+        assert!(check_journal(&before, &grown, "khac", cadre).unwrap_err().contains("chính người"));
+        assert!(check_journal(&before, &grown, "canbo", reviewer).unwrap_err().contains("cán bộ"));
+        let mut edited = grown.clone();
+        edited[0].text = "Viết lại".into();
+        assert!(check_journal(&before, &edited, "canbo", cadre).unwrap_err().contains("sửa hay xóa"));
+        assert!(check_journal(&before, &[], "canbo", cadre).is_err());
+        let twice = vec![entry("1", "canbo"), entry("1", "canbo")];
+        assert!(check_journal(&before, &twice, "canbo", cadre).unwrap_err().contains("cùng mã"));
     }
 }

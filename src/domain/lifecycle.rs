@@ -221,15 +221,38 @@ pub const REVIEWER_KEYS: &[&str] = &["transitions", "commendations", "evaluation
 /// each new step must be by `username` (the signed-in user) and allowed for their `roles`. Whether
 /// a step applies from the state it finds is not checked here: offline steps may race, and
 /// [`replay`] decides.
-pub fn check_log(before: &[Transition], after: &[Transition], username: &str, roles: Roles) -> Result<(), String> {
-    for old in before {
-        if !after.iter().any(|t| t == old) {
-            return Err("Không được sửa hay xóa các bước đã ghi trong lịch sử của mô hình.".into());
-        }
-    }
-    for new in after.iter().filter(|t| !before.iter().any(|o| o.id == t.id)) {
+/// What the server knows of a change to the log beyond the two lists: its own clock, and for
+/// each step (by id) the steps its writer had already seen when writing it — the steps written
+/// by changes in the causal past of the change that wrote it (`doc::steps_seen`, from
+/// automerge's change graph, whatever the devices' clocks say).
+#[derive(Debug, Clone, Default)]
+pub struct StepContext {
+    pub now_ms: i64,
+    pub seen: std::collections::HashMap<String, Vec<String>>,
+}
+
+/// The time a device gives a step it records now: its clock, but never before a step it already
+/// holds (a device whose clock is behind still records after what it has seen, which is the
+/// order `replay` must find and the server requires).
+pub fn step_time(transitions: &[Transition], now_ms: i64) -> i64 {
+    transitions.iter().map(|t| t.at.saturating_add(1)).fold(now_ms, i64::max)
+}
+
+/// The server's rule for what a change may do to a model's lifecycle log: the steps stored stay
+/// exactly as they were (an automerge merge may interleave concurrent new ones among them), every
+/// step has its own id, and each new step is the signed-in user's own, allowed for their role,
+/// with a reason and a level where required, dated after every step its writer had seen and not
+/// later than the server's clock allows.
+///
+/// Together with [`step_time`] this makes `replay`'s time order respect causality for every log
+/// the server accepts: a step written after another was seen always sorts after it, and clocks
+/// decide only between steps written without knowledge of each other (two people offline).
+pub fn check_log(before: &[Transition], after: &[Transition], username: &str, roles: Roles, context: &StepContext) -> Result<(), String> {
+    let new = super::append_only::appended(before, after)
+        .map_err(|e| e.message("bước", "Không được sửa hay xóa các bước đã ghi trong lịch sử của mô hình."))?;
+    for new in new {
         let Some(action) = Action::from_code(&new.action) else {
-            return Err(format!("Bước “{}” không có trong quy trình; hãy cập nhật ứng dụng.", new.action));
+            return Err(format!("Bước “{}” không có trong quy trình; hãy cập nhật ứng dụng.", new.action.chars().take(40).collect::<String>()));
         };
         if new.by != username {
             return Err("Mỗi bước chỉ được ghi dưới tên chính người đang đăng nhập.".into());
@@ -243,8 +266,28 @@ pub fn check_log(before: &[Transition], after: &[Transition], username: &str, ro
         if action.needs_level() && Level::from_code(&new.level).is_none() {
             return Err(format!("Bước “{}” cần ghi cấp.", action.label()));
         }
+        if new.at > context.now_ms.saturating_add(super::append_only::MAX_CLOCK_AHEAD_MS) {
+            return Err(format!(
+                "Bước “{}” ghi thời điểm muộn hơn giờ máy chủ quá một giờ; hãy chỉnh lại ngày giờ của thiết bị rồi ghi lại bước này.",
+                action.label()
+            ));
+        }
+        let seen = context.seen.get(&new.id).map(Vec::as_slice).unwrap_or_default();
+        if let Some(earlier) = after.iter().find(|t| seen.contains(&t.id) && t.at >= new.at) {
+            let label = Action::from_code(&earlier.action).map_or("một bước khác", |a| a.label());
+            return Err(format!(
+                "Bước “{}” ghi thời điểm trước bước “{label}” mà thiết bị đã biết khi ghi; không được ghi lùi ngày. Hãy kiểm tra ngày giờ của thiết bị.",
+                action.label()
+            ));
+        }
     }
     Ok(())
+}
+
+impl super::append_only::Entry for Transition {
+    fn entry_id(&self) -> &str {
+        &self.id
+    }
 }
 
 #[cfg(test)]
@@ -257,6 +300,10 @@ mod tests {
     }
 
     const CADRE: Roles = Roles { cadre: true, reviewer: false };
+
+    fn ctx() -> StepContext {
+        StepContext { now_ms: 1_000, seen: Default::default() }
+    }
     const REVIEWER: Roles = Roles { cadre: false, reviewer: true };
 
     #[test]
@@ -317,16 +364,65 @@ mod tests {
         let before = vec![t("1", Action::Start, 10)];
         let mut after = before.clone();
         after.push(Transition { by: "canbo".into(), ..t("2", Action::Propose, 20) });
-        assert_eq!(check_log(&before, &after, "canbo", CADRE), Ok(()));
-        assert!(check_log(&before, &after, "khac", CADRE).unwrap_err().contains("chính người"));
-        assert!(check_log(&before, &after, "canbo", REVIEWER).unwrap_err().contains("không có quyền"));
+        assert_eq!(check_log(&before, &after, "canbo", CADRE, &ctx()), Ok(()));
+        assert!(check_log(&before, &after, "khac", CADRE, &ctx()).unwrap_err().contains("chính người"));
+        assert!(check_log(&before, &after, "canbo", REVIEWER, &ctx()).unwrap_err().contains("không có quyền"));
         let mut rewritten = after.clone();
         rewritten[0].reason = "sửa lại".into();
-        assert!(check_log(&before, &rewritten, "canbo", CADRE).unwrap_err().contains("sửa hay xóa"));
-        assert!(check_log(&before, &[], "canbo", CADRE).is_err(), "removing a step");
+        assert!(check_log(&before, &rewritten, "canbo", CADRE, &ctx()).unwrap_err().contains("sửa hay xóa"));
+        assert!(check_log(&before, &[], "canbo", CADRE, &ctx()).is_err(), "removing a step");
         let mut no_reason = after.clone();
         no_reason[1] = Transition { by: "bx".into(), reason: " ".into(), ..t("3", Action::Return, 30) };
-        assert!(check_log(&before, &no_reason, "bx", REVIEWER).unwrap_err().contains("lý do"));
+        assert!(check_log(&before, &no_reason, "bx", REVIEWER, &ctx()).unwrap_err().contains("lý do"));
+    }
+
+    #[test]
+    fn a_step_under_an_id_already_in_the_log_is_a_forgery() {
+        // The attack: the cadre's own "bắt đầu" id reused for a recognition signed as a reviewer
+        // (and, to pass the name rule, as themselves): both refused before any other rule.
+        let before = vec![Transition { by: "canbo".into(), ..t("start", Action::Start, 10) }];
+        for by in ["bx", "canbo"] {
+            let mut after = before.clone();
+            after.push(Transition { by: by.into(), ..t("start", Action::Recognise, 20) });
+            let err = check_log(&before, &after, "canbo", CADRE, &ctx()).unwrap_err();
+            assert!(err.contains("cùng mã"), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_step_may_not_be_dated_before_what_its_writer_had_seen_nor_far_ahead_of_the_server() {
+        let canbo = |id: &str, a, at| Transition { by: "canbo".into(), ..t(id, a, at) };
+        let before = vec![canbo("1", Action::Start, 10), t("2", Action::Propose, 20), t("r", Action::Recognise, 50)];
+        let stop = |at| {
+            let mut after = before.clone();
+            after.push(canbo("s", Action::Stop, at));
+            after
+        };
+        // Written by a device that had received the recognition: back-dated between two steps,
+        // or to 1970, it is refused.
+        let seen = StepContext { now_ms: 1_000, seen: [("s".to_string(), vec!["1".into(), "2".into(), "r".into()])].into() };
+        for at in [30, 0, -5_000, 50] {
+            let err = check_log(&before, &stop(at), "canbo", CADRE, &seen).unwrap_err();
+            assert!(err.contains("ghi lùi ngày"), "{at}: {err}");
+        }
+        assert_eq!(check_log(&before, &stop(51), "canbo", CADRE, &seen), Ok(()));
+        // Two people offline at once: the cadre stopped before seeing the recognition, so its
+        // own clock places it, and replay decides which applies.
+        let offline = StepContext { now_ms: 1_000, seen: [("s".to_string(), vec!["1".into(), "2".into()])].into() };
+        assert_eq!(check_log(&before, &stop(30), "canbo", CADRE, &offline), Ok(()));
+        assert_eq!(replay(&stop(30)).0, Stopped);
+        // Dated far after the server's clock, a step would sort after everything written later.
+        let ahead = 1_000 + crate::domain::append_only::MAX_CLOCK_AHEAD_MS + 1;
+        assert!(check_log(&before, &stop(ahead), "canbo", CADRE, &seen).unwrap_err().contains("giờ máy chủ"));
+        assert_eq!(check_log(&before, &stop(ahead - 1), "canbo", CADRE, &seen), Ok(()));
+    }
+
+    #[test]
+    fn a_device_whose_clock_is_behind_still_records_after_what_it_has_seen() {
+        let log = [t("1", Action::Start, 10), t("2", Action::Propose, 5_000)];
+        assert_eq!(step_time(&log, 100), 5_001);
+        assert_eq!(step_time(&log, 9_000), 9_000);
+        assert_eq!(step_time(&[], 7), 7);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Invariant: nothing here does IO or reads a clock; callers pass times in.
 
 mod access;
+pub mod append_only;
 mod account;
 mod commendation;
 mod dates;
@@ -18,9 +19,9 @@ mod validate;
 pub use access::{Access, Grant};
 pub use commendation::{Commendation, CommendationDraft, CommendationForm, check_commendations};
 pub use account::{MIN_PASSWORD_CHARS, Role, check_password, check_username};
-pub use lifecycle::{Action, Actor, REVIEWER_KEYS, Roles, Step, Transition, available, check as check_transition, check_log, replay};
+pub use lifecycle::{Action, Actor, REVIEWER_KEYS, Roles, Step, StepContext, Transition, available, check as check_transition, check_log, replay, step_time};
 pub use evaluation::{CriteriaSet, Criterion, Evaluation, EvaluationStep, Score, ScoreChange, check_evaluations, evaluate, criteria_for, criteria_text, default_criteria, draft_of, parse_criteria};
-pub use journal::{IndicatorUpdate, JournalDraft, JournalEntry, Location, PhotoRef, add_entry, newest_first};
+pub use journal::{IndicatorUpdate, JournalDraft, JournalEntry, Location, PhotoRef, add_entry, check_journal, newest_first};
 pub use replication::{READER_KEYS, ReplicatedFrom, Replication, check_replications, draft_from, in_library, replication_points, source_of};
 pub use dates::{Date, format_amount_vi, format_count_vi, format_date_vi};
 pub use model::*;

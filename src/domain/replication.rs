@@ -81,18 +81,23 @@ pub fn check_replications(
     username: &str,
     can_write: impl Fn(&str) -> bool,
 ) -> Result<(), String> {
-    if before.iter().any(|old| !after.contains(old)) {
-        return Err("Không được sửa hay xóa điểm nhân rộng đã ghi nhận.".into());
-    }
-    for new in after.iter().filter(|r| !before.iter().any(|o| o.id == r.id)) {
+    let new = super::append_only::appended(before, after)
+        .map_err(|e| e.message("điểm nhân rộng", "Không được sửa hay xóa điểm nhân rộng đã ghi nhận."))?;
+    for new in new {
         if new.by != username {
             return Err("Điểm nhân rộng chỉ được ghi dưới tên chính người đang đăng nhập.".into());
         }
         if !can_write(&new.unit) {
-            return Err(format!("Bạn không thể ghi điểm nhân rộng cho đơn vị {}.", new.unit));
+            return Err(format!("Bạn không thể ghi điểm nhân rộng cho đơn vị {}.", new.unit.chars().take(40).collect::<String>()));
         }
     }
     Ok(())
+}
+
+impl super::append_only::Entry for Replication {
+    fn entry_id(&self) -> &str {
+        &self.id
+    }
 }
 
 #[cfg(test)]

@@ -358,22 +358,25 @@ impl UnitTree {
 
     /// Whether `code` is `ancestor` or lies anywhere below it (what a reviewer of `ancestor` sees).
     pub fn is_within(&self, code: &str, ancestor: &str) -> bool {
-        let mut at = self.units.get(code);
-        while let Some(unit) = at {
-            if unit.code == ancestor {
-                return true;
-            }
-            at = unit.parent.as_deref().and_then(|p| self.units.get(p));
-        }
-        false
+        self.up_from(code).any(|u| u.code == ancestor)
+    }
+
+    /// `code` and the units above it, nearest first. A tree is valid when saved, but rows written
+    /// by two imports at once (before they were serialised) may hold a cycle: the walk stops after
+    /// as many steps as there are units, so it never loops.
+    pub fn up_from<'a>(&'a self, code: &str) -> impl Iterator<Item = &'a Unit> + 'a {
+        let first = self.units.get(code);
+        std::iter::successors(first, |u| u.parent.as_deref().and_then(|p| self.units.get(p))).take(self.units.len())
     }
 
     /// `code` and every unit below it, parents before children.
     pub fn subtree(&self, code: &str) -> Vec<&Unit> {
         let mut out: Vec<&Unit> = self.units.get(code).into_iter().collect();
+        // Each unit once, even if stored rows hold a cycle (see `up_from`).
+        let mut seen: std::collections::HashSet<&str> = out.iter().map(|u| u.code.as_str()).collect();
         let mut i = 0;
         while i < out.len() {
-            let next: Vec<&Unit> = self.children(&out[i].code).collect();
+            let next: Vec<&Unit> = self.children(&out[i].code).filter(|u| seen.insert(u.code.as_str())).collect();
             out.extend(next);
             i += 1;
         }
@@ -488,5 +491,23 @@ CB-HND,Hội Nông dân tỉnh,doan the,tinh,CB,
         assert_eq!(parse_level("tỉnh"), Some(Level::Province));
         assert_eq!(parse_level("trung_uong"), Some(Level::Central));
         assert_eq!(parse_level("xã"), None);
+    }
+
+    #[test]
+    fn walks_of_a_tree_stored_with_a_cycle_end() {
+        // What two racing imports could leave in the database: A under B and B under A.
+        let unit = |code: &str, parent: &str| Unit {
+            code: code.into(),
+            name: code.into(),
+            kind: UnitKind::Commune,
+            level: crate::domain::Level::Grassroots,
+            parent: Some(parent.into()),
+            cluster: None,
+        };
+        let tree = UnitTree::from_units(vec![unit("A", "B"), unit("B", "A")], Vec::new());
+        assert!(!tree.is_within("A", "C"));
+        assert!(tree.is_within("A", "B"));
+        assert_eq!(tree.up_from("A").count(), 2);
+        assert_eq!(tree.subtree("A").len(), 2);
     }
 }

@@ -120,18 +120,34 @@ async fn import_units(State(app): State<Arc<AppState>>, caller: Caller, body: ax
     require_admin(&caller)?;
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ApiError::BadRequest("Tệp không phải UTF-8; trong Excel hãy lưu dạng “CSV UTF-8”.".into()))?;
-    // The freshest tree, not the cached one: the import merges into it.
-    let current = app.store.unit_tree().await?;
-    let (next, summary) = current.import_csv(&text).map_err(|errors| {
-        ApiError::Invalid(format!("Không nhập được: {} lỗi, chưa lưu gì.", errors.len()), errors.iter().map(|e| e.to_string()).collect())
-    })?;
-    let outside = outside_own_subtrees(&caller, &current, &next);
-    if !outside.is_empty() {
-        return Err(ApiError::Invalid(format!("Không nhập được: {} đơn vị ngoài phạm vi, chưa lưu gì.", outside.len()), outside));
+    // The freshest tree, not the cached one: the import merges into it. If another import
+    // saved meanwhile, the file is merged again into what it saved (and checked again).
+    for _ in 0..TREE_ATTEMPTS {
+        let current = app.store.unit_tree().await?;
+        let (next, summary) = current.import_csv(&text).map_err(|errors| {
+            ApiError::Invalid(format!("Không nhập được: {} lỗi, chưa lưu gì.", errors.len()), errors.iter().map(|e| e.to_string()).collect())
+        })?;
+        let outside = outside_own_subtrees(&caller, &current, &next);
+        if !outside.is_empty() {
+            return Err(ApiError::Invalid(format!("Không nhập được: {} đơn vị ngoài phạm vi, chưa lưu gì.", outside.len()), outside));
+        }
+        match app.store.save_units(&current, &next).await {
+            Ok(()) => {
+                app.units.forget().await;
+                return Ok(Json(Imported { summary, total: next.len() }));
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
     }
-    app.store.save_units(&next).await?;
-    app.units.forget().await;
-    Ok(Json(Imported { summary, total: next.len() }))
+    Err(tree_busy())
+}
+
+/// How often a change of the unit tree is computed again when another one was saved first.
+const TREE_ATTEMPTS: usize = 5;
+
+fn tree_busy() -> ApiError {
+    ApiError::NotYet("Cây đơn vị đang được người khác cập nhật cùng lúc; chưa lưu gì, hãy thử lại.".into())
 }
 
 /// Names a cluster and its head and deputy units (each a member of the cluster).
@@ -169,7 +185,10 @@ async fn save_cluster(
     let cluster = Cluster { code, name, head, deputy };
     let mut clusters: Vec<Cluster> = tree.clusters().filter(|c| c.code != cluster.code).cloned().collect();
     clusters.push(cluster.clone());
-    app.store.save_units(&UnitTree::from_units(tree.units().cloned().collect(), clusters)).await?;
+    match app.store.save_units(&tree, &UnitTree::from_units(tree.units().cloned().collect(), clusters)).await {
+        Err(StoreError::Conflict) => return Err(tree_busy()),
+        other => other?,
+    }
     app.units.forget().await;
     Ok(Json(cluster))
 }

@@ -248,11 +248,7 @@ pub async fn criteria(store: &dyn super::store::Store) -> Result<Vec<CriteriaSet
 pub fn profile(user: &User, access: &Access, tree: &UnitTree, criteria: Vec<CriteriaSet>) -> Profile {
     let mut codes: std::collections::BTreeSet<&str> = access.readable().collect();
     for g in &user.grants {
-        let mut at = tree.get(&g.unit);
-        while let Some(u) = at {
-            codes.insert(&u.code);
-            at = u.parent.as_deref().and_then(|p| tree.get(p));
-        }
+        codes.extend(tree.up_from(&g.unit).map(|u| u.code.as_str()));
     }
     Profile {
         username: user.username.clone(),

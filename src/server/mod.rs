@@ -314,7 +314,12 @@ async fn import_units(config: &Config, file: &std::path::Path) -> anyhow::Result
     let tree = store.unit_tree().await?;
     match tree.import_csv(&text) {
         Ok((next, summary)) => {
-            store.save_units(&next).await?;
+            // Against the tree the file was merged into: another import saved meanwhile is a
+            // conflict, said plainly (run the command again), never a silent mix of the two.
+            store.save_units(&tree, &next).await.map_err(|e| match e {
+                store::StoreError::Conflict => anyhow::anyhow!("cây đơn vị vừa được thay đổi ở nơi khác trong lúc nhập; chưa lưu gì, hãy chạy lại lệnh"),
+                e => e.into(),
+            })?;
             println!(
                 "Đã nhập {} đơn vị: {} mới, {} cập nhật, {} không đổi; cây có {} đơn vị.",
                 summary.added + summary.updated + summary.unchanged,

@@ -311,22 +311,22 @@ impl Store for PostgresStore {
 
     async fn unit_tree(&self) -> Result<UnitTree, StoreError> {
         let client = self.pool.get().await?;
-        let mut units = Vec::new();
-        for r in client.query("SELECT code, name, kind, level, parent, cluster FROM units", &[]).await? {
-            units.push(unit_from_row(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5))?);
-        }
-        let clusters = client
-            .query("SELECT code, name, head, deputy FROM clusters", &[])
-            .await?
-            .into_iter()
-            .map(|r| Cluster { code: r.get(0), name: r.get(1), head: r.get(2), deputy: r.get(3) })
-            .collect();
-        Ok(UnitTree::from_units(units, clusters))
+        let client: &tokio_postgres::Client = &client;
+        read_tree(client).await
     }
 
-    async fn save_units(&self, tree: &UnitTree) -> Result<(), StoreError> {
+    async fn save_units(&self, based_on: &UnitTree, tree: &UnitTree) -> Result<(), StoreError> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
+        // One import at a time across processes: the check below and the save are one step.
+        tx.execute("LOCK TABLE units, clusters IN SHARE ROW EXCLUSIVE MODE", &[]).await?;
+        let stored = {
+            let tx: &tokio_postgres::Transaction<'_> = &tx;
+            read_tree(tx).await?
+        };
+        if &stored != based_on {
+            return Err(StoreError::Conflict);
+        }
         let unit = tx
             .prepare(
                 "INSERT INTO units (code, name, kind, level, parent, cluster) VALUES ($1, $2, $3, $4, $5, $6)
@@ -612,8 +612,13 @@ async fn write_batch(pool: &Pool, writes: &[Write], now_ms: i64) -> Result<Vec<R
     }
     let mut client = pool.get().await?;
     let tx = client.transaction().await?;
-    // Lock the documents in id order (no deadlock between two batches), check each one's seq,
-    // and only then take the feed clock, once for all winners.
+    // The feed clock first: writers take turns from here to commit, so what this batch reads of
+    // the documents below is what the previous writer committed. Without it, two processes
+    // creating one new document both found no row (nothing to lock) and the second overwrote the
+    // first; now the second finds the row and loses (a conflict, redone against the stored copy).
+    tx.query_one("SELECT seq FROM feed_clock FOR UPDATE", &[]).await?;
+    // Lock the documents in id order, check each one's seq, then advance the clock once for all
+    // winners.
     let mut order: Vec<usize> = (0..writes.len()).collect();
     order.sort_by(|&a, &b| writes[a].id.cmp(&writes[b].id));
     let mut current: HashMap<String, (i64, i32, i64)> = HashMap::new();
@@ -667,4 +672,19 @@ async fn write_batch(pool: &Pool, writes: &[Write], now_ms: i64) -> Result<Vec<R
     }
     tx.commit().await?;
     Ok(results)
+}
+
+/// The stored tree, read on `c` (a pooled connection, or a transaction about to change it).
+async fn read_tree(c: &impl tokio_postgres::GenericClient) -> Result<UnitTree, StoreError> {
+    let mut units = Vec::new();
+    for r in c.query("SELECT code, name, kind, level, parent, cluster FROM units", &[]).await? {
+        units.push(unit_from_row(r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5))?);
+    }
+    let clusters = c
+        .query("SELECT code, name, head, deputy FROM clusters", &[])
+        .await?
+        .into_iter()
+        .map(|r| Cluster { code: r.get(0), name: r.get(1), head: r.get(2), deputy: r.get(3) })
+        .collect();
+    Ok(UnitTree::from_units(units, clusters))
 }

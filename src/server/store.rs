@@ -191,8 +191,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// The organisation tree (empty until units are imported).
     async fn unit_tree(&self) -> Result<UnitTree, StoreError>;
-    /// Stores every unit and cluster of `tree` (added or updated by code), in one transaction.
-    async fn save_units(&self, tree: &UnitTree) -> Result<(), StoreError>;
+    /// Stores every unit and cluster of `tree` (added or updated by code), in one transaction —
+    /// if the stored tree is still `based_on` (what `tree` was computed from); otherwise
+    /// `Conflict`, and the caller computes again from the fresh tree. Two imports at once could
+    /// otherwise each be valid and together leave a cycle.
+    async fn save_units(&self, based_on: &UnitTree, tree: &UnitTree) -> Result<(), StoreError>;
 
     /// Adds an account with its grants; `Conflict` if the username is taken.
     async fn create_user(&self, user: &User, now_ms: i64) -> Result<(), StoreError>;
@@ -246,6 +249,22 @@ pub(crate) fn criteria_from_row(owner_kind: String, json: &str) -> Result<Criter
 pub(crate) fn grant_from_row(username: &str, unit: String, role: &str) -> Result<Grant, StoreError> {
     let role = Role::from_code(role).ok_or_else(|| StoreError::Backend(format!("user {username}: stored role {role} is not known")))?;
     Ok(Grant { unit, role })
+}
+
+/// The stored tree, read on `c` (a connection, or a transaction that is about to change it).
+fn read_tree(c: &rusqlite::Connection) -> Result<UnitTree, StoreError> {
+    let mut stmt = c.prepare_cached("SELECT code, name, kind, level, parent, cluster FROM units")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get(4)?, r.get(5)?)))?;
+    let mut units = Vec::new();
+    for row in rows {
+        let (code, name, kind, level, parent, cluster) = row?;
+        units.push(unit_from_row(code, name, &kind, &level, parent, cluster)?);
+    }
+    let mut stmt = c.prepare_cached("SELECT code, name, head, deputy FROM clusters")?;
+    let clusters = stmt
+        .query_map([], |r| Ok(Cluster { code: r.get(0)?, name: r.get(1)?, head: r.get(2)?, deputy: r.get(3)? }))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(UnitTree::from_units(units, clusters))
 }
 
 /// A unit row as both stores keep it: kind and level by their codes.
@@ -659,30 +678,19 @@ impl Store for SqliteStore {
     }
 
     async fn unit_tree(&self) -> Result<UnitTree, StoreError> {
-        self.read(|c| {
-            let mut stmt = c.prepare_cached("SELECT code, name, kind, level, parent, cluster FROM units")?;
-            let rows = stmt.query_map([], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get(4)?, r.get(5)?))
-            })?;
-            let mut units = Vec::new();
-            for row in rows {
-                let (code, name, kind, level, parent, cluster) = row?;
-                units.push(unit_from_row(code, name, &kind, &level, parent, cluster)?);
-            }
-            let mut stmt = c.prepare_cached("SELECT code, name, head, deputy FROM clusters")?;
-            let clusters = stmt
-                .query_map([], |r| Ok(Cluster { code: r.get(0)?, name: r.get(1)?, head: r.get(2)?, deputy: r.get(3)? }))?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(UnitTree::from_units(units, clusters))
-        })
-        .await
+        self.read(|c| read_tree(c)).await
     }
 
-    async fn save_units(&self, tree: &UnitTree) -> Result<(), StoreError> {
+    async fn save_units(&self, based_on: &UnitTree, tree: &UnitTree) -> Result<(), StoreError> {
         let units: Vec<Unit> = tree.units().cloned().collect();
         let clusters: Vec<Cluster> = tree.clusters().cloned().collect();
+        let based_on = based_on.clone();
         self.read(move |c| {
+            // Immediate: the write lock is held from here, so the check and the save are one step.
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            if read_tree(&tx)? != based_on {
+                return Err(StoreError::Conflict);
+            }
             {
                 let mut unit = tx.prepare_cached(
                     "INSERT INTO units (code, name, kind, level, parent, cluster) VALUES (?1, ?2, ?3, ?4, ?5, ?6)

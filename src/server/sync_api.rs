@@ -30,7 +30,10 @@ use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::store::{StoreError, Write};
-use crate::domain::{Access, READER_KEYS, REVIEWER_KEYS, check_commendations, check_evaluations, check_log, check_replications, in_library, replay};
+use crate::domain::{
+    Access, READER_KEYS, REVIEWER_KEYS, StepContext, check_commendations, check_evaluations, check_journal, check_log, check_replications, in_library,
+    replay,
+};
 use crate::sync::{
     CONTENT_TYPE, DocFailure, DocMessage, FEED_BUDGET_DEFAULT, FEED_BUDGET_MAX, FEED_MAX_CHUNKS, FailureCode, Layout,
     MAX_DOCS_PER_REQUEST, PROTOCOL, StepError, SyncRequest, SyncResponse, group_feed, heads_to_bytes, plan_write,
@@ -177,7 +180,7 @@ async fn sync(State(app): State<Arc<AppState>>, caller: Caller, body: Bytes) -> 
         let work = load(&app, std::mem::take(&mut pending)).await?;
         // Parsing and merging are CPU work: off the async workers.
         let who = who.clone();
-        let results = tokio::task::spawn_blocking(move || work.into_iter().map(|w| apply(w, &who)).collect::<Vec<_>>())
+        let results = tokio::task::spawn_blocking(move || work.into_iter().map(|w| apply_isolated(w, &who)).collect::<Vec<_>>())
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?;
         let mut outcomes = Vec::new();
@@ -303,19 +306,32 @@ struct Who {
     access: Access,
 }
 
+/// Applies one request document, alone: a panic inside automerge or a rule (a document crafted
+/// to trigger one) fails this document with a reason, never the request or the process.
+fn apply_isolated(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
+    let id = work.incoming.id.clone();
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| apply(work, who))).unwrap_or_else(|panic| {
+        let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
+        tracing::error!(doc = %id, panic = %what.chars().take(200).collect::<String>(), "applying a document panicked");
+        Err(failure(&id, FailureCode::Malformed, "Máy chủ không xử lý được tài liệu này (dữ liệu bất thường); thay đổi vẫn được giữ trên máy này."))
+    })
+}
+
 fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
     let access = &who.access;
-    let Work { incoming, base, owner, public, copy } = work;
+    let Work { incoming, mut base, mut owner, public, copy } = work;
     let id = incoming.id.clone();
     let forbidden = |message: String| failure(&id, FailureCode::Forbidden, &message);
-    // Stored under a unit the caller does not read, and not in the library: nothing about it is
-    // answered (a vanished document, `New` again, is treated as new below).
-    if let Some(unit) = owner.as_deref().filter(|_| !matches!(copy, Copy::New))
-        && !access.can_read(unit)
-        && !public
-    {
-        return Err(forbidden("Bạn không có quyền xem tài liệu này (thuộc đơn vị khác).".into()));
-    }
+    // Stored under a unit the caller does not read, and not in the library: answered exactly as
+    // if it did not exist (as for a random id), so nobody learns which ids exist elsewhere.
+    let hidden = owner.as_deref().filter(|_| !matches!(copy, Copy::New)).is_some_and(|unit| !access.can_read(unit) && !public);
+    let copy = if hidden {
+        base = None;
+        owner = None;
+        Copy::New
+    } else {
+        copy
+    };
     let mut doc = match copy {
         Copy::Parsed(doc) => doc,
         Copy::Stored(bytes) => AutoCommit::load(&bytes).map_err(|e| {
@@ -343,6 +359,17 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
     };
     let heads = doc.get_heads();
     let write = if heads != before {
+        // What the changes contain, bounded and read from their operations before anything
+        // whose cost depends on their shape (reading the model, the rules, the history).
+        let changes = crate::doc::new_changes(&mut doc, &before, crate::doc::CHANGE_LIMITS)
+            .map_err(|e| failure(&id, FailureCode::TooLarge, &format!("Máy chủ không nhận thay đổi này: {e}.")))?;
+        if hidden {
+            // Creating a document under an id that exists in a unit one cannot read.
+            return Err(forbidden("Không tạo được mô hình với mã này; hãy tạo lại mô hình.".into()));
+        }
+        // Every device must be able to read what it receives: a document the app's own reader
+        // refuses would stay unreadable on every device of the unit, for good.
+        crate::doc::read_model(&doc).map_err(|e| failure(&id, FailureCode::Malformed, &format!("Mô hình không đúng cấu trúc của ứng dụng nên không được nhận: {e}.")))?;
         let unit = match (base.is_some(), owner) {
             (true, Some(stored)) => {
                 let roles = access.roles_for(&stored);
@@ -364,8 +391,7 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
                     if public {
                         allowed.extend(READER_KEYS);
                     }
-                    let touched = crate::doc::touched_keys(&mut doc, &before, &heads);
-                    if touched.iter().any(|k| !allowed.contains(&k.as_str())) {
+                    if changes.touched.iter().any(|k| !allowed.contains(&k.as_str())) {
                         return Err(forbidden(if roles.reviewer {
                             "Người bình xét chỉ ghi các bước bình xét; nội dung mô hình do cán bộ của đơn vị sửa. Thay đổi vẫn được giữ trên máy này."
                                 .into()
@@ -379,7 +405,7 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
             _ => match crate::doc::owner(&doc) {
                 Some((unit, _)) if access.can_write(&unit) => unit,
                 Some((unit, _)) => {
-                    return Err(forbidden(format!("Bạn không có quyền tạo mô hình cho đơn vị {unit}.")));
+                    return Err(forbidden(format!("Bạn không có quyền tạo mô hình cho đơn vị {}.", unit.chars().take(40).collect::<String>())));
                 }
                 None => return Err(forbidden("Mô hình chưa ghi rõ một đơn vị sở hữu nên không được nhận.".into())),
             },
@@ -388,10 +414,15 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
         let roles = access.roles_for(&unit);
         let now = crate::doc::records(&doc)
             .map_err(|e| failure(&id, FailureCode::Malformed, &format!("Quá trình, bình xét hoặc khen thưởng không đọc được: {e}")))?;
-        check_log(&was.transitions, &now.transitions, &who.username, roles).map_err(forbidden)?;
+        // Which steps each new step's writer had already received (automerge's change graph).
+        let new_steps: std::collections::HashSet<&str> =
+            now.transitions.iter().filter(|t| !was.transitions.iter().any(|o| o.id == t.id)).map(|t| t.id.as_str()).collect();
+        let context = StepContext { now_ms: super::now_ms(), seen: crate::doc::steps_seen(&mut doc, &new_steps) };
+        check_log(&was.transitions, &now.transitions, &who.username, roles, &context).map_err(forbidden)?;
         check_commendations(&was.commendations, &now.commendations, &who.username, roles).map_err(forbidden)?;
         check_evaluations(&was.evaluations, &now.evaluations, &who.username, roles).map_err(forbidden)?;
         check_replications(&was.replications, &now.replications, &who.username, |u| access.can_write(u)).map_err(forbidden)?;
+        check_journal(&was.journal, &now.journal, &who.username, roles).map_err(forbidden)?;
         let public_after = in_library(replay(&now.transitions).0);
         // Entering the library, the document is stored whole (a snapshot), so that the feed
         // brings it complete to readers who never held it.

@@ -54,7 +54,7 @@ impl Tokens {
 /// account, as signing in would.
 pub async fn seed(store: &dyn Store) -> Tokens {
     let tree = UnitTree::from_csv(UNITS_CSV).expect("the test tree is valid");
-    store.save_units(&tree).await.unwrap();
+    store.save_units(&store.unit_tree().await.unwrap(), &tree).await.unwrap();
     let mut tokens = HashMap::new();
     for (username, unit, role) in USERS {
         let user = User {
