@@ -6,7 +6,7 @@
 mod common;
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjType, ROOT};
+use automerge::{AutoCommit, ObjType, ROOT, ReadDoc};
 use common::*;
 use danvan::domain::{Action, Status, Transition};
 use danvan::sync::memory::MemoryReplica;
@@ -124,7 +124,7 @@ fn nest(doc: &mut AutoCommit, list: &str, depth: usize) {
         Some((_, id)) => id,
         None => doc.put_object(ROOT, list, ObjType::List).unwrap(),
     };
-    let len = automerge::ReadDoc::length(doc, &list);
+    let len = doc.length(&list);
     let mut obj = doc.insert_object(&list, len, ObjType::Map).unwrap();
     for _ in 0..depth {
         obj = doc.put_object(&obj, "x", ObjType::Map).unwrap();
