@@ -363,13 +363,6 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
         // whose cost depends on their shape (reading the model, the rules, the history).
         let changes = crate::doc::new_changes(&mut doc, &before, crate::doc::CHANGE_LIMITS)
             .map_err(|e| failure(&id, FailureCode::TooLarge, &format!("Máy chủ không nhận thay đổi này: {e}.")))?;
-        if hidden {
-            // Creating a document under an id that exists in a unit one cannot read.
-            return Err(forbidden("Không tạo được mô hình với mã này; hãy tạo lại mô hình.".into()));
-        }
-        // Every device must be able to read what it receives: a document the app's own reader
-        // refuses would stay unreadable on every device of the unit, for good.
-        crate::doc::read_model(&doc).map_err(|e| failure(&id, FailureCode::Malformed, &format!("Mô hình không đúng cấu trúc của ứng dụng nên không được nhận: {e}.")))?;
         let unit = match (base.is_some(), owner) {
             (true, Some(stored)) => {
                 let roles = access.roles_for(&stored);
@@ -403,6 +396,11 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
                 stored
             }
             _ => match crate::doc::owner(&doc) {
+                // Creating a document under an id that exists in a unit one cannot read (said
+                // only to someone who may create models, and only after every other check).
+                Some((unit, _)) if access.can_write(&unit) && hidden => {
+                    return Err(forbidden(format!("Mã mô hình này đã được dùng ở nơi khác; hãy tạo lại mô hình cho đơn vị {unit}.")));
+                }
                 Some((unit, _)) if access.can_write(&unit) => unit,
                 Some((unit, _)) => {
                     return Err(forbidden(format!("Bạn không có quyền tạo mô hình cho đơn vị {}.", unit.chars().take(40).collect::<String>())));
@@ -410,6 +408,11 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
                 None => return Err(forbidden("Mô hình chưa ghi rõ một đơn vị sở hữu nên không được nhận.".into())),
             },
         };
+        // Every device must be able to read what it receives: a document the app's own reader
+        // refuses would stay unreadable on every device of the unit, for good.
+        crate::doc::read_model(&doc).map_err(|e| {
+            failure(&id, FailureCode::Malformed, &format!("Mô hình không đúng cấu trúc của ứng dụng nên không được nhận (chi tiết: {e})."))
+        })?;
         let Some(was) = &records_before else { return Err(stored_corrupt(&id)) };
         let roles = access.roles_for(&unit);
         let now = crate::doc::records(&doc)
