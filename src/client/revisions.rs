@@ -25,6 +25,7 @@ pub fn Revisions(model: Model) -> impl IntoView {
     let app = use_app();
     let conflicts = RwSignal::new(Vec::<Conflict>::new());
     let revisions = RwSignal::new(Vec::<Revision>::new());
+    let older = RwSignal::new(0usize);
     let error = RwSignal::new(None::<String>);
     let id = model.id.clone();
     {
@@ -34,7 +35,9 @@ pub fn Revisions(model: Model) -> impl IntoView {
                 Ok(Some(rec)) => match doc::load(&rec.doc) {
                     Ok(mut d) => {
                         conflicts.set(doc::conflicts(&d));
-                        revisions.set(doc::history(&mut d));
+                        let history = doc::history(&mut d);
+                        older.set(history.older);
+                        revisions.set(history.revisions);
                     }
                     Err(e) => error.set(Some(e.to_string())),
                 },
@@ -86,7 +89,7 @@ pub fn Revisions(model: Model) -> impl IntoView {
             </section>
         </Show>
         <details class="item revisions">
-            <summary><h2>{move || format!("Lịch sử sửa đổi ({})", revisions.with(Vec::len))}</h2></summary>
+            <summary><h2>{move || format!("Lịch sử sửa đổi ({})", revisions.with(Vec::len) + older.get())}</h2></summary>
             <ol id="revisions">
                 {move || revisions.get().into_iter().rev().map(|r| view! {
                     <li>
@@ -115,6 +118,9 @@ pub fn Revisions(model: Model) -> impl IntoView {
                     </li>
                 }).collect_view()}
             </ol>
+            <Show when=move || { older.get() > 0 }>
+                <p class="hint">{move || format!("Chỉ hiện {} thay đổi gần nhất; {} thay đổi cũ hơn không hiện ở đây.", revisions.with(Vec::len), older.get())}</p>
+            </Show>
         </details>
         <Show when=move || error.with(Option::is_some)>
             <p class="error" role="alert">{move || error.get()}</p>
