@@ -298,25 +298,32 @@ async fn concurrent_writers(store: Arc<dyn Store>) {
 /// to another server): exactly one creation wins, the others get a conflict (and are redone
 /// against the stored copy), and nothing overwrites the winner.
 async fn racing_creators(stores: Vec<Arc<dyn Store>>) {
-    let mut tasks = Vec::new();
-    for i in 0..16 {
-        let store = stores[i % stores.len()].clone();
-        tasks.push(tokio::spawn(async move {
-            let bytes = format!("creator {i}");
-            (bytes.clone(), write_one(store.as_ref(), put("fresh", None, bytes.as_bytes(), true)).await)
-        }));
-    }
-    let mut won = Vec::new();
-    for t in tasks {
-        match t.await.unwrap() {
-            (bytes, Ok(seq)) => won.push((bytes, seq)),
-            (_, Err(StoreError::Conflict)) => {}
-            (_, Err(e)) => panic!("{e}"),
+    // Many rounds, each a new document created by several writers at the same moment: a race
+    // that is lost only sometimes per round is lost in some round.
+    for round in 0..40 {
+        let id = format!("fresh-{round}");
+        let start = Arc::new(tokio::sync::Barrier::new(4));
+        let mut tasks = Vec::new();
+        for i in 0..4 {
+            let (store, start, id) = (stores[i % stores.len()].clone(), start.clone(), id.clone());
+            tasks.push(tokio::spawn(async move {
+                let bytes = format!("creator {i}");
+                start.wait().await;
+                (bytes.clone(), write_one(store.as_ref(), put(&id, None, bytes.as_bytes(), true)).await)
+            }));
         }
+        let mut won = Vec::new();
+        for t in tasks {
+            match t.await.unwrap() {
+                (bytes, Ok(seq)) => won.push((bytes, seq)),
+                (_, Err(StoreError::Conflict)) => {}
+                (_, Err(e)) => panic!("{e}"),
+            }
+        }
+        assert_eq!(won.len(), 1, "round {round}: one creation wins: {won:?}");
+        let stored = stores[0].load(&id).await.unwrap().unwrap();
+        assert_eq!((String::from_utf8(stored.bytes).unwrap(), stored.seq), won[0], "round {round}");
     }
-    assert_eq!(won.len(), 1, "one creation wins: {won:?}");
-    let stored = stores[0].load("fresh").await.unwrap().unwrap();
-    assert_eq!((String::from_utf8(stored.bytes).unwrap(), stored.seq), won[0]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -342,8 +349,11 @@ async fn postgres_keeps_the_store_contract() {
     concurrent_writers(Arc::new(PostgresStore::connect(&url).await.unwrap())).await;
     // Two processes over one database.
     let url = fresh_postgres().await.unwrap();
-    let (one, two) = (PostgresStore::connect(&url).await.unwrap(), PostgresStore::connect(&url).await.unwrap());
-    racing_creators(vec![Arc::new(one), Arc::new(two)]).await;
+    let mut processes: Vec<Arc<dyn Store>> = Vec::new();
+    for _ in 0..4 {
+        processes.push(Arc::new(PostgresStore::connect(&url).await.unwrap()));
+    }
+    racing_creators(processes).await;
 }
 
 #[test]
