@@ -271,10 +271,10 @@ async fn sign_in_attempts_are_limited_and_unknown_users_look_like_wrong_password
     for _ in 0..4 {
         assert_eq!(attempt("b", "sai mật khẩu rồi").await.0, 401);
     }
-    // Fifth failure done: now even the right password waits.
+    // Fifth failure done: now even the right password waits, for seconds (backoff, not a lock).
     let (status, body) = attempt("b", "mật khẩu của b 2025").await;
     assert_eq!(status, 429, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("phút"));
+    assert!(body["error"].as_str().unwrap().contains("giây"), "{body}");
     // Another user is not locked out by B's attacker.
     SqliteStore::open(&db).unwrap().set_password_hash("c", &hash_password("mật khẩu của c 2025").unwrap()).await.unwrap();
     assert_eq!(attempt("c", "mật khẩu của c 2025").await.0, 200);
