@@ -306,22 +306,22 @@ async fn administrators_invite_and_manage_only_inside_their_subtree() {
     assert!(url.starts_with("http://danvan.example/moi#"), "{url}");
     assert!(link["qr"].as_str().unwrap().starts_with("data:image/svg+xml;base64,"));
     let token = url.split_once('#').unwrap().1;
-    let (status, seen) = api(reqwest::Method::GET, &server, &format!("/api/invitations/{token}"), None, None).await;
+    let (status, seen) = api(reqwest::Method::POST, &server, "/api/invitations/open", None, Some(json!({"token": token}))).await;
     assert_eq!((status, seen["username"].as_str()), (200, Some("qt-ha")));
     let (status, body) =
-        api(reqwest::Method::POST, &server, &format!("/api/invitations/{token}"), None, Some(json!({"password": "ngắn"}))).await;
+        api(reqwest::Method::POST, &server, "/api/invitations/accept", None, Some(json!({"token": token, "password": "ngắn"}))).await;
     assert_eq!(status, 400);
     assert!(body["error"].as_str().unwrap().contains("10"));
     let (status, signed_in) = api(
         reqwest::Method::POST,
         &server,
-        &format!("/api/invitations/{token}"),
+        "/api/invitations/accept",
         None,
-        Some(json!({"password": "quản trị hà quảng"})),
+        Some(json!({"token": token, "password": "quản trị hà quảng"})),
     )
     .await;
     assert_eq!(status, 200, "{signed_in}");
-    assert_eq!(api(reqwest::Method::POST, &server, &format!("/api/invitations/{token}"), None, Some(json!({"password": "lần thứ hai dùng"}))).await.0, 404, "used once");
+    assert_eq!(api(reqwest::Method::POST, &server, "/api/invitations/accept", None, Some(json!({"token": token, "password": "lần thứ hai dùng"}))).await.0, 404, "used once");
     let qt = signed_in["token"].as_str().unwrap().to_string();
     assert_eq!(signed_in["profile"]["manages"], true);
 

@@ -260,7 +260,7 @@ async fn big_bodies_are_refused_at_once_and_resident_memory_stays_flat() {
     }
     let before = server.rss_mib();
     let mut floods = Vec::new();
-    for path in ["/api/session", "/api/session", "/api/session", "/api/admin/users"] {
+    for path in ["/api/session", "/api/session", "/api/invitations/open", "/api/admin/users"] {
         for declared in [true, false] {
             for _ in 0..5 {
                 floods.push(big_body(server.port(), path.to_string(), 30 * 1024 * 1024, declared));
@@ -279,7 +279,7 @@ async fn big_bodies_are_refused_at_once_and_resident_memory_stays_flat() {
     println!("sign_in_flood.rss_after = {after:.1} MiB");
     println!("sign_in_flood.slowest_answer = {} ms", slowest.as_millis());
     for (line, _) in &answers {
-        // 413 for sign-in; the administration routes check the session first.
+        // 413 for sign-in and invitations; the administration routes check the session first.
         assert!(line.contains(" 413 ") || line.contains(" 401 "), "{line}");
     }
     assert!(answers.iter().filter(|(l, _)| l.contains(" 413 ")).count() >= 30);
@@ -350,3 +350,72 @@ async fn a_sign_in_flood_does_not_stall_sync() {
     assert!(statuses.keys().all(|s| [401, 503].contains(s)), "{statuses:?}");
 }
 
+/// Everything the server process logs (every level of its request traces), for tests that check
+/// what never appears there. Installed once for this test binary.
+fn captured_log() -> Arc<Mutex<Vec<u8>>> {
+    #[derive(Clone)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Sink {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    static LOG: std::sync::OnceLock<Arc<Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = Sink(log.clone());
+        tracing_subscriber::fmt()
+            .with_env_filter("tower_http=trace,danvan=trace")
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .init();
+        log
+    })
+    .clone()
+}
+
+#[tokio::test]
+async fn an_invitation_token_travels_in_bodies_and_reaches_no_log_or_trace() {
+    let log = captured_log();
+    let (dir, db) = temp();
+    let server = start(&db, &dir.path().join("no-dist")).await;
+    let client = reqwest::Client::new();
+    let post = |path: &str, token: Option<String>, body: Value| {
+        let mut req = client.post(format!("{}{path}", server.url)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let new_user = json!({"username": "moi-den", "display_name": "Người mới", "unit": "BANBO", "role": "member", "origin": "https://danvan.example"});
+    let (status, link) = post("/api/admin/users", Some(server.tokens.of("admin")), new_user).await;
+    assert_eq!(status, 200, "{link}");
+    let token = link["url"].as_str().unwrap().split_once('#').unwrap().1.to_string();
+    let secret = token.split_once('.').unwrap().1.to_string();
+
+    let (status, seen) = post("/api/invitations/open", None, json!({"token": token})).await;
+    assert_eq!((status, seen["username"].as_str()), (200, Some("moi-den")), "{seen}");
+    let (status, body) = post("/api/invitations/accept", None, json!({"token": token, "password": "ngắn"})).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, signed_in) = post("/api/invitations/accept", None, json!({"token": token, "password": "mật khẩu người mới"})).await;
+    assert_eq!(status, 200, "{signed_in}");
+    assert_eq!(signed_in["profile"]["username"], "moi-den");
+    let (status, _) = post("/api/invitations/accept", None, json!({"token": token, "password": "lần thứ hai dùng"})).await;
+    assert_eq!(status, 404, "used once");
+    let (status, _) = post("/api/invitations/open", None, json!({"token": token})).await;
+    assert_eq!(status, 404, "used up");
+    let log = String::from_utf8_lossy(&log.lock().unwrap()).to_string();
+    assert!(log.contains("/api/invitations/open"), "the requests were traced");
+    let hits: Vec<&str> = log.lines().filter(|l| l.contains(&secret)).collect();
+    assert!(hits.is_empty(), "the token's secret was logged: {hits:?}");
+    // The old place of the token, the path, leads nowhere (this server has no client built: 503).
+    let res = client.get(format!("{}/api/invitations/{token}", server.url)).send().await.unwrap();
+    assert!(res.status().is_client_error() || res.status().as_u16() == 503, "{}", res.status());
+}

@@ -9,7 +9,9 @@
 //!   (the command line, another server process): sessions are cached that long;
 //! - a wrong username and a wrong password get the same answer after the same work (an argon2
 //!   verification either way), and failures slow down guessing per account and per client
-//!   address without letting anyone deny sign-in to others (`LoginLimiter`).
+//!   address without letting anyone deny sign-in to others (`LoginLimiter`);
+//! - an invitation token travels only in request bodies, never in a URL (proxies and traces log
+//!   URLs).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -17,10 +19,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
-use axum::routing::{get, post};
+use axum::routing::post;
 use axum::{Json, Router};
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -30,7 +32,7 @@ use super::AppState;
 use super::accounts::{hash_password, verify_password};
 use super::error::ApiError;
 use super::store::{Invitation, Session, User};
-use crate::api::{Accept, InvitationView, Profile, SignIn, SignedIn};
+use crate::api::{Accept, InvitationToken, InvitationView, Profile, SignIn, SignedIn};
 use crate::domain::{Access, CriteriaSet, OwnerKind, UnitTree, check_password};
 
 /// Failed sign-ins allowed per username, and per client address, within [`LOGIN_WINDOW`].
@@ -46,7 +48,10 @@ const TREE_TTL: Duration = Duration::from_secs(10);
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/api/session", post(sign_in).delete(sign_out).get(me))
-        .route("/api/invitations/{token}", get(invitation).post(accept_invitation))
+        // The token is in the body, never the path: URLs end up in proxies' access logs and in
+        // traces. Both are POST so no cache or prefetch ever replays them.
+        .route("/api/invitations/open", post(invitation))
+        .route("/api/invitations/accept", post(accept_invitation))
 }
 
 /// A bearer token (sessions and invitations): where to find it, and the hash of its secret.
@@ -563,25 +568,18 @@ async fn me(State(app): State<Arc<AppState>>, caller: Caller) -> Result<Json<Pro
     Ok(Json(profile(&caller.user, &caller.access, &caller.tree, criteria)))
 }
 
-async fn invitation(State(app): State<Arc<AppState>>, Path(token): Path<String>) -> Result<Json<InvitationView>, ApiError> {
-    let (_, inv) = live_invitation(&app, &token).await?;
+async fn invitation(State(app): State<Arc<AppState>>, Json(body): Json<InvitationToken>) -> Result<Json<InvitationView>, ApiError> {
+    let (_, inv) = live_invitation(&app, &body.token).await?;
     let user = app.store.user(&inv.username).await?.ok_or_else(gone)?;
     Ok(Json(InvitationView { username: user.username, display_name: user.display_name }))
 }
 
 /// Sets the password chosen on the invited device and signs that device in.
-async fn accept_invitation(
-    State(app): State<Arc<AppState>>,
-    Path(token): Path<String>,
-    Json(body): Json<Accept>,
-) -> Result<Json<SignedIn>, ApiError> {
+async fn accept_invitation(State(app): State<Arc<AppState>>, Json(body): Json<Accept>) -> Result<Json<SignedIn>, ApiError> {
     check_password(&body.password).map_err(ApiError::BadRequest)?;
-    let invited = live_invitation(&app, &token).await?;
+    let invited = live_invitation(&app, &body.token).await?;
     let password = body.password;
-    let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(ApiError::Internal)?;
+    let hash = app.hashing.run(move || hash_password(&password)).await?.map_err(ApiError::Internal)?;
     let username = app.store.accept_invitation(&invited.0, &hash, super::now_ms()).await?.ok_or_else(gone)?;
     // A new password ends the sessions the old one opened.
     app.store.delete_sessions(&username).await?;
