@@ -161,12 +161,20 @@ async fn a_flood_on_one_account_locks_out_neither_another_user_nor_the_owner_aft
     assert_eq!(sign_in(&server.url, "b", "gõ nhầm một lần", None).await.0, 401);
 }
 
-/// Wrong passwords for many usernames (a password spray) from one client address.
-async fn spray(base: &str, from: impl Fn(usize) -> Option<String>, n: usize) {
+/// Wrong passwords for many usernames (a password spray), each request naming the client address
+/// `from(i)` in `X-Forwarded-For`; how many were slowed (429). Every username is new, so only the
+/// address's budget can slow them.
+async fn spray(base: &str, from: impl Fn(usize) -> Option<String>, n: usize) -> usize {
+    let mut slowed = 0;
     for i in 0..n {
-        let (status, _, body) = sign_in(base, &format!("khong-co-{i}"), "sai mật khẩu rồi", from(i).as_deref()).await;
+        let (status, retry_after, body) = sign_in(base, &format!("khong-co-{i}"), "sai mật khẩu rồi", from(i).as_deref()).await;
         assert!(status == 401 || status == 429, "{status} {body}");
+        if status == 429 {
+            assert!(retry_after.unwrap() <= 2, "slowed for seconds, not locked: {retry_after:?}");
+            slowed += 1;
+        }
     }
+    slowed
 }
 
 #[tokio::test]
@@ -176,16 +184,14 @@ async fn the_client_address_is_taken_from_x_forwarded_for_only_when_a_trusted_pr
     seed_sqlite(&db).await;
     set_passwords(&db).await;
     let server = Binary::start(&db, &[("DANVAN_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")]).await;
-    spray(&server.url, |_| Some("203.0.113.5".into()), 40).await;
+    assert!(spray(&server.url, |_| Some("203.0.113.5".into()), 60).await > 0, "one address's spray is slowed");
     // Another client of the proxy is not slowed by 203.0.113.5's spray.
     let (status, _, body) = sign_in(&server.url, "c", PASSWORD_C, Some("203.0.113.6")).await;
     assert_eq!(status, 200, "{body}");
-    // A client behind the same address is slowed by seconds, never locked out; the chain is read
-    // from the right (what the client itself wrote on the left is not believed).
-    let (status, retry_after, body) = sign_in(&server.url, "c", PASSWORD_C, Some("198.51.100.9, 203.0.113.5")).await;
-    assert_eq!(status, 429, "{body}");
-    assert!(retry_after.unwrap() <= 5, "{retry_after:?}");
-    assert!(body["error"].as_str().unwrap().contains("giây"), "{body}");
+    // The chain is read from the right: what a client writes on the left itself is not believed.
+    let forged = |i: usize| Some(format!("198.51.100.{}, 203.0.113.7", i + 1));
+    assert!(spray(&server.url, forged, 60).await > 0, "the proxy's hop counts, not the forged ones");
+    // A client behind the spraying address is slowed by seconds, never locked out.
     let (status, waited) = sign_in_patiently(&server.url, "c", PASSWORD_C, Some("203.0.113.5")).await;
     assert_eq!(status, 200, "after {waited:?}");
 
@@ -195,11 +201,8 @@ async fn the_client_address_is_taken_from_x_forwarded_for_only_when_a_trusted_pr
     seed_sqlite(&db2).await;
     set_passwords(&db2).await;
     let direct = Binary::start(&db2, &[]).await;
-    spray(&direct.url, |i| Some(format!("203.0.113.{}", i + 1)), 40).await;
-    let (status, retry_after, body) = sign_in(&direct.url, "c", PASSWORD_C, Some("192.0.2.77")).await;
-    assert_eq!(status, 429, "{body}");
-    assert!(retry_after.unwrap() <= 5, "slowed, not locked: {retry_after:?}");
-    let (status, _) = sign_in_patiently(&direct.url, "c", PASSWORD_C, None).await;
+    assert!(spray(&direct.url, |i| Some(format!("203.0.113.{}", i + 1)), 60).await > 0, "X-Forwarded-For was believed");
+    let (status, _) = sign_in_patiently(&direct.url, "c", PASSWORD_C, Some("192.0.2.77")).await;
     assert_eq!(status, 200);
 }
 

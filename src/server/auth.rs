@@ -507,6 +507,8 @@ async fn sign_in(
     }
     let username = username.to_lowercase();
     let address = AddressKey::from(ip);
+    // From here the attempt counts as a failure until the password is verified right; a request
+    // dropped mid-way (its client hung up) stays counted, so hanging up buys no free guesses.
     let reservation = app.logins.reserve(&username, address, Instant::now()).map_err(|refusal| {
         tracing::warn!(%username, %address, ?refusal, "sign-in refused by the limits");
         ApiError::from(refusal)

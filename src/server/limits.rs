@@ -94,16 +94,30 @@ fn busy(what: &str, retry_after: u64) -> ApiError {
     ApiError::Busy(format!("Máy chủ đang bận ({what}); thiết bị sẽ tự thử lại sau {retry_after} giây."), retry_after)
 }
 
+/// Counts one waiter for as long as it lives, so a request dropped while it waits (its client
+/// gave up) is uncounted too.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn wait_in(counter: &AtomicUsize, bound: usize) -> Option<Waiting<'_>> {
+    let waiting = Waiting(counter);
+    (counter.fetch_add(1, Ordering::AcqRel) < bound).then_some(waiting)
+}
+
 pub async fn admit_sync(State(admission): State<Arc<SyncAdmission>>, request: Request, next: Next) -> Response {
     let permit = match admission.running.try_acquire() {
         Ok(permit) => permit,
         Err(_) => {
-            if admission.waiting.fetch_add(1, Ordering::AcqRel) >= SYNC_WAITING {
-                admission.waiting.fetch_sub(1, Ordering::AcqRel);
+            let Some(waiting) = wait_in(&admission.waiting, SYNC_WAITING) else {
                 return busy("quá nhiều thiết bị đồng bộ cùng lúc", 5).into_response();
-            }
+            };
             let waited = tokio::time::timeout(SYNC_MAX_WAIT, admission.running.acquire()).await;
-            admission.waiting.fetch_sub(1, Ordering::AcqRel);
+            drop(waiting);
             match waited {
                 Ok(Ok(permit)) => permit,
                 _ => return busy("quá nhiều thiết bị đồng bộ cùng lúc", 5).into_response(),
@@ -118,7 +132,7 @@ pub async fn admit_sync(State(admission): State<Arc<SyncAdmission>>, request: Re
 /// Password hashing and verification, off the async threads and bounded (see the module's
 /// invariants). One permit per two cores, at least one: the other cores stay for sync.
 pub struct HashingPool {
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
     size: usize,
     queued: AtomicUsize,
 }
@@ -131,7 +145,7 @@ impl Default for HashingPool {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let size = (cores / 2).max(1);
-        HashingPool { permits: Semaphore::new(size), size, queued: AtomicUsize::new(0) }
+        HashingPool { permits: Arc::new(Semaphore::new(size)), size, queued: AtomicUsize::new(0) }
     }
 }
 
@@ -143,14 +157,18 @@ impl HashingPool {
     /// Runs `work` (an argon2 hash or verification) on a blocking thread when a permit is free;
     /// `Err(Busy)` at once if the queue is full.
     pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
-        if self.queued.fetch_add(1, Ordering::AcqRel) >= HASHING_QUEUE + self.size {
-            self.queued.fetch_sub(1, Ordering::AcqRel);
+        let Some(queued) = wait_in(&self.queued, HASHING_QUEUE + self.size) else {
             return Err(busy("quá nhiều lượt đăng nhập cùng lúc", 2));
-        }
-        let permit = self.permits.acquire().await;
-        let result = tokio::task::spawn_blocking(work).await;
-        drop(permit);
-        self.queued.fetch_sub(1, Ordering::AcqRel);
+        };
+        let permit = self.permits.clone().acquire_owned().await.map_err(|e| ApiError::Internal(e.to_string()))?;
+        // The permit goes with the work: if the request is dropped (its client hung up), the
+        // verification still running keeps its permit until it ends, so no more than `size` run.
+        let result = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            work()
+        })
+        .await;
+        drop(queued);
         result.map_err(|e| ApiError::Internal(e.to_string()))
     }
 }
@@ -190,5 +208,18 @@ mod tests {
             assert!(r.await.unwrap().is_ok());
         }
         assert!(pool.run(|| ()).await.is_ok(), "free again");
+        // A request dropped while it waits leaves no trace in the counts.
+        let closed = gate.write().unwrap();
+        let waiting: Vec<_> = (0..pool.permits() + HASHING_QUEUE)
+            .map(|_| {
+                let (pool, gate) = (pool.clone(), gate.clone());
+                tokio::spawn(async move { pool.run(move || drop(gate.read())).await })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waiting.iter().for_each(|w| w.abort());
+        drop(closed);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(pool.run(|| ()).await.is_ok(), "the dropped requests gave their places back");
     }
 }
