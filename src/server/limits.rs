@@ -82,11 +82,19 @@ pub const SYNC_MAX_WAIT: Duration = Duration::from_secs(10);
 pub struct SyncAdmission {
     running: Semaphore,
     waiting: AtomicUsize,
+    max_waiting: usize,
+    max_wait: Duration,
 }
 
 impl Default for SyncAdmission {
     fn default() -> Self {
-        SyncAdmission { running: Semaphore::new(SYNC_IN_FLIGHT), waiting: AtomicUsize::new(0) }
+        SyncAdmission::new(SYNC_IN_FLIGHT, SYNC_WAITING, SYNC_MAX_WAIT)
+    }
+}
+
+impl SyncAdmission {
+    pub fn new(running: usize, max_waiting: usize, max_wait: Duration) -> SyncAdmission {
+        SyncAdmission { running: Semaphore::new(running), waiting: AtomicUsize::new(0), max_waiting, max_wait }
     }
 }
 
@@ -113,10 +121,10 @@ pub async fn admit_sync(State(admission): State<Arc<SyncAdmission>>, request: Re
     let permit = match admission.running.try_acquire() {
         Ok(permit) => permit,
         Err(_) => {
-            let Some(waiting) = wait_in(&admission.waiting, SYNC_WAITING) else {
+            let Some(waiting) = wait_in(&admission.waiting, admission.max_waiting) else {
                 return busy("quá nhiều thiết bị đồng bộ cùng lúc", 5).into_response();
             };
-            let waited = tokio::time::timeout(SYNC_MAX_WAIT, admission.running.acquire()).await;
+            let waited = tokio::time::timeout(admission.max_wait, admission.running.acquire()).await;
             drop(waiting);
             match waited {
                 Ok(Ok(permit)) => permit,
@@ -186,6 +194,37 @@ mod tests {
         assert_eq!(body_limit_for(&Method::POST, "/api/sync"), crate::sync::MAX_BODY_BYTES);
         assert_eq!(body_limit_for(&Method::PUT, "/api/photos/d/p"), super::super::photos::MAX_CHUNK_BYTES);
         assert_eq!(body_limit_for(&Method::POST, "/api/nothing-here"), SMALL_BODY_BYTES);
+    }
+
+    #[tokio::test]
+    async fn sync_requests_past_those_running_and_waiting_are_told_to_come_back() {
+        use axum::body::Body;
+        use axum::http::StatusCode;
+        // One runs, one waits; the handler holds until the test opens the gate.
+        let gate = Arc::new(Semaphore::new(0));
+        let admission = Arc::new(SyncAdmission::new(1, 1, Duration::from_millis(300)));
+        let app = {
+            let gate = gate.clone();
+            axum::Router::new()
+                .route("/api/sync", axum::routing::post(move || async move { drop(gate.acquire().await); "ok" }))
+                .layer(axum::middleware::from_fn_with_state(admission, admit_sync))
+        };
+        let call = |app: axum::Router| async move {
+            let res = app.oneshot(Request::post("/api/sync").body(Body::empty()).unwrap()).await.unwrap();
+            (res.status(), res.headers().get(header::RETRY_AFTER).cloned())
+        };
+        let running = tokio::spawn(call(app.clone()));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let waiting = tokio::spawn(call(app.clone()));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (status, retry_after) = call(app.clone()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "neither a place to run nor to wait");
+        assert!(retry_after.is_some());
+        // The waiting one gives up after its longest wait, also retryable.
+        assert_eq!(waiting.await.unwrap().0, StatusCode::SERVICE_UNAVAILABLE);
+        gate.add_permits(10);
+        assert_eq!(running.await.unwrap().0, StatusCode::OK);
+        assert_eq!(call(app).await.0, StatusCode::OK, "admitted again once the others are done");
     }
 
     #[tokio::test]
