@@ -98,8 +98,13 @@ impl SyncAdmission {
     }
 }
 
-fn busy(what: &str, retry_after: u64) -> ApiError {
-    ApiError::Busy(format!("Máy chủ đang bận ({what}); thiết bị sẽ tự thử lại sau {retry_after} giây."), retry_after)
+/// Sync retries by itself (the session's backoff); sign-in is retried by the person.
+fn sync_busy() -> ApiError {
+    ApiError::Busy("Máy chủ đang bận (quá nhiều thiết bị đồng bộ cùng lúc); thiết bị sẽ tự thử lại sau 5 giây.".into(), 5)
+}
+
+fn hashing_busy() -> ApiError {
+    ApiError::Busy("Máy chủ đang bận vì quá nhiều lượt đăng nhập cùng lúc. Hãy thử lại sau vài giây.".into(), 2)
 }
 
 /// Counts one waiter for as long as it lives, so a request dropped while it waits (its client
@@ -122,13 +127,13 @@ pub async fn admit_sync(State(admission): State<Arc<SyncAdmission>>, request: Re
         Ok(permit) => permit,
         Err(_) => {
             let Some(waiting) = wait_in(&admission.waiting, admission.max_waiting) else {
-                return busy("quá nhiều thiết bị đồng bộ cùng lúc", 5).into_response();
+                return sync_busy().into_response();
             };
             let waited = tokio::time::timeout(admission.max_wait, admission.running.acquire()).await;
             drop(waiting);
             match waited {
                 Ok(Ok(permit)) => permit,
-                _ => return busy("quá nhiều thiết bị đồng bộ cùng lúc", 5).into_response(),
+                _ => return sync_busy().into_response(),
             }
         }
     };
@@ -166,7 +171,7 @@ impl HashingPool {
     /// `Err(Busy)` at once if the queue is full.
     pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
         let Some(queued) = wait_in(&self.queued, HASHING_QUEUE + self.size) else {
-            return Err(busy("quá nhiều lượt đăng nhập cùng lúc", 2));
+            return Err(hashing_busy());
         };
         let permit = self.permits.clone().acquire_owned().await.map_err(|e| ApiError::Internal(e.to_string()))?;
         // The permit goes with the work: if the request is dropped (its client hung up), the
