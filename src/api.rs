@@ -83,16 +83,24 @@ pub struct SignedIn {
     pub profile: Profile,
 }
 
-/// `GET /api/invitations/{token}`: who the link is for.
+/// `POST /api/invitations/open`: the token of an invitation link (from the link's fragment; it
+/// travels in the body so that it never appears in a URL, hence in no access log or trace).
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct InvitationToken {
+    pub token: String,
+}
+
+/// The answer to `POST /api/invitations/open`: who the link is for.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct InvitationView {
     pub username: String,
     pub display_name: String,
 }
 
-/// `POST /api/invitations/{token}`: the password chosen on the invited device.
+/// `POST /api/invitations/accept`: the link's token and the password chosen on the invited device.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct Accept {
+    pub token: String,
     pub password: String,
 }
 

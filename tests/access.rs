@@ -276,10 +276,10 @@ async fn sign_in_attempts_are_limited_and_unknown_users_look_like_wrong_password
     for _ in 0..4 {
         assert_eq!(attempt("b", "sai mật khẩu rồi").await.0, 401);
     }
-    // Fifth failure done: now even the right password waits.
+    // Fifth failure done: now even the right password waits, for seconds (backoff, not a lock).
     let (status, body) = attempt("b", "mật khẩu của b 2025").await;
     assert_eq!(status, 429, "{body}");
-    assert!(body["error"].as_str().unwrap().contains("phút"));
+    assert!(body["error"].as_str().unwrap().contains("giây"), "{body}");
     // Another user is not locked out by B's attacker.
     SqliteStore::open(&db).unwrap().set_password_hash("c", &hash_password("mật khẩu của c 2025").unwrap()).await.unwrap();
     assert_eq!(attempt("c", "mật khẩu của c 2025").await.0, 200);
@@ -311,22 +311,22 @@ async fn administrators_invite_and_manage_only_inside_their_subtree() {
     assert!(url.starts_with("http://danvan.example/moi#"), "{url}");
     assert!(link["qr"].as_str().unwrap().starts_with("data:image/svg+xml;base64,"));
     let token = url.split_once('#').unwrap().1;
-    let (status, seen) = api(reqwest::Method::GET, &server, &format!("/api/invitations/{token}"), None, None).await;
+    let (status, seen) = api(reqwest::Method::POST, &server, "/api/invitations/open", None, Some(json!({"token": token}))).await;
     assert_eq!((status, seen["username"].as_str()), (200, Some("qt-ha")));
     let (status, body) =
-        api(reqwest::Method::POST, &server, &format!("/api/invitations/{token}"), None, Some(json!({"password": "ngắn"}))).await;
+        api(reqwest::Method::POST, &server, "/api/invitations/accept", None, Some(json!({"token": token, "password": "ngắn"}))).await;
     assert_eq!(status, 400);
     assert!(body["error"].as_str().unwrap().contains("10"));
     let (status, signed_in) = api(
         reqwest::Method::POST,
         &server,
-        &format!("/api/invitations/{token}"),
+        "/api/invitations/accept",
         None,
-        Some(json!({"password": "quản trị hà quảng"})),
+        Some(json!({"token": token, "password": "quản trị hà quảng"})),
     )
     .await;
     assert_eq!(status, 200, "{signed_in}");
-    assert_eq!(api(reqwest::Method::POST, &server, &format!("/api/invitations/{token}"), None, Some(json!({"password": "lần thứ hai dùng"}))).await.0, 404, "used once");
+    assert_eq!(api(reqwest::Method::POST, &server, "/api/invitations/accept", None, Some(json!({"token": token, "password": "lần thứ hai dùng"}))).await.0, 404, "used once");
     let qt = signed_in["token"].as_str().unwrap().to_string();
     assert_eq!(signed_in["profile"]["manages"], true);
 

@@ -35,8 +35,26 @@ pub fn origin() -> String {
     web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
 }
 
+/// How long a call may take before it is given up: a dead link (the bars show signal, nothing
+/// moves) must end in a message, not a spinner forever. Long enough for a small JSON answer over
+/// 2G; a body adds the time it needs at 4 KB/s (a unit tree's CSV import).
+const CALL_TIMEOUT_SECS: u64 = 30;
+const SLOWEST_UPLOAD_BYTES_PER_SEC: u64 = 4 * 1024;
+
+fn timeout_for(body: &Body<'_>) -> std::time::Duration {
+    let bytes = match body {
+        Body::None => 0,
+        Body::Json(v) => v.to_string().len() as u64,
+        Body::Text(t) => t.len() as u64,
+    };
+    std::time::Duration::from_secs(CALL_TIMEOUT_SECS + bytes / SLOWEST_UPLOAD_BYTES_PER_SEC)
+}
+
 pub async fn call<T: DeserializeOwned>(method: reqwest::Method, path: &str, token: Option<&str>, body: Body<'_>) -> Result<T, Failure> {
-    let mut req = reqwest::Client::new().request(method, format!("{}{path}", origin()));
+    // reqwest's wasm client aborts the fetch (AbortController) when the timeout passes, body
+    // included: the guard lives as long as the response.
+    let timeout = timeout_for(&body);
+    let mut req = reqwest::Client::new().request(method, format!("{}{path}", origin())).timeout(timeout);
     if let Some(t) = token {
         req = req.bearer_auth(t);
     }
@@ -45,18 +63,27 @@ pub async fn call<T: DeserializeOwned>(method: reqwest::Method, path: &str, toke
         Body::Json(v) => req.json(&v),
         Body::Text(t) => req.header("content-type", "text/csv; charset=utf-8").body(t.to_string()),
     };
-    let offline = |_| Failure {
+    let unreachable = |e: reqwest::Error| Failure {
         status: 0,
-        message: "Không kết nối được máy chủ. Việc này cần có mạng; hãy thử lại khi có sóng.".into(),
+        message: if e.is_timeout() {
+            format!(
+                "Máy chủ không trả lời sau {} giây: đường truyền có thể đã mất. Hãy thử lại khi sóng ổn định hơn.",
+                timeout.as_secs()
+            )
+        } else {
+            "Không kết nối được máy chủ. Việc này cần có mạng; hãy thử lại khi có sóng.".into()
+        },
         problems: Vec::new(),
     };
-    let res = req.send().await.map_err(offline)?;
+    let res = req.send().await.map_err(unreachable)?;
     let status = res.status().as_u16();
     if res.status().is_success() {
-        return res.json::<T>().await.map_err(|e| Failure {
-            status,
-            message: format!("Phản hồi của máy chủ không đọc được: {e}"),
-            problems: Vec::new(),
+        return res.json::<T>().await.map_err(|e| {
+            if e.is_timeout() {
+                unreachable(e)
+            } else {
+                Failure { status, message: format!("Phản hồi của máy chủ không đọc được: {e}"), problems: Vec::new() }
+            }
         });
     }
     let body: ErrorBody = res.json().await.unwrap_or_default();

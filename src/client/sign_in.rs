@@ -7,7 +7,7 @@ use super::account::Account;
 use super::api::{self, Body};
 use super::sync::SyncStatus;
 use super::{AppContext, settings, use_app};
-use crate::api::{Accept, InvitationView, SignIn, SignedIn};
+use crate::api::{Accept, InvitationToken, InvitationView, SignIn, SignedIn};
 use crate::domain::check_password;
 
 /// Keeps a new session and starts syncing with it.
@@ -98,7 +98,8 @@ pub fn SignInPage() -> impl IntoView {
 #[component]
 pub fn InvitationPage() -> impl IntoView {
     let app = use_app();
-    // The token is in the fragment, which browsers never send to a server.
+    // The token is in the fragment, which browsers never send to a server; the calls below carry
+    // it in their bodies, never in a URL (access logs and traces record URLs).
     let token = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default().trim_start_matches('#').to_string();
     let invitation = RwSignal::new(None::<Result<InvitationView, String>>);
     {
@@ -107,7 +108,8 @@ pub fn InvitationPage() -> impl IntoView {
             let result = if token.is_empty() {
                 Err("Liên kết mời không đầy đủ. Hãy mở đúng liên kết (hoặc quét mã QR) quản trị viên gửi.".to_string())
             } else {
-                api::call::<InvitationView>(reqwest::Method::GET, &format!("/api/invitations/{token}"), None, Body::None).await.map_err(|f| f.message)
+                let body = api::json(&InvitationToken { token });
+                api::call::<InvitationView>(reqwest::Method::POST, "/api/invitations/open", None, body).await.map_err(|f| f.message)
             };
             invitation.set(Some(result));
         });
@@ -133,8 +135,8 @@ pub fn InvitationPage() -> impl IntoView {
         busy.set(true);
         let (app, navigate, token) = (app.clone(), navigate.clone(), token.clone());
         leptos::task::spawn_local(async move {
-            let path = format!("/api/invitations/{token}");
-            let result = api::call::<SignedIn>(reqwest::Method::POST, &path, None, api::json(&Accept { password: p })).await;
+            let body = api::json(&Accept { token, password: p });
+            let result = api::call::<SignedIn>(reqwest::Method::POST, "/api/invitations/accept", None, body).await;
             busy.set(false);
             match result.map_err(|f| f.message).and_then(|s| signed_in(&app, s)) {
                 Ok(()) => navigate("/", Default::default()),

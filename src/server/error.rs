@@ -26,6 +26,10 @@ pub enum ApiError {
     /// Too many attempts; try again after this many seconds.
     #[error("{0}")]
     TooManyRequests(String, u64),
+    /// The server is saturated (too many sign-ins or syncs at once); try again after this many
+    /// seconds. Nothing about the request is wrong.
+    #[error("{0}")]
+    Busy(String, u64),
     /// Depends on something that has not reached the server yet (a photo of a document not synced
     /// yet); the client retries later.
     #[error("{0}")]
@@ -71,6 +75,12 @@ impl IntoResponse for ApiError {
                 tracing::warn!(%m, "rate limited");
                 let body = json!({ "error": m, "retryable": true });
                 return (StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, after.to_string())], Json(body))
+                    .into_response();
+            }
+            ApiError::Busy(m, after) => {
+                tracing::warn!(%m, "busy");
+                let body = json!({ "error": m, "retryable": true });
+                return (StatusCode::SERVICE_UNAVAILABLE, [(axum::http::header::RETRY_AFTER, after.to_string())], Json(body))
                     .into_response();
             }
             ApiError::Store(e) => {

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod limits;
 pub mod photos;
 pub mod postgres;
 pub mod store;
@@ -18,7 +19,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::routing::get;
 use clap::Parser;
 use axum::http::{HeaderName, HeaderValue, header};
@@ -39,6 +40,10 @@ pub struct AppState {
     pub units: auth::UnitCache,
     pub sessions: auth::SessionCache,
     pub logins: auth::LoginLimiter,
+    /// Password hashing and verification, bounded (sign-in floods never take every core).
+    pub hashing: limits::HashingPool,
+    /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long a sign-in lasts.
     pub session_ttl_ms: i64,
 }
@@ -66,6 +71,20 @@ pub struct Config {
     /// after it ends asks for the password again.
     #[arg(long, env = "DANVAN_SESSION_DAYS", default_value_t = 30.0)]
     pub session_days: f64,
+    /// Reverse proxies (IPs or CIDRs, comma-separated) whose `X-Forwarded-For` header names the
+    /// client; from any other peer the header is ignored and the connection's address is used.
+    #[arg(long = "trusted-proxy", env = "DANVAN_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// An address or a network: `10.0.0.5`, `10.0.0.0/8`, `::1`, ` fd00::/8` (spaces allowed, so a
+/// list reads naturally after its commas).
+fn parse_network(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map(|net| net.trunc())
+        .map_err(|_| format!("“{s}” is neither an IP address nor a network (e.g. 10.0.0.0/8)"))
 }
 
 pub fn now_ms() -> i64 {
@@ -77,13 +96,18 @@ pub fn now_ms() -> i64 {
 
 pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
-        .merge(sync_api::router())
+        // Sync requests in flight are bounded (`limits::SyncAdmission`), before their bodies are read.
+        .merge(sync_api::router().layer(axum::middleware::from_fn_with_state(
+            Arc::new(limits::SyncAdmission::default()),
+            limits::admit_sync,
+        )))
         .merge(auth::router())
         .merge(admin::router())
         .merge(photos::router())
         .route("/api/health", get(health))
         .layer(CompressionLayer::new())
-        .layer(DefaultBodyLimit::max(crate::sync::MAX_BODY_BYTES));
+        // Each route's own body limit (`limits::body_limit_for`), declared lengths refused unread.
+        .layer(axum::middleware::from_fn(limits::limit_body));
     let csp = HeaderValue::from_str(&state.assets.csp).expect("the policy is ASCII");
     let security = [
         (header::CONTENT_SECURITY_POLICY, csp),
@@ -366,6 +390,8 @@ pub async fn bind(
         units: auth::UnitCache::default(),
         sessions: auth::SessionCache::default(),
         logins: auth::LoginLimiter::default(),
+        hashing: limits::HashingPool::default(),
+        trusted_proxies: config.trusted_proxies.clone(),
         session_ttl_ms: (config.session_days * 86_400_000.0) as i64,
     });
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
