@@ -5,11 +5,13 @@
 //!   DANVAN_BENCH=sizes DANVAN_BENCH_SIZES=100000 cargo bench --bench sync
 //!   DANVAN_BENCH=load DANVAN_BENCH_POSTGRES_URL=postgres://… cargo bench --bench sync
 //!   DANVAN_BENCH=link cargo bench --bench sync                # needs root (network namespaces)
+//!   DANVAN_BENCH=crashloop cargo bench --bench sync           # SIGKILL ×50 under 200 clients
 //!
 //! Parts (`DANVAN_BENCH`, comma-separated): `sizes` (fresh replica, no-op, k edited documents for
 //! each replica size), `load` (1,000 clients each editing once a second), `rss` (server memory
 //! against stored and recently touched documents), `link` (a new replica of 5,000 models over an
-//! emulated 1 Mbit/s, 300 ms link).
+//! emulated 1 Mbit/s, 300 ms link), `crashloop` (the server SIGKILLed 50 times while 200 clients
+//! sync: acknowledged edits lost and duplicates, both must be 0).
 //!
 //! Documents are realistic models (~3 KB saved: seven narrative items of varied Vietnamese text,
 //! indicators, a few edits of history); 2,000 distinct ones are generated and larger sets reuse
@@ -501,6 +503,21 @@ impl Phone {
         })
     }
 
+    /// The request for what the server has not acknowledged yet, without a new edit.
+    fn resend(&mut self) -> Vec<u8> {
+        let shared = self.state.shared_heads.clone();
+        assume_server_holds(&mut self.state, shared);
+        let message = self.doc.sync().generate_sync_message(&mut self.state).unwrap().encode();
+        danvan::sync::encode(&SyncRequest {
+            protocol: PROTOCOL,
+            server: None,
+            cursor: 0,
+            scope: 0,
+            feed_budget: Some(0),
+            docs: vec![DocMessage { id: self.id.clone(), message, document: None }],
+        })
+    }
+
     /// Applies the server's answer; true if it acknowledges everything we have.
     fn acknowledged(&mut self, body: &[u8]) -> bool {
         let Ok(res) = danvan::sync::decode::<SyncResponse>(body) else { return false };
@@ -659,6 +676,115 @@ async fn rss_part() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// crashloop: the server SIGKILLed again and again while many clients sync
+
+/// `DANVAN_BENCH_CLIENTS` (200) clients each edit their own model as fast as the server answers;
+/// the server is killed with SIGKILL `DANVAN_BENCH_KILLS` (50) times, 100–600 ms apart, and
+/// restarted on the same database and port each time. Then every client syncs until all its
+/// edits are acknowledged, and a fresh replica reads everything back. Prints the acknowledged
+/// edits that the server lost (must be 0) and the documents or edits it holds twice (must be 0).
+async fn crashloop_part() {
+    let clients: usize = std::env::var("DANVAN_BENCH_CLIENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let kills: usize = std::env::var("DANVAN_BENCH_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
+    let docs = documents(clients);
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crashloop.sqlite3");
+    seed_sqlite(&db, &docs).await;
+    let token = bench_account_sqlite(&db).await;
+    let tokens = bench_sessions(&SqliteStore::open(&db).unwrap(), clients).await;
+    // A fixed port, so clients find the restarted server where the killed one was.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let args = ["--addr", addr.as_str(), "--database", db.to_str().unwrap()];
+    let server = Arc::new(std::sync::Mutex::new(ServerProcess::start(&args, &[], token.clone())));
+    let url = Arc::new(format!("http://{addr}/api/sync"));
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for ((id, bytes, _), token) in docs.iter().zip(tokens) {
+        let mut phone = Phone::new(id.clone(), bytes);
+        let (http, url, stop, auth) = (http.clone(), url.clone(), stop.clone(), format!("Bearer {token}"));
+        tasks.push(tokio::spawn(async move {
+            // Every edit's change hash, and how many of them the server has acknowledged.
+            let mut edits: Vec<ChangeHash> = Vec::new();
+            let mut acked = 0usize;
+            let mut failures = 0usize;
+            let mut n = 0u64;
+            loop {
+                let finishing = stop.load(std::sync::atomic::Ordering::Relaxed);
+                if finishing && acked == edits.len() {
+                    break;
+                }
+                // Once told to stop, no new edits: only what is still unacknowledged is sent.
+                let body = if finishing { phone.resend() } else { n += 1; phone.edit(n) };
+                if !finishing {
+                    edits.push(phone.doc.get_heads()[0]);
+                }
+                let sent = edits.len();
+                let ok = match http.post(url.as_str()).header("authorization", auth.as_str()).header("content-type", danvan::sync::CONTENT_TYPE).body(body).send().await {
+                    Ok(r) if r.status().is_success() => match r.bytes().await {
+                        Ok(b) => phone.acknowledged(&b),
+                        Err(_) => false,
+                    },
+                    _ => false,
+                };
+                if ok {
+                    acked = sent;
+                } else {
+                    failures += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+            (phone.id.clone(), edits, failures)
+        }));
+    }
+    let mut rng = Rng(0x5eed);
+    let started = Instant::now();
+    for _ in 0..kills {
+        tokio::time::sleep(Duration::from_millis(100 + rng.below(500) as u64)).await;
+        let mut s = server.lock().unwrap();
+        let _ = s.child.kill(); // SIGKILL
+        let _ = s.child.wait();
+        *s = ServerProcess::start(&args, &[], token.clone());
+    }
+    let killing = started.elapsed();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    // Everything, read back by a device that never synced before.
+    let fresh = MemoryReplica::new();
+    let reader = Counting::new(&format!("http://{addr}"), &token);
+    run_session(&fresh, &reader, &mut ()).await.unwrap();
+    let (mut edits_total, mut lost, mut failures) = (0usize, 0usize, 0usize);
+    for (id, edits, f) in &results {
+        failures += f;
+        edits_total += edits.len();
+        let mut doc = fresh.doc(id).unwrap_or_else(|| panic!("{id} missing"));
+        lost += edits.iter().filter(|h| doc.get_change_by_hash(h).is_none()).count();
+    }
+    let ids = fresh.ids();
+    let distinct: std::collections::HashSet<&String> = ids.iter().collect();
+    let duplicated_docs = ids.len() - distinct.len() + ids.len().saturating_sub(clients);
+    let mut duplicated_changes = 0;
+    for id in &ids {
+        let mut doc = fresh.doc(id).unwrap();
+        let changes = doc.get_changes(&[]);
+        let hashes: std::collections::HashSet<ChangeHash> = changes.iter().map(|c| c.hash()).collect();
+        duplicated_changes += changes.len() - hashes.len();
+    }
+    let q = format!("crashloop.clients_{clients}.kills_{kills}");
+    figure(&format!("{q}.time_killing"), format!("{:.1}", killing.as_secs_f64()), "s");
+    figure(&format!("{q}.edits_acknowledged"), edits_total, "edits");
+    figure(&format!("{q}.requests_failed_and_retried"), failures, "requests");
+    figure(&format!("{q}.acknowledged_edits_lost"), lost, "edits");
+    figure(&format!("{q}.documents_duplicated"), duplicated_docs, "documents");
+    figure(&format!("{q}.changes_duplicated"), duplicated_changes, "changes");
+    assert_eq!((lost, duplicated_docs, duplicated_changes), (0, 0, 0), "the server lost or duplicated acknowledged work");
+}
+
+// ---------------------------------------------------------------------------------------------
 // link: a new replica of 5,000 models over an emulated 1 Mbit/s, 300 ms link
 
 fn link_part() {
@@ -733,6 +859,7 @@ fn main() {
             "load" => runtime.block_on(load_part()),
             "rss" => runtime.block_on(rss_part()),
             "link" => link_part(),
+            "crashloop" => runtime.block_on(crashloop_part()),
             other => eprintln!("# unknown part {other}"),
         }
     }
