@@ -327,6 +327,13 @@ pub fn history(doc: &mut AutoCommit) -> Vec<Revision> {
     out
 }
 
+/// The photos the model's activity log shows (their ids), read without the rest of the model: what
+/// the server keeps photo bytes for (uploads and the sweeper, `server::photos`).
+pub fn journal_photo_ids(doc: &AutoCommit) -> Result<std::collections::BTreeSet<String>, DocError> {
+    let journal: Vec<crate::domain::JournalEntry> = root_list(doc, "journal")?;
+    Ok(journal.into_iter().flat_map(|entry| entry.photos.into_iter().map(|photo| photo.id)).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
