@@ -499,6 +499,13 @@ fn keys_of_change(doc: &AutoCommit, change: &automerge::Change) -> Vec<String> {
     keys
 }
 
+/// The photos the model's activity log shows (their ids), read without the rest of the model: what
+/// the server keeps photo bytes for (uploads and the sweeper, `server::photos`).
+pub fn journal_photo_ids(doc: &AutoCommit) -> Result<std::collections::BTreeSet<String>, DocError> {
+    let journal: Vec<crate::domain::JournalEntry> = root_list(doc, "journal")?;
+    Ok(journal.into_iter().flat_map(|entry| entry.photos.into_iter().map(|photo| photo.id)).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use danvan::server::postgres::PostgresStore;
 use danvan::api::PhotoStatus;
-use danvan::server::store::{DocVersion, Invitation, PhotoAppend, PhotoChunk, Session, SqliteStore, Store, StoreError, User, Write};
+use danvan::server::store::{DocVersion, Invitation, PhotoAppend, PhotoChunk, PhotoLimits, Session, SqliteStore, Store, StoreError, User, Write};
 use sha2::{Digest, Sha256};
 use danvan::domain::{Grant, Role, UnitTree};
 use danvan::sync::{Chunk, Layout};
@@ -183,13 +183,138 @@ async fn contract(store: &dyn Store) {
     assert_eq!(store.accept_invitation("i2", "again", 999).await.unwrap(), None, "used once");
 
     photos(store).await;
+    photo_limits(store).await;
+    sweeping(store).await;
+}
+
+/// `len` bytes of a PNG (its IHDR says 800×600) named by their SHA-256.
+fn image(len: usize, seed: u32) -> (String, Vec<u8>) {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x03\x20\x00\x00\x02\x58\x08\x02\x00\x00\x00".to_vec();
+    let header = bytes.len();
+    bytes.extend((header..len).map(|i| ((i as u32 ^ seed).wrapping_mul(2_654_435_761) >> 13) as u8));
+    (hex::encode(Sha256::digest(&bytes)), bytes)
+}
+
+/// The whole of a photo in one chunk.
+fn whole(doc_id: &str, (id, bytes): &(String, Vec<u8>), by: &str) -> PhotoChunk {
+    PhotoChunk {
+        doc_id: doc_id.into(),
+        id: id.clone(),
+        content_type: "image/png".into(),
+        offset: 0,
+        total: bytes.len() as u64,
+        bytes: bytes.clone(),
+        by: by.into(),
+    }
+}
+
+const LIMITS: PhotoLimits = PhotoLimits { per_model: 1_000, per_user_day: 1_000 };
+const DAY_MS: i64 = 86_400_000;
+
+/// New uploads are limited per document and per user in 24 hours, counted in the transaction that
+/// starts them; chunks of an upload already started, and complete photos, are not new.
+async fn photo_limits(store: &dyn Store) {
+    let limits = PhotoLimits { per_model: 2, per_user_day: 3 };
+    let photos: Vec<(String, Vec<u8>)> = (0..6).map(|i| image(2_000, 100 + i)).collect();
+    let stored = |n: usize| PhotoAppend::Stored(PhotoStatus { received: photos[n].1.len() as u64, complete: true });
+    let t0 = 1_000_000;
+    assert_eq!(store.append_photo(whole("q", &photos[0], "u1"), &limits, t0).await.unwrap(), stored(0));
+    assert_eq!(store.append_photo(whole("q", &photos[1], "u1"), &limits, t0 + 10).await.unwrap(), stored(1));
+    assert_eq!(store.append_photo(whole("q", &photos[2], "u1"), &limits, t0 + 20).await.unwrap(), PhotoAppend::ModelFull);
+    assert_eq!(
+        store.append_photo(whole("q", &photos[1], "u1"), &limits, t0 + 20).await.unwrap(),
+        PhotoAppend::OutOfStep(PhotoStatus { received: photos[1].1.len() as u64, complete: true }),
+        "a complete photo is not a new one"
+    );
+    assert_eq!(store.append_photo(whole("q2", &photos[2], "u1"), &limits, t0 + 30).await.unwrap(), stored(2));
+    assert_eq!(
+        store.append_photo(whole("q2", &photos[3], "u1"), &limits, t0 + 40).await.unwrap(),
+        PhotoAppend::UserDayFull { retry_after_ms: DAY_MS - 40 },
+        "the oldest of the day leaves the window then"
+    );
+    assert_eq!(store.append_photo(whole("q2", &photos[3], "u2"), &limits, t0 + 40).await.unwrap(), stored(3), "limits are per user");
+    assert_eq!(store.append_photo(whole("q3", &photos[4], "u1"), &limits, t0 + DAY_MS + 1).await.unwrap(), stored(4), "a day later");
+    // Concurrent new uploads cannot both take the last place of a model.
+    let racing: Vec<(String, Vec<u8>)> = (0..8).map(|i| image(2_000, 200 + i)).collect();
+    let answers = futures_join_all_answers(racing.iter().map(|p| store.append_photo(whole("q4", p, "u3"), &PhotoLimits { per_model: 3, per_user_day: 100 }, t0))).await;
+    assert_eq!(answers.iter().filter(|a| matches!(a, PhotoAppend::Stored(_))).count(), 3, "{answers:?}");
+    assert_eq!(answers.iter().filter(|a| **a == PhotoAppend::ModelFull).count(), 5, "{answers:?}");
+}
+
+/// Runs the futures concurrently on this task; their answers in order.
+async fn futures_join_all_answers<F: std::future::Future<Output = Result<PhotoAppend, StoreError>>>(tasks: impl Iterator<Item = F>) -> Vec<PhotoAppend> {
+    let mut tasks: Vec<_> = tasks.map(Box::pin).collect();
+    let mut answers: Vec<Option<PhotoAppend>> = vec![None; tasks.len()];
+    std::future::poll_fn(|cx| {
+        for (i, t) in tasks.iter_mut().enumerate() {
+            if answers[i].is_none()
+                && let std::task::Poll::Ready(a) = t.as_mut().poll(cx)
+            {
+                answers[i] = Some(a.unwrap());
+            }
+        }
+        if answers.iter().all(Option::is_some) { std::task::Poll::Ready(()) } else { std::task::Poll::Pending }
+    })
+    .await;
+    answers.into_iter().map(Option::unwrap).collect()
+}
+
+/// What the sweeper deletes, by the times passed in: expired sessions and invitations, uploads
+/// with no chunk since a time, and complete photos read against their document's version.
+async fn sweeping(store: &dyn Store) {
+    // Sessions and invitations at or past their expiry go; the others stay.
+    let session = |exp| Session { username: "canbo".into(), verifier_hash: "h".into(), created_at: 1, expires_at: exp };
+    store.create_session("x1", &session(50)).await.unwrap();
+    store.create_session("x2", &session(5_000)).await.unwrap();
+    assert_eq!(store.delete_expired_sessions(100).await.unwrap(), 1);
+    assert!(store.session_user("x1").await.unwrap().is_none());
+    assert!(store.session_user("x2").await.unwrap().is_some());
+    store.save_invitation("i3", &Invitation { username: "moi".into(), verifier_hash: "v".into(), expires_at: 1_000 }, 1).await.unwrap();
+    assert_eq!(store.delete_expired_invitations(999).await.unwrap(), 0);
+    assert_eq!(store.delete_expired_invitations(1_000).await.unwrap(), 1);
+    assert!(store.invitation("i3").await.unwrap().is_none());
+
+    // Uploads with no chunk since the time given go, with their chunks; the others stay.
+    let (id, bytes) = image(100_000, 7);
+    let part = |doc: &str, end: usize| PhotoChunk { bytes: bytes[..end].to_vec(), ..whole(doc, &(id.clone(), bytes.clone()), "canbo") };
+    assert!(matches!(store.append_photo(part("p1", 40_000), &LIMITS, 10).await.unwrap(), PhotoAppend::Stored(_)));
+    assert!(matches!(store.append_photo(part("p2", 40_000), &LIMITS, 20).await.unwrap(), PhotoAppend::Stored(_)));
+    assert_eq!(store.delete_abandoned_uploads(15).await.unwrap(), 1);
+    assert_eq!(store.photo_status("p1", &id).await.unwrap(), None);
+    assert_eq!(store.photo_status("p2", &id).await.unwrap(), Some(PhotoStatus { received: 40_000, complete: false }));
+    assert!(matches!(store.append_photo(part("p1", 40_000), &LIMITS, 30).await.unwrap(), PhotoAppend::Stored(_)), "starts again from 0");
+    assert_eq!(store.delete_abandoned_uploads(15).await.unwrap(), 0, "uploads with a chunk since then stay");
+
+    // Complete photos uploaded before the time given, not confirmed at their document's version.
+    let a_seq = store.versions(&["a".into()]).await.unwrap()["a"].seq;
+    let ours = |page: Vec<(String, String)>| page.into_iter().filter(|(_, p)| *p == photo_id_of_contract()).collect::<Vec<_>>();
+    let candidates = ours(store.photos_to_check(100, 100).await.unwrap());
+    let at = |doc: &str| (doc.to_string(), photo_id_of_contract());
+    assert_eq!(candidates, [at("a"), at("c"), at("d")]);
+    assert!(store.photos_to_check(1, 100).await.unwrap().is_empty(), "none uploaded before 1");
+    assert_eq!(store.photos_to_check(100, 1).await.unwrap().len(), 1, "at most the limit");
+    store.confirm_photo_references(&[("a".into(), photo_id_of_contract(), a_seq)]).await.unwrap();
+    assert_eq!(ours(store.photos_to_check(100, 100).await.unwrap()), [at("c"), at("d")]);
+    // "c" has no document: deleted only as such.
+    assert!(!store.delete_unreferenced_photo("c", &photo_id_of_contract(), Some(1)).await.unwrap());
+    assert!(store.delete_unreferenced_photo("c", &photo_id_of_contract(), None).await.unwrap());
+    assert_eq!(store.photo("c", &photo_id_of_contract()).await.unwrap(), None);
+    // A document that changed is read again; a deletion read against an older version does nothing.
+    let a_next = write_one(store, put("a", Some(a_seq), b"+new", false)).await.unwrap();
+    assert_eq!(ours(store.photos_to_check(100, 100).await.unwrap()), [at("a"), at("d")]);
+    assert!(!store.delete_unreferenced_photo("a", &photo_id_of_contract(), Some(a_seq)).await.unwrap());
+    assert!(store.photo("a", &photo_id_of_contract()).await.unwrap().is_some());
+    assert!(store.delete_unreferenced_photo("a", &photo_id_of_contract(), Some(a_next)).await.unwrap());
+    assert_eq!(store.photo("a", &photo_id_of_contract()).await.unwrap(), None);
+    assert_eq!(store.photo_status("a", &photo_id_of_contract()).await.unwrap(), None);
+    assert!(!store.delete_unreferenced_photo("p2", &id, None).await.unwrap(), "an upload in progress is not a complete photo");
 }
 
 /// Photos: appended chunk by chunk at the offset the upload stands at, complete only when the
 /// bytes hash to the id, deleted when they do not.
 async fn photos(store: &dyn Store) {
-    let bytes: Vec<u8> = (0..10_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-    let id = hex::encode(Sha256::digest(&bytes));
+    let (id, bytes) = image(10_000, 0);
+    assert_eq!(id, photo_id_of_contract());
     let total = bytes.len() as u64;
     let chunk = |offset: usize, end: usize| PhotoChunk {
         doc_id: "a".into(),
@@ -202,29 +327,40 @@ async fn photos(store: &dyn Store) {
     };
     let status = |received, complete| PhotoStatus { received, complete };
     assert_eq!(store.photo_status("a", &id).await.unwrap(), None);
-    assert_eq!(store.append_photo(chunk(100, 200), 1).await.unwrap(), PhotoAppend::OutOfStep(status(0, false)), "a new upload starts at 0");
-    assert_eq!(store.append_photo(chunk(0, 4_000), 1).await.unwrap(), PhotoAppend::Stored(status(4_000, false)));
-    assert_eq!(store.append_photo(chunk(0, 4_000), 2).await.unwrap(), PhotoAppend::OutOfStep(status(4_000, false)), "a re-sent chunk");
-    assert_eq!(store.append_photo(chunk(5_000, 6_000), 2).await.unwrap(), PhotoAppend::OutOfStep(status(4_000, false)));
+    assert_eq!(store.append_photo(chunk(100, 200), &LIMITS, 1).await.unwrap(), PhotoAppend::OutOfStep(status(0, false)), "a new upload starts at 0");
+    assert_eq!(store.append_photo(chunk(0, 4_000), &LIMITS, 1).await.unwrap(), PhotoAppend::Stored(status(4_000, false)));
+    assert_eq!(store.append_photo(chunk(0, 4_000), &LIMITS, 2).await.unwrap(), PhotoAppend::OutOfStep(status(4_000, false)), "a re-sent chunk");
+    assert_eq!(store.append_photo(chunk(5_000, 6_000), &LIMITS, 2).await.unwrap(), PhotoAppend::OutOfStep(status(4_000, false)));
     assert_eq!(
-        store.append_photo(PhotoChunk { total: total + 1, ..chunk(4_000, 5_000) }, 2).await.unwrap(),
+        store.append_photo(PhotoChunk { total: total + 1, ..chunk(4_000, 5_000) }, &LIMITS, 2).await.unwrap(),
         PhotoAppend::WrongTotal(total)
     );
     assert_eq!(store.photo_status("a", &id).await.unwrap(), Some(status(4_000, false)));
     assert_eq!(store.photo("a", &id).await.unwrap(), None, "incomplete photos are not served");
-    assert_eq!(store.append_photo(chunk(4_000, 8_000), 3).await.unwrap(), PhotoAppend::Stored(status(8_000, false)));
-    assert_eq!(store.append_photo(chunk(8_000, 10_000), 4).await.unwrap(), PhotoAppend::Stored(status(total, true)));
+    assert_eq!(store.append_photo(chunk(4_000, 8_000), &LIMITS, 3).await.unwrap(), PhotoAppend::Stored(status(8_000, false)));
+    assert_eq!(store.append_photo(chunk(8_000, 10_000), &LIMITS, 4).await.unwrap(), PhotoAppend::Stored(status(total, true)));
     assert_eq!(store.photo("a", &id).await.unwrap(), Some(("image/png".to_string(), bytes.clone())));
-    assert_eq!(store.append_photo(chunk(8_000, 10_000), 5).await.unwrap(), PhotoAppend::OutOfStep(status(total, true)), "complete stays");
+    assert_eq!(store.append_photo(chunk(8_000, 10_000), &LIMITS, 5).await.unwrap(), PhotoAppend::OutOfStep(status(total, true)), "complete stays");
     assert_eq!(store.photo("b", &id).await.unwrap(), None, "photos belong to one document");
 
     // Damaged on the way: the last chunk does not make the id's bytes; the upload is gone.
     let mut damaged = chunk(0, 10_000);
     damaged.doc_id = "b".into();
     damaged.bytes[5] ^= 1;
-    assert_eq!(store.append_photo(damaged, 6).await.unwrap(), PhotoAppend::Corrupt);
+    assert_eq!(store.append_photo(damaged, &LIMITS, 6).await.unwrap(), PhotoAppend::Corrupt);
     assert_eq!(store.photo_status("b", &id).await.unwrap(), None);
     assert_eq!(store.photo("b", &id).await.unwrap(), None);
+
+    // Not an image (named right): refused when complete, the upload gone.
+    let text = b"plain text, not a photo; ".repeat(400);
+    let text_id = hex::encode(Sha256::digest(&text));
+    let not_image = PhotoChunk { doc_id: "b".into(), id: text_id.clone(), offset: 0, total: text.len() as u64, bytes: text.clone(), ..chunk(0, 0) };
+    assert!(matches!(store.append_photo(not_image, &LIMITS, 6).await.unwrap(), PhotoAppend::NotAnImage(reason) if reason.contains("không phải ảnh")));
+    assert_eq!(store.photo_status("b", &text_id).await.unwrap(), None);
+    // Stored as the type the bytes are, whatever the chunks claimed.
+    let claimed = PhotoChunk { doc_id: "d".into(), content_type: "image/jpeg".into(), ..chunk(0, 10_000) };
+    assert!(matches!(store.append_photo(claimed, &LIMITS, 6).await.unwrap(), PhotoAppend::Stored(PhotoStatus { complete: true, .. })));
+    assert_eq!(store.photo("d", &id).await.unwrap().unwrap().0, "image/png");
 
     // Concurrent uploads of one photo (two devices): whatever the interleaving, it ends complete
     // and whole.
@@ -235,7 +371,7 @@ async fn photos(store: &dyn Store) {
             while offset < bytes.len() {
                 let end = (offset + 1_000).min(bytes.len());
                 let c = PhotoChunk { doc_id: "c".into(), ..chunk(offset, end) };
-                match store.append_photo(c, 7).await.unwrap() {
+                match store.append_photo(c, &LIMITS, 7).await.unwrap() {
                     PhotoAppend::Stored(s) | PhotoAppend::OutOfStep(s) => offset = s.received as usize,
                     other => panic!("{other:?}"),
                 }
@@ -414,4 +550,9 @@ async fn two_servers_over_one_postgres_serve_the_same_clients() {
         assert_eq!(mc.owner_name, format!("Chủ thể A{i}"));
         assert_eq!(mc.name, format!("Mô hình B{i}"));
     }
+}
+
+/// The photo id the contract's `photos` uploads under documents "a", "c" and "d".
+fn photo_id_of_contract() -> String {
+    image(10_000, 0).0
 }

@@ -383,6 +383,8 @@ pub async fn bind(
              `danvan-server import-units FILE.csv` then `danvan-server create-admin --username … --unit …` (README.md)"
         );
     }
+    // Unused photos, abandoned uploads, expired sessions and invitations: now and hourly.
+    photos::spawn_sweeper(store.clone());
     let state = Arc::new(AppState {
         store,
         assets: Arc::new(assets),

@@ -16,8 +16,8 @@ use tokio_postgres::NoTls;
 use std::collections::HashMap;
 
 use super::store::{
-    DocVersion, FeedPage, Invitation, PhotoAppend, PhotoChunk, Session, Store, StoreError, StoredDoc, User, Write, WriteJob,
-    criteria_from_row, gather_group, grant_from_row, photo_matches, photo_step, unit_from_row,
+    DocVersion, FeedPage, Invitation, PHOTO_DAY_MS, PhotoAppend, PhotoAssembly, PhotoChunk, PhotoLimits, Session, Store, StoreError,
+    StoredDoc, User, Write, WriteJob, criteria_from_row, gather_group, grant_from_row, photo_quota, photo_step, unit_from_row,
 };
 use crate::api::PhotoStatus;
 use crate::domain::{Cluster, CriteriaSet, Grant, Unit, UnitTree};
@@ -114,6 +114,28 @@ const MIGRATIONS: &[&str] = &[
         updated_at BIGINT NOT NULL,
         PRIMARY KEY (doc_id, id)
      );",
+    // 8: photo chunks apart (as in SQLite's migration 8: an append writes the chunk, not the photo
+    // so far; a complete photo is one row at offset 0). Stored photos that are not JPEG, PNG or
+    // WebP by their magic bytes are deleted, the others get the type their bytes are.
+    "CREATE TABLE photo_chunks (
+        doc_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        byte_offset BIGINT NOT NULL,
+        bytes BYTEA NOT NULL,
+        PRIMARY KEY (doc_id, id, byte_offset)
+     );
+     DELETE FROM photos WHERE complete AND NOT (
+        substring(bytes from 1 for 3) = decode('ffd8ff', 'hex')
+        OR substring(bytes from 1 for 8) = decode('89504e470d0a1a0a', 'hex')
+        OR (substring(bytes from 1 for 4) = decode('52494646', 'hex') AND substring(bytes from 9 for 4) = decode('57454250', 'hex')));
+     UPDATE photos SET content_type = CASE
+        WHEN substring(bytes from 1 for 3) = decode('ffd8ff', 'hex') THEN 'image/jpeg'
+        WHEN substring(bytes from 1 for 8) = decode('89504e470d0a1a0a', 'hex') THEN 'image/png'
+        ELSE 'image/webp' END
+     WHERE complete;
+     INSERT INTO photo_chunks (doc_id, id, byte_offset, bytes) SELECT doc_id, id, 0, bytes FROM photos WHERE length(bytes) > 0;
+     ALTER TABLE photos DROP COLUMN bytes, ADD COLUMN checked_seq BIGINT;
+     CREATE INDEX photos_uploader ON photos (created_by, created_at);",
 ];
 
 /// Any number: identifies our migration lock among the database's advisory locks.
@@ -514,67 +536,178 @@ impl Store for PostgresStore {
         Ok(photo_row(&client, doc_id, id).await?.map(|(_, received, complete)| PhotoStatus { received, complete }))
     }
 
-    async fn append_photo(&self, chunk: PhotoChunk, now_ms: i64) -> Result<PhotoAppend, StoreError> {
+    async fn append_photo(&self, chunk: PhotoChunk, limits: &PhotoLimits, now_ms: i64) -> Result<PhotoAppend, StoreError> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
-        let (offset, total, len) = (chunk.offset as i64, chunk.total as i64, chunk.bytes.len() as i64);
-        // A conditional update: appends only where the upload still stands at `offset`, and keeps
-        // the row locked until commit. The last chunk brings back the whole photo to be checked.
-        let appended = tx
-            .query_opt(
-                "UPDATE photos SET bytes = bytes || $3, received = received + $4, updated_at = $5
-                 WHERE doc_id = $1 AND id = $2 AND received = $6 AND total = $7 AND NOT complete
-                 RETURNING received, CASE WHEN received = total THEN bytes END",
-                &[&chunk.doc_id, &chunk.id, &chunk.bytes, &len, &now_ms, &offset, &total],
+        let (offset, total) = (chunk.offset as i64, chunk.total as i64);
+        let received = offset + chunk.bytes.len() as i64;
+        // A conditional update: moves the upload on only where it still stands at `offset`, and
+        // keeps its row locked until commit (a concurrent chunk waits, then finds it moved).
+        let moved = tx
+            .execute(
+                "UPDATE photos SET received = $3, updated_at = $4
+                 WHERE doc_id = $1 AND id = $2 AND received = $5 AND total = $6 AND NOT complete",
+                &[&chunk.doc_id, &chunk.id, &received, &now_ms, &offset, &total],
             )
-            .await?;
-        let appended = match appended {
-            Some(row) => Some(row),
-            None => match photo_row(&tx, &chunk.doc_id, &chunk.id).await? {
-                // A new upload; a concurrent first chunk that got there first wins (DO NOTHING
-                // waits for it), and this one is then out of step.
+            .await?
+            == 1;
+        if !moved {
+            match photo_row(&tx, &chunk.doc_id, &chunk.id).await? {
                 None if offset == 0 => {
-                    tx.query_opt(
-                        "INSERT INTO photos (doc_id, id, content_type, total, received, bytes, complete, created_by, created_at, updated_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7, $8, $8)
-                         ON CONFLICT (doc_id, id) DO NOTHING
-                         RETURNING received, CASE WHEN received = total THEN bytes END",
-                        &[&chunk.doc_id, &chunk.id, &chunk.content_type, &total, &len, &chunk.bytes, &chunk.by, &now_ms],
-                    )
-                    .await?
+                    // The limits are counted under locks of the model and of the user (taken in
+                    // this order), so two new uploads cannot both take the last place.
+                    tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&format!("photos of doc {}", chunk.doc_id)]).await?;
+                    tx.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&format!("photos by {}", chunk.by)]).await?;
+                    let of_model: i64 = tx.query_one("SELECT COUNT(*) FROM photos WHERE doc_id = $1", &[&chunk.doc_id]).await?.get(0);
+                    let today = tx
+                        .query_one(
+                            "SELECT COUNT(*), MIN(created_at) FROM photos WHERE created_by = $1 AND created_at > $2",
+                            &[&chunk.by, &(now_ms - PHOTO_DAY_MS)],
+                        )
+                        .await?;
+                    let (of_user, oldest): (i64, Option<i64>) = (today.get(0), today.get(1));
+                    if let Err(answer) = photo_quota(limits, of_model as u64, of_user as u64, oldest, now_ms) {
+                        tx.rollback().await?;
+                        return Ok(answer);
+                    }
+                    // A concurrent first chunk that got there first wins (DO NOTHING waits for
+                    // it), and this one is then out of step.
+                    let inserted = tx
+                        .execute(
+                            "INSERT INTO photos (doc_id, id, content_type, total, received, complete, created_by, created_at, updated_at)
+                             VALUES ($1, $2, $3, $4, $5, FALSE, $6, $7, $7)
+                             ON CONFLICT (doc_id, id) DO NOTHING",
+                            &[&chunk.doc_id, &chunk.id, &chunk.content_type, &total, &received, &chunk.by, &now_ms],
+                        )
+                        .await?;
+                    if inserted == 0 {
+                        let stored = photo_row(&tx, &chunk.doc_id, &chunk.id).await?;
+                        tx.rollback().await?;
+                        return Ok(refused(stored, &chunk));
+                    }
                 }
                 stored => {
                     tx.rollback().await?;
                     return Ok(refused(stored, &chunk));
                 }
-            },
-        };
-        let Some(row) = appended else {
-            let stored = photo_row(&tx, &chunk.doc_id, &chunk.id).await?;
-            tx.rollback().await?;
-            return Ok(refused(stored, &chunk));
-        };
-        let received = row.get::<_, i64>(0) as u64;
-        let mut complete = false;
-        if let Some(bytes) = row.get::<_, Option<&[u8]>>(1) {
-            if !photo_matches(&chunk.id, bytes) {
+            }
+        }
+        let insert_chunk = "INSERT INTO photo_chunks (doc_id, id, byte_offset, bytes) VALUES ($1, $2, $3, $4)";
+        if received < total {
+            tx.execute(insert_chunk, &[&chunk.doc_id, &chunk.id, &offset, &chunk.bytes]).await?;
+            tx.commit().await?;
+            return Ok(PhotoAppend::Stored(PhotoStatus { received: received as u64, complete: false }));
+        }
+        // The last chunk: the chunks stored and this one make the photo, checked, then kept as one
+        // row in place of the chunks.
+        let mut assembly = PhotoAssembly::new(chunk.total);
+        for row in tx
+            .query("SELECT bytes FROM photo_chunks WHERE doc_id = $1 AND id = $2 ORDER BY byte_offset", &[&chunk.doc_id, &chunk.id])
+            .await?
+        {
+            assembly.push(row.get::<_, &[u8]>(0));
+        }
+        assembly.push(&chunk.bytes);
+        tx.execute("DELETE FROM photo_chunks WHERE doc_id = $1 AND id = $2", &[&chunk.doc_id, &chunk.id]).await?;
+        let (bytes, content_type) = match assembly.finish(&chunk.id) {
+            Ok(photo) => photo,
+            Err(answer) => {
                 tx.execute("DELETE FROM photos WHERE doc_id = $1 AND id = $2", &[&chunk.doc_id, &chunk.id]).await?;
                 tx.commit().await?;
-                return Ok(PhotoAppend::Corrupt);
+                return Ok(answer);
             }
-            tx.execute("UPDATE photos SET complete = TRUE WHERE doc_id = $1 AND id = $2", &[&chunk.doc_id, &chunk.id]).await?;
-            complete = true;
-        }
+        };
+        tx.execute(insert_chunk, &[&chunk.doc_id, &chunk.id, &0i64, &bytes]).await?;
+        tx.execute(
+            "UPDATE photos SET complete = TRUE, content_type = $3 WHERE doc_id = $1 AND id = $2",
+            &[&chunk.doc_id, &chunk.id, &content_type],
+        )
+        .await?;
         tx.commit().await?;
-        Ok(PhotoAppend::Stored(PhotoStatus { received, complete }))
+        Ok(PhotoAppend::Stored(PhotoStatus { received: received as u64, complete: true }))
     }
 
     async fn photo(&self, doc_id: &str, id: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         let client = self.pool.get().await?;
         let row = client
-            .query_opt("SELECT content_type, bytes FROM photos WHERE doc_id = $1 AND id = $2 AND complete", &[&doc_id, &id])
+            .query_opt(
+                "SELECT p.content_type, c.bytes FROM photos p
+                 JOIN photo_chunks c ON c.doc_id = p.doc_id AND c.id = p.id AND c.byte_offset = 0
+                 WHERE p.doc_id = $1 AND p.id = $2 AND p.complete",
+                &[&doc_id, &id],
+            )
             .await?;
         Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    async fn photos_to_check(&self, uploaded_before_ms: i64, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT p.doc_id, p.id FROM photos p LEFT JOIN docs d ON d.id = p.doc_id
+                 WHERE p.complete AND p.created_at < $1 AND (d.seq IS NULL OR p.checked_seq IS DISTINCT FROM d.seq)
+                 ORDER BY p.doc_id, p.id LIMIT $2",
+                &[&uploaded_before_ms, &(limit as i64)],
+            )
+            .await?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn confirm_photo_references(&self, photos: &[(String, String, u64)]) -> Result<(), StoreError> {
+        if photos.is_empty() {
+            return Ok(());
+        }
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let update = tx.prepare("UPDATE photos SET checked_seq = $3 WHERE doc_id = $1 AND id = $2").await?;
+        for (doc_id, id, seq) in photos {
+            tx.execute(&update, &[doc_id, id, &(*seq as i64)]).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_unreferenced_photo(&self, doc_id: &str, id: &str, doc_seq: Option<u64>) -> Result<bool, StoreError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let doc_seq = doc_seq.map(|s| s as i64);
+        let deleted = tx
+            .execute(
+                "DELETE FROM photos WHERE doc_id = $1 AND id = $2 AND complete
+                    AND (SELECT seq FROM docs WHERE id = $1) IS NOT DISTINCT FROM $3",
+                &[&doc_id, &id, &doc_seq],
+            )
+            .await?
+            == 1;
+        if deleted {
+            tx.execute("DELETE FROM photo_chunks WHERE doc_id = $1 AND id = $2", &[&doc_id, &id]).await?;
+        }
+        tx.commit().await?;
+        Ok(deleted)
+    }
+
+    async fn delete_abandoned_uploads(&self, last_chunk_before_ms: i64) -> Result<u64, StoreError> {
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let gone = tx
+            .query("DELETE FROM photos WHERE NOT complete AND updated_at < $1 RETURNING doc_id, id", &[&last_chunk_before_ms])
+            .await?;
+        let delete_chunks = tx.prepare("DELETE FROM photo_chunks WHERE doc_id = $1 AND id = $2").await?;
+        for row in &gone {
+            tx.execute(&delete_chunks, &[&row.get::<_, &str>(0), &row.get::<_, &str>(1)]).await?;
+        }
+        tx.commit().await?;
+        Ok(gone.len() as u64)
+    }
+
+    async fn delete_expired_sessions(&self, now_ms: i64) -> Result<u64, StoreError> {
+        let client = self.pool.get().await?;
+        Ok(client.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now_ms]).await?)
+    }
+
+    async fn delete_expired_invitations(&self, now_ms: i64) -> Result<u64, StoreError> {
+        let client = self.pool.get().await?;
+        Ok(client.execute("DELETE FROM invitations WHERE expires_at <= $1", &[&now_ms]).await?)
     }
 }
 

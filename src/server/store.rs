@@ -130,11 +130,70 @@ pub enum PhotoAppend {
     /// The last chunk arrived but the bytes do not hash to the id: the upload is deleted (the
     /// client starts again from 0).
     Corrupt,
+    /// The last chunk arrived but the bytes are not an image the server keeps
+    /// (`photos::inspect`): the upload is deleted; the reason is for the user.
+    NotAnImage(String),
+    /// Nothing written: a new upload, and the document has `PhotoLimits::per_model` photos.
+    ModelFull,
+    /// Nothing written: a new upload, and its user started `PhotoLimits::per_user_day` uploads in
+    /// the last 24 hours; the oldest of them leaves that window in this many milliseconds.
+    UserDayFull { retry_after_ms: i64 },
 }
 
-/// Whether `bytes` are the photo named `id` (lowercase hex SHA-256).
-pub(crate) fn photo_matches(id: &str, bytes: &[u8]) -> bool {
-    hex::encode(Sha256::digest(bytes)) == id
+/// Limits on new photos, checked by `Store::append_photo` in the transaction that starts an
+/// upload (so concurrent uploads cannot pass them together).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhotoLimits {
+    /// Photos of one document, complete or being uploaded.
+    pub per_model: u64,
+    /// Uploads one user started in the last 24 hours (still stored).
+    pub per_user_day: u64,
+}
+
+/// The window of `PhotoLimits::per_user_day`.
+pub(crate) const PHOTO_DAY_MS: i64 = 86_400_000;
+
+/// Whether a new upload fits the limits, given the document's photos, and the uploads its user
+/// started since `now_ms - PHOTO_DAY_MS` with the oldest one's time.
+pub(crate) fn photo_quota(limits: &PhotoLimits, of_model: u64, of_user_today: u64, oldest_today_ms: Option<i64>, now_ms: i64) -> Result<(), PhotoAppend> {
+    if of_model >= limits.per_model {
+        return Err(PhotoAppend::ModelFull);
+    }
+    if of_user_today >= limits.per_user_day {
+        let retry_after_ms = oldest_today_ms.map_or(PHOTO_DAY_MS, |t| t + PHOTO_DAY_MS - now_ms).max(0);
+        return Err(PhotoAppend::UserDayFull { retry_after_ms });
+    }
+    Ok(())
+}
+
+/// A photo put together at completion from its chunks in order, hashed as they stream by
+/// (incremental SHA-256: no second pass over the bytes).
+pub(crate) struct PhotoAssembly {
+    hasher: Sha256,
+    bytes: Vec<u8>,
+}
+
+impl PhotoAssembly {
+    pub(crate) fn new(total: u64) -> PhotoAssembly {
+        PhotoAssembly { hasher: Sha256::new(), bytes: Vec::with_capacity(total as usize) }
+    }
+
+    pub(crate) fn push(&mut self, chunk: &[u8]) {
+        self.hasher.update(chunk);
+        self.bytes.extend_from_slice(chunk);
+    }
+
+    /// The photo's bytes and the type they are, if they hash to `id` and are an image the server
+    /// keeps; else the answer (the caller deletes the upload).
+    pub(crate) fn finish(self, id: &str) -> Result<(Vec<u8>, &'static str), PhotoAppend> {
+        if hex::encode(self.hasher.finalize()) != id {
+            return Err(PhotoAppend::Corrupt);
+        }
+        match super::photos::inspect(&self.bytes) {
+            Ok(facts) => Ok((self.bytes, facts.content_type)),
+            Err(reason) => Err(PhotoAppend::NotAnImage(reason)),
+        }
+    }
 }
 
 /// The stored state of an upload (`None`: nothing received) decides whether a chunk at `offset`
@@ -232,12 +291,31 @@ pub trait Store: Send + Sync + 'static {
     /// How much of a photo of `doc_id` is stored (`None`: nothing yet).
     async fn photo_status(&self, doc_id: &str, id: &str) -> Result<Option<PhotoStatus>, StoreError>;
     /// Appends a chunk to a photo's upload, atomically: only if the upload still stands at
-    /// `chunk.offset` (a new upload at 0). The chunk that reaches `total` completes the photo if the
-    /// bytes hash to its id, and deletes the upload if they do not. The caller checks that
+    /// `chunk.offset` (a new upload at 0, within `limits`). A chunk costs its own bytes (a row of
+    /// `photo_chunks`), not the photo's so far. The chunk that reaches `total` completes the photo
+    /// if the bytes hash to its id and are an image (`photos::inspect`; stored once, whole, as the
+    /// type found), and deletes the upload if not. The caller checks that
     /// `offset + bytes.len() <= total`.
-    async fn append_photo(&self, chunk: PhotoChunk, now_ms: i64) -> Result<PhotoAppend, StoreError>;
+    async fn append_photo(&self, chunk: PhotoChunk, limits: &PhotoLimits, now_ms: i64) -> Result<PhotoAppend, StoreError>;
     /// A complete photo: its content type and bytes (`None` while incomplete or absent).
     async fn photo(&self, doc_id: &str, id: &str) -> Result<Option<(String, Vec<u8>)>, StoreError>;
+
+    /// Complete photos uploaded before `uploaded_before_ms` not confirmed as shown by their
+    /// document's current version (or whose document is gone), as (doc_id, id) in that order, at
+    /// most `limit`: what the sweeper reads against the documents.
+    async fn photos_to_check(&self, uploaded_before_ms: i64, limit: usize) -> Result<Vec<(String, String)>, StoreError>;
+    /// Records that each photo (doc_id, id) is shown by its document at version `seq`.
+    async fn confirm_photo_references(&self, photos: &[(String, String, u64)]) -> Result<(), StoreError>;
+    /// Deletes a complete photo if its document is still at version `doc_seq` (`None`: the
+    /// document does not exist); true if it was deleted.
+    async fn delete_unreferenced_photo(&self, doc_id: &str, id: &str, doc_seq: Option<u64>) -> Result<bool, StoreError>;
+    /// Deletes the uploads not complete whose last chunk came before `last_chunk_before_ms`;
+    /// returns how many.
+    async fn delete_abandoned_uploads(&self, last_chunk_before_ms: i64) -> Result<u64, StoreError>;
+    /// Deletes sessions that expired at or before `now_ms`; returns how many.
+    async fn delete_expired_sessions(&self, now_ms: i64) -> Result<u64, StoreError>;
+    /// Deletes invitations that expired at or before `now_ms`; returns how many.
+    async fn delete_expired_invitations(&self, now_ms: i64) -> Result<u64, StoreError>;
 }
 
 /// Criteria travel to and from the database as JSON text (a short list, read whole).
@@ -372,6 +450,34 @@ const MIGRATIONS: &[&str] = &[
         updated_at INTEGER NOT NULL,
         PRIMARY KEY (doc_id, id)
      );",
+    // 8: photo chunks apart. An upload's chunks are rows of `photo_chunks` (an append writes the
+    // chunk, not the photo so far: 5 MiB in 64 KiB chunks rewrote ~200 MB as one growing row);
+    // the chunk that completes it replaces them with the whole photo as one row at offset 0, so a
+    // download is still one value. `photos` keeps only what the upload is (the blob went last in
+    // its rows, so reading `complete` walked the whole photo's overflow pages). Photos taken before
+    // the content check that are not JPEG, PNG or WebP by their magic bytes are deleted; the
+    // others get the type their bytes are. `checked_seq`: the document version at which the
+    // sweeper last found the photo shown.
+    "CREATE TABLE photo_chunks (
+        doc_id TEXT NOT NULL,
+        id TEXT NOT NULL,
+        byte_offset INTEGER NOT NULL,
+        bytes BLOB NOT NULL,
+        PRIMARY KEY (doc_id, id, byte_offset)
+     );
+     DELETE FROM photos WHERE complete AND NOT (
+        substr(bytes, 1, 3) = X'FFD8FF'
+        OR substr(bytes, 1, 8) = X'89504E470D0A1A0A'
+        OR (substr(bytes, 1, 4) = X'52494646' AND substr(bytes, 9, 4) = X'57454250'));
+     UPDATE photos SET content_type = CASE
+        WHEN substr(bytes, 1, 3) = X'FFD8FF' THEN 'image/jpeg'
+        WHEN substr(bytes, 1, 8) = X'89504E470D0A1A0A' THEN 'image/png'
+        ELSE 'image/webp' END
+     WHERE complete;
+     INSERT INTO photo_chunks (doc_id, id, byte_offset, bytes) SELECT doc_id, id, 0, bytes FROM photos WHERE length(bytes) > 0;
+     ALTER TABLE photos DROP COLUMN bytes;
+     ALTER TABLE photos ADD COLUMN checked_seq INTEGER;
+     CREATE INDEX photos_uploader ON photos (created_by, created_at);",
 ];
 
 /// Readers run in parallel with the writer (WAL); this many connections serve them.
@@ -914,48 +1020,82 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn append_photo(&self, chunk: PhotoChunk, now_ms: i64) -> Result<PhotoAppend, StoreError> {
+    async fn append_photo(&self, chunk: PhotoChunk, limits: &PhotoLimits, now_ms: i64) -> Result<PhotoAppend, StoreError> {
+        let limits = *limits;
         // Outside the group commit, like the accounts: an IMMEDIATE transaction takes SQLite's
-        // write lock first, so the check of `received` and the append are one step.
+        // write lock first, so the check of `received` (and of the limits) and the append are one
+        // step.
         self.read(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let stored = photo_row(&tx, &chunk.doc_id, &chunk.id)?;
             if let Err(answer) = photo_step(stored, chunk.offset, chunk.total) {
                 return Ok(answer);
             }
-            // Read, extend, write back: SQLite's `||` would turn the blob into text.
-            let mut bytes: Vec<u8> = match stored {
-                Some(_) => tx.query_row("SELECT bytes FROM photos WHERE doc_id = ?1 AND id = ?2", [&chunk.doc_id, &chunk.id], |r| {
-                    r.get(0)
-                })?,
-                None => Vec::new(),
-            };
-            bytes.extend_from_slice(&chunk.bytes);
-            let received = bytes.len() as u64;
-            if received == chunk.total && !photo_matches(&chunk.id, &bytes) {
-                tx.execute("DELETE FROM photos WHERE doc_id = ?1 AND id = ?2", [&chunk.doc_id, &chunk.id])?;
-                tx.commit()?;
-                return Ok(PhotoAppend::Corrupt);
+            if stored.is_none() {
+                let of_model: i64 = tx.query_row("SELECT COUNT(*) FROM photos WHERE doc_id = ?1", [&chunk.doc_id], |r| r.get(0))?;
+                let (of_user, oldest): (i64, Option<i64>) = tx.query_row(
+                    "SELECT COUNT(*), MIN(created_at) FROM photos WHERE created_by = ?1 AND created_at > ?2",
+                    params![chunk.by, now_ms - PHOTO_DAY_MS],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                if let Err(answer) = photo_quota(&limits, of_model as u64, of_user as u64, oldest, now_ms) {
+                    return Ok(answer);
+                }
             }
-            let complete = received == chunk.total;
-            tx.execute(
-                "INSERT INTO photos (doc_id, id, content_type, total, received, bytes, complete, created_by, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
-                 ON CONFLICT(doc_id, id) DO UPDATE SET received = ?5, bytes = ?6, complete = ?7, updated_at = ?9",
-                params![
+            let received = chunk.offset + chunk.bytes.len() as u64;
+            let upsert = "INSERT INTO photos (doc_id, id, content_type, total, received, complete, created_by, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+                 ON CONFLICT(doc_id, id) DO UPDATE SET received = ?5, complete = ?6, updated_at = ?8,
+                    content_type = CASE WHEN ?6 THEN ?3 ELSE content_type END";
+            let insert_chunk = "INSERT INTO photo_chunks (doc_id, id, byte_offset, bytes) VALUES (?1, ?2, ?3, ?4)";
+            if received < chunk.total {
+                tx.prepare_cached(insert_chunk)?.execute(params![chunk.doc_id, chunk.id, chunk.offset as i64, chunk.bytes])?;
+                tx.prepare_cached(upsert)?.execute(params![
                     chunk.doc_id,
                     chunk.id,
                     chunk.content_type,
                     chunk.total as i64,
                     received as i64,
-                    bytes,
-                    complete,
+                    false,
                     chunk.by,
                     now_ms
-                ],
-            )?;
+                ])?;
+                tx.commit()?;
+                return Ok(PhotoAppend::Stored(PhotoStatus { received, complete: false }));
+            }
+            // The last chunk: the chunks stored and this one make the photo, checked, then kept as
+            // one row in place of the chunks.
+            let mut assembly = PhotoAssembly::new(chunk.total);
+            {
+                let mut stmt = tx.prepare_cached("SELECT bytes FROM photo_chunks WHERE doc_id = ?1 AND id = ?2 ORDER BY byte_offset")?;
+                let mut rows = stmt.query([&chunk.doc_id, &chunk.id])?;
+                while let Some(row) = rows.next()? {
+                    assembly.push(row.get_ref(0)?.as_blob().map_err(|e| StoreError::Backend(e.to_string()))?);
+                }
+            }
+            assembly.push(&chunk.bytes);
+            tx.execute("DELETE FROM photo_chunks WHERE doc_id = ?1 AND id = ?2", [&chunk.doc_id, &chunk.id])?;
+            let (bytes, content_type) = match assembly.finish(&chunk.id) {
+                Ok(photo) => photo,
+                Err(answer) => {
+                    tx.execute("DELETE FROM photos WHERE doc_id = ?1 AND id = ?2", [&chunk.doc_id, &chunk.id])?;
+                    tx.commit()?;
+                    return Ok(answer);
+                }
+            };
+            tx.prepare_cached(insert_chunk)?.execute(params![chunk.doc_id, chunk.id, 0i64, bytes])?;
+            tx.prepare_cached(upsert)?.execute(params![
+                chunk.doc_id,
+                chunk.id,
+                content_type,
+                chunk.total as i64,
+                received as i64,
+                true,
+                chunk.by,
+                now_ms
+            ])?;
             tx.commit()?;
-            Ok(PhotoAppend::Stored(PhotoStatus { received, complete }))
+            Ok(PhotoAppend::Stored(PhotoStatus { received, complete: true }))
         })
         .await
     }
@@ -963,11 +1103,86 @@ impl Store for SqliteStore {
     async fn photo(&self, doc_id: &str, id: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         let (doc_id, id) = (doc_id.to_string(), id.to_string());
         self.read(move |c| {
-            Ok(c.prepare_cached("SELECT content_type, bytes FROM photos WHERE doc_id = ?1 AND id = ?2 AND complete")?
-                .query_row([&doc_id, &id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?)
+            Ok(c.prepare_cached(
+                "SELECT p.content_type, c.bytes FROM photos p
+                 JOIN photo_chunks c ON c.doc_id = p.doc_id AND c.id = p.id AND c.byte_offset = 0
+                 WHERE p.doc_id = ?1 AND p.id = ?2 AND p.complete",
+            )?
+            .query_row([&doc_id, &id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
         })
         .await
+    }
+
+    async fn photos_to_check(&self, uploaded_before_ms: i64, limit: usize) -> Result<Vec<(String, String)>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT p.doc_id, p.id FROM photos p LEFT JOIN docs d ON d.id = p.doc_id
+                 WHERE p.complete AND p.created_at < ?1 AND (d.seq IS NULL OR p.checked_seq IS NOT d.seq)
+                 ORDER BY p.doc_id, p.id LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![uploaded_before_ms, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn confirm_photo_references(&self, photos: &[(String, String, u64)]) -> Result<(), StoreError> {
+        if photos.is_empty() {
+            return Ok(());
+        }
+        let photos = photos.to_vec();
+        self.read(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            {
+                let mut stmt = tx.prepare_cached("UPDATE photos SET checked_seq = ?3 WHERE doc_id = ?1 AND id = ?2")?;
+                for (doc_id, id, seq) in &photos {
+                    stmt.execute(params![doc_id, id, *seq as i64])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_unreferenced_photo(&self, doc_id: &str, id: &str, doc_seq: Option<u64>) -> Result<bool, StoreError> {
+        let (doc_id, id, doc_seq) = (doc_id.to_string(), id.to_string(), doc_seq.map(|s| s as i64));
+        self.read(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let deleted = tx.execute(
+                "DELETE FROM photos WHERE doc_id = ?1 AND id = ?2 AND complete AND (SELECT seq FROM docs WHERE id = ?1) IS ?3",
+                params![doc_id, id, doc_seq],
+            )? == 1;
+            if deleted {
+                tx.execute("DELETE FROM photo_chunks WHERE doc_id = ?1 AND id = ?2", [&doc_id, &id])?;
+            }
+            tx.commit()?;
+            Ok(deleted)
+        })
+        .await
+    }
+
+    async fn delete_abandoned_uploads(&self, last_chunk_before_ms: i64) -> Result<u64, StoreError> {
+        self.read(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            tx.execute(
+                "DELETE FROM photo_chunks WHERE (doc_id, id) IN (SELECT doc_id, id FROM photos WHERE NOT complete AND updated_at < ?1)",
+                [last_chunk_before_ms],
+            )?;
+            let deleted = tx.execute("DELETE FROM photos WHERE NOT complete AND updated_at < ?1", [last_chunk_before_ms])?;
+            tx.commit()?;
+            Ok(deleted as u64)
+        })
+        .await
+    }
+
+    async fn delete_expired_sessions(&self, now_ms: i64) -> Result<u64, StoreError> {
+        self.read(move |c| Ok(c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now_ms])? as u64)).await
+    }
+
+    async fn delete_expired_invitations(&self, now_ms: i64) -> Result<u64, StoreError> {
+        self.read(move |c| Ok(c.execute("DELETE FROM invitations WHERE expires_at <= ?1", [now_ms])? as u64)).await
     }
 }
 
@@ -1084,5 +1299,51 @@ mod tests {
         assert_eq!((a.bytes.as_slice(), a.seq, a.layout.snapshot_bytes), (&[1u8, 2][..], 7, 2));
         let next = store.write(vec![w("a", Some(7), b"\x03", false)], 1).await.unwrap();
         assert_eq!(*next[0].as_ref().unwrap(), 8, "numbering continues after the migrated documents");
+    }
+
+    /// Photos stored as one growing row (schema 7) move to the chunk table: a partial upload goes
+    /// on from where it stood, a complete photo is served as the type its bytes are, and stored
+    /// bytes that are no image are gone.
+    #[tokio::test]
+    async fn photos_of_schema_7_move_to_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v7.sqlite3");
+        let mut png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x03\x20\x00\x00\x02\x58\x08\x02\x00\x00\x00".to_vec();
+        png.extend((0..40_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8));
+        let id = hex::encode(Sha256::digest(&png));
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            for sql in &MIGRATIONS[..7] {
+                tx.execute_batch(sql).unwrap();
+            }
+            tx.pragma_update(None, "user_version", 7).unwrap();
+            let row = "INSERT INTO photos (doc_id, id, content_type, total, received, bytes, complete, created_by, created_at, updated_at)
+                       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'a', 1, 1)";
+            // Claimed JPEG, bytes of a PNG; an HTML page claimed JPEG; a PNG half uploaded.
+            tx.execute(row, params!["m", id, "image/jpeg", png.len() as i64, png.len() as i64, png, true]).unwrap();
+            tx.execute(row, params!["m", "html", "image/jpeg", 6, 6, b"<html>".to_vec(), true]).unwrap();
+            tx.execute(row, params!["n", id, "image/png", png.len() as i64, 20_000, png[..20_000].to_vec(), false]).unwrap();
+            tx.commit().unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.photo("m", &id).await.unwrap(), Some(("image/png".to_string(), png.clone())));
+        assert_eq!(store.photo_status("m", "html").await.unwrap(), None);
+        assert_eq!(store.photo_status("n", &id).await.unwrap(), Some(PhotoStatus { received: 20_000, complete: false }));
+        let rest = PhotoChunk {
+            doc_id: "n".into(),
+            id: id.clone(),
+            content_type: "image/png".into(),
+            offset: 20_000,
+            total: png.len() as u64,
+            bytes: png[20_000..].to_vec(),
+            by: "a".into(),
+        };
+        let limits = PhotoLimits { per_model: 10, per_user_day: 10 };
+        assert_eq!(
+            store.append_photo(rest, &limits, 2).await.unwrap(),
+            PhotoAppend::Stored(PhotoStatus { received: png.len() as u64, complete: true })
+        );
+        assert_eq!(store.photo("n", &id).await.unwrap(), Some(("image/png".to_string(), png)));
     }
 }
