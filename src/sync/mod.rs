@@ -14,7 +14,8 @@ pub mod session;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod memory;
 
-/// 2: binary envelope, the feed carries chunks (changes since the cursor) with their heads.
+/// 3: binary envelope (postcard), the feed carries chunks (changes since the cursor) with their
+/// heads. The byte layout a peer in another language writes is in ARCHITECTURE.md, "Sync protocol".
 pub const PROTOCOL: u32 = 3;
 /// Media type of request and response bodies.
 pub const CONTENT_TYPE: &str = "application/x-danvan-sync";
@@ -56,7 +57,8 @@ pub struct DocMessage {
     #[serde(with = "serde_bytes")]
     pub message: Vec<u8>,
     /// The whole document (`save()` bytes), sent instead of its changes when this replica has
-    /// never synced it with this server; the server merges it before reading `message`.
+    /// never synced it with this server; the server merges it before reading `message`. Always
+    /// `None` in the server's replies.
     #[serde(with = "serde_bytes")]
     pub document: Option<Vec<u8>>,
 }
@@ -107,12 +109,15 @@ pub struct DocFailure {
     pub message: String,
 }
 
+/// On the wire as its variant index (a postcard varint), not its name: new variants go at the end
+/// only, and ARCHITECTURE.md lists the order (checked by `tests/protocol.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureCode {
-    /// The message or id is not valid; resending the same bytes will fail again.
+    /// The message, document or id is not valid, or the app's reader (`doc::read_model`) refuses
+    /// the result; resending the same bytes will fail again.
     Malformed,
-    /// The document grew past the server's limit.
+    /// The document grew past the server's limit, or the changes past `doc::CHANGE_LIMITS`.
     TooLarge,
     /// The stored document could not be read; an operator must look.
     Corrupt,
