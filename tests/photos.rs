@@ -259,6 +259,7 @@ async fn postgres_server() -> Option<(tempfile::TempDir, Server)> {
         dist: dir.path().join("no-dist"),
         cache_docs: 2000,
         session_days: 30.0,
+        tls: Default::default(),
     })
     .await;
     Some((dir, server))

@@ -107,6 +107,7 @@ pub async fn start(database: &Path, dist: &Path) -> Server {
         dist: dist.to_path_buf(),
         cache_docs: 2000,
         session_days: 30.0,
+        tls: Default::default(),
     })
     .await
 }
