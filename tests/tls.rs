@@ -225,3 +225,70 @@ async fn a_wrong_certificate_or_key_stops_the_start_with_its_reason() {
     let e = start(TlsConfig { tls_cert: None, tls_key: None, http_redirect_addr: Some(free_port()) }).await;
     assert!(e.contains("--http-redirect-addr"), "{e}");
 }
+
+/// Whether a TLS handshake with the server on `port` succeeds trusting only `trusted`.
+async fn handshake_trusting(trusted: &Certificate, port: u16) -> bool {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(rustls::pki_types::CertificateDer::from_pem_slice(trusted.pem.as_bytes()).unwrap()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(danvan::server::tls::provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)).connect(name, tcp).await.is_ok()
+}
+
+/// A renewed certificate is taken on SIGHUP without a restart (certbot's deploy hook), and a broken
+/// one is refused with the current one kept: a bad renewal never stops HTTPS. The real binary.
+#[tokio::test]
+async fn sighup_takes_a_renewed_certificate_and_keeps_the_old_one_if_the_new_is_broken() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let (dir, db) = temp();
+    let (old, renewed) = (certificate(), certificate());
+    let (cert, key) = (dir.path().join("fullchain.pem"), dir.path().join("privkey.pem"));
+    std::fs::copy(&old.cert, &cert).unwrap();
+    std::fs::copy(&old.key, &key).unwrap();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_danvan-server"))
+        .args(["--addr", "127.0.0.1:0", "--dist", "/nonexistent-dist", "--database"])
+        .arg(&db)
+        .arg("--tls-cert")
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("danvan-server starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines.next_line().await.unwrap().expect("the server prints its URL");
+    assert!(line.contains("https://127.0.0.1:"), "the printed URL is https: {line}");
+    let port: u16 = line.rsplit(':').next().unwrap().trim_end_matches('/').parse().unwrap();
+    assert!(handshake_trusting(&old, port).await);
+    assert!(!handshake_trusting(&renewed, port).await, "the renewed certificate is not served before the reload");
+
+    let hangup = |child: &tokio::process::Child| {
+        // SAFETY: kill(2) on our own child's pid with a plain signal number.
+        unsafe { libc::kill(child.id().unwrap() as i32, libc::SIGHUP) };
+    };
+    std::fs::copy(&renewed.cert, &cert).unwrap();
+    std::fs::copy(&renewed.key, &key).unwrap();
+    hangup(&child);
+    let mut reloaded = false;
+    for _ in 0..50 {
+        if handshake_trusting(&renewed, port).await {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(reloaded, "SIGHUP serves the renewed certificate");
+
+    std::fs::write(&cert, "not a certificate").unwrap();
+    hangup(&child);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(child.try_wait().unwrap().is_none(), "a broken renewal does not stop the server");
+    assert!(handshake_trusting(&renewed, port).await, "the certificate in use stays");
+}
