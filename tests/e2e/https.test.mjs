@@ -4,29 +4,18 @@
 //    Chromium's resolver) is not a secure context: no service worker, no navigator.storage. The app
 //    must still start, sign in, register a model and sync online, and say before anything is typed
 //    that offline use needs the https address. No page errors.
-// 2. danvan's own HTTPS (`--tls-cert`, `--tls-key`, `--http-redirect-addr`) with a certificate made
-//    here by openssl: a secure context, so the service worker installs, a reload offline comes back
-//    with the models, and what was registered offline syncs once back online; the plain port sends
-//    the browser to https.
 //
-// Test 1 uses the suite's server (DANVAN_URL); test 2 starts its own (DANVAN_SERVER_BIN, DANVAN_DIST)
-// on a database it fills as an operator would.
+// Uses the suite's server (DANVAN_URL).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { LAUNCH, PASSWORD, newPage, signIn, synced, waitReady, waitServiceWorker } from './support.mjs';
+import { LAUNCH, newPage, signIn, synced, waitReady } from './support.mjs';
 
 const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
-const SERVER = process.env.DANVAN_SERVER_BIN;
-const DIST = process.env.DANVAN_DIST;
-const UNITS = fileURLToPath(new URL('./units.csv', import.meta.url));
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 mkdirSync(SHOTS, { recursive: true });
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
@@ -34,12 +23,8 @@ const HOST = 'danvan.test';
 
 let browser;
 before(async () => {
-  // danvan.test resolves to this machine; --ignore-certificate-errors accepts the test's own
-  // certificate (the page is still a secure context).
-  browser = await chromium.launch({
-    ...LAUNCH,
-    args: [...LAUNCH.args, `--host-resolver-rules=MAP ${HOST} 127.0.0.1`, '--ignore-certificate-errors'],
-  });
+  // danvan.test resolves to this machine.
+  browser = await chromium.launch({ ...LAUNCH, args: [...LAUNCH.args, `--host-resolver-rules=MAP ${HOST} 127.0.0.1`] });
 });
 after(async () => { await browser?.close(); });
 
@@ -126,112 +111,5 @@ test('on a plain-http address that is not localhost the app starts, works online
   } finally {
     await phoneCtx.close();
     await otherCtx.close();
-  }
-});
-
-/** A TCP port free now. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function run(args, input) {
-  const r = spawnSync(SERVER, args, { input, encoding: 'utf8' });
-  assert.equal(r.status, 0, `danvan-server ${args.join(' ')}: ${r.stdout}${r.stderr}`);
-}
-
-/** Starts danvan-server with `args` and resolves with its printed URL once it listens. */
-function startServer(args) {
-  const child = spawn(SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
-    const onData = (chunk) => {
-      out += chunk;
-      const m = out.match(/running at (https?:\/\/\S+?)\/?\s/);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (c) => { out += c; });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}): ${out}`)); });
-  });
-}
-
-test('over https with a generated certificate: the service worker installs, an offline reload comes back, sync works', { skip: !SERVER || !DIST, timeout: 240_000 }, async () => {
-  const work = mkdtempSync(join(tmpdir(), 'danvan-https-'));
-  let server;
-  const ctx = await browser.newContext(PHONE);
-  const otherCtx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  try {
-    // The certificate an operator would get for the server's name (here: self-signed, for danvan.test).
-    const [cert, key] = [join(work, 'fullchain.pem'), join(work, 'privkey.pem')];
-    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${HOST}`, '-addext', `subjectAltName=DNS:${HOST}`], { encoding: 'utf8' });
-    assert.equal(made.status, 0, `openssl: ${made.stderr}`);
-    const db = join(work, 'db.sqlite3');
-    run(['--database', db, 'import-units', UNITS]);
-    for (const [user, name] of [['canbo.a', 'Cán bộ A'], ['canbo.b', 'Cán bộ B']]) {
-      run(['--database', db, 'create-user', '--username', user, '--unit', 'BANBO', '--role', 'can_bo', '--name', name], `${PASSWORD}\n`);
-    }
-    const redirectPort = await freePort();
-    server = await startServer(['--addr', '127.0.0.1:0', '--database', db, '--dist', DIST,
-      '--tls-cert', cert, '--tls-key', key, '--http-redirect-addr', `127.0.0.1:${redirectPort}`]);
-    assert.match(server.url, /^https:\/\//, 'the printed URL is https');
-    const port = new URL(server.url).port;
-    const secure = `https://${HOST}:${port}`;
-
-    const page = await newPage(ctx, 'https-phone');
-    const errors = collectErrors(page);
-    // The plain port sends the browser to https, path kept.
-    const first = await page.goto(`http://${HOST}:${redirectPort}/`);
-    assert.equal(page.url(), `${secure}/`, 'plain HTTP redirected to https');
-    assert.equal(first.headers()['strict-transport-security'], 'max-age=31536000', 'HSTS over TLS');
-    await waitReady(page);
-    assert.equal(await page.evaluate(() => window.isSecureContext), true, 'https is a secure context');
-    await waitServiceWorker(page);
-    assert.equal(await page.locator('#offline-unavailable').count(), 0, 'no warning where offline use works');
-
-    await signIn(page, secure, 'canbo.a');
-    const online = unique('Đèn đường qua https');
-    await register(page, online);
-    await synced(page);
-
-    // Offline: the app reloads from the service worker's cache with its models, and keeps working.
-    await ctx.setOffline(true);
-    await page.reload();
-    await waitReady(page);
-    await listed(page, online);
-    const offline = unique('Ghi khi mất mạng');
-    await register(page, offline);
-    await page.screenshot({ path: join(SHOTS, 'https-offline-360.png'), fullPage: true });
-
-    // Back online, the offline model syncs and reaches a colleague.
-    await ctx.setOffline(false);
-    await synced(page, 60_000);
-    const other = await newPage(otherCtx, 'https-other');
-    await signIn(other, secure, 'canbo.b');
-    await synced(other);
-    await listed(other, online);
-    await listed(other, offline);
-
-    assert.deepEqual(errors, [], 'no page errors over https');
-  } finally {
-    await ctx.close();
-    await otherCtx.close();
-    if (server) {
-      const exited = new Promise((r) => server.child.once('exit', r));
-      server.child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(work, { recursive: true, force: true });
   }
 });
