@@ -515,6 +515,7 @@ async fn postgres_server_at() -> Option<(tempfile::TempDir, Server, String)> {
         cache_docs: 2000,
         session_days: 30.0,
         trusted_proxies: Vec::new(),
+        tls: Default::default(),
     })
     .await;
     Some((dir, server, url))

@@ -516,6 +516,7 @@ async fn two_servers_over_one_postgres_serve_the_same_clients() {
         cache_docs: 2000,
         session_days: 30.0,
         trusted_proxies: Vec::new(),
+        tls: Default::default(),
     };
     let (one, two) = (start_with(config()).await, start_with(config()).await);
 

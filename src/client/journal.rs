@@ -161,6 +161,10 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
         });
         let failed = Closure::once_into_js(move |e: wasm_bindgen::JsValue| {
             location_note.set(Some(match number(&e, "code") as u32 {
+                // Browsers refuse the position to pages not opened over https, whatever the user allowed.
+                1 if !super::pwa::OfflineSupport::detect().secure_context => {
+                    "Trang không mở bằng địa chỉ https nên trình duyệt không cho lấy vị trí; hãy nhập tay vĩ độ, kinh độ.".into()
+                }
                 1 => "Bạn chưa cho phép ứng dụng lấy vị trí; có thể nhập tay vĩ độ, kinh độ.".into(),
                 3 => "Lấy vị trí quá lâu (sóng GPS yếu); hãy thử lại ngoài trời hoặc nhập tay.".into(),
                 _ => "Không lấy được vị trí lúc này; hãy nhập tay.".into(),

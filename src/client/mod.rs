@@ -138,6 +138,7 @@ fn App() -> impl IntoView {
                 </Show>
                 <SyncBadge/>
             </header>
+            <pwa::OfflineUnavailableBanner/>
             <UpdateBanner/>
             <SessionEndedBanner/>
             <main>

@@ -830,6 +830,9 @@ pub fn SettingsPage() -> impl IntoView {
         let mb = |b: f64| format!("{:.1} MB", b / 1_048_576.0);
         let usage = match (info.usage, info.quota) {
             (Some(u), Some(q)) => format!("Đang dùng {} trên {} cho phép.", mb(u), mb(q)),
+            _ if !pwa.support.storage_manager => {
+                "Trang không mở bằng địa chỉ https nên trình duyệt không cho biết dung lượng và không hứa giữ dữ liệu khi máy thiếu chỗ.".into()
+            }
             _ => "Trình duyệt không cho biết dung lượng.".into(),
         };
         let persisted = match info.persisted {

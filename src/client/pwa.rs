@@ -1,5 +1,10 @@
 //! Installability and offline shell: registers the service worker, tells the user when a new
 //! version is waiting, and asks the browser to keep our storage (navigator.storage.persist()).
+//!
+//! Browsers give service workers and `navigator.storage` only to secure contexts (https, or
+//! localhost): on `http://192.168.1.10:8080` both are `undefined`. The app then still runs online
+//! (IndexedDB, localStorage, fetch and `crypto.getRandomValues` exist on any origin), and
+//! [`OfflineSupport`] says what is missing so the page can tell the user before they type anything.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -12,6 +17,43 @@ pub struct Pwa {
     /// A new version is installed and waiting for the user's go-ahead.
     pub update_ready: RwSignal<Option<ServiceWorkerHandle>>,
     pub storage: RwSignal<StorageInfo>,
+    /// What this origin allows for offline use (fixed for the page's life).
+    pub support: OfflineSupport,
+}
+
+/// What the browser grants this origin for working offline. Each is looked up by name: web-sys's
+/// getters assume the property exists and throw when it is `undefined` (the blank page seen on
+/// plain-http LAN addresses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OfflineSupport {
+    /// `window.isSecureContext`: https, or localhost.
+    pub secure_context: bool,
+    /// `navigator.serviceWorker`: the app shell cached, so the app opens without a network.
+    pub service_worker: bool,
+    /// `navigator.storage`: asking the browser not to evict the replica, and its usage.
+    pub storage_manager: bool,
+}
+
+impl OfflineSupport {
+    pub fn detect() -> OfflineSupport {
+        let Some(window) = web_sys::window() else {
+            return OfflineSupport { secure_context: false, service_worker: false, storage_manager: false };
+        };
+        let navigator = window.navigator();
+        let defined = |target: &wasm_bindgen::JsValue, key: &str| {
+            js_sys::Reflect::get(target, &key.into()).is_ok_and(|v| !v.is_undefined() && !v.is_null())
+        };
+        OfflineSupport {
+            secure_context: js_sys::Reflect::get(&window, &"isSecureContext".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false),
+            service_worker: defined(&navigator, "serviceWorker"),
+            storage_manager: defined(&navigator, "storage"),
+        }
+    }
+
+    /// Everything working offline needs is there.
+    pub fn complete(&self) -> bool {
+        self.secure_context && self.service_worker && self.storage_manager
+    }
 }
 
 /// `ServiceWorker` is not `Send`; signals in CSR are single-threaded, so wrap it.
@@ -26,8 +68,13 @@ pub struct StorageInfo {
 }
 
 pub fn start() -> Pwa {
-    let pwa = Pwa { update_ready: RwSignal::new(None), storage: RwSignal::new(StorageInfo::default()) };
-    register_worker(pwa);
+    let support = OfflineSupport::detect();
+    let pwa = Pwa { update_ready: RwSignal::new(None), storage: RwSignal::new(StorageInfo::default()), support };
+    if support.service_worker {
+        register_worker(pwa);
+    } else {
+        leptos::logging::warn!("no service worker on this origin (not a secure context): the app works online only");
+    }
     leptos::task::spawn_local(async move {
         request_persistence().await;
         refresh_storage(pwa).await;
@@ -50,7 +97,8 @@ pub fn apply_update(pwa: Pwa) {
 /// A worker waiting while another controls the page is an update (the very first worker has no
 /// predecessor and takes over silently).
 fn controlled() -> bool {
-    web_sys::window().is_some_and(|w| w.navigator().service_worker().controller().is_some())
+    OfflineSupport::detect().service_worker
+        && web_sys::window().is_some_and(|w| w.navigator().service_worker().controller().is_some())
 }
 
 fn register_worker(pwa: Pwa) {
@@ -139,4 +187,32 @@ pub async fn refresh_storage(pwa: Pwa) {
         }
     }
     pwa.storage.set(info);
+}
+
+/// Said on every page, the sign-in page first, when this origin cannot keep the app for offline
+/// use: what does not work, what still does, and what to do about it.
+#[component]
+pub fn OfflineUnavailableBanner() -> impl IntoView {
+    let support = super::use_app().pwa.support;
+    (!support.complete()).then(|| {
+        let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+        let (cause, remedy) = if support.secure_context {
+            (
+                "Trình duyệt này đang chặn chức năng dùng khi không có mạng (thường do chế độ ẩn danh hoặc cài đặt bảo mật của trình duyệt).".to_string(),
+                "Cách khắc phục: mở ứng dụng trong cửa sổ thường của Chrome, Firefox hoặc Safari bản mới; nếu vẫn thấy thông báo này, hãy báo quản trị viên.",
+            )
+        } else {
+            (
+                format!("Trang đang mở qua {origin} — không phải địa chỉ bảo mật https — nên trình duyệt không cho ứng dụng mở khi không có mạng và có thể tự xóa dữ liệu trên máy khi thiếu chỗ."),
+                "Cách khắc phục: mở ứng dụng bằng địa chỉ bắt đầu bằng https:// (hỏi quản trị viên địa chỉ đó); nếu máy chủ chưa có https, hãy báo quản trị viên cài https cho máy chủ.",
+            )
+        };
+        view! {
+            <div id="offline-unavailable" class="offline-banner" role="alert">
+                <p><strong>"Địa chỉ này chỉ dùng được khi có mạng."</strong> " " {cause}</p>
+                <p>"Khi có mạng vẫn đăng nhập, đăng ký mô hình và đồng bộ bình thường; hãy đồng bộ xong trước khi tắt mạng hoặc đóng trang."</p>
+                <p class="remedy">{remedy}</p>
+            </div>
+        }
+    })
 }

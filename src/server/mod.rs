@@ -13,6 +13,7 @@ pub mod photos;
 pub mod postgres;
 pub mod store;
 pub mod sync_api;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -75,6 +76,8 @@ pub struct Config {
     /// client; from any other peer the header is ignored and the connection's address is used.
     #[arg(long = "trusted-proxy", env = "DANVAN_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_network)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    #[command(flatten)]
+    pub tls: TlsConfig,
 }
 
 /// An address or a network: `10.0.0.5`, `10.0.0.0/8`, `::1`, ` fd00::/8` (spaces allowed, so a
@@ -85,6 +88,34 @@ fn parse_network(s: &str) -> Result<ipnet::IpNet, String> {
         .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
         .map(|net| net.trunc())
         .map_err(|_| format!("“{s}” is neither an IP address nor a network (e.g. 10.0.0.0/8)"))
+}
+
+/// HTTPS served by danvan itself (see `tls.rs`); without it, plain HTTP (behind a TLS proxy, or
+/// on localhost).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TlsConfig {
+    /// TLS certificate chain, PEM (e.g. certbot's fullchain.pem); serves HTTPS on --addr.
+    /// SIGHUP reads it and the key again (after a renewal).
+    #[arg(long, env = "DANVAN_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key, PEM (e.g. certbot's privkey.pem).
+    #[arg(long, env = "DANVAN_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Also listen on this address with plain HTTP that only redirects to https (e.g. 0.0.0.0:80).
+    #[arg(long, env = "DANVAN_HTTP_REDIRECT_ADDR", requires = "tls_cert")]
+    pub http_redirect_addr: Option<SocketAddr>,
+}
+
+impl TlsConfig {
+    /// The certificate and key, when HTTPS is configured; both or neither.
+    fn files(&self) -> anyhow::Result<Option<(PathBuf, PathBuf)>> {
+        match (&self.tls_cert, &self.tls_key, &self.http_redirect_addr) {
+            (Some(cert), Some(key), _) => Ok(Some((cert.clone(), key.clone()))),
+            (None, None, None) => Ok(None),
+            (None, None, Some(_)) => anyhow::bail!("--http-redirect-addr redirects to https: it needs --tls-cert and --tls-key"),
+            _ => anyhow::bail!("--tls-cert and --tls-key go together (the certificate and its private key)"),
+        }
+    }
 }
 
 pub fn now_ms() -> i64 {
@@ -367,7 +398,7 @@ async fn import_units(config: &Config, file: &std::path::Path) -> anyhow::Result
 /// Opens the store and the assets, binds, and returns the bound address with the serving future.
 pub async fn bind(
     config: &Config,
-) -> anyhow::Result<(SocketAddr, impl std::future::Future<Output = std::io::Result<()>> + Send + use<>)> {
+) -> anyhow::Result<(SocketAddr, std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>>)> {
     let store = open_store(config).await?;
     let (assets, to_compress) = Assets::prepare(&config.dist)?;
     tokio::task::spawn_blocking(move || match assets::precompress_all(&to_compress) {
@@ -396,11 +427,85 @@ pub async fn bind(
         trusted_proxies: config.trusted_proxies.clone(),
         session_ttl_ms: (config.session_days * 86_400_000.0) as i64,
     });
+    if let Some((cert, key)) = config.tls.files()? {
+        return bind_tls(config, state, cert, key).await;
+    }
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let addr = listener.local_addr()?;
     // Client addresses reach the handlers (sign-in attempts are limited per address).
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    Ok((addr, async move { axum::serve(listener, app).with_graceful_shutdown(shutdown()).await }))
+    let serving: std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>> =
+        Box::pin(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown()).await });
+    Ok((addr, serving))
+}
+
+/// HTTPS on `--addr` (with HSTS), and the redirecting plain-HTTP port if asked for; both stop
+/// together on SIGTERM / Ctrl-C.
+async fn bind_tls(
+    config: &Config,
+    state: Arc<AppState>,
+    cert: PathBuf,
+    key: PathBuf,
+) -> anyhow::Result<(SocketAddr, std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>>)> {
+    let rustls = axum_server::tls_rustls::RustlsConfig::from_config(Arc::new(tls::server_config(&cert, &key)?));
+    let listener = std::net::TcpListener::bind(config.addr)?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let redirect = match config.tls.http_redirect_addr {
+        Some(at) => {
+            let listener = tokio::net::TcpListener::bind(at)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {at} (--http-redirect-addr): {e}"))?;
+            tracing::info!(addr = %listener.local_addr()?, "plain HTTP redirects to https");
+            Some(listener)
+        }
+        None => None,
+    };
+    let handle = axum_server::Handle::new();
+    let server = axum_server::tls_rustls::from_tcp_rustls(listener, rustls.clone())?.handle(handle.clone());
+    let app = router(state)
+        .layer(SetResponseHeaderLayer::overriding(header::STRICT_TRANSPORT_SECURITY, tls::HSTS))
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let serving = async move {
+        let (stopped_tx, stopped_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown().await;
+            let _ = stopped_tx.send(true);
+            // Requests in flight finish (a sync batch commits); then connections are closed.
+            handle.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+        });
+        #[cfg(unix)]
+        tokio::spawn(reload_on_hangup(rustls, cert, key));
+        let redirecting = async move {
+            let Some(listener) = redirect else { return Ok(()) };
+            let mut stopped = stopped_rx;
+            axum::serve(listener, tls::redirect_router(addr.port()))
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await
+        };
+        tokio::try_join!(server.serve(app), redirecting).map(|_| ())
+    };
+    Ok((addr, Box::pin(serving)))
+}
+
+/// A renewed certificate (certbot's deploy hook: `systemctl reload danvan`) is taken without a
+/// restart; a broken one is refused and the current one kept, so a bad renewal never stops HTTPS.
+#[cfg(unix)]
+async fn reload_on_hangup(rustls: axum_server::tls_rustls::RustlsConfig, cert: PathBuf, key: PathBuf) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else { return };
+    while hangups.recv().await.is_some() {
+        let (c, k) = (cert.clone(), key.clone());
+        match tokio::task::spawn_blocking(move || tls::server_config(&c, &k)).await {
+            Ok(Ok(config)) => {
+                rustls.reload_from_config(Arc::new(config));
+                tracing::info!(cert = %cert.display(), "TLS certificate reloaded");
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "TLS certificate not reloaded; the previous one stays in use"),
+            Err(e) => tracing::error!(error = %e, "TLS certificate not reloaded"),
+        }
+    }
 }
 
 async fn shutdown() {
@@ -467,8 +572,9 @@ pub fn main() -> std::process::ExitCode {
     runtime.block_on(async {
         match bind(&config).await {
             Ok((addr, serving)) => {
-                let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
-                println!("danvan đang chạy tại / is running at http://{host}:{}/", addr.port());
+                let shown = if addr.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], addr.port())) } else { addr };
+                let scheme = if config.tls.tls_cert.is_some() { "https" } else { "http" };
+                println!("danvan đang chạy tại / is running at {scheme}://{shown}/");
                 let database = match &config.database_url {
                     Some(_) => "PostgreSQL".to_string(),
                     None => config.database.display().to_string(),

@@ -191,9 +191,17 @@ async fn run_writer(pool: Pool, mut jobs: tokio::sync::mpsc::UnboundedReceiver<W
 impl PostgresStore {
     /// Connects, applies pending migrations (one process at a time) and reads the server id.
     pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
+        let (url, root_cert) = super::tls::take_sslrootcert(url);
         let config: tokio_postgres::Config =
             url.parse().map_err(|e: tokio_postgres::Error| StoreError::Backend(format!("invalid database URL: {e}")))?;
-        let manager = Manager::new(config, NoTls);
+        // TLS only when the URL asks for it: with the default `prefer`, a database with a
+        // self-signed certificate (Debian's default) would fail verification where it worked.
+        let manager = if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
+            let tls = super::tls::postgres_connector(root_cert.as_deref()).map_err(|e| StoreError::Backend(format!("{e:#}")))?;
+            Manager::new(config, tls)
+        } else {
+            Manager::new(config, NoTls)
+        };
         let pool = Pool::builder(manager).max_size(16).build().map_err(|e| StoreError::Backend(e.to_string()))?;
         let mut client = pool.get().await?;
         let tx = client.transaction().await?;

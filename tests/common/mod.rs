@@ -108,6 +108,7 @@ pub async fn start(database: &Path, dist: &Path) -> Server {
         cache_docs: 2000,
         session_days: 30.0,
         trusted_proxies: Vec::new(),
+        tls: Default::default(),
     })
     .await
 }
