@@ -438,9 +438,12 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
         None => "new".into(),
     });
     let unit_fixed = model_id.is_some();
-    let restored = settings::load_draft(&key).filter(|d| *d != initial);
+    let restored = settings::load_model_draft(&key, &initial);
     let had_restored = restored.is_some();
-    let draft = RwSignal::new(restored.unwrap_or_else(|| initial.clone()));
+    // What `apply_changes` compares the typed form with: the values the form first opened with
+    // (kept with the draft across reloads), not whatever the model holds when it reopens.
+    let base = RwSignal::new(restored.as_ref().map_or_else(|| initial.clone(), |d| d.base.clone()));
+    let draft = RwSignal::new(restored.map_or_else(|| initial.clone(), |d| d.typed));
     let errors = RwSignal::new(FieldErrors::default());
     let saving = RwSignal::new(false);
     let save_error = RwSignal::new(None::<String>);
@@ -449,18 +452,18 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
     // Whatever is typed survives a reload, a crash or a closed tab until it is saved.
     {
         let key = key.clone();
-        let initial = initial.clone();
         Effect::new(move |_| {
-            let d = draft.get();
-            if d != initial {
+            let d = settings::ModelFormDraft { base: base.get(), typed: draft.get() };
+            if d.is_typed() {
                 settings::save_draft(&key, &d);
+            } else {
+                settings::clear_draft(&key);
             }
         });
     }
     let navigate = use_navigate();
     let replica = app.replica.clone();
     let settings_signal = app.settings;
-    let base = initial.clone();
     let submit_key = key.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -480,8 +483,9 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
         errors.set(FieldErrors::default());
         saving.set(true);
         let author = author();
-        let (replica, navigate, model_id, base, key, replicating) =
-            (replica.clone(), navigate.clone(), model_id.clone(), base.clone(), submit_key.clone(), replicating.clone());
+        let base = base.get_untracked();
+        let (replica, navigate, model_id, key, replicating) =
+            (replica.clone(), navigate.clone(), model_id.clone(), submit_key.clone(), replicating.clone());
         // Read before the task: it has no reactive owner to find the app's context in.
         let unit_name = unit_name(&d.unit);
         let (by, _) = signed_in();
@@ -524,6 +528,7 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
     let discard_key = key.clone();
     let discard = move |_| {
         settings::clear_draft(&discard_key);
+        base.set(initial.clone());
         draft.set(initial.clone());
         restored_note.set(false);
     };

@@ -1,0 +1,162 @@
+// Nothing typed or photographed is lost (issue 11, section 4):
+// - a form draft restored after a reload writes only what was typed: a colleague's change to
+//   another item, synced meanwhile, survives (and the restored form shows it);
+// - signing out names the photos not uploaded yet and never takes the quiet path while any wait;
+// - a model the server refuses is flagged and kept, while the round goes on for everything else
+//   (other models, photos) and the badge does not turn into an error with a growing backoff.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { LAUNCH, READY_MS, eventually, newPage, signIn, synced, waitReady } from './support.mjs';
+
+const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
+const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+mkdirSync(SHOTS, { recursive: true });
+const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
+const DESKTOP = { viewport: { width: 1280, height: 800 } };
+const SYNC_MS = 30_000;
+
+let browser;
+before(async () => { browser = await chromium.launch(LAUNCH); });
+after(async () => { await browser?.close(); });
+
+function suffix() {
+  return Math.random().toString(36).slice(2, 8);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Runs `body`; on failure saves a screenshot of every page of `contexts`. */
+async function withShots(name, contexts, body) {
+  try {
+    await body();
+  } catch (e) {
+    for (const [i, p] of contexts.flatMap((c) => c.pages()).entries()) {
+      try { await shot(p, `FAILED-${name}-${i}`); } catch { /* closed */ }
+    }
+    throw e;
+  }
+}
+
+/** Registers a model through the form; returns its id (from the detail page's address). */
+async function register(page, name, owner = 'Chi hội Phụ nữ') {
+  await page.getByRole('link', { name: 'Thêm', exact: true }).click();
+  await page.locator('#name').waitFor({ state: 'visible' });
+  const values = {
+    name, situation: 'Thực trạng.', goals: 'Mục tiêu ban đầu.', content: 'Cách làm.', area: 'Địa bàn.',
+    forces: 'Lực lượng.', resources: 'Nguồn lực.', start_date: '2025-02-01', sustainability: 'Duy trì.',
+    owner_name: owner,
+  };
+  for (const [id, v] of Object.entries(values)) await page.locator(`#${id}`).fill(v);
+  await page.getByRole('button', { name: 'Thêm chỉ tiêu' }).click();
+  await page.locator('#indicator-0-name').fill('Số hộ tham gia');
+  await page.locator('#indicator-0-unit').fill('hộ');
+  await page.locator('#indicator-0-target').fill('40');
+  await page.getByRole('button', { name: 'Lưu mô hình' }).click();
+  await page.waitForFunction(() => (document.querySelector('#save-status')?.textContent || '').includes('Đã lưu'), null, { timeout: 15_000 });
+  return decodeURIComponent(new URL(page.url()).pathname.split('/')[2]);
+}
+
+async function badge(page) {
+  return page.locator('#sync-status').innerText();
+}
+
+/** A small photo (PNG drawn in the page). */
+async function image(page) {
+  const dataUrl = await page.evaluate(() => {
+    const c = document.createElement('canvas');
+    c.width = 320;
+    c.height = 240;
+    const g = c.getContext('2d');
+    g.fillStyle = '#2a6';
+    g.fillRect(0, 0, 320, 240);
+    g.fillStyle = '#fff';
+    g.fillRect(40, 40, 100 + Math.random() * 100, 80);
+    return c.toDataURL('image/png');
+  });
+  return Buffer.from(dataUrl.split(',')[1], 'base64');
+}
+
+/** On a model's page: adds an activity log entry with one photo and saves it. */
+async function addEntryWithPhoto(page, text) {
+  await page.locator('#add-journal').click();
+  await page.locator('#journal-text').fill(text);
+  await page.locator('#journal-photo').setInputFiles({ name: 'anh.png', mimeType: 'image/png', buffer: await image(page) });
+  await page.locator('#journal-photos img').waitFor();
+  await page.locator('#save-journal').click();
+  await page.locator('.journal-entry img').waitFor();
+}
+
+test('a draft restored after a reload keeps a colleague\'s change to another item', { timeout: 240_000 }, async () => {
+  const name = `Đường hoa thôn Cốc Lùng ${suffix()}`;
+  const ctxA = await browser.newContext(PHONE);
+  const ctxB = await browser.newContext(DESKTOP);
+  await withShots('draft-base', [ctxA, ctxB], async () => {
+    const a = await newPage(ctxA, 'draft-A');
+    const b = await newPage(ctxB, 'draft-B');
+    await signIn(a, BASE, 'canbo.a');
+    const id = await register(a, name, 'Chi hội Phụ nữ thôn');
+    await synced(a);
+    await signIn(b, BASE, 'canbo.b');
+    await eventually('the model reaches B', async () => {
+      if (await b.getByRole('link', { name }).count()) return true;
+      await b.locator('#sync-status').click();
+      return false;
+    }, SYNC_MS);
+
+    // A opens the edit form, types in one item, and the page reloads (battery, crash, swipe).
+    const edit = `/mo-hinh/${encodeURIComponent(id)}/sua`;
+    await a.goto(BASE + edit);
+    await waitReady(a);
+    await a.locator('#goals').fill('Mục tiêu do A sửa: 30 hộ trồng hoa.');
+    await a.reload();
+    await waitReady(a);
+    await a.locator('#goals').waitFor({ timeout: READY_MS });
+    assert.equal(await a.locator('#goals').inputValue(), 'Mục tiêu do A sửa: 30 hộ trồng hoa.', 'typed text restored');
+
+    // Meanwhile B changes another item and syncs; A's device receives it.
+    await b.goto(BASE + edit);
+    await waitReady(b);
+    await b.locator('#owner_name').fill('Đoàn Thanh niên thôn (B sửa)');
+    await b.getByRole('button', { name: 'Lưu mô hình' }).click();
+    await b.waitForFunction(() => (document.querySelector('#save-status')?.textContent || '').includes('Đã lưu'));
+    await synced(b);
+    await synced(a);
+
+    // A's form reopens once more after B's change has arrived: the restored draft shows B's
+    // value where A typed nothing, and A's text where A typed.
+    await a.reload();
+    await waitReady(a);
+    await a.locator('#goals').waitFor({ timeout: READY_MS });
+    await a.getByText('Đã khôi phục nội dung đang nhập dở').waitFor();
+    assert.equal(await a.locator('#goals').inputValue(), 'Mục tiêu do A sửa: 30 hộ trồng hoa.');
+    assert.equal(await a.locator('#owner_name').inputValue(), 'Đoàn Thanh niên thôn (B sửa)', 'the form shows the colleague\'s change');
+    await shot(a, 'n1-phone-draft-restored-with-colleague-change');
+
+    await a.getByRole('button', { name: 'Lưu mô hình' }).click();
+    await a.waitForFunction(() => (document.querySelector('#save-status')?.textContent || '').includes('Đã lưu'));
+    const detail = await a.locator('main').innerText();
+    assert.ok(detail.includes('Đoàn Thanh niên thôn (B sửa)'), `B's change survives A's save:\n${detail}`);
+    assert.ok(!detail.includes('Chi hội Phụ nữ thôn'), 'the old value is not written back');
+    assert.ok(detail.includes('Mục tiêu do A sửa: 30 hộ trồng hoa.'));
+
+    // And on B's device after both sync.
+    await synced(a);
+    await synced(b);
+    await b.goto(BASE + `/mo-hinh/${encodeURIComponent(id)}`);
+    await waitReady(b);
+    await eventually('both changes on B', async () => {
+      const text = await b.locator('main').innerText();
+      return text.includes('Đoàn Thanh niên thôn (B sửa)') && text.includes('Mục tiêu do A sửa: 30 hộ trồng hoa.');
+    }, SYNC_MS);
+  }).finally(async () => {
+    await ctxA.close();
+    await ctxB.close();
+  });
+});
