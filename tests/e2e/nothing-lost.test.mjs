@@ -196,3 +196,104 @@ test('signing out names the photos not uploaded yet and never says all is synced
     assert.equal(await page.locator('#unsent-photos').count(), 0);
   }).finally(() => ctx.close());
 });
+
+/** The stored record of a document in this page's IndexedDB, as plain values. */
+async function readRecord(page, id) {
+  return page.evaluate((id) => new Promise((resolve, reject) => {
+    const open = indexedDB.open('danvan');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const get = open.result.transaction('docs').objectStore('docs').get(id);
+      get.onsuccess = () => resolve({ id: get.result.id, doc: Array.from(get.result.doc) });
+      get.onerror = () => reject(get.error);
+    };
+  }), id);
+}
+
+/** Puts a document into this page's IndexedDB as an unsynced local change. */
+async function putUnsynced(page, record) {
+  await page.evaluate((r) => new Promise((resolve, reject) => {
+    const open = indexedDB.open('danvan');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction(['docs', 'pending'], 'readwrite');
+      tx.objectStore('docs').put({ id: r.id, doc: new Uint8Array(r.doc), sync: null, dirty: true });
+      tx.objectStore('pending').put(r.id, r.id);
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    };
+  }), record);
+}
+
+test('a model the server refuses is flagged and kept while the rest syncs, photos included', { timeout: 300_000 }, async () => {
+  const foreign = `Mô hình của xã Trường Sơn ${suffix()}`;
+  const name = `Tủ sách thôn ${suffix()}`;
+  const ctxC = await browser.newContext(DESKTOP);
+  const ctxA = await browser.newContext(PHONE);
+  await withShots('refused', [ctxA, ctxC], async () => {
+    // A model of another commune ends up on A's device as an unsynced change (as when a cadre
+    // registered it before moving between communes): the server refuses it from A.
+    const c = await newPage(ctxC, 'refused-C');
+    await signIn(c, BASE, 'canbo.c');
+    const foreignId = await register(c, foreign);
+    const record = await readRecord(c, foreignId);
+    const a = await newPage(ctxA, 'refused-A');
+    await signIn(a, BASE, 'canbo.a');
+    const syncs = [];
+    a.on('request', (r) => { if (r.url().endsWith('/api/sync')) syncs.push(Date.now()); });
+    await putUnsynced(a, record);
+    await a.reload();
+    await waitReady(a);
+    await a.goto(BASE + `/mo-hinh/${encodeURIComponent(foreignId)}`);
+    await waitReady(a);
+    await a.locator('#sync-status').click();
+    await eventually('the refusal is flagged on the page', async () => /Máy chủ chưa nhận thay đổi của mô hình này/.test(await a.locator('main').innerText()), SYNC_MS);
+    await eventually('and in the badge', async () => /1 mô hình máy chủ chưa nhận/.test(await badge(a)), SYNC_MS);
+    assert.notEqual(await a.locator('#sync-status').getAttribute('data-state'), 'error', 'a refused model is not a failed round');
+    await shot(a, 'n3-phone-refused-model-flagged');
+
+    // A's own work goes on: a new model with a photo reaches the server, photo included.
+    await a.goto(BASE + '/');
+    await waitReady(a);
+    await register(a, name);
+    await addEntryWithPhoto(a, 'Khai trương tủ sách, 120 đầu sách.');
+    await a.locator('#sync-status').click();
+    await eventually('the photo is uploaded', async () => {
+      const text = await badge(a);
+      return !/ảnh chờ gửi/.test(text) && (await a.locator('.journal-entry .pending-photo').count()) === 0;
+    }, SYNC_MS);
+    assert.match(await badge(a), /1 mô hình máy chủ chưa nhận/);
+    assert.notEqual(await a.locator('#sync-status').getAttribute('data-state'), 'error');
+    await shot(a, 'n4-phone-own-model-synced-beside-refused');
+
+    // No backoff growing to minutes, no retry storm either: after the last trigger, the loop
+    // waits for its normal period (60 s) and retries nothing in between.
+    const quietFrom = Date.now();
+    await new Promise((r) => setTimeout(r, 12_000));
+    const retries = syncs.filter((t) => t > quietFrom);
+    assert.deepEqual(retries, [], `no failure retries while idle: ${retries.length} requests`);
+
+    // The refused model is still on the device, with its content.
+    await a.goto(BASE + `/mo-hinh/${encodeURIComponent(foreignId)}`);
+    await waitReady(a);
+    await eventually('kept', async () => (await a.locator('main').innerText()).includes(foreign), SYNC_MS);
+
+    // A colleague receives A's model with its photo (the server has both).
+    const b = await newPage(await browser.newContext(DESKTOP), 'refused-B');
+    try {
+      await signIn(b, BASE, 'canbo.b');
+      await eventually('model reaches B', async () => {
+        if (await b.getByRole('link', { name }).count()) return true;
+        await b.locator('#sync-status').click();
+        return false;
+      }, SYNC_MS);
+      await b.getByRole('link', { name }).click();
+      await eventually('photo shown on B', async () => b.locator('.journal-entry img').evaluate((img) => img.complete && img.naturalWidth > 0).catch(() => false), SYNC_MS);
+    } finally {
+      await b.context().close();
+    }
+  }).finally(async () => {
+    await ctxA.close();
+    await ctxC.close();
+  });
+});
