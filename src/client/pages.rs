@@ -105,6 +105,7 @@ fn ModelBrowser(library: bool) -> impl IntoView {
     });
     let total = move || total.get();
     let unreadable = app.replica.unreadable;
+    let rejected = app.sync.rejected;
 
     let statuses: Vec<Status> = Status::ALL.into_iter().filter(|s| !library || in_library(*s)).collect();
     view! {
@@ -148,6 +149,11 @@ fn ModelBrowser(library: bool) -> impl IntoView {
             <Show when=move || unreadable.with(|u| !u.is_empty())>
                 <p class="warning" role="alert">
                     {move || format!("{} mô hình trên thiết bị không đọc được (xem Cài đặt).", unreadable.with(|u| u.len()))}
+                </p>
+            </Show>
+            <Show when=move || rejected.with(|r| !r.is_empty())>
+                <p class="warning" role="alert" id="refused-note">
+                    {move || format!("Máy chủ chưa nhận {} mô hình; nội dung vẫn được giữ trên thiết bị (xem Cài đặt).", rejected.with(|r| r.len()))}
                 </p>
             </Show>
             <Show
@@ -847,6 +853,7 @@ pub fn SettingsPage() -> impl IntoView {
     let sync = app.sync;
     let status = move || super::describe(&sync.status.get(), app.replica.pending.get());
     let unreadable = app.replica.unreadable;
+    let all_models = app.replica.models;
 
     view! {
         <section class="page settings-page">
@@ -871,6 +878,18 @@ pub fn SettingsPage() -> impl IntoView {
                 <h2>"Đồng bộ"</h2>
                 <p>{status}</p>
                 <button class="button" on:click=move |_| sync.sync_now()>"Đồng bộ ngay"</button>
+                // Every refused model with a link, also those of units the lists do not show
+                // (a model of a commune the user has left).
+                <Show when=move || sync.rejected.with(|r| !r.is_empty())>
+                    <p class="warning">"Máy chủ chưa nhận các mô hình sau (vẫn được giữ trên thiết bị, sẽ gửi lại ở mỗi lần đồng bộ):"</p>
+                    <ul id="refused-models">{move || {
+                        let models = all_models.get();
+                        sync.rejected.get().into_iter().map(|(id, reason)| {
+                            let name = models.get(&id).map_or_else(|| id.clone(), |m| m.name.clone());
+                            view! { <li><A href=format!("/mo-hinh/{id}")>{name}</A> ": " {reason}</li> }
+                        }).collect_view()
+                    }}</ul>
+                </Show>
             </section>
             <section class="item">
                 <h2>"Lưu trữ trên thiết bị"</h2>

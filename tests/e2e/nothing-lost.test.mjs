@@ -252,9 +252,16 @@ test('a model the server refuses is flagged and kept while the rest syncs, photo
     assert.notEqual(await a.locator('#sync-status').getAttribute('data-state'), 'error', 'a refused model is not a failed round');
     await shot(a, 'n3-phone-refused-model-flagged');
 
-    // A's own work goes on: a new model with a photo reaches the server, photo included.
+    // Found from the list and Settings, though the list shows only A's own commune.
     await a.goto(BASE + '/');
     await waitReady(a);
+    await a.locator('#refused-note').waitFor();
+    await a.getByRole('link', { name: 'Cài đặt' }).click();
+    await eventually('named in Settings', async () => (await a.locator('#refused-models').innerText()).includes(foreign), SYNC_MS);
+    await shot(a, 'n3b-phone-settings-refused-list');
+
+    // A's own work goes on: a new model with a photo reaches the server, photo included.
+    await a.getByRole('link', { name: 'Mô hình', exact: true }).click();
     await register(a, name);
     await addEntryWithPhoto(a, 'Khai trương tủ sách, 120 đầu sách.');
     await a.locator('#sync-status').click();
