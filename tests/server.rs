@@ -419,3 +419,36 @@ async fn one_corrupt_document_among_a_thousand_is_reported_and_blocks_nothing() 
     assert_eq!(model(&b, "doc-0999").owner_name, "Chủ thể 999");
     assert_eq!((0..1000).filter(|i| b.doc(&format!("doc-{i:04}")).is_some()).count(), 999);
 }
+
+#[tokio::test]
+async fn a_refused_model_is_reported_and_kept_while_the_others_sync_round_after_round() {
+    let (dir, db) = temp();
+    let server = start(&db, &dir.path().join("no-dist")).await;
+    let a = MemoryReplica::new();
+    // A cadre of Bản Bo holds a model of Trường Sơn (registered before being moved between
+    // communes, say): the server refuses it, per document.
+    a.put_local("ours", &mut new_model("ours", "Đèn đường thôn Nà Pồng"));
+    a.put_local("refused", &mut new_model_in("refused", "Mô hình của xã khác", "TRUONGSON"));
+    let first = sync(&a, &server).await;
+    assert_eq!(first.rejected.keys().collect::<Vec<_>>(), ["refused"], "{:?}", first.rejected);
+    assert!(!first.rejected["refused"].is_empty(), "a reason the page can show");
+    assert_eq!(first.pending, 1, "only the refused model waits");
+    assert_eq!(first.requests, 1, "the refusal costs no extra rounds");
+    assert!(a.record("refused").unwrap().dirty, "kept with its changes, to be offered again");
+    assert_eq!(model(&a, "refused").name, "Mô hình của xã khác");
+
+    // Every later round goes on for the others: an edit of ours is acknowledged and reaches a
+    // colleague, while the refused one is reported again and still kept.
+    edit(&a, "ours", |m| m.owner_name = "Chi đoàn thôn Nà Pồng".into());
+    let second = sync(&a, &server).await;
+    assert_eq!(second.rejected.keys().collect::<Vec<_>>(), ["refused"]);
+    assert_eq!(second.pending, 1);
+    assert_eq!(second.requests, 1);
+    assert!(!a.record("ours").unwrap().dirty);
+    assert_eq!(model(&a, "refused").name, "Mô hình của xã khác");
+    let b = MemoryReplica::new();
+    let report = run_session(&b, &Http::as_user(&server, "b"), &mut ()).await.unwrap();
+    assert!(report.rejected.is_empty());
+    assert_eq!(b.ids(), ["ours"], "the refused model never reached the server");
+    assert_eq!(model(&b, "ours").owner_name, "Chi đoàn thôn Nà Pồng");
+}

@@ -196,12 +196,18 @@ fn SyncBadge() -> impl IntoView {
         SyncStatus::Synced { .. } if pending.get() == 0 => "synced",
         _ => "pending",
     };
-    let photos = app.sync.photos_waiting;
+    let (photos, rejected) = (app.sync.photos_waiting, app.sync.rejected);
     let text = move || {
         let mut text = describe(&status.get(), pending.get());
         // Photos travel after the text; the data-state stays about the text.
         if photos.get() > 0 {
             text.push_str(&format!(" · {} ảnh chờ gửi", photos.get()));
+        }
+        // Refused models do not fail the round; the badge still says they wait (reasons on
+        // their pages).
+        let refused = rejected.with(|r| r.len());
+        if refused > 0 {
+            text.push_str(&format!(" · {refused} mô hình máy chủ chưa nhận"));
         }
         text
     };

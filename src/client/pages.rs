@@ -105,6 +105,7 @@ fn ModelBrowser(library: bool) -> impl IntoView {
     });
     let total = move || total.get();
     let unreadable = app.replica.unreadable;
+    let rejected = app.sync.rejected;
 
     let statuses: Vec<Status> = Status::ALL.into_iter().filter(|s| !library || in_library(*s)).collect();
     view! {
@@ -148,6 +149,11 @@ fn ModelBrowser(library: bool) -> impl IntoView {
             <Show when=move || unreadable.with(|u| !u.is_empty())>
                 <p class="warning" role="alert">
                     {move || format!("{} mô hình trên thiết bị không đọc được (xem Cài đặt).", unreadable.with(|u| u.len()))}
+                </p>
+            </Show>
+            <Show when=move || rejected.with(|r| !r.is_empty())>
+                <p class="warning" role="alert" id="refused-note">
+                    {move || format!("Máy chủ chưa nhận {} mô hình; nội dung vẫn được giữ trên thiết bị (xem Cài đặt).", rejected.with(|r| r.len()))}
                 </p>
             </Show>
             <Show
@@ -438,9 +444,12 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
         None => "new".into(),
     });
     let unit_fixed = model_id.is_some();
-    let restored = settings::load_draft(&key).filter(|d| *d != initial);
+    let restored = settings::load_model_draft(&key, &initial);
     let had_restored = restored.is_some();
-    let draft = RwSignal::new(restored.unwrap_or_else(|| initial.clone()));
+    // What `apply_changes` compares the typed form with: the values the form first opened with
+    // (kept with the draft across reloads), not whatever the model holds when it reopens.
+    let base = RwSignal::new(restored.as_ref().map_or_else(|| initial.clone(), |d| d.base.clone()));
+    let draft = RwSignal::new(restored.map_or_else(|| initial.clone(), |d| d.typed));
     let errors = RwSignal::new(FieldErrors::default());
     let saving = RwSignal::new(false);
     let save_error = RwSignal::new(None::<String>);
@@ -449,18 +458,18 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
     // Whatever is typed survives a reload, a crash or a closed tab until it is saved.
     {
         let key = key.clone();
-        let initial = initial.clone();
         Effect::new(move |_| {
-            let d = draft.get();
-            if d != initial {
+            let d = settings::ModelFormDraft { base: base.get(), typed: draft.get() };
+            if d.is_typed() {
                 settings::save_draft(&key, &d);
+            } else {
+                settings::clear_draft(&key);
             }
         });
     }
     let navigate = use_navigate();
     let replica = app.replica.clone();
     let settings_signal = app.settings;
-    let base = initial.clone();
     let submit_key = key.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -480,8 +489,9 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
         errors.set(FieldErrors::default());
         saving.set(true);
         let author = author();
-        let (replica, navigate, model_id, base, key, replicating) =
-            (replica.clone(), navigate.clone(), model_id.clone(), base.clone(), submit_key.clone(), replicating.clone());
+        let base = base.get_untracked();
+        let (replica, navigate, model_id, key, replicating) =
+            (replica.clone(), navigate.clone(), model_id.clone(), submit_key.clone(), replicating.clone());
         // Read before the task: it has no reactive owner to find the app's context in.
         let unit_name = unit_name(&d.unit);
         let (by, _) = signed_in();
@@ -524,6 +534,7 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
     let discard_key = key.clone();
     let discard = move |_| {
         settings::clear_draft(&discard_key);
+        base.set(initial.clone());
         draft.set(initial.clone());
         restored_note.set(false);
     };
@@ -845,6 +856,7 @@ pub fn SettingsPage() -> impl IntoView {
     let sync = app.sync;
     let status = move || super::describe(&sync.status.get(), app.replica.pending.get());
     let unreadable = app.replica.unreadable;
+    let all_models = app.replica.models;
 
     view! {
         <section class="page settings-page">
@@ -869,6 +881,18 @@ pub fn SettingsPage() -> impl IntoView {
                 <h2>"Đồng bộ"</h2>
                 <p>{status}</p>
                 <button class="button" on:click=move |_| sync.sync_now()>"Đồng bộ ngay"</button>
+                // Every refused model with a link, also those of units the lists do not show
+                // (a model of a commune the user has left).
+                <Show when=move || sync.rejected.with(|r| !r.is_empty())>
+                    <p class="warning">"Máy chủ chưa nhận các mô hình sau (vẫn được giữ trên thiết bị, sẽ gửi lại ở mỗi lần đồng bộ):"</p>
+                    <ul id="refused-models">{move || {
+                        let models = all_models.get();
+                        sync.rejected.get().into_iter().map(|(id, reason)| {
+                            let name = models.get(&id).map_or_else(|| id.clone(), |m| m.name.clone());
+                            view! { <li><A href=format!("/mo-hinh/{id}")>{name}</A> ": " {reason}</li> }
+                        }).collect_view()
+                    }}</ul>
+                </Show>
             </section>
             <section class="item">
                 <h2>"Lưu trữ trên thiết bị"</h2>

@@ -153,6 +153,35 @@ pub async fn waiting(replica: &Replica) -> Vec<(String, String)> {
     all.into_iter().filter(|(id, doc)| referenced(replica, doc, id)).collect()
 }
 
+/// Photos of one model that are only on this device (signing out would delete them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhotosOnlyHere {
+    /// The model's name (its id when the model cannot be read).
+    pub model: String,
+    pub count: usize,
+    /// Picked for an activity log entry that is not saved yet (they go only once it is).
+    pub unsaved_entry: bool,
+}
+
+/// Every photo the server does not have yet, counted per model: those of saved entries and those
+/// picked for an entry still being written (both are lost if the device's data is deleted).
+pub async fn only_here(replica: &Replica) -> Result<Vec<PhotosOnlyHere>, String> {
+    let all = replica.store.photos_to_upload().await.map_err(|e| e.to_string())?;
+    let mut counts: std::collections::BTreeMap<(String, bool), usize> = Default::default();
+    for (id, doc) in all {
+        *counts.entry((doc.clone(), !referenced(replica, &doc, &id))).or_default() += 1;
+    }
+    let models = replica.models.get_untracked();
+    Ok(counts
+        .into_iter()
+        .map(|((doc, unsaved_entry), count)| PhotosOnlyHere {
+            model: models.get(&doc).map_or(doc, |m| m.name.clone()),
+            count,
+            unsaved_entry,
+        })
+        .collect())
+}
+
 /// Drops photos picked for an entry that was not saved (cancelled, or the photo removed from
 /// it), unless a saved entry refers to them.
 pub fn forget_unsaved(replica: &Replica, photos: Vec<String>) {

@@ -5,7 +5,7 @@
 use gloo_storage::{LocalStorage, Storage};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::field_choices;
+use crate::domain::{ModelDraft, field_choices};
 use crate::sync::session::Cursor;
 
 const SETTINGS: &str = "danvan.settings";
@@ -57,6 +57,60 @@ pub fn save_draft<T: Serialize>(key: &str, draft: &T) {
 }
 pub fn clear_draft(key: &str) {
     LocalStorage::delete(format!("{DRAFT_PREFIX}{key}"));
+}
+
+/// The model form's unsaved input together with the values the form opened with. The base is what
+/// `ModelDraft::apply_changes` compares against to find the fields the user changed; kept with the
+/// draft, a reload still writes only those, so a colleague's edit of another field (synced
+/// meanwhile) survives instead of being written back with the value the form first showed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFormDraft {
+    pub base: ModelDraft,
+    pub typed: ModelDraft,
+}
+
+impl ModelFormDraft {
+    /// Whether anything was typed (a draft equal to its base holds nothing to keep).
+    pub fn is_typed(&self) -> bool {
+        self.typed != self.base
+    }
+
+    /// The draft moved onto the model as it is now: every item the user did not touch takes the
+    /// current value, in the form and in the base, so the form shows a colleague's change and a
+    /// save leaves it alone; items the user typed keep their typed value against their old base.
+    /// Items are the form's top-level keys (the indicator rows as one: `apply_changes` merges
+    /// them row by row against the base, so rows a colleague added or edited survive either way).
+    pub fn rebase(self, current: &ModelDraft) -> ModelFormDraft {
+        use serde_json::{Value, to_value};
+        let (Ok(Value::Object(base)), Ok(Value::Object(typed)), Ok(Value::Object(now))) =
+            (to_value(&self.base), to_value(&self.typed), to_value(current))
+        else {
+            return self;
+        };
+        let (mut new_base, mut new_typed) = (now.clone(), now);
+        for (key, typed_value) in typed {
+            if base.get(&key) != Some(&typed_value) {
+                if let Some(b) = base.get(&key) {
+                    new_base.insert(key.clone(), b.clone());
+                }
+                new_typed.insert(key, typed_value);
+            }
+        }
+        match (serde_json::from_value(Value::Object(new_base)), serde_json::from_value(Value::Object(new_typed))) {
+            (Ok(base), Ok(typed)) => ModelFormDraft { base, typed },
+            _ => self,
+        }
+    }
+}
+
+/// The model form's draft under `key`, moved onto `current` (what the form would open with now).
+/// A draft from before the base was kept gets `current` as its base, the best still known.
+pub fn load_model_draft(key: &str, current: &ModelDraft) -> Option<ModelFormDraft> {
+    let draft = match load_draft::<ModelFormDraft>(key) {
+        Some(d) => d.rebase(current),
+        None => ModelFormDraft { base: current.clone(), typed: load_draft(key)? },
+    };
+    draft.is_typed().then_some(draft)
 }
 
 /// Everything of the signed-out user kept here besides documents: cursor, drafts, settings, the

@@ -5,6 +5,8 @@ use leptos_router::hooks::use_navigate;
 
 use super::account::Account;
 use super::api::{self, Body};
+use super::photos::PhotosOnlyHere;
+use super::replica::Replica;
 use super::sync::SyncStatus;
 use super::{AppContext, settings, use_app};
 use crate::api::{Accept, InvitationToken, InvitationView, SignIn, SignedIn};
@@ -179,11 +181,48 @@ pub fn InvitationPage() -> impl IntoView {
     }
 }
 
+/// What signing out now would delete for good: models with changes the server lacks, and photos
+/// it does not have.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct OnlyHere {
+    models: Vec<String>,
+    photos: Vec<PhotosOnlyHere>,
+}
+
+impl OnlyHere {
+    async fn read(replica: &Replica) -> Result<OnlyHere, String> {
+        let photos = super::photos::only_here(replica).await?;
+        let models = replica.models.get_untracked();
+        let models = replica
+            .dirty
+            .get_untracked()
+            .iter()
+            .map(|id| models.get(id).map_or_else(|| id.clone(), |m| m.name.clone()))
+            .collect();
+        Ok(OnlyHere { models, photos })
+    }
+    fn is_empty(&self) -> bool {
+        self.models.is_empty() && self.photos.is_empty()
+    }
+    fn photo_count(&self) -> usize {
+        self.photos.iter().map(|p| p.count).sum()
+    }
+    /// Whether everything in `now` was in what the user agreed to lose (less is fine: it synced).
+    fn covers(&self, now: &OnlyHere) -> bool {
+        now.models.iter().all(|m| self.models.contains(m))
+            && now.photos.iter().all(|p| {
+                self.photos.iter().any(|s| s.model == p.model && s.unsaved_entry == p.unsaved_entry && s.count >= p.count)
+            })
+    }
+}
+
 #[derive(Clone, PartialEq)]
 enum SignOut {
     Idle,
-    /// Asked to confirm; lists the models whose changes would be lost.
-    Confirm(Vec<String>),
+    /// Reading what is only on this device.
+    Checking,
+    /// Asked to confirm; lists what would be lost (nothing: the quiet question).
+    Confirm(OnlyHere),
 }
 
 /// Settings → the signed-in user, and signing out (which removes this user's data from the device).
@@ -197,21 +236,40 @@ pub fn AccountSection() -> impl IntoView {
     let ask = {
         let replica = replica.clone();
         move |_| {
-            let models = replica.models.get_untracked();
-            let unsynced: Vec<String> = replica
-                .dirty
-                .get_untracked()
-                .iter()
-                .map(|id| models.get(id).map_or_else(|| id.clone(), |m| m.name.clone()))
-                .collect();
-            step.set(SignOut::Confirm(unsynced));
+            let replica = replica.clone();
+            step.set(SignOut::Checking);
+            error.set(None);
+            leptos::task::spawn_local(async move {
+                match OnlyHere::read(&replica).await {
+                    Ok(only_here) => step.set(SignOut::Confirm(only_here)),
+                    Err(e) => {
+                        // Not knowing what would be lost is no reason to risk it.
+                        step.set(SignOut::Idle);
+                        error.set(Some(format!("Chưa đọc được dữ liệu trên thiết bị nên chưa đăng xuất: {e}")));
+                    }
+                }
+            });
         }
     };
     let navigate = use_navigate();
     let sync = app.sync;
     let sign_out = move |_| {
         let (replica, navigate, app) = (replica.clone(), navigate.clone(), app.clone());
+        let SignOut::Confirm(agreed) = step.get_untracked() else { return };
         leptos::task::spawn_local(async move {
+            // Something saved since the question (a model edited in another tab, a photo taken)
+            // would be lost without having been named: ask again.
+            match OnlyHere::read(&replica).await {
+                Ok(now) if agreed.covers(&now) => {}
+                Ok(now) => {
+                    step.set(SignOut::Confirm(now));
+                    return;
+                }
+                Err(e) => {
+                    error.set(Some(format!("Chưa đọc được dữ liệu trên thiết bị nên chưa đăng xuất: {e}")));
+                    return;
+                }
+            }
             // Best effort: end the session on the server too (offline, it ends by expiry).
             if let Some(a) = app.account.get_untracked().filter(|a| a.ended.is_none()) {
                 let _ = api::call::<serde_json::Value>(reqwest::Method::DELETE, "/api/session", Some(&a.token), Body::None).await;
@@ -225,6 +283,7 @@ pub fn AccountSection() -> impl IntoView {
             Account::forget();
             app.account.set(None);
             app.sync.rejected.set(Default::default());
+            app.sync.photos_waiting.set(0);
             step.set(SignOut::Idle);
             navigate("/", Default::default());
         });
@@ -247,22 +306,42 @@ pub fn AccountSection() -> impl IntoView {
                     <button id="sign-out" class="button" disabled=syncing on:click=ask.clone()>"Đăng xuất"</button>
                     <Show when=syncing><span class="hint">" Đang đồng bộ — chờ xong rồi đăng xuất."</span></Show>
                 }.into_any(),
-                SignOut::Confirm(unsynced) if unsynced.is_empty() => view! {
+                SignOut::Checking => view! { <p class="hint">"Đang kiểm tra dữ liệu chưa gửi lên máy chủ…"</p> }.into_any(),
+                SignOut::Confirm(only_here) if only_here.is_empty() => view! {
                     <div class="confirm" role="alertdialog" aria-labelledby="sign-out-question">
-                        <p id="sign-out-question">"Mọi thay đổi đã được đồng bộ. Đăng xuất sẽ xóa các mô hình khỏi thiết bị này (vẫn còn trên máy chủ)."</p>
+                        <p id="sign-out-question">"Mọi thay đổi đã được đồng bộ, kể cả ảnh. Đăng xuất sẽ xóa các mô hình khỏi thiết bị này (vẫn còn trên máy chủ)."</p>
                         <button id="confirm-sign-out" class="button primary" on:click=sign_out.clone()>"Đăng xuất và xóa khỏi thiết bị"</button>
                         <button class="button" on:click=move |_| step.set(SignOut::Idle)>"Hủy"</button>
                     </div>
                 }.into_any(),
-                SignOut::Confirm(unsynced) => {
-                    let n = unsynced.len();
+                SignOut::Confirm(only_here) => {
+                    let (n, k) = (only_here.models.len(), only_here.photo_count());
+                    let lost = match (n, k) {
+                        (0, k) => format!("{k} ảnh"),
+                        (n, 0) => format!("{n} thay đổi"),
+                        (n, k) => format!("{n} thay đổi và {k} ảnh"),
+                    };
+                    let photo_line = |p: &PhotosOnlyHere| {
+                        if p.unsaved_entry {
+                            format!("{}: {} ảnh của ghi chép hoạt động chưa lưu", p.model, p.count)
+                        } else {
+                            format!("{}: {} ảnh chưa gửi lên máy chủ", p.model, p.count)
+                        }
+                    };
                     view! {
                         <div class="confirm danger" role="alertdialog" aria-labelledby="sign-out-question">
-                            <p id="sign-out-question"><strong>{format!("Còn {n} mô hình có thay đổi chưa đồng bộ.")}</strong>
-                                " Nếu đăng xuất bây giờ, các thay đổi sau sẽ mất vĩnh viễn:"</p>
-                            <ul id="unsynced">{unsynced.into_iter().map(|name| view! { <li>{name}</li> }).collect_view()}</ul>
+                            <p id="sign-out-question">
+                                {(n > 0).then(|| view! { <strong>{format!("Còn {n} mô hình có thay đổi chưa đồng bộ.")}</strong> " " })}
+                                {(k > 0).then(|| view! { <strong>{format!("Còn {k} ảnh chỉ có trên thiết bị này.")}</strong> " " })}
+                                "Nếu đăng xuất bây giờ, những thứ sau sẽ mất vĩnh viễn:"</p>
+                            {(n > 0).then(|| view! {
+                                <ul id="unsynced">{only_here.models.iter().map(|name| view! { <li>{name.clone()}</li> }).collect_view()}</ul>
+                            })}
+                            {(k > 0).then(|| view! {
+                                <ul id="unsent-photos">{only_here.photos.iter().map(|p| view! { <li>{photo_line(p)}</li> }).collect_view()}</ul>
+                            })}
                             <button class="button primary" on:click=move |_| { step.set(SignOut::Idle); sync.sync_now(); }>"Đồng bộ trước"</button>
-                            <button id="confirm-sign-out" class="button danger" on:click=sign_out.clone()>{format!("Vẫn đăng xuất và bỏ {n} thay đổi")}</button>
+                            <button id="confirm-sign-out" class="button danger" on:click=sign_out.clone()>{format!("Vẫn đăng xuất và bỏ {lost}")}</button>
                             <button class="button" on:click=move |_| step.set(SignOut::Idle)>"Hủy"</button>
                         </div>
                     }.into_any()
