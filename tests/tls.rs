@@ -128,6 +128,7 @@ fn config(db: &Path, dir: &Path, tls: TlsConfig) -> Config {
         dist: dir.join("no-dist"),
         cache_docs: 100,
         session_days: 30.0,
+        trusted_proxies: Vec::new(),
         tls,
     }
 }
