@@ -505,7 +505,9 @@ impl Phone {
 
     /// The request for what the server has not acknowledged yet, without a new edit.
     fn resend(&mut self) -> Vec<u8> {
+        // A fresh state: the old one remembers changes as sent in a request whose answer was lost.
         let shared = self.state.shared_heads.clone();
+        self.state = sync::State::new();
         assume_server_holds(&mut self.state, shared);
         let message = self.doc.sync().generate_sync_message(&mut self.state).unwrap().encode();
         danvan::sync::encode(&SyncRequest {
@@ -716,7 +718,12 @@ async fn crashloop_part() {
                     break;
                 }
                 // Once told to stop, no new edits: only what is still unacknowledged is sent.
-                let body = if finishing { phone.resend() } else { n += 1; phone.edit(n) };
+                if !finishing {
+                    n += 1;
+                    phone.doc.put(automerge::ROOT, "owner_name", format!("Chủ thể {n}")).unwrap();
+                    phone.doc.commit();
+                }
+                let body = phone.resend();
                 if !finishing {
                     edits.push(phone.doc.get_heads()[0]);
                 }
