@@ -91,6 +91,18 @@ pub fn records(doc: &AutoCommit) -> Result<Records, DocError> {
     })
 }
 
+impl From<Model> for Records {
+    fn from(model: Model) -> Records {
+        Records {
+            transitions: model.transitions,
+            commendations: model.commendations,
+            evaluations: model.evaluations,
+            replications: model.replications,
+            journal: model.journal,
+        }
+    }
+}
+
 /// A list at the root read on its own (without the rest of the model); a missing key is empty.
 fn root_list<T: autosurgeon::Hydrate>(doc: &AutoCommit, key: &str) -> Result<Vec<T>, DocError> {
     match doc.get(automerge::ROOT, key)? {

@@ -410,13 +410,13 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
         };
         // Every device must be able to read what it receives: a document the app's own reader
         // refuses would stay unreadable on every device of the unit, for good.
-        crate::doc::read_model(&doc).map_err(|e| {
+        let model = crate::doc::read_model(&doc).map_err(|e| {
             failure(&id, FailureCode::Malformed, &format!("Mô hình không đúng cấu trúc của ứng dụng nên không được nhận (chi tiết: {e})."))
         })?;
         let Some(was) = &records_before else { return Err(stored_corrupt(&id)) };
         let roles = access.roles_for(&unit);
-        let now = crate::doc::records(&doc)
-            .map_err(|e| failure(&id, FailureCode::Malformed, &format!("Quá trình, bình xét hoặc khen thưởng không đọc được: {e}")))?;
+        // The records as the model just read holds them (reading them again would hydrate twice).
+        let now = crate::doc::Records::from(model);
         // Which steps each new step's writer had already received (automerge's change graph).
         let new_steps: std::collections::HashSet<&str> =
             now.transitions.iter().filter(|t| !was.transitions.iter().any(|o| o.id == t.id)).map(|t| t.id.as_str()).collect();
