@@ -487,25 +487,20 @@ impl Phone {
 
     /// Edits one field and returns the request for it.
     fn edit(&mut self, n: u64) -> Vec<u8> {
+        self.change(n);
+        self.resend()
+    }
+
+    /// Edits one field, without sending it.
+    fn change(&mut self, n: u64) {
         self.doc.put(automerge::ROOT, "owner_name", format!("Chủ thể {n}")).unwrap();
         self.doc.commit();
-        // As the app's session opens a dirty document: one round trip per edit.
-        let shared = self.state.shared_heads.clone();
-        assume_server_holds(&mut self.state, shared);
-        let message = self.doc.sync().generate_sync_message(&mut self.state).unwrap().encode();
-        danvan::sync::encode(&SyncRequest {
-            protocol: PROTOCOL,
-            server: None,
-            cursor: 0,
-            scope: 0,
-            feed_budget: Some(0),
-            docs: vec![DocMessage { id: self.id.clone(), message, document: None }],
-        })
     }
 
     /// The request for what the server has not acknowledged yet, without a new edit.
+    /// As the app's session opens a dirty document: one round trip per edit, from a fresh state
+    /// (an old one remembers changes as sent in a request whose answer was lost).
     fn resend(&mut self) -> Vec<u8> {
-        // A fresh state: the old one remembers changes as sent in a request whose answer was lost.
         let shared = self.state.shared_heads.clone();
         self.state = sync::State::new();
         assume_server_holds(&mut self.state, shared);
@@ -720,8 +715,7 @@ async fn crashloop_part() {
                 // Once told to stop, no new edits: only what is still unacknowledged is sent.
                 if !finishing {
                     n += 1;
-                    phone.doc.put(automerge::ROOT, "owner_name", format!("Chủ thể {n}")).unwrap();
-                    phone.doc.commit();
+                    phone.change(n);
                 }
                 let body = phone.resend();
                 if !finishing {
