@@ -8,7 +8,7 @@ use automerge::AutoCommit;
 use automerge::sync::SyncDoc;
 use automerge::transaction::Transactable;
 use common::*;
-use danvan::server::accounts::hash_password;
+use danvan::server::password::hash_password;
 use danvan::server::store::{Session, SqliteStore, Store};
 use danvan::sync::memory::MemoryReplica;
 use danvan::sync::session::run_session;

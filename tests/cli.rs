@@ -66,7 +66,7 @@ fn with_stdin(db: &std::path::Path, args: &[&str], input: &str) -> std::process:
 #[tokio::test]
 async fn accounts_are_bootstrapped_from_the_command_line() {
     use danvan::domain::{Grant, Role};
-    use danvan::server::accounts::verify_password;
+    use danvan::server::password::verify_password;
     use danvan::server::store::{SqliteStore, Store};
 
     let dir = tempfile::tempdir().unwrap();

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::*;
-use danvan::server::accounts::hash_password;
+use danvan::server::password::hash_password;
 use danvan::server::store::{SqliteStore, Store};
 use danvan::sync::memory::MemoryReplica;
 use danvan::sync::session::run_session;

@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::AppState;
-use super::accounts::{hash_password, verify_password};
+use super::password::{hash_password, verify_password};
 use super::error::ApiError;
 use super::store::{Invitation, Session, User};
 use crate::api::{Accept, InvitationToken, InvitationView, Profile, SignIn, SignedIn};

@@ -3,7 +3,7 @@
 //! Invariants: the server never interprets model content (it syncs automerge documents it does not
 //! need to understand); every request is idempotent; bad input is a 4xx with a reason, never a panic.
 
-pub mod accounts;
+pub mod password;
 pub mod admin;
 pub mod assets;
 pub mod auth;
@@ -276,7 +276,7 @@ async fn manage_users(config: &Config, command: Command) -> anyhow::Result<bool>
                 eprintln!("Không có tài khoản “{username}”.");
                 return Ok(false);
             }
-            let hash = accounts::hash_password(&read_new_password()?).map_err(|e| anyhow::anyhow!(e))?;
+            let hash = password::hash_password(&read_new_password()?).map_err(|e| anyhow::anyhow!(e))?;
             store.set_password_hash(&username, &hash).await?;
             let ended = store.delete_sessions(&username).await?;
             println!("Đã đặt lại mật khẩu cho {username}; {ended} thiết bị phải đăng nhập lại.");
@@ -325,7 +325,7 @@ async fn create_user(
         return Ok(false);
     };
     let unit_name = u.name.clone();
-    let hash = accounts::hash_password(&read_new_password()?).map_err(|e| anyhow::anyhow!(e))?;
+    let hash = password::hash_password(&read_new_password()?).map_err(|e| anyhow::anyhow!(e))?;
     let user = User {
         display_name: name.unwrap_or_else(|| username.clone()),
         username: username.clone(),
