@@ -11,7 +11,7 @@
 
 use std::time::Instant;
 
-use danvan::server::postgres::PostgresStore;
+use danvan::server::store::postgres::PostgresStore;
 use danvan::server::store::{PhotoAppend, PhotoChunk, PhotoLimits, SqliteStore, Store};
 use sha2::{Digest, Sha256};
 

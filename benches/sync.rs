@@ -611,7 +611,7 @@ async fn load_part() {
         bench_load("sqlite", &server, &docs, seconds, tokens).await;
     }
     if let Ok(url) = std::env::var("DANVAN_BENCH_POSTGRES_URL") {
-        let pg = danvan::server::postgres::PostgresStore::connect(&url).await.unwrap();
+        let pg = danvan::server::store::postgres::PostgresStore::connect(&url).await.unwrap();
         let token = bench_account(&pg).await;
         let tokens = bench_sessions(&pg, clients).await;
         let server = ServerProcess::start(&["--addr", "127.0.0.1:0", "--database-url", &url], &[], token);

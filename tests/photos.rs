@@ -580,6 +580,6 @@ async fn sqlite_the_sweeper_keeps_only_what_is_used() {
 #[tokio::test]
 async fn postgres_the_sweeper_keeps_only_what_is_used() {
     let Some((_dir, server, url)) = postgres_server_at().await else { return };
-    let store = danvan::server::postgres::PostgresStore::connect(&url).await.unwrap();
+    let store = danvan::server::store::postgres::PostgresStore::connect(&url).await.unwrap();
     the_sweeper_keeps_only_what_is_used(&server, &store).await;
 }

@@ -13,7 +13,7 @@ mod common;
 use std::path::Path;
 
 use common::*;
-use danvan::server::postgres::PostgresStore;
+use danvan::server::store::postgres::PostgresStore;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 
 /// A certificate authority and a database certificate it signed for 127.0.0.1 / localhost.

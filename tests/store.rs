@@ -12,7 +12,7 @@ use common::*;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use danvan::server::postgres::PostgresStore;
+use danvan::server::store::postgres::PostgresStore;
 use danvan::api::PhotoStatus;
 use danvan::server::store::{DocVersion, Invitation, PhotoAppend, PhotoChunk, PhotoLimits, Session, SqliteStore, Store, StoreError, User, Write};
 use sha2::{Digest, Sha256};

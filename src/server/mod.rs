@@ -10,7 +10,6 @@ pub mod auth;
 pub mod error;
 pub mod limits;
 pub mod photos;
-pub mod postgres;
 pub mod store;
 pub mod sync_api;
 pub mod tls;
@@ -29,7 +28,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use self::assets::Assets;
-use self::postgres::PostgresStore;
+use self::store::postgres::PostgresStore;
 use self::store::{SqliteStore, Store};
 
 /// One state for all routes.

@@ -15,7 +15,7 @@ use tokio_postgres::NoTls;
 
 use std::collections::HashMap;
 
-use super::store::{
+use super::{
     DocVersion, FeedPage, Invitation, PHOTO_DAY_MS, PhotoAppend, PhotoAssembly, PhotoChunk, PhotoLimits, Session, Store, StoreError,
     StoredDoc, User, Write, WriteJob, criteria_from_row, gather_group, grant_from_row, photo_quota, photo_step, unit_from_row,
 };
@@ -191,13 +191,13 @@ async fn run_writer(pool: Pool, mut jobs: tokio::sync::mpsc::UnboundedReceiver<W
 impl PostgresStore {
     /// Connects, applies pending migrations (one process at a time) and reads the server id.
     pub async fn connect(url: &str) -> Result<PostgresStore, StoreError> {
-        let (url, root_cert) = super::tls::take_sslrootcert(url);
+        let (url, root_cert) = crate::server::tls::take_sslrootcert(url);
         let config: tokio_postgres::Config =
             url.parse().map_err(|e: tokio_postgres::Error| StoreError::Backend(format!("invalid database URL: {e}")))?;
         // TLS only when the URL asks for it: with the default `prefer`, a database with a
         // self-signed certificate (Debian's default) would fail verification where it worked.
         let manager = if config.get_ssl_mode() == tokio_postgres::config::SslMode::Require {
-            let tls = super::tls::postgres_connector(root_cert.as_deref()).map_err(|e| StoreError::Backend(format!("{e:#}")))?;
+            let tls = crate::server::tls::postgres_connector(root_cert.as_deref()).map_err(|e| StoreError::Backend(format!("{e:#}")))?;
             Manager::new(config, tls)
         } else {
             Manager::new(config, NoTls)

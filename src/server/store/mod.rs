@@ -14,6 +14,8 @@
 //! - every write gives its chunk a `seq` larger than every `seq` committed before it, and writes
 //!   become visible in `seq` order, so `feed(cursor)` never skips a chunk a later read would show.
 
+pub mod postgres;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
