@@ -23,119 +23,17 @@ use crate::api::PhotoStatus;
 use crate::domain::{Cluster, CriteriaSet, Grant, Unit, UnitTree};
 use crate::sync::{FeedChunk, Layout};
 
+/// The schema, one `.sql` file per version in `migrations/postgres/`, applied in order; the
+/// database records how many it has applied (never edit one that has shipped: add the next).
 const MIGRATIONS: &[&str] = &[
-    // 1: documents and the change feed
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-     CREATE TABLE docs (
-        id TEXT PRIMARY KEY,
-        seq BIGINT NOT NULL UNIQUE,
-        bytes BYTEA NOT NULL,
-        updated_at BIGINT NOT NULL
-     );
-     CREATE TABLE feed_clock (one BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one), seq BIGINT NOT NULL);
-     INSERT INTO feed_clock (one, seq) VALUES (TRUE, 0);",
-    // 2: documents as chunks (snapshot + increments), the feed reads chunks
-    "CREATE TABLE chunks (
-        seq BIGINT PRIMARY KEY,
-        doc_id TEXT NOT NULL,
-        snapshot BOOLEAN NOT NULL,
-        bytes BYTEA NOT NULL,
-        heads BYTEA NOT NULL
-     );
-     INSERT INTO chunks (seq, doc_id, snapshot, bytes, heads) SELECT seq, id, TRUE, bytes, ''::bytea FROM docs;
-     CREATE INDEX chunks_doc ON chunks (doc_id, seq);
-     ALTER TABLE docs ADD COLUMN increments INT NOT NULL DEFAULT 0,
-                      ADD COLUMN snapshot_bytes BIGINT NOT NULL DEFAULT 0,
-                      ADD COLUMN increment_bytes BIGINT NOT NULL DEFAULT 0;
-     UPDATE docs SET snapshot_bytes = length(bytes);
-     ALTER TABLE docs DROP COLUMN bytes;",
-    // 3: the organisation tree
-    "CREATE TABLE units (
-        code TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        level TEXT NOT NULL,
-        parent TEXT,
-        cluster TEXT
-     );
-     CREATE TABLE clusters (code TEXT PRIMARY KEY, name TEXT NOT NULL, head TEXT, deputy TEXT);",
-    // 4: accounts and their role per unit
-    "CREATE TABLE users (
-        username TEXT PRIMARY KEY,
-        display_name TEXT NOT NULL,
-        password_hash TEXT NOT NULL,
-        disabled BOOLEAN NOT NULL DEFAULT FALSE,
-        created_at BIGINT NOT NULL
-     );
-     CREATE TABLE grants (
-        username TEXT NOT NULL REFERENCES users(username),
-        unit TEXT NOT NULL,
-        role TEXT NOT NULL,
-        PRIMARY KEY (username, unit)
-     );",
-    // 5: document owners, sessions, invitations
-    "ALTER TABLE docs ADD COLUMN unit TEXT NOT NULL DEFAULT '';
-     CREATE TABLE sessions (
-        id TEXT PRIMARY KEY,
-        verifier_hash TEXT NOT NULL,
-        username TEXT NOT NULL REFERENCES users(username),
-        created_at BIGINT NOT NULL,
-        expires_at BIGINT NOT NULL
-     );
-     CREATE INDEX sessions_user ON sessions (username);
-     CREATE TABLE invitations (
-        id TEXT PRIMARY KEY,
-        verifier_hash TEXT NOT NULL,
-        username TEXT NOT NULL REFERENCES users(username),
-        created_at BIGINT NOT NULL,
-        expires_at BIGINT NOT NULL
-     );",
-    // 6: the library (recognised models, readable by all) and the evaluation criteria
-    "ALTER TABLE docs ADD COLUMN public BOOLEAN NOT NULL DEFAULT FALSE;
-     CREATE TABLE criteria (
-        owner_kind TEXT PRIMARY KEY,
-        criteria TEXT NOT NULL,
-        updated_by TEXT NOT NULL,
-        updated_at BIGINT NOT NULL
-     );",
-    // 7: photos attached to documents, uploaded in chunks. A partial upload accumulates in `bytes`
-    // (`bytes || chunk`; photos are at most 5 MiB in chunks of at most 256 KiB, and a download is
-    // then one value, with no reassembly); `received` = length(bytes).
-    "CREATE TABLE photos (
-        doc_id TEXT NOT NULL,
-        id TEXT NOT NULL,
-        content_type TEXT NOT NULL,
-        total BIGINT NOT NULL,
-        received BIGINT NOT NULL,
-        bytes BYTEA NOT NULL,
-        complete BOOLEAN NOT NULL DEFAULT FALSE,
-        created_by TEXT NOT NULL,
-        created_at BIGINT NOT NULL,
-        updated_at BIGINT NOT NULL,
-        PRIMARY KEY (doc_id, id)
-     );",
-    // 8: photo chunks apart (as in SQLite's migration 8: an append writes the chunk, not the photo
-    // so far; a complete photo is one row at offset 0). Stored photos that are not JPEG, PNG or
-    // WebP by their magic bytes are deleted, the others get the type their bytes are.
-    "CREATE TABLE photo_chunks (
-        doc_id TEXT NOT NULL,
-        id TEXT NOT NULL,
-        byte_offset BIGINT NOT NULL,
-        bytes BYTEA NOT NULL,
-        PRIMARY KEY (doc_id, id, byte_offset)
-     );
-     DELETE FROM photos WHERE complete AND NOT (
-        substring(bytes from 1 for 3) = decode('ffd8ff', 'hex')
-        OR substring(bytes from 1 for 8) = decode('89504e470d0a1a0a', 'hex')
-        OR (substring(bytes from 1 for 4) = decode('52494646', 'hex') AND substring(bytes from 9 for 4) = decode('57454250', 'hex')));
-     UPDATE photos SET content_type = CASE
-        WHEN substring(bytes from 1 for 3) = decode('ffd8ff', 'hex') THEN 'image/jpeg'
-        WHEN substring(bytes from 1 for 8) = decode('89504e470d0a1a0a', 'hex') THEN 'image/png'
-        ELSE 'image/webp' END
-     WHERE complete;
-     INSERT INTO photo_chunks (doc_id, id, byte_offset, bytes) SELECT doc_id, id, 0, bytes FROM photos WHERE length(bytes) > 0;
-     ALTER TABLE photos DROP COLUMN bytes, ADD COLUMN checked_seq BIGINT;
-     CREATE INDEX photos_uploader ON photos (created_by, created_at);",
+    include_str!("migrations/postgres/0001_documents.sql"),
+    include_str!("migrations/postgres/0002_chunks.sql"),
+    include_str!("migrations/postgres/0003_units.sql"),
+    include_str!("migrations/postgres/0004_accounts.sql"),
+    include_str!("migrations/postgres/0005_owners_sessions_invitations.sql"),
+    include_str!("migrations/postgres/0006_library_criteria.sql"),
+    include_str!("migrations/postgres/0007_photos.sql"),
+    include_str!("migrations/postgres/0008_photo_chunks.sql"),
 ];
 
 /// Any number: identifies our migration lock among the database's advisory locks.

@@ -16,124 +16,17 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+/// The schema, one `.sql` file per version in `migrations/sqlite/`, applied in order; the
+/// database records how many it has applied (never edit one that has shipped: add the next).
 const MIGRATIONS: &[&str] = &[
-    // 1: documents and the change feed
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-     CREATE TABLE docs (
-        id TEXT PRIMARY KEY,
-        seq INTEGER NOT NULL,
-        bytes BLOB NOT NULL,
-        updated_at INTEGER NOT NULL
-     );
-     CREATE UNIQUE INDEX docs_seq ON docs(seq);",
-    // 2: documents as chunks (snapshot + increments), the feed reads chunks
-    "CREATE TABLE chunks (
-        seq INTEGER PRIMARY KEY,
-        doc_id TEXT NOT NULL,
-        snapshot INTEGER NOT NULL,
-        bytes BLOB NOT NULL,
-        heads BLOB NOT NULL
-     );
-     INSERT INTO chunks (seq, doc_id, snapshot, bytes, heads) SELECT seq, id, 1, bytes, X'' FROM docs;
-     CREATE INDEX chunks_doc ON chunks(doc_id, seq);
-     ALTER TABLE docs ADD COLUMN increments INTEGER NOT NULL DEFAULT 0;
-     ALTER TABLE docs ADD COLUMN snapshot_bytes INTEGER NOT NULL DEFAULT 0;
-     ALTER TABLE docs ADD COLUMN increment_bytes INTEGER NOT NULL DEFAULT 0;
-     UPDATE docs SET snapshot_bytes = length(bytes);
-     ALTER TABLE docs DROP COLUMN bytes;",
-    // 3: the organisation tree
-    "CREATE TABLE units (
-        code TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        level TEXT NOT NULL,
-        parent TEXT,
-        cluster TEXT
-     );
-     CREATE TABLE clusters (code TEXT PRIMARY KEY, name TEXT NOT NULL, head TEXT, deputy TEXT);",
-    // 4: accounts and their role per unit
-    "CREATE TABLE users (
-        username TEXT PRIMARY KEY,
-        display_name TEXT NOT NULL,
-        password_hash TEXT NOT NULL,
-        disabled INTEGER NOT NULL DEFAULT 0,
-        created_at INTEGER NOT NULL
-     );
-     CREATE TABLE grants (
-        username TEXT NOT NULL REFERENCES users(username),
-        unit TEXT NOT NULL,
-        role TEXT NOT NULL,
-        PRIMARY KEY (username, unit)
-     );",
-    // 5: document owners, sessions, invitations
-    "ALTER TABLE docs ADD COLUMN unit TEXT NOT NULL DEFAULT '';
-     CREATE TABLE sessions (
-        id TEXT PRIMARY KEY,
-        verifier_hash TEXT NOT NULL,
-        username TEXT NOT NULL REFERENCES users(username),
-        created_at INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL
-     );
-     CREATE INDEX sessions_user ON sessions(username);
-     CREATE TABLE invitations (
-        id TEXT PRIMARY KEY,
-        verifier_hash TEXT NOT NULL,
-        username TEXT NOT NULL REFERENCES users(username),
-        created_at INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL
-     );",
-    // 6: the library (recognised models, readable by all) and the evaluation criteria
-    "ALTER TABLE docs ADD COLUMN public INTEGER NOT NULL DEFAULT 0;
-     CREATE TABLE criteria (
-        owner_kind TEXT PRIMARY KEY,
-        criteria TEXT NOT NULL,
-        updated_by TEXT NOT NULL,
-        updated_at INTEGER NOT NULL
-     );",
-    // 7: photos attached to documents, uploaded in chunks. A partial upload accumulates in `bytes`
-    // (each chunk rewrites the row: photos are at most 5 MiB in chunks of at most 256 KiB, and a
-    // download is then one value, with no reassembly); `received` = length(bytes).
-    "CREATE TABLE photos (
-        doc_id TEXT NOT NULL,
-        id TEXT NOT NULL,
-        content_type TEXT NOT NULL,
-        total INTEGER NOT NULL,
-        received INTEGER NOT NULL,
-        bytes BLOB NOT NULL,
-        complete INTEGER NOT NULL DEFAULT 0,
-        created_by TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL,
-        PRIMARY KEY (doc_id, id)
-     );",
-    // 8: photo chunks apart. An upload's chunks are rows of `photo_chunks` (an append writes the
-    // chunk, not the photo so far: 5 MiB in 64 KiB chunks rewrote ~200 MB as one growing row);
-    // the chunk that completes it replaces them with the whole photo as one row at offset 0, so a
-    // download is still one value. `photos` keeps only what the upload is (the blob went last in
-    // its rows, so reading `complete` walked the whole photo's overflow pages). Photos taken before
-    // the content check that are not JPEG, PNG or WebP by their magic bytes are deleted; the
-    // others get the type their bytes are. `checked_seq`: the document version at which the
-    // sweeper last found the photo shown.
-    "CREATE TABLE photo_chunks (
-        doc_id TEXT NOT NULL,
-        id TEXT NOT NULL,
-        byte_offset INTEGER NOT NULL,
-        bytes BLOB NOT NULL,
-        PRIMARY KEY (doc_id, id, byte_offset)
-     );
-     DELETE FROM photos WHERE complete AND NOT (
-        substr(bytes, 1, 3) = X'FFD8FF'
-        OR substr(bytes, 1, 8) = X'89504E470D0A1A0A'
-        OR (substr(bytes, 1, 4) = X'52494646' AND substr(bytes, 9, 4) = X'57454250'));
-     UPDATE photos SET content_type = CASE
-        WHEN substr(bytes, 1, 3) = X'FFD8FF' THEN 'image/jpeg'
-        WHEN substr(bytes, 1, 8) = X'89504E470D0A1A0A' THEN 'image/png'
-        ELSE 'image/webp' END
-     WHERE complete;
-     INSERT INTO photo_chunks (doc_id, id, byte_offset, bytes) SELECT doc_id, id, 0, bytes FROM photos WHERE length(bytes) > 0;
-     ALTER TABLE photos DROP COLUMN bytes;
-     ALTER TABLE photos ADD COLUMN checked_seq INTEGER;
-     CREATE INDEX photos_uploader ON photos (created_by, created_at);",
+    include_str!("migrations/sqlite/0001_documents.sql"),
+    include_str!("migrations/sqlite/0002_chunks.sql"),
+    include_str!("migrations/sqlite/0003_units.sql"),
+    include_str!("migrations/sqlite/0004_accounts.sql"),
+    include_str!("migrations/sqlite/0005_owners_sessions_invitations.sql"),
+    include_str!("migrations/sqlite/0006_library_criteria.sql"),
+    include_str!("migrations/sqlite/0007_photos.sql"),
+    include_str!("migrations/sqlite/0008_photo_chunks.sql"),
 ];
 
 /// Readers run in parallel with the writer (WAL); this many connections serve them.
