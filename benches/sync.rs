@@ -33,7 +33,7 @@ use automerge::{AutoCommit, ChangeHash};
 use danvan::doc;
 use danvan::domain::{IndicatorDraft, Model, ModelDraft, STANDARD_FIELDS};
 use danvan::domain::{Grant, Role, UnitTree};
-use danvan::server::store::{Session, SqliteStore, Store, StoreError, User, Write};
+use danvan::server::store::{DocStore, Session, SqliteStore, Store, StoreError, User, Write};
 use danvan::sync::memory::MemoryReplica;
 use danvan::sync::session::{LocalDocs, Transport, assume_server_holds, run_session};
 use danvan::sync::{Chunk, DocMessage, PROTOCOL, SyncRequest, SyncResponse, heads_to_bytes};

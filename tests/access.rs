@@ -9,7 +9,7 @@ use automerge::sync::SyncDoc;
 use automerge::transaction::Transactable;
 use common::*;
 use danvan::server::password::hash_password;
-use danvan::server::store::{Session, SqliteStore, Store};
+use danvan::server::store::{AccountStore, Session, SqliteStore};
 use danvan::sync::memory::MemoryReplica;
 use danvan::sync::session::run_session;
 use danvan::sync::{DocMessage, FailureCode, PROTOCOL, SyncRequest, SyncResponse};

@@ -67,7 +67,7 @@ fn with_stdin(db: &std::path::Path, args: &[&str], input: &str) -> std::process:
 async fn accounts_are_bootstrapped_from_the_command_line() {
     use danvan::domain::{Grant, Role};
     use danvan::server::password::verify_password;
-    use danvan::server::store::{SqliteStore, Store};
+    use danvan::server::store::{AccountStore, SqliteStore};
 
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("db.sqlite3");

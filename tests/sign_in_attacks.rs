@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use danvan::server::password::hash_password;
-use danvan::server::store::{SqliteStore, Store};
+use danvan::server::store::{AccountStore, SqliteStore};
 use danvan::sync::memory::MemoryReplica;
 use danvan::sync::session::run_session;
 use serde_json::{Value, json};

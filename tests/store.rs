@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use danvan::server::store::postgres::PostgresStore;
 use danvan::api::PhotoStatus;
-use danvan::server::store::{DocVersion, Invitation, PhotoAppend, PhotoChunk, PhotoLimits, Session, SqliteStore, Store, StoreError, User, Write};
+use danvan::server::store::{DocStore, DocVersion, Invitation, PhotoAppend, PhotoChunk, PhotoLimits, Session, SqliteStore, Store, StoreError, User, Write};
 use sha2::{Digest, Sha256};
 use danvan::domain::{Grant, Role, UnitTree};
 use danvan::sync::{Chunk, Layout};

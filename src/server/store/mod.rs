@@ -219,8 +219,16 @@ pub enum StoreError {
     Backend(String),
 }
 
+/// Everything the server keeps, what `AppState` holds: one trait per concern below, so a part of
+/// the server that needs one concern takes only that (`&dyn PhotoStore`). Both stores implement
+/// every concern; `tests/store.rs` holds them to the same contract.
+pub trait Store: DocStore + UnitStore + AccountStore + CriteriaStore + PhotoStore {}
+
+impl<T: DocStore + UnitStore + AccountStore + CriteriaStore + PhotoStore> Store for T {}
+
+/// What a store keeps of documents and the change feed.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait DocStore: Send + Sync + 'static {
     /// Identifies this database; a client whose cursor belongs to another starts again from 0.
     fn server_id(&self) -> &str;
     /// The documents that exist among `ids`, whole.
@@ -242,7 +250,11 @@ pub trait Store: Send + Sync + 'static {
     async fn load(&self, id: &str) -> Result<Option<StoredDoc>, StoreError> {
         Ok(self.load_many(&[id.to_string()]).await?.remove(id))
     }
+}
 
+/// What a store keeps of the organisation tree.
+#[async_trait]
+pub trait UnitStore: Send + Sync + 'static {
     /// The organisation tree (empty until units are imported).
     async fn unit_tree(&self) -> Result<UnitTree, StoreError>;
     /// Stores every unit and cluster of `tree` (added or updated by code), in one transaction —
@@ -250,7 +262,11 @@ pub trait Store: Send + Sync + 'static {
     /// `Conflict`, and the caller computes again from the fresh tree. Two imports at once could
     /// otherwise each be valid and together leave a cycle.
     async fn save_units(&self, based_on: &UnitTree, tree: &UnitTree) -> Result<(), StoreError>;
+}
 
+/// What a store keeps of accounts, sessions and invitations.
+#[async_trait]
+pub trait AccountStore: Send + Sync + 'static {
     /// Adds an account with its grants; `Conflict` if the username is taken.
     async fn create_user(&self, user: &User, now_ms: i64) -> Result<(), StoreError>;
     async fn user(&self, username: &str) -> Result<Option<User>, StoreError>;
@@ -262,7 +278,6 @@ pub trait Store: Send + Sync + 'static {
     async fn users(&self) -> Result<Vec<User>, StoreError>;
     /// Replaces the user's grants and display name; returns false if there is no such user.
     async fn update_user(&self, username: &str, display_name: &str, grants: &[Grant]) -> Result<bool, StoreError>;
-
     async fn create_session(&self, id: &str, session: &Session) -> Result<(), StoreError>;
     /// A session with its user and grants, in one round trip to the database (every request
     /// needs both).
@@ -270,19 +285,30 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_session(&self, id: &str) -> Result<(), StoreError>;
     /// Signs the user out everywhere; returns how many sessions ended.
     async fn delete_sessions(&self, username: &str) -> Result<u64, StoreError>;
-
     /// Stores an invitation, replacing the user's earlier ones.
     async fn save_invitation(&self, id: &str, invitation: &Invitation, now_ms: i64) -> Result<(), StoreError>;
     async fn invitation(&self, id: &str) -> Result<Option<Invitation>, StoreError>;
     /// Sets the invited user's password and deletes the invitation, in one transaction; returns the
     /// username, or `None` if the invitation does not exist or expired before `now_ms`.
     async fn accept_invitation(&self, id: &str, password_hash: &str, now_ms: i64) -> Result<Option<String>, StoreError>;
+    /// Deletes sessions that expired at or before `now_ms`; returns how many.
+    async fn delete_expired_sessions(&self, now_ms: i64) -> Result<u64, StoreError>;
+    /// Deletes invitations that expired at or before `now_ms`; returns how many.
+    async fn delete_expired_invitations(&self, now_ms: i64) -> Result<u64, StoreError>;
+}
 
+/// What a store keeps of the evaluation criteria.
+#[async_trait]
+pub trait CriteriaStore: Send + Sync + 'static {
     /// The evaluation criteria configured per owner kind (kinds not listed use the defaults).
     async fn criteria(&self) -> Result<Vec<CriteriaSet>, StoreError>;
     /// Replaces the criteria of one owner kind.
     async fn save_criteria(&self, set: &CriteriaSet, by: &str, now_ms: i64) -> Result<(), StoreError>;
+}
 
+/// What a store keeps of photos.
+#[async_trait]
+pub trait PhotoStore: Send + Sync + 'static {
     /// How much of a photo of `doc_id` is stored (`None`: nothing yet).
     async fn photo_status(&self, doc_id: &str, id: &str) -> Result<Option<PhotoStatus>, StoreError>;
     /// Appends a chunk to a photo's upload, atomically: only if the upload still stands at
@@ -294,7 +320,6 @@ pub trait Store: Send + Sync + 'static {
     async fn append_photo(&self, chunk: PhotoChunk, limits: &PhotoLimits, now_ms: i64) -> Result<PhotoAppend, StoreError>;
     /// A complete photo: its content type and bytes (`None` while incomplete or absent).
     async fn photo(&self, doc_id: &str, id: &str) -> Result<Option<(String, Vec<u8>)>, StoreError>;
-
     /// Complete photos uploaded before `uploaded_before_ms` not confirmed as shown by their
     /// document's current version (or whose document is gone), as (doc_id, id) in that order, at
     /// most `limit`: what the sweeper reads against the documents.
@@ -307,10 +332,6 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes the uploads not complete whose last chunk came before `last_chunk_before_ms`;
     /// returns how many.
     async fn delete_abandoned_uploads(&self, last_chunk_before_ms: i64) -> Result<u64, StoreError>;
-    /// Deletes sessions that expired at or before `now_ms`; returns how many.
-    async fn delete_expired_sessions(&self, now_ms: i64) -> Result<u64, StoreError>;
-    /// Deletes invitations that expired at or before `now_ms`; returns how many.
-    async fn delete_expired_invitations(&self, now_ms: i64) -> Result<u64, StoreError>;
 }
 
 /// Criteria travel to and from the database as JSON text (a short list, read whole).

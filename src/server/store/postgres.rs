@@ -15,8 +15,8 @@ use tokio_postgres::NoTls;
 
 use std::collections::HashMap;
 
-use super::{
-    DocVersion, FeedPage, Invitation, PHOTO_DAY_MS, PhotoAppend, PhotoAssembly, PhotoChunk, PhotoLimits, Session, Store, StoreError,
+use super::{AccountStore, CriteriaStore, DocStore, PhotoStore, UnitStore,
+    DocVersion, FeedPage, Invitation, PHOTO_DAY_MS, PhotoAppend, PhotoAssembly, PhotoChunk, PhotoLimits, Session, StoreError,
     StoredDoc, User, Write, WriteJob, criteria_from_row, gather_group, grant_from_row, photo_quota, photo_step, unit_from_row,
 };
 use crate::api::PhotoStatus;
@@ -126,7 +126,7 @@ impl PostgresStore {
 }
 
 #[async_trait]
-impl Store for PostgresStore {
+impl DocStore for PostgresStore {
     fn server_id(&self) -> &str {
         &self.server_id
     }
@@ -236,7 +236,10 @@ impl Store for PostgresStore {
         let row = client.query_one("SELECT COUNT(*) FROM docs WHERE seq > $1 AND (public OR unit = ANY($2))", &[&(cursor as i64), &units]).await?;
         Ok(row.get::<_, i64>(0) as u64)
     }
+}
 
+#[async_trait]
+impl UnitStore for PostgresStore {
     async fn unit_tree(&self) -> Result<UnitTree, StoreError> {
         let client = self.pool.get().await?;
         let client: &tokio_postgres::Client = &client;
@@ -277,7 +280,10 @@ impl Store for PostgresStore {
         tx.commit().await?;
         Ok(())
     }
+}
 
+#[async_trait]
+impl AccountStore for PostgresStore {
     async fn create_user(&self, user: &User, now_ms: i64) -> Result<(), StoreError> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
@@ -419,6 +425,19 @@ impl Store for PostgresStore {
         Ok(username)
     }
 
+    async fn delete_expired_sessions(&self, now_ms: i64) -> Result<u64, StoreError> {
+        let client = self.pool.get().await?;
+        Ok(client.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now_ms]).await?)
+    }
+
+    async fn delete_expired_invitations(&self, now_ms: i64) -> Result<u64, StoreError> {
+        let client = self.pool.get().await?;
+        Ok(client.execute("DELETE FROM invitations WHERE expires_at <= $1", &[&now_ms]).await?)
+    }
+}
+
+#[async_trait]
+impl CriteriaStore for PostgresStore {
     async fn criteria(&self) -> Result<Vec<CriteriaSet>, StoreError> {
         let client = self.pool.get().await?;
         let rows = client.query("SELECT owner_kind, criteria FROM criteria ORDER BY owner_kind", &[]).await?;
@@ -437,6 +456,10 @@ impl Store for PostgresStore {
             .await?;
         Ok(())
     }
+}
+
+#[async_trait]
+impl PhotoStore for PostgresStore {
     async fn photo_status(&self, doc_id: &str, id: &str) -> Result<Option<PhotoStatus>, StoreError> {
         let client = self.pool.get().await?;
         Ok(photo_row(&client, doc_id, id).await?.map(|(_, received, complete)| PhotoStatus { received, complete }))
@@ -604,16 +627,6 @@ impl Store for PostgresStore {
         }
         tx.commit().await?;
         Ok(gone.len() as u64)
-    }
-
-    async fn delete_expired_sessions(&self, now_ms: i64) -> Result<u64, StoreError> {
-        let client = self.pool.get().await?;
-        Ok(client.execute("DELETE FROM sessions WHERE expires_at <= $1", &[&now_ms]).await?)
-    }
-
-    async fn delete_expired_invitations(&self, now_ms: i64) -> Result<u64, StoreError> {
-        let client = self.pool.get().await?;
-        Ok(client.execute("DELETE FROM invitations WHERE expires_at <= $1", &[&now_ms]).await?)
     }
 }
 

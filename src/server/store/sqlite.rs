@@ -183,7 +183,7 @@ fn layout(increments: i64, snapshot_bytes: i64, increment_bytes: i64) -> Layout 
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl DocStore for SqliteStore {
     fn server_id(&self) -> &str {
         &self.server_id
     }
@@ -307,7 +307,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl UnitStore for SqliteStore {
     async fn unit_tree(&self) -> Result<UnitTree, StoreError> {
         self.read(|c| read_tree(c)).await
     }
@@ -343,7 +346,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
 
+#[async_trait]
+impl AccountStore for SqliteStore {
     async fn create_user(&self, user: &User, now_ms: i64) -> Result<(), StoreError> {
         let user = user.clone();
         self.read(move |c| {
@@ -513,6 +519,17 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn delete_expired_sessions(&self, now_ms: i64) -> Result<u64, StoreError> {
+        self.read(move |c| Ok(c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now_ms])? as u64)).await
+    }
+
+    async fn delete_expired_invitations(&self, now_ms: i64) -> Result<u64, StoreError> {
+        self.read(move |c| Ok(c.execute("DELETE FROM invitations WHERE expires_at <= ?1", [now_ms])? as u64)).await
+    }
+}
+
+#[async_trait]
+impl CriteriaStore for SqliteStore {
     async fn criteria(&self) -> Result<Vec<CriteriaSet>, StoreError> {
         self.read(|c| {
             let mut stmt = c.prepare_cached("SELECT owner_kind, criteria FROM criteria ORDER BY owner_kind")?;
@@ -539,6 +556,10 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
+
+#[async_trait]
+impl PhotoStore for SqliteStore {
     async fn photo_status(&self, doc_id: &str, id: &str) -> Result<Option<PhotoStatus>, StoreError> {
         let (doc_id, id) = (doc_id.to_string(), id.to_string());
         self.read(move |c| Ok(photo_row(c, &doc_id, &id)?.map(|(_, received, complete)| PhotoStatus { received, complete })))
@@ -700,14 +721,6 @@ impl Store for SqliteStore {
             Ok(deleted as u64)
         })
         .await
-    }
-
-    async fn delete_expired_sessions(&self, now_ms: i64) -> Result<u64, StoreError> {
-        self.read(move |c| Ok(c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now_ms])? as u64)).await
-    }
-
-    async fn delete_expired_invitations(&self, now_ms: i64) -> Result<u64, StoreError> {
-        self.read(move |c| Ok(c.execute("DELETE FROM invitations WHERE expires_at <= ?1", [now_ms])? as u64)).await
     }
 }
 
