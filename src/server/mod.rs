@@ -4,14 +4,10 @@
 //! need to understand); every request is idempotent; bad input is a 4xx with a reason, never a panic.
 
 pub mod password;
-pub mod admin;
-pub mod assets;
-pub mod auth;
+pub mod routes;
 pub mod error;
 pub mod limits;
-pub mod photos;
 pub mod store;
-pub mod sync_api;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -27,7 +23,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use self::assets::Assets;
+use self::routes::assets::Assets;
 use self::store::postgres::PostgresStore;
 use self::store::{SqliteStore, Store};
 
@@ -36,10 +32,10 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub assets: Arc<Assets>,
     /// Recently synced documents, kept parsed (bounded).
-    pub cache: sync_api::DocCache,
-    pub units: auth::UnitCache,
-    pub sessions: auth::SessionCache,
-    pub logins: auth::LoginLimiter,
+    pub cache: routes::sync::DocCache,
+    pub units: routes::auth::UnitCache,
+    pub sessions: routes::auth::SessionCache,
+    pub logins: routes::auth::LoginLimiter,
     /// Password hashing and verification, bounded (sign-in floods never take every core).
     pub hashing: limits::HashingPool,
     /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
@@ -127,13 +123,13 @@ pub fn now_ms() -> i64 {
 pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
         // Sync requests in flight are bounded (`limits::SyncAdmission`), before their bodies are read.
-        .merge(sync_api::router().layer(axum::middleware::from_fn_with_state(
+        .merge(routes::sync::router().layer(axum::middleware::from_fn_with_state(
             Arc::new(limits::SyncAdmission::default()),
             limits::admit_sync,
         )))
-        .merge(auth::router())
-        .merge(admin::router())
-        .merge(photos::router())
+        .merge(routes::auth::router())
+        .merge(routes::admin::router())
+        .merge(routes::photos::router())
         .route("/api/health", get(health))
         .layer(CompressionLayer::new())
         // Each route's own body limit (`limits::body_limit_for`), declared lengths refused unread.
@@ -147,7 +143,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         (HeaderName::from_static("cross-origin-opener-policy"), HeaderValue::from_static("same-origin")),
         (HeaderName::from_static("permissions-policy"), HeaderValue::from_static("camera=(self), geolocation=(self), microphone=(), payment=()")),
     ];
-    let mut app = Router::new().merge(api).merge(assets::router(state.assets.clone())).layer(TraceLayer::new_for_http());
+    let mut app = Router::new().merge(api).merge(routes::assets::router(state.assets.clone())).layer(TraceLayer::new_for_http());
     for (name, value) in security {
         app = app.layer(SetResponseHeaderLayer::if_not_present(name, value));
     }
@@ -400,7 +396,7 @@ pub async fn bind(
 ) -> anyhow::Result<(SocketAddr, std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>>)> {
     let store = open_store(config).await?;
     let (assets, to_compress) = Assets::prepare(&config.dist)?;
-    tokio::task::spawn_blocking(move || match assets::precompress_all(&to_compress) {
+    tokio::task::spawn_blocking(move || match routes::assets::precompress_all(&to_compress) {
         Ok(()) => tracing::info!(files = to_compress.len(), "client files precompressed (brotli, gzip)"),
         Err(e) => tracing::warn!(error = %e, "could not precompress client files; serving them uncompressed"),
     });
@@ -414,14 +410,14 @@ pub async fn bind(
         );
     }
     // Unused photos, abandoned uploads, expired sessions and invitations: now and hourly.
-    photos::spawn_sweeper(store.clone());
+    routes::photos::spawn_sweeper(store.clone());
     let state = Arc::new(AppState {
         store,
         assets: Arc::new(assets),
-        cache: sync_api::DocCache::new(config.cache_docs),
-        units: auth::UnitCache::default(),
-        sessions: auth::SessionCache::default(),
-        logins: auth::LoginLimiter::default(),
+        cache: routes::sync::DocCache::new(config.cache_docs),
+        units: routes::auth::UnitCache::default(),
+        sessions: routes::auth::SessionCache::default(),
+        logins: routes::auth::LoginLimiter::default(),
         hashing: limits::HashingPool::default(),
         trusted_proxies: config.trusted_proxies.clone(),
         session_ttl_ms: (config.session_days * 86_400_000.0) as i64,

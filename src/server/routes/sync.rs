@@ -26,10 +26,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use lru::LruCache;
 
-use super::AppState;
+use crate::server::AppState;
 use super::auth::Caller;
-use super::error::ApiError;
-use super::store::{StoreError, Write};
+use crate::server::error::ApiError;
+use crate::server::store::{StoreError, Write};
 use crate::domain::{
     Access, READER_KEYS, REVIEWER_KEYS, StepContext, check_commendations, check_evaluations, check_journal, check_log, check_replications, in_library,
     replay,
@@ -194,7 +194,7 @@ async fn sync(State(app): State<Arc<AppState>>, caller: Caller, body: Bytes) -> 
             }
         }
         let writes: Vec<Write> = outcomes.iter().filter_map(|o| o.write.clone()).collect();
-        let mut written = match store.write(writes, super::now_ms()).await {
+        let mut written = match store.write(writes, crate::server::now_ms()).await {
             Ok(r) => r.into_iter(),
             Err(e) => {
                 tracing::error!(error = %e, "store failed");
@@ -420,7 +420,7 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
         // Which steps each new step's writer had already received (automerge's change graph).
         let new_steps: std::collections::HashSet<&str> =
             now.transitions.iter().filter(|t| !was.transitions.iter().any(|o| o.id == t.id)).map(|t| t.id.as_str()).collect();
-        let context = StepContext { now_ms: super::now_ms(), seen: crate::doc::steps_seen(&mut doc, &new_steps) };
+        let context = StepContext { now_ms: crate::server::now_ms(), seen: crate::doc::steps_seen(&mut doc, &new_steps) };
         check_log(&was.transitions, &now.transitions, &who.username, roles, &context).map_err(forbidden)?;
         check_commendations(&was.commendations, &now.commendations, &who.username, roles).map_err(forbidden)?;
         check_evaluations(&was.evaluations, &now.evaluations, &who.username, roles).map_err(forbidden)?;

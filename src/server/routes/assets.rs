@@ -16,9 +16,9 @@ use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 
-use super::AppState;
+use crate::server::AppState;
 
-const SW_TEMPLATE: &str = include_str!("../client/sw.js");
+const SW_TEMPLATE: &str = include_str!("../../client/sw.js");
 const COMPRESSIBLE: &[&str] = &["html", "js", "css", "wasm", "webmanifest", "json", "svg", "txt"];
 
 pub struct Assets {

@@ -11,10 +11,10 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use base64::Engine;
 
-use super::AppState;
+use crate::server::AppState;
 use super::auth::{Caller, INVITATION_TTL_MS, new_token};
-use super::error::ApiError;
-use super::store::{Invitation, StoreError, User};
+use crate::server::error::ApiError;
+use crate::server::store::{Invitation, StoreError, User};
 use crate::api::{ClusterForm, CriteriaForm, CriteriaView, Disabled, Imported, InvitationLink, NewUser, Origin, UnitsView, UserForm, UserView};
 use crate::domain::{
     Cluster, CriteriaSet, Grant, OwnerKind, Role, Unit, UnitTree, check_username, criteria_for, criteria_text, parse_criteria,
@@ -73,7 +73,7 @@ async fn save_criteria(
     let list = parse_criteria(&form.text, &previous)
         .map_err(|problems| ApiError::Invalid(format!("Chưa lưu bộ tiêu chí: {} lỗi.", problems.len()), problems))?;
     let set = CriteriaSet { owner_kind: kind.code().to_string(), criteria: list };
-    app.store.save_criteria(&set, &caller.user.username, super::now_ms()).await?;
+    app.store.save_criteria(&set, &caller.user.username, crate::server::now_ms()).await?;
     tracing::info!(by = %caller.user.username, owner_kind = kind.code(), "criteria changed");
     criteria_views(&app).await.map(Json)
 }
@@ -251,7 +251,7 @@ async fn create_user(State(app): State<Arc<AppState>>, caller: Caller, Json(form
     check_grants(&caller, &grants)?;
     // No password until the invited person chooses one on their phone.
     let user = User { username: username.clone(), display_name, password_hash: String::new(), disabled: false, grants };
-    match app.store.create_user(&user, super::now_ms()).await {
+    match app.store.create_user(&user, crate::server::now_ms()).await {
         Err(StoreError::Conflict) => return Err(ApiError::BadRequest(format!("Tên đăng nhập “{username}” đã có."))),
         other => other?,
     }
@@ -321,7 +321,7 @@ async fn invite(app: &AppState, username: &str, origin: &str) -> Result<Invitati
         return Err(ApiError::BadRequest("Địa chỉ máy chủ không hợp lệ.".into()));
     }
     let (token, stored) = new_token();
-    let now = super::now_ms();
+    let now = crate::server::now_ms();
     let invitation = Invitation { username: username.to_string(), verifier_hash: stored.verifier_hash, expires_at: now + INVITATION_TTL_MS };
     app.store.save_invitation(&stored.id, &invitation, now).await?;
     // The token travels in the fragment: browsers never send it to a server or write it to logs.

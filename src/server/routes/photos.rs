@@ -42,10 +42,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use super::AppState;
+use crate::server::AppState;
 use super::auth::Caller;
-use super::error::ApiError;
-use super::store::{DocVersion, PhotoAppend, PhotoChunk, PhotoLimits, Store, StoreError, StoredDoc};
+use crate::server::error::ApiError;
+use crate::server::store::{DocVersion, PhotoAppend, PhotoChunk, PhotoLimits, Store, StoreError, StoredDoc};
 use crate::api::PhotoStatus;
 use crate::domain::Access;
 use crate::sync::valid_doc_id;
@@ -251,7 +251,7 @@ async fn upload(
         bytes: body.to_vec(),
         by: caller.user.username.clone(),
     };
-    match app.store.append_photo(chunk, &LIMITS, super::now_ms()).await? {
+    match app.store.append_photo(chunk, &LIMITS, crate::server::now_ms()).await? {
         PhotoAppend::Stored(status) => Ok(Json(status)),
         // Complete already: a chunk re-sent after its reply was lost succeeds.
         PhotoAppend::OutOfStep(status) if status.complete => Ok(Json(status)),
@@ -404,7 +404,7 @@ pub fn spawn_sweeper(store: Arc<dyn Store>) {
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every.tick().await;
-            match sweep(store.as_ref(), super::now_ms()).await {
+            match sweep(store.as_ref(), crate::server::now_ms()).await {
                 Ok(swept) => tracing::info!(?swept, "swept unused photos, uploads, sessions and invitations"),
                 Err(e) => tracing::warn!(error = %e, "sweep failed; tried again at the next hour"),
             }

@@ -28,10 +28,10 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::AppState;
-use super::password::{hash_password, verify_password};
-use super::error::ApiError;
-use super::store::{Invitation, Session, User};
+use crate::server::AppState;
+use crate::server::password::{hash_password, verify_password};
+use crate::server::error::ApiError;
+use crate::server::store::{Invitation, Session, User};
 use crate::api::{Accept, InvitationToken, InvitationView, Profile, SignIn, SignedIn};
 use crate::domain::{Access, CriteriaSet, OwnerKind, UnitTree, check_password};
 
@@ -117,7 +117,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         if !token.matches(&session.verifier_hash) {
             return Err(expired());
         }
-        if session.expires_at <= super::now_ms() {
+        if session.expires_at <= crate::server::now_ms() {
             app.store.delete_session(&token.id).await?;
             app.sessions.forget_all();
             return Err(expired());
@@ -183,7 +183,7 @@ pub struct UnitCache {
 }
 
 impl UnitCache {
-    pub async fn current(&self, store: &dyn super::store::Store) -> Result<Arc<UnitTree>, ApiError> {
+    pub async fn current(&self, store: &dyn crate::server::store::Store) -> Result<Arc<UnitTree>, ApiError> {
         use std::sync::atomic::Ordering;
         let cached = self.tree.read().ok().and_then(|t| t.clone());
         if let Some((at, tree)) = &cached
@@ -445,7 +445,7 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet
 }
 
 /// The criteria for every owner kind: those configured, the defaults for the others.
-pub async fn criteria(store: &dyn super::store::Store) -> Result<Vec<CriteriaSet>, ApiError> {
+pub async fn criteria(store: &dyn crate::server::store::Store) -> Result<Vec<CriteriaSet>, ApiError> {
     let configured = store.criteria().await?;
     Ok(OwnerKind::ALL
         .into_iter()
@@ -544,7 +544,7 @@ async fn sign_in(
 
 async fn start_session(app: &AppState, user: User) -> Result<SignedIn, ApiError> {
     let (token, stored) = new_token();
-    let now = super::now_ms();
+    let now = crate::server::now_ms();
     let expires_at = now + app.session_ttl_ms;
     let session = Session { username: user.username.clone(), verifier_hash: stored.verifier_hash, created_at: now, expires_at };
     app.store.create_session(&stored.id, &session).await?;
@@ -578,7 +578,7 @@ async fn accept_invitation(State(app): State<Arc<AppState>>, Json(body): Json<Ac
     let invited = live_invitation(&app, &body.token).await?;
     let password = body.password;
     let hash = app.hashing.run(move || hash_password(&password)).await?.map_err(ApiError::Internal)?;
-    let username = app.store.accept_invitation(&invited.0, &hash, super::now_ms()).await?.ok_or_else(gone)?;
+    let username = app.store.accept_invitation(&invited.0, &hash, crate::server::now_ms()).await?.ok_or_else(gone)?;
     // A new password ends the sessions the old one opened.
     app.store.delete_sessions(&username).await?;
     app.sessions.forget_all();
@@ -597,7 +597,7 @@ fn gone() -> ApiError {
 async fn live_invitation(app: &AppState, token: &str) -> Result<(String, Invitation), ApiError> {
     let token = Token::parse(token).ok_or_else(gone)?;
     let inv = app.store.invitation(&token.id).await?.ok_or_else(gone)?;
-    if !token.matches(&inv.verifier_hash) || inv.expires_at <= super::now_ms() {
+    if !token.matches(&inv.verifier_hash) || inv.expires_at <= crate::server::now_ms() {
         return Err(gone());
     }
     Ok((token.id, inv))
