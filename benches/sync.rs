@@ -178,7 +178,7 @@ async fn bench_account(store: &dyn Store) -> String {
 async fn bench_sessions(store: &dyn Store, n: usize) -> Vec<String> {
     let mut tokens = Vec::with_capacity(n);
     for _ in 0..n {
-        let (token, stored) = danvan::server::routes::auth::new_token();
+        let (token, stored) = danvan::server::session::new_token();
         let session = Session { username: "bench".into(), verifier_hash: stored.verifier_hash, created_at: 1, expires_at: i64::MAX };
         store.create_session(&stored.id, &session).await.unwrap();
         tokens.push(token);

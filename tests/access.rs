@@ -215,7 +215,7 @@ async fn revoked_expired_and_disabled_sessions_are_refused_and_offline_edits_wai
     assert_eq!(raw_sync(&server, &real, vec![]).await.0, 200);
 
     // An expired session.
-    let (expired, stored) = danvan::server::routes::auth::new_token();
+    let (expired, stored) = danvan::server::session::new_token();
     let session = Session { username: "a".into(), verifier_hash: stored.verifier_hash, created_at: 1, expires_at: 2 };
     store.create_session(&stored.id, &session).await.unwrap();
     let (status, _) = raw_sync(&server, &expired, vec![]).await;
@@ -241,12 +241,12 @@ async fn revoked_expired_and_disabled_sessions_are_refused_and_offline_edits_wai
 
     // Ended from outside this server process (the command line, another server over the same
     // database): honoured within the session cache's lifetime.
-    let (outside, stored) = danvan::server::routes::auth::new_token();
+    let (outside, stored) = danvan::server::session::new_token();
     let session = Session { username: "b".into(), verifier_hash: stored.verifier_hash, created_at: 1, expires_at: i64::MAX };
     store.create_session(&stored.id, &session).await.unwrap();
     assert_eq!(raw_sync(&server, &outside, vec![]).await.0, 200);
     assert_eq!(store.delete_sessions("b").await.unwrap(), 2);
-    tokio::time::sleep(danvan::server::routes::auth::SESSION_TTL + std::time::Duration::from_millis(200)).await;
+    tokio::time::sleep(danvan::server::session::SESSION_TTL + std::time::Duration::from_millis(200)).await;
     assert_eq!(raw_sync(&server, &outside, vec![]).await.0, 401);
 
     // A disabled user's sessions end at once.

@@ -5,8 +5,10 @@
 
 pub mod password;
 pub mod routes;
+pub mod session;
 pub mod error;
 pub mod limits;
+pub mod login_limiter;
 pub mod store;
 pub mod tls;
 
@@ -33,9 +35,9 @@ pub struct AppState {
     pub assets: Arc<Assets>,
     /// Recently synced documents, kept parsed (bounded).
     pub cache: routes::sync::DocCache,
-    pub units: routes::auth::UnitCache,
-    pub sessions: routes::auth::SessionCache,
-    pub logins: routes::auth::LoginLimiter,
+    pub units: session::UnitCache,
+    pub sessions: session::SessionCache,
+    pub logins: login_limiter::LoginLimiter,
     /// Password hashing and verification, bounded (sign-in floods never take every core).
     pub hashing: limits::HashingPool,
     /// Proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
@@ -415,9 +417,9 @@ pub async fn bind(
         store,
         assets: Arc::new(assets),
         cache: routes::sync::DocCache::new(config.cache_docs),
-        units: routes::auth::UnitCache::default(),
-        sessions: routes::auth::SessionCache::default(),
-        logins: routes::auth::LoginLimiter::default(),
+        units: session::UnitCache::default(),
+        sessions: session::SessionCache::default(),
+        logins: login_limiter::LoginLimiter::default(),
         hashing: limits::HashingPool::default(),
         trusted_proxies: config.trusted_proxies.clone(),
         session_ttl_ms: (config.session_days * 86_400_000.0) as i64,

@@ -10,7 +10,7 @@ use automerge::AutoCommit;
 use danvan::doc;
 use danvan::domain::{Model, ModelDraft, STANDARD_FIELDS};
 use danvan::domain::{Grant, Role, UnitTree};
-use danvan::server::routes::auth::new_token;
+use danvan::server::session::new_token;
 use danvan::server::store::{Session, SqliteStore, Store, StoreError, User};
 use danvan::server::{Config, bind, open_store};
 use danvan::sync::memory::MemoryReplica;

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use base64::Engine;
 
 use crate::server::AppState;
-use super::auth::{Caller, INVITATION_TTL_MS, new_token};
+use crate::server::session::{Caller, INVITATION_TTL_MS, new_token};
 use crate::server::error::ApiError;
 use crate::server::store::{Invitation, StoreError, User};
 use crate::api::{ClusterForm, CriteriaForm, CriteriaView, Disabled, Imported, InvitationLink, NewUser, Origin, UnitsView, UserForm, UserView};

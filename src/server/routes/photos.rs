@@ -43,7 +43,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use crate::server::AppState;
-use super::auth::Caller;
+use crate::server::session::Caller;
 use crate::server::error::ApiError;
 use crate::server::store::{DocVersion, PhotoAppend, PhotoChunk, PhotoLimits, Store, StoreError, StoredDoc};
 use crate::api::PhotoStatus;

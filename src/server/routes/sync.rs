@@ -27,7 +27,7 @@ use axum::routing::post;
 use lru::LruCache;
 
 use crate::server::AppState;
-use super::auth::Caller;
+use crate::server::session::Caller;
 use crate::server::error::ApiError;
 use crate::server::store::{StoreError, Write};
 use crate::domain::{
