@@ -446,7 +446,7 @@ async fn uploads_need_an_entry_and_stay_within_limits(server: &Server) {
 /// The sweeper, against what the server holds: photos no entry shows (once past the grace
 /// period), uploads abandoned half-way, expired sessions and invitations go; the rest stays.
 async fn the_sweeper_keeps_only_what_is_used(server: &Server, store: &dyn danvan::server::store::Store) {
-    use danvan::server::routes::photos::{ABANDONED_AFTER_MS, UNREFERENCED_AFTER_MS, sweep};
+    use danvan::server::photos::{ABANDONED_AFTER_MS, UNREFERENCED_AFTER_MS, sweep};
     use danvan::server::store::{Invitation, PhotoAppend, PhotoChunk, Session};
     with_models(server).await;
     let c = Client { server, http: reqwest::Client::new() };
@@ -468,7 +468,7 @@ async fn the_sweeper_keeps_only_what_is_used(server: &Server, store: &dyn danvan
         bytes: orphan_bytes.clone(),
         by: "a".into(),
     };
-    assert!(matches!(store.append_photo(chunk, &danvan::server::routes::photos::LIMITS, now).await.unwrap(), PhotoAppend::Stored(_)));
+    assert!(matches!(store.append_photo(chunk, &danvan::server::photos::LIMITS, now).await.unwrap(), PhotoAppend::Stored(_)));
     let session = |expires_at| Session { username: "b".into(), verifier_hash: "v".into(), created_at: now, expires_at };
     store.create_session("old-session", &session(now + 1_000)).await.unwrap();
     store.save_invitation("old-invitation", &Invitation { username: "c".into(), verifier_hash: "v".into(), expires_at: now + 1_000 }, now).await.unwrap();

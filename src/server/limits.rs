@@ -36,7 +36,7 @@ pub fn body_limit_for(method: &Method, path: &str) -> usize {
     if path == "/api/sync" {
         crate::sync::MAX_BODY_BYTES
     } else if path.starts_with("/api/photos/") {
-        crate::server::routes::photos::MAX_CHUNK_BYTES
+        crate::server::photos::MAX_CHUNK_BYTES
     } else if path == "/api/admin/units" && method == Method::POST {
         UNIT_IMPORT_BYTES
     } else if path.starts_with("/api/admin/") {
@@ -197,7 +197,7 @@ mod tests {
         assert_eq!(body_limit_for(&Method::POST, "/api/admin/units"), UNIT_IMPORT_BYTES);
         assert_eq!(body_limit_for(&Method::PUT, "/api/admin/criteria/x"), ADMIN_BODY_BYTES);
         assert_eq!(body_limit_for(&Method::POST, "/api/sync"), crate::sync::MAX_BODY_BYTES);
-        assert_eq!(body_limit_for(&Method::PUT, "/api/photos/d/p"), crate::server::routes::photos::MAX_CHUNK_BYTES);
+        assert_eq!(body_limit_for(&Method::PUT, "/api/photos/d/p"), crate::server::photos::MAX_CHUNK_BYTES);
         assert_eq!(body_limit_for(&Method::POST, "/api/nothing-here"), SMALL_BODY_BYTES);
     }
 

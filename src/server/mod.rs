@@ -4,6 +4,7 @@
 //! need to understand); every request is idempotent; bad input is a 4xx with a reason, never a panic.
 
 pub mod password;
+pub mod photos;
 pub mod routes;
 pub mod session;
 pub mod error;
@@ -412,7 +413,7 @@ pub async fn bind(
         );
     }
     // Unused photos, abandoned uploads, expired sessions and invitations: now and hourly.
-    routes::photos::spawn_sweeper(store.clone());
+    photos::spawn_sweeper(store.clone());
     let state = Arc::new(AppState {
         store,
         assets: Arc::new(assets),

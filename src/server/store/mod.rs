@@ -190,7 +190,7 @@ impl PhotoAssembly {
         if hex::encode(self.hasher.finalize()) != id {
             return Err(PhotoAppend::Corrupt);
         }
-        match crate::server::routes::photos::inspect(&self.bytes) {
+        match crate::server::photos::inspect(&self.bytes) {
             Ok(facts) => Ok((self.bytes, facts.content_type)),
             Err(reason) => Err(PhotoAppend::NotAnImage(reason)),
         }
