@@ -1,34 +1,25 @@
 //! The browser client (Leptos CSR). Components stay thin: logic lives in the domain core and in
 //! [`replica`] / [`sync`]; pages read the local replica only and never wait for the network.
 
-pub mod account;
-pub mod admin;
-pub mod api;
-pub mod evaluation;
-pub mod journal;
-pub mod library;
-pub mod lifecycle;
+pub mod components;
+pub mod local;
+pub mod net;
 pub mod pages;
-pub mod photos;
-pub mod sign_in;
-pub mod pwa;
-pub mod replica;
-pub mod revisions;
-pub mod settings;
-pub mod storage;
-pub mod sync;
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 use wasm_bindgen::JsCast;
 
-use self::account::Account;
-use self::pwa::Pwa;
+use self::components::lifecycle;
+use self::local::account::{self, Account};
+use self::net::{pwa, sync};
+use self::pages::{admin, sign_in};
+use self::net::pwa::Pwa;
 use crate::domain::format_count_vi;
-use self::replica::Replica;
-use self::settings::Settings;
-use self::sync::{SyncHandle, SyncStatus};
+use self::local::replica::Replica;
+use self::local::settings::Settings;
+use self::net::sync::{SyncHandle, SyncStatus};
 
 /// The IndexedDB database holding this device's replica.
 pub const DATABASE: &str = "danvan";

@@ -1,11 +1,14 @@
 //! The screens. Thin: they read the replica's signals and call the replica to change documents.
 
+pub mod admin;
+pub mod sign_in;
+
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
-use super::replica::SaveError;
-use super::{date_time, settings, use_app};
+use crate::client::local::replica::SaveError;
+use crate::client::{date_time, local::settings, use_app};
 use crate::domain::{
     FieldErrors, IndicatorDraft, Level, Model, ModelDraft, ModelFilter, OwnerKind, ReplicatedFrom, Replication, Status,
     draft_from, field_label, format_amount_vi, format_count_vi, format_date_vi, in_library, replication_points, source_of,
@@ -300,9 +303,9 @@ fn ModelDetail(model: Model, saved: bool, rejected: Option<String>) -> impl Into
             <span>{model.level.label()}</span>
             <span>"Năm " {model.year}</span>
         </p>
-        <super::lifecycle::LifecycleActions model=model.clone()/>
-        <super::evaluation::EvaluationPanel model=model.clone()/>
-        <super::library::ReplicatedFrom model=model.clone()/>
+        <crate::client::components::lifecycle::LifecycleActions model=model.clone()/>
+        <crate::client::components::evaluation::EvaluationPanel model=model.clone()/>
+        <crate::client::components::replication::ReplicatedFrom model=model.clone()/>
         <dl class="facts">
             <dt>"Chủ thể"</dt><dd>{model.owner_kind.label()} ": " {model.owner_name.clone()}</dd>
             <dt>"Đơn vị đăng ký"</dt><dd>{model_unit_name(&model)}</dd>
@@ -334,12 +337,12 @@ fn ModelDetail(model: Model, saved: bool, rejected: Option<String>) -> impl Into
             </table>
         </section>
         {section("Khả năng duy trì, nhân rộng", model.sustainability.as_str().to_string())}
-        <super::library::ReplicationPoints model=model.clone()/>
-        <super::journal::Journal model=model.clone()/>
-        <super::lifecycle::LifecycleHistory model=model.clone()/>
-        <super::evaluation::Evaluations model=model.clone()/>
-        <super::lifecycle::Commendations model=model.clone()/>
-        <super::revisions::Revisions model=model.clone()/>
+        <crate::client::components::replication::ReplicationPoints model=model.clone()/>
+        <crate::client::components::journal::Journal model=model.clone()/>
+        <crate::client::components::lifecycle::LifecycleHistory model=model.clone()/>
+        <crate::client::components::evaluation::Evaluations model=model.clone()/>
+        <crate::client::components::lifecycle::Commendations model=model.clone()/>
+        <crate::client::components::revisions::Revisions model=model.clone()/>
         <p class="bookkeeping">
             "Tạo lúc " {date_time(model.created_at)} " bởi " {model.created_by.clone()}
             " · Sửa lần cuối " {date_time(model.updated_at)} " bởi " {model.updated_by.clone()}
@@ -835,7 +838,7 @@ pub fn SettingsPage() -> impl IntoView {
         }
     };
     let pwa = app.pwa;
-    leptos::task::spawn_local(async move { super::pwa::refresh_storage(pwa).await });
+    leptos::task::spawn_local(async move { crate::client::net::pwa::refresh_storage(pwa).await });
     let storage = move || {
         let info = pwa.storage.get();
         let mb = |b: f64| format!("{:.1} MB", b / 1_048_576.0);
@@ -854,14 +857,14 @@ pub fn SettingsPage() -> impl IntoView {
         view! { <p id="storage-usage">{usage}</p><p>{persisted}</p> }
     };
     let sync = app.sync;
-    let status = move || super::describe(&sync.status.get(), app.replica.pending.get());
+    let status = move || crate::client::describe(&sync.status.get(), app.replica.pending.get());
     let unreadable = app.replica.unreadable;
     let all_models = app.replica.models;
 
     view! {
         <section class="page settings-page">
             <h1>"Cài đặt"</h1>
-            <super::sign_in::AccountSection/>
+            <crate::client::pages::sign_in::AccountSection/>
             <form class="model-form" on:submit=save>
                 <fieldset>
                     <legend>"Lĩnh vực"</legend>

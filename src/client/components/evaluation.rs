@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use super::{date_time, settings, use_app};
+use crate::client::{date_time, local::settings, use_app};
 use crate::domain::{Action, Evaluation, EvaluationStep, Model, Status, draft_of};
 
 /// The score sheet of the signed-in reviewer, on a model proposed for recognition.

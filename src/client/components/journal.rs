@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
-use super::{date_time, settings, use_app};
+use crate::client::{date_time, local::settings, use_app};
 use crate::domain::{JournalDraft, Model, PhotoRef, format_amount_vi, format_date_vi, newest_first};
 
 fn draft_key(model: &str) -> String {
@@ -43,7 +43,7 @@ pub fn Journal(model: Model) -> impl IntoView {
                     })}
                     {(!e.photos.is_empty()).then(|| view! {
                         <div class="photos">
-                            {e.photos.iter().map(|p| view! { <super::photos::PhotoView doc=doc.clone() photo=p.clone()/> }).collect_view()}
+                            {e.photos.iter().map(|p| view! { <crate::client::local::photos::PhotoView doc=doc.clone() photo=p.clone()/> }).collect_view()}
                         </div>
                     })}
                     {(e.location.is_some() || !e.place.is_empty()).then(|| {
@@ -99,7 +99,7 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
     let cancel = {
         let (close, replica) = (close.clone(), app.replica.clone());
         move || {
-            super::photos::forget_unsaved(&replica, draft.with_untracked(|d| d.photos.iter().map(|p| p.id.clone()).collect()));
+            crate::client::local::photos::forget_unsaved(&replica, draft.with_untracked(|d| d.photos.iter().map(|p| p.id.clone()).collect()));
             close();
         }
     };
@@ -122,8 +122,8 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
         leptos::task::spawn_local(async move {
             let mut problems = Vec::new();
             for file in files {
-                match super::photos::prepare(&file).await {
-                    Ok((photo, bytes)) => match super::photos::keep(&replica, &doc_id, &photo, bytes).await {
+                match crate::client::local::photos::prepare(&file).await {
+                    Ok((photo, bytes)) => match crate::client::local::photos::keep(&replica, &doc_id, &photo, bytes).await {
                         // Only a photo safely on the device is attached.
                         Ok(()) => draft.update(|d| {
                             if !d.photos.iter().any(|p| p.id == photo.id) {
@@ -162,7 +162,7 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
         let failed = Closure::once_into_js(move |e: wasm_bindgen::JsValue| {
             location_note.set(Some(match number(&e, "code") as u32 {
                 // Browsers refuse the position to pages not opened over https, whatever the user allowed.
-                1 if !super::pwa::OfflineSupport::detect().secure_context => {
+                1 if !crate::client::net::pwa::OfflineSupport::detect().secure_context => {
                     "Trang không mở bằng địa chỉ https nên trình duyệt không cho lấy vị trí; hãy nhập tay vĩ độ, kinh độ.".into()
                 }
                 1 => "Bạn chưa cho phép ứng dụng lấy vị trí; có thể nhập tay vĩ độ, kinh độ.".into(),
@@ -192,7 +192,7 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
             return;
         }
         errors.set(Vec::new());
-        let (by, by_name) = super::pages::signed_in();
+        let (by, by_name) = crate::client::pages::signed_in();
         let entry = d.record(uuid::Uuid::new_v4().to_string(), &indicators, &by, &by_name, js_sys::Date::now() as i64);
         let photo_count = entry.photos.len();
         let (replica, id, close) = (app.replica.clone(), id.clone(), close.clone());
@@ -258,10 +258,10 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
                             let replica = replica_for_drop.clone();
                             view! {
                                 <div class="photo-pick">
-                                    <super::photos::PhotoView doc=doc.clone() photo=p/>
+                                    <crate::client::local::photos::PhotoView doc=doc.clone() photo=p/>
                                     <button type="button" class="link" on:click=move |_| {
                                         draft.update(|d| d.photos.retain(|x| x.id != pid));
-                                        super::photos::forget_unsaved(&replica, vec![pid.clone()]);
+                                        crate::client::local::photos::forget_unsaved(&replica, vec![pid.clone()]);
                                     }>"Bỏ ảnh này"</button>
                                 </div>
                             }

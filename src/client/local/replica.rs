@@ -15,7 +15,7 @@ use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
-use super::storage::{DocRecord, LocalStore, StorageError};
+use crate::client::local::storage::{DocRecord, LocalStore, StorageError};
 use crate::doc;
 use crate::domain::{FieldErrors, Model, ModelDraft};
 

@@ -193,7 +193,7 @@ pub async fn refresh_storage(pwa: Pwa) {
 /// use: what does not work, what still does, and what to do about it.
 #[component]
 pub fn OfflineUnavailableBanner() -> impl IntoView {
-    let support = super::use_app().pwa.support;
+    let support = crate::client::use_app().pwa.support;
     (!support.complete()).then(|| {
         let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
         let (cause, remedy) = if support.secure_context {

@@ -13,10 +13,10 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
-use super::account::Account;
-use super::replica::{Replica, now_ms};
-use super::settings;
-use super::storage::{DocRecord, StorageError};
+use crate::client::local::account::Account;
+use crate::client::local::replica::{Replica, now_ms};
+use crate::client::local::settings;
+use crate::client::local::storage::{DocRecord, StorageError};
 use crate::sync::session::{self, Cursor, LocalDocs, Observer, Transport};
 use crate::sync::{CONTENT_TYPE, FEED_BUDGET_DEFAULT, SyncRequest, SyncResponse};
 
@@ -104,7 +104,7 @@ pub fn start(replica: Replica, account: RwSignal<Option<Account>>) -> SyncHandle
         // at start-up, so ask once they are there: after the first sync round at the latest.
         let (replica, waiting) = (replica.clone(), handle.photos_waiting);
         leptos::task::spawn_local(async move {
-            waiting.set(super::photos::waiting(&replica).await.len());
+            waiting.set(crate::client::local::photos::waiting(&replica).await.len());
         });
     }
     let (tx, mut rx) = futures::channel::mpsc::unbounded::<Duration>();
@@ -190,7 +190,7 @@ pub fn start(replica: Replica, account: RwSignal<Option<Account>>) -> SyncHandle
                     handle.status.set(SyncStatus::Synced { at_ms: now_ms() });
                     wait = PERIOD;
                     // Photos after the text, on their own: a slow upload never delays a sync.
-                    super::photos::upload_pending(replica.clone(), current.token.clone(), handle.photos_waiting);
+                    crate::client::local::photos::upload_pending(replica.clone(), current.token.clone(), handle.photos_waiting);
                     if js_sys::Date::now() - profile_read_at > PROFILE_EVERY_MS {
                         profile_read_at = js_sys::Date::now();
                         refresh_profile(&current, account).await;
@@ -225,7 +225,7 @@ pub fn start(replica: Replica, account: RwSignal<Option<Account>>) -> SyncHandle
 /// Reads the profile again, so a new grant, a renamed unit or a changed criteria set reaches
 /// a device that stays signed in for weeks. A failure changes nothing (the next hour retries).
 async fn refresh_profile(current: &Account, account: RwSignal<Option<Account>>) {
-    let fresh = super::api::call::<crate::api::Profile>(reqwest::Method::GET, "/api/session", Some(&current.token), super::api::Body::None).await;
+    let fresh = crate::client::net::http::call::<crate::api::Profile>(reqwest::Method::GET, "/api/session", Some(&current.token), crate::client::net::http::Body::None).await;
     let Ok(profile) = fresh else { return };
     // Only if the same session is still the stored one (another tab may have signed in again).
     if let Some(stored) = Account::load().filter(|a| a.token == current.token && a.profile != profile) {

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::{date_time, use_app};
+use crate::client::{date_time, use_app};
 use crate::domain::{Model, in_library, replication_points};
 
 /// "Nhân rộng từ …" on a model that replicates another.

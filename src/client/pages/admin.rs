@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::api::{self, Body, Failure};
-use super::use_app;
+use crate::client::net::http::{self, Body, Failure};
+use crate::client::use_app;
 use crate::api::{ClusterForm, CriteriaForm, CriteriaView, Disabled, Imported, InvitationLink, NewUser, Origin, UnitsView, UserForm, UserView};
 use crate::domain::{Cluster, Grant, Role, Unit, check_username, format_count_vi};
 
 /// The session token, read from storage (callable from async tasks, which have no reactive owner).
 fn token() -> Option<String> {
-    super::account::Account::load().map(|a| a.token)
+    crate::client::local::account::Account::load().map(|a| a.token)
 }
 
 #[component]
@@ -29,9 +29,9 @@ pub fn AdminPage() -> impl IntoView {
         move || {
             let token = token.clone();
             leptos::task::spawn_local(async move {
-                let u = api::call::<UnitsView>(reqwest::Method::GET, "/api/admin/units", Some(&token), Body::None).await;
+                let u = http::call::<UnitsView>(reqwest::Method::GET, "/api/admin/units", Some(&token), Body::None).await;
                 units.set(Some(u));
-                let p = api::call::<Vec<UserView>>(reqwest::Method::GET, "/api/admin/users", Some(&token), Body::None).await;
+                let p = http::call::<Vec<UserView>>(reqwest::Method::GET, "/api/admin/users", Some(&token), Body::None).await;
                 users.set(Some(p));
             });
         }
@@ -103,7 +103,7 @@ fn UnitsSection(units: UnitsView, on_change: impl Fn() + Clone + Send + Sync + '
                     None => Err(Failure { status: 0, message: "Không đọc được tệp đã chọn.".into(), problems: Vec::new() }),
                     Some(text) => {
                         let token = token().unwrap_or_default();
-                        api::call::<Imported>(reqwest::Method::POST, "/api/admin/units", Some(&token), Body::Text(&text)).await.map(|i| {
+                        http::call::<Imported>(reqwest::Method::POST, "/api/admin/units", Some(&token), Body::Text(&text)).await.map(|i| {
                             format!(
                                 "Đã nhập: {} đơn vị mới, {} cập nhật, {} không đổi. Cây có {} đơn vị.",
                                 i.summary.added,
@@ -182,7 +182,7 @@ fn ClusterEditor(cluster: Cluster, members: Vec<(String, String)>) -> impl IntoV
         leptos::task::spawn_local(async move {
             let token = token().unwrap_or_default();
             let path = format!("/api/admin/clusters/{code}");
-            let result = api::call::<Cluster>(reqwest::Method::PUT, &path, Some(&token), api::json(&form)).await;
+            let result = http::call::<Cluster>(reqwest::Method::PUT, &path, Some(&token), http::json(&form)).await;
             message.set(Some(result.map(|_| "Đã lưu cụm.".to_string()).map_err(|f| f.message)));
         });
     };
@@ -251,7 +251,7 @@ fn UsersSection(
                     leptos::task::spawn_local(async move {
                         let token = token().unwrap_or_default();
                         let path = format!("/api/admin/users/{username}/disabled");
-                        match api::call::<UserView>(reqwest::Method::PUT, &path, Some(&token), api::json(&Disabled { disabled })).await {
+                        match http::call::<UserView>(reqwest::Method::PUT, &path, Some(&token), http::json(&Disabled { disabled })).await {
                             Ok(_) => on_change(),
                             Err(f) => error.set(Some(f.message)),
                         }
@@ -265,7 +265,7 @@ fn UsersSection(
                     leptos::task::spawn_local(async move {
                         let token = token().unwrap_or_default();
                         let path = format!("/api/admin/users/{username}/invitation");
-                        match api::call::<InvitationLink>(reqwest::Method::POST, &path, Some(&token), api::json(&Origin { origin: api::origin() })).await {
+                        match http::call::<InvitationLink>(reqwest::Method::POST, &path, Some(&token), http::json(&Origin { origin: http::origin() })).await {
                             Ok(link) => invitation.set(Some(link)),
                             Err(f) => error.set(Some(f.message)),
                         }
@@ -343,13 +343,13 @@ fn NewUserForm(
             display_name: display_name.get_untracked().trim().to_string(),
             unit: unit.get_untracked(),
             role: Role::from_code(&role.get_untracked()).unwrap_or(Role::Member),
-            origin: api::origin(),
+            origin: http::origin(),
         };
         error.set(None);
         let on_change = on_change.clone();
         leptos::task::spawn_local(async move {
             let token = token().unwrap_or_default();
-            match api::call::<InvitationLink>(reqwest::Method::POST, "/api/admin/users", Some(&token), api::json(&form)).await {
+            match http::call::<InvitationLink>(reqwest::Method::POST, "/api/admin/users", Some(&token), http::json(&form)).await {
                 Ok(link) => {
                     username.set(String::new());
                     display_name.set(String::new());
@@ -433,7 +433,7 @@ fn GrantsEditor(
         leptos::task::spawn_local(async move {
             let token = token().unwrap_or_default();
             let path = format!("/api/admin/users/{username}");
-            match api::call::<UserView>(reqwest::Method::PUT, &path, Some(&token), api::json(&form)).await {
+            match http::call::<UserView>(reqwest::Method::PUT, &path, Some(&token), http::json(&form)).await {
                 Ok(_) => {
                     editing.set(None);
                     on_change();
@@ -489,7 +489,7 @@ fn GrantsEditor(
 /// The link to open on the new device, and the same as a QR code to scan from this screen.
 #[component]
 fn InvitationCard(link: InvitationLink) -> impl IntoView {
-    let expires = super::date_time(link.expires_at);
+    let expires = crate::client::date_time(link.expires_at);
     view! {
         <div class="invitation" role="status">
             <h3>{format!("Lời mời cho {}", link.username)}</h3>
@@ -512,7 +512,7 @@ fn CriteriaSection() -> impl IntoView {
     let sets = RwSignal::new(None::<Result<Vec<CriteriaView>, Failure>>);
     leptos::task::spawn_local(async move {
         let token = token().unwrap_or_default();
-        sets.set(Some(api::call::<Vec<CriteriaView>>(reqwest::Method::GET, "/api/admin/criteria", Some(&token), Body::None).await));
+        sets.set(Some(http::call::<Vec<CriteriaView>>(reqwest::Method::GET, "/api/admin/criteria", Some(&token), Body::None).await));
     });
     view! {
         <section class="item criteria-admin">
@@ -539,7 +539,7 @@ fn CriteriaEditor(set: CriteriaView) -> impl IntoView {
         leptos::task::spawn_local(async move {
             let token = token().unwrap_or_default();
             let path = format!("/api/admin/criteria/{kind}");
-            match api::call::<Vec<CriteriaView>>(reqwest::Method::PUT, &path, Some(&token), api::json(&body)).await {
+            match http::call::<Vec<CriteriaView>>(reqwest::Method::PUT, &path, Some(&token), http::json(&body)).await {
                 Ok(list) => {
                     // The list as the server keeps it (trimmed, maxima written out).
                     if let Some(saved) = list.into_iter().find(|v| v.owner_kind == kind) {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use super::{date_time, use_app};
+use crate::client::{date_time, use_app};
 use crate::domain::{Action, CommendationDraft, CommendationForm, Level, Model, Status, available, format_count_vi, format_date_vi, replay};
 
 /// The buttons of the steps allowed now, and the confirmation (with the reason) of the chosen one.

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::{date_time, use_app};
+use crate::client::{date_time, use_app};
 use crate::doc::{self, Conflict, Revision};
 use crate::domain::Model;
 

@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::replica::Replica;
-use super::storage::StoredPhoto;
+use crate::client::local::replica::Replica;
+use crate::client::local::storage::StoredPhoto;
 use crate::api::PhotoStatus;
 use crate::domain::PhotoRef;
 
@@ -82,7 +82,7 @@ enum Stop {
 }
 
 fn photo_url(doc: &str, id: &str) -> String {
-    format!("{}/api/photos/{doc}/{id}", super::api::origin())
+    format!("{}/api/photos/{doc}/{id}", crate::client::net::http::origin())
 }
 
 async fn status(client: &reqwest::Client, token: &str, photo: &StoredPhoto) -> Result<PhotoStatus, Stop> {
@@ -233,7 +233,7 @@ async fn load(replica: &Replica, doc: &str, photo: &PhotoRef) -> Result<StoredPh
     if let Ok(Some(stored)) = replica.store.photo(&photo.id).await {
         return Ok(stored);
     }
-    let token = super::account::Account::load().map(|a| a.token).ok_or("chưa đăng nhập")?;
+    let token = crate::client::local::account::Account::load().map(|a| a.token).ok_or("chưa đăng nhập")?;
     let res = reqwest::Client::new()
         .get(photo_url(doc, &photo.id))
         .bearer_auth(token)
@@ -264,7 +264,7 @@ fn object_url(photo: &StoredPhoto) -> Option<String> {
 /// One photo of an entry, as a thumbnail linking to the full image.
 #[component]
 pub fn PhotoView(doc: String, photo: PhotoRef) -> impl IntoView {
-    let app = super::use_app();
+    let app = crate::client::use_app();
     let replica = app.replica;
     let state = RwSignal::new(None::<Result<(String, bool), String>>);
     // "Not sent yet" goes away when an upload round finishes (the count of waiting photos moves).

@@ -3,12 +3,12 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-use super::account::Account;
-use super::api::{self, Body};
-use super::photos::PhotosOnlyHere;
-use super::replica::Replica;
-use super::sync::SyncStatus;
-use super::{AppContext, settings, use_app};
+use crate::client::local::account::Account;
+use crate::client::net::http::{self, Body};
+use crate::client::local::photos::PhotosOnlyHere;
+use crate::client::local::replica::Replica;
+use crate::client::net::sync::SyncStatus;
+use crate::client::{AppContext, local::settings, use_app};
 use crate::api::{Accept, InvitationToken, InvitationView, SignIn, SignedIn};
 use crate::domain::check_password;
 
@@ -49,7 +49,7 @@ pub fn SignInPage() -> impl IntoView {
         busy.set(true);
         let (app, navigate) = (app.clone(), navigate.clone());
         leptos::task::spawn_local(async move {
-            let result = api::call::<SignedIn>(reqwest::Method::POST, "/api/session", None, api::json(&SignIn { username: u, password: p })).await;
+            let result = http::call::<SignedIn>(reqwest::Method::POST, "/api/session", None, http::json(&SignIn { username: u, password: p })).await;
             busy.set(false);
             match result.map_err(|f| f.message).and_then(|s| signed_in(&app, s)) {
                 Ok(()) => {
@@ -70,7 +70,7 @@ pub fn SignInPage() -> impl IntoView {
                     "Đăng nhập một lần khi có mạng; sau đó ứng dụng dùng được cả khi không có mạng."
                 }}
             </p>
-            <p class="server">"Máy chủ: " <strong>{api::origin()}</strong></p>
+            <p class="server">"Máy chủ: " <strong>{http::origin()}</strong></p>
             <form class="model-form narrow" novalidate on:submit=submit>
                 <div class="field">
                     <label for="username">"Tên đăng nhập"</label>
@@ -110,8 +110,8 @@ pub fn InvitationPage() -> impl IntoView {
             let result = if token.is_empty() {
                 Err("Liên kết mời không đầy đủ. Hãy mở đúng liên kết (hoặc quét mã QR) quản trị viên gửi.".to_string())
             } else {
-                let body = api::json(&InvitationToken { token });
-                api::call::<InvitationView>(reqwest::Method::POST, "/api/invitations/open", None, body).await.map_err(|f| f.message)
+                let body = http::json(&InvitationToken { token });
+                http::call::<InvitationView>(reqwest::Method::POST, "/api/invitations/open", None, body).await.map_err(|f| f.message)
             };
             invitation.set(Some(result));
         });
@@ -137,8 +137,8 @@ pub fn InvitationPage() -> impl IntoView {
         busy.set(true);
         let (app, navigate, token) = (app.clone(), navigate.clone(), token.clone());
         leptos::task::spawn_local(async move {
-            let body = api::json(&Accept { token, password: p });
-            let result = api::call::<SignedIn>(reqwest::Method::POST, "/api/invitations/accept", None, body).await;
+            let body = http::json(&Accept { token, password: p });
+            let result = http::call::<SignedIn>(reqwest::Method::POST, "/api/invitations/accept", None, body).await;
             busy.set(false);
             match result.map_err(|f| f.message).and_then(|s| signed_in(&app, s)) {
                 Ok(()) => navigate("/", Default::default()),
@@ -149,7 +149,7 @@ pub fn InvitationPage() -> impl IntoView {
     view! {
         <section class="page sign-in-page">
             <h1>"Nhận lời mời"</h1>
-            <p class="server">"Máy chủ: " <strong>{api::origin()}</strong></p>
+            <p class="server">"Máy chủ: " <strong>{http::origin()}</strong></p>
             {move || match invitation.get() {
                 None => view! { <p class="loading">"Đang kiểm tra lời mời…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
@@ -191,7 +191,7 @@ struct OnlyHere {
 
 impl OnlyHere {
     async fn read(replica: &Replica) -> Result<OnlyHere, String> {
-        let photos = super::photos::only_here(replica).await?;
+        let photos = crate::client::local::photos::only_here(replica).await?;
         let models = replica.models.get_untracked();
         let models = replica
             .dirty
@@ -272,7 +272,7 @@ pub fn AccountSection() -> impl IntoView {
             }
             // Best effort: end the session on the server too (offline, it ends by expiry).
             if let Some(a) = app.account.get_untracked().filter(|a| a.ended.is_none()) {
-                let _ = api::call::<serde_json::Value>(reqwest::Method::DELETE, "/api/session", Some(&a.token), Body::None).await;
+                let _ = http::call::<serde_json::Value>(reqwest::Method::DELETE, "/api/session", Some(&a.token), Body::None).await;
             }
             if let Err(e) = replica.store.clear().await {
                 error.set(Some(format!("Chưa xóa được dữ liệu trên thiết bị: {e}")));
