@@ -5,7 +5,7 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use danvan::client::storage::{DocRecord, LocalStore};
+use danvan::client::local::storage::{DocRecord, LocalStore};
 use danvan::doc;
 use danvan::domain::Model;
 use wasm_bindgen_test::*;

@@ -43,7 +43,7 @@ pub fn Journal(model: Model) -> impl IntoView {
                     })}
                     {(!e.photos.is_empty()).then(|| view! {
                         <div class="photos">
-                            {e.photos.iter().map(|p| view! { <crate::client::local::photos::PhotoView doc=doc.clone() photo=p.clone()/> }).collect_view()}
+                            {e.photos.iter().map(|p| view! { <crate::client::components::photo::PhotoView doc=doc.clone() photo=p.clone()/> }).collect_view()}
                         </div>
                     })}
                     {(e.location.is_some() || !e.place.is_empty()).then(|| {
@@ -192,7 +192,7 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
             return;
         }
         errors.set(Vec::new());
-        let (by, by_name) = crate::client::pages::signed_in();
+        let (by, by_name) = crate::client::app::signed_in();
         let entry = d.record(uuid::Uuid::new_v4().to_string(), &indicators, &by, &by_name, js_sys::Date::now() as i64);
         let photo_count = entry.photos.len();
         let (replica, id, close) = (app.replica.clone(), id.clone(), close.clone());
@@ -258,7 +258,7 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
                             let replica = replica_for_drop.clone();
                             view! {
                                 <div class="photo-pick">
-                                    <crate::client::local::photos::PhotoView doc=doc.clone() photo=p/>
+                                    <crate::client::components::photo::PhotoView doc=doc.clone() photo=p/>
                                     <button type="button" class="link" on:click=move |_| {
                                         draft.update(|d| d.photos.retain(|x| x.id != pid));
                                         crate::client::local::photos::forget_unsaved(&replica, vec![pid.clone()]);

@@ -2,8 +2,12 @@
 //! activity log, revisions and replication. They read and change the replica through `use_app()`
 //! and `local`, never `net`.
 
+pub mod banners;
 pub mod evaluation;
+pub mod fields;
 pub mod journal;
 pub mod lifecycle;
+pub mod photo;
 pub mod replication;
 pub mod revisions;
+pub mod sync_badge;

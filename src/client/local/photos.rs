@@ -1,5 +1,5 @@
-//! Photos of the activity log: made small on the phone, kept in IndexedDB, uploaded apart from
-//! the documents and resumed after a cut, fetched by other devices when shown.
+//! Photos of the activity log on this device: made small on the phone, kept in IndexedDB, and
+//! which of them still wait for the server (`net::photos` sends and fetches them).
 //!
 //! Invariants: a photo is stored on the device (committed) before its entry refers to it, so an
 //! entry never points to bytes this device lacks; the upload never holds back the text (it runs
@@ -15,14 +15,10 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::client::local::replica::Replica;
 use crate::client::local::storage::StoredPhoto;
-use crate::api::PhotoStatus;
 use crate::domain::PhotoRef;
-
 /// Longest side after resizing, and the JPEG quality: a 12-megapixel photo becomes ~200–400 KB.
 const MAX_SIDE: f64 = 1600.0;
 const JPEG_QUALITY: f64 = 0.7;
-/// Bytes per upload request: small enough that a cut on 2G loses little.
-const CHUNK: usize = 64 * 1024;
 
 fn js_error(e: JsValue) -> String {
     e.as_string().or_else(|| js_sys::JSON::stringify(&e).ok().and_then(|s| s.as_string())).unwrap_or_else(|| "lỗi không rõ".into())
@@ -74,76 +70,9 @@ pub async fn keep(replica: &Replica, doc: &str, photo: &PhotoRef, bytes: Vec<u8>
     replica.store.put_photo(&stored).await.map_err(|e| e.to_string())
 }
 
-/// Why an upload stopped.
-enum Stop {
-    /// The model's text has not reached the server yet: try after the next sync.
-    NotYet,
-    Failed(String),
-}
-
-fn photo_url(doc: &str, id: &str) -> String {
-    format!("{}/api/photos/{doc}/{id}", crate::client::net::http::origin())
-}
-
-async fn status(client: &reqwest::Client, token: &str, photo: &StoredPhoto) -> Result<PhotoStatus, Stop> {
-    let res = client
-        .get(format!("{}/status", photo_url(&photo.doc, &photo.id)))
-        .bearer_auth(token)
-        .send()
-        .await
-        .map_err(|e| Stop::Failed(e.to_string()))?;
-    match res.status().as_u16() {
-        200 => res.json().await.map_err(|e| Stop::Failed(e.to_string())),
-        404 => Err(Stop::NotYet),
-        s => Err(Stop::Failed(format!("HTTP {s}"))),
-    }
-}
-
-/// Sends what the server lacks of one photo, from where it stopped.
-async fn upload(client: &reqwest::Client, token: &str, photo: &StoredPhoto) -> Result<(), Stop> {
-    let total = photo.data.len();
-    let mut at = status(client, token, photo).await?;
-    // A bounded number of requests per round, so a misbehaving server cannot loop us.
-    for _ in 0..(total / CHUNK + 8) {
-        if at.complete {
-            return Ok(());
-        }
-        let from = (at.received as usize).min(total);
-        let to = (from + CHUNK).min(total);
-        let res = client
-            .put(format!("{}?offset={from}&total={total}", photo_url(&photo.doc, &photo.id)))
-            .bearer_auth(token)
-            .header("content-type", photo.content_type.as_str())
-            .body(photo.data[from..to].to_vec())
-            .send()
-            .await
-            .map_err(|e| Stop::Failed(e.to_string()))?;
-        match res.status().as_u16() {
-            // 409 carries what the server has (another attempt got further, or the model is not
-            // there yet); 422: the bytes did not match their name, the server dropped them.
-            200 | 409 | 422 => {
-                let code = res.status().as_u16();
-                let body: serde_json::Value = res.json().await.map_err(|e| Stop::Failed(e.to_string()))?;
-                match serde_json::from_value::<PhotoStatus>(body.clone()) {
-                    Ok(s) => at = s,
-                    Err(_) if code == 409 => return Err(Stop::NotYet),
-                    Err(_) if code == 422 => at = PhotoStatus { received: 0, complete: false },
-                    Err(e) => return Err(Stop::Failed(e.to_string())),
-                }
-            }
-            s => return Err(Stop::Failed(format!("HTTP {s}"))),
-        }
-    }
-    Err(Stop::Failed("tải ảnh không xong sau nhiều lần gửi".into()))
-}
-
-thread_local! {
-    static UPLOADING: Cell<bool> = const { Cell::new(false) };
-}
-
 /// Whether a saved activity log entry of the model refers to the photo (a photo picked for an
 /// entry still being written, or dropped from it, is not sent).
-fn referenced(replica: &Replica, doc: &str, id: &str) -> bool {
+pub(crate) fn referenced(replica: &Replica, doc: &str, id: &str) -> bool {
     replica.models.with_untracked(|ms| ms.get(doc).is_some_and(|m| m.journal.iter().any(|e| e.photos.iter().any(|p| p.id == id))))
 }
 
@@ -196,127 +125,4 @@ pub fn forget_unsaved(replica: &Replica, photos: Vec<String>) {
             }
         }
     });
-}
-
-/// Uploads every photo taken here that the server lacks, one at a time, unless an upload is
-/// already running. Called after each successful sync round (the models' text is there first).
-pub fn upload_pending(replica: Replica, token: String, waiting_count: RwSignal<usize>) {
-    if UPLOADING.with(|u| u.replace(true)) {
-        return;
-    }
-    leptos::task::spawn_local(async move {
-        let client = reqwest::Client::new();
-        let photos = waiting(&replica).await;
-        waiting_count.set(photos.len());
-        for (id, _) in photos {
-            let Ok(Some(photo)) = replica.store.photo(&id).await else { continue };
-            match upload(&client, &token, &photo).await {
-                Ok(()) => {
-                    if replica.store.mark_uploaded(&photo.id).await.is_ok() {
-                        waiting_count.update(|n| *n = n.saturating_sub(1));
-                    }
-                }
-                Err(Stop::NotYet) => {}
-                Err(Stop::Failed(reason)) => {
-                    leptos::logging::warn!("photo {} not uploaded yet: {reason}", photo.id);
-                    break;
-                }
-            }
-        }
-        UPLOADING.with(|u| u.set(false));
-    });
-}
-
-/// The photo's bytes: from the device, else from the server (kept afterwards, so it shows
-/// offline next time).
-async fn load(replica: &Replica, doc: &str, photo: &PhotoRef) -> Result<StoredPhoto, String> {
-    if let Ok(Some(stored)) = replica.store.photo(&photo.id).await {
-        return Ok(stored);
-    }
-    let token = crate::client::local::account::Account::load().map(|a| a.token).ok_or("chưa đăng nhập")?;
-    let res = reqwest::Client::new()
-        .get(photo_url(doc, &photo.id))
-        .bearer_auth(token)
-        .send()
-        .await
-        .map_err(|_| "Ảnh chưa có trên máy này; cần mạng để tải về.".to_string())?;
-    if !res.status().is_success() {
-        return Err("Ảnh chưa có trên máy chủ (máy chụp chưa gửi lên).".into());
-    }
-    let data = res.bytes().await.map_err(|e| e.to_string())?.to_vec();
-    if hex::encode(Sha256::digest(&data)) != photo.id {
-        return Err("Ảnh tải về bị hỏng; sẽ thử lại sau.".into());
-    }
-    let stored = StoredPhoto { id: photo.id.clone(), doc: doc.to_string(), content_type: photo.content_type.clone(), data, uploaded: true };
-    let _ = replica.store.put_photo(&stored).await;
-    Ok(stored)
-}
-
-/// An object URL for bytes (revoked when the component goes away).
-fn object_url(photo: &StoredPhoto) -> Option<String> {
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(photo.data.as_slice()));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(&photo.content_type);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()?;
-    web_sys::Url::create_object_url_with_blob(&blob).ok()
-}
-
-/// One photo of an entry, as a thumbnail linking to the full image.
-#[component]
-pub fn PhotoView(doc: String, photo: PhotoRef) -> impl IntoView {
-    let app = crate::client::use_app();
-    let replica = app.replica;
-    let state = RwSignal::new(None::<Result<(String, bool), String>>);
-    // "Not sent yet" goes away when an upload round finishes (the count of waiting photos moves).
-    {
-        let (replica, id, waiting) = (replica.clone(), photo.id.clone(), app.sync.photos_waiting);
-        Effect::new(move |_| {
-            waiting.track();
-            if !matches!(state.get_untracked(), Some(Ok((_, false)))) {
-                return;
-            }
-            let (replica, id) = (replica.clone(), id.clone());
-            leptos::task::spawn_local(async move {
-                if let Ok(Some(p)) = replica.store.photo(&id).await
-                    && p.uploaded
-                {
-                    state.update(|s| {
-                        if let Some(Ok((_, sent))) = s {
-                            *sent = true;
-                        }
-                    });
-                }
-            });
-        });
-    }
-    {
-        let (doc, photo) = (doc.clone(), photo.clone());
-        leptos::task::spawn_local(async move {
-            let result = load(&replica, &doc, &photo)
-                .await
-                .and_then(|p| object_url(&p).map(|url| (url, p.uploaded)).ok_or_else(|| "Không hiển thị được ảnh.".into()));
-            state.set(Some(result));
-        });
-    }
-    on_cleanup(move || {
-        if let Some(Some(Ok((url, _)))) = state.try_get_untracked() {
-            let _ = web_sys::Url::revoke_object_url(&url);
-        }
-    });
-    let size = format!("{}×{} · {} KB", photo.width, photo.height, photo.bytes.div_ceil(1024));
-    view! {
-        <figure class="photo">
-            {move || match state.get() {
-                None => view! { <div class="photo-placeholder">"Đang mở ảnh…"</div> }.into_any(),
-                Some(Err(e)) => view! { <div class="photo-placeholder">{e}</div> }.into_any(),
-                Some(Ok((url, uploaded))) => view! {
-                    <a href=url.clone() target="_blank" rel="noopener">
-                        <img src=url.clone() alt="Ảnh minh chứng" loading="lazy" width=photo.width height=photo.height/>
-                    </a>
-                    {(!uploaded).then(|| view! { <span class="badge pending-photo">"Chưa gửi lên máy chủ"</span> })}
-                }.into_any(),
-            }}
-            <figcaption>{size.clone()}</figcaption>
-        </figure>
-    }
 }

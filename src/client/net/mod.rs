@@ -3,5 +3,6 @@
 //! this keeps in step with the server.
 
 pub mod http;
+pub mod photos;
 pub mod pwa;
 pub mod sync;

@@ -190,7 +190,7 @@ pub fn start(replica: Replica, account: RwSignal<Option<Account>>) -> SyncHandle
                     handle.status.set(SyncStatus::Synced { at_ms: now_ms() });
                     wait = PERIOD;
                     // Photos after the text, on their own: a slow upload never delays a sync.
-                    crate::client::local::photos::upload_pending(replica.clone(), current.token.clone(), handle.photos_waiting);
+                    crate::client::net::photos::upload_pending(replica.clone(), current.token.clone(), handle.photos_waiting);
                     if js_sys::Date::now() - profile_read_at > PROFILE_EVERY_MS {
                         profile_read_at = js_sys::Date::now();
                         refresh_profile(&current, account).await;

@@ -1,0 +1,190 @@
+//! The app: start-up (open the replica, mount), the context every page reaches (`AppContext`,
+//! and who is signed in), the top bar and the routes.
+
+use leptos::prelude::*;
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
+use wasm_bindgen::JsCast;
+
+use crate::client::components::lifecycle;
+use crate::client::local::account::{self, Account};
+use crate::client::net::{pwa, sync};
+use crate::client::pages::{self, admin, sign_in};
+use crate::client::components::banners::{SessionEndedBanner, UpdateBanner};
+use crate::client::components::sync_badge::SyncBadge;
+use crate::client::net::pwa::Pwa;
+use crate::domain::Model;
+use crate::client::local::replica::Replica;
+use crate::client::local::settings::Settings;
+use crate::client::net::sync::SyncHandle;
+
+/// The IndexedDB database holding this device's replica.
+pub const DATABASE: &str = "danvan";
+
+/// What every page can reach.
+#[derive(Clone)]
+pub struct AppContext {
+    pub replica: Replica,
+    pub sync: SyncHandle,
+    pub pwa: Pwa,
+    pub settings: RwSignal<Settings>,
+    /// The signed-in user (None: nobody yet on this device).
+    pub account: RwSignal<Option<Account>>,
+}
+
+pub fn use_app() -> AppContext {
+    expect_context::<AppContext>()
+}
+
+pub fn start() {
+    console_error_panic_hook::set_once();
+    // Not leptos::task::spawn_local: Leptos sets up its executor when it mounts, later.
+    wasm_bindgen_futures::spawn_local(async {
+        let root = app_root();
+        match Replica::open(DATABASE).await {
+            Ok(replica) => {
+                root.set_inner_html("");
+                let handle = leptos::mount::mount_to(root, move || {
+                    let pwa = pwa::start();
+                    let account = RwSignal::new(Account::load());
+                    let sync = sync::start(replica.clone(), account);
+                    provide_context(AppContext { replica, sync, pwa, settings: RwSignal::new(Settings::load()), account });
+                    view! { <App/> }
+                });
+                handle.forget();
+                reload_when_the_account_changes_elsewhere();
+                mark_ready();
+            }
+            Err(e) => {
+                // Without storage nothing typed could be kept; say so instead of pretending.
+                root.set_inner_html(&format!(
+                    "<section class=\"fatal\" role=\"alert\"><h1>Không mở được dữ liệu trên thiết bị</h1><p>{}</p>\
+                     <p>Hãy tắt chế độ ẩn danh hoặc cho phép trang web lưu dữ liệu, rồi tải lại trang.</p></section>",
+                    html_escape(&e.to_string())
+                ));
+            }
+        }
+    });
+}
+
+/// Signing in or out in another tab changes whose replica this is, or its session: start again
+/// from storage (rare, and simpler than reconciling every signal).
+fn reload_when_the_account_changes_elsewhere() {
+    let Some(window) = web_sys::window() else { return };
+    let on_storage = wasm_bindgen::closure::Closure::<dyn Fn(web_sys::StorageEvent)>::new(|ev: web_sys::StorageEvent| {
+        if ev.key().as_deref() == Some(account::ACCOUNT_KEY) {
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().reload();
+            }
+        }
+    });
+    let _ = window.add_event_listener_with_callback("storage", on_storage.as_ref().unchecked_ref());
+    on_storage.forget();
+}
+
+fn app_root() -> web_sys::HtmlElement {
+    let document = web_sys::window().and_then(|w| w.document()).expect("document");
+    document
+        .get_element_by_id("app")
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        .or_else(|| document.body())
+        .expect("an #app element or a body")
+}
+
+fn mark_ready() {
+    if let Some(body) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+        let _ = body.dataset().set("ready", "1");
+    }
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let account = use_app().account;
+    let signed_in = move || account.with(Option::is_some);
+    let manages = move || account.with(|a| a.as_ref().is_some_and(|a| a.profile.manages));
+    let reviews = move || account.with(|a| a.as_ref().is_some_and(|a| !a.profile.reviews.is_empty()));
+    view! {
+        <Router>
+            <header class="topbar">
+                <A href="/" attr:class="brand">
+                    <img src="/icons/icon.svg" alt="" width="28" height="28"/>
+                    <span>"Dân vận khéo"</span>
+                </A>
+                <Show when=signed_in>
+                    <nav>
+                        <A href="/">"Mô hình"</A>
+                        <A href="/mo-hinh/moi">"Thêm"</A>
+                        <A href="/thu-vien">"Thư viện"</A>
+                        <Show when=reviews><A href="/binh-xet">"Bình xét"</A></Show>
+                        <Show when=manages><A href="/quan-tri">"Quản trị"</A></Show>
+                        <A href="/cai-dat">"Cài đặt"</A>
+                    </nav>
+                </Show>
+                <SyncBadge/>
+            </header>
+            <pwa::OfflineUnavailableBanner/>
+            <UpdateBanner/>
+            <SessionEndedBanner/>
+            <main>
+                // Before the first sign-in on this device, every address leads to signing in
+                // (or to accepting an invitation).
+                <Show when=signed_in fallback=|| view! {
+                    <Routes fallback=|| view! { <sign_in::SignInPage/> }>
+                        <Route path=path!("/moi") view=sign_in::InvitationPage/>
+                    </Routes>
+                }>
+                    <Routes fallback=|| view! { <pages::NotFound/> }>
+                        <Route path=path!("/") view=pages::ListPage/>
+                        <Route path=path!("/mo-hinh/moi") view=pages::NewModelPage/>
+                        <Route path=path!("/mo-hinh/:id") view=pages::DetailPage/>
+                        <Route path=path!("/mo-hinh/:id/sua") view=pages::EditModelPage/>
+                        <Route path=path!("/cai-dat") view=pages::SettingsPage/>
+                        <Route path=path!("/quan-tri") view=admin::AdminPage/>
+                        <Route path=path!("/binh-xet") view=lifecycle::ReviewQueuePage/>
+                        <Route path=path!("/thu-vien") view=pages::LibraryPage/>
+                        <Route path=path!("/dang-nhap") view=sign_in::SignInPage/>
+                        <Route path=path!("/moi") view=sign_in::InvitationPage/>
+                    </Routes>
+                </Show>
+            </main>
+        </Router>
+    }
+}
+
+// ───────────────────────────── who is signed in ─────────────────────────────
+
+/// The owning unit's name: as recorded with the model, else as the profile knows it.
+pub fn model_unit_name(model: &Model) -> String {
+    if model.unit_name.is_empty() { unit_name(&model.unit) } else { model.unit_name.clone() }
+}
+
+/// A unit's name as the signed-in user's profile knows it (its code otherwise).
+pub fn unit_name(code: &str) -> String {
+    use_app().account.with_untracked(|a| a.as_ref().map_or(code, |a| a.profile.unit_name(code)).to_string())
+}
+
+/// The units the signed-in user registers models in, as (code, name).
+pub fn writable_units() -> Vec<(String, String)> {
+    use_app().account.with_untracked(|a| {
+        a.as_ref()
+            .map(|a| a.profile.writable.iter().map(|c| (c.clone(), a.profile.unit_name(c).to_string())).collect())
+            .unwrap_or_default()
+    })
+}
+
+/// The signed-in user's username and name.
+pub fn signed_in() -> (String, String) {
+    use_app()
+        .account
+        .with_untracked(|a| a.as_ref().map(|a| (a.profile.username.clone(), a.profile.display_name.clone())))
+        .unwrap_or_default()
+}
+
+/// The name recorded as author of a change.
+pub fn author() -> String {
+    use_app().account.with_untracked(|a| a.as_ref().map(|a| a.profile.display_name.clone())).unwrap_or_else(|| "Cán bộ".into())
+}

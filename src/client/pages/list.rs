@@ -1,0 +1,232 @@
+//! The model list and the library: search, filters and cards, read from the replica.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::client::app::model_unit_name;
+use crate::client::{date_time, use_app};
+use crate::domain::{
+    Model, ModelFilter, OwnerKind, Status, field_label, format_count_vi, in_library, replication_points,
+};
+
+/// Cards shown at first and added by each "Xem thêm".
+const LIST_PAGE: usize = 100;
+
+#[component]
+pub fn ListPage() -> impl IntoView {
+    view! { <ModelBrowser library=false/> }
+}
+
+/// `/thu-vien`: recognised, exemplary and commended models of other units, to learn from and
+/// replicate.
+#[component]
+pub fn LibraryPage() -> impl IntoView {
+    view! { <ModelBrowser library=true/> }
+}
+
+/// Search and filters over the models on this device: the user's own (their units' and those
+/// they review), or the library.
+#[component]
+fn ModelBrowser(library: bool) -> impl IntoView {
+    let app = use_app();
+    let models = app.replica.models;
+    let account = app.account;
+    // Runs `f` over the models this list shows (the user's own, or the library), read in place:
+    // a province's thousands of models are not copied at every change of the replica.
+    let with_shown = move |f: &mut dyn FnMut(&mut dyn Iterator<Item = &Model>)| {
+        account.with(|a| {
+            let profile = a.as_ref().map(|a| &a.profile);
+            models.with(|ms| {
+                f(&mut ms.values().filter(|m| match profile {
+                    None => !library,
+                    Some(p) if library => in_library(m.status) && !p.writable.contains(&m.unit),
+                    Some(p) => p.deals_with(&m.unit),
+                }))
+            })
+        })
+    };
+    let settings = app.settings;
+    let query = RwSignal::new(String::new());
+    let field = RwSignal::new(String::new());
+    let status = RwSignal::new(String::new());
+    let owner = RwSignal::new(String::new());
+    let year = RwSignal::new(String::new());
+
+    // A province holds thousands of models: show them a page at a time (cards are cloned and
+    // rendered only for what is shown).
+    let shown_limit = RwSignal::new(LIST_PAGE);
+    let unit_names = Memo::new(move |_| {
+        let mut names: std::collections::HashMap<String, String> = account.with(|a| {
+            a.as_ref().map(|a| a.profile.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect()).unwrap_or_default()
+        });
+        // Far units' names come with their models.
+        with_shown(&mut |ms| {
+            for m in ms.filter(|m| !m.unit_name.is_empty()) {
+                names.entry(m.unit.clone()).or_insert_with(|| m.unit_name.clone());
+            }
+        });
+        names
+    });
+    let matches = Memo::new(move |_| {
+        let filter = ModelFilter {
+            unit_names: unit_names.get(),
+            query: query.get(),
+            field: Some(field.get()).filter(|f| !f.is_empty()),
+            status: Status::from_code(&status.get()),
+            owner_kind: OwnerKind::from_code(&owner.get()),
+            year: year.get().parse().ok(),
+        };
+        let limit = shown_limit.get();
+        let mut found = (0, Vec::new());
+        with_shown(&mut |ms| {
+            let all = filter.apply(ms);
+            found = (all.len(), all.into_iter().take(limit).cloned().collect::<Vec<Model>>());
+        });
+        found
+    });
+    let filtered = Memo::new(move |_| matches.with(|m| m.1.clone()));
+    let matching = move || matches.with(|m| m.0);
+    let decoding = app.replica.decoding;
+    let years = Memo::new(move |_| {
+        let mut ys: Vec<u32> = Vec::new();
+        with_shown(&mut |ms| ys.extend(ms.map(|m| m.year)));
+        ys.sort_unstable_by(|a, b| b.cmp(a));
+        ys.dedup();
+        ys
+    });
+    let total = Memo::new(move |_| {
+        let mut n = 0;
+        with_shown(&mut |ms| n = ms.count());
+        n
+    });
+    let total = move || total.get();
+    let unreadable = app.replica.unreadable;
+    let rejected = app.sync.rejected;
+
+    let statuses: Vec<Status> = Status::ALL.into_iter().filter(|s| !library || in_library(*s)).collect();
+    view! {
+        <section class=if library { "page list-page library-page" } else { "page list-page" }>
+            <div class="page-head">
+                {if library {
+                    view! { <h1>"Thư viện mô hình"</h1> }.into_any()
+                } else {
+                    view! {
+                        <h1>"Mô hình “Dân vận khéo”"</h1>
+                        <A href="/mo-hinh/moi" attr:class="button primary">"Thêm mô hình"</A>
+                    }.into_any()
+                }}
+            </div>
+            {library.then(|| view! {
+                <p class="note">"Mô hình đã được công nhận, điển hình, khen thưởng của các đơn vị khác — xem để học hỏi và bấm “Nhân rộng mô hình này” để áp dụng ở đơn vị mình."</p>
+            })}
+            <div class="filters">
+                <div class="field search">
+                    <label for="search">"Tìm kiếm"</label>
+                    <input id="search" type="search" autocomplete="off"
+                        placeholder="Tên, đơn vị, chủ thể… (gõ không dấu cũng được)"
+                        prop:value=query on:input=move |ev| query.set(event_target_value(&ev))/>
+                </div>
+                <FilterSelect id="filter-field" label="Lĩnh vực" value=field
+                    options=Signal::derive(move || settings.with(|s| s.fields()))/>
+                <FilterSelect id="filter-status" label="Trạng thái" value=status
+                    options=Signal::derive(move || statuses.iter().map(|s| (s.code().to_string(), s.label().to_string())).collect())/>
+                <FilterSelect id="filter-owner-kind" label="Loại chủ thể" value=owner
+                    options=Signal::derive(|| OwnerKind::ALL.iter().map(|k| (k.code().to_string(), k.label().to_string())).collect())/>
+                <FilterSelect id="filter-year" label="Năm" value=year
+                    options=Signal::derive(move || years.get().into_iter().map(|y| (y.to_string(), y.to_string())).collect())/>
+            </div>
+            <p class="count" aria-live="polite">
+                {move || {
+                    let found = matching();
+                    if found == total() { format!("{} mô hình", format_count_vi(found)) } else { format!("{} / {} mô hình", format_count_vi(found), format_count_vi(total())) }
+                }}
+                {move || (decoding.get() > 0).then(|| format!(" — đang mở thêm {} mô hình vừa tải về…", format_count_vi(decoding.get())))}
+            </p>
+            <Show when=move || unreadable.with(|u| !u.is_empty())>
+                <p class="warning" role="alert">
+                    {move || format!("{} mô hình trên thiết bị không đọc được (xem Cài đặt).", unreadable.with(|u| u.len()))}
+                </p>
+            </Show>
+            <Show when=move || rejected.with(|r| !r.is_empty())>
+                <p class="warning" role="alert" id="refused-note">
+                    {move || format!("Máy chủ chưa nhận {} mô hình; nội dung vẫn được giữ trên thiết bị (xem Cài đặt).", rejected.with(|r| r.len()))}
+                </p>
+            </Show>
+            <Show
+                when=move || filtered.with(|f| !f.is_empty())
+                fallback=move || view! {
+                    <div class="empty">
+                        {move || if total() == 0 && library {
+                            "Thư viện chưa có mô hình nào của đơn vị khác trên thiết bị này. Mô hình được công nhận ở nơi khác sẽ về khi đồng bộ."
+                        } else if total() == 0 {
+                            "Chưa có mô hình nào trên thiết bị này. Bấm “Thêm mô hình” để đăng ký — không cần mạng."
+                        } else {
+                            "Không có mô hình nào khớp với tìm kiếm và bộ lọc."
+                        }}
+                    </div>
+                }
+            >
+                <div class="cards">
+                    <For each=move || filtered.get() key=|m| (m.id.clone(), m.updated_at) let:model>
+                        <ModelCard model/>
+                    </For>
+                </div>
+                <Show when=move || { matching() > filtered.with(|f| f.len()) }>
+                    <button type="button" class="button more" on:click=move |_| shown_limit.update(|n| *n += LIST_PAGE)>
+                        {move || format!("Xem thêm (đang hiện {} / {})", format_count_vi(filtered.with(|f| f.len())), format_count_vi(matching()))}
+                    </button>
+                </Show>
+            </Show>
+        </section>
+    }
+}
+
+/// A list filter: "Tất cả" (empty value) or one of `options` (code, label).
+#[component]
+fn FilterSelect(
+    id: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    options: Signal<Vec<(String, String)>>,
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <select id=id on:change=move |ev| value.set(event_target_value(&ev))>
+                <option value="">"Tất cả"</option>
+                {move || options.get().into_iter().map(|(code, text)| {
+                    let selected = value.with_untracked(|v| *v == code);
+                    view! { <option value=code selected=selected>{text}</option> }
+                }).collect_view()}
+            </select>
+        </div>
+    }
+}
+
+#[component]
+fn ModelCard(model: Model) -> impl IntoView {
+    let href = format!("/mo-hinh/{}", model.id);
+    let owner_unit = model_unit_name(&model);
+    let rejected = use_app().sync.rejected;
+    let id = model.id.clone();
+    let refused = move || rejected.with(|r| r.contains_key(&id));
+    view! {
+        <article class="model-card">
+            <Show when=refused.clone()>
+                <p class="badge refused" title="Máy chủ chưa nhận thay đổi; nội dung vẫn được giữ trên thiết bị">"Máy chủ chưa nhận"</p>
+            </Show>
+            <h2><A href=href>{model.name.clone()}</A></h2>
+            <p class="meta">
+                <span class="badge status">{model.status.label()}</span>
+                <span>{field_label(&model.field).to_string()}</span>
+                <span>{model.owner_kind.label()}</span>
+                <span>{model.year}</span>
+            </p>
+            <p class="owner">{model.owner_name.clone()} " · " {owner_unit}</p>
+            {(!model.replications.is_empty()).then(|| view! {
+                <p class="replicated">{format!("Nhân rộng tại {} điểm", replication_points(&model.replications))}</p>
+            })}
+            <p class="updated">"Cập nhật " {date_time(model.updated_at)} " — " {model.updated_by.clone()}</p>
+        </article>
+    }
+}

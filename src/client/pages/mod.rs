@@ -1,0 +1,16 @@
+//! The screens, one file each. Thin: they read the replica's signals (`local`) and call the
+//! replica to change documents; parts they share are in `components`.
+
+pub mod admin;
+pub mod detail;
+pub mod form;
+pub mod list;
+pub mod not_found;
+pub mod settings;
+pub mod sign_in;
+
+pub use detail::DetailPage;
+pub use form::{EditModelPage, NewModelPage};
+pub use list::{LibraryPage, ListPage};
+pub use not_found::NotFound;
+pub use settings::SettingsPage;

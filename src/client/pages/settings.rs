@@ -1,0 +1,103 @@
+//! Settings: how this device syncs, what it holds, and signing out.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::client::{local::settings, use_app};
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let app = use_app();
+    let current = app.settings.get_untracked();
+    let custom = RwSignal::new(current.custom_fields.join("\n"));
+    let message = RwSignal::new(None::<String>);
+    let settings = app.settings;
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let s = settings::Settings {
+            custom_fields: custom
+                .get_untracked()
+                .lines()
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect(),
+        };
+        match s.save() {
+            Ok(()) => {
+                settings.set(s);
+                message.set(Some("Đã lưu cài đặt.".into()));
+            }
+            Err(e) => message.set(Some(format!("Không lưu được cài đặt: {e}"))),
+        }
+    };
+    let pwa = app.pwa;
+    leptos::task::spawn_local(async move { crate::client::net::pwa::refresh_storage(pwa).await });
+    let storage = move || {
+        let info = pwa.storage.get();
+        let mb = |b: f64| format!("{:.1} MB", b / 1_048_576.0);
+        let usage = match (info.usage, info.quota) {
+            (Some(u), Some(q)) => format!("Đang dùng {} trên {} cho phép.", mb(u), mb(q)),
+            _ if !pwa.support.storage_manager => {
+                "Trang không mở bằng địa chỉ https nên trình duyệt không cho biết dung lượng và không hứa giữ dữ liệu khi máy thiếu chỗ.".into()
+            }
+            _ => "Trình duyệt không cho biết dung lượng.".into(),
+        };
+        let persisted = match info.persisted {
+            Some(true) => "Dữ liệu được lưu bền vững: trình duyệt sẽ không tự xóa khi thiếu chỗ.",
+            Some(false) => "Trình duyệt chưa cho lưu bền vững: khi máy thiếu chỗ, dữ liệu chưa đồng bộ có thể bị xóa. Hãy cài ứng dụng (Thêm vào màn hình chính) và đồng bộ thường xuyên.",
+            None => "",
+        };
+        view! { <p id="storage-usage">{usage}</p><p>{persisted}</p> }
+    };
+    let sync = app.sync;
+    let status = move || crate::client::components::sync_badge::describe(&sync.status.get(), app.replica.pending.get());
+    let unreadable = app.replica.unreadable;
+    let all_models = app.replica.models;
+
+    view! {
+        <section class="page settings-page">
+            <h1>"Cài đặt"</h1>
+            <crate::client::pages::sign_in::AccountSection/>
+            <form class="model-form" on:submit=save>
+                <fieldset>
+                    <legend>"Lĩnh vực"</legend>
+                    <p class="hint">"Bốn lĩnh vực chuẩn luôn có: Kinh tế; Văn hóa – xã hội; Quốc phòng – an ninh; Xây dựng hệ thống chính trị. Thêm chủ đề riêng của địa phương, mỗi dòng một chủ đề."</p>
+                    <div class="field">
+                        <label for="custom_fields">"Lĩnh vực bổ sung"</label>
+                        <textarea id="custom_fields" rows="4" placeholder="Cải cách hành chính\nXây dựng nông thôn mới"
+                            prop:value=custom on:input=move |ev| custom.set(event_target_value(&ev))></textarea>
+                    </div>
+                </fieldset>
+                <div class="actions">
+                    <button type="submit" class="button primary">"Lưu cài đặt"</button>
+                    <span role="status">{move || message.get()}</span>
+                </div>
+            </form>
+            <section class="item">
+                <h2>"Đồng bộ"</h2>
+                <p>{status}</p>
+                <button class="button" on:click=move |_| sync.sync_now()>"Đồng bộ ngay"</button>
+                // Every refused model with a link, also those of units the lists do not show
+                // (a model of a commune the user has left).
+                <Show when=move || sync.rejected.with(|r| !r.is_empty())>
+                    <p class="warning">"Máy chủ chưa nhận các mô hình sau (vẫn được giữ trên thiết bị, sẽ gửi lại ở mỗi lần đồng bộ):"</p>
+                    <ul id="refused-models">{move || {
+                        let models = all_models.get();
+                        sync.rejected.get().into_iter().map(|(id, reason)| {
+                            let name = models.get(&id).map_or_else(|| id.clone(), |m| m.name.clone());
+                            view! { <li><A href=format!("/mo-hinh/{id}")>{name}</A> ": " {reason}</li> }
+                        }).collect_view()
+                    }}</ul>
+                </Show>
+            </section>
+            <section class="item">
+                <h2>"Lưu trữ trên thiết bị"</h2>
+                {storage}
+                <Show when=move || unreadable.with(|u| !u.is_empty())>
+                    <p class="warning">"Không đọc được các tài liệu sau (vẫn được giữ nguyên, không bị xóa):"</p>
+                    <ul>{move || unreadable.get().into_iter().map(|(id, reason)| view! { <li><code>{id}</code> ": " {reason}</li> }).collect_view()}</ul>
+                </Show>
+            </section>
+        </section>
+    }
+}
