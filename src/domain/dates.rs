@@ -3,7 +3,8 @@
 
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// On the wire and in storage as its fields (compact in postcard), not as text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Date {
     pub year: u16,
     pub month: u8,
@@ -29,6 +30,33 @@ impl Date {
             return None;
         }
         Some(Date { year: year as u16, month: month as u8, day: day as u8 })
+    }
+
+    /// The calendar date in Vietnam (UTC+7 all year, no daylight saving) of a moment given in
+    /// milliseconds since the Unix epoch: a step recorded at 23:30 on 30/6 in Hà Nội belongs to
+    /// June's half-year report, whatever time zone the device or the server runs in.
+    pub fn in_vietnam(epoch_ms: i64) -> Date {
+        const VIETNAM_OFFSET_MS: i64 = 7 * 3_600_000;
+        let days = (epoch_ms.saturating_add(VIETNAM_OFFSET_MS)).div_euclid(86_400_000);
+        // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Date { year: year.clamp(0, 9999) as u16, month, day }
+    }
+
+    pub fn first_of_year(year: u16) -> Date {
+        Date { year, month: 1, day: 1 }
+    }
+
+    pub fn last_of_year(year: u16) -> Date {
+        Date { year, month: 12, day: 31 }
     }
 }
 

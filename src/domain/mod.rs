@@ -12,6 +12,7 @@ mod journal;
 mod lifecycle;
 mod model;
 mod replication;
+pub mod report;
 mod search;
 mod unit;
 mod validate;

@@ -1,0 +1,741 @@
+//! Reports (sơ kết 6 tháng, tổng kết năm, giai đoạn): what the movement's records add up to over a
+//! scope of units and a period, each figure as of the period's end.
+//!
+//! The lifecycle is an append-only, dated log, so the state of every model on any past date is
+//! replayed from it ([`ModelFacts::state_on`]): "how many were recognised as of 30/6" is answered
+//! after the fact, not read from a status that has moved on since. A report is computed from
+//! [`ModelFacts`] — the few things a report needs of one model, small enough for a device to hold
+//! tens of thousands and for the server to keep as a table — by the same code on the device and
+//! on the server, so the two cannot disagree.
+//!
+//! Dates are calendar dates in Vietnam (UTC+7), whatever clock or zone a device runs in
+//! ([`Date::in_vietnam`]). No IO; callers pass what they read.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::{Action, CommendationForm, Date, Level, Model, OwnerKind, Status, UnitTree, field_label, replay};
+
+/// A review's period: both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Period {
+    pub kind: PeriodKind,
+    pub from: Date,
+    /// "Tính đến ngày": every "as of" figure is read on this day.
+    pub to: Date,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PeriodKind {
+    /// Sơ kết 6 tháng: 1/1 to 30/6.
+    FirstHalf,
+    /// Tổng kết năm.
+    Year,
+    /// Giai đoạn, e.g. 2009–2019.
+    Years,
+    /// Any dates.
+    Range,
+}
+
+impl Period {
+    pub fn first_half(year: u16) -> Period {
+        Period { kind: PeriodKind::FirstHalf, from: Date::first_of_year(year), to: Date { year, month: 6, day: 30 } }
+    }
+
+    pub fn year(year: u16) -> Period {
+        Period { kind: PeriodKind::Year, from: Date::first_of_year(year), to: Date::last_of_year(year) }
+    }
+
+    /// A phase of whole years; `Err` (Vietnamese, for the user) if it runs backwards.
+    pub fn years(first: u16, last: u16) -> Result<Period, String> {
+        if last < first {
+            return Err(format!("Giai đoạn phải từ năm sớm hơn đến năm muộn hơn (đang là {first}–{last})."));
+        }
+        Ok(Period { kind: PeriodKind::Years, from: Date::first_of_year(first), to: Date::last_of_year(last) })
+    }
+
+    /// Any range of days; `Err` (Vietnamese) if it ends before it starts.
+    pub fn range(from: Date, to: Date) -> Result<Period, String> {
+        if to < from {
+            return Err(format!("Ngày kết thúc ({to}) phải sau ngày bắt đầu ({from})."));
+        }
+        Ok(Period { kind: PeriodKind::Range, from, to })
+    }
+
+    pub fn contains(&self, day: Date) -> bool {
+        self.from <= day && day <= self.to
+    }
+
+    /// As a review's title says it.
+    pub fn label(&self) -> String {
+        let vi = |d: Date| format!("{:02}/{:02}/{}", d.day, d.month, d.year);
+        match self.kind {
+            PeriodKind::FirstHalf => format!("6 tháng đầu năm {}", self.from.year),
+            PeriodKind::Year => format!("năm {}", self.from.year),
+            PeriodKind::Years => format!("giai đoạn {}–{}", self.from.year, self.to.year),
+            PeriodKind::Range => format!("từ {} đến {}", vi(self.from), vi(self.to)),
+        }
+    }
+}
+
+/// One applied lifecycle step, dated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatedStep {
+    pub on: Date,
+    pub action: Action,
+    pub to: Status,
+    /// The level of an exemplary marking.
+    pub level: Option<Level>,
+}
+
+/// One commendation, dated by its decision (by when it was recorded if the decision's date is
+/// missing or malformed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatedCommendation {
+    pub on: Date,
+    /// [`CommendationForm::code`] (an unknown form, from a newer version, counts as "other").
+    pub form: String,
+    pub issuer: String,
+    pub decision_number: String,
+    pub decision_date: String,
+}
+
+/// One replication point, dated by when it was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DatedReplication {
+    pub on: Date,
+    pub unit: String,
+    pub unit_name: String,
+}
+
+/// What a report needs of one model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelFacts {
+    pub id: String,
+    pub name: String,
+    pub unit: String,
+    pub unit_name: String,
+    pub owner_kind: OwnerKind,
+    pub owner_name: String,
+    pub field: String,
+    pub level: Level,
+    /// The registration year as recorded (năm đăng ký).
+    pub year: u32,
+    /// The day the model counts as registered: see [`ModelFacts::of`].
+    pub registered_on: Date,
+    /// Applied steps in the order `lifecycle::replay` applies them.
+    pub steps: Vec<DatedStep>,
+    pub commendations: Vec<DatedCommendation>,
+    pub replications: Vec<DatedReplication>,
+}
+
+impl ModelFacts {
+    /// Reads the facts of a model. It counts as registered on the day it was created, or on the
+    /// day of its earliest recorded step if that is earlier (a model recorded from an older list
+    /// carries steps dated years back), and never later than the last day of its registration
+    /// year when that year is earlier still (a 2015 model entered today is a 2015 model).
+    pub fn of(model: &Model) -> ModelFacts {
+        let (_, replayed) = replay(&model.transitions);
+        let steps: Vec<DatedStep> = replayed
+            .iter()
+            .filter_map(|s| {
+                let (action, to) = (s.action?, s.to?);
+                let level = (action == Action::MarkExemplary).then(|| Level::from_code(&s.transition.level)).flatten();
+                Some(DatedStep { on: Date::in_vietnam(s.transition.at), action, to, level })
+            })
+            .collect();
+        let mut registered_on = Date::in_vietnam(model.created_at);
+        if let Some(first) = model.transitions.iter().map(|t| Date::in_vietnam(t.at)).min() {
+            registered_on = registered_on.min(first);
+        }
+        if let Ok(year) = u16::try_from(model.year)
+            && year > 0
+            && year < registered_on.year
+        {
+            registered_on = Date::last_of_year(year);
+        }
+        ModelFacts {
+            id: model.id.clone(),
+            name: model.name.clone(),
+            unit: model.unit.clone(),
+            unit_name: model.unit_name.clone(),
+            owner_kind: model.owner_kind,
+            owner_name: model.owner_name.clone(),
+            field: model.field.clone(),
+            level: model.level,
+            year: model.year,
+            registered_on,
+            steps,
+            commendations: model
+                .commendations
+                .iter()
+                .map(|c| DatedCommendation {
+                    on: Date::parse(&c.decision_date).unwrap_or_else(|| Date::in_vietnam(c.at)),
+                    form: c.form.clone(),
+                    issuer: c.issuer.clone(),
+                    decision_number: c.decision_number.clone(),
+                    decision_date: c.decision_date.clone(),
+                })
+                .collect(),
+            replications: model
+                .replications
+                .iter()
+                .map(|r| DatedReplication { on: Date::in_vietnam(r.at), unit: r.unit.clone(), unit_name: r.unit_name.clone() })
+                .collect(),
+        }
+    }
+
+    /// The model's state at the end of `day` (`None`: not registered yet).
+    pub fn state_on(&self, day: Date) -> Option<Status> {
+        if self.registered_on > day {
+            return None;
+        }
+        Some(self.steps.iter().take_while(|s| s.on <= day).last().map_or(Status::Registered, |s| s.to))
+    }
+
+    /// The highest level at which the model had been marked exemplary by the end of `day`.
+    pub fn exemplary_level_on(&self, day: Date) -> Option<Level> {
+        self.steps.iter().take_while(|s| s.on <= day).filter_map(|s| s.level).max_by_key(|l| level_rank(*l))
+    }
+
+    fn recognised_within(&self, period: &Period) -> bool {
+        self.steps.iter().any(|s| s.action == Action::Recognise && period.contains(s.on))
+    }
+}
+
+/// Levels from the commune up, for "the highest level reached".
+fn level_rank(level: Level) -> usize {
+    Level::ALL.iter().position(|l| *l == level).unwrap_or(0)
+}
+
+/// Whose figures a report adds up: a unit and everything below it, or an emulation cluster's
+/// member units (to compare them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scope {
+    Unit(String),
+    Cluster(String),
+}
+
+/// What the rows (or columns) of a breakdown or pivot table are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Dimension {
+    /// The scope's parts: the children of the scope's unit (models of the unit itself form their
+    /// own row), or a cluster's members.
+    Unit,
+    Field,
+    OwnerKind,
+    Level,
+    Year,
+    /// The state as of the period's end.
+    Status,
+}
+
+impl Dimension {
+    pub const ALL: [Dimension; 6] =
+        [Dimension::Unit, Dimension::Field, Dimension::OwnerKind, Dimension::Level, Dimension::Year, Dimension::Status];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Dimension::Unit => "Đơn vị",
+            Dimension::Field => "Lĩnh vực",
+            Dimension::OwnerKind => "Loại chủ thể",
+            Dimension::Level => "Cấp",
+            Dimension::Year => "Năm",
+            Dimension::Status => "Tình trạng",
+        }
+    }
+}
+
+/// The figures of a scope and period.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Figures {
+    /// Registered within the period.
+    pub registered: usize,
+    /// Registered on or before the period's end: the registry as it stood then.
+    pub total: usize,
+    /// `total` by state as of the period's end, in [`Status::ALL`] order (zeros kept).
+    pub by_status: Vec<(Status, usize)>,
+    /// Models recognised by a step within the period.
+    pub recognised_in_period: usize,
+    /// Models marked exemplary by the period's end, by the highest level reached, commune first.
+    pub exemplary_by_level: Vec<(Level, usize)>,
+    /// Commendations decided within the period, by form: giấy khen, bằng khen, kỷ niệm chương,
+    /// other (unknown forms count as other).
+    pub commendations_by_form: Vec<(CommendationForm, usize)>,
+    /// Models with at least one commendation decided within the period.
+    pub commended_models: usize,
+    /// Models replicated within the period, and the replication points (distinct units applying
+    /// a model) recorded within it.
+    pub replicated_models: usize,
+    pub replication_points: usize,
+}
+
+impl Figures {
+    pub fn status(&self, status: Status) -> usize {
+        self.by_status.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n)
+    }
+
+    pub fn exemplary(&self) -> usize {
+        self.exemplary_by_level.iter().map(|(_, n)| n).sum()
+    }
+
+    pub fn commendations(&self) -> usize {
+        self.commendations_by_form.iter().map(|(_, n)| n).sum()
+    }
+}
+
+/// Units at a level that registered at least one model within the period, out of all of them
+/// in the scope ("68/68 đơn vị cơ sở").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    pub level: Level,
+    pub units: usize,
+    pub registering: usize,
+    /// Those that did not, as (code, name), by name.
+    pub missing: Vec<(String, String)>,
+}
+
+/// A two-way table of model counts (the models of the registry as of the period's end), with
+/// totals. Row and column keys are the values of their dimensions, labelled for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pivot {
+    pub rows: Dimension,
+    pub columns: Dimension,
+    /// (key, label), in the dimension's natural order.
+    pub row_keys: Vec<(String, String)>,
+    pub column_keys: Vec<(String, String)>,
+    /// `cells[r][c]`.
+    pub cells: Vec<Vec<usize>>,
+    pub row_totals: Vec<usize>,
+    pub column_totals: Vec<usize>,
+    pub total: usize,
+}
+
+/// A report over facts: the scope's models, the period, and how models group by unit.
+pub struct Report<'a> {
+    pub scope: Scope,
+    pub period: Period,
+    tree: &'a UnitTree,
+    models: Vec<&'a ModelFacts>,
+    /// Unit code → the scope's part (child unit or cluster member) it belongs to.
+    part_of: HashMap<String, String>,
+    /// The scope's parts in display order: (code, name).
+    parts: Vec<(String, String)>,
+}
+
+impl<'a> Report<'a> {
+    /// The report of `scope` over `facts` (callers pass only what the user reads; the report
+    /// keeps the models whose unit is in the scope).
+    pub fn new(tree: &'a UnitTree, scope: Scope, period: Period, facts: &'a [ModelFacts]) -> Report<'a> {
+        let mut part_of: HashMap<String, String> = HashMap::new();
+        let mut parts = Vec::new();
+        let claim = |part: &str, part_name: &str, parts: &mut Vec<(String, String)>, part_of: &mut HashMap<String, String>| {
+            parts.push((part.to_string(), part_name.to_string()));
+            for u in tree.subtree(part) {
+                part_of.entry(u.code.clone()).or_insert_with(|| part.to_string());
+            }
+        };
+        match &scope {
+            Scope::Unit(code) => {
+                if let Some(unit) = tree.get(code) {
+                    // The unit's own models are a row of their own, named after it.
+                    part_of.insert(unit.code.clone(), unit.code.clone());
+                    parts.push((unit.code.clone(), unit.name.clone()));
+                    let mut children: Vec<_> = tree.children(code).collect();
+                    children.sort_by(|a, b| a.name.cmp(&b.name));
+                    for child in children {
+                        claim(&child.code, &child.name, &mut parts, &mut part_of);
+                    }
+                }
+            }
+            Scope::Cluster(cluster) => {
+                let mut members: Vec<_> = tree.units().filter(|u| u.cluster.as_deref() == Some(cluster.as_str())).collect();
+                members.sort_by(|a, b| a.name.cmp(&b.name));
+                for member in members {
+                    claim(&member.code, &member.name, &mut parts, &mut part_of);
+                }
+            }
+        }
+        let models = facts.iter().filter(|f| part_of.contains_key(&f.unit)).collect();
+        Report { scope, period, tree, models, part_of, parts }
+    }
+
+    /// The scope's models (all of them, whatever their date).
+    pub fn models(&self) -> &[&'a ModelFacts] {
+        &self.models
+    }
+
+    /// The figures of the whole scope.
+    pub fn figures(&self) -> Figures {
+        figures_of(self.models.iter().copied(), &self.period)
+    }
+
+    /// The figures of each value of `dimension` (values with no model in the registry as of the
+    /// period's end are left out, except the scope's units, which are all listed).
+    pub fn breakdown(&self, dimension: Dimension) -> Vec<((String, String), Figures)> {
+        let keys = self.keys(dimension);
+        keys.into_iter()
+            .map(|key| {
+                let figures = figures_of(self.models.iter().copied().filter(|f| self.key_of(dimension, f).as_deref() == Some(key.0.as_str())), &self.period);
+                (key, figures)
+            })
+            .collect()
+    }
+
+    /// Counts of the registry as of the period's end by `rows` × `columns`, with totals.
+    pub fn pivot(&self, rows: Dimension, columns: Dimension) -> Pivot {
+        let (row_keys, column_keys) = (self.keys(rows), self.keys(columns));
+        let index = |keys: &[(String, String)]| -> HashMap<String, usize> {
+            keys.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect()
+        };
+        let (ri, ci) = (index(&row_keys), index(&column_keys));
+        let mut cells = vec![vec![0; column_keys.len()]; row_keys.len()];
+        for f in self.standing() {
+            if let (Some(r), Some(c)) = (self.key_of(rows, f).and_then(|k| ri.get(&k)), self.key_of(columns, f).and_then(|k| ci.get(&k))) {
+                cells[*r][*c] += 1;
+            }
+        }
+        let row_totals: Vec<usize> = cells.iter().map(|r| r.iter().sum()).collect();
+        let column_totals: Vec<usize> = (0..column_keys.len()).map(|c| cells.iter().map(|r| r[c]).sum()).collect();
+        let total = row_totals.iter().sum();
+        Pivot { rows, columns, row_keys, column_keys, cells, row_totals, column_totals, total }
+    }
+
+    /// The models of one pivot cell (what a click on it lists), by name.
+    pub fn cell_models(&self, rows: Dimension, row_key: &str, columns: Dimension, column_key: &str) -> Vec<&'a ModelFacts> {
+        let mut out: Vec<&ModelFacts> = self
+            .standing()
+            .filter(|f| self.key_of(rows, f).as_deref() == Some(row_key) && self.key_of(columns, f).as_deref() == Some(column_key))
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out
+    }
+
+    /// Units at `level` in the scope that registered a model within the period (a model counts
+    /// for every unit above its own).
+    pub fn coverage(&self, level: Level) -> Coverage {
+        let mut units: Vec<&super::Unit> = self.part_of.keys().filter_map(|c| self.tree.get(c)).filter(|u| u.level == level).collect();
+        units.sort_by(|a, b| a.name.cmp(&b.name).then(a.code.cmp(&b.code)));
+        let registering_units: BTreeSet<&str> = self
+            .models
+            .iter()
+            .filter(|f| self.period.contains(f.registered_on))
+            .flat_map(|f| self.tree.up_from(&f.unit).map(|u| u.code.as_str()))
+            .collect();
+        let missing: Vec<(String, String)> =
+            units.iter().filter(|u| !registering_units.contains(u.code.as_str())).map(|u| (u.code.clone(), u.name.clone())).collect();
+        Coverage { level, units: units.len(), registering: units.len() - missing.len(), missing }
+    }
+
+    /// The annex: models marked exemplary by the period's end, with the highest level reached,
+    /// highest first, then by name.
+    pub fn exemplary(&self) -> Vec<(&'a ModelFacts, Level)> {
+        let mut out: Vec<(&ModelFacts, Level)> =
+            self.models.iter().filter_map(|f| f.exemplary_level_on(self.period.to).map(|l| (*f, l))).collect();
+        out.sort_by(|a, b| level_rank(b.1).cmp(&level_rank(a.1)).then(a.0.name.cmp(&b.0.name)));
+        out
+    }
+
+    /// The annex: commendations decided within the period, by date.
+    pub fn commendations(&self) -> Vec<(&'a ModelFacts, &'a DatedCommendation)> {
+        let mut out: Vec<_> =
+            self.models.iter().flat_map(|f| f.commendations.iter().filter(|c| self.period.contains(c.on)).map(move |c| (*f, c))).collect();
+        out.sort_by(|a, b| a.1.on.cmp(&b.1.on).then(a.0.name.cmp(&b.0.name)));
+        out
+    }
+
+    /// The annex: models replicated within the period, with the points recorded within it.
+    pub fn replicated(&self) -> Vec<(&'a ModelFacts, Vec<&'a DatedReplication>)> {
+        let mut out: Vec<_> = self
+            .models
+            .iter()
+            .filter_map(|f| {
+                let points: Vec<&DatedReplication> = f.replications.iter().filter(|r| self.period.contains(r.on)).collect();
+                (!points.is_empty()).then_some((*f, points))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        out
+    }
+
+    /// The registry as of the period's end.
+    fn standing(&self) -> impl Iterator<Item = &'a ModelFacts> + '_ {
+        let to = self.period.to;
+        self.models.iter().copied().filter(move |f| f.registered_on <= to)
+    }
+
+    /// The value of `dimension` for a model (`None` for a state when not yet registered).
+    fn key_of(&self, dimension: Dimension, f: &ModelFacts) -> Option<String> {
+        Some(match dimension {
+            Dimension::Unit => self.part_of.get(&f.unit)?.clone(),
+            Dimension::Field => f.field.clone(),
+            Dimension::OwnerKind => f.owner_kind.code().to_string(),
+            Dimension::Level => f.level.code().to_string(),
+            Dimension::Year => f.year.to_string(),
+            Dimension::Status => f.state_on(self.period.to)?.code().to_string(),
+        })
+    }
+
+    /// The values of `dimension`, labelled, in natural order: units as the scope lists them,
+    /// enumerations in their order, fields by label, years ascending.
+    fn keys(&self, dimension: Dimension) -> Vec<(String, String)> {
+        match dimension {
+            Dimension::Unit => self.parts.clone(),
+            Dimension::OwnerKind => OwnerKind::ALL.iter().map(|k| (k.code().to_string(), k.label().to_string())).collect(),
+            Dimension::Level => Level::ALL.iter().map(|l| (l.code().to_string(), l.label().to_string())).collect(),
+            Dimension::Status => Status::ALL.iter().map(|s| (s.code().to_string(), s.label().to_string())).collect(),
+            Dimension::Field => {
+                let fields: BTreeMap<String, String> =
+                    self.standing().map(|f| (field_label(&f.field).to_string(), f.field.clone())).collect();
+                fields.into_iter().map(|(label, code)| (code, label)).collect()
+            }
+            Dimension::Year => {
+                let years: BTreeSet<u32> = self.standing().map(|f| f.year).collect();
+                years.into_iter().map(|y| (y.to_string(), y.to_string())).collect()
+            }
+        }
+    }
+}
+
+fn figures_of<'a>(models: impl Iterator<Item = &'a ModelFacts>, period: &Period) -> Figures {
+    let mut by_status: Vec<(Status, usize)> = Status::ALL.iter().map(|s| (*s, 0)).collect();
+    let mut exemplary: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut forms: Vec<(CommendationForm, usize)> = CommendationForm::ALL.iter().map(|f| (*f, 0)).collect();
+    let mut figures = Figures::default();
+    for f in models {
+        if period.contains(f.registered_on) {
+            figures.registered += 1;
+        }
+        let Some(state) = f.state_on(period.to) else { continue };
+        figures.total += 1;
+        if let Some(slot) = by_status.iter_mut().find(|(s, _)| *s == state) {
+            slot.1 += 1;
+        }
+        if f.recognised_within(period) {
+            figures.recognised_in_period += 1;
+        }
+        if let Some(level) = f.exemplary_level_on(period.to) {
+            *exemplary.entry(level_rank(level)).or_default() += 1;
+        }
+        let mut commended = false;
+        for c in f.commendations.iter().filter(|c| period.contains(c.on)) {
+            let form = CommendationForm::from_code(&c.form).unwrap_or(CommendationForm::Other);
+            if let Some(slot) = forms.iter_mut().find(|(k, _)| *k == form) {
+                slot.1 += 1;
+            }
+            commended = true;
+        }
+        figures.commended_models += usize::from(commended);
+        let points: BTreeSet<&str> = f.replications.iter().filter(|r| period.contains(r.on)).map(|r| r.unit.as_str()).collect();
+        if !points.is_empty() {
+            figures.replicated_models += 1;
+            figures.replication_points += points.len();
+        }
+    }
+    figures.by_status = by_status;
+    figures.exemplary_by_level = Level::ALL.iter().map(|l| (*l, exemplary.get(&level_rank(*l)).copied().unwrap_or(0))).collect();
+    figures.commendations_by_form = forms;
+    figures
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Commendation, Replication, Transition, Unit, UnitKind};
+
+    const DAY: i64 = 86_400_000;
+
+    /// Noon in Vietnam on a date, in ms since the epoch.
+    fn at(iso: &str) -> i64 {
+        let d = Date::parse(iso).unwrap();
+        let days = (1970..d.year as i64).map(|y| if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 { 366 } else { 365 }).sum::<i64>()
+            + (1..d.month).map(|m| match m {
+                1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+                4 | 6 | 9 | 11 => 30,
+                _ if (d.year % 4 == 0 && d.year % 100 != 0) || d.year % 400 == 0 => 29,
+                _ => 28,
+            }).sum::<i64>()
+            + (d.day as i64 - 1);
+        days * DAY + 5 * 3_600_000
+    }
+
+    fn step(id: &str, action: Action, on: &str, level: &str) -> Transition {
+        Transition { id: id.into(), action: action.code().into(), by: "u".into(), by_name: "U".into(), at: at(on), reason: "lý do".into(), level: level.into() }
+    }
+
+    fn model(id: &str, unit: &str, created: &str, steps: Vec<Transition>) -> Model {
+        let mut m = Model::new(id.into(), "u", at(created));
+        m.name = format!("Mô hình {id}");
+        m.unit = unit.into();
+        m.year = Date::parse(created).unwrap().year as u32;
+        m.field = "kinh_te".into();
+        m.transitions = steps;
+        m
+    }
+
+    fn unit(code: &str, level: Level, parent: Option<&str>, cluster: Option<&str>) -> Unit {
+        Unit { code: code.into(), name: format!("Đơn vị {code}"), kind: UnitKind::Commune, level, parent: parent.map(Into::into), cluster: cluster.map(Into::into) }
+    }
+
+    /// A district D with communes X1, X2, X3 (X1 and X2 in cluster C).
+    fn tree() -> UnitTree {
+        UnitTree::from_units(
+            vec![
+                unit("D", Level::District, None, None),
+                unit("X1", Level::Grassroots, Some("D"), Some("C")),
+                unit("X2", Level::Grassroots, Some("D"), Some("C")),
+                unit("X3", Level::Grassroots, Some("D"), None),
+            ],
+            vec![crate::domain::Cluster { code: "C".into(), name: "Cụm 1".into(), head: None, deputy: None }],
+        )
+    }
+
+    #[test]
+    fn vietnam_dates_turn_at_midnight_in_ha_noi_not_in_utc() {
+        // 2025-06-30 17:30 UTC is 00:30 on 1 July in Hà Nội.
+        let utc_1730 = at("2025-06-30") - 5 * 3_600_000 + 17 * 3_600_000 + 30 * 60_000;
+        assert_eq!(Date::in_vietnam(utc_1730), Date::parse("2025-07-01").unwrap());
+        assert_eq!(Date::in_vietnam(utc_1730 - 3_600_000), Date::parse("2025-06-30").unwrap());
+        assert_eq!(Date::in_vietnam(0), Date::parse("1970-01-01").unwrap());
+        assert_eq!(Date::in_vietnam(at("2024-02-29")), Date::parse("2024-02-29").unwrap());
+        assert_eq!(Date::in_vietnam(-DAY), Date::parse("1969-12-31").unwrap());
+    }
+
+    #[test]
+    fn the_state_on_a_past_day_is_replayed_from_the_dated_log() {
+        let m = model("a", "X1", "2025-01-10", vec![
+            step("1", Action::Start, "2025-02-01", ""),
+            step("2", Action::Propose, "2025-05-20", ""),
+            step("3", Action::Recognise, "2025-07-15", ""),
+        ]);
+        let f = ModelFacts::of(&m);
+        assert_eq!(f.state_on(Date::parse("2025-01-09").unwrap()), None, "not yet registered");
+        assert_eq!(f.state_on(Date::parse("2025-01-10").unwrap()), Some(Status::Registered));
+        assert_eq!(f.state_on(Date::parse("2025-06-30").unwrap()), Some(Status::Proposed), "as of 30/6: still proposed");
+        assert_eq!(f.state_on(Date::parse("2025-12-31").unwrap()), Some(Status::Recognised));
+    }
+
+    #[test]
+    fn a_model_entered_late_counts_from_its_year_or_its_earliest_step() {
+        let mut old = model("old", "X1", "2026-03-01", vec![step("1", Action::Start, "2016-04-02", "")]);
+        old.year = 2015;
+        assert_eq!(ModelFacts::of(&old).registered_on, Date::parse("2015-12-31").unwrap(), "a 2015 model is a 2015 model");
+        old.year = 2016;
+        assert_eq!(ModelFacts::of(&old).registered_on, Date::parse("2016-04-02").unwrap(), "its earliest step");
+    }
+
+    fn registry() -> Vec<ModelFacts> {
+        let mut exemplary = model("e", "X2", "2024-03-01", vec![
+            step("1", Action::Start, "2024-03-02", ""),
+            step("2", Action::Propose, "2024-09-01", ""),
+            step("3", Action::Recognise, "2025-02-01", ""),
+            step("4", Action::MarkExemplary, "2025-05-01", "huyen"),
+        ]);
+        exemplary.owner_kind = OwnerKind::Individual;
+        exemplary.commendations = vec![
+            Commendation { id: "k1".into(), form: "giay_khen".into(), issuer: "UBND huyện".into(), level: "huyen".into(), decision_number: "12/QĐ".into(), decision_date: "2025-06-10".into(), recipients: String::new(), by: "r".into(), by_name: "R".into(), at: at("2025-06-11") },
+            Commendation { id: "k2".into(), form: "bang_khen".into(), issuer: "UBND tỉnh".into(), level: "tinh".into(), decision_number: "99/QĐ".into(), decision_date: "2025-09-01".into(), recipients: String::new(), by: "r".into(), by_name: "R".into(), at: at("2025-09-02") },
+        ];
+        exemplary.replications = vec![
+            Replication { id: "r1".into(), unit: "X1".into(), unit_name: "Đơn vị X1".into(), by: "c".into(), by_name: "C".into(), at: at("2025-04-01") },
+            Replication { id: "r2".into(), unit: "X3".into(), unit_name: "Đơn vị X3".into(), by: "c".into(), by_name: "C".into(), at: at("2025-04-05") },
+            Replication { id: "r3".into(), unit: "X3".into(), unit_name: "Đơn vị X3".into(), by: "c".into(), by_name: "C".into(), at: at("2025-08-05") },
+        ];
+        let mut district_own = model("d", "D", "2025-02-01", vec![]);
+        district_own.field = "van_hoa_xa_hoi".into();
+        vec![
+            ModelFacts::of(&model("a", "X1", "2025-01-10", vec![step("1", Action::Start, "2025-02-01", ""), step("2", Action::Propose, "2025-05-20", ""), step("3", Action::Recognise, "2025-07-15", "")])),
+            ModelFacts::of(&model("b", "X1", "2025-08-01", vec![])),
+            ModelFacts::of(&model("s", "X1", "2023-05-01", vec![step("1", Action::Start, "2023-06-01", ""), step("2", Action::Stop, "2025-03-01", "")])),
+            ModelFacts::of(&exemplary),
+            ModelFacts::of(&district_own),
+            ModelFacts::of(&model("outside", "ELSEWHERE", "2025-01-02", vec![])),
+        ]
+    }
+
+    #[test]
+    fn a_half_year_report_counts_each_figure_as_of_30_june() {
+        let (tree, facts) = (tree(), registry());
+        let r = Report::new(&tree, Scope::Unit("D".into()), Period::first_half(2025), &facts);
+        let f = r.figures();
+        assert_eq!(r.models().len(), 5, "the model outside the scope is not counted");
+        assert_eq!(f.registered, 2, "a (10/1) and d (1/2); b came in August");
+        assert_eq!(f.total, 4, "s and e from earlier years, a and d");
+        assert_eq!(f.status(Status::Proposed), 1, "a was still proposed on 30/6");
+        assert_eq!(f.status(Status::Recognised), 0);
+        assert_eq!(f.status(Status::Exemplary), 1);
+        assert_eq!(f.status(Status::Stopped), 1);
+        assert_eq!(f.status(Status::Registered), 1, "d");
+        assert_eq!(f.recognised_in_period, 1, "e, recognised in February");
+        assert_eq!(f.exemplary_by_level.iter().find(|(l, _)| *l == Level::District).unwrap().1, 1);
+        assert_eq!(f.commendations(), 1, "the giấy khen of 10/6; the bằng khen is September's");
+        assert_eq!(f.commended_models, 1);
+        assert_eq!((f.replicated_models, f.replication_points), (1, 2), "X1 and X3 in April; X3 again in August is not new");
+
+        let year = Report::new(&tree, Scope::Unit("D".into()), Period::year(2025), &facts).figures();
+        assert_eq!((year.registered, year.total), (3, 5));
+        assert_eq!(year.status(Status::Recognised), 1, "a, recognised on 15/7");
+        assert_eq!(year.commendations_by_form.iter().filter(|(_, n)| *n > 0).count(), 2);
+        assert_eq!(year.replication_points, 2, "distinct units: X1, X3");
+    }
+
+    #[test]
+    fn coverage_counts_units_that_registered_within_the_period() {
+        let (tree, facts) = (tree(), registry());
+        let r = Report::new(&tree, Scope::Unit("D".into()), Period::first_half(2025), &facts);
+        let c = r.coverage(Level::Grassroots);
+        assert_eq!((c.registering, c.units), (1, 3), "only X1 registered (a) in the first half");
+        assert_eq!(c.missing.iter().map(|(code, _)| code.as_str()).collect::<Vec<_>>(), vec!["X2", "X3"]);
+        let district = r.coverage(Level::District);
+        assert_eq!((district.registering, district.units), (1, 1), "a commune's model counts for its district");
+    }
+
+    #[test]
+    fn the_pivot_adds_up_by_rows_columns_and_in_total() {
+        let (tree, facts) = (tree(), registry());
+        let r = Report::new(&tree, Scope::Unit("D".into()), Period::year(2025), &facts);
+        let p = r.pivot(Dimension::Unit, Dimension::Status);
+        let row = |code: &str| p.row_keys.iter().position(|(k, _)| k == code).unwrap();
+        let col = |s: Status| p.column_keys.iter().position(|(k, _)| k == s.code()).unwrap();
+        assert_eq!(p.row_keys[0].0, "D", "the unit's own models first");
+        assert_eq!(p.cells[row("X1")][col(Status::Recognised)], 1);
+        assert_eq!(p.cells[row("X1")][col(Status::Registered)], 1, "b");
+        assert_eq!(p.cells[row("X1")][col(Status::Stopped)], 1);
+        assert_eq!(p.row_totals[row("X1")], 3);
+        assert_eq!(p.row_totals[row("X3")], 0, "every unit of the scope is listed");
+        assert_eq!(p.total, 5);
+        assert_eq!(p.column_totals.iter().sum::<usize>(), p.total);
+        let models = r.cell_models(Dimension::Unit, "X1", Dimension::Status, Status::Stopped.code());
+        assert_eq!(models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), vec!["s"]);
+        let by_year = r.pivot(Dimension::Year, Dimension::OwnerKind);
+        assert_eq!(by_year.row_keys.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(), vec!["2023", "2024", "2025"]);
+    }
+
+    #[test]
+    fn a_cluster_report_compares_its_members() {
+        let (tree, facts) = (tree(), registry());
+        let r = Report::new(&tree, Scope::Cluster("C".into()), Period::year(2025), &facts);
+        assert_eq!(r.breakdown(Dimension::Unit).iter().map(|((k, _), f)| (k.as_str(), f.total)).collect::<Vec<_>>(), vec![("X1", 3), ("X2", 1)]);
+        assert_eq!(r.models().len(), 4, "X3 and the district's own model are not in the cluster");
+    }
+
+    #[test]
+    fn the_annex_lists_exemplary_models_commendations_and_replications() {
+        let (tree, facts) = (tree(), registry());
+        let r = Report::new(&tree, Scope::Unit("D".into()), Period::year(2025), &facts);
+        assert_eq!(r.exemplary().iter().map(|(m, l)| (m.id.as_str(), *l)).collect::<Vec<_>>(), vec![("e", Level::District)]);
+        assert_eq!(r.commendations().iter().map(|(_, c)| c.decision_number.as_str()).collect::<Vec<_>>(), vec!["12/QĐ", "99/QĐ"]);
+        assert_eq!(r.replicated()[0].1.len(), 3, "every point recorded within the year");
+    }
+
+    #[test]
+    fn periods_say_what_they_are_and_refuse_to_run_backwards() {
+        assert_eq!(Period::first_half(2025).label(), "6 tháng đầu năm 2025");
+        assert_eq!(Period::years(2009, 2019).unwrap().label(), "giai đoạn 2009–2019");
+        assert!(Period::years(2019, 2009).unwrap_err().contains("2019–2009"));
+        let (a, b) = (Date::parse("2025-03-01").unwrap(), Date::parse("2025-05-31").unwrap());
+        assert_eq!(Period::range(a, b).unwrap().label(), "từ 01/03/2025 đến 31/05/2025");
+        assert!(Period::range(b, a).is_err());
+    }
+}
