@@ -6,12 +6,14 @@
 //!   DANVAN_BENCH=load DANVAN_BENCH_POSTGRES_URL=postgres://… cargo bench --bench sync
 //!   DANVAN_BENCH=link cargo bench --bench sync                # needs root (network namespaces)
 //!   DANVAN_BENCH=crashloop cargo bench --bench sync           # SIGKILL ×50 under 200 clients
+//!   DANVAN_BENCH=first-sync cargo bench --bench sync          # new phone over 2G, needs root
 //!
 //! Parts (`DANVAN_BENCH`, comma-separated): `sizes` (fresh replica, no-op, k edited documents for
 //! each replica size), `load` (1,000 clients each editing once a second), `rss` (server memory
 //! against stored and recently touched documents), `link` (a new replica of 5,000 models over an
 //! emulated 1 Mbit/s, 300 ms link), `crashloop` (the server SIGKILLed 50 times while 200 clients
-//! sync: acknowledged edits lost and duplicates, both must be 0).
+//! sync: acknowledged edits lost and duplicates, both must be 0), `first-sync` (a new phone
+//! receives 1,500 models over 128 kbit/s, 300 ms, 2 % loss: time over what the bytes need).
 //!
 //! Documents are realistic models (~3 KB saved: seven narrative items of varied Vietnamese text,
 //! indicators, a few edits of history); 2,000 distinct ones are generated and larger sets reuse
@@ -842,6 +844,169 @@ fn link_part() {
     drop(server);
 }
 
+// ---------------------------------------------------------------------------------------------
+// first-sync: a new phone receives its unit's models over a 2G link
+
+/// The 2G link of issue 11: 128 kbit/s each way, 300 ms round trip (150 ms each way, as the
+/// `link` part counts it), 2 % of packets lost each way, and a tail-drop buffer of 32 KB in
+/// front of the rate limiter, i.e. 2 s of queue at 128 kbit/s (a base station's per-phone buffer
+/// holds seconds of traffic; tbf/netem emulations of EDGE use the same order).
+fn first_sync_link() -> link::LinkSpec {
+    link::LinkSpec {
+        delay: Duration::from_millis(150),
+        loss: 0.02,
+        rate_bits_per_sec: 128_000,
+        queue_limit_bytes: 32 * 1024,
+        seed: 20261202,
+        ..link::LinkSpec::default()
+    }
+}
+
+/// Sync as the browser did before pacing: the first request asks for the server's default page
+/// (2 MB), every request has a 60 s wall-clock timeout, and later pages are sized from the
+/// measured rate (8 s, 64 KB – 2 MB).
+struct BrowserAsOfMain {
+    client: reqwest::Client,
+    url: String,
+    token: String,
+    rate: Cell<Option<f64>>,
+    requests: Cell<usize>,
+    bytes: Cell<usize>,
+}
+
+impl Transport for BrowserAsOfMain {
+    type Error = String;
+    async fn post(&self, request: &SyncRequest) -> Result<SyncResponse, String> {
+        let body = danvan::sync::encode(request);
+        let sent = body.len();
+        let started = Instant::now();
+        self.requests.set(self.requests.get() + 1);
+        let res = self
+            .client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .header("content-type", danvan::sync::CONTENT_TYPE)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !res.status().is_success() {
+            return Err(format!("HTTP {}", res.status()));
+        }
+        let bytes = res.bytes().await.map_err(|e| e.to_string())?;
+        self.bytes.set(self.bytes.get() + sent + bytes.len());
+        let seconds = started.elapsed().as_secs_f64().max(0.05);
+        if bytes.len() > 16 * 1024 {
+            let rate = bytes.len() as f64 / seconds;
+            self.rate.set(Some(self.rate.get().map_or(rate, |old| 0.7 * old + 0.3 * rate)));
+        }
+        danvan::sync::decode(&bytes).map_err(|e| e.to_string())
+    }
+    fn feed_budget(&self) -> Option<u32> {
+        let rate = self.rate.get()?;
+        Some(((rate * 8.0) as u32).clamp(64 * 1024, danvan::sync::FEED_BUDGET_DEFAULT))
+    }
+}
+
+/// When the session first learnt how much is coming (its first progress with a total).
+struct FirstProgress {
+    started: Instant,
+    at: Option<Duration>,
+}
+
+impl danvan::sync::session::Observer for FirstProgress {
+    fn progress(&mut self, _done: usize, total: usize) {
+        if total > 0 && self.at.is_none() {
+            self.at = Some(self.started.elapsed());
+        }
+    }
+}
+
+/// A new device (memory replica, the session code the browser runs) receives
+/// `DANVAN_BENCH_FIRST_SYNC_DOCS` (1,500) realistic models over [`first_sync_link`], retrying
+/// after failures with the app's backoff (2 s doubling, up to 5 min), for at most
+/// `DANVAN_BENCH_FIRST_SYNC_LIMIT` (1,200) seconds. `first_sync_ratio` is the time over what the
+/// bytes need at the link's rate (goal ≤ 1.3).
+fn first_sync_part() {
+    if let Err(why) = link::DegradedLink::available() {
+        eprintln!("# first-sync skipped: {why}");
+        return;
+    }
+    let n: usize = std::env::var("DANVAN_BENCH_FIRST_SYNC_DOCS").ok().and_then(|v| v.parse().ok()).unwrap_or(1500);
+    let limit = Duration::from_secs(std::env::var("DANVAN_BENCH_FIRST_SYNC_LIMIT").ok().and_then(|v| v.parse().ok()).unwrap_or(1200));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("first-sync.sqlite3");
+    let docs = documents(n);
+    let saved: usize = docs.iter().map(|d| d.1.len()).sum();
+    runtime.block_on(seed_sqlite(&db, &docs));
+    let token = runtime.block_on(bench_account_sqlite(&db));
+    drop(docs);
+    let spec = first_sync_link();
+    let link = link::DegradedLink::start("dvfirst", spec).expect("link starts");
+    let addr = format!("{}:8080", link.server_addr());
+    let server = ServerProcess::start(
+        &["--addr", &addr, "--database", db.to_str().unwrap()],
+        &["ip", "netns", "exec", link.server_namespace()],
+        token,
+    );
+    let (url, token) = (server.url.clone(), server.token.clone());
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            link.enter_client_namespace().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let replica = MemoryReplica::new();
+                let t = BrowserAsOfMain {
+                    client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap(),
+                    url: format!("{url}/api/sync"),
+                    token: token.clone(),
+                    rate: Cell::new(None),
+                    requests: Cell::new(0),
+                    bytes: Cell::new(0),
+                };
+                let started = Instant::now();
+                let mut observer = FirstProgress { started, at: None };
+                let mut failures = 0u32;
+                let done = loop {
+                    match run_session(&replica, &t, &mut observer).await {
+                        Ok(_) => break true,
+                        Err(e) => {
+                            failures += 1;
+                            eprintln!("# first-sync: attempt {failures} failed after {:.1} s ({} models held): {e}", started.elapsed().as_secs_f64(), replica.ids().len());
+                        }
+                    }
+                    let wait = Duration::from_secs(2u64.saturating_pow(failures.min(10))).min(Duration::from_secs(300));
+                    if started.elapsed() + wait > limit {
+                        break false;
+                    }
+                    tokio::time::sleep(wait).await;
+                };
+                (done, started.elapsed(), observer.at, failures, t.requests.get(), t.bytes.get(), replica.ids().len())
+            })
+        })
+        .join()
+        .unwrap()
+    });
+    let (done, elapsed, first_progress, failures, requests, bytes, got) = result;
+    let stats = link.stats();
+    eprintln!("# first-sync link {spec:?}: packets lost {:?}, queue-dropped {:?}", stats.dropped_loss, stats.dropped_queue);
+    figure("first_sync_docs", n, "models");
+    figure("first_sync_saved_total", saved, "bytes");
+    figure("first_sync_completed", done, "");
+    figure("first_sync_models_received", got, "models");
+    figure("first_sync_failed_attempts", failures, "attempts");
+    figure("first_sync_requests", requests, "requests");
+    figure("first_sync_seconds", format!("{:.1}", elapsed.as_secs_f64()), "s");
+    figure("first_sync_bytes", bytes, "bytes");
+    figure("first_sync_ratio", format!("{:.2}", elapsed.as_secs_f64() / (bytes as f64 * 8.0 / spec.rate_bits_per_sec as f64)), "x");
+    match first_progress {
+        Some(at) => figure("first_sync_first_progress_seconds", format!("{:.1}", at.as_secs_f64()), "s"),
+        None => figure("first_sync_first_progress_seconds", "none", "s"),
+    }
+    drop(server);
+}
+
 fn main() {
     let parts = std::env::var("DANVAN_BENCH").unwrap_or_else(|_| "sizes,load,rss".into());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -861,6 +1026,7 @@ fn main() {
             "rss" => runtime.block_on(rss_part()),
             "link" => link_part(),
             "crashloop" => runtime.block_on(crashloop_part()),
+            "first-sync" => first_sync_part(),
             other => eprintln!("# unknown part {other}"),
         }
     }
