@@ -22,6 +22,8 @@
 
 #[path = "../tests/support/link.rs"]
 mod link;
+#[path = "../tests/support/paced.rs"]
+mod paced;
 
 use std::cell::Cell;
 use std::path::Path;
@@ -138,7 +140,13 @@ fn realistic_doc(i: usize) -> AutoCommit {
 
 /// `n` documents: 2,000 distinct ones, and beyond that the same content under new ids.
 fn documents(n: usize) -> Vec<(String, Vec<u8>, Vec<ChangeHash>)> {
-    let mut distinct: Vec<AutoCommit> = (0..n.min(2000)).map(realistic_doc).collect();
+    documents_of(n, 2000)
+}
+
+/// `n` documents, `distinct` of them with content of their own (the rest reuse it under new
+/// ids: the same sizes, generated faster).
+fn documents_of(n: usize, distinct: usize) -> Vec<(String, Vec<u8>, Vec<ChangeHash>)> {
+    let mut distinct: Vec<AutoCommit> = (0..n.min(distinct)).map(realistic_doc).collect();
     let count = distinct.len();
     (0..n)
         .map(|i| {
@@ -862,14 +870,14 @@ fn first_sync_link() -> link::LinkSpec {
     }
 }
 
-/// Sync as the browser did before pacing: the first request asks for the server's default page
-/// (2 MB), every request has a 60 s wall-clock timeout, and later pages are sized from the
-/// measured rate (8 s, 64 KB – 2 MB).
+/// Sync as the browser did before pacing (`DANVAN_BENCH_FIRST_SYNC_AS=before`, to compare): the
+/// first request asks for the server's default page (2 MB), every request has a 60 s wall-clock
+/// timeout, and later pages are sized from the rate measured across sessions (8 s, 64 KB – 2 MB).
 struct BrowserAsOfMain {
     client: reqwest::Client,
     url: String,
     token: String,
-    rate: Cell<Option<f64>>,
+    rate: std::rc::Rc<Cell<Option<f64>>>,
     requests: Cell<usize>,
     bytes: Cell<usize>,
 }
@@ -922,10 +930,49 @@ impl danvan::sync::session::Observer for FirstProgress {
     }
 }
 
-/// A new device (memory replica, the session code the browser runs) receives
-/// `DANVAN_BENCH_FIRST_SYNC_DOCS` (1,500) realistic models over [`first_sync_link`], retrying
-/// after failures with the app's backoff (2 s doubling, up to 5 min), for at most
-/// `DANVAN_BENCH_FIRST_SYNC_LIMIT` (1,200) seconds. `first_sync_ratio` is the time over what the
+/// Syncs a new replica until a session completes, a new transport per session (as the browser
+/// makes one per round), retrying after failures with the app's backoff (2 s doubling, up to
+/// 5 min) until `limit`. Returns (completed, time, first progress, failed attempts, requests,
+/// bytes, models held).
+async fn fill<T: Transport>(
+    mut make: impl FnMut() -> T,
+    counts: impl Fn(&T) -> (usize, usize),
+    limit: Duration,
+) -> (bool, Duration, Option<Duration>, u32, usize, usize, usize) {
+    let replica = MemoryReplica::new();
+    let started = Instant::now();
+    let mut observer = FirstProgress { started, at: None };
+    let (mut failures, mut requests, mut bytes) = (0u32, 0, 0);
+    let done = loop {
+        let t = make();
+        let outcome = run_session(&replica, &t, &mut observer).await;
+        let (r, b) = counts(&t);
+        requests += r;
+        bytes += b;
+        match outcome {
+            Ok(_) => break true,
+            Err(e) => {
+                failures += 1;
+                eprintln!(
+                    "# first-sync: attempt {failures} failed after {:.1} s ({} models held): {e}",
+                    started.elapsed().as_secs_f64(),
+                    replica.ids().len()
+                );
+            }
+        }
+        let wait = Duration::from_secs(2u64.saturating_pow(failures.min(10))).min(Duration::from_secs(300));
+        if started.elapsed() + wait > limit {
+            break false;
+        }
+        tokio::time::sleep(wait).await;
+    };
+    (done, started.elapsed(), observer.at, failures, requests, bytes, replica.ids().len())
+}
+
+/// A new device (memory replica, the session code the browser runs, through the browser's
+/// transport rules: `tests/support/paced.rs`) receives `DANVAN_BENCH_FIRST_SYNC_DOCS` (1,500)
+/// realistic models over [`first_sync_link`], for at most `DANVAN_BENCH_FIRST_SYNC_LIMIT`
+/// (1,200) seconds. `DANVAN_BENCH_FIRST_SYNC_AS=before` syncs as the browser did before pacing. `first_sync_ratio` is the time over what the
 /// bytes need at the link's rate (goal ≤ 1.3).
 fn first_sync_part() {
     if let Err(why) = link::DegradedLink::available() {
@@ -937,7 +984,9 @@ fn first_sync_part() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("first-sync.sqlite3");
-    let docs = documents(n);
+    // 300 distinct models: the sync carries each document whole and uncompressed, so reused
+    // content costs the same bytes (and generating 1,500 takes minutes in a debug build).
+    let docs = documents_of(n, 300);
     let saved: usize = docs.iter().map(|d| d.1.len()).sum();
     runtime.block_on(seed_sqlite(&db, &docs));
     let token = runtime.block_on(bench_account_sqlite(&db));
@@ -951,38 +1000,27 @@ fn first_sync_part() {
         token,
     );
     let (url, token) = (server.url.clone(), server.token.clone());
+    let as_before = std::env::var("DANVAN_BENCH_FIRST_SYNC_AS").is_ok_and(|v| v == "before");
     let result = std::thread::scope(|s| {
         s.spawn(|| {
             link.enter_client_namespace().unwrap();
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
-                let replica = MemoryReplica::new();
-                let t = BrowserAsOfMain {
-                    client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap(),
-                    url: format!("{url}/api/sync"),
-                    token: token.clone(),
-                    rate: Cell::new(None),
-                    requests: Cell::new(0),
-                    bytes: Cell::new(0),
-                };
-                let started = Instant::now();
-                let mut observer = FirstProgress { started, at: None };
-                let mut failures = 0u32;
-                let done = loop {
-                    match run_session(&replica, &t, &mut observer).await {
-                        Ok(_) => break true,
-                        Err(e) => {
-                            failures += 1;
-                            eprintln!("# first-sync: attempt {failures} failed after {:.1} s ({} models held): {e}", started.elapsed().as_secs_f64(), replica.ids().len());
-                        }
-                    }
-                    let wait = Duration::from_secs(2u64.saturating_pow(failures.min(10))).min(Duration::from_secs(300));
-                    if started.elapsed() + wait > limit {
-                        break false;
-                    }
-                    tokio::time::sleep(wait).await;
-                };
-                (done, started.elapsed(), observer.at, failures, t.requests.get(), t.bytes.get(), replica.ids().len())
+                if as_before {
+                    let rate = std::rc::Rc::new(Cell::new(None));
+                    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+                    let make = || BrowserAsOfMain {
+                        client: client.clone(),
+                        url: format!("{url}/api/sync"),
+                        token: token.clone(),
+                        rate: rate.clone(),
+                        requests: Cell::new(0),
+                        bytes: Cell::new(0),
+                    };
+                    fill(make, |t| (t.requests.get(), t.bytes.get()), limit).await
+                } else {
+                    fill(|| paced::Paced::new(&url, &token), |t| (t.requests.get(), t.bytes.get()), limit).await
+                }
             })
         })
         .join()

@@ -24,7 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{DocMessage, FeedDoc, MAX_DOCS_PER_REQUEST, PROTOCOL, SyncRequest, SyncResponse, heads_from_wire};
 
-/// A request stops taking documents once its body passes this size (the rest go next round).
+/// A request stops taking documents once its body passes this size (the rest go next round);
+/// a transport that measures its link asks for less ([`Transport::request_bytes`]).
 pub const REQUEST_BYTES: usize = 4 * 1024 * 1024;
 
 /// A session stops after this many round trips that did not move the feed cursor (automerge
@@ -79,6 +80,11 @@ pub trait Transport {
     fn feed_budget(&self) -> Option<u32> {
         None
     }
+    /// Request body bytes after which further documents wait for the next round (at least one
+    /// document goes in every request); a slow link sends smaller batches (`sync::pace`).
+    fn request_bytes(&self) -> usize {
+        REQUEST_BYTES
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +109,9 @@ pub struct SessionReport {
 pub trait Observer {
     fn written(&mut self, _records: &[DocRecord]) {}
     fn progress(&mut self, _done: usize, _total: usize) {}
+    /// After each response: feed documents stored so far this session, and how many the server
+    /// says its later pages bring (a new replica's list says what is arriving).
+    fn arriving(&mut self, _received: usize, _remaining: u64) {}
 }
 
 impl Observer for () {}
@@ -165,8 +174,9 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
         let mut messages = Vec::new();
         let mut bytes = 0;
         let mut taken = 0;
+        let request_bytes = transport.request_bytes();
         for id in &active {
-            if messages.len() >= MAX_DOCS_PER_REQUEST || bytes >= REQUEST_BYTES {
+            if messages.len() >= MAX_DOCS_PER_REQUEST || bytes >= request_bytes {
                 break;
             }
             taken += 1;
@@ -271,6 +281,7 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
         received += feed.len();
         let settled = total.saturating_sub(next.len());
         observer.progress(settled + received, total + received + response.remaining as usize);
+        observer.arriving(received, response.remaining);
         active = next;
         more = response.more;
         if active.is_empty() && !more {
