@@ -106,6 +106,10 @@ fn ModelBrowser(library: bool) -> impl IntoView {
     let total = move || total.get();
     let unreadable = app.replica.unreadable;
     let rejected = app.sync.rejected;
+    // A first sync (a new phone) fills the list page by page: say that models are arriving, and
+    // how many, rather than "none yet" (which invites registering them again).
+    let arriving = app.sync.arriving;
+    let arriving = move || if library { None } else { arriving.get() };
 
     let statuses: Vec<Status> = Status::ALL.into_iter().filter(|s| !library || in_library(*s)).collect();
     view! {
@@ -146,6 +150,9 @@ fn ModelBrowser(library: bool) -> impl IntoView {
                 }}
                 {move || (decoding.get() > 0).then(|| format!(" — đang mở thêm {} mô hình vừa tải về…", format_count_vi(decoding.get())))}
             </p>
+            <Show when=move || { total() > 0 && arriving().is_some() }>
+                <p class="note" id="arriving" aria-live="polite">{move || arriving().map(arriving_text)}</p>
+            </Show>
             <Show when=move || unreadable.with(|u| !u.is_empty())>
                 <p class="warning" role="alert">
                     {move || format!("{} mô hình trên thiết bị không đọc được (xem Cài đặt).", unreadable.with(|u| u.len()))}
@@ -161,11 +168,13 @@ fn ModelBrowser(library: bool) -> impl IntoView {
                 fallback=move || view! {
                     <div class="empty">
                         {move || if total() == 0 && library {
-                            "Thư viện chưa có mô hình nào của đơn vị khác trên thiết bị này. Mô hình được công nhận ở nơi khác sẽ về khi đồng bộ."
+                            "Thư viện chưa có mô hình nào của đơn vị khác trên thiết bị này. Mô hình được công nhận ở nơi khác sẽ về khi đồng bộ.".to_string()
+                        } else if let (0, Some(a)) = (total(), arriving()) {
+                            format!("{} Mô hình hiện ở đây ngay khi về tới thiết bị.", arriving_text(a))
                         } else if total() == 0 {
-                            "Chưa có mô hình nào trên thiết bị này. Bấm “Thêm mô hình” để đăng ký — không cần mạng."
+                            "Chưa có mô hình nào trên thiết bị này. Bấm “Thêm mô hình” để đăng ký — không cần mạng.".to_string()
                         } else {
-                            "Không có mô hình nào khớp với tìm kiếm và bộ lọc."
+                            "Không có mô hình nào khớp với tìm kiếm và bộ lọc.".to_string()
                         }}
                     </div>
                 }
@@ -182,6 +191,14 @@ fn ModelBrowser(library: bool) -> impl IntoView {
                 </Show>
             </Show>
         </section>
+    }
+}
+
+/// "Đang nhận mô hình của đơn vị: 240 / 1.500…" (the count once the server's first answer says it).
+fn arriving_text(a: super::sync::Arriving) -> String {
+    match a.expected {
+        Some(expected) => format!("Đang nhận mô hình của đơn vị: {} / {}…", format_count_vi(a.received), format_count_vi(expected)),
+        None => "Đang nhận mô hình của đơn vị…".to_string(),
     }
 }
 
