@@ -20,9 +20,9 @@ use super::session::REQUEST_BYTES;
 
 /// A page (or an upload batch) should take about this long on the link as measured.
 pub const PAGE_SECONDS: f64 = 8.0;
-/// The first page and batch of a session, before anything is measured: about 2 s on 2G
-/// (128 kbit/s), so the first answer, with the count of what is coming, arrives within seconds.
-pub const FIRST_BYTES: u32 = 32 * 1024;
+/// The first page and batch of a session, before anything is measured: about 1 s on 2G
+/// (128 kbit/s), so the first answer, with the count of what is coming, arrives at once.
+pub const FIRST_BYTES: u32 = 16 * 1024;
 /// Pages and batches never get smaller than this, however slow the link: below it, the round
 /// trip between pages would cost more than the transfer.
 pub const MIN_BYTES: u32 = 32 * 1024;
@@ -32,8 +32,9 @@ pub const STALL: Duration = Duration::from_secs(25);
 /// The slowest upload rate assumed before one is measured (16 kbit/s, GPRS): an upload cannot be
 /// watched byte by byte from a browser, so its deadline is its size at this rate, plus [`STALL`].
 pub const SLOWEST_BYTES_PER_SEC: f64 = 2.0 * 1024.0;
-/// Exchanges smaller than this say little about the link's rate (the round trip dominates).
-const MEASURE_FROM_BYTES: usize = 16 * 1024;
+/// Exchanges smaller than this say little about the link's rate (the round trip dominates; a
+/// first page is somewhat under its budget).
+const MEASURE_FROM_BYTES: usize = 8 * 1024;
 /// Weight of a faster measurement in the moving average.
 const NEW_WEIGHT: f64 = 0.5;
 
@@ -174,7 +175,7 @@ mod tests {
         assert_eq!(pace.feed_budget(), FIRST_BYTES);
         assert_eq!(pace.request_bytes(), FIRST_BYTES as usize);
         let sizes: Vec<u32> = (0..8).map(|_| page(&mut pace, RATE_2G, 0.3)).collect();
-        assert_eq!(sizes[0], 32 * 1024, "{sizes:?}");
+        assert_eq!(sizes[0], 16 * 1024, "{sizes:?}");
         assert!(sizes.windows(2).all(|w| w[1] >= w[0]), "pages only grow on a steady link: {sizes:?}");
         // Settles near 8 s of transfer (less the round trip the measure includes).
         let last = *sizes.last().unwrap() as f64 / RATE_2G;
@@ -204,14 +205,15 @@ mod tests {
         let mut pace = Pace::default();
         pace.observe(90, 300, Duration::from_millis(700));
         pace.observe(5_000, 200, Duration::from_secs(3));
+        pace.observe(200, 8_000, Duration::from_secs(1));
         assert_eq!(pace, Pace::default());
     }
 
     #[test]
     fn uploads_are_sized_and_given_time_by_their_own_rate() {
         let mut pace = Pace::default();
-        // Unmeasured: 32 KB at the slowest rate, plus the stall allowance.
-        assert_eq!(pace.send_timeout(32 * 1024), STALL + Duration::from_secs(16));
+        // Unmeasured: 16 KB at the slowest rate, plus the stall allowance.
+        assert_eq!(pace.send_timeout(16 * 1024), STALL + Duration::from_secs(8));
         pace.observe(64_000, 500, Duration::from_secs(4));
         assert_eq!(pace.request_bytes(), 128_000);
         // Measured 16 KB/s: allowed half of it.
