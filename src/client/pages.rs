@@ -5,6 +5,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use super::replica::SaveError;
+use super::sync::{Arriving, SyncStatus};
 use super::{date_time, settings, use_app};
 use crate::domain::{
     FieldErrors, IndicatorDraft, Level, Model, ModelDraft, ModelFilter, OwnerKind, ReplicatedFrom, Replication, Status,
@@ -108,8 +109,19 @@ fn ModelBrowser(library: bool) -> impl IntoView {
     let rejected = app.sync.rejected;
     // A first sync (a new phone) fills the list page by page: say that models are arriving, and
     // how many, rather than "none yet" (which invites registering them again).
-    let arriving = app.sync.arriving;
-    let arriving = move || if library { None } else { arriving.get() };
+    let (arriving, sync_status) = (app.sync.arriving, app.sync.status);
+    let arriving = move || {
+        if library {
+            return None;
+        }
+        arriving.get().or_else(|| {
+            // Just signed in, the first session not started yet: nothing is stored, and
+            // everything the unit has is about to come.
+            let signed_in = account.with(|a| a.as_ref().is_some_and(|a| a.ended.is_none()));
+            let waiting = !matches!(sync_status.get(), SyncStatus::Synced { .. } | SyncStatus::Error { .. } | SyncStatus::Offline);
+            (signed_in && waiting && settings::load_cursor().position == 0).then_some(Arriving { received: 0, expected: None })
+        })
+    };
 
     let statuses: Vec<Status> = Status::ALL.into_iter().filter(|s| !library || in_library(*s)).collect();
     view! {
@@ -195,7 +207,7 @@ fn ModelBrowser(library: bool) -> impl IntoView {
 }
 
 /// "Đang nhận mô hình của đơn vị: 240 / 1.500…" (the count once the server's first answer says it).
-fn arriving_text(a: super::sync::Arriving) -> String {
+fn arriving_text(a: Arriving) -> String {
     match a.expected {
         Some(expected) => format!("Đang nhận mô hình của đơn vị: {} / {}…", format_count_vi(a.received), format_count_vi(expected)),
         None => "Đang nhận mô hình của đơn vị…".to_string(),
