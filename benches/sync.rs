@@ -856,12 +856,14 @@ fn link_part() {
 // first-sync: a new phone receives its unit's models over a 2G link
 
 /// The 2G link of issue 11: 128 kbit/s each way, 300 ms round trip (150 ms each way, as the
-/// `link` part counts it), 2 % of packets lost each way, and a tail-drop buffer of 32 KB in
-/// front of the rate limiter, i.e. 2 s of queue at 128 kbit/s (a base station's per-phone buffer
-/// holds seconds of traffic; tbf/netem emulations of EDGE use the same order).
+/// `link` part counts it; `DANVAN_BENCH_FIRST_SYNC_DELAY_MS` sets the one-way delay), 2 % of
+/// packets lost each way, and a tail-drop buffer of 32 KB in front of the rate limiter, i.e. 2 s
+/// of queue at 128 kbit/s (a base station's per-phone buffer holds seconds of traffic; tbf/netem
+/// emulations of EDGE use the same order).
 fn first_sync_link() -> link::LinkSpec {
+    let delay_ms = std::env::var("DANVAN_BENCH_FIRST_SYNC_DELAY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(150);
     link::LinkSpec {
-        delay: Duration::from_millis(150),
+        delay: Duration::from_millis(delay_ms),
         loss: 0.02,
         rate_bits_per_sec: 128_000,
         queue_limit_bytes: 32 * 1024,
