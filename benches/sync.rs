@@ -6,12 +6,14 @@
 //!   DANVAN_BENCH=load DANVAN_BENCH_POSTGRES_URL=postgres://… cargo bench --bench sync
 //!   DANVAN_BENCH=link cargo bench --bench sync                # needs root (network namespaces)
 //!   DANVAN_BENCH=crashloop cargo bench --bench sync           # SIGKILL ×50 under 200 clients
+//!   DANVAN_BENCH=first-sync cargo bench --bench sync          # new phone over 2G, needs root
 //!
 //! Parts (`DANVAN_BENCH`, comma-separated): `sizes` (fresh replica, no-op, k edited documents for
 //! each replica size), `load` (1,000 clients each editing once a second), `rss` (server memory
 //! against stored and recently touched documents), `link` (a new replica of 5,000 models over an
 //! emulated 1 Mbit/s, 300 ms link), `crashloop` (the server SIGKILLed 50 times while 200 clients
-//! sync: acknowledged edits lost and duplicates, both must be 0).
+//! sync: acknowledged edits lost and duplicates, both must be 0), `first-sync` (a new phone
+//! receives 1,500 models over 128 kbit/s, 300 ms, 2 % loss: time over what the bytes need).
 //!
 //! Documents are realistic models (~3 KB saved: seven narrative items of varied Vietnamese text,
 //! indicators, a few edits of history); 2,000 distinct ones are generated and larger sets reuse
@@ -20,6 +22,8 @@
 
 #[path = "../tests/support/link.rs"]
 mod link;
+#[path = "../tests/support/paced.rs"]
+mod paced;
 
 use std::cell::Cell;
 use std::path::Path;
@@ -136,7 +140,13 @@ fn realistic_doc(i: usize) -> AutoCommit {
 
 /// `n` documents: 2,000 distinct ones, and beyond that the same content under new ids.
 fn documents(n: usize) -> Vec<(String, Vec<u8>, Vec<ChangeHash>)> {
-    let mut distinct: Vec<AutoCommit> = (0..n.min(2000)).map(realistic_doc).collect();
+    documents_of(n, 2000)
+}
+
+/// `n` documents, `distinct` of them with content of their own (the rest reuse it under new
+/// ids: the same sizes, generated faster).
+fn documents_of(n: usize, distinct: usize) -> Vec<(String, Vec<u8>, Vec<ChangeHash>)> {
+    let mut distinct: Vec<AutoCommit> = (0..n.min(distinct)).map(realistic_doc).collect();
     let count = distinct.len();
     (0..n)
         .map(|i| {
@@ -842,6 +852,201 @@ fn link_part() {
     drop(server);
 }
 
+// ---------------------------------------------------------------------------------------------
+// first-sync: a new phone receives its unit's models over a 2G link
+
+/// The 2G link of issue 11: 128 kbit/s each way, 300 ms round trip (150 ms each way, as the
+/// `link` part counts it; `DANVAN_BENCH_FIRST_SYNC_DELAY_MS` sets the one-way delay), 2 % of
+/// packets lost each way, and a tail-drop buffer of 32 KB in front of the rate limiter, i.e. 2 s
+/// of queue at 128 kbit/s (a base station's per-phone buffer holds seconds of traffic; tbf/netem
+/// emulations of EDGE use the same order).
+fn first_sync_link() -> link::LinkSpec {
+    let delay_ms = std::env::var("DANVAN_BENCH_FIRST_SYNC_DELAY_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(150);
+    link::LinkSpec {
+        delay: Duration::from_millis(delay_ms),
+        loss: 0.02,
+        rate_bits_per_sec: 128_000,
+        queue_limit_bytes: 32 * 1024,
+        seed: 20261202,
+        ..link::LinkSpec::default()
+    }
+}
+
+/// Sync as the browser did before pacing (`DANVAN_BENCH_FIRST_SYNC_AS=before`, to compare): the
+/// first request asks for the server's default page (2 MB), every request has a 60 s wall-clock
+/// timeout, and later pages are sized from the rate measured across sessions (8 s, 64 KB – 2 MB).
+struct BrowserAsOfMain {
+    client: reqwest::Client,
+    url: String,
+    token: String,
+    rate: std::rc::Rc<Cell<Option<f64>>>,
+    requests: Cell<usize>,
+    bytes: Cell<usize>,
+}
+
+impl Transport for BrowserAsOfMain {
+    type Error = String;
+    async fn post(&self, request: &SyncRequest) -> Result<SyncResponse, String> {
+        let body = danvan::sync::encode(request);
+        let sent = body.len();
+        let started = Instant::now();
+        self.requests.set(self.requests.get() + 1);
+        let res = self
+            .client
+            .post(&self.url)
+            .bearer_auth(&self.token)
+            .header("content-type", danvan::sync::CONTENT_TYPE)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !res.status().is_success() {
+            return Err(format!("HTTP {}", res.status()));
+        }
+        let bytes = res.bytes().await.map_err(|e| e.to_string())?;
+        self.bytes.set(self.bytes.get() + sent + bytes.len());
+        let seconds = started.elapsed().as_secs_f64().max(0.05);
+        if bytes.len() > 16 * 1024 {
+            let rate = bytes.len() as f64 / seconds;
+            self.rate.set(Some(self.rate.get().map_or(rate, |old| 0.7 * old + 0.3 * rate)));
+        }
+        danvan::sync::decode(&bytes).map_err(|e| e.to_string())
+    }
+    fn feed_budget(&self) -> Option<u32> {
+        let rate = self.rate.get()?;
+        Some(((rate * 8.0) as u32).clamp(64 * 1024, danvan::sync::FEED_BUDGET_DEFAULT))
+    }
+}
+
+/// When the session first learnt how much is coming (its first progress with a total).
+struct FirstProgress {
+    started: Instant,
+    at: Option<Duration>,
+}
+
+impl danvan::sync::session::Observer for FirstProgress {
+    fn progress(&mut self, _done: usize, total: usize) {
+        if total > 0 && self.at.is_none() {
+            self.at = Some(self.started.elapsed());
+        }
+    }
+}
+
+/// Syncs a new replica until a session completes, a new transport per session (as the browser
+/// makes one per round), retrying after failures with the app's backoff (2 s doubling, up to
+/// 5 min) until `limit`. Returns (completed, time, first progress, failed attempts, requests,
+/// bytes, models held).
+async fn fill<T: Transport>(
+    mut make: impl FnMut() -> T,
+    counts: impl Fn(&T) -> (usize, usize),
+    limit: Duration,
+) -> (bool, Duration, Option<Duration>, u32, usize, usize, usize) {
+    let replica = MemoryReplica::new();
+    let started = Instant::now();
+    let mut observer = FirstProgress { started, at: None };
+    let (mut failures, mut requests, mut bytes) = (0u32, 0, 0);
+    let done = loop {
+        let t = make();
+        let outcome = run_session(&replica, &t, &mut observer).await;
+        let (r, b) = counts(&t);
+        requests += r;
+        bytes += b;
+        match outcome {
+            Ok(_) => break true,
+            Err(e) => {
+                failures += 1;
+                eprintln!(
+                    "# first-sync: attempt {failures} failed after {:.1} s ({} models held): {e}",
+                    started.elapsed().as_secs_f64(),
+                    replica.ids().len()
+                );
+            }
+        }
+        let wait = Duration::from_secs(2u64.saturating_pow(failures.min(10))).min(Duration::from_secs(300));
+        if started.elapsed() + wait > limit {
+            break false;
+        }
+        tokio::time::sleep(wait).await;
+    };
+    (done, started.elapsed(), observer.at, failures, requests, bytes, replica.ids().len())
+}
+
+/// A new device (memory replica, the session code the browser runs, through the browser's
+/// transport rules: `tests/support/paced.rs`) receives `DANVAN_BENCH_FIRST_SYNC_DOCS` (1,500)
+/// realistic models over [`first_sync_link`], for at most `DANVAN_BENCH_FIRST_SYNC_LIMIT`
+/// (1,200) seconds. `DANVAN_BENCH_FIRST_SYNC_AS=before` syncs as the browser did before pacing. `first_sync_ratio` is the time over what the
+/// bytes need at the link's rate (goal ≤ 1.3).
+fn first_sync_part() {
+    if let Err(why) = link::DegradedLink::available() {
+        eprintln!("# first-sync skipped: {why}");
+        return;
+    }
+    let n: usize = std::env::var("DANVAN_BENCH_FIRST_SYNC_DOCS").ok().and_then(|v| v.parse().ok()).unwrap_or(1500);
+    let limit = Duration::from_secs(std::env::var("DANVAN_BENCH_FIRST_SYNC_LIMIT").ok().and_then(|v| v.parse().ok()).unwrap_or(1200));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("first-sync.sqlite3");
+    // 300 distinct models: the sync carries each document whole and uncompressed, so reused
+    // content costs the same bytes (and generating 1,500 takes minutes in a debug build).
+    let docs = documents_of(n, 300);
+    let saved: usize = docs.iter().map(|d| d.1.len()).sum();
+    runtime.block_on(seed_sqlite(&db, &docs));
+    let token = runtime.block_on(bench_account_sqlite(&db));
+    drop(docs);
+    let spec = first_sync_link();
+    let link = link::DegradedLink::start("dvfirst", spec).expect("link starts");
+    let addr = format!("{}:8080", link.server_addr());
+    let server = ServerProcess::start(
+        &["--addr", &addr, "--database", db.to_str().unwrap()],
+        &["ip", "netns", "exec", link.server_namespace()],
+        token,
+    );
+    let (url, token) = (server.url.clone(), server.token.clone());
+    let as_before = std::env::var("DANVAN_BENCH_FIRST_SYNC_AS").is_ok_and(|v| v == "before");
+    let result = std::thread::scope(|s| {
+        s.spawn(|| {
+            link.enter_client_namespace().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                if as_before {
+                    let rate = std::rc::Rc::new(Cell::new(None));
+                    let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+                    let make = || BrowserAsOfMain {
+                        client: client.clone(),
+                        url: format!("{url}/api/sync"),
+                        token: token.clone(),
+                        rate: rate.clone(),
+                        requests: Cell::new(0),
+                        bytes: Cell::new(0),
+                    };
+                    fill(make, |t| (t.requests.get(), t.bytes.get()), limit).await
+                } else {
+                    fill(|| paced::Paced::new(&url, &token), |t| (t.requests.get(), t.bytes.get()), limit).await
+                }
+            })
+        })
+        .join()
+        .unwrap()
+    });
+    let (done, elapsed, first_progress, failures, requests, bytes, got) = result;
+    let stats = link.stats();
+    eprintln!("# first-sync link {spec:?}: packets lost {:?}, queue-dropped {:?}", stats.dropped_loss, stats.dropped_queue);
+    figure("first_sync_docs", n, "models");
+    figure("first_sync_saved_total", saved, "bytes");
+    figure("first_sync_completed", done, "");
+    figure("first_sync_models_received", got, "models");
+    figure("first_sync_failed_attempts", failures, "attempts");
+    figure("first_sync_requests", requests, "requests");
+    figure("first_sync_seconds", format!("{:.1}", elapsed.as_secs_f64()), "s");
+    figure("first_sync_bytes", bytes, "bytes");
+    figure("first_sync_ratio", format!("{:.2}", elapsed.as_secs_f64() / (bytes as f64 * 8.0 / spec.rate_bits_per_sec as f64)), "x");
+    match first_progress {
+        Some(at) => figure("first_sync_first_progress_seconds", format!("{:.1}", at.as_secs_f64()), "s"),
+        None => figure("first_sync_first_progress_seconds", "none", "s"),
+    }
+    drop(server);
+}
+
 fn main() {
     let parts = std::env::var("DANVAN_BENCH").unwrap_or_else(|_| "sizes,load,rss".into());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -861,6 +1066,7 @@ fn main() {
             "rss" => runtime.block_on(rss_part()),
             "link" => link_part(),
             "crashloop" => runtime.block_on(crashloop_part()),
+            "first-sync" => first_sync_part(),
             other => eprintln!("# unknown part {other}"),
         }
     }

@@ -11,14 +11,17 @@
 mod common;
 #[path = "support/link.rs"]
 mod link;
+#[path = "support/paced.rs"]
+mod paced;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 use danvan::sync::memory::MemoryReplica;
-use danvan::sync::session::run_session;
+use danvan::sync::session::{LocalDocs, Observer, run_session};
 use link::{DegradedLink, LinkSpec};
+use paced::Paced;
 
 /// The link of the issue: about 1 s of delay (500 ms each way), a quarter of packets lost in
 /// each direction, 256 kbit/s.
@@ -151,5 +154,175 @@ fn replicas_converge_over_a_lossy_slow_link() {
         stats.dropped_queue
     );
     assert!(stats.dropped_loss.iter().sum::<u64>() > 0, "the link really lost packets");
+    drop(server);
+}
+
+/// Models of Bản Bo with narratives of a realistic length (about 3 KB saved, each different),
+/// written into the store before the server starts.
+async fn seed_models(db: &std::path::Path, n: usize) {
+    use danvan::server::store::{DocStore, SqliteStore, Write};
+    let store = SqliteStore::open(db).unwrap();
+    let writes = (0..n)
+        .map(|i| {
+            let id = format!("m-{i:04}");
+            let text = |k: usize| {
+                format!(
+                    "Thôn {i} vận động {k} hộ đóng góp ngày công làm đường bê tông, thu gom rác thải và trồng cây xanh; \
+                     chi bộ họp bàn công khai, người có uy tín đi đầu, kết quả năm {} đạt {} phần trăm kế hoạch. ",
+                    2020 + k,
+                    40 + (i * 7 + k * 13) % 60
+                )
+                .repeat(2)
+            };
+            let mut m = danvan::domain::Model::new(id.clone(), "Cán bộ A", 1_700_000_000_000);
+            let mut draft = danvan::domain::ModelDraft::blank(2025, "BANBO");
+            draft.name = format!("Mô hình dân vận khéo số {i}");
+            for (k, t) in [&mut draft.situation, &mut draft.goals, &mut draft.content, &mut draft.area, &mut draft.forces, &mut draft.resources, &mut draft.sustainability]
+                .into_iter()
+                .enumerate()
+            {
+                *t = text(k);
+            }
+            draft.owner_name = "Khối Dân vận xã".into();
+            draft.start_date = "2025-01-15".into();
+            draft.indicators.push(danvan::domain::IndicatorDraft {
+                id: "i1".into(),
+                name: "Hộ tham gia".into(),
+                unit: "hộ".into(),
+                target: "40".into(),
+                achieved: "".into(),
+            });
+            draft.apply(&mut m, &fields()).unwrap();
+            let mut d = danvan::doc::create(&m, 1).unwrap();
+            Write {
+                id,
+                expected: None,
+                chunk: danvan::sync::Chunk { bytes: d.save(), snapshot: true },
+                heads: danvan::sync::heads_to_bytes(&d.get_heads()),
+                unit: "BANBO".into(),
+                public: false,
+            }
+        })
+        .collect();
+    for r in store.write(writes, 1).await.unwrap() {
+        r.unwrap();
+    }
+}
+
+/// What the feed brought this session (the `arriving` count).
+#[derive(Default)]
+struct Arrived(usize);
+
+impl Observer for Arrived {
+    fn arriving(&mut self, received: usize, _remaining: u64) {
+        self.0 = received;
+    }
+}
+
+/// A new phone on 256 kbit/s fills its replica page by page; the link dies in the middle of a
+/// page. Every page that arrived before stays stored with the cursor after it, the cut request
+/// is given up once nothing moves (not after a wall-clock timeout), and the next session asks
+/// from the stored cursor and receives only the rest.
+#[test]
+fn a_first_sync_cut_midway_keeps_what_arrived_and_resumes() {
+    if let Err(why) = DegradedLink::available() {
+        assert!(std::env::var("DANVAN_REQUIRE_NETNS").is_err(), "DANVAN_REQUIRE_NETNS is set but: {why}");
+        eprintln!("skipped: {why}");
+        return;
+    }
+    const MODELS: usize = 150;
+    let spec = LinkSpec {
+        delay: Duration::from_millis(150),
+        rate_bits_per_sec: 256_000,
+        queue_limit_bytes: 32 * 1024,
+        seed: 20261202,
+        ..LinkSpec::default()
+    };
+    let link = DegradedLink::start("dvtest-resume", spec).expect("link starts");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db.sqlite3");
+    let addr = format!("{}:8080", link.server_addr());
+    let tokens = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let tokens = seed_sqlite(&db).await;
+        seed_models(&db, MODELS).await;
+        tokens
+    });
+    let server = ServerInNamespace(
+        Command::new("ip")
+            .args(["netns", "exec", link.server_namespace(), env!("CARGO_BIN_EXE_danvan-server")])
+            .args(["--addr", &addr, "--dist", "/nonexistent-dist", "--database"])
+            .arg(&db)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("server starts"),
+    );
+    let base = format!("http://{addr}");
+    let token = tokens.of("a");
+
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            link.enter_client_namespace().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let phone = MemoryReplica::new();
+                // The server takes a moment to listen inside its namespace.
+                let deadline = Instant::now() + Duration::from_secs(30);
+                loop {
+                    let probe = MemoryReplica::new();
+                    let t = Paced::new(&base, &tokens.of("d"));
+                    if run_session(&probe, &t, &mut ()).await.is_ok() {
+                        break;
+                    }
+                    assert!(Instant::now() < deadline, "server did not come up");
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+
+                let first = Paced::new(&base, &token).with_stall(Duration::from_secs(3));
+                let cut = async {
+                    // Once the first page is stored, wait into the next one, then kill the link.
+                    while phone.ids().is_empty() {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                    tokio::time::sleep(Duration::from_millis(1500)).await;
+                    link.set_spec(LinkSpec { loss: 1.0, ..spec });
+                    Instant::now()
+                };
+                let mut quiet = ();
+                let (outcome, cut_at) = tokio::join!(run_session(&phone, &first, &mut quiet), cut);
+                let gave_up_after = cut_at.elapsed();
+                let err = outcome.expect_err("a dead link fails the session");
+                assert!(err.to_string().contains("stalled"), "given up because nothing moved: {err}");
+                assert!(gave_up_after < Duration::from_secs(10), "after the stall time, not a long timeout: {gave_up_after:?}");
+                let asked = first.asked.borrow().clone();
+                assert_eq!(asked[0].1, Some(danvan::sync::pace::FIRST_BYTES), "the first page is small");
+                assert!(asked.len() >= 2 && asked[1].1 > asked[0].1, "the next page is sized from the link: {asked:?}");
+
+                let held = phone.ids();
+                let cursor = phone.cursor();
+                assert!(!held.is_empty() && held.len() < MODELS, "some pages arrived, not all: {}", held.len());
+                assert!(cursor.position > 0, "the cursor moved past the stored pages");
+                for id in &held {
+                    assert_eq!(model(&phone, id).unit, "BANBO", "{id} is stored whole and readable");
+                }
+
+                link.set_spec(spec);
+                let again = Paced::new(&base, &token);
+                let mut arrived = Arrived::default();
+                let report = run_session(&phone, &again, &mut arrived).await.expect("the link is back");
+                assert_eq!(report.pending, 0);
+                assert_eq!(again.asked.borrow()[0].0, cursor.position, "resumed at the stored cursor");
+                assert_eq!(phone.ids().len(), MODELS, "every model once");
+                assert_eq!(arrived.0, MODELS - held.len(), "only what had not arrived came again");
+                eprintln!(
+                    "cut after {} of {MODELS} models ({} requests, pages asked {:?}); the stalled request was given up {:.1} s after the cut",
+                    held.len(),
+                    asked.len(),
+                    asked.iter().map(|a| a.1.unwrap_or(0)).collect::<Vec<_>>(),
+                    gave_up_after.as_secs_f64()
+                );
+            });
+        });
+    });
     drop(server);
 }

@@ -10,6 +10,7 @@ use automerge::sync::{self, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 use serde::{Deserialize, Serialize};
 
+pub mod pace;
 pub mod session;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod memory;

@@ -24,7 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{DocMessage, FeedDoc, MAX_DOCS_PER_REQUEST, PROTOCOL, SyncRequest, SyncResponse, heads_from_wire};
 
-/// A request stops taking documents once its body passes this size (the rest go next round).
+/// A request stops taking documents once its body passes this size (the rest go next round);
+/// a transport that measures its link asks for less ([`Transport::request_bytes`]).
 pub const REQUEST_BYTES: usize = 4 * 1024 * 1024;
 
 /// A session stops after this many round trips that did not move the feed cursor (automerge
@@ -79,6 +80,11 @@ pub trait Transport {
     fn feed_budget(&self) -> Option<u32> {
         None
     }
+    /// Request body bytes after which further documents wait for the next round (at least one
+    /// document goes in every request); a slow link sends smaller batches (`sync::pace`).
+    fn request_bytes(&self) -> usize {
+        REQUEST_BYTES
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +109,9 @@ pub struct SessionReport {
 pub trait Observer {
     fn written(&mut self, _records: &[DocRecord]) {}
     fn progress(&mut self, _done: usize, _total: usize) {}
+    /// After each response: feed documents stored so far this session, and how many the server
+    /// says its later pages bring (a new replica's list says what is arriving).
+    fn arriving(&mut self, _received: usize, _remaining: u64) {}
 }
 
 impl Observer for () {}
@@ -165,8 +174,9 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
         let mut messages = Vec::new();
         let mut bytes = 0;
         let mut taken = 0;
+        let request_bytes = transport.request_bytes();
         for id in &active {
-            if messages.len() >= MAX_DOCS_PER_REQUEST || bytes >= REQUEST_BYTES {
+            if messages.len() >= MAX_DOCS_PER_REQUEST || bytes >= request_bytes {
                 break;
             }
             taken += 1;
@@ -271,6 +281,7 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
         received += feed.len();
         let settled = total.saturating_sub(next.len());
         observer.progress(settled + received, total + received + response.remaining as usize);
+        observer.arriving(received, response.remaining);
         active = next;
         more = response.more;
         if active.is_empty() && !more {
@@ -333,4 +344,78 @@ fn merge_feed_doc(id: &str, feed: &FeedDoc, rec: Option<DocRecord>) -> Option<Do
         }
     }
     Some(DocRecord { id: id.to_string(), doc: local.save(), sync, dirty })
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use std::cell::RefCell;
+
+    use automerge::transaction::Transactable;
+
+    use super::*;
+    use crate::sync::memory::MemoryReplica;
+
+    /// A server in memory (`server_step` per document), recording each request's document bytes.
+    struct Batches {
+        docs: RefCell<HashMap<String, AutoCommit>>,
+        bodies: RefCell<Vec<usize>>,
+        limit: usize,
+    }
+
+    impl Transport for Batches {
+        type Error = String;
+        async fn post(&self, request: &SyncRequest) -> Result<SyncResponse, String> {
+            self.bodies.borrow_mut().push(request.docs.iter().map(|d| d.message.len() + d.document.as_ref().map_or(0, Vec::len)).sum());
+            let mut replies = Vec::new();
+            let mut docs = self.docs.borrow_mut();
+            for dm in &request.docs {
+                let doc = docs.entry(dm.id.clone()).or_default();
+                if let Some(whole) = &dm.document {
+                    doc.load_incremental(whole).map_err(|e| e.to_string())?;
+                }
+                let step = super::super::server_step(doc, &dm.message).map_err(|e| e.to_string())?;
+                if let Some(message) = step.reply {
+                    replies.push(DocMessage { id: dm.id.clone(), message, document: None });
+                }
+            }
+            Ok(SyncResponse {
+                protocol: PROTOCOL,
+                server: "s".into(),
+                cursor: 0,
+                scope: 0,
+                more: false,
+                remaining: 0,
+                rewound: false,
+                docs: replies,
+                feed: Vec::new(),
+                errors: Vec::new(),
+            })
+        }
+        fn request_bytes(&self) -> usize {
+            self.limit
+        }
+    }
+
+    #[tokio::test]
+    async fn uploads_go_in_batches_of_the_size_the_transport_asks_for() {
+        let phone = MemoryReplica::new();
+        let mut largest = 0;
+        for i in 0..30 {
+            let mut d = AutoCommit::new();
+            let text: String = (0..300).map(|k| format!("{} ", (i * 7919 + k * 104_729) % 9973)).collect();
+            d.put(automerge::ROOT, "text", text).unwrap();
+            d.commit();
+            largest = largest.max(d.save().len());
+            phone.put_local(&format!("m{i:02}"), &mut d);
+        }
+        let server = Batches { docs: RefCell::new(HashMap::new()), bodies: RefCell::new(Vec::new()), limit: 10_000 };
+        let report = run_session(&phone, &server, &mut ()).await.unwrap();
+        assert_eq!(report.pending, 0, "everything acknowledged");
+        assert_eq!(server.docs.borrow().len(), 30);
+        let bodies = server.bodies.borrow();
+        let sending: Vec<usize> = bodies.iter().copied().filter(|&b| b > 0).collect();
+        assert!(sending.len() >= 30 * largest / (10_000 + largest), "several batches: {sending:?}");
+        // A batch closes once it passes the limit: at most one document beyond it.
+        assert!(sending.iter().all(|&b| b < 10_000 + largest + 200), "batches bounded: {sending:?} (document {largest} B)");
+    }
 }

@@ -17,24 +17,15 @@ use crate::client::local::account::Account;
 use crate::client::local::replica::{Replica, now_ms};
 use crate::client::local::settings;
 use crate::client::local::storage::{DocRecord, StorageError};
+use crate::sync::pace::{self, Body, BodyError, Either, Pace};
 use crate::sync::session::{self, Cursor, LocalDocs, Observer, Transport};
-use crate::sync::{CONTENT_TYPE, FEED_BUDGET_DEFAULT, SyncRequest, SyncResponse};
+use crate::sync::{CONTENT_TYPE, SyncRequest, SyncResponse};
 
 const DEBOUNCE: Duration = Duration::from_millis(1500);
 const PERIOD: Duration = Duration::from_secs(60);
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 /// How often the signed-in profile (grants, units, criteria sets) is read again while online.
 const PROFILE_EVERY_MS: f64 = 60.0 * 60.0 * 1000.0;
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-/// A feed page should take about this long on the link as measured, so a request cut midway
-/// loses little and progress moves.
-const PAGE_SECONDS: f64 = 8.0;
-const MIN_FEED_BUDGET: u32 = 64 * 1024;
-
-thread_local! {
-    /// Response bytes per second seen lately (moving average), to size feed pages.
-    static LINK_RATE: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SyncStatus {
@@ -55,7 +46,19 @@ pub struct SyncHandle {
     pub rejected: RwSignal<BTreeMap<String, String>>,
     /// Photos taken here that the server does not have yet (as of the last upload round).
     pub photos_waiting: RwSignal<usize>,
+    /// While a session fills a replica from the start of the feed (a new phone, a new grant):
+    /// what has arrived and what the server says is still coming, so the list can say that
+    /// models are arriving instead of "none yet".
+    pub arriving: RwSignal<Option<Arriving>>,
     kick: RwSignal<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Arriving {
+    /// Feed documents stored so far in this session.
+    pub received: usize,
+    /// `received` plus what the server's later pages bring; `None` until the first answer.
+    pub expected: Option<usize>,
 }
 
 impl SyncHandle {
@@ -97,6 +100,7 @@ pub fn start(replica: Replica, account: RwSignal<Option<Account>>) -> SyncHandle
         // Kept across reloads, so a refused edit stays flagged until the server takes it.
         rejected: RwSignal::new(gloo_storage::LocalStorage::get(REJECTED).unwrap_or_default()),
         photos_waiting: RwSignal::new(0),
+        arriving: RwSignal::new(None),
         kick: RwSignal::new(0),
     };
     {
@@ -243,45 +247,62 @@ fn backoff(failures: u32) -> Duration {
     base.mul_f64(jitter)
 }
 
-async fn post(request: &SyncRequest, token: &str) -> Result<SyncResponse, SyncError> {
-    let client = reqwest::Client::new();
+/// One sync request. Its deadlines follow the link, not the clock (see `sync::pace`): until the
+/// answer starts, the upload's size at the measured rate plus [`pace::STALL`] (a browser cannot
+/// watch an upload's progress); then the body is read as a stream, and given up only when no
+/// bytes come for [`pace::STALL`]. Dropping the request (a deadline) aborts the fetch.
+async fn post(request: &SyncRequest, token: &str, pace: &std::cell::Cell<Pace>) -> Result<SyncResponse, SyncError> {
+    let body = crate::sync::encode(request);
+    let sent = body.len();
+    let deadline = pace.get().send_timeout(sent);
     let started = js_sys::Date::now();
-    let response = client
+    let send = reqwest::Client::new()
         .post(server_url())
         .bearer_auth(token)
         .header("content-type", CONTENT_TYPE)
-        .body(crate::sync::encode(request))
-        .timeout(REQUEST_TIMEOUT)
-        .send()
-        .await
-        .map_err(|e| SyncError::Network(short_reason(&e)))?;
+        .body(body)
+        .send();
+    let response = match pace::first(send, gloo_timers::future::sleep(deadline)).await {
+        Either::Left(r) => r.map_err(|e| SyncError::Network(short_reason(&e)))?,
+        Either::Right(()) => {
+            return Err(SyncError::Network(format!("máy chủ không trả lời sau {} giây", deadline.as_secs())));
+        }
+    };
     let status = response.status();
     if status.is_server_error() {
         return Err(SyncError::Server(status.as_u16()));
     }
+    let mut stream = FetchBody(response.bytes_stream());
+    // A body cut midway fails here; nothing has been applied yet, so the retry is clean (and
+    // every earlier page is stored, with the cursor after it).
+    let body = pace::read_body(&mut stream, gloo_timers::future::sleep, pace::STALL).await.map_err(|e| match e {
+        BodyError::Stalled(d) => SyncError::Network(format!("không nhận được dữ liệu trong {} giây", d.as_secs())),
+        BodyError::Failed(e) => SyncError::Network(short_reason(&e)),
+    })?;
     if !status.is_success() {
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         let reason = body.get("error").and_then(|e| e.as_str()).unwrap_or("không rõ lý do").to_string();
         if status == reqwest::StatusCode::UNAUTHORIZED {
             return Err(SyncError::SignedOut(reason));
         }
         return Err(SyncError::Rejected(format!("{reason} (mã {})", status.as_u16())));
     }
-    // A body cut midway fails here; nothing has been applied yet, so the retry is clean.
-    let body = response.bytes().await.map_err(|e| SyncError::Network(short_reason(&e)))?;
-    let seconds = ((js_sys::Date::now() - started) / 1000.0).max(0.05);
-    if body.len() > 16 * 1024 {
-        // Only bodies big enough to say something about the link's speed.
-        let rate = body.len() as f64 / seconds;
-        LINK_RATE.with(|r| r.set(Some(r.get().map_or(rate, |old| 0.7 * old + 0.3 * rate))));
-    }
+    let elapsed = Duration::from_secs_f64(((js_sys::Date::now() - started) / 1000.0).max(0.0));
+    let mut measured = pace.get();
+    measured.observe(sent, body.len(), elapsed);
+    pace.set(measured);
     crate::sync::decode(&body).map_err(|e| SyncError::Network(format!("phản hồi không đọc được: {e}")))
 }
 
-/// Feed bytes to ask for: what the link carries in about [`PAGE_SECONDS`].
-fn feed_budget() -> Option<u32> {
-    let rate = LINK_RATE.with(|r| r.get())?;
-    Some(((rate * PAGE_SECONDS) as u32).clamp(MIN_FEED_BUDGET, FEED_BUDGET_DEFAULT))
+/// A fetch response body (its `ReadableStream`) as `sync::pace` reads it.
+struct FetchBody<S>(S);
+
+impl<S: futures::Stream<Item = reqwest::Result<B>> + Unpin, B: AsRef<[u8]>> Body for FetchBody<S> {
+    type Chunk = B;
+    type Error = reqwest::Error;
+    async fn chunk(&mut self) -> Result<Option<B>, reqwest::Error> {
+        self.0.next().await.transpose()
+    }
 }
 
 fn short_reason(e: &reqwest::Error) -> String {
@@ -322,16 +343,24 @@ impl LocalDocs for BrowserDocs<'_> {
     }
 }
 
-/// Requests made with the signed-in user's token.
-struct Fetch<'a>(&'a str);
+/// Requests made with the signed-in user's token. Each session measures its link afresh (the
+/// phone may have left Wi-Fi since the last one): it starts with small requests and sizes the
+/// next ones from how fast the link carried the previous ones.
+struct Fetch<'a> {
+    token: &'a str,
+    pace: std::cell::Cell<Pace>,
+}
 
 impl Transport for Fetch<'_> {
     type Error = SyncError;
     async fn post(&self, request: &SyncRequest) -> Result<SyncResponse, SyncError> {
-        post(request, self.0).await
+        post(request, self.token, &self.pace).await
     }
     fn feed_budget(&self) -> Option<u32> {
-        feed_budget()
+        Some(self.pace.get().feed_budget())
+    }
+    fn request_bytes(&self) -> usize {
+        self.pace.get().request_bytes()
     }
 }
 
@@ -339,6 +368,9 @@ impl Transport for Fetch<'_> {
 struct UiObserver<'a> {
     replica: &'a Replica,
     status: RwSignal<SyncStatus>,
+    /// Set while the session fills the replica from the feed's start (`None` otherwise), with
+    /// what earlier, failed sessions of the same fill stored.
+    arriving: Option<(RwSignal<Option<Arriving>>, usize)>,
 }
 
 impl Observer for UiObserver<'_> {
@@ -347,6 +379,12 @@ impl Observer for UiObserver<'_> {
     }
     fn progress(&mut self, done: usize, total: usize) {
         self.status.set(SyncStatus::Syncing { done, total });
+    }
+    fn arriving(&mut self, received: usize, remaining: u64) {
+        if let Some((arriving, before)) = self.arriving {
+            let received = before + received;
+            arriving.set(Some(Arriving { received, expected: Some(received + remaining as usize) }));
+        }
     }
 }
 
@@ -357,8 +395,24 @@ enum Failed {
 
 async fn run_session(replica: &Replica, handle: SyncHandle, token: &str) -> Result<(), Failed> {
     use gloo_storage::Storage;
-    let mut observer = UiObserver { replica, status: handle.status };
-    let report = session::run_session(&BrowserDocs(replica), &Fetch(token), &mut observer).await.map_err(|e| match e {
+    // From the feed's start, everything the unit has is on its way: the list says so, until a
+    // session completes (a fill cut by the link goes on in the next session, from its cursor).
+    let before = handle.arriving.get_untracked();
+    let filling = before.is_some() || settings::load_cursor().position == 0;
+    if before.is_none() && filling {
+        handle.arriving.set(Some(Arriving { received: 0, expected: None }));
+    }
+    let mut observer = UiObserver {
+        replica,
+        status: handle.status,
+        arriving: filling.then(|| (handle.arriving, before.map_or(0, |a| a.received))),
+    };
+    let fetch = Fetch { token, pace: std::cell::Cell::new(Pace::default()) };
+    let result = session::run_session(&BrowserDocs(replica), &fetch, &mut observer).await;
+    if result.is_ok() {
+        handle.arriving.set(None);
+    }
+    let report = result.map_err(|e| match e {
         session::SessionError::Transport(SyncError::SignedOut(reason)) => Failed::SignedOut(reason),
         e => Failed::Other(e.to_string()),
     })?;

@@ -4,6 +4,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::client::app::model_unit_name;
+use crate::client::local::settings;
+use crate::client::net::sync::{Arriving, SyncStatus};
 use crate::client::{date_time, use_app};
 use crate::domain::{
     Model, ModelFilter, OwnerKind, Status, field_label, format_count_vi, in_library, replication_points,
@@ -102,6 +104,21 @@ fn ModelBrowser(library: bool) -> impl IntoView {
     let total = move || total.get();
     let unreadable = app.replica.unreadable;
     let rejected = app.sync.rejected;
+    // A first sync (a new phone) fills the list page by page: say that models are arriving, and
+    // how many, rather than "none yet" (which invites registering them again).
+    let (arriving, sync_status) = (app.sync.arriving, app.sync.status);
+    let arriving = move || {
+        if library {
+            return None;
+        }
+        arriving.get().or_else(|| {
+            // Just signed in, the first session not started yet: nothing is stored, and
+            // everything the unit has is about to come.
+            let signed_in = account.with(|a| a.as_ref().is_some_and(|a| a.ended.is_none()));
+            let waiting = !matches!(sync_status.get(), SyncStatus::Synced { .. } | SyncStatus::Error { .. } | SyncStatus::Offline);
+            (signed_in && waiting && settings::load_cursor().position == 0).then_some(Arriving { received: 0, expected: None })
+        })
+    };
 
     let statuses: Vec<Status> = Status::ALL.into_iter().filter(|s| !library || in_library(*s)).collect();
     view! {
@@ -142,6 +159,9 @@ fn ModelBrowser(library: bool) -> impl IntoView {
                 }}
                 {move || (decoding.get() > 0).then(|| format!(" — đang mở thêm {} mô hình vừa tải về…", format_count_vi(decoding.get())))}
             </p>
+            <Show when=move || { total() > 0 && arriving().is_some() }>
+                <p class="note" id="arriving" aria-live="polite">{move || arriving().map(arriving_text)}</p>
+            </Show>
             <Show when=move || unreadable.with(|u| !u.is_empty())>
                 <p class="warning" role="alert">
                     {move || format!("{} mô hình trên thiết bị không đọc được (xem Cài đặt).", unreadable.with(|u| u.len()))}
@@ -157,11 +177,13 @@ fn ModelBrowser(library: bool) -> impl IntoView {
                 fallback=move || view! {
                     <div class="empty">
                         {move || if total() == 0 && library {
-                            "Thư viện chưa có mô hình nào của đơn vị khác trên thiết bị này. Mô hình được công nhận ở nơi khác sẽ về khi đồng bộ."
+                            "Thư viện chưa có mô hình nào của đơn vị khác trên thiết bị này. Mô hình được công nhận ở nơi khác sẽ về khi đồng bộ.".to_string()
+                        } else if let (0, Some(a)) = (total(), arriving()) {
+                            format!("{} Mô hình hiện ở đây ngay khi về tới thiết bị.", arriving_text(a))
                         } else if total() == 0 {
-                            "Chưa có mô hình nào trên thiết bị này. Bấm “Thêm mô hình” để đăng ký — không cần mạng."
+                            "Chưa có mô hình nào trên thiết bị này. Bấm “Thêm mô hình” để đăng ký — không cần mạng.".to_string()
                         } else {
-                            "Không có mô hình nào khớp với tìm kiếm và bộ lọc."
+                            "Không có mô hình nào khớp với tìm kiếm và bộ lọc.".to_string()
                         }}
                     </div>
                 }
@@ -178,6 +200,14 @@ fn ModelBrowser(library: bool) -> impl IntoView {
                 </Show>
             </Show>
         </section>
+    }
+}
+
+/// "Đang nhận mô hình của đơn vị: 240 / 1.500…" (the count once the server's first answer says it).
+fn arriving_text(a: Arriving) -> String {
+    match a.expected {
+        Some(expected) => format!("Đang nhận mô hình của đơn vị: {} / {}…", format_count_vi(a.received), format_count_vi(expected)),
+        None => "Đang nhận mô hình của đơn vị…".to_string(),
     }
 }
 
