@@ -403,6 +403,38 @@ mod tests {
         assert!(decode::<SyncRequest>(b"\xff\xff\xff").is_err());
     }
 
+    /// A sync message whose bloom filter automerge would divide by zero with (no bits for its
+    /// entries) or allocate 16 GB for (4 billion probes): before `check_bloom`, the first
+    /// panicked inside automerge and the second aborted the process, for any document with a
+    /// change. Found by the fuzz target `doc_bytes`.
+    #[test]
+    fn a_forged_bloom_filter_is_refused_not_probed() {
+        let mut server = model_doc("Hũ gạo tình thương");
+        // A peer with a change of its own (a peer with none is sent the whole document, unprobed).
+        let mut peer = AutoCommit::new();
+        automerge::transaction::Transactable::put(&mut peer, automerge::ROOT, "x", 1).unwrap();
+        peer.commit();
+        let first = |bloom: &[u8]| {
+            let mut m = peer.clone().sync().generate_sync_message(&mut sync::State::new()).unwrap();
+            m.have = vec![sync::Have { last_sync: Vec::new(), bloom: sync::BloomFilter::try_from(bloom).unwrap() }];
+            m.encode()
+        };
+        // One entry, 0 bits per entry (so no bits), 7 probes.
+        let no_bits = first(&[1, 0, 7]);
+        // One entry, 10 bits per entry (2 bytes of bits), u32::MAX probes.
+        let endless = first(&[1, 10, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0]);
+        for message in [no_bits, endless] {
+            let before = server.get_heads();
+            let refused = server_step(&mut server, &message);
+            assert!(matches!(&refused, Err(StepError::Malformed(e)) if e.contains("Bloom")), "{refused:?}");
+            assert_eq!(server.get_heads(), before);
+        }
+        // A filter as automerge writes it still syncs (the other tests use them throughout).
+        let mut client = AutoCommit::new();
+        assert!(sync_with(&mut Some(server.save()), &mut client, &mut sync::State::new()) > 0);
+        assert_eq!(client.get_heads(), server.get_heads());
+    }
+
     #[test]
     fn envelope_carries_automerge_bytes_as_they_are() {
         let req = SyncRequest {
