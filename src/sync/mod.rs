@@ -193,6 +193,9 @@ pub struct Step {
 /// shared heads.
 pub fn server_step(doc: &mut AutoCommit, message: &[u8]) -> Result<Step, StepError> {
     let message = sync::Message::decode(message).map_err(|e| StepError::Malformed(e.to_string()))?;
+    for have in &message.have {
+        check_bloom(&have.bloom)?;
+    }
     let before = doc.get_heads();
     let mut state = sync::State::new();
     doc.sync()
@@ -200,6 +203,46 @@ pub fn server_step(doc: &mut AutoCommit, message: &[u8]) -> Result<Step, StepErr
         .map_err(|e| StepError::Malformed(e.to_string()))?;
     let reply = doc.sync().generate_sync_message(&mut state).map(|m| m.encode());
     Ok(Step { before, reply })
+}
+
+/// Most probes per hash a peer's bloom filter may ask for (automerge writes 7).
+pub const MAX_BLOOM_PROBES: u32 = 64;
+
+/// Refuses a peer's bloom filter that automerge would trust to its cost: to answer, the server
+/// probes the filter once per change it holds, and automerge takes the filter's parameters as
+/// sent — a filter that counts entries but has no bits divides by zero (a panic), and one asking
+/// for 4 billion probes allocates 16 GB per probe vector (an abort no `catch_unwind` stops, so
+/// one small request would crash the server, again at every retry). Found by the fuzz target
+/// `doc_bytes`. Filters automerge writes (10 bits per entry, 7 probes) always pass.
+fn check_bloom(bloom: &sync::BloomFilter) -> Result<(), StepError> {
+    // The encoding is empty for an empty filter, else LEB128 entries, bits per entry, probes, bits.
+    let bytes = bloom.to_bytes();
+    let mut rest = bytes.as_slice();
+    let mut field = || -> Option<u64> {
+        let mut value = 0u64;
+        for shift in (0..35).step_by(7) {
+            let (&b, tail) = rest.split_first()?;
+            rest = tail;
+            value |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    };
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    let (Some(_entries), Some(_bits_per_entry), Some(probes)) = (field(), field(), field()) else {
+        return Err(StepError::Malformed("bộ lọc Bloom của tin đồng bộ không đọc được".into()));
+    };
+    if rest.is_empty() || probes > u64::from(MAX_BLOOM_PROBES) {
+        return Err(StepError::Malformed(format!(
+            "bộ lọc Bloom của tin đồng bộ có tham số không hợp lệ ({} byte, {probes} lần dò; tối đa {MAX_BLOOM_PROBES})",
+            rest.len()
+        )));
+    }
+    Ok(())
 }
 
 /// How a changed document is written: a new chunk appended after the stored ones, or a snapshot
