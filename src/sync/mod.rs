@@ -193,6 +193,7 @@ pub struct Step {
 /// shared heads.
 pub fn server_step(doc: &mut AutoCommit, message: &[u8]) -> Result<Step, StepError> {
     let message = sync::Message::decode(message).map_err(|e| StepError::Malformed(e.to_string()))?;
+    // Automerge sends one `have` (or none); each one more is probed once per change held.
     for have in &message.have {
         check_bloom(&have.bloom)?;
     }
@@ -207,6 +208,10 @@ pub fn server_step(doc: &mut AutoCommit, message: &[u8]) -> Result<Step, StepErr
 
 /// Most probes per hash a peer's bloom filter may ask for (automerge writes 7).
 pub const MAX_BLOOM_PROBES: u32 = 64;
+/// Most `have` entries (summaries of what the peer holds) one sync message may carry: automerge
+/// writes one, and the server probes every one of them for every change it holds, so a 32 MB
+/// request of 4 million tiny ones would cost about a billion probes per document.
+pub const MAX_HAVES: usize = 4;
 
 /// Refuses a peer's bloom filter that automerge would trust to its cost: to answer, the server
 /// probes the filter once per change it holds, and automerge takes the filter's parameters as
@@ -449,7 +454,8 @@ mod tests {
     /// A sync message whose bloom filter automerge would divide by zero with (no bits for its
     /// entries) or allocate 16 GB for (4 billion probes): before `check_bloom`, the first
     /// panicked inside automerge and the second aborted the process, for any document with a
-    /// change. Found by the fuzz target `doc_bytes`.
+    /// change (found by the fuzz target `doc_bytes`); and one with a thousand summaries, each
+    /// probed for every change held (accepted before `MAX_HAVES`).
     #[test]
     fn a_forged_bloom_filter_is_refused_not_probed() {
         let mut server = model_doc("Hũ gạo tình thương");
@@ -472,6 +478,12 @@ mod tests {
             assert!(matches!(&refused, Err(StepError::Malformed(e)) if e.contains("Bloom")), "{refused:?}");
             assert_eq!(server.get_heads(), before);
         }
+        // Many summaries, each probed for every change held.
+        let bloom = sync::BloomFilter::from_hashes(std::iter::once(&peer.clone().get_heads()[0]));
+        let mut m = peer.clone().sync().generate_sync_message(&mut sync::State::new()).unwrap();
+        m.have = vec![sync::Have { last_sync: Vec::new(), bloom }; 1000];
+        let refused = server_step(&mut server, &m.encode());
+        assert!(matches!(&refused, Err(StepError::Malformed(e)) if e.contains("tóm tắt")), "{refused:?}");
         // A filter as automerge writes it still syncs (the other tests use them throughout).
         let mut client = AutoCommit::new();
         assert!(sync_with(&mut Some(server.save()), &mut client, &mut sync::State::new()) > 0);
