@@ -194,6 +194,9 @@ pub struct Step {
 pub fn server_step(doc: &mut AutoCommit, message: &[u8]) -> Result<Step, StepError> {
     let message = sync::Message::decode(message).map_err(|e| StepError::Malformed(e.to_string()))?;
     // Automerge sends one `have` (or none); each one more is probed once per change held.
+    if message.have.len() > MAX_HAVES {
+        return Err(StepError::Malformed(format!("tin đồng bộ có {} bản tóm tắt (tối đa {MAX_HAVES})", message.have.len())));
+    }
     for have in &message.have {
         check_bloom(&have.bloom)?;
     }
