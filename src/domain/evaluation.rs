@@ -236,7 +236,10 @@ impl Evaluation {
         Ok(())
     }
 
-    fn check_result(&self, result: Action, reason: &str) -> Result<(), String> {
+    /// Whether this sheet may be submitted with `result` and `reason` (every criterion scored
+    /// within its maximum, a reviewer's result, a reason where the step needs one): the rule
+    /// `submit` and the server's `check_evaluations` apply; public for the fuzz targets' oracle.
+    pub fn check_result(&self, result: Action, reason: &str) -> Result<(), String> {
         if !matches!(result, Action::Recognise | Action::Reject | Action::Return) {
             return Err("Kết quả bình xét chỉ là công nhận, không công nhận hoặc trả lại.".into());
         }

@@ -194,6 +194,13 @@ pub struct Step {
 /// shared heads.
 pub fn server_step(doc: &mut AutoCommit, message: &[u8]) -> Result<Step, StepError> {
     let message = sync::Message::decode(message).map_err(|e| StepError::Malformed(e.to_string()))?;
+    // Automerge sends one `have` (or none); each one more is probed once per change held.
+    if message.have.len() > MAX_HAVES {
+        return Err(StepError::Malformed(format!("tin đồng bộ có {} bản tóm tắt (tối đa {MAX_HAVES})", message.have.len())));
+    }
+    for have in &message.have {
+        check_bloom(&have.bloom)?;
+    }
     let before = doc.get_heads();
     let mut state = sync::State::new();
     doc.sync()
@@ -201,6 +208,50 @@ pub fn server_step(doc: &mut AutoCommit, message: &[u8]) -> Result<Step, StepErr
         .map_err(|e| StepError::Malformed(e.to_string()))?;
     let reply = doc.sync().generate_sync_message(&mut state).map(|m| m.encode());
     Ok(Step { before, reply })
+}
+
+/// Most probes per hash a peer's bloom filter may ask for (automerge writes 7).
+pub const MAX_BLOOM_PROBES: u32 = 64;
+/// Most `have` entries (summaries of what the peer holds) one sync message may carry: automerge
+/// writes one, and the server probes every one of them for every change it holds, so a 32 MB
+/// request of 4 million tiny ones would cost about a billion probes per document.
+pub const MAX_HAVES: usize = 4;
+
+/// Refuses a peer's bloom filter that automerge would trust to its cost: to answer, the server
+/// probes the filter once per change it holds, and automerge takes the filter's parameters as
+/// sent — a filter that counts entries but has no bits divides by zero (a panic), and one asking
+/// for 4 billion probes allocates 16 GB per probe vector (an abort no `catch_unwind` stops, so
+/// one small request would crash the server, again at every retry). Found by the fuzz target
+/// `doc_bytes`. Filters automerge writes (10 bits per entry, 7 probes) always pass.
+fn check_bloom(bloom: &sync::BloomFilter) -> Result<(), StepError> {
+    // The encoding is empty for an empty filter, else LEB128 entries, bits per entry, probes, bits.
+    let bytes = bloom.to_bytes();
+    let mut rest = bytes.as_slice();
+    let mut field = || -> Option<u64> {
+        let mut value = 0u64;
+        for shift in (0..35).step_by(7) {
+            let (&b, tail) = rest.split_first()?;
+            rest = tail;
+            value |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Some(value);
+            }
+        }
+        None
+    };
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    let (Some(_entries), Some(_bits_per_entry), Some(probes)) = (field(), field(), field()) else {
+        return Err(StepError::Malformed("bộ lọc Bloom của tin đồng bộ không đọc được".into()));
+    };
+    if rest.is_empty() || probes > u64::from(MAX_BLOOM_PROBES) {
+        return Err(StepError::Malformed(format!(
+            "bộ lọc Bloom của tin đồng bộ có tham số không hợp lệ ({} byte, {probes} lần dò; tối đa {MAX_BLOOM_PROBES})",
+            rest.len()
+        )));
+    }
+    Ok(())
 }
 
 /// How a changed document is written: a new chunk appended after the stored ones, or a snapshot
@@ -402,6 +453,45 @@ mod tests {
         assert!(!valid_doc_id(""));
         assert!(valid_doc_id("3f0c2a9e-5b7d-4c1e-9a8f-1d2e3f4a5b6c"));
         assert!(decode::<SyncRequest>(b"\xff\xff\xff").is_err());
+    }
+
+    /// A sync message whose bloom filter automerge would divide by zero with (no bits for its
+    /// entries) or allocate 16 GB for (4 billion probes): before `check_bloom`, the first
+    /// panicked inside automerge and the second aborted the process, for any document with a
+    /// change (found by the fuzz target `doc_bytes`); and one with a thousand summaries, each
+    /// probed for every change held (accepted before `MAX_HAVES`).
+    #[test]
+    fn a_forged_bloom_filter_is_refused_not_probed() {
+        let mut server = model_doc("Hũ gạo tình thương");
+        // A peer with a change of its own (a peer with none is sent the whole document, unprobed).
+        let mut peer = AutoCommit::new();
+        automerge::transaction::Transactable::put(&mut peer, automerge::ROOT, "x", 1).unwrap();
+        peer.commit();
+        let first = |bloom: &[u8]| {
+            let mut m = peer.clone().sync().generate_sync_message(&mut sync::State::new()).unwrap();
+            m.have = vec![sync::Have { last_sync: Vec::new(), bloom: sync::BloomFilter::try_from(bloom).unwrap() }];
+            m.encode()
+        };
+        // One entry, 0 bits per entry (so no bits), 7 probes.
+        let no_bits = first(&[1, 0, 7]);
+        // One entry, 10 bits per entry (2 bytes of bits), u32::MAX probes.
+        let endless = first(&[1, 10, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0]);
+        for message in [no_bits, endless] {
+            let before = server.get_heads();
+            let refused = server_step(&mut server, &message);
+            assert!(matches!(&refused, Err(StepError::Malformed(e)) if e.contains("Bloom")), "{refused:?}");
+            assert_eq!(server.get_heads(), before);
+        }
+        // Many summaries, each probed for every change held.
+        let bloom = sync::BloomFilter::from_hashes(std::iter::once(&peer.clone().get_heads()[0]));
+        let mut m = peer.clone().sync().generate_sync_message(&mut sync::State::new()).unwrap();
+        m.have = vec![sync::Have { last_sync: Vec::new(), bloom }; 1000];
+        let refused = server_step(&mut server, &m.encode());
+        assert!(matches!(&refused, Err(StepError::Malformed(e)) if e.contains("tóm tắt")), "{refused:?}");
+        // A filter as automerge writes it still syncs (the other tests use them throughout).
+        let mut client = AutoCommit::new();
+        assert!(sync_with(&mut Some(server.save()), &mut client, &mut sync::State::new()) > 0);
+        assert_eq!(client.get_heads(), server.get_heads());
     }
 
     #[test]

@@ -442,3 +442,36 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
     };
     Ok(Outcome { id, incoming, base, doc, reply: step.reply, write })
 }
+
+/// A document as the store holds it, for [`apply_document`].
+pub struct StoredDoc {
+    pub bytes: Vec<u8>,
+    pub seq: u64,
+    pub layout: Layout,
+    /// The owning unit recorded at its first write.
+    pub unit: String,
+    /// In the library.
+    pub public: bool,
+}
+
+/// What `/api/sync` does to one request document, without the store or the cache: the same
+/// `apply` the handler runs (every rule of "Records: the rules the server enforces"), on a copy
+/// parsed from `stored` (`None`: an id not stored yet). Returns the reply to send and the write
+/// the handler would commit. Public so the fuzz targets (`tests/fuzz`) drive exactly the
+/// server's step; not isolated by `catch_unwind` here, so that a panic is found, not hidden.
+pub fn apply_document(
+    stored: Option<StoredDoc>,
+    id: &str,
+    message: &[u8],
+    document: Option<&[u8]>,
+    username: &str,
+    access: Access,
+) -> Result<(Option<Vec<u8>>, Option<Write>), DocFailure> {
+    let incoming = Incoming { id: id.to_string(), message: message.to_vec(), document: document.map(<[u8]>::to_vec) };
+    let work = match stored {
+        Some(s) => Work { incoming, base: Some((s.seq, s.layout)), owner: Some(s.unit), public: s.public, copy: Copy::Stored(s.bytes) },
+        None => Work { incoming, base: None, owner: None, public: false, copy: Copy::New },
+    };
+    let who = Who { username: username.to_string(), access };
+    apply(work, &who).map(|o| (o.reply, o.write))
+}
