@@ -85,6 +85,17 @@ impl SqliteStore {
         Ok(SqliteStore { server_id, readers: Arc::new(readers), next_reader: AtomicUsize::new(0), writer: tx })
     }
 
+    /// A small write outside the document writer's group commit (accounts, sessions, units,
+    /// criteria, photos): on a pooled connection, in its own transaction. SQLite serialises it with
+    /// the writer thread (busy timeout 5 s); only document writes need the writer's `seq` order.
+    async fn write_now<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        self.read(f).await
+    }
+
+    /// Runs `f` on a free pooled connection (reads: WAL lets them run beside the writer).
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
@@ -319,7 +330,7 @@ impl UnitStore for SqliteStore {
         let units: Vec<Unit> = tree.units().cloned().collect();
         let clusters: Vec<Cluster> = tree.clusters().cloned().collect();
         let based_on = based_on.clone();
-        self.read(move |c| {
+        self.write_now(move |c| {
             // Immediate: the write lock is held from here, so the check and the save are one step.
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             if read_tree(&tx)? != based_on {
@@ -352,7 +363,7 @@ impl UnitStore for SqliteStore {
 impl AccountStore for SqliteStore {
     async fn create_user(&self, user: &User, now_ms: i64) -> Result<(), StoreError> {
         let user = user.clone();
-        self.read(move |c| {
+        self.write_now(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let inserted = tx.execute(
                 "INSERT INTO users (username, display_name, password_hash, disabled, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -390,13 +401,13 @@ impl AccountStore for SqliteStore {
 
     async fn set_user_disabled(&self, username: &str, disabled: bool) -> Result<bool, StoreError> {
         let username = username.to_string();
-        self.read(move |c| Ok(c.execute("UPDATE users SET disabled = ?2 WHERE username = ?1", params![username, disabled])? == 1))
+        self.write_now(move |c| Ok(c.execute("UPDATE users SET disabled = ?2 WHERE username = ?1", params![username, disabled])? == 1))
             .await
     }
 
     async fn set_password_hash(&self, username: &str, hash: &str) -> Result<bool, StoreError> {
         let (username, hash) = (username.to_string(), hash.to_string());
-        self.read(move |c| Ok(c.execute("UPDATE users SET password_hash = ?2 WHERE username = ?1", params![username, hash])? == 1))
+        self.write_now(move |c| Ok(c.execute("UPDATE users SET password_hash = ?2 WHERE username = ?1", params![username, hash])? == 1))
             .await
     }
 
@@ -417,7 +428,7 @@ impl AccountStore for SqliteStore {
 
     async fn update_user(&self, username: &str, display_name: &str, grants: &[Grant]) -> Result<bool, StoreError> {
         let (username, display_name, grants) = (username.to_string(), display_name.to_string(), grants.to_vec());
-        self.read(move |c| {
+        self.write_now(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             if tx.execute("UPDATE users SET display_name = ?2 WHERE username = ?1", params![username, display_name])? == 0 {
                 return Ok(false);
@@ -432,7 +443,7 @@ impl AccountStore for SqliteStore {
 
     async fn create_session(&self, id: &str, session: &Session) -> Result<(), StoreError> {
         let (hash, s) = (id.to_string(), session.clone());
-        self.read(move |c| {
+        self.write_now(move |c| {
             c.execute(
                 "INSERT INTO sessions (id, verifier_hash, username, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![hash, s.verifier_hash, s.username, s.created_at, s.expires_at],
@@ -465,7 +476,7 @@ impl AccountStore for SqliteStore {
 
     async fn delete_session(&self, id: &str) -> Result<(), StoreError> {
         let hash = id.to_string();
-        self.read(move |c| {
+        self.write_now(move |c| {
             c.execute("DELETE FROM sessions WHERE id = ?1", [&hash])?;
             Ok(())
         })
@@ -474,12 +485,12 @@ impl AccountStore for SqliteStore {
 
     async fn delete_sessions(&self, username: &str) -> Result<u64, StoreError> {
         let username = username.to_string();
-        self.read(move |c| Ok(c.execute("DELETE FROM sessions WHERE username = ?1", [&username])? as u64)).await
+        self.write_now(move |c| Ok(c.execute("DELETE FROM sessions WHERE username = ?1", [&username])? as u64)).await
     }
 
     async fn save_invitation(&self, id: &str, invitation: &Invitation, now_ms: i64) -> Result<(), StoreError> {
         let (hash, inv) = (id.to_string(), invitation.clone());
-        self.read(move |c| {
+        self.write_now(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             tx.execute("DELETE FROM invitations WHERE username = ?1", [&inv.username])?;
             tx.execute(
@@ -505,7 +516,7 @@ impl AccountStore for SqliteStore {
 
     async fn accept_invitation(&self, id: &str, password_hash: &str, now_ms: i64) -> Result<Option<String>, StoreError> {
         let (hash, password_hash) = (id.to_string(), password_hash.to_string());
-        self.read(move |c| {
+        self.write_now(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let username: Option<String> = tx
                 .query_row("DELETE FROM invitations WHERE id = ?1 AND expires_at > ?2 RETURNING username", params![hash, now_ms], |r| r.get(0))
@@ -520,11 +531,11 @@ impl AccountStore for SqliteStore {
     }
 
     async fn delete_expired_sessions(&self, now_ms: i64) -> Result<u64, StoreError> {
-        self.read(move |c| Ok(c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now_ms])? as u64)).await
+        self.write_now(move |c| Ok(c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now_ms])? as u64)).await
     }
 
     async fn delete_expired_invitations(&self, now_ms: i64) -> Result<u64, StoreError> {
-        self.read(move |c| Ok(c.execute("DELETE FROM invitations WHERE expires_at <= ?1", [now_ms])? as u64)).await
+        self.write_now(move |c| Ok(c.execute("DELETE FROM invitations WHERE expires_at <= ?1", [now_ms])? as u64)).await
     }
 }
 
@@ -546,7 +557,7 @@ impl CriteriaStore for SqliteStore {
     async fn save_criteria(&self, set: &CriteriaSet, by: &str, now_ms: i64) -> Result<(), StoreError> {
         let json = serde_json::to_string(&set.criteria).map_err(|e| StoreError::Backend(e.to_string()))?;
         let (kind, by) = (set.owner_kind.clone(), by.to_string());
-        self.read(move |c| {
+        self.write_now(move |c| {
             c.execute(
                 "INSERT INTO criteria (owner_kind, criteria, updated_by, updated_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(owner_kind) DO UPDATE SET criteria = ?2, updated_by = ?3, updated_at = ?4",
@@ -571,7 +582,7 @@ impl PhotoStore for SqliteStore {
         // Outside the group commit, like the accounts: an IMMEDIATE transaction takes SQLite's
         // write lock first, so the check of `received` (and of the limits) and the append are one
         // step.
-        self.read(move |c| {
+        self.write_now(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let stored = photo_row(&tx, &chunk.doc_id, &chunk.id)?;
             if let Err(answer) = photo_step(stored, chunk.offset, chunk.total) {
@@ -678,7 +689,7 @@ impl PhotoStore for SqliteStore {
             return Ok(());
         }
         let photos = photos.to_vec();
-        self.read(move |c| {
+        self.write_now(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             {
                 let mut stmt = tx.prepare_cached("UPDATE photos SET checked_seq = ?3 WHERE doc_id = ?1 AND id = ?2")?;
@@ -694,7 +705,7 @@ impl PhotoStore for SqliteStore {
 
     async fn delete_unreferenced_photo(&self, doc_id: &str, id: &str, doc_seq: Option<u64>) -> Result<bool, StoreError> {
         let (doc_id, id, doc_seq) = (doc_id.to_string(), id.to_string(), doc_seq.map(|s| s as i64));
-        self.read(move |c| {
+        self.write_now(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let deleted = tx.execute(
                 "DELETE FROM photos WHERE doc_id = ?1 AND id = ?2 AND complete AND (SELECT seq FROM docs WHERE id = ?1) IS ?3",
@@ -710,7 +721,7 @@ impl PhotoStore for SqliteStore {
     }
 
     async fn delete_abandoned_uploads(&self, last_chunk_before_ms: i64) -> Result<u64, StoreError> {
-        self.read(move |c| {
+        self.write_now(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             tx.execute(
                 "DELETE FROM photo_chunks WHERE (doc_id, id) IN (SELECT doc_id, id FROM photos WHERE NOT complete AND updated_at < ?1)",
