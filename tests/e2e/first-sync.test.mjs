@@ -8,13 +8,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { LAUNCH, eventually, newPage, signIn, synced, waitReady } from './support.mjs';
+import { LAUNCH, eventually, newPage, signIn, startServer, synced, waitReady } from './support.mjs';
 
 const SERVER = process.env.DANVAN_SERVER_BIN;
 const DIST = process.env.DANVAN_DIST;
@@ -26,24 +26,6 @@ const MODELS = 24;
 /** Chromium's emulation in bytes per second: 128 kbit/s each way, 300 ms. */
 const LINK_2G = { offline: false, latency: 300, downloadThroughput: 16_000, uploadThroughput: 16_000 };
 
-function startServer(dist, database) {
-  const child = spawn(SERVER, ['--addr', '127.0.0.1:0', '--dist', dist, '--database', database], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
-    const onData = (chunk) => {
-      out += chunk;
-      const m = out.match(/running at (http:\/\/\S+?)\/?\s/);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (c) => { out += c; });
-    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
-  });
-}
 
 /** Narrative text of a realistic length, different per model (so it does not compress away). */
 function narrative(i, k) {
@@ -82,7 +64,7 @@ test('a new phone on 2G is told from the first second that the unit\'s models ar
   cli('import-units', UNITS);
   cli('create-user', '--username', 'canbo.cu', '--unit', 'BANBO', '--role', 'can_bo', '--name', 'Cán bộ cũ');
   cli('create-user', '--username', 'canbo.moi', '--unit', 'BANBO', '--role', 'can_bo', '--name', 'Cán bộ mới');
-  const server = await startServer(DIST, db);
+  const server = await startServer(SERVER, ['--addr', '127.0.0.1:0', '--dist', DIST, '--database', db]);
   const browser = await chromium.launch(LAUNCH);
   try {
     // The unit's models, registered by a colleague on a fast link.

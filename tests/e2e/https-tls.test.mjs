@@ -12,14 +12,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { LAUNCH, PASSWORD, newPage, signIn, synced, waitReady, waitServiceWorker } from './support.mjs';
+import { LAUNCH, PASSWORD, collectErrors, listed, newPage, register, signIn, startServer, synced, unique, waitReady, waitServiceWorker } from './support.mjs';
 
 const SERVER = process.env.DANVAN_SERVER_BIN;
 const DIST = process.env.DANVAN_DIST;
@@ -28,13 +28,6 @@ const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 mkdirSync(SHOTS, { recursive: true });
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
 const HOST = 'danvan.test';
-
-/** Every uncaught error of the page, to assert there was none. */
-function collectErrors(page) {
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  return errors;
-}
 
 /** The base64 SHA-256 of a certificate's public key (what --ignore-certificate-errors-spki-list takes). */
 function spkiHash(certPath) {
@@ -45,32 +38,6 @@ function spkiHash(certPath) {
   const digest = spawnSync('openssl', ['dgst', '-sha256', '-binary'], { input: der.stdout });
   assert.equal(digest.status, 0, String(digest.stderr));
   return Buffer.from(digest.stdout).toString('base64');
-}
-
-/** Registers a model with the form (the signed-in cadre's unit) and waits until it is saved. */
-async function register(page, name) {
-  await page.getByRole('link', { name: 'Thêm', exact: true }).click();
-  const values = {
-    name, situation: 'Nhiều hộ chưa có nước sạch.', goals: 'Đưa nước sạch về 40 hộ.', content: 'Vận động góp công, góp ống.',
-    area: 'Thôn Nà Pồng.', forces: 'Chi hội Phụ nữ, Đoàn Thanh niên.', resources: 'Nhân dân đóng góp.', start_date: '2025-03-01',
-    sustainability: 'Tổ tự quản duy trì.', owner_name: 'Chi hội Phụ nữ thôn Nà Pồng',
-  };
-  for (const [id, v] of Object.entries(values)) await page.locator(`#${id}`).fill(v);
-  await page.getByRole('button', { name: 'Thêm chỉ tiêu' }).click();
-  await page.locator('#indicator-0-name').fill('Hộ có nước sạch');
-  await page.locator('#indicator-0-target').fill('40');
-  await page.getByRole('button', { name: 'Lưu mô hình' }).click();
-  await page.locator('#save-status').waitFor();
-}
-
-/** The list shows a card with this name (after the replica has loaded it). */
-async function listed(page, name) {
-  await page.getByRole('link', { name: 'Mô hình', exact: true }).click();
-  await page.getByText(name).first().waitFor({ timeout: 30_000 });
-}
-
-function unique(prefix) {
-  return `${prefix} ${Math.random().toString(36).slice(2, 8)}`;
 }
 
 /** A TCP port free now. */
@@ -88,26 +55,6 @@ function freePort() {
 function run(args, input) {
   const r = spawnSync(SERVER, args, { input, encoding: 'utf8' });
   assert.equal(r.status, 0, `danvan-server ${args.join(' ')}: ${r.stdout}${r.stderr}`);
-}
-
-/** Starts danvan-server with `args` and resolves with its printed URL once it listens. */
-function startServer(args) {
-  const child = spawn(SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
-    const onData = (chunk) => {
-      out += chunk;
-      const m = out.match(/running at (https?:\/\/\S+?)\/?\s/);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (c) => { out += c; });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}): ${out}`)); });
-  });
 }
 
 test('over https with a generated certificate: the service worker installs, an offline reload comes back, sync works', { skip: !SERVER || !DIST, timeout: 240_000 }, async () => {
@@ -132,7 +79,7 @@ test('over https with a generated certificate: the service worker installs, an o
       run(['--database', db, 'create-user', '--username', user, '--unit', 'BANBO', '--role', 'can_bo', '--name', name], `${PASSWORD}\n`);
     }
     const redirectPort = await freePort();
-    server = await startServer(['--addr', '127.0.0.1:0', '--database', db, '--dist', DIST,
+    server = await startServer(SERVER, ['--addr', '127.0.0.1:0', '--database', db, '--dist', DIST,
       '--tls-cert', cert, '--tls-key', key, '--http-redirect-addr', `127.0.0.1:${redirectPort}`]);
     assert.match(server.url, /^https:\/\//, 'the printed URL is https');
     const port = new URL(server.url).port;

@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { LAUNCH, newPage, signIn, synced, waitReady } from './support.mjs';
+import { LAUNCH, collectErrors, listed, newPage, register, signIn, synced, unique, waitReady } from './support.mjs';
 
 const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
@@ -27,39 +27,6 @@ before(async () => {
   browser = await chromium.launch({ ...LAUNCH, args: [...LAUNCH.args, `--host-resolver-rules=MAP ${HOST} 127.0.0.1`] });
 });
 after(async () => { await browser?.close(); });
-
-/** Every uncaught error of the page, to assert there was none. */
-function collectErrors(page) {
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  return errors;
-}
-
-/** Registers a model with the form (the signed-in cadre's unit) and waits until it is saved. */
-async function register(page, name) {
-  await page.getByRole('link', { name: 'Thêm', exact: true }).click();
-  const values = {
-    name, situation: 'Nhiều hộ chưa có nước sạch.', goals: 'Đưa nước sạch về 40 hộ.', content: 'Vận động góp công, góp ống.',
-    area: 'Thôn Nà Pồng.', forces: 'Chi hội Phụ nữ, Đoàn Thanh niên.', resources: 'Nhân dân đóng góp.', start_date: '2025-03-01',
-    sustainability: 'Tổ tự quản duy trì.', owner_name: 'Chi hội Phụ nữ thôn Nà Pồng',
-  };
-  for (const [id, v] of Object.entries(values)) await page.locator(`#${id}`).fill(v);
-  await page.getByRole('button', { name: 'Thêm chỉ tiêu' }).click();
-  await page.locator('#indicator-0-name').fill('Hộ có nước sạch');
-  await page.locator('#indicator-0-target').fill('40');
-  await page.getByRole('button', { name: 'Lưu mô hình' }).click();
-  await page.locator('#save-status').waitFor();
-}
-
-/** The list shows a card with this name (after the replica has loaded it). */
-async function listed(page, name) {
-  await page.getByRole('link', { name: 'Mô hình', exact: true }).click();
-  await page.getByText(name).first().waitFor({ timeout: 30_000 });
-}
-
-function unique(prefix) {
-  return `${prefix} ${Math.random().toString(36).slice(2, 8)}`;
-}
 
 test('on a plain-http address that is not localhost the app starts, works online and says offline use needs https', { timeout: 240_000 }, async () => {
   const port = new URL(BASE).port;

@@ -1,6 +1,7 @@
 // Shared by the end-to-end tests: how Chromium is launched here and how to wait for the app.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 
 export const READY_MS = 60_000; // first wasm load + IndexedDB replica
 
@@ -93,4 +94,58 @@ export async function newPage(context, tag) {
 export async function synced(page, timeout = 30_000) {
   await page.locator('#sync-status').click();
   await eventually('synced', async () => (await page.locator('#sync-status').getAttribute('data-state')) === 'synced', timeout);
+}
+
+/** Every uncaught error of the page, to assert there was none. */
+export function collectErrors(page) {
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return errors;
+}
+
+/** Registers a model with the form (the signed-in cadre's unit) and waits until it is saved. */
+export async function register(page, name) {
+  await page.getByRole('link', { name: 'Thêm', exact: true }).click();
+  const values = {
+    name, situation: 'Nhiều hộ chưa có nước sạch.', goals: 'Đưa nước sạch về 40 hộ.', content: 'Vận động góp công, góp ống.',
+    area: 'Thôn Nà Pồng.', forces: 'Chi hội Phụ nữ, Đoàn Thanh niên.', resources: 'Nhân dân đóng góp.', start_date: '2025-03-01',
+    sustainability: 'Tổ tự quản duy trì.', owner_name: 'Chi hội Phụ nữ thôn Nà Pồng',
+  };
+  for (const [id, v] of Object.entries(values)) await page.locator(`#${id}`).fill(v);
+  await page.getByRole('button', { name: 'Thêm chỉ tiêu' }).click();
+  await page.locator('#indicator-0-name').fill('Hộ có nước sạch');
+  await page.locator('#indicator-0-target').fill('40');
+  await page.getByRole('button', { name: 'Lưu mô hình' }).click();
+  await page.locator('#save-status').waitFor();
+}
+
+/** The list shows a card with this name (after the replica has loaded it). */
+export async function listed(page, name) {
+  await page.getByRole('link', { name: 'Mô hình', exact: true }).click();
+  await page.getByText(name).first().waitFor({ timeout: 30_000 });
+}
+
+export function unique(prefix) {
+  return `${prefix} ${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** Starts the danvan-server binary `server` with `args`; resolves with `{ child, url }` once it
+ * prints the URL it listens at (http or https). */
+export function startServer(server, args) {
+  const child = spawn(server, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
+    const onData = (chunk) => {
+      out += chunk;
+      const m = out.match(/running at (https?:\/\/\S+?)\/?\s/);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1] });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (c) => { out += c; });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}): ${out}`)); });
+  });
 }

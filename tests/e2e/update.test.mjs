@@ -6,38 +6,18 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { LAUNCH, waitReady, waitServiceWorker } from './support.mjs';
+import { LAUNCH, startServer, waitReady, waitServiceWorker } from './support.mjs';
 
 const SERVER = process.env.DANVAN_SERVER_BIN;
 const DIST = process.env.DANVAN_DIST;
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 mkdirSync(SHOTS, { recursive: true });
 
-/** Starts danvan-server and resolves with its URL once it prints it. */
-function startServer(addr, dist, database) {
-  const child = spawn(SERVER, ['--addr', addr, '--dist', dist, '--database', database], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 20_000);
-    const onData = (chunk) => {
-      out += chunk;
-      const m = out.match(/running at (http:\/\/\S+?)\/?\s/);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1] });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (c) => { out += c; });
-    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
-  });
-}
 
 async function stop(server) {
   const exited = new Promise((r) => server.child.once('exit', r));
@@ -50,7 +30,7 @@ test('installable, and a new version is offered and applied', { skip: !SERVER ||
   const dist = join(work, 'dist');
   cpSync(DIST, dist, { recursive: true });
   const db = join(work, 'db.sqlite3');
-  let server = await startServer('127.0.0.1:0', dist, db);
+  let server = await startServer(SERVER, ['--addr', '127.0.0.1:0', '--dist', dist, '--database', db]);
   const port = new URL(server.url).port;
   // A persistent profile: Chromium never offers to install from an incognito context.
   const context = await chromium.launchPersistentContext(join(work, 'profile'), { ...LAUNCH, viewport: { width: 360, height: 740 } });
@@ -77,7 +57,7 @@ test('installable, and a new version is offered and applied', { skip: !SERVER ||
     // Publish a new build: any change to the built files gives a new version.
     await stop(server);
     appendFileSync(join(dist, 'index.html'), '\n<!-- build 2 -->\n');
-    server = await startServer(`127.0.0.1:${port}`, dist, db);
+    server = await startServer(SERVER, ['--addr', `127.0.0.1:${port}`, '--dist', dist, '--database', db]);
     const newVersion = (await (await fetch(server.url + '/api/health')).json()).client_version;
     assert.notEqual(newVersion, oldVersion);
 
