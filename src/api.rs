@@ -40,6 +40,10 @@ pub struct Profile {
     /// The units the user deals with (their grants' units and ancestors, and every unit they
     /// read), to show names instead of codes.
     pub units: Vec<Unit>,
+    /// The emulation clusters of those units (reports compare a cluster's members). Empty in
+    /// profiles stored before it existed.
+    #[serde(default)]
+    pub clusters: Vec<crate::domain::Cluster>,
     /// Units whose models the user reads through their grants (the library adds recognised
     /// models of every unit). Empty in profiles stored before it existed.
     #[serde(default)]

@@ -7,10 +7,12 @@
 //! - [`doc`]: how a [`domain::Model`] lives in an automerge document (schema v1). No IO.
 //! - [`sync`]: the sync envelope and the per-document sync steps on both sides. No IO.
 //! - [`api`]: the JSON bodies of sign-in and administration, shared by both sides. No IO.
+//! - [`chart`]: the geometry of the report page's SVG charts. No IO.
 //!
 //! and, per target, the client (`client`, wasm only) and the server (`server`, native only).
 
 pub mod api;
+pub mod chart;
 pub mod doc;
 pub mod domain;
 pub mod sync;

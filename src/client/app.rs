@@ -120,6 +120,7 @@ fn App() -> impl IntoView {
                         <A href="/mo-hinh/moi">"Thêm"</A>
                         <A href="/thu-vien">"Thư viện"</A>
                         <Show when=reviews><A href="/binh-xet">"Bình xét"</A></Show>
+                        <A href="/bao-cao">"Báo cáo"</A>
                         <Show when=manages><A href="/quan-tri">"Quản trị"</A></Show>
                         <A href="/cai-dat">"Cài đặt"</A>
                     </nav>
@@ -146,6 +147,7 @@ fn App() -> impl IntoView {
                         <Route path=path!("/quan-tri") view=admin::AdminPage/>
                         <Route path=path!("/binh-xet") view=lifecycle::ReviewQueuePage/>
                         <Route path=path!("/thu-vien") view=pages::LibraryPage/>
+                        <Route path=path!("/bao-cao") view=pages::ReportsPage/>
                         <Route path=path!("/dang-nhap") view=sign_in::SignInPage/>
                         <Route path=path!("/moi") view=sign_in::InvitationPage/>
                     </Routes>

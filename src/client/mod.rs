@@ -8,6 +8,9 @@ pub mod format;
 pub mod local;
 pub mod net;
 pub mod pages;
+/// The report page, compiled into its own wasm module: only `reporting::input` may be used from
+/// the rest of the client.
+pub mod reporting;
 
 pub use app::{AppContext, DATABASE, start, use_app};
 pub use format::{date_time, hh_mm};

@@ -46,6 +46,18 @@ pub fn save_cursor(cursor: &Cursor) {
     }
 }
 
+/// When this device last finished a sync with the server (ms), so a report computed offline can
+/// say how current its figures are. Under "danvan.sync.", so signing out forgets it.
+const LAST_SYNCED: &str = "danvan.sync.last_synced";
+
+pub fn load_last_synced() -> Option<i64> {
+    LocalStorage::get(LAST_SYNCED).ok()
+}
+pub fn save_last_synced(at_ms: i64) {
+    // Only a report's "đồng bộ lúc …" line depends on it.
+    let _ = LocalStorage::set(LAST_SYNCED, at_ms);
+}
+
 /// Unsaved form input, kept across reloads so nothing typed is lost (key: "new" or a model id).
 /// A form typed but not saved yet (a model, an activity log entry, a score sheet), kept so that
 /// nothing typed is lost on a reload, a crash or the page being redrawn by a sync.

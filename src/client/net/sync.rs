@@ -192,6 +192,7 @@ pub fn start(replica: Replica, account: RwSignal<Option<Account>>) -> SyncHandle
                 Ok(()) => {
                     failures = 0;
                     handle.status.set(SyncStatus::Synced { at_ms: now_ms() });
+                    crate::client::local::settings::save_last_synced(now_ms());
                     wait = PERIOD;
                     // Photos after the text, on their own: a slow upload never delays a sync.
                     crate::client::net::photos::upload_pending(replica.clone(), current.token.clone(), handle.photos_waiting);

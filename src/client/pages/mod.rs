@@ -6,6 +6,7 @@ pub mod detail;
 pub mod form;
 pub mod list;
 pub mod not_found;
+pub mod reports;
 pub mod settings;
 pub mod sign_in;
 
@@ -13,4 +14,5 @@ pub use detail::DetailPage;
 pub use form::{EditModelPage, NewModelPage};
 pub use list::{LibraryPage, ListPage};
 pub use not_found::NotFound;
+pub use reports::ReportsPage;
 pub use settings::SettingsPage;

@@ -42,6 +42,8 @@ pub enum PeriodKind {
     Years,
     /// Any dates.
     Range,
+    /// "Tính đến ngày": everything registered up to a day.
+    AsOf,
 }
 
 impl Period {
@@ -69,6 +71,11 @@ impl Period {
         Ok(Period { kind: PeriodKind::Range, from, to })
     }
 
+    /// Everything up to and including `day` ("tính đến ngày").
+    pub fn as_of(day: Date) -> Period {
+        Period { kind: PeriodKind::AsOf, from: Date { year: 1900, month: 1, day: 1 }, to: day }
+    }
+
     pub fn contains(&self, day: Date) -> bool {
         self.from <= day && day <= self.to
     }
@@ -81,6 +88,7 @@ impl Period {
             PeriodKind::Year => format!("năm {}", self.from.year),
             PeriodKind::Years => format!("giai đoạn {}–{}", self.from.year, self.to.year),
             PeriodKind::Range => format!("từ {} đến {}", vi(self.from), vi(self.to)),
+            PeriodKind::AsOf => format!("tính đến ngày {}", vi(self.to)),
         }
     }
 }
@@ -747,5 +755,8 @@ mod tests {
         let (a, b) = (Date::parse("2025-03-01").unwrap(), Date::parse("2025-05-31").unwrap());
         assert_eq!(Period::range(a, b).unwrap().label(), "từ 01/03/2025 đến 31/05/2025");
         assert!(Period::range(b, a).is_err());
+        let as_of = Period::as_of(b);
+        assert_eq!(as_of.label(), "tính đến ngày 31/05/2025");
+        assert!(as_of.contains(Date::parse("2009-01-01").unwrap()) && !as_of.contains(Date::parse("2025-06-01").unwrap()));
     }
 }

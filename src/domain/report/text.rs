@@ -14,6 +14,7 @@ pub fn draft_text(sheet: &ReportSheet) -> Vec<String> {
     let n = |v: usize| format_count_vi(v);
     let when = match period.kind {
         PeriodKind::Range => format!("Trong thời gian {}", period.label()),
+        PeriodKind::AsOf => format!("Tính đến ngày {:02}/{:02}/{}", period.to.day, period.to.month, period.to.year),
         _ => format!("Trong {}", period.label()),
     };
     let as_of = format!("{:02}/{:02}/{}", period.to.day, period.to.month, period.to.year);

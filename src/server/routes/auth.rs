@@ -49,6 +49,9 @@ pub fn profile(user: &User, access: &Access, tree: &UnitTree, criteria: Vec<Crit
     for g in &user.grants {
         codes.extend(tree.up_from(&g.unit).map(|u| u.code.as_str()));
     }
+    let units: Vec<crate::domain::Unit> = codes.into_iter().filter_map(|c| tree.get(c).cloned()).collect();
+    // The clusters those units belong to, so reports can name and compare them.
+    let clusters = tree.clusters().filter(|c| units.iter().any(|u| u.cluster.as_deref() == Some(c.code.as_str()))).cloned().collect();
     Profile {
         username: user.username.clone(),
         display_name: user.display_name.clone(),
@@ -56,7 +59,8 @@ pub fn profile(user: &User, access: &Access, tree: &UnitTree, criteria: Vec<Crit
         writable: access.writable().map(str::to_string).collect(),
         reviews: access.reviewable().map(str::to_string).collect(),
         manages: access.manages_anything(),
-        units: codes.into_iter().filter_map(|c| tree.get(c).cloned()).collect(),
+        units,
+        clusters,
         readable: access.readable().map(str::to_string).collect(),
         criteria,
     }

@@ -1,0 +1,33 @@
+//! The report module's entry points (wasm, built by Trunk as a second module; see
+//! `danvan::client::reporting`). The exports live here, not in the library: an export in the
+//! library would be linked into the app's own module too.
+
+#[cfg(target_arch = "wasm32")]
+mod exports {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    pub fn mount(root: web_sys::HtmlElement, input: &[u8]) -> Result<(), JsValue> {
+        console_error_panic_hook::set_once();
+        danvan::client::reporting::mount(root, input).map_err(|e| JsValue::from_str(&e))
+    }
+
+    #[wasm_bindgen]
+    pub fn update(input: &[u8]) -> Result<(), JsValue> {
+        danvan::client::reporting::update(input).map_err(|e| JsValue::from_str(&e))
+    }
+
+    #[wasm_bindgen]
+    pub fn unmount() {
+        danvan::client::reporting::unmount();
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    eprintln!("danvan-reports is the browser's report module: `trunk build` builds it with the app (see README.md).");
+    std::process::exit(2);
+}

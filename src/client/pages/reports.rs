@@ -1,0 +1,117 @@
+//! `/bao-cao`: the report page's place in the app. The page itself — figures, charts, pivot,
+//! print layouts, XLSX — is a second wasm module (`danvan-reports`, see `client::reporting`),
+//! fetched the first time the page opens (then from the service worker's cache, offline too), so
+//! a cadre who never opens a report never downloads it. This side only loads the module, hands it
+//! the facts of the models on the device, and hands them again when the replica changes.
+
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::client::local::settings;
+use crate::client::reporting::input::ReportInput;
+use crate::client::use_app;
+use crate::domain::report::ModelFacts;
+
+#[wasm_bindgen(inline_js = r#"
+let loaded = null;
+// One import per page load; a failed one (offline before the first visit) is tried again next time.
+export function load_report_module() {
+  if (!loaded) {
+    loaded = import('/danvan-reports.js')
+      .then(async (m) => { await m.default({ module_or_path: '/danvan-reports_bg.wasm' }); return m; })
+      .catch((e) => { loaded = null; throw e; });
+  }
+  return loaded;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    async fn load_report_module() -> Result<JsValue, JsValue>;
+}
+
+fn call(module: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: js_sys::Function = js_sys::Reflect::get(module, &JsValue::from_str(name))?.dyn_into()?;
+    let args: js_sys::Array = args.iter().collect();
+    f.apply(&JsValue::NULL, &args)
+}
+
+#[component]
+pub fn ReportsPage() -> impl IntoView {
+    let app = use_app();
+    let (models, account, pending) = (app.replica.models, app.account, app.replica.pending);
+    let root = NodeRef::<leptos::html::Div>::new();
+    let failed = RwSignal::new(None::<String>);
+    let module = RwSignal::new(None::<SendWrapper<JsValue>>);
+
+    // What the module is given: recomputed when the replica, the account or the pending count
+    // change (facts are small; the documents stay here).
+    let input = Memo::new(move |_| {
+        let mut input = ReportInput { pending: pending.get(), synced_at_ms: settings::load_last_synced(), ..Default::default() };
+        input.online = web_sys::window().is_some_and(|w| w.navigator().on_line());
+        account.with(|a| {
+            if let Some(a) = a {
+                let p = &a.profile;
+                input.units = p.units.clone();
+                input.clusters = p.clusters.clone();
+                input.readable = p.readable.clone();
+                input.token = a.ended.is_none().then(|| a.token.clone());
+                input.username = p.username.clone();
+                input.display_name = p.display_name.clone();
+                models.with(|ms| input.facts = ms.values().filter(|m| p.deals_with(&m.unit)).map(ModelFacts::of).collect());
+            }
+        });
+        input
+    });
+
+    Effect::new(move |_| {
+        let Some(el) = root.get() else { return };
+        let el: web_sys::Element = el.into();
+        leptos::task::spawn_local(async move {
+            match load_report_module().await {
+                Ok(m) => {
+                    let bytes = js_sys::Uint8Array::from(input.get_untracked().encode().as_slice());
+                    match call(&m, "mount", &[el.into(), bytes.into()]) {
+                        Ok(_) => module.set(Some(SendWrapper::new(m))),
+                        Err(e) => failed.set(Some(format!("Trang báo cáo gặp lỗi khi mở: {}", describe(&e)))),
+                    }
+                }
+                Err(e) => failed.set(Some(if web_sys::window().is_some_and(|w| w.navigator().on_line()) {
+                    format!("Không tải được phần báo cáo ({}). Hãy tải lại trang.", describe(&e))
+                } else {
+                    "Phần báo cáo chưa có trên thiết bị này: nó được tải về ở lần mở đầu tiên khi có mạng. Hãy mở lại trang này khi có sóng.".into()
+                })),
+            }
+        });
+    });
+    // Later changes of the replica go to the mounted page (not on the first run: mount had them).
+    Effect::new(move |prev: Option<()>| {
+        let bytes = input.with(|i| i.encode());
+        if prev.is_some()
+            && let Some(m) = module.get_untracked()
+        {
+            let _ = call(&m, "update", &[js_sys::Uint8Array::from(bytes.as_slice()).into()]);
+        }
+    });
+    on_cleanup(move || {
+        if let Some(m) = module.get_untracked() {
+            let _ = call(&m, "unmount", &[]);
+        }
+    });
+
+    view! {
+        <Show when=move || failed.with(Option::is_some)>
+            <section class="page"><h1>"Báo cáo"</h1><p class="warning" role="alert">{move || failed.get()}</p></section>
+        </Show>
+        <Show when=move || module.with(Option::is_none) && failed.with(Option::is_none)>
+            <section class="page" aria-busy="true"><h1>"Báo cáo"</h1><p class="loading">"Đang mở phần báo cáo…"</p></section>
+        </Show>
+        // The module's own DOM: nothing of this app's renders inside.
+        <div node_ref=root class="report-root"></div>
+    }
+}
+
+fn describe(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string()).unwrap_or_else(|| format!("{e:?}"))
+}

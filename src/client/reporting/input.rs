@@ -1,0 +1,40 @@
+//! What the app hands the report module when the page opens, and again whenever the replica
+//! changes: the facts of the models on this device (not the documents — the module holds no
+//! automerge), who the user is and what they read. It crosses between the two wasm instances as
+//! postcard bytes.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::report::ModelFacts;
+use crate::domain::{Cluster, Unit};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReportInput {
+    /// Facts of the models the user deals with (their units' and those they read).
+    pub facts: Vec<ModelFacts>,
+    /// The units the user deals with and their clusters (the profile's), as a tree.
+    pub units: Vec<Unit>,
+    pub clusters: Vec<Cluster>,
+    /// Units whose models the user reads: the scopes they may choose.
+    pub readable: Vec<String>,
+    /// The session token, when the session is live (server reports and completeness need it).
+    pub token: Option<String>,
+    /// When this device last finished a sync (ms), and how many documents hold changes the
+    /// server has not acknowledged.
+    pub synced_at_ms: Option<i64>,
+    pub pending: usize,
+    /// Whether the browser believes it is online (a server report is offered only then).
+    pub online: bool,
+    pub username: String,
+    pub display_name: String,
+}
+
+impl ReportInput {
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<ReportInput, String> {
+        postcard::from_bytes(bytes).map_err(|e| format!("Dữ liệu chuyển cho trang báo cáo không đọc được ({e}). Hãy tải lại trang."))
+    }
+}

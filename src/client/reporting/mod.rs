@@ -1,0 +1,75 @@
+//! The report page (*Báo cáo*): choose a scope and a period, see the figures, coverage and
+//! completeness, charts, the pivot table and the annex lists, copy the draft text, print on A4 in
+//! the Party's or the State's layout, export XLSX and CSV.
+//!
+//! Compiled into its own wasm module, `danvan-reports` (src/bin/danvan-reports.rs), which the app
+//! imports the first time the page opens (`pages::reports`). Invariant: **nothing else in
+//! `client` uses this module except [`input`]**, so the report's views, charts and file writers
+//! never weigh on the app's first load (`.ci/bench dist` prints both modules' bytes). The module
+//! holds no automerge and no replica: the app hands it the facts of the models on the device; it
+//! asks the server only for a server report and for completeness, both optional.
+
+pub mod input;
+
+mod charts;
+mod page;
+mod print;
+
+use std::any::Any;
+use std::cell::RefCell;
+
+use leptos::prelude::*;
+
+use input::ReportInput;
+
+struct Mounted {
+    input: RwSignal<ReportInput>,
+    // The view's unmount handle; dropping it removes the page.
+    _handle: Box<dyn Any>,
+}
+
+thread_local! {
+    static MOUNTED: RefCell<Option<Mounted>> = const { RefCell::new(None) };
+}
+
+/// Renders the page into `root` (the app's empty element), replacing a previous mount.
+pub fn mount(root: web_sys::HtmlElement, bytes: &[u8]) -> Result<(), String> {
+    let input = ReportInput::decode(bytes)?;
+    unmount();
+    add_stylesheet();
+    let signal = RwSignal::new(input);
+    let handle = leptos::mount::mount_to(root, move || view! { <page::ReportPage input=signal/> });
+    MOUNTED.with(|m| *m.borrow_mut() = Some(Mounted { input: signal, _handle: Box::new(handle) }));
+    Ok(())
+}
+
+/// New facts from the app (the replica changed while the page is open).
+pub fn update(bytes: &[u8]) -> Result<(), String> {
+    let input = ReportInput::decode(bytes)?;
+    MOUNTED.with(|m| {
+        if let Some(m) = m.borrow().as_ref() {
+            m.input.set(input);
+        }
+    });
+    Ok(())
+}
+
+/// The app left the page.
+pub fn unmount() {
+    let previous = MOUNTED.with(|m| m.borrow_mut().take());
+    drop(previous);
+}
+
+/// The page's styles (screen and print) come with the module, not with the app's first load.
+fn add_stylesheet() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    if document.get_element_by_id("report-css").is_some() {
+        return;
+    }
+    if let (Ok(link), Some(head)) = (document.create_element("link"), document.head()) {
+        let _ = link.set_attribute("id", "report-css");
+        let _ = link.set_attribute("rel", "stylesheet");
+        let _ = link.set_attribute("href", "/report.css");
+        let _ = head.append_child(&link);
+    }
+}

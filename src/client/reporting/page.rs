@@ -1,0 +1,457 @@
+//! The report page: the choices, then the sheet (from this device's facts, or from the server).
+//! Thin: every figure comes from `ReportRequest::run` (domain), every sentence from `draft_text`.
+
+use leptos::prelude::*;
+
+use super::charts::{BarChartView, LineChartView};
+use super::input::ReportInput;
+use super::print::{PrintDocument, PrintSettings, PrintSettingsForm};
+use crate::client::net::http;
+use crate::domain::report::{Dimension, Period, PeriodKind, ReportRequest, ReportSheet, Scope, draft_text};
+use crate::domain::{Date, Level, Status, UnitTree, format_count_vi};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Device,
+    Server,
+}
+
+fn n(v: usize) -> String {
+    format_count_vi(v)
+}
+
+fn today() -> Date {
+    Date::in_vietnam(js_sys::Date::now() as i64)
+}
+
+fn vi_date(d: Date) -> String {
+    format!("{:02}/{:02}/{}", d.day, d.month, d.year)
+}
+
+/// The scopes a user may choose: every unit they read, in tree order (indented by depth), then
+/// the clusters of those units.
+fn scopes(tree: &UnitTree, readable: &[String]) -> Vec<(String, String)> {
+    fn walk(tree: &UnitTree, code: &str, depth: usize, readable: &[String], out: &mut Vec<(String, String)>) {
+        let Some(unit) = tree.get(code) else { return };
+        if readable.iter().any(|r| r == code) {
+            out.push((format!("u:{code}"), format!("{}{}", "\u{2003}".repeat(depth), unit.name)));
+        }
+        let mut children: Vec<_> = tree.children(code).collect();
+        children.sort_by(|a, b| a.name.cmp(&b.name));
+        for child in children {
+            walk(tree, &child.code, depth + 1, readable, out);
+        }
+    }
+    let mut out = Vec::new();
+    let mut roots: Vec<_> = tree.roots().collect();
+    roots.sort_by(|a, b| a.name.cmp(&b.name));
+    for root in roots {
+        walk(tree, &root.code, 0, readable, &mut out);
+    }
+    let mut clusters: Vec<_> = tree.clusters().collect();
+    clusters.sort_by(|a, b| a.name.cmp(&b.name));
+    for c in clusters {
+        out.push((format!("c:{}", c.code), format!("Cụm thi đua: {}", c.name)));
+    }
+    out
+}
+
+fn parse_scope(value: &str) -> Option<Scope> {
+    match value.split_once(':')? {
+        ("u", code) => Some(Scope::Unit(code.to_string())),
+        ("c", code) => Some(Scope::Cluster(code.to_string())),
+        _ => None,
+    }
+}
+
+fn year_of(text: &str) -> Result<u16, String> {
+    text.trim()
+        .parse::<u16>()
+        .ok()
+        .filter(|y| (1945..=2200).contains(y))
+        .ok_or_else(|| format!("Năm “{}” không hợp lệ: hãy nhập năm có 4 chữ số, ví dụ 2026.", text.trim()))
+}
+
+fn date_of(text: &str, what: &str) -> Result<Date, String> {
+    Date::parse(text.trim()).ok_or_else(|| format!("Hãy chọn {what}."))
+}
+
+fn dimension_code(d: Dimension) -> &'static str {
+    match d {
+        Dimension::Unit => "unit",
+        Dimension::Field => "field",
+        Dimension::OwnerKind => "owner",
+        Dimension::Level => "level",
+        Dimension::Year => "year",
+        Dimension::Status => "status",
+    }
+}
+
+fn dimension_of(code: &str) -> Dimension {
+    Dimension::ALL.into_iter().find(|d| dimension_code(*d) == code).unwrap_or(Dimension::Unit)
+}
+
+#[component]
+pub fn ReportPage(input: RwSignal<ReportInput>) -> impl IntoView {
+    let tree = Memo::new(move |_| input.with(|i| UnitTree::from_units(i.units.clone(), i.clusters.clone())));
+    let scope_options = Memo::new(move |_| input.with(|i| tree.with(|t| scopes(t, &i.readable))));
+    let scope = RwSignal::new(scope_options.with_untracked(|o| o.first().map(|(v, _)| v.clone()).unwrap_or_default()));
+    let now = today();
+    let kind = RwSignal::new(if now.month <= 7 { "half" } else { "year" }.to_string());
+    let year = RwSignal::new(now.year.to_string());
+    let first_year = RwSignal::new("2009".to_string());
+    let last_year = RwSignal::new(now.year.to_string());
+    let from = RwSignal::new(format!("{}-01-01", now.year));
+    let to = RwSignal::new(now.to_string());
+    let coverage_level = RwSignal::new(Level::Grassroots.code().to_string());
+    let rows = RwSignal::new(Dimension::Unit);
+    let columns = RwSignal::new(Dimension::Status);
+    let cell = RwSignal::new(None::<(String, String)>);
+    let source = RwSignal::new(Source::Device);
+    let print_settings = RwSignal::new(PrintSettings::load());
+
+    let request = Memo::new(move |_| -> Result<ReportRequest, String> {
+        let scope = parse_scope(&scope.get()).ok_or("Hãy chọn đơn vị hoặc cụm thi đua.")?;
+        let period = match kind.get().as_str() {
+            "half" => Period::first_half(year_of(&year.get())?),
+            "year" => Period::year(year_of(&year.get())?),
+            "years" => Period::years(year_of(&first_year.get())?, year_of(&last_year.get())?)?,
+            "asof" => Period::as_of(date_of(&to.get(), "ngày tính đến")?),
+            _ => Period::range(date_of(&from.get(), "ngày bắt đầu")?, date_of(&to.get(), "ngày kết thúc")?)?,
+        };
+        let mut request = ReportRequest::new(scope, period);
+        request.rows = rows.get();
+        request.columns = columns.get();
+        request.coverage_level = Level::from_code(&coverage_level.get()).unwrap_or(Level::Grassroots);
+        request.cell = cell.get();
+        Ok(request)
+    });
+    // Another choice of rows, columns or scope makes a chosen cell meaningless.
+    Effect::new(move |_| {
+        let _ = (rows.get(), columns.get(), scope.get());
+        cell.set(None);
+    });
+
+    let device_sheet = Memo::new(move |_| {
+        if source.get() != Source::Device {
+            return None;
+        }
+        Some(request.get().map(|r| input.with(|i| tree.with(|t| r.run(t, &i.facts)))))
+    });
+    let server_sheet = LocalResource::new(move || {
+        let (wanted, request, token) = (source.get() == Source::Server, request.get(), input.with(|i| i.token.clone()));
+        async move {
+            if !wanted {
+                return None;
+            }
+            let request = match request {
+                Ok(r) => r,
+                Err(e) => return Some(Err(e)),
+            };
+            let Some(token) = token else {
+                return Some(Err("Phiên đăng nhập đã hết: hãy đăng nhập lại để lấy số liệu từ máy chủ.".to_string()));
+            };
+            let answer = http::call::<ReportSheet>(reqwest::Method::POST, "/api/reports", Some(&token), http::json(&request)).await;
+            Some(answer.map(|s| (s, js_sys::Date::now() as i64)).map_err(|f| f.message).map(|(s, at)| {
+                SERVER_AT.with(|c| c.set(at));
+                s
+            }))
+        }
+    });
+    let sheet = Memo::new(move |_| match source.get() {
+        Source::Device => device_sheet.get(),
+        Source::Server => server_sheet.get().flatten(),
+    });
+
+    let provenance = move || match source.get() {
+        Source::Device => input.with(|i| {
+            let synced = i.synced_at_ms.map_or("chưa đồng bộ lần nào".to_string(), |ms| format!("đồng bộ lúc {}", crate::client::date_time(ms)));
+            let pending = if i.pending > 0 { format!("; {} mô hình có thay đổi chưa gửi lên máy chủ", n(i.pending)) } else { String::new() };
+            format!("Số liệu trên thiết bị này, {synced}{pending}. Thiết bị chỉ có mô hình của các đơn vị bạn được xem.")
+        }),
+        Source::Server => match server_sheet.get() {
+            Some(Some(Ok(_))) => format!("Số liệu từ máy chủ, lấy lúc {}.", crate::client::date_time(SERVER_AT.with(|c| c.get()))),
+            _ => "Đang lấy số liệu từ máy chủ…".to_string(),
+        },
+    };
+    let online = move || input.with(|i| i.online && i.token.is_some());
+
+    view! {
+        <section class="page report">
+            <div class="report-screen">
+                <h1>"Báo cáo"</h1>
+                <div class="report-controls">
+                    <label class="field"><span>"Đơn vị hoặc cụm"</span>
+                        <select id="report-scope" on:change=move |ev| scope.set(event_target_value(&ev)) prop:value=move || scope.get()>
+                            {move || scope_options.get().into_iter().map(|(v, label)| {
+                                let selected = scope.get_untracked() == v;
+                                view! { <option value=v selected=selected>{label}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label class="field"><span>"Kỳ báo cáo"</span>
+                        <select id="report-kind" on:change=move |ev| kind.set(event_target_value(&ev)) prop:value=move || kind.get()>
+                            <option value="half">"Sơ kết 6 tháng đầu năm"</option>
+                            <option value="year">"Tổng kết năm"</option>
+                            <option value="years">"Giai đoạn (nhiều năm)"</option>
+                            <option value="range">"Khoảng ngày"</option>
+                            <option value="asof">"Tính đến ngày"</option>
+                        </select>
+                    </label>
+                    <Show when=move || matches!(kind.get().as_str(), "half" | "year")>
+                        <label class="field"><span>"Năm"</span>
+                            <input id="report-year" type="number" inputmode="numeric" min="1945" max="2200" prop:value=move || year.get() on:input=move |ev| year.set(event_target_value(&ev))/>
+                        </label>
+                    </Show>
+                    <Show when=move || kind.get() == "years">
+                        <label class="field"><span>"Từ năm"</span>
+                            <input id="report-first-year" type="number" inputmode="numeric" prop:value=move || first_year.get() on:input=move |ev| first_year.set(event_target_value(&ev))/>
+                        </label>
+                        <label class="field"><span>"Đến năm"</span>
+                            <input id="report-last-year" type="number" inputmode="numeric" prop:value=move || last_year.get() on:input=move |ev| last_year.set(event_target_value(&ev))/>
+                        </label>
+                    </Show>
+                    <Show when=move || kind.get() == "range">
+                        <label class="field"><span>"Từ ngày"</span>
+                            <input id="report-from" type="date" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/>
+                        </label>
+                    </Show>
+                    <Show when=move || matches!(kind.get().as_str(), "range" | "asof")>
+                        <label class="field"><span>{move || if kind.get() == "asof" { "Tính đến ngày" } else { "Đến ngày" }}</span>
+                            <input id="report-to" type="date" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/>
+                        </label>
+                    </Show>
+                    <fieldset class="field report-source">
+                        <legend>"Nguồn số liệu"</legend>
+                        <label><input type="radio" name="report-source" prop:checked=move || source.get() == Source::Device on:change=move |_| source.set(Source::Device)/>" Trên thiết bị"</label>
+                        <label title=move || if online() { "" } else { "Cần có mạng và phiên đăng nhập còn hiệu lực" }>
+                            <input id="report-source-server" type="radio" name="report-source" prop:disabled=move || !online() prop:checked=move || source.get() == Source::Server on:change=move |_| source.set(Source::Server)/>
+                            " Máy chủ (cả tỉnh, thành phố)"
+                        </label>
+                    </fieldset>
+                </div>
+                <p class="provenance note">{provenance}</p>
+                {move || match sheet.get() {
+                    None => view! { <p class="loading">"Đang tính…"</p> }.into_any(),
+                    Some(Err(e)) => view! { <p class="warning" role="alert">{e}</p> }.into_any(),
+                    Some(Ok(s)) => view! { <SheetView sheet=s rows columns cell coverage_level input print_settings/> }.into_any(),
+                }}
+            </div>
+            {move || sheet.get().and_then(Result::ok).map(|s| view! { <PrintDocument sheet=s settings=print_settings/> })}
+        </section>
+    }
+}
+
+thread_local! {
+    static SERVER_AT: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+#[component]
+fn SheetView(
+    sheet: ReportSheet,
+    rows: RwSignal<Dimension>,
+    columns: RwSignal<Dimension>,
+    cell: RwSignal<Option<(String, String)>>,
+    coverage_level: RwSignal<String>,
+    input: RwSignal<ReportInput>,
+    print_settings: RwSignal<PrintSettings>,
+) -> impl IntoView {
+    let f = sheet.figures.clone();
+    let period = sheet.request.period;
+    let title = format!("{} — {}", capitalise(&period.label()), sheet.scope_name);
+    let draft = draft_text(&sheet).join("\n\n");
+    let copied = RwSignal::new(None::<&'static str>);
+    let draft_for_copy = draft.clone();
+    // The clipboard exists only on a secure origin; on a plain-http LAN address the text is
+    // selected instead, for the phone's own "Sao chép".
+    let copy = move |_| {
+        let Some(w) = web_sys::window() else { return };
+        let navigator = w.navigator();
+        let has_clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into()).is_ok_and(|c| !c.is_undefined() && !c.is_null());
+        if has_clipboard {
+            let _ = navigator.clipboard().write_text(&draft_for_copy);
+            copied.set(Some("Đã sao chép"));
+        } else if let Some(area) = w.document().and_then(|d| d.get_element_by_id("report-draft")) {
+            use wasm_bindgen::JsCast;
+            if let Ok(area) = area.dyn_into::<web_sys::HtmlTextAreaElement>() {
+                area.select();
+                copied.set(Some("Đã chọn đoạn văn: bấm giữ rồi chọn “Sao chép”"));
+            }
+        }
+    };
+    let by = |d: Dimension| sheet.breakdown(d).map(|b| b.rows.clone()).unwrap_or_default();
+    let field_bars: Vec<(String, usize)> = by(Dimension::Field).into_iter().map(|r| (r.label, r.figures.total)).collect();
+    let unit_bars: Vec<(String, usize)> = by(Dimension::Unit).into_iter().map(|r| (r.label, r.figures.total)).collect();
+    // A model's year is its registration year: each year's total is what that year registered
+    // (still in the registry at the period's end).
+    let year_line: Vec<(String, usize)> = by(Dimension::Year).into_iter().map(|r| (r.label, r.figures.total)).collect();
+    let status_bars: Vec<(String, usize)> = f.by_status.iter().map(|(s, v)| (s.label().to_string(), *v)).collect();
+    let coverage = sheet.coverage.clone();
+    let registered_label = match period.kind {
+        PeriodKind::AsOf => "Đã đăng ký (đến ngày này)".to_string(),
+        _ => format!("Đăng ký trong {}", period.label()),
+    };
+    let as_of = vi_date(period.to);
+
+    view! {
+        <h2 class="report-title">{title}</h2>
+        <p class="muted">{format!("Tính từ {} mô hình của phạm vi này.", n(sheet.models))}</p>
+        <dl class="figures" id="report-figures">
+            <div class="figure big"><dt>{registered_label}</dt><dd data-figure="registered">{n(f.registered)}</dd></div>
+            <div class="figure big"><dt>{format!("Tổng số mô hình tính đến {as_of}")}</dt><dd data-figure="total">{n(f.total)}</dd></div>
+            <div class="figure big"><dt>"Được công nhận trong kỳ"</dt><dd data-figure="recognised_in_period">{n(f.recognised_in_period)}</dd></div>
+            <div class="figure big"><dt>"Điển hình (tính đến cuối kỳ)"</dt><dd data-figure="exemplary">{n(f.exemplary())}</dd></div>
+            <div class="figure big"><dt>"Lượt khen thưởng trong kỳ"</dt><dd data-figure="commendations">{n(f.commendations())}</dd></div>
+            <div class="figure big"><dt>"Mô hình được nhân rộng trong kỳ"</dt><dd data-figure="replicated">{format!("{} ({} điểm)", n(f.replicated_models), n(f.replication_points))}</dd></div>
+        </dl>
+        <details class="more-figures">
+            <summary>"Chi tiết theo tình trạng, cấp và hình thức khen thưởng"</summary>
+            <table class="report-table">
+                <tbody>
+                    {f.by_status.iter().map(|(s, v)| view! { <tr><th scope="row">{format!("{} (tính đến {as_of})", s.label())}</th><td class="num" data-status=s.code()>{n(*v)}</td></tr> }).collect_view()}
+                    {f.exemplary_by_level.iter().map(|(l, v)| view! { <tr><th scope="row">{format!("Điển hình {}", l.label().to_lowercase())}</th><td class="num">{n(*v)}</td></tr> }).collect_view()}
+                    {f.commendations_by_form.iter().map(|(k, v)| view! { <tr><th scope="row">{k.label()}</th><td class="num">{n(*v)}</td></tr> }).collect_view()}
+                    <tr><th scope="row">"Mô hình được khen thưởng trong kỳ"</th><td class="num">{n(f.commended_models)}</td></tr>
+                </tbody>
+            </table>
+        </details>
+
+        <h3>"Độ phủ"</h3>
+        <div class="coverage">
+            <label class="field inline"><span>"Đơn vị cấp"</span>
+                <select id="report-coverage-level" on:change=move |ev| coverage_level.set(event_target_value(&ev)) prop:value=move || coverage_level.get()>
+                    {Level::ALL.iter().map(|l| view! { <option value=l.code() selected=coverage_level.get_untracked() == l.code()>{l.label()}</option> }).collect_view()}
+                </select>
+            </label>
+            <p class="coverage-figure" id="report-coverage"><strong>{format!("{}/{}", n(coverage.registering), n(coverage.units))}</strong>
+                {format!(" đơn vị {} có đăng ký mô hình trong kỳ", coverage.level.label().to_lowercase())}</p>
+            {(!coverage.missing.is_empty()).then(|| view! {
+                <details><summary>{format!("{} đơn vị chưa đăng ký", n(coverage.missing.len()))}</summary>
+                    <ul class="plain">{coverage.missing.iter().map(|(_, name)| view! { <li>{name.clone()}</li> }).collect_view()}</ul>
+                </details>
+            })}
+        </div>
+
+        <h3>"Biểu đồ"</h3>
+        <div class="charts">
+            <figure><figcaption>"Mô hình theo lĩnh vực"</figcaption><BarChartView items=field_bars/></figure>
+            <figure><figcaption>{format!("Mô hình theo tình trạng (tính đến {as_of})")}</figcaption><BarChartView items=status_bars/></figure>
+            <figure><figcaption>"Mô hình đăng ký theo năm"</figcaption><LineChartView points=year_line/></figure>
+            <figure><figcaption>"Mô hình theo đơn vị"</figcaption><BarChartView items=unit_bars/></figure>
+        </div>
+
+        <h3>"Bảng tổng hợp"</h3>
+        <PivotView sheet=sheet.clone() rows columns cell/>
+
+        <h3>"Theo từng nhóm"</h3>
+        {[Dimension::Unit, Dimension::OwnerKind, Dimension::Field, Dimension::Level, Dimension::Year].into_iter().map(|d| {
+            let rows = by(d);
+            view! {
+                <details class="breakdown">
+                    <summary>{format!("Theo {}", d.label().to_lowercase())}</summary>
+                    <div class="table-scroll"><table class="report-table">
+                        <thead><tr><th scope="col">{d.label()}</th><th scope="col">"Đăng ký trong kỳ"</th><th scope="col">"Tổng số"</th><th scope="col">"Được công nhận"</th><th scope="col">"Điển hình"</th><th scope="col">"Khen thưởng"</th><th scope="col">"Nhân rộng"</th></tr></thead>
+                        <tbody>{rows.into_iter().map(|r| {
+                            let g = &r.figures;
+                            let recognised = g.status(Status::Recognised) + g.status(Status::Exemplary) + g.status(Status::Commended);
+                            view! { <tr><th scope="row">{r.label.clone()}</th><td class="num">{n(g.registered)}</td><td class="num">{n(g.total)}</td><td class="num">{n(recognised)}</td><td class="num">{n(g.exemplary())}</td><td class="num">{n(g.commendations())}</td><td class="num">{n(g.replicated_models)}</td></tr> }
+                        }).collect_view()}</tbody>
+                    </table></div>
+                </details>
+            }
+        }).collect_view()}
+
+        <h3>"Phụ lục"</h3>
+        <details class="annex" id="annex-exemplary">
+            <summary>{format!("Mô hình điển hình ({})", n(sheet.exemplary.len()))}</summary>
+            <ol>{sheet.exemplary.iter().map(|e| view! { <li><a href=format!("/mo-hinh/{}", e.model.id)>{e.model.name.clone()}</a>{format!(" — {}; {}", e.model.unit_name, e.level.label())}</li> }).collect_view()}</ol>
+        </details>
+        <details class="annex" id="annex-commendations">
+            <summary>{format!("Khen thưởng trong kỳ ({})", n(sheet.commendations.len()))}</summary>
+            <div class="table-scroll"><table class="report-table">
+                <thead><tr><th scope="col">"Mô hình"</th><th scope="col">"Hình thức"</th><th scope="col">"Cơ quan khen"</th><th scope="col">"Số quyết định"</th><th scope="col">"Ngày"</th></tr></thead>
+                <tbody>{sheet.commendations.iter().map(|c| view! {
+                    <tr><td>{c.model.name.clone()}<br/><span class="muted">{c.model.unit_name.clone()}</span></td><td>{c.form.label()}</td><td>{c.issuer.clone()}</td><td>{c.decision_number.clone()}</td><td>{vi_date(c.on)}</td></tr>
+                }).collect_view()}</tbody>
+            </table></div>
+        </details>
+        <details class="annex" id="annex-replicated">
+            <summary>{format!("Mô hình được nhân rộng trong kỳ ({})", n(sheet.replicated.len()))}</summary>
+            <ol>{sheet.replicated.iter().map(|r| view! {
+                <li><a href=format!("/mo-hinh/{}", r.model.id)>{r.model.name.clone()}</a>{format!(" — {}; nhân rộng tại: {}", r.model.unit_name, r.points.iter().map(|(u, d)| format!("{u} ({})", vi_date(*d))).collect::<Vec<_>>().join(", "))}</li>
+            }).collect_view()}</ol>
+        </details>
+
+        <h3>"Dự thảo nội dung báo cáo"</h3>
+        <textarea id="report-draft" class="draft" readonly rows="8">{draft}</textarea>
+        <button type="button" class="button secondary" on:click=copy>{move || copied.get().unwrap_or("Sao chép")}</button>
+
+        <h3>"In và xuất tệp"</h3>
+        <PrintSettingsForm settings=print_settings scope_name=sheet.scope_name.clone() user=input.with_untracked(|i| i.display_name.clone())/>
+        <div class="report-actions">
+            <button type="button" id="report-print" class="button" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>"In báo cáo (A4)"</button>
+        </div>
+    }
+}
+
+#[component]
+fn PivotView(sheet: ReportSheet, rows: RwSignal<Dimension>, columns: RwSignal<Dimension>, cell: RwSignal<Option<(String, String)>>) -> impl IntoView {
+    let p = sheet.pivot.clone();
+    let chosen = sheet.request.cell.clone();
+    let dimension_select = move |id: &'static str, signal: RwSignal<Dimension>| {
+        view! {
+            <select id=id on:change=move |ev| signal.set(dimension_of(&event_target_value(&ev))) prop:value=move || dimension_code(signal.get())>
+                {Dimension::ALL.iter().map(|d| view! { <option value=dimension_code(*d) selected=signal.get_untracked() == *d>{d.label()}</option> }).collect_view()}
+            </select>
+        }
+    };
+    let cell_label = chosen.as_ref().map(|(r, c)| {
+        let find = |keys: &[(String, String)], k: &str| keys.iter().find(|(key, _)| key == k).map_or(k.to_string(), |(_, l)| l.clone());
+        format!("{} × {}", find(&p.row_keys, r), find(&p.column_keys, c))
+    });
+    view! {
+        <div class="pivot-choice">
+            <label class="field inline"><span>"Hàng"</span>{dimension_select("pivot-rows", rows)}</label>
+            <label class="field inline"><span>"Cột"</span>{dimension_select("pivot-columns", columns)}</label>
+        </div>
+        <p class="muted">"Số mô hình tính đến cuối kỳ. Bấm vào một ô để xem các mô hình trong ô đó."</p>
+        <div class="table-scroll"><table class="report-table pivot" id="report-pivot">
+            <thead><tr><th scope="col">{format!("{} \\ {}", p.rows.label(), p.columns.label())}</th>
+                {p.column_keys.iter().map(|(_, l)| view! { <th scope="col">{l.clone()}</th> }).collect_view()}
+                <th scope="col">"Cộng"</th></tr></thead>
+            <tbody>
+                {p.row_keys.iter().enumerate().map(|(r, (rk, rl))| view! {
+                    <tr><th scope="row">{rl.clone()}</th>
+                        {p.column_keys.iter().enumerate().map(|(c, (ck, _))| {
+                            let v = p.cells[r][c];
+                            let key = (rk.clone(), ck.clone());
+                            let is_chosen = chosen.as_ref() == Some(&key);
+                            view! { <td class="num">{if v == 0 { view! { <span class="zero">"0"</span> }.into_any() } else {
+                                view! { <button type="button" class="cell" class:chosen=is_chosen on:click=move |_| cell.set(Some(key.clone()))>{n(v)}</button> }.into_any()
+                            }}</td> }
+                        }).collect_view()}
+                        <td class="num total">{n(p.row_totals[r])}</td>
+                    </tr>
+                }).collect_view()}
+                <tr class="totals"><th scope="row">"Cộng"</th>
+                    {p.column_totals.iter().map(|v| view! { <td class="num total">{n(*v)}</td> }).collect_view()}
+                    <td class="num total" data-figure="pivot-total">{n(p.total)}</td></tr>
+            </tbody>
+        </table></div>
+        {cell_label.map(|label| view! {
+            <div class="cell-models" id="cell-models">
+                <h4>{format!("{label}: {} mô hình", n(sheet.cell_count))}</h4>
+                <ul class="plain">{sheet.cell_models.iter().map(|m| view! {
+                    <li><a href=format!("/mo-hinh/{}", m.id)>{m.name.clone()}</a><span class="muted">{format!(" — {}, {}, {}", m.unit_name, m.field, m.year)}</span></li>
+                }).collect_view()}</ul>
+                {(sheet.cell_count > sheet.cell_models.len()).then(|| view! { <p class="muted">{format!("Hiện {} mô hình đầu tiên theo tên.", n(sheet.cell_models.len()))}</p> })}
+                <button type="button" class="button secondary" on:click=move |_| cell.set(None)>"Đóng danh sách"</button>
+            </div>
+        })}
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
+}
