@@ -17,6 +17,13 @@ mod exports {
         danvan::client::reporting::update(input).map_err(|e| JsValue::from_str(&e))
     }
 
+    /// The model list with its filters, as the app's list page shows it (`kind`: "xlsx"/"csv").
+    #[wasm_bindgen]
+    pub fn export_models(models_json: &str, kind: &str) -> Result<(), JsValue> {
+        console_error_panic_hook::set_once();
+        danvan::client::reporting::files::download_models(models_json, kind).map_err(|e| JsValue::from_str(&e))
+    }
+
     #[wasm_bindgen]
     pub fn unmount() {
         danvan::client::reporting::unmount();

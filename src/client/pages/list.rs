@@ -69,15 +69,16 @@ fn ModelBrowser(library: bool) -> impl IntoView {
         });
         names
     });
+    let current_filter = move || ModelFilter {
+        unit_names: unit_names.get(),
+        query: query.get(),
+        field: Some(field.get()).filter(|f| !f.is_empty()),
+        status: Status::from_code(&status.get()),
+        owner_kind: OwnerKind::from_code(&owner.get()),
+        year: year.get().parse().ok(),
+    };
     let matches = Memo::new(move |_| {
-        let filter = ModelFilter {
-            unit_names: unit_names.get(),
-            query: query.get(),
-            field: Some(field.get()).filter(|f| !f.is_empty()),
-            status: Status::from_code(&status.get()),
-            owner_kind: OwnerKind::from_code(&owner.get()),
-            year: year.get().parse().ok(),
-        };
+        let filter = current_filter();
         let limit = shown_limit.get();
         let mut found = (0, Vec::new());
         with_shown(&mut |ms| {
@@ -120,6 +121,16 @@ fn ModelBrowser(library: bool) -> impl IntoView {
         })
     };
 
+    let export_status = RwSignal::new(None::<String>);
+    let export = move |kind: &'static str| {
+        let filter = untrack(current_filter);
+        let mut json = String::new();
+        with_shown(&mut |ms| json = serde_json::to_string(&filter.apply(ms)).unwrap_or_default());
+        export_status.set(Some("Đang tạo tệp…".into()));
+        leptos::task::spawn_local(async move {
+            export_status.set(crate::client::pages::reports::export_models(&json, kind).await.err());
+        });
+    };
     let statuses: Vec<Status> = Status::ALL.into_iter().filter(|s| !library || in_library(*s)).collect();
     view! {
         <section class=if library { "page list-page library-page" } else { "page list-page" }>
@@ -159,6 +170,15 @@ fn ModelBrowser(library: bool) -> impl IntoView {
                 }}
                 {move || (decoding.get() > 0).then(|| format!(" — đang mở thêm {} mô hình vừa tải về…", format_count_vi(decoding.get())))}
             </p>
+            // The list as filtered, as a file: written by the report module (loaded on demand),
+            // so the spreadsheet writer never weighs on the app's first load.
+            <Show when=move || matching() > 0>
+                <div class="list-export">
+                    <button type="button" id="export-xlsx" class="button secondary" on:click=move |_| export("xlsx")>"Xuất XLSX"</button>
+                    <button type="button" id="export-csv" class="button secondary" on:click=move |_| export("csv")>"Xuất CSV"</button>
+                    {move || export_status.get().map(|s| view! { <span class="muted" role="status">{s}</span> })}
+                </div>
+            </Show>
             <Show when=move || { total() > 0 && arriving().is_some() }>
                 <p class="note" id="arriving" aria-live="polite">{move || arriving().map(arriving_text)}</p>
             </Show>

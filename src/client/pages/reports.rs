@@ -45,9 +45,9 @@ pub fn ReportsPage() -> impl IntoView {
     let failed = RwSignal::new(None::<String>);
     let module = RwSignal::new(None::<SendWrapper<JsValue>>);
 
-    // What the module is given: recomputed when the replica, the account or the pending count
-    // change (facts are small; the documents stay here).
-    let input = Memo::new(move |_| {
+    // What the module is given, read from the replica and the account (tracked: an effect that
+    // calls this runs again when they change). Facts are small; the documents stay here.
+    let input = move || -> Vec<u8> {
         let mut input = ReportInput { pending: pending.get(), synced_at_ms: settings::load_last_synced(), ..Default::default() };
         input.online = web_sys::window().is_some_and(|w| w.navigator().on_line());
         account.with(|a| {
@@ -62,8 +62,8 @@ pub fn ReportsPage() -> impl IntoView {
                 models.with(|ms| input.facts = ms.values().filter(|m| p.deals_with(&m.unit)).map(ModelFacts::of).collect());
             }
         });
-        input
-    });
+        input.encode()
+    };
 
     Effect::new(move |_| {
         let Some(el) = root.get() else { return };
@@ -71,7 +71,7 @@ pub fn ReportsPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match load_report_module().await {
                 Ok(m) => {
-                    let bytes = js_sys::Uint8Array::from(input.get_untracked().encode().as_slice());
+                    let bytes = js_sys::Uint8Array::from(untrack(input).as_slice());
                     match call(&m, "mount", &[el.into(), bytes.into()]) {
                         Ok(_) => module.set(Some(SendWrapper::new(m))),
                         Err(e) => failed.set(Some(format!("Trang báo cáo gặp lỗi khi mở: {}", describe(&e)))),
@@ -87,7 +87,7 @@ pub fn ReportsPage() -> impl IntoView {
     });
     // Later changes of the replica go to the mounted page (not on the first run: mount had them).
     Effect::new(move |prev: Option<()>| {
-        let bytes = input.with(|i| i.encode());
+        let bytes = input();
         if prev.is_some()
             && let Some(m) = module.get_untracked()
         {
@@ -110,6 +110,21 @@ pub fn ReportsPage() -> impl IntoView {
         // The module's own DOM: nothing of this app's renders inside.
         <div node_ref=root class="report-root"></div>
     }
+}
+
+/// Writes the model list (`models_json`, as the list shows it filtered) to an XLSX or CSV
+/// download, with the report module's writer.
+pub async fn export_models(models_json: &str, kind: &str) -> Result<(), String> {
+    let module = load_report_module().await.map_err(|e| {
+        if web_sys::window().is_some_and(|w| w.navigator().on_line()) {
+            format!("Không tải được phần xuất tệp ({}). Hãy tải lại trang.", describe(&e))
+        } else {
+            "Phần xuất tệp chưa có trên thiết bị này: nó được tải về ở lần mở đầu tiên khi có mạng.".to_string()
+        }
+    })?;
+    call(&module, "export_models", &[JsValue::from_str(models_json), JsValue::from_str(kind)])
+        .map(|_| ())
+        .map_err(|e| format!("Không tạo được tệp: {}", describe(&e)))
 }
 
 fn describe(e: &JsValue) -> String {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::domain::report::ModelFacts;
 use crate::domain::{Cluster, Unit};
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ReportInput {
     /// Facts of the models the user deals with (their units' and those they read).
     pub facts: Vec<ModelFacts>,

@@ -12,6 +12,7 @@
 pub mod input;
 
 mod charts;
+pub mod files;
 mod page;
 mod print;
 

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::charts::{BarChartView, LineChartView};
+use super::files;
 use super::input::ReportInput;
 use super::print::{PrintDocument, PrintSettings, PrintSettingsForm};
 use crate::client::net::http;
@@ -221,7 +222,7 @@ pub fn ReportPage(input: RwSignal<ReportInput>) -> impl IntoView {
                             <input id="report-to" type="date" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/>
                         </label>
                     </Show>
-                    <fieldset class="field report-source">
+                    <fieldset class="report-source">
                         <legend>"Nguồn số liệu"</legend>
                         <label><input type="radio" name="report-source" prop:checked=move || source.get() == Source::Device on:change=move |_| source.set(Source::Device)/>" Trên thiết bị"</label>
                         <label title=move || if online() { "" } else { "Cần có mạng và phiên đăng nhập còn hiệu lực" }>
@@ -285,13 +286,17 @@ fn SheetView(
     // A model's year is its registration year: each year's total is what that year registered
     // (still in the registry at the period's end).
     let year_line: Vec<(String, usize)> = by(Dimension::Year).into_iter().map(|r| (r.label, r.figures.total)).collect();
-    let status_bars: Vec<(String, usize)> = f.by_status.iter().map(|(s, v)| (s.label().to_string(), *v)).collect();
+    // States no model is in would be a column of empty bars.
+    let status_bars: Vec<(String, usize)> = f.by_status.iter().filter(|(_, v)| *v > 0).map(|(s, v)| (s.label().to_string(), *v)).collect();
     let coverage = sheet.coverage.clone();
     let registered_label = match period.kind {
         PeriodKind::AsOf => "Đã đăng ký (đến ngày này)".to_string(),
         _ => format!("Đăng ký trong {}", period.label()),
     };
     let as_of = vi_date(period.to);
+    let table_names: Vec<String> = files::tables(&sheet).into_iter().map(|t| t.title).collect();
+    let stored = StoredValue::new(sheet.clone());
+    let (export_error, csv_table) = (RwSignal::new(None::<String>), RwSignal::new(0usize));
 
     view! {
         <h2 class="report-title">{title}</h2>
@@ -390,7 +395,18 @@ fn SheetView(
         <PrintSettingsForm settings=print_settings scope_name=sheet.scope_name.clone() user=input.with_untracked(|i| i.display_name.clone())/>
         <div class="report-actions">
             <button type="button" id="report-print" class="button" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>"In báo cáo (A4)"</button>
+            <button type="button" id="report-xlsx" class="button secondary" on:click=move |_| export_error.set(stored.with_value(files::download_report_xlsx).err())>"Tải XLSX (mọi bảng)"</button>
         </div>
+        <div class="report-actions">
+            <label class="field inline"><span>"Bảng"</span>
+                <select id="report-csv-table" on:change=move |ev| csv_table.set(event_target_value(&ev).parse().unwrap_or(0))>
+                    {table_names.into_iter().enumerate().map(|(i, name)| view! { <option value=i.to_string()>{name}</option> }).collect_view()}
+                </select>
+            </label>
+            <button type="button" id="report-csv" class="button secondary" on:click=move |_| export_error.set(stored.with_value(|s| files::download_report_csv(s, csv_table.get_untracked())).err())>"Tải CSV"</button>
+        </div>
+        <p class="muted">"Tệp CSV mã hóa UTF-8 (có BOM) để Excel hiện đúng tiếng Việt; tệp XLSX có mỗi bảng một trang tính."</p>
+        {move || export_error.get().map(|e| view! { <p class="warning" role="alert">{e}</p> })}
     }
 }
 

@@ -83,7 +83,7 @@ pub fn PrintSettingsForm(settings: RwSignal<PrintSettings>, scope_name: String, 
     view! {
         <details class="print-settings">
             <summary>"Thông tin văn bản in (thể thức, cơ quan, số, người ký)"</summary>
-            <fieldset class="field">
+            <fieldset class="print-layout">
                 <legend>"Thể thức"</legend>
                 <label><input type="radio" name="print-layout" prop:checked=move || settings.with(|s| s.layout == "dang")
                     on:change=move |_| settings.update(|s| { s.layout = "dang".into(); s.save(); })/>" Văn bản của Đảng (HD 36-HD/VPTW)"</label>
@@ -137,7 +137,7 @@ pub fn PrintDocument(sheet: ReportSheet, settings: RwSignal<PrintSettings>) -> i
                             </td>
                             <td class="doc-nation">
                                 {if state {
-                                    view! { <div class="strong">"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"</div><div class="strong underline">"Độc lập - Tự do - Hạnh phúc"</div> }.into_any()
+                                    view! { <div class="strong national">"CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"</div><div class="strong underline">"Độc lập - Tự do - Hạnh phúc"</div> }.into_any()
                                 } else {
                                     view! { <div class="strong underline">"ĐẢNG CỘNG SẢN VIỆT NAM"</div> }.into_any()
                                 }}

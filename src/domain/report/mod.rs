@@ -394,7 +394,7 @@ impl<'a> Report<'a> {
         let slot: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, (k, _))| (k.as_str(), i)).collect();
         let mut groups: Vec<Vec<&ModelFacts>> = vec![Vec::new(); keys.len()];
         for f in &self.models {
-            if let Some(i) = self.key_of(dimension, f).and_then(|k| slot.get(k.as_str()).copied()) {
+            if let Some(i) = self.key_of(dimension, f).and_then(|k| slot.get(k.as_ref()).copied()) {
                 groups[i].push(f);
             }
         }
@@ -404,13 +404,13 @@ impl<'a> Report<'a> {
     /// Counts of the registry as of the period's end by `rows` × `columns`, with totals.
     pub fn pivot(&self, rows: Dimension, columns: Dimension) -> Pivot {
         let (row_keys, column_keys) = (self.keys(rows), self.keys(columns));
-        let index = |keys: &[(String, String)]| -> HashMap<String, usize> {
-            keys.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect()
-        };
+        let index = |keys: &[(String, String)]| -> HashMap<String, usize> { keys.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect() };
         let (ri, ci) = (index(&row_keys), index(&column_keys));
         let mut cells = vec![vec![0; column_keys.len()]; row_keys.len()];
         for f in self.standing() {
-            if let (Some(r), Some(c)) = (self.key_of(rows, f).and_then(|k| ri.get(&k)), self.key_of(columns, f).and_then(|k| ci.get(&k))) {
+            if let (Some(r), Some(c)) =
+                (self.key_of(rows, f).and_then(|k| ri.get(k.as_ref())), self.key_of(columns, f).and_then(|k| ci.get(k.as_ref())))
+            {
                 cells[*r][*c] += 1;
             }
         }
@@ -484,14 +484,17 @@ impl<'a> Report<'a> {
     }
 
     /// The value of `dimension` for a model (`None` for a state when not yet registered).
-    fn key_of(&self, dimension: Dimension, f: &ModelFacts) -> Option<String> {
+    /// Borrowed where it can be: a province's report asks this for every model and dimension,
+    /// and an allocation each is most of the cost in the browser.
+    fn key_of<'k>(&'k self, dimension: Dimension, f: &'k ModelFacts) -> Option<std::borrow::Cow<'k, str>> {
+        use std::borrow::Cow::{Borrowed, Owned};
         Some(match dimension {
-            Dimension::Unit => self.part_of.get(&f.unit)?.clone(),
-            Dimension::Field => f.field.clone(),
-            Dimension::OwnerKind => f.owner_kind.code().to_string(),
-            Dimension::Level => f.level.code().to_string(),
-            Dimension::Year => f.year.to_string(),
-            Dimension::Status => f.state_on(self.period.to)?.code().to_string(),
+            Dimension::Unit => Borrowed(self.part_of.get(&f.unit)?.as_str()),
+            Dimension::Field => Borrowed(f.field.as_str()),
+            Dimension::OwnerKind => Borrowed(f.owner_kind.code()),
+            Dimension::Level => Borrowed(f.level.code()),
+            Dimension::Year => Owned(f.year.to_string()),
+            Dimension::Status => Borrowed(f.state_on(self.period.to)?.code()),
         })
     }
 
