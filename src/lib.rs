@@ -7,12 +7,14 @@
 //! - [`doc`]: how a [`domain::Model`] lives in an automerge document (schema v1). No IO.
 //! - [`sync`]: the sync envelope and the per-document sync steps on both sides. No IO.
 //! - [`api`]: the JSON bodies of sign-in and administration, shared by both sides. No IO.
+//! - [`export`]: report tables and the model list as XLSX and CSV bytes. No IO.
 //!
 //! and, per target, the client (`client`, wasm only) and the server (`server`, native only).
 
 pub mod api;
 pub mod doc;
 pub mod domain;
+pub mod export;
 pub mod sync;
 
 #[cfg(target_arch = "wasm32")]
