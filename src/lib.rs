@@ -8,6 +8,7 @@
 //! - [`sync`]: the sync envelope and the per-document sync steps on both sides. No IO.
 //! - [`api`]: the JSON bodies of sign-in and administration, shared by both sides. No IO.
 //! - [`chart`]: the geometry of the report page's SVG charts. No IO.
+//! - [`export`]: report tables and the model list as XLSX and CSV bytes. No IO.
 //!
 //! and, per target, the client (`client`, wasm only) and the server (`server`, native only).
 
@@ -15,6 +16,7 @@ pub mod api;
 pub mod chart;
 pub mod doc;
 pub mod domain;
+pub mod export;
 pub mod sync;
 
 #[cfg(target_arch = "wasm32")]
