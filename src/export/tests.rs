@@ -190,7 +190,7 @@ const DAY_MS: i64 = 86_400_000;
 fn at(iso: &str) -> i64 {
     let d = day(iso);
     let days_before = |y: i64| (1970..y).map(|y| if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 { 366 } else { 365 }).sum::<i64>();
-    let month_days = [31, if d.year % 4 == 0 { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let month_days = [31, if d.year.is_multiple_of(4) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     let days = days_before(i64::from(d.year)) + month_days[..usize::from(d.month) - 1].iter().sum::<i64>() + i64::from(d.day) - 1;
     days * DAY_MS + 5 * 3_600_000
 }
@@ -265,7 +265,7 @@ fn the_model_list_reads_as_the_app_lists_it() {
     let b = &t.rows[1];
     assert_eq!((b[8].clone(), b[10].clone(), b[11].clone()), (Cell::from("Đăng ký"), Cell::Empty, Cell::Empty));
 
-    let mut book = open(&xlsx(&[t.clone()]).unwrap());
+    let mut book = open(&xlsx(std::slice::from_ref(&t)).unwrap());
     let range = book.worksheet_range("Danh sách mô hình").unwrap();
     assert_eq!(range.get_value((2 + 3, 6)), Some(&Data::Float(2024.0)), "the year is a number");
     assert!(matches!(range.get_value((2 + 3, 9)), Some(Data::DateTime(d)) if d.as_f64() == serial(day("2024-03-01"))));

@@ -7,6 +7,8 @@ use super::{Cell, EXCEL_CELL_CHARS, ExportError, Table, date_vi};
 /// Column widths in Excel's units (about one character of the default font each).
 const MIN_WIDTH: usize = 6;
 const MAX_WIDTH: usize = 60;
+/// The widest a header makes its column (longer ones wrap).
+const HEADER_WIDTH: usize = 16;
 /// A date shown dd/mm/yyyy.
 const DATE_WIDTH: usize = 10;
 /// Paper size 9 is A4, what Vietnamese offices print on (Excel's default is US Letter).
@@ -51,7 +53,9 @@ fn write_sheet(sheet: &mut Worksheet, table: &Table, title: &Format, header: &Fo
         row += 1;
     }
     let header_row = row;
-    let mut widths: Vec<usize> = table.headers.iter().map(|h| h.chars().count()).collect();
+    // A long header wraps (its format says so) rather than widening its column: a breakdown
+    // has some thirty figure columns whose names are phrases.
+    let mut widths: Vec<usize> = table.headers.iter().map(|h| h.chars().count().min(HEADER_WIDTH)).collect();
     for (c, h) in table.headers.iter().enumerate() {
         sheet.write_string_with_format(header_row, c as u16, h, header)?;
     }
