@@ -653,6 +653,11 @@ async fn report_facts(store: &dyn Store, db: &Database) {
     assert_eq!(facts_of(store, "rf1").await, StoredFacts::Missing);
     let stale = store.stale_facts(100_000).await.unwrap();
     assert!(stale.contains(&"rf1".to_string()) && stale.contains(&"rf-other".to_string()));
+    // A report asked before the backfill reads the missing facts from the documents.
+    let cache = danvan::server::routes::reports::FactsCache::default();
+    let seen = cache.current(store, |unit| unit == "BANBO").await.unwrap();
+    assert_eq!(seen.iter().map(|f| ModelFacts::clone(f)).collect::<Vec<_>>(), [ModelFacts::of(&m)], "right before the backfill");
+    assert_eq!(store.stale_facts(100_000).await.unwrap(), stale, "reading them did not need the backfill");
     let filled = danvan::server::routes::reports::backfill(store).await.unwrap();
     assert_eq!(filled, stale.len());
     assert_eq!(store.facts_of(&["rf1".into(), "rf-other".into()]).await.unwrap(), before, "the backfill restores the table");
