@@ -227,3 +227,54 @@ async fn completeness_says_when_each_readable_unit_last_synced() {
     let c: Completeness = serde_json::from_value(completeness_as(&server, Some(&server.tokens.of("r")), "unit=HA").await.1).unwrap();
     assert!(c.units.iter().find(|u| u.code == "HA").unwrap().last_sync_ms.is_some());
 }
+
+/// Two stateless servers over one PostgreSQL database: each one's in-memory facts catch up with
+/// what the other wrote before it answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_over_one_postgres_report_the_same_figures() {
+    let Some(url) = fresh_postgres().await else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let config = || danvan::server::Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        database: dir.path().join("unused.sqlite3"),
+        database_url: Some(url.clone()),
+        dist: dir.path().join("no-dist"),
+        cache_docs: 2000,
+        session_days: 30.0,
+        trusted_proxies: Vec::new(),
+        tls: Default::default(),
+    };
+    let (one, two) = (start_with(config()).await, start_with(config()).await);
+    let request = ReportRequest::new(Scope::Unit("HA".into()), Period::years(2020, 2030).unwrap());
+    // Both have read the (empty) facts once.
+    assert_eq!(sheet_as(&one, "r", &request).await.models, 0);
+    assert_eq!(sheet_as(&two, "r", &request).await.models, 0);
+    let replica = MemoryReplica::new();
+    for i in 0..5 {
+        let id = format!("pg-{i}");
+        replica.put_local(&id, &mut new_model_in(&id, &format!("Mô hình {i}"), "BANBO"));
+    }
+    run_session(&replica, &Http::as_user(&one, "a"), &mut ()).await.unwrap();
+    let facts = |r: &MemoryReplica| r.ids().iter().map(|id| ModelFacts::of(&model(r, id))).collect::<Vec<_>>();
+    let expected = request.run(&tree(), &facts(&replica));
+    assert_eq!(sheet_as(&two, "r", &request).await, expected, "the other server sees the first one's writes");
+    // A lifecycle step through the second is seen by the first.
+    let before = expected;
+    edit(&replica, "pg-0", |m| {
+        m.transitions.push(danvan::domain::Transition {
+            id: "s1".into(),
+            action: danvan::domain::Action::Start.code().into(),
+            by: "a".into(),
+            by_name: "A".into(),
+            at: danvan::server::now_ms(),
+            reason: String::new(),
+            level: String::new(),
+        })
+    });
+    let report = run_session(&replica, &Http::as_user(&two, "a"), &mut ()).await.unwrap();
+    assert_eq!((report.pending, report.rejected.len()), (0, 0), "{:?}", report.rejected);
+    let expected = request.run(&tree(), &facts(&replica));
+    assert_ne!(expected.figures, before.figures, "the step changes the figures");
+    assert_eq!(sheet_as(&one, "r", &request).await, expected);
+    assert_eq!(sheet_as(&two, "r", &request).await, expected);
+}
