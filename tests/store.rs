@@ -613,8 +613,9 @@ async fn report_facts(store: &dyn Store, db: &Database) {
     m.year = 2023;
     m.field = "kinh_te".into();
     let mut seq = write_one(store, model_write(&m, None)).await.unwrap();
-    assert_eq!(facts_of(store, "rf1").await, StoredFacts::Model(ModelFacts::of(&m)), "facts of a new model");
-    let mut changes: Vec<(&str, Box<dyn Fn(&mut Model)>)> = vec![
+    assert_eq!(facts_of(store, "rf1").await, StoredFacts::Model(Box::new(ModelFacts::of(&m))), "facts of a new model");
+    type Change = Box<dyn Fn(&mut Model)>;
+    let mut changes: Vec<(&str, Change)> = vec![
         ("an edit", Box::new(|m: &mut Model| m.name = "Mô hình đổi tên".into())),
         ("a lifecycle step", Box::new(|m: &mut Model| {
             m.transitions.push(Transition { id: "t1".into(), action: Action::Start.code().into(), by: "a".into(), by_name: "A".into(), at: 1_700_100_000_000, reason: String::new(), level: String::new() })
@@ -630,7 +631,7 @@ async fn report_facts(store: &dyn Store, db: &Database) {
         change(&mut m);
         seq = write_one(store, model_write(&m, Some(seq))).await.unwrap();
         let StoredFacts::Model(f) = facts_of(store, "rf1").await else { panic!("facts after {what}") };
-        assert_eq!(f, ModelFacts::of(&m), "facts right after {what}");
+        assert_eq!(*f, ModelFacts::of(&m), "facts right after {what}");
     }
     let f = ModelFacts::of(&m);
     assert_eq!((f.name.as_str(), f.steps.len(), f.commendations.len(), f.replications.len()), ("Mô hình đổi tên", 1, 1, 1));
@@ -667,14 +668,14 @@ async fn report_facts(store: &dyn Store, db: &Database) {
     db.execute("UPDATE report_facts SET format = 0").await;
     assert_eq!(facts_of(store, "rf1").await, StoredFacts::Missing);
     danvan::server::routes::reports::backfill(store).await.unwrap();
-    assert_eq!(facts_of(store, "rf1").await, StoredFacts::Model(f.clone()));
+    assert_eq!(facts_of(store, "rf1").await, StoredFacts::Model(Box::new(f.clone())));
 
     // The backfill never replaces the facts of a newer write than it read.
     m.name = "Tên mới nhất".into();
     let newest = write_one(store, model_write(&m, Some(seq))).await.unwrap();
     let late = BackfilledFacts { id: "rf1".into(), seq, unit: "BANBO".into(), facts: Some(f) };
     assert_eq!(store.put_facts(vec![late]).await.unwrap(), 0);
-    assert_eq!(facts_of(store, "rf1").await, StoredFacts::Model(ModelFacts::of(&m)));
+    assert_eq!(facts_of(store, "rf1").await, StoredFacts::Model(Box::new(ModelFacts::of(&m))));
     assert!(newest > seq);
 
     // When each unit's devices last synced: the latest time is kept.

@@ -181,7 +181,7 @@ impl Facts {
         match row.facts {
             StoredFacts::Model(f) => {
                 self.missing.remove(&row.id);
-                self.models.insert(row.id, Arc::new(f));
+                self.models.insert(row.id, Arc::new(*f));
             }
             StoredFacts::NotAModel => {
                 self.missing.remove(&row.id);

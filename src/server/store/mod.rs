@@ -357,7 +357,7 @@ pub fn decode_facts(bytes: &[u8]) -> Option<ModelFacts> {
 #[derive(Debug, Clone, PartialEq)]
 pub enum StoredFacts {
     /// Current: read at the document's current `seq`, in [`FACTS_FORMAT`].
-    Model(ModelFacts),
+    Model(Box<ModelFacts>),
     /// Current, and the document is not a model (no report counts it).
     NotAModel,
     /// None yet, of an older format, or of an older version of the document (written before
@@ -382,7 +382,7 @@ impl FactsRow {
         let facts = match (current, facts) {
             (false, _) => StoredFacts::Missing,
             (true, None) => StoredFacts::NotAModel,
-            (true, Some(bytes)) => decode_facts(bytes).map_or(StoredFacts::Missing, StoredFacts::Model),
+            (true, Some(bytes)) => decode_facts(bytes).map_or(StoredFacts::Missing, |f| StoredFacts::Model(Box::new(f))),
         };
         FactsRow { id, seq, unit, facts }
     }
