@@ -117,6 +117,8 @@ async fn a_cluster_report_counts_only_the_members_the_caller_reads() {
     let both = sheet_as(&server, "r", &request).await;
     assert_eq!(both, request.run(&tree(), &facts));
     assert_eq!(both.figures.registered, 5);
+    // Asked again by the cadre after the reviewer: the cadre's sheet, not the one just computed.
+    assert_eq!(sheet_as(&server, "a", &request).await, sheet);
     // A cluster none of whose members the caller reads.
     let (status, body) = report_as(&server, "d", &request).await;
     assert_eq!(status, 403, "{body}");

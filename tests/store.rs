@@ -656,7 +656,7 @@ async fn report_facts(store: &dyn Store, db: &Database) {
     assert!(stale.contains(&"rf1".to_string()) && stale.contains(&"rf-other".to_string()));
     // A report asked before the backfill reads the missing facts from the documents.
     let cache = danvan::server::routes::reports::FactsCache::default();
-    let seen = cache.current(store, |unit| unit == "BANBO").await.unwrap();
+    let (_, seen) = cache.current(store, |unit| unit == "BANBO").await.unwrap();
     assert_eq!(seen.iter().map(|f| ModelFacts::clone(f)).collect::<Vec<_>>(), [ModelFacts::of(&m)], "right before the backfill");
     assert_eq!(store.stale_facts(100_000).await.unwrap(), stale, "reading them did not need the backfill");
     let filled = danvan::server::routes::reports::backfill(store).await.unwrap();

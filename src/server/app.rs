@@ -38,6 +38,8 @@ pub struct AppState {
     pub facts: routes::reports::FactsCache,
     /// When this process last recorded each unit's sync (completeness of reports).
     pub syncs: routes::reports::SyncMarks,
+    /// The last report sheets computed, by what they were computed from.
+    pub sheets: routes::reports::SheetCache,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -204,6 +206,7 @@ pub async fn bind(
         session_ttl_ms: (config.session_days * 86_400_000.0) as i64,
         facts: routes::reports::FactsCache::default(),
         syncs: routes::reports::SyncMarks::default(),
+        sheets: routes::reports::SheetCache::default(),
     });
     // Facts of documents written before the facts table (or in an older format), in the background.
     routes::reports::spawn_upkeep(state.clone());

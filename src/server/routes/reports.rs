@@ -52,7 +52,12 @@ async fn report(State(app): State<Arc<AppState>>, caller: Caller, body: Bytes) -
         .map_err(|e| ApiError::BadRequest(format!("Yêu cầu báo cáo không hợp lệ: {e}")))?;
     check_request(&request)?;
     let (tree, units) = readable_scope(&caller.tree, &caller.access, &request.scope)?;
-    let facts = app.facts.current(app.store.as_ref(), |unit| units.contains(unit)).await?;
+    let (cursor, facts) = app.facts.current(app.store.as_ref(), |unit| units.contains(unit)).await?;
+    // The same request over the same facts, tree and readable units is the same sheet.
+    let key = SheetKey { request: request.clone(), cursor, tree: caller.tree.clone(), readable: caller.access.readable().map(str::to_string).collect() };
+    if let Some(sheet) = app.sheets.get(&key) {
+        return Ok(Json(ReportSheet::clone(&sheet)));
+    }
     // Computing a city's report is CPU work: off the async workers.
     let sheet = tokio::task::spawn_blocking(move || {
         let facts: Vec<ModelFacts> = facts.iter().map(|f| ModelFacts::clone(f)).collect();
@@ -60,7 +65,52 @@ async fn report(State(app): State<Arc<AppState>>, caller: Caller, body: Bytes) -
     })
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(sheet))
+    let sheet = Arc::new(sheet);
+    app.sheets.put(key, sheet.clone());
+    Ok(Json(ReportSheet::clone(&sheet)))
+}
+
+/// What a sheet is computed from: the request, the facts as of `cursor`, the unit tree (held,
+/// so its address is not reused while the entry lives) and the units the caller reads.
+struct SheetKey {
+    request: ReportRequest,
+    cursor: u64,
+    tree: Arc<UnitTree>,
+    readable: Vec<String>,
+}
+
+impl SheetKey {
+    fn same(&self, other: &SheetKey) -> bool {
+        self.cursor == other.cursor && Arc::ptr_eq(&self.tree, &other.tree) && self.request == other.request && self.readable == other.readable
+    }
+}
+
+/// The last few sheets computed (a province's dashboard opened by many reviewers, a user going
+/// back and forth): any write moves the cursor, so an entry is never stale, only unused.
+#[derive(Default)]
+pub struct SheetCache {
+    entries: Mutex<std::collections::VecDeque<(SheetKey, Arc<ReportSheet>)>>,
+}
+
+impl SheetCache {
+    /// Sheets kept (a city's is under 1 MB).
+    const KEPT: usize = 16;
+
+    fn get(&self, key: &SheetKey) -> Option<Arc<ReportSheet>> {
+        let entries = self.entries.lock().ok()?;
+        entries.iter().find(|(k, _)| k.same(key)).map(|(_, s)| s.clone())
+    }
+
+    fn put(&self, key: SheetKey, sheet: Arc<ReportSheet>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            // Entries of an older cursor can never be asked for again.
+            entries.retain(|(k, _)| k.cursor >= key.cursor && !k.same(&key));
+            if entries.len() == Self::KEPT {
+                entries.pop_front();
+            }
+            entries.push_back((key, sheet));
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -198,7 +248,8 @@ impl Facts {
 impl FactsCache {
     /// The facts of the models whose unit passes `keep`, with everything committed before the
     /// call (one caller catches up at a time; the others wait for it and then read the result).
-    pub async fn current(&self, store: &dyn Store, keep: impl Fn(&str) -> bool) -> Result<Vec<Arc<ModelFacts>>, StoreError> {
+    /// Returns the cursor they are current to, with them.
+    pub async fn current(&self, store: &dyn Store, keep: impl Fn(&str) -> bool) -> Result<(u64, Vec<Arc<ModelFacts>>), StoreError> {
         let mut state = self.state.lock().await;
         loop {
             let rows = store.facts_since(state.cursor, FACTS_PAGE).await?;
@@ -231,7 +282,7 @@ impl FactsCache {
                 }
             }
         }
-        Ok(state.models.values().filter(|f| keep(&f.unit)).cloned().collect())
+        Ok((state.cursor, state.models.values().filter(|f| keep(&f.unit)).cloned().collect()))
     }
 }
 
