@@ -213,6 +213,11 @@ async fn seed_sqlite(path: &Path, docs: &[(String, Vec<u8>, Vec<ChangeHash>)]) {
                 heads: heads_to_bytes(heads),
                 unit: BENCH_UNIT.into(),
                 public: false,
+                // As the server writes them: the facts with the document (no backfill at start).
+                facts: automerge::AutoCommit::load(bytes)
+                    .ok()
+                    .and_then(|d| danvan::doc::read_model(&d).ok())
+                    .map(|m| danvan::domain::report::ModelFacts::of(&m)),
             })
             .collect();
         for r in store.write(writes, 1).await.unwrap() {

@@ -209,3 +209,22 @@ pub struct PhotoStatus {
     /// All bytes arrived and their SHA-256 is the photo's id.
     pub complete: bool,
 }
+
+/// `GET /api/reports/completeness?unit=CODE` (or `cluster=CODE`): when devices of each unit of
+/// the scope that the caller reads last synced, so a report says whose figures may be missing.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct Completeness {
+    /// The server's clock when it answered (compare `last_sync_ms` with this, not the device's).
+    pub now_ms: i64,
+    pub units: Vec<UnitSync>,
+}
+
+/// One unit's last sync: by a device signed in with an account holding a grant in that unit
+/// (`None`: never since the server kept it). Recorded at most every 10 minutes per server process.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct UnitSync {
+    pub code: String,
+    pub name: String,
+    pub level: crate::domain::Level,
+    pub last_sync_ms: Option<i64>,
+}

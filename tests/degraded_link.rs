@@ -201,6 +201,7 @@ async fn seed_models(db: &std::path::Path, n: usize) {
                 heads: danvan::sync::heads_to_bytes(&d.get_heads()),
                 unit: "BANBO".into(),
                 public: false,
+                facts: Some(danvan::domain::report::ModelFacts::of(&m)),
             }
         })
         .collect();

@@ -14,6 +14,8 @@ use std::sync::Arc;
 
 use danvan::server::store::postgres::PostgresStore;
 use danvan::api::PhotoStatus;
+use danvan::domain::report::ModelFacts;
+use danvan::server::store::{BackfilledFacts, StoredFacts};
 use danvan::server::store::{DocStore, DocVersion, Invitation, PhotoAppend, PhotoChunk, PhotoLimits, Session, SqliteStore, Store, StoreError, User, Write};
 use sha2::{Digest, Sha256};
 use danvan::domain::{Grant, Role, UnitTree};
@@ -24,7 +26,7 @@ fn put(id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
 }
 
 fn put_in(unit: &str, id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
-    Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32], unit: unit.into(), public: false }
+    Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32], unit: unit.into(), public: false, facts: None }
 }
 
 fn units(codes: &[&str]) -> Vec<String> {
@@ -556,4 +558,146 @@ async fn two_servers_over_one_postgres_serve_the_same_clients() {
 /// The photo id the contract's `photos` uploads under documents "a", "c" and "d".
 fn photo_id_of_contract() -> String {
     image(10_000, 0).0
+}
+
+/// Where a contract test reaches the database behind the store, to change it as an older
+/// version or an operator would have left it.
+enum Database {
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+impl Database {
+    async fn execute(&self, sql: &str) {
+        match self {
+            Database::Sqlite(path) => {
+                rusqlite::Connection::open(path).unwrap().execute_batch(sql).unwrap();
+            }
+            Database::Postgres(url) => {
+                let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+                tokio::spawn(conn);
+                client.batch_execute(sql).await.unwrap();
+            }
+        }
+    }
+}
+
+/// A model document written as the server writes it: whole, with its facts.
+fn model_write(m: &danvan::domain::Model, expected: Option<u64>) -> Write {
+    let mut d = danvan::doc::create(m, 1).unwrap();
+    Write {
+        id: m.id.clone(),
+        expected,
+        chunk: Chunk { bytes: d.save(), snapshot: true },
+        heads: danvan::sync::heads_to_bytes(&d.get_heads()),
+        unit: m.unit.clone(),
+        public: false,
+        facts: Some(ModelFacts::of(m)),
+    }
+}
+
+async fn facts_of(store: &dyn Store, id: &str) -> StoredFacts {
+    let mut rows = store.facts_of(&[id.to_string()]).await.unwrap();
+    assert_eq!(rows.len(), 1, "{id}");
+    rows.remove(0).facts
+}
+
+/// The facts table: written with every document write (an edit, a lifecycle step, a
+/// commendation, a replication), read back by seq and by id, and filled again from the documents
+/// by the backfill when it is wiped or of an older format.
+async fn report_facts(store: &dyn Store, db: &Database) {
+    use danvan::domain::{Action, Commendation, Model, Replication, Transition};
+    let mut m = Model::new("rf1".into(), "a", 1_700_000_000_000);
+    m.name = "Mô hình dân vận khéo".into();
+    m.unit = "BANBO".into();
+    m.year = 2023;
+    m.field = "kinh_te".into();
+    let mut seq = write_one(store, model_write(&m, None)).await.unwrap();
+    assert_eq!(facts_of(store, "rf1").await, StoredFacts::Model(Box::new(ModelFacts::of(&m))), "facts of a new model");
+    type Change = Box<dyn Fn(&mut Model)>;
+    let mut changes: Vec<(&str, Change)> = vec![
+        ("an edit", Box::new(|m: &mut Model| m.name = "Mô hình đổi tên".into())),
+        ("a lifecycle step", Box::new(|m: &mut Model| {
+            m.transitions.push(Transition { id: "t1".into(), action: Action::Start.code().into(), by: "a".into(), by_name: "A".into(), at: 1_700_100_000_000, reason: String::new(), level: String::new() })
+        })),
+        ("a commendation", Box::new(|m: &mut Model| {
+            m.commendations.push(Commendation { id: "k1".into(), form: "giay_khen".into(), issuer: "UBND".into(), level: "huyen".into(), decision_number: "1/QĐ".into(), decision_date: "2024-03-01".into(), recipients: String::new(), by: "r".into(), by_name: "R".into(), at: 1_709_300_000_000 })
+        })),
+        ("a replication", Box::new(|m: &mut Model| {
+            m.replications.push(Replication { id: "rf2".into(), unit: "TRUONGSON".into(), unit_name: "Xã Trường Sơn".into(), by: "c".into(), by_name: "C".into(), at: 1_710_000_000_000 })
+        })),
+    ];
+    for (what, change) in changes.drain(..) {
+        change(&mut m);
+        seq = write_one(store, model_write(&m, Some(seq))).await.unwrap();
+        let StoredFacts::Model(f) = facts_of(store, "rf1").await else { panic!("facts after {what}") };
+        assert_eq!(*f, ModelFacts::of(&m), "facts right after {what}");
+    }
+    let f = ModelFacts::of(&m);
+    assert_eq!((f.name.as_str(), f.steps.len(), f.commendations.len(), f.replications.len()), ("Mô hình đổi tên", 1, 1, 1));
+
+    // A document that is not a model has a row saying so; the feed of facts is in seq order.
+    let not_a_model = Write { facts: None, ..put_in("BANBO", "rf-other", None, &automerge::AutoCommit::new().save(), true) };
+    let other_seq = write_one(store, not_a_model).await.unwrap();
+    assert_eq!(facts_of(store, "rf-other").await, StoredFacts::NotAModel);
+    let since = store.facts_since(seq - 1, 100).await.unwrap();
+    assert_eq!(since.iter().map(|r| (r.id.as_str(), r.seq)).collect::<Vec<_>>(), [("rf1", seq), ("rf-other", other_seq)]);
+    assert_eq!(since[0].unit, "BANBO");
+    assert_eq!(store.facts_since(other_seq - 1, 1).await.unwrap().len(), 1);
+    assert!(store.facts_since(other_seq, 100).await.unwrap().is_empty());
+    assert!(store.stale_facts(100).await.unwrap().iter().all(|id| !id.starts_with("rf")), "nothing of these is stale");
+
+    // Wiped (as a store from before migration 0009 is): missing until the backfill reads the
+    // documents again; afterwards exactly what the writes had stored.
+    let before = store.facts_of(&["rf1".into(), "rf-other".into()]).await.unwrap();
+    db.execute("DELETE FROM report_facts").await;
+    assert_eq!(facts_of(store, "rf1").await, StoredFacts::Missing);
+    let stale = store.stale_facts(100_000).await.unwrap();
+    assert!(stale.contains(&"rf1".to_string()) && stale.contains(&"rf-other".to_string()));
+    // A report asked before the backfill reads the missing facts from the documents.
+    let cache = danvan::server::routes::reports::FactsCache::default();
+    let (_, seen) = cache.current(store, |unit| unit == "BANBO").await.unwrap();
+    assert_eq!(seen.iter().map(|f| ModelFacts::clone(f)).collect::<Vec<_>>(), [ModelFacts::of(&m)], "right before the backfill");
+    assert_eq!(store.stale_facts(100_000).await.unwrap(), stale, "reading them did not need the backfill");
+    let filled = danvan::server::routes::reports::backfill(store).await.unwrap();
+    assert_eq!(filled, stale.len());
+    assert_eq!(store.facts_of(&["rf1".into(), "rf-other".into()]).await.unwrap(), before, "the backfill restores the table");
+    assert!(store.stale_facts(100).await.unwrap().is_empty());
+
+    // Facts of an older format are read again too.
+    db.execute("UPDATE report_facts SET format = 0").await;
+    assert_eq!(facts_of(store, "rf1").await, StoredFacts::Missing);
+    danvan::server::routes::reports::backfill(store).await.unwrap();
+    assert_eq!(facts_of(store, "rf1").await, StoredFacts::Model(Box::new(f.clone())));
+
+    // The backfill never replaces the facts of a newer write than it read.
+    m.name = "Tên mới nhất".into();
+    let newest = write_one(store, model_write(&m, Some(seq))).await.unwrap();
+    let late = BackfilledFacts { id: "rf1".into(), seq, unit: "BANBO".into(), facts: Some(f) };
+    assert_eq!(store.put_facts(vec![late]).await.unwrap(), 0);
+    assert_eq!(facts_of(store, "rf1").await, StoredFacts::Model(Box::new(ModelFacts::of(&m))));
+    assert!(newest > seq);
+
+    // When each unit's devices last synced: the latest time is kept.
+    store.record_syncs(&units(&["BANBO"]), 5_000).await.unwrap();
+    store.record_syncs(&units(&["BANBO", "HA"]), 3_000).await.unwrap();
+    store.record_syncs(&units(&["HA"]), 9_000).await.unwrap();
+    store.record_syncs(&[], 9_000).await.unwrap();
+    let last = store.last_syncs(&units(&["BANBO", "HA", "DUCLONG"])).await.unwrap();
+    assert_eq!(last, std::collections::HashMap::from([("BANBO".to_string(), 5_000), ("HA".to_string(), 9_000)]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_keeps_the_report_facts_with_the_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite3");
+    let store = SqliteStore::open(&path).unwrap();
+    report_facts(&store, &Database::Sqlite(path)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_keeps_the_report_facts_with_the_documents() {
+    let Some(url) = fresh_postgres().await else { return };
+    let store = PostgresStore::connect(&url).await.unwrap();
+    report_facts(&store, &Database::Postgres(url)).await;
 }

@@ -34,6 +34,12 @@ pub struct AppState {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long a sign-in lasts.
     pub session_ttl_ms: i64,
+    /// Report facts of every document, kept current from the store by `seq`.
+    pub facts: routes::reports::FactsCache,
+    /// When this process last recorded each unit's sync (completeness of reports).
+    pub syncs: routes::reports::SyncMarks,
+    /// The last report sheets computed, by what they were computed from.
+    pub sheets: routes::reports::SheetCache,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -122,6 +128,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(routes::auth::router())
         .merge(routes::admin::router())
         .merge(routes::photos::router())
+        .merge(routes::reports::router())
         .route("/api/health", get(health))
         .layer(CompressionLayer::new())
         // Each route's own body limit (`limits::body_limit_for`), declared lengths refused unread.
@@ -197,7 +204,12 @@ pub async fn bind(
         hashing: limits::HashingPool::default(),
         trusted_proxies: config.trusted_proxies.clone(),
         session_ttl_ms: (config.session_days * 86_400_000.0) as i64,
+        facts: routes::reports::FactsCache::default(),
+        syncs: routes::reports::SyncMarks::default(),
+        sheets: routes::reports::SheetCache::default(),
     });
+    // Facts of documents written before the facts table (or in an older format), in the background.
+    routes::reports::spawn_upkeep(state.clone());
     if let Some((cert, key)) = config.tls.files()? {
         return bind_tls(config, state, cert, key).await;
     }

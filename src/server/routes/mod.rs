@@ -6,4 +6,5 @@ pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod photos;
+pub mod reports;
 pub mod sync;

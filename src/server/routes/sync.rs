@@ -30,6 +30,7 @@ use crate::server::AppState;
 use crate::server::session::Caller;
 use crate::server::error::ApiError;
 use crate::server::store::{StoreError, Write};
+use crate::domain::report::ModelFacts;
 use crate::domain::{
     Access, READER_KEYS, REVIEWER_KEYS, StepContext, check_commendations, check_evaluations, check_journal, check_log, check_replications, in_library,
     replay,
@@ -232,6 +233,16 @@ async fn sync(State(app): State<Arc<AppState>>, caller: Caller, body: Bytes) -> 
         }
     }
 
+    // Completeness of reports: this user's units synced now (at most one write per unit per
+    // `SyncMarks::EVERY` in this process; a failure to record it never fails the sync).
+    let due = app.syncs.due(caller.user.grants.iter().map(|g| g.unit.as_str()));
+    if !due.is_empty()
+        && let Err(e) = store.record_syncs(&due, crate::server::now_ms()).await
+    {
+        tracing::warn!(error = %e, "could not record the units' last sync");
+        app.syncs.forget(&due);
+    }
+
     let budget = req.feed_budget.unwrap_or(FEED_BUDGET_DEFAULT).min(FEED_BUDGET_MAX) as usize;
     let page = store.feed(cursor, &readable, budget, FEED_MAX_CHUNKS).await?;
     let next_cursor = page.chunks.last().map_or(cursor, |c| c.seq);
@@ -415,6 +426,8 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
         })?;
         let Some(was) = &records_before else { return Err(stored_corrupt(&id)) };
         let roles = access.roles_for(&unit);
+        // What reports count of it, stored with the document (`ReportStore`).
+        let facts = ModelFacts::of(&model);
         // The records as the model just read holds them (reading them again would hydrate twice).
         let now = crate::doc::Records::from(model);
         // Which steps each new step's writer had already received (automerge's change graph).
@@ -436,7 +449,7 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
             }
             e => failure(&id, FailureCode::Malformed, &e.to_string()),
         })?;
-        Some(Write { id: id.clone(), expected: base.map(|b| b.0), chunk, heads: heads_to_bytes(&heads), unit, public: public_after })
+        Some(Write { id: id.clone(), expected: base.map(|b| b.0), chunk, heads: heads_to_bytes(&heads), unit, public: public_after, facts: Some(facts) })
     } else {
         None
     };

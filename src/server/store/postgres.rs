@@ -15,7 +15,8 @@ use tokio_postgres::NoTls;
 
 use std::collections::HashMap;
 
-use super::{AccountStore, CriteriaStore, DocStore, PhotoStore, UnitStore,
+use super::{AccountStore, CriteriaStore, DocStore, PhotoStore, ReportStore, UnitStore,
+    BackfilledFacts, FACTS_FORMAT, FactsRow, encode_facts,
     DocVersion, FeedPage, Invitation, PHOTO_DAY_MS, PhotoAppend, PhotoAssembly, PhotoChunk, PhotoLimits, Session, StoreError,
     StoredDoc, User, Write, WriteJob, criteria_from_row, gather_group, grant_from_row, photo_quota, photo_step, unit_from_row,
 };
@@ -34,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0006_library_criteria.sql"),
     include_str!("migrations/postgres/0007_photos.sql"),
     include_str!("migrations/postgres/0008_photo_chunks.sql"),
+    include_str!("migrations/postgres/0009_report_facts.sql"),
 ];
 
 /// Any number: identifies our migration lock among the database's advisory locks.
@@ -707,6 +709,7 @@ async fn write_batch(pool: &Pool, writes: &[Write], now_ms: i64) -> Result<Vec<R
                 snapshot_bytes = CASE WHEN $7 THEN $5 ELSE docs.snapshot_bytes END, increment_bytes = $6, public = $9",
         )
         .await?;
+    let put_facts = tx.prepare(FACTS_UPSERT).await?;
     for (k, &i) in winners.iter().enumerate() {
         let w = &writes[i];
         let seq = last - n + 1 + k as i64;
@@ -720,10 +723,99 @@ async fn write_batch(pool: &Pool, writes: &[Write], now_ms: i64) -> Result<Vec<R
             (n + 1, b + len)
         };
         tx.execute(&upsert, &[&w.id, &seq, &now_ms, &increments, &len, &increment_bytes, &w.chunk.snapshot, &w.unit, &w.public]).await?;
+        // The facts in the document's own transaction: the table never disagrees with it.
+        tx.execute(&put_facts, &[&w.id, &seq, &w.unit, &FACTS_FORMAT, &w.facts.as_ref().map(encode_facts)]).await?;
         results[i] = Ok(seq as u64);
     }
     tx.commit().await?;
     Ok(results)
+}
+
+const FACTS_UPSERT: &str = "INSERT INTO report_facts (doc_id, seq, unit, format, facts) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (doc_id) DO UPDATE SET seq = $2, unit = $3, format = $4, facts = $5";
+
+/// `SELECT` of documents with their facts rows, for [`FactsRow::from_parts`].
+const FACTS_SELECT: &str = "SELECT d.id, d.seq, d.unit, f.seq, f.format, f.facts FROM docs d LEFT JOIN report_facts f ON f.doc_id = d.id";
+
+fn facts_row(r: &tokio_postgres::Row) -> FactsRow {
+    FactsRow::from_parts(
+        r.get(0),
+        r.get::<_, i64>(1) as u64,
+        r.get(2),
+        r.get::<_, Option<i64>>(3).map(|s| s as u64),
+        r.get(4),
+        r.get::<_, Option<&[u8]>>(5),
+    )
+}
+
+#[async_trait]
+impl ReportStore for PostgresStore {
+    async fn facts_since(&self, cursor: u64, limit: usize) -> Result<Vec<FactsRow>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(&format!("{FACTS_SELECT} WHERE d.seq > $1 ORDER BY d.seq LIMIT $2"), &[&(cursor as i64), &(limit as i64)])
+            .await?;
+        Ok(rows.iter().map(facts_row).collect())
+    }
+
+    async fn facts_of(&self, ids: &[String]) -> Result<Vec<FactsRow>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client.query(&format!("{FACTS_SELECT} WHERE d.id = ANY($1) ORDER BY d.seq"), &[&ids]).await?;
+        Ok(rows.iter().map(facts_row).collect())
+    }
+
+    async fn stale_facts(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT d.id FROM docs d LEFT JOIN report_facts f ON f.doc_id = d.id
+                 WHERE f.doc_id IS NULL OR f.seq <> d.seq OR f.format <> $1 ORDER BY d.seq LIMIT $2",
+                &[&FACTS_FORMAT, &(limit as i64)],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn put_facts(&self, mut facts: Vec<BackfilledFacts>) -> Result<usize, StoreError> {
+        // Rows locked in id order, as the writer locks them: the two never deadlock.
+        facts.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let put = tx.prepare(FACTS_UPSERT).await?;
+        let mut stored = 0;
+        for f in &facts {
+            // Only where the document is still at the seq read: a write since then stored its own
+            // facts (the row lock makes the check and the store one step against a writer).
+            let lock = tx.query_opt("SELECT seq FROM docs WHERE id = $1 FOR UPDATE", &[&f.id]).await?;
+            if lock.map(|r| r.get::<_, i64>(0)) != Some(f.seq as i64) {
+                continue;
+            }
+            stored += tx.execute(&put, &[&f.id, &(f.seq as i64), &f.unit, &FACTS_FORMAT, &f.facts.as_ref().map(encode_facts)]).await? as usize;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn record_syncs(&self, units: &[String], now_ms: i64) -> Result<(), StoreError> {
+        if units.is_empty() {
+            return Ok(());
+        }
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO unit_syncs (unit, last_sync_ms) SELECT u, $2 FROM unnest($1::text[]) AS u
+                 ON CONFLICT (unit) DO UPDATE SET last_sync_ms = GREATEST(unit_syncs.last_sync_ms, EXCLUDED.last_sync_ms)",
+                &[&units, &now_ms],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn last_syncs(&self, units: &[String]) -> Result<HashMap<String, i64>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client.query("SELECT unit, last_sync_ms FROM unit_syncs WHERE unit = ANY($1)", &[&units]).await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
 }
 
 /// The stored tree, read on `c` (a pooled connection, or a transaction about to change it).

@@ -27,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0006_library_criteria.sql"),
     include_str!("migrations/sqlite/0007_photos.sql"),
     include_str!("migrations/sqlite/0008_photo_chunks.sql"),
+    include_str!("migrations/sqlite/0009_report_facts.sql"),
 ];
 
 /// Readers run in parallel with the writer (WAL); this many connections serve them.
@@ -153,6 +154,7 @@ fn commit_group(
         let mut insert_chunk =
             tx.prepare_cached("INSERT INTO chunks (seq, doc_id, snapshot, bytes, heads) VALUES (?1, ?2, ?3, ?4, ?5)")?;
         let mut drop_older = tx.prepare_cached("DELETE FROM chunks WHERE doc_id = ?1 AND seq < ?2")?;
+        let mut put_facts = tx.prepare_cached(FACTS_UPSERT)?;
         let mut upsert = tx.prepare_cached(
             "INSERT INTO docs (id, seq, updated_at, increments, snapshot_bytes, increment_bytes, unit, public)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?9)
@@ -179,6 +181,8 @@ fn commit_group(
                     (n + 1, b + len)
                 };
                 upsert.execute(params![w.id, seq, job.now_ms, increments, len, increment_bytes, w.chunk.snapshot, w.unit, w.public])?;
+                // The facts in the document's own transaction: the table never disagrees with it.
+                put_facts.execute(params![w.id, seq, w.unit, FACTS_FORMAT, w.facts.as_ref().map(encode_facts)])?;
                 outcomes.push(Ok(seq as u64));
             }
             results.push(outcomes);
@@ -187,6 +191,23 @@ fn commit_group(
     tx.commit()?;
     *last_seq = Some(seq);
     Ok(results)
+}
+
+const FACTS_UPSERT: &str = "INSERT INTO report_facts (doc_id, seq, unit, format, facts) VALUES (?1, ?2, ?3, ?4, ?5)
+     ON CONFLICT(doc_id) DO UPDATE SET seq = ?2, unit = ?3, format = ?4, facts = ?5";
+
+/// `SELECT` of documents with their facts rows, for [`FactsRow::from_parts`].
+const FACTS_SELECT: &str = "SELECT d.id, d.seq, d.unit, f.seq, f.format, f.facts FROM docs d LEFT JOIN report_facts f ON f.doc_id = d.id";
+
+fn facts_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FactsRow> {
+    Ok(FactsRow::from_parts(
+        r.get(0)?,
+        r.get::<_, i64>(1)? as u64,
+        r.get(2)?,
+        r.get::<_, Option<i64>>(3)?.map(|s| s as u64),
+        r.get(4)?,
+        r.get_ref(5)?.as_blob_or_null()?,
+    ))
 }
 
 fn layout(increments: i64, snapshot_bytes: i64, increment_bytes: i64) -> Layout {
@@ -315,6 +336,93 @@ impl DocStore for SqliteStore {
                 params![cursor as i64, units],
                 |r| r.get::<_, i64>(0),
             )? as u64)
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl ReportStore for SqliteStore {
+    async fn facts_since(&self, cursor: u64, limit: usize) -> Result<Vec<FactsRow>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&format!("{FACTS_SELECT} WHERE d.seq > ?1 ORDER BY d.seq LIMIT ?2"))?;
+            let rows = stmt.query_map(params![cursor as i64, limit as i64], facts_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn facts_of(&self, ids: &[String]) -> Result<Vec<FactsRow>, StoreError> {
+        let ids = serde_json::to_string(ids).expect("strings serialise");
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&format!("{FACTS_SELECT} WHERE d.id IN (SELECT value FROM json_each(?1)) ORDER BY d.seq"))?;
+            let rows = stmt.query_map([ids], facts_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn stale_facts(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT d.id FROM docs d LEFT JOIN report_facts f ON f.doc_id = d.id
+                 WHERE f.doc_id IS NULL OR f.seq <> d.seq OR f.format <> ?1 ORDER BY d.seq LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![FACTS_FORMAT, limit as i64], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    async fn put_facts(&self, facts: Vec<BackfilledFacts>) -> Result<usize, StoreError> {
+        self.write_now(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let mut stored = 0;
+            {
+                let mut current = tx.prepare_cached("SELECT seq FROM docs WHERE id = ?1")?;
+                let mut put = tx.prepare_cached(FACTS_UPSERT)?;
+                for f in &facts {
+                    let seq: Option<i64> = current.query_row([&f.id], |r| r.get(0)).optional()?;
+                    if seq == Some(f.seq as i64) {
+                        put.execute(params![f.id, f.seq as i64, f.unit, FACTS_FORMAT, f.facts.as_ref().map(encode_facts)])?;
+                        stored += 1;
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn record_syncs(&self, units: &[String], now_ms: i64) -> Result<(), StoreError> {
+        if units.is_empty() {
+            return Ok(());
+        }
+        let units = units.to_vec();
+        self.write_now(move |c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "INSERT INTO unit_syncs (unit, last_sync_ms) VALUES (?1, ?2)
+                     ON CONFLICT(unit) DO UPDATE SET last_sync_ms = MAX(last_sync_ms, ?2)",
+                )?;
+                for u in &units {
+                    stmt.execute(params![u, now_ms])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn last_syncs(&self, units: &[String]) -> Result<HashMap<String, i64>, StoreError> {
+        let units = serde_json::to_string(units).expect("strings serialise");
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached("SELECT unit, last_sync_ms FROM unit_syncs WHERE unit IN (SELECT value FROM json_each(?1))")?;
+            let rows = stmt.query_map([units], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<HashMap<_, _>, _>>()?)
         })
         .await
     }
@@ -778,7 +886,7 @@ mod tests {
     use super::*;
 
     fn w(id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
-        Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32], unit: "U".into(), public: false }
+        Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32], unit: "U".into(), public: false, facts: None }
     }
 
     fn u() -> Vec<String> {
