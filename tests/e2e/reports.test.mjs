@@ -12,9 +12,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { LAUNCH, collectErrors, eventually, newPage, register, signIn, startServer, synced } from './support.mjs';
@@ -25,6 +26,8 @@ const UNITS = fileURLToPath(new URL('./units.csv', import.meta.url));
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 mkdirSync(SHOTS, { recursive: true });
 const PASSWORD = 'mật khẩu báo cáo thử';
+/** calamine, through `cargo build --example read_workbook` (.ci/test builds it next to the server). */
+const READ_WORKBOOK = process.env.DANVAN_READ_WORKBOOK || (SERVER && join(dirname(SERVER), 'examples', 'read_workbook'));
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
 const LAPTOP = { viewport: { width: 1280, height: 800 } };
 
@@ -78,6 +81,16 @@ async function openReport(page, { scope, kind, year }) {
   await page.locator('#report-kind').selectOption(kind);
   if (year) await page.locator('#report-year').fill(String(year));
 }
+
+test('the report page, its charts and its file writer are not in the app\'s own wasm', { skip: !DIST }, () => {
+  const app = readdirSync(DIST).find((f) => /^danvan-[0-9a-f]+_bg\.wasm$/.test(f));
+  const appWasm = readFileSync(join(DIST, app));
+  const reportWasm = readFileSync(join(DIST, 'danvan-reports_bg.wasm'));
+  for (const text of ['ĐẢNG CỘNG SẢN VIỆT NAM', 'Dự thảo nội dung báo cáo', 'Mô hình đăng ký theo năm', 'Tổng cộng']) {
+    assert.ok(reportWasm.includes(Buffer.from(text)), `the report module holds “${text}”`);
+    assert.ok(!appWasm.includes(Buffer.from(text)), `the app's first-load wasm does not hold “${text}”`);
+  }
+});
 
 test('a district reviewer builds, prints and exports the half-year report offline; the server agrees', { skip: !SERVER || !DIST, timeout: 600_000 }, async () => {
   const work = mkdtempSync(join(tmpdir(), 'danvan-reports-'));
@@ -185,6 +198,38 @@ test('a district reviewer builds, prints and exports the half-year report offlin
     assert.ok(state.includes('CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM') && state.includes('Độc lập - Tự do - Hạnh phúc'), state);
     assert.ok(state.includes('Số: 15-BC/DV'), state);
 
+    // Export, offline: the workbook (read back with calamine) and one table as CSV.
+    const [xlsx] = await Promise.all([reviewer.waitForEvent('download'), reviewer.locator('#report-xlsx').click()]);
+    assert.equal(xlsx.suggestedFilename(), 'bao-cao-huyen-uy-ha-quang-6-thang-dau-nam-2026.xlsx');
+    const xlsxPath = join(work, 'bao-cao.xlsx');
+    await xlsx.saveAs(xlsxPath);
+    const book = JSON.parse(execFileSync(READ_WORKBOOK, [xlsxPath]).toString());
+    const row = (sheet, label) => (book[sheet] || []).find((r) => r[0] === label);
+    assert.deepEqual(row('Số liệu', 'Đăng ký trong kỳ'), ['Đăng ký trong kỳ', 4], 'a number, not text');
+    assert.deepEqual(row('Số liệu', 'Công nhận trong kỳ'), ['Công nhận trong kỳ', 1]);
+    for (const sheet of ['Số liệu', 'Theo đơn vị', 'Bảng tổng hợp', 'Độ bao phủ', 'Điển hình', 'Khen thưởng', 'Nhân rộng']) {
+      assert.ok(book[sheet], `the workbook has the sheet “${sheet}”: ${Object.keys(book)}`);
+    }
+    assert.equal(row('Theo đơn vị', 'Xã Bản Bo')[1], 3, 'Bản Bo registered three models in the half year');
+    await reviewer.locator('#report-csv-table').selectOption({ index: 0 });
+    const [csvDownload] = await Promise.all([reviewer.waitForEvent('download'), reviewer.locator('#report-csv').click()]);
+    const csvPath = join(work, 'so-lieu.csv');
+    await csvDownload.saveAs(csvPath);
+    const csv = readFileSync(csvPath, 'utf8');
+    assert.ok(csv.startsWith('\uFEFF'), 'UTF-8 with BOM, so Excel reads Vietnamese');
+    assert.match(csv, /Đăng ký trong kỳ,4\r\n/);
+    // The model list with a filter, as CSV.
+    await reviewer.getByRole('link', { name: 'Mô hình', exact: true }).click();
+    await reviewer.locator('#search').fill('duong be tong');
+    await eventually('filtered', async () => /1 \/ 4 mô hình/.test(await reviewer.locator('.count').innerText()));
+    const [listCsv] = await Promise.all([reviewer.waitForEvent('download'), reviewer.locator('#export-csv').click()]);
+    const listPath = join(work, 'danh-sach.csv');
+    await listCsv.saveAs(listPath);
+    const list = readFileSync(listPath, 'utf8');
+    assert.ok(list.includes('Đường bê tông liên thôn') && list.includes('Camera an ninh xóm') === false, list);
+    await reviewer.locator('#search').fill('');
+    await openReport(reviewer, { scope: 'u:HA', kind: 'half', year: 2026 });
+
     // On a phone, offline, the same report.
     const phoneCtx = await contextAt(browser, PHONE, '2026-12-02');
     const phone = await newPage(phoneCtx, 'phone');
@@ -217,7 +262,7 @@ test('a district reviewer builds, prints and exports the half-year report offlin
     await admin.locator('#report-source-server').check();
     await eventually('server figures', async () => /Số liệu từ máy chủ/.test(await admin.locator('.provenance').innerText()));
     const fromServer = await figures(admin);
-    await reviewer.locator('#report-kind').selectOption('half');
+    await eventually('reviewer half-year', async () => (await figures(reviewer)).registered === '4');
     f = await figures(reviewer);
     assert.deepEqual(fromServer, f, 'the server and the device agree');
     await admin.screenshot({ path: join(SHOTS, 'r3-laptop-server-report.png'), fullPage: true });

@@ -172,7 +172,7 @@ fn ModelBrowser(library: bool) -> impl IntoView {
             </p>
             // The list as filtered, as a file: written by the report module (loaded on demand),
             // so the spreadsheet writer never weighs on the app's first load.
-            <Show when=move || matching() > 0>
+            <Show when=move || { matching() > 0 }>
                 <div class="list-export">
                     <button type="button" id="export-xlsx" class="button secondary" on:click=move |_| export("xlsx")>"Xuất XLSX"</button>
                     <button type="button" id="export-csv" class="button secondary" on:click=move |_| export("csv")>"Xuất CSV"</button>

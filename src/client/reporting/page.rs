@@ -337,6 +337,8 @@ fn SheetView(
             })}
         </div>
 
+        <Completeness scope=sheet.request.scope.clone() input/>
+
         <h3>"Biểu đồ"</h3>
         <div class="charts">
             <figure><figcaption>"Mô hình theo lĩnh vực"</figcaption><BarChartView items=field_bars/></figure>
@@ -464,6 +466,71 @@ fn PivotView(sheet: ReportSheet, rows: RwSignal<Dimension>, columns: RwSignal<Di
                 <button type="button" class="button secondary" on:click=move |_| cell.set(None)>"Đóng danh sách"</button>
             </div>
         })}
+    }
+}
+
+const COMPLETENESS_KEY: &str = "danvan.report.completeness";
+
+/// Whose figures may be missing: units whose devices have not synced for N days. Only the server
+/// knows; online the page asks it, offline it shows the last answer kept on this device, with
+/// its time.
+#[component]
+fn Completeness(scope: Scope, input: RwSignal<ReportInput>) -> impl IntoView {
+    use gloo_storage::{LocalStorage, Storage};
+    let days = RwSignal::new(7u32);
+    let query = match &scope {
+        Scope::Unit(code) => format!("unit={}", js_sys::encode_uri_component(code)),
+        Scope::Cluster(code) => format!("cluster={}", js_sys::encode_uri_component(code)),
+    };
+    let key = format!("{COMPLETENESS_KEY}.{query}");
+    let answer = LocalResource::new(move || {
+        let (token, online, query, key) = (input.with(|i| i.token.clone()), input.with(|i| i.online), query.clone(), key.clone());
+        async move {
+            let kept = || LocalStorage::get::<crate::api::Completeness>(&key).ok().map(|c| (c, true));
+            let (Some(token), true) = (token, online) else { return kept() };
+            match http::call::<crate::api::Completeness>(reqwest::Method::GET, &format!("/api/reports/completeness?{query}"), Some(&token), http::Body::None).await {
+                Ok(c) => {
+                    let _ = LocalStorage::set(&key, &c);
+                    Some((c, false))
+                }
+                Err(_) => kept(),
+            }
+        }
+    });
+    view! {
+        <h3>"Mức độ đầy đủ của số liệu"</h3>
+        <div class="completeness" id="report-completeness">
+            {move || match answer.get().flatten() {
+                None => view! { <p class="muted">"Cần có mạng (một lần) để biết thiết bị của đơn vị nào chưa đồng bộ; khi đó danh sách được giữ lại để xem khi không có mạng."</p> }.into_any(),
+                Some((c, kept)) => {
+                    let limit = c.now_ms - i64::from(days.get()) * 86_400_000;
+                    let late: Vec<_> = c.units.iter().filter(|u| u.last_sync_ms.is_none_or(|t| t < limit)).cloned().collect();
+                    let total = c.units.len();
+                    view! {
+                        <label class="field inline"><span>"Chưa đồng bộ trong"</span>
+                            <input id="completeness-days" type="number" min="1" max="365" inputmode="numeric" class="days"
+                                   prop:value=move || days.get().to_string()
+                                   on:input=move |ev| { if let Ok(d) = event_target_value(&ev).parse::<u32>() { days.set(d.clamp(1, 365)) } }/>
+                            <span>"ngày"</span>
+                        </label>
+                        <p>{if late.is_empty() {
+                            format!("Cả {} đơn vị đều đã đồng bộ trong {} ngày qua: số liệu đầy đủ.", n(total), days.get_untracked())
+                        } else {
+                            format!("{}/{} đơn vị có thiết bị chưa đồng bộ trong {} ngày qua — số liệu của các đơn vị này có thể còn thiếu:", n(late.len()), n(total), days.get_untracked())
+                        }}</p>
+                        {(!late.is_empty()).then(|| view! {
+                            <ul class="plain">{late.into_iter().map(|u| view! {
+                                <li>{u.name.clone()}<span class="muted">{match u.last_sync_ms {
+                                    Some(t) => format!(" — lần cuối {}", crate::client::date_time(t)),
+                                    None => " — chưa đồng bộ lần nào".to_string(),
+                                }}</span></li>
+                            }).collect_view()}</ul>
+                        })}
+                        {kept.then(|| view! { <p class="muted">{format!("Theo máy chủ lúc {} (đang không có mạng).", crate::client::date_time(c.now_ms))}</p> })}
+                    }.into_any()
+                }
+            }}
+        </div>
     }
 }
 
