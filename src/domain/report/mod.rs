@@ -332,6 +332,9 @@ pub struct Report<'a> {
     pub period: Period,
     tree: &'a UnitTree,
     models: Vec<&'a ModelFacts>,
+    /// What each of `models` adds to the period's figures, read once (`contribution`): every
+    /// breakdown and the pivot then only add these up.
+    contributions: Vec<Contribution>,
     /// Unit code → the scope's part (child unit or cluster member) it belongs to.
     part_of: HashMap<String, String>,
     /// The scope's parts in display order: (code, name).
@@ -371,8 +374,9 @@ impl<'a> Report<'a> {
                 }
             }
         }
-        let models = facts.iter().filter(|f| part_of.contains_key(&f.unit)).collect();
-        Report { scope, period, tree, models, part_of, parts }
+        let models: Vec<&ModelFacts> = facts.iter().filter(|f| part_of.contains_key(&f.unit)).collect();
+        let contributions = models.iter().map(|f| contribution(f, &period)).collect();
+        Report { scope, period, tree, models, contributions, part_of, parts }
     }
 
     /// The scope's models (all of them, whatever their date).
@@ -382,7 +386,7 @@ impl<'a> Report<'a> {
 
     /// The figures of the whole scope.
     pub fn figures(&self) -> Figures {
-        figures_of(self.models.iter().copied(), &self.period)
+        sum(self.contributions.iter())
     }
 
     /// The figures of each value of `dimension` (values with no model in the registry as of the
@@ -392,13 +396,13 @@ impl<'a> Report<'a> {
         // must not be 30 scans of all of them.
         let keys = self.keys(dimension);
         let slot: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, (k, _))| (k.as_str(), i)).collect();
-        let mut groups: Vec<Vec<&ModelFacts>> = vec![Vec::new(); keys.len()];
-        for f in &self.models {
-            if let Some(i) = self.key_of(dimension, f).and_then(|k| slot.get(k.as_ref()).copied()) {
-                groups[i].push(f);
+        let mut groups: Vec<Vec<&Contribution>> = vec![Vec::new(); keys.len()];
+        for (f, c) in self.models.iter().zip(&self.contributions) {
+            if let Some(i) = self.key_of(dimension, f, c).and_then(|k| slot.get(k.as_ref()).copied()) {
+                groups[i].push(c);
             }
         }
-        keys.into_iter().zip(groups).map(|(key, models)| (key, figures_of(models.into_iter(), &self.period))).collect()
+        keys.into_iter().zip(groups).map(|(key, group)| (key, sum(group.into_iter()))).collect()
     }
 
     /// Counts of the registry as of the period's end by `rows` × `columns`, with totals.
@@ -407,11 +411,11 @@ impl<'a> Report<'a> {
         let index = |keys: &[(String, String)]| -> HashMap<String, usize> { keys.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect() };
         let (ri, ci) = (index(&row_keys), index(&column_keys));
         let mut cells = vec![vec![0; column_keys.len()]; row_keys.len()];
-        for f in self.standing() {
-            if let (Some(r), Some(c)) =
-                (self.key_of(rows, f).and_then(|k| ri.get(k.as_ref())), self.key_of(columns, f).and_then(|k| ci.get(k.as_ref())))
+        for (f, c) in self.standing() {
+            if let (Some(r), Some(col)) =
+                (self.key_of(rows, f, c).and_then(|k| ri.get(k.as_ref())), self.key_of(columns, f, c).and_then(|k| ci.get(k.as_ref())))
             {
-                cells[*r][*c] += 1;
+                cells[*r][*col] += 1;
             }
         }
         let row_totals: Vec<usize> = cells.iter().map(|r| r.iter().sum()).collect();
@@ -424,7 +428,8 @@ impl<'a> Report<'a> {
     pub fn cell_models(&self, rows: Dimension, row_key: &str, columns: Dimension, column_key: &str) -> Vec<&'a ModelFacts> {
         let mut out: Vec<&ModelFacts> = self
             .standing()
-            .filter(|f| self.key_of(rows, f).as_deref() == Some(row_key) && self.key_of(columns, f).as_deref() == Some(column_key))
+            .filter(|(f, c)| self.key_of(rows, f, c).as_deref() == Some(row_key) && self.key_of(columns, f, c).as_deref() == Some(column_key))
+            .map(|(f, _)| f)
             .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
         out
@@ -478,15 +483,14 @@ impl<'a> Report<'a> {
     }
 
     /// The registry as of the period's end.
-    fn standing(&self) -> impl Iterator<Item = &'a ModelFacts> + '_ {
-        let to = self.period.to;
-        self.models.iter().copied().filter(move |f| f.registered_on <= to)
+    fn standing(&self) -> impl Iterator<Item = (&'a ModelFacts, &Contribution)> + '_ {
+        self.models.iter().copied().zip(&self.contributions).filter(|(_, c)| c.state.is_some())
     }
 
     /// The value of `dimension` for a model (`None` for a state when not yet registered).
     /// Borrowed where it can be: a province's report asks this for every model and dimension,
     /// and an allocation each is most of the cost in the browser.
-    fn key_of<'k>(&'k self, dimension: Dimension, f: &'k ModelFacts) -> Option<std::borrow::Cow<'k, str>> {
+    fn key_of<'k>(&'k self, dimension: Dimension, f: &'k ModelFacts, c: &Contribution) -> Option<std::borrow::Cow<'k, str>> {
         use std::borrow::Cow::{Borrowed, Owned};
         Some(match dimension {
             Dimension::Unit => Borrowed(self.part_of.get(&f.unit)?.as_str()),
@@ -494,7 +498,7 @@ impl<'a> Report<'a> {
             Dimension::OwnerKind => Borrowed(f.owner_kind.code()),
             Dimension::Level => Borrowed(f.level.code()),
             Dimension::Year => Owned(f.year.to_string()),
-            Dimension::Status => Borrowed(f.state_on(self.period.to)?.code()),
+            Dimension::Status => Borrowed(c.state?.code()),
         })
     }
 
@@ -507,56 +511,82 @@ impl<'a> Report<'a> {
             Dimension::Level => Level::ALL.iter().map(|l| (l.code().to_string(), l.label().to_string())).collect(),
             Dimension::Status => Status::ALL.iter().map(|s| (s.code().to_string(), s.label().to_string())).collect(),
             Dimension::Field => {
-                let fields: BTreeMap<String, String> =
-                    self.standing().map(|f| (field_label(&f.field).to_string(), f.field.clone())).collect();
-                fields.into_iter().map(|(label, code)| (code, label)).collect()
+                let codes: BTreeSet<&str> = self.standing().map(|(f, _)| f.field.as_str()).collect();
+                let fields: BTreeMap<&str, &str> = codes.into_iter().map(|code| (field_label(code), code)).collect();
+                fields.into_iter().map(|(label, code)| (code.to_string(), label.to_string())).collect()
             }
             Dimension::Year => {
-                let years: BTreeSet<u32> = self.standing().map(|f| f.year).collect();
+                let years: BTreeSet<u32> = self.standing().map(|(f, _)| f.year).collect();
                 years.into_iter().map(|y| (y.to_string(), y.to_string())).collect()
             }
         }
     }
 }
 
-fn figures_of<'a>(models: impl Iterator<Item = &'a ModelFacts>, period: &Period) -> Figures {
-    let mut by_status: Vec<(Status, usize)> = Status::ALL.iter().map(|s| (*s, 0)).collect();
-    let mut exemplary: BTreeMap<usize, usize> = BTreeMap::new();
-    let mut forms: Vec<(CommendationForm, usize)> = CommendationForm::ALL.iter().map(|f| (*f, 0)).collect();
-    let mut figures = Figures::default();
-    for f in models {
-        if period.contains(f.registered_on) {
-            figures.registered += 1;
-        }
-        let Some(state) = f.state_on(period.to) else { continue };
-        figures.total += 1;
-        if let Some(slot) = by_status.iter_mut().find(|(s, _)| *s == state) {
-            slot.1 += 1;
-        }
-        if f.recognised_within(period) {
-            figures.recognised_in_period += 1;
-        }
-        if let Some(level) = f.exemplary_level_on(period.to) {
-            *exemplary.entry(level_rank(level)).or_default() += 1;
-        }
-        let mut commended = false;
-        for c in f.commendations.iter().filter(|c| period.contains(c.on)) {
-            let form = CommendationForm::from_code(&c.form).unwrap_or(CommendationForm::Other);
-            if let Some(slot) = forms.iter_mut().find(|(k, _)| *k == form) {
-                slot.1 += 1;
-            }
-            commended = true;
-        }
-        figures.commended_models += usize::from(commended);
-        let points: BTreeSet<&str> = f.replications.iter().filter(|r| period.contains(r.on)).map(|r| r.unit.as_str()).collect();
-        if !points.is_empty() {
-            figures.replicated_models += 1;
-            figures.replication_points += points.len();
+/// What one model adds to a period's figures.
+#[derive(Debug, Clone, Copy, Default)]
+struct Contribution {
+    registered: bool,
+    /// As of the period's end; `None`: not registered yet.
+    state: Option<Status>,
+    recognised: bool,
+    /// The highest level reached by the period's end, as `level_rank`.
+    exemplary: Option<usize>,
+    /// Commendations decided within the period, by `CommendationForm::ALL` position.
+    forms: [u32; CommendationForm::ALL.len()],
+    /// Distinct units it was replicated in within the period.
+    points: u32,
+}
+
+fn contribution(f: &ModelFacts, period: &Period) -> Contribution {
+    let mut c = Contribution { registered: period.contains(f.registered_on), state: f.state_on(period.to), ..Default::default() };
+    if c.state.is_none() {
+        return c;
+    }
+    c.recognised = f.recognised_within(period);
+    c.exemplary = f.exemplary_level_on(period.to).map(level_rank);
+    for commendation in f.commendations.iter().filter(|k| period.contains(k.on)) {
+        let form = CommendationForm::from_code(&commendation.form).unwrap_or(CommendationForm::Other);
+        if let Some(i) = CommendationForm::ALL.iter().position(|k| *k == form) {
+            c.forms[i] += 1;
         }
     }
-    figures.by_status = by_status;
-    figures.exemplary_by_level = Level::ALL.iter().map(|l| (*l, exemplary.get(&level_rank(*l)).copied().unwrap_or(0))).collect();
-    figures.commendations_by_form = forms;
+    let within: Vec<&str> = f.replications.iter().filter(|r| period.contains(r.on)).map(|r| r.unit.as_str()).collect();
+    if !within.is_empty() {
+        let points: BTreeSet<&str> = within.into_iter().collect();
+        c.points = points.len() as u32;
+    }
+    c
+}
+
+fn sum<'c>(contributions: impl Iterator<Item = &'c Contribution>) -> Figures {
+    let mut by_status = [0usize; Status::ALL.len()];
+    let mut exemplary = [0usize; Level::ALL.len()];
+    let mut forms = [0usize; CommendationForm::ALL.len()];
+    let mut figures = Figures::default();
+    for c in contributions {
+        figures.registered += usize::from(c.registered);
+        let Some(state) = c.state else { continue };
+        figures.total += 1;
+        if let Some(i) = Status::ALL.iter().position(|s| *s == state) {
+            by_status[i] += 1;
+        }
+        figures.recognised_in_period += usize::from(c.recognised);
+        if let Some(rank) = c.exemplary {
+            exemplary[rank] += 1;
+        }
+        for (slot, n) in forms.iter_mut().zip(c.forms) {
+            *slot += n as usize;
+        }
+        figures.commended_models += usize::from(c.forms.iter().any(|n| *n > 0));
+        if c.points > 0 {
+            figures.replicated_models += 1;
+            figures.replication_points += c.points as usize;
+        }
+    }
+    figures.by_status = Status::ALL.iter().copied().zip(by_status).collect();
+    figures.exemplary_by_level = Level::ALL.iter().copied().zip(exemplary).collect();
+    figures.commendations_by_form = CommendationForm::ALL.iter().copied().zip(forms).collect();
     figures
 }
 
