@@ -344,7 +344,7 @@ pub struct Report<'a> {
 impl<'a> Report<'a> {
     /// The report of `scope` over `facts` (callers pass only what the user reads; the report
     /// keeps the models whose unit is in the scope).
-    pub fn new(tree: &'a UnitTree, scope: Scope, period: Period, facts: &'a [ModelFacts]) -> Report<'a> {
+    pub fn new(tree: &'a UnitTree, scope: Scope, period: Period, facts: impl IntoIterator<Item = &'a ModelFacts>) -> Report<'a> {
         let mut part_of: HashMap<String, String> = HashMap::new();
         let mut parts = Vec::new();
         let claim = |part: &str, part_name: &str, parts: &mut Vec<(String, String)>, part_of: &mut HashMap<String, String>| {
@@ -374,7 +374,7 @@ impl<'a> Report<'a> {
                 }
             }
         }
-        let models: Vec<&ModelFacts> = facts.iter().filter(|f| part_of.contains_key(&f.unit)).collect();
+        let models: Vec<&ModelFacts> = facts.into_iter().filter(|f| part_of.contains_key(&f.unit)).collect();
         let contributions = models.iter().map(|f| contribution(f, &period)).collect();
         Report { scope, period, tree, models, contributions, part_of, parts }
     }

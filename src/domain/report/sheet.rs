@@ -42,7 +42,7 @@ impl ReportRequest {
     }
 
     /// Computes the sheet over `facts` (the caller passes only what the user reads).
-    pub fn run(&self, tree: &UnitTree, facts: &[ModelFacts]) -> ReportSheet {
+    pub fn run<'f>(&self, tree: &'f UnitTree, facts: impl IntoIterator<Item = &'f ModelFacts>) -> ReportSheet {
         let report = Report::new(tree, self.scope.clone(), self.period, facts);
         let scope_name = match &self.scope {
             Scope::Unit(code) => tree.get(code).map_or_else(|| code.clone(), |u| u.name.clone()),

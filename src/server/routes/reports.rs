@@ -59,10 +59,7 @@ async fn report(State(app): State<Arc<AppState>>, caller: Caller, body: Bytes) -
         return Ok(Json(ReportSheet::clone(&sheet)));
     }
     // Computing a city's report is CPU work: off the async workers.
-    let sheet = tokio::task::spawn_blocking(move || {
-        let facts: Vec<ModelFacts> = facts.iter().map(|f| ModelFacts::clone(f)).collect();
-        request.run(&tree, &facts)
-    })
+    let sheet = tokio::task::spawn_blocking(move || request.run(&tree, facts.iter().map(|f| f.as_ref())))
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     let sheet = Arc::new(sheet);
