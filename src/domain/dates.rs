@@ -12,6 +12,11 @@ pub struct Date {
 }
 
 impl Date {
+    /// As Vietnamese write a date: "30/06/2026".
+    pub fn vi(self) -> String {
+        format!("{:02}/{:02}/{:04}", self.day, self.month, self.year)
+    }
+
     /// Parses the ISO form `YYYY-MM-DD`, checking the day exists in that month.
     pub fn parse(s: &str) -> Option<Date> {
         let b = s.as_bytes();
@@ -78,7 +83,7 @@ impl fmt::Display for Date {
 /// "2025-03-01" → "01/03/2025", the way dates are written in Vietnam; other text is returned as is.
 pub fn format_date_vi(iso: &str) -> String {
     match Date::parse(iso) {
-        Some(d) => format!("{:02}/{:02}/{:04}", d.day, d.month, d.year),
+        Some(d) => d.vi(),
         None => iso.to_string(),
     }
 }

@@ -190,11 +190,6 @@ const EXCEL_COLUMNS: usize = 16_384;
 /// Characters of one Excel cell (UTF-16 code units).
 const EXCEL_CELL_CHARS: usize = 32_767;
 
-/// "31/12/2025", as dates are written in Vietnam.
-fn date_vi(day: Date) -> String {
-    format!("{:02}/{:02}/{:04}", day.day, day.month, day.year)
-}
-
 // calamine (reading the files back) is a native dev-dependency.
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{Cell, Table, date_vi};
+use super::{Cell, Table};
 use crate::domain::report::{Dimension, Figures, ModelEntry, ReportSheet};
 use crate::domain::{CommendationForm, Date, Level, Status};
 
@@ -29,7 +29,7 @@ pub const TOTAL: &str = "Tổng cộng";
 pub fn figure_rows(f: &Figures, as_of: Date) -> Vec<(String, usize)> {
     let mut out = vec![
         ("Đăng ký trong kỳ".to_string(), f.registered),
-        (format!("Tổng số tính đến ngày {}", date_vi(as_of)), f.total),
+        (format!("Tổng số tính đến ngày {}", as_of.vi()), f.total),
     ];
     for s in Status::ALL {
         out.push((format!("{}: {}", Dimension::Status.label(), s.label()), f.status(s)));
@@ -85,7 +85,7 @@ pub fn report_tables(sheet: &ReportSheet) -> Vec<Table> {
     let mut headers: Vec<&str> = vec![corner.as_str()];
     headers.extend(p.column_keys.iter().map(|(_, l)| l.as_str()));
     headers.push(TOTAL);
-    let mut pivot = Table::new(PIVOT, of(&format!("Số mô hình theo {} và {} tính đến ngày {}", p.rows.label().to_lowercase(), p.columns.label().to_lowercase(), date_vi(period.to))), &headers);
+    let mut pivot = Table::new(PIVOT, of(&format!("Số mô hình theo {} và {} tính đến ngày {}", p.rows.label().to_lowercase(), p.columns.label().to_lowercase(), period.to.vi())), &headers);
     for (r, (_, label)) in p.row_keys.iter().enumerate() {
         let mut row = vec![Cell::from(label.as_str())];
         row.extend(p.cells[r].iter().map(|n| Cell::from(*n)));
@@ -117,7 +117,7 @@ pub fn report_tables(sheet: &ReportSheet) -> Vec<Table> {
 
     let mut exemplary = Table::new(
         EXEMPLARY,
-        of(&format!("Mô hình điển hình tính đến ngày {}", date_vi(period.to))),
+        of(&format!("Mô hình điển hình tính đến ngày {}", period.to.vi())),
         &["STT", "Tên mô hình", "Đơn vị", "Loại chủ thể", "Chủ thể thực hiện", "Lĩnh vực", "Năm đăng ký", "Cấp đăng ký", "Cấp điển hình"],
     );
     for (i, e) in sheet.exemplary.iter().enumerate() {

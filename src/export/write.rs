@@ -2,7 +2,7 @@
 
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
-use super::{Cell, EXCEL_CELL_CHARS, ExportError, Table, date_vi};
+use super::{Cell, EXCEL_CELL_CHARS, ExportError, Table};
 
 /// Column widths in Excel's units (about one character of the default font each).
 const MIN_WIDTH: usize = 6;
@@ -95,7 +95,7 @@ fn write_sheet(sheet: &mut Worksheet, table: &Table, title: &Format, header: &Fo
                             sheet.write_datetime_with_format(row, col, when, date)?;
                         }
                         Err(_) => {
-                            sheet.write_string(row, col, date_vi(*day))?;
+                            sheet.write_string(row, col, day.vi())?;
                         }
                     }
                     DATE_WIDTH

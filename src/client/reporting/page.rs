@@ -8,8 +8,8 @@ use super::files;
 use super::input::ReportInput;
 use super::print::{PrintDocument, PrintSettings, PrintSettingsForm};
 use crate::client::net::http;
-use crate::domain::report::{Dimension, Period, PeriodKind, ReportRequest, ReportSheet, Scope, draft_text};
-use crate::domain::{Date, Level, Status, UnitTree, format_count_vi};
+use crate::domain::report::{BREAKDOWNS, Dimension, Period, PeriodKind, ReportRequest, ReportSheet, Scope, draft_text};
+use crate::domain::{Date, Level, UnitTree, format_count_vi};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
@@ -23,10 +23,6 @@ fn n(v: usize) -> String {
 
 fn today() -> Date {
     Date::in_vietnam(js_sys::Date::now() as i64)
-}
-
-fn vi_date(d: Date) -> String {
-    format!("{:02}/{:02}/{}", d.day, d.month, d.year)
 }
 
 /// The scopes a user may choose: every unit they read, in tree order (indented by depth), then
@@ -153,15 +149,13 @@ pub fn ReportPage(input: RwSignal<ReportInput>) -> impl IntoView {
                 return Some(Err("Phiên đăng nhập đã hết: hãy đăng nhập lại để lấy số liệu từ máy chủ.".to_string()));
             };
             let answer = http::call::<ReportSheet>(reqwest::Method::POST, "/api/reports", Some(&token), http::json(&request)).await;
-            Some(answer.map(|s| (s, js_sys::Date::now() as i64)).map_err(|f| f.message).map(|(s, at)| {
-                SERVER_AT.with(|c| c.set(at));
-                s
-            }))
+            // With when it was answered, for the page's "lấy lúc …".
+            Some(answer.map(|s| (s, js_sys::Date::now() as i64)).map_err(|f| f.message))
         }
     });
     let sheet = Memo::new(move |_| match source.get() {
         Source::Device => device_sheet.get(),
-        Source::Server => server_sheet.get().flatten(),
+        Source::Server => server_sheet.get().flatten().map(|answer| answer.map(|(s, _)| s)),
     });
 
     let provenance = move || match source.get() {
@@ -171,7 +165,7 @@ pub fn ReportPage(input: RwSignal<ReportInput>) -> impl IntoView {
             format!("Số liệu trên thiết bị này, {synced}{pending}. Thiết bị chỉ có mô hình của các đơn vị bạn được xem.")
         }),
         Source::Server => match server_sheet.get() {
-            Some(Some(Ok(_))) => format!("Số liệu từ máy chủ, lấy lúc {}.", crate::client::date_time(SERVER_AT.with(|c| c.get()))),
+            Some(Some(Ok((_, at)))) => format!("Số liệu từ máy chủ, lấy lúc {}.", crate::client::date_time(at)),
             _ => "Đang lấy số liệu từ máy chủ…".to_string(),
         },
     };
@@ -243,10 +237,6 @@ pub fn ReportPage(input: RwSignal<ReportInput>) -> impl IntoView {
     }
 }
 
-thread_local! {
-    static SERVER_AT: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
-}
-
 #[component]
 fn SheetView(
     sheet: ReportSheet,
@@ -293,7 +283,7 @@ fn SheetView(
         PeriodKind::AsOf => "Đã đăng ký (đến ngày này)".to_string(),
         _ => format!("Đăng ký trong {}", period.label()),
     };
-    let as_of = vi_date(period.to);
+    let as_of = period.to.vi();
     let table_names: Vec<String> = files::tables(&sheet).into_iter().map(|t| t.title).collect();
     let stored = StoredValue::new(sheet.clone());
     let (export_error, csv_table) = (RwSignal::new(None::<String>), RwSignal::new(0usize));
@@ -351,7 +341,7 @@ fn SheetView(
         <PivotView sheet=sheet.clone() rows columns cell/>
 
         <h3>"Theo từng nhóm"</h3>
-        {[Dimension::Unit, Dimension::OwnerKind, Dimension::Field, Dimension::Level, Dimension::Year].into_iter().map(|d| {
+        {BREAKDOWNS.into_iter().map(|d| {
             let rows = by(d);
             view! {
                 <details class="breakdown">
@@ -360,8 +350,7 @@ fn SheetView(
                         <thead><tr><th scope="col">{d.label()}</th><th scope="col">"Đăng ký trong kỳ"</th><th scope="col">"Tổng số"</th><th scope="col">"Được công nhận"</th><th scope="col">"Điển hình"</th><th scope="col">"Khen thưởng"</th><th scope="col">"Nhân rộng"</th></tr></thead>
                         <tbody>{rows.into_iter().map(|r| {
                             let g = &r.figures;
-                            let recognised = g.status(Status::Recognised) + g.status(Status::Exemplary) + g.status(Status::Commended);
-                            view! { <tr><th scope="row">{r.label.clone()}</th><td class="num">{n(g.registered)}</td><td class="num">{n(g.total)}</td><td class="num">{n(recognised)}</td><td class="num">{n(g.exemplary())}</td><td class="num">{n(g.commendations())}</td><td class="num">{n(g.replicated_models)}</td></tr> }
+                            view! { <tr><th scope="row">{r.label.clone()}</th><td class="num">{n(g.registered)}</td><td class="num">{n(g.total)}</td><td class="num">{n(g.recognised())}</td><td class="num">{n(g.exemplary())}</td><td class="num">{n(g.commendations())}</td><td class="num">{n(g.replicated_models)}</td></tr> }
                         }).collect_view()}</tbody>
                     </table></div>
                 </details>
@@ -378,14 +367,14 @@ fn SheetView(
             <div class="table-scroll"><table class="report-table">
                 <thead><tr><th scope="col">"Mô hình"</th><th scope="col">"Hình thức"</th><th scope="col">"Cơ quan khen"</th><th scope="col">"Số quyết định"</th><th scope="col">"Ngày"</th></tr></thead>
                 <tbody>{sheet.commendations.iter().map(|c| view! {
-                    <tr><td>{c.model.name.clone()}<br/><span class="muted">{c.model.unit_name.clone()}</span></td><td>{c.form.label()}</td><td>{c.issuer.clone()}</td><td>{c.decision_number.clone()}</td><td>{vi_date(c.on)}</td></tr>
+                    <tr><td>{c.model.name.clone()}<br/><span class="muted">{c.model.unit_name.clone()}</span></td><td>{c.form.label()}</td><td>{c.issuer.clone()}</td><td>{c.decision_number.clone()}</td><td>{c.on.vi()}</td></tr>
                 }).collect_view()}</tbody>
             </table></div>
         </details>
         <details class="annex" id="annex-replicated">
             <summary>{format!("Mô hình được nhân rộng trong kỳ ({})", n(sheet.replicated.len()))}</summary>
             <ol>{sheet.replicated.iter().map(|r| view! {
-                <li><a href=format!("/mo-hinh/{}", r.model.id)>{r.model.name.clone()}</a>{format!(" — {}; nhân rộng tại: {}", r.model.unit_name, r.points.iter().map(|(u, d)| format!("{u} ({})", vi_date(*d))).collect::<Vec<_>>().join(", "))}</li>
+                <li><a href=format!("/mo-hinh/{}", r.model.id)>{r.model.name.clone()}</a>{format!(" — {}; nhân rộng tại: {}", r.model.unit_name, r.points.iter().map(|(u, d)| format!("{u} ({})", d.vi())).collect::<Vec<_>>().join(", "))}</li>
             }).collect_view()}</ol>
         </details>
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::charts::BarChartView;
 use crate::domain::report::{Dimension, ReportSheet, draft_text};
-use crate::domain::{Date, Status, format_count_vi};
+use crate::domain::{Date, format_count_vi};
 
 const KEY: &str = "danvan.report.print";
 
@@ -118,7 +118,7 @@ pub fn PrintDocument(sheet: ReportSheet, settings: RwSignal<PrintSettings>) -> i
     let units = sheet.breakdown(Dimension::Unit).map(|b| b.rows.clone()).unwrap_or_default();
     let field_bars: Vec<(String, usize)> =
         sheet.breakdown(Dimension::Field).map(|b| b.rows.iter().map(|r| (r.label.clone(), r.figures.total)).collect()).unwrap_or_default();
-    let as_of = format!("{:02}/{:02}/{}", period.to.day, period.to.month, period.to.year);
+    let as_of = period.to.vi();
     let sheet_for_annex = sheet.clone();
     view! {
         <article class="print-doc" aria-hidden="true">
@@ -168,8 +168,7 @@ pub fn PrintDocument(sheet: ReportSheet, settings: RwSignal<PrintSettings>) -> i
                 <thead><tr><th>"Đơn vị"</th><th>"Đăng ký trong kỳ"</th><th>"Tổng số"</th><th>"Được công nhận"</th><th>"Điển hình"</th></tr></thead>
                 <tbody>{units.into_iter().map(|r| {
                     let g = &r.figures;
-                    let recognised = g.status(Status::Recognised) + g.status(Status::Exemplary) + g.status(Status::Commended);
-                    view! { <tr><td>{r.label}</td><td class="num">{n(g.registered)}</td><td class="num">{n(g.total)}</td><td class="num">{n(recognised)}</td><td class="num">{n(g.exemplary())}</td></tr> }
+                    view! { <tr><td>{r.label}</td><td class="num">{n(g.registered)}</td><td class="num">{n(g.total)}</td><td class="num">{n(g.recognised())}</td><td class="num">{n(g.exemplary())}</td></tr> }
                 }).collect_view()}</tbody>
             </table>
             <h3>"3. Theo lĩnh vực"</h3>
@@ -184,7 +183,7 @@ pub fn PrintDocument(sheet: ReportSheet, settings: RwSignal<PrintSettings>) -> i
             <table class="doc-table">
                 <thead><tr><th>"TT"</th><th>"Mô hình"</th><th>"Hình thức"</th><th>"Cơ quan khen"</th><th>"Số, ngày quyết định"</th></tr></thead>
                 <tbody>{sheet_for_annex.commendations.iter().enumerate().map(|(i, c)| view! {
-                    <tr><td class="num">{i + 1}</td><td>{c.model.name.clone()}</td><td>{c.form.label()}</td><td>{c.issuer.clone()}</td><td>{format!("{}, {:02}/{:02}/{}", c.decision_number, c.on.day, c.on.month, c.on.year)}</td></tr>
+                    <tr><td class="num">{i + 1}</td><td>{c.model.name.clone()}</td><td>{c.form.label()}</td><td>{c.issuer.clone()}</td><td>{format!("{}, {}", c.decision_number, c.on.vi())}</td></tr>
                 }).collect_view()}</tbody>
             </table>
             <h3>"Mô hình được nhân rộng"</h3>

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 mod sheet;
 mod text;
 
-pub use sheet::{Breakdown, BreakdownRow, CommendationEntry, ExemplaryEntry, ModelEntry, ReplicatedEntry, ReportRequest, ReportSheet, CELL_MODELS_SHOWN};
+pub use sheet::{BREAKDOWNS, Breakdown, BreakdownRow, CommendationEntry, ExemplaryEntry, ModelEntry, ReplicatedEntry, ReportRequest, ReportSheet, CELL_MODELS_SHOWN};
 pub use text::draft_text;
 
 use super::{Action, CommendationForm, Date, Level, Model, OwnerKind, Status, UnitTree, field_label, replay};
@@ -82,13 +82,12 @@ impl Period {
 
     /// As a review's title says it.
     pub fn label(&self) -> String {
-        let vi = |d: Date| format!("{:02}/{:02}/{}", d.day, d.month, d.year);
         match self.kind {
             PeriodKind::FirstHalf => format!("6 tháng đầu năm {}", self.from.year),
             PeriodKind::Year => format!("năm {}", self.from.year),
             PeriodKind::Years => format!("giai đoạn {}–{}", self.from.year, self.to.year),
-            PeriodKind::Range => format!("từ {} đến {}", vi(self.from), vi(self.to)),
-            PeriodKind::AsOf => format!("tính đến ngày {}", vi(self.to)),
+            PeriodKind::Range => format!("từ {} đến {}", self.from.vi(), self.to.vi()),
+            PeriodKind::AsOf => format!("tính đến ngày {}", self.to.vi()),
         }
     }
 }
@@ -288,6 +287,11 @@ pub struct Figures {
 impl Figures {
     pub fn status(&self, status: Status) -> usize {
         self.by_status.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n)
+    }
+
+    /// Recognised by the period's end, whatever came after recognition (exemplary, commended).
+    pub fn recognised(&self) -> usize {
+        self.status(Status::Recognised) + self.status(Status::Exemplary) + self.status(Status::Commended)
     }
 
     pub fn exemplary(&self) -> usize {

@@ -14,10 +14,10 @@ pub fn draft_text(sheet: &ReportSheet) -> Vec<String> {
     let n = |v: usize| format_count_vi(v);
     let when = match period.kind {
         PeriodKind::Range => format!("Trong thời gian {}", period.label()),
-        PeriodKind::AsOf => format!("Tính đến ngày {:02}/{:02}/{}", period.to.day, period.to.month, period.to.year),
+        PeriodKind::AsOf => format!("Tính đến ngày {}", period.to.vi()),
         _ => format!("Trong {}", period.label()),
     };
-    let as_of = format!("{:02}/{:02}/{}", period.to.day, period.to.month, period.to.year);
+    let as_of = period.to.vi();
     let mut out = Vec::new();
 
     // Registration, by owner kind as reviews put it ("191 mô hình tập thể và 61 mô hình cá nhân").
@@ -51,13 +51,12 @@ pub fn draft_text(sheet: &ReportSheet) -> Vec<String> {
     out.push(format!("{when}, {who} {registered}."));
 
     // The registry as it stood at the end of the period.
-    let recognised = f.status(Status::Recognised) + f.status(Status::Exemplary) + f.status(Status::Commended);
     let mut standing = format!("Tính đến ngày {as_of}, {} có {} mô hình", sheet.scope_name, n(f.total));
     let parts: Vec<String> = [
         (f.status(Status::Registered) + f.status(Status::InProgress), "đang thực hiện"),
         (f.status(Status::Proposed), "đang đề nghị công nhận"),
         (f.status(Status::Returned), "được trả lại để hoàn thiện"),
-        (recognised, "đã được công nhận"),
+        (f.recognised(), "đã được công nhận"),
         (f.status(Status::NotRecognised), "không được công nhận"),
         (f.status(Status::Stopped), "đã dừng"),
     ]
