@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { LAUNCH, READY_MS, eventually, newPage, signIn, synced, watch } from './support.mjs';
+import { LAUNCH, READY_MS, eventually, newPage, openModel, signIn, synced, takeStep, watch } from './support.mjs';
 
 const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
@@ -20,14 +20,6 @@ const SYNC_MS = 30_000;
 let browser;
 before(async () => { browser = await chromium.launch(LAUNCH); });
 after(async () => { await browser?.close(); });
-
-/** Takes a step from the model's page (with a reason if given) and waits for the new status. */
-async function takeStep(page, label, status, reason) {
-  await page.locator('.lifecycle-actions .buttons').getByRole('button', { name: label, exact: true }).click();
-  if (reason) await page.getByLabel(/Lý do|Ghi chú/).fill(reason);
-  await page.locator('#confirm-step').click();
-  await eventually(`status ${status}`, async () => (await page.locator('.badge.status').innerText()).trim() === status);
-}
 
 /** Scores every criterion on the open sheet (all but `leave` of them) and saves. */
 async function score(page, value, leave = 0) {
@@ -45,12 +37,6 @@ async function evaluate(page, result, reason) {
   await page.locator(`#result-${result}`).check();
   if (reason) await page.locator('#evaluation-reason').fill(reason);
   await page.locator('#submit-evaluation').click();
-}
-
-async function openModel(page, name) {
-  await page.getByRole('link', { name: 'Mô hình', exact: true }).click();
-  await page.getByRole('link', { name }).click();
-  await page.locator('h1', { hasText: name }).waitFor();
 }
 
 test('a model goes from registration with evidence to commended and replicated', { timeout: 360_000 }, async () => {

@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { LAUNCH, collectErrors, eventually, newPage, register, signIn, startServer, synced } from './support.mjs';
+import { LAUNCH, collectErrors, eventually, newPage, openModel, register, signIn, startServer, synced, takeStep } from './support.mjs';
 
 const SERVER = process.env.DANVAN_SERVER_BIN;
 const DIST = process.env.DANVAN_DIST;
@@ -43,18 +43,6 @@ async function contextAt(browser, options, day) {
 
 async function at(page, day, time) {
   await page.clock.setSystemTime(vn(day, time));
-}
-
-async function takeStep(page, label, status) {
-  await page.locator('.lifecycle-actions .buttons').getByRole('button', { name: label, exact: true }).click();
-  await page.locator('#confirm-step').click();
-  await eventually(`status ${status}`, async () => (await page.locator('.badge.status').innerText()).trim() === status);
-}
-
-async function openModel(page, name) {
-  await page.getByRole('link', { name: 'Mô hình', exact: true }).click();
-  await page.getByRole('link', { name }).click();
-  await page.locator('h1', { hasText: name }).waitFor();
 }
 
 async function recognise(page, name) {

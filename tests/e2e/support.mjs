@@ -125,6 +125,21 @@ export async function listed(page, name) {
   await page.getByText(name).first().waitFor({ timeout: 30_000 });
 }
 
+/** Takes a step from the model's page (with a reason if given) and waits for the new status. */
+export async function takeStep(page, label, status, reason) {
+  await page.locator('.lifecycle-actions .buttons').getByRole('button', { name: label, exact: true }).click();
+  if (reason) await page.getByLabel(/Lý do|Ghi chú/).fill(reason);
+  await page.locator('#confirm-step').click();
+  await eventually(`status ${status}`, async () => (await page.locator('.badge.status').innerText()).trim() === status);
+}
+
+/** Opens a model from the list by its name. */
+export async function openModel(page, name) {
+  await page.getByRole('link', { name: 'Mô hình', exact: true }).click();
+  await page.getByRole('link', { name }).click();
+  await page.locator('h1', { hasText: name }).waitFor();
+}
+
 export function unique(prefix) {
   return `${prefix} ${Math.random().toString(36).slice(2, 8)}`;
 }
