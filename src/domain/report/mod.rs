@@ -339,34 +339,46 @@ pub struct Report<'a> {
     /// What each of `models` adds to the period's figures, read once (`contribution`): every
     /// breakdown and the pivot then only add these up.
     contributions: Vec<Contribution>,
-    /// Unit code → the scope's part (child unit or cluster member) it belongs to.
-    part_of: HashMap<String, String>,
-    /// The scope's parts in display order: (code, name).
+    /// Each of `models`' unit, as a position in `units`.
+    model_units: Vec<usize>,
+    /// The scope's units, each with the position in `parts` of the part it belongs to.
+    units: Vec<(&'a super::Unit, usize)>,
+    /// The scope's parts (the unit itself and its children, or the cluster's members) in display
+    /// order: (code, name).
     parts: Vec<(String, String)>,
 }
 
 impl<'a> Report<'a> {
     /// The report of `scope` over `facts` (callers pass only what the user reads; the report
     /// keeps the models whose unit is in the scope).
+    ///
+    /// Each model's unit is looked up once here; every grouping afterwards works on positions
+    /// (a city's report groups 78,494 models six ways, and hashing a unit code for each of them
+    /// each time was most of the server's time).
     pub fn new(tree: &'a UnitTree, scope: Scope, period: Period, facts: impl IntoIterator<Item = &'a ModelFacts>) -> Report<'a> {
-        let mut part_of: HashMap<String, String> = HashMap::new();
+        let mut position: HashMap<&'a str, usize> = HashMap::new();
+        let mut units: Vec<(&'a super::Unit, usize)> = Vec::new();
         let mut parts = Vec::new();
-        let claim = |part: &str, part_name: &str, parts: &mut Vec<(String, String)>, part_of: &mut HashMap<String, String>| {
-            parts.push((part.to_string(), part_name.to_string()));
-            for u in tree.subtree(part) {
-                part_of.entry(u.code.clone()).or_insert_with(|| part.to_string());
+        let mut claim = |part: &'a super::Unit, below: bool| {
+            let index = parts.len();
+            parts.push((part.code.clone(), part.name.clone()));
+            let members = if below { tree.subtree(&part.code) } else { vec![part] };
+            for u in members {
+                position.entry(u.code.as_str()).or_insert_with(|| {
+                    units.push((u, index));
+                    units.len() - 1
+                });
             }
         };
         match &scope {
             Scope::Unit(code) => {
                 if let Some(unit) = tree.get(code) {
                     // The unit's own models are a row of their own, named after it.
-                    part_of.insert(unit.code.clone(), unit.code.clone());
-                    parts.push((unit.code.clone(), unit.name.clone()));
+                    claim(unit, false);
                     let mut children: Vec<_> = tree.children(code).collect();
                     children.sort_by(|a, b| a.name.cmp(&b.name));
                     for child in children {
-                        claim(&child.code, &child.name, &mut parts, &mut part_of);
+                        claim(child, true);
                     }
                 }
             }
@@ -374,13 +386,14 @@ impl<'a> Report<'a> {
                 let mut members: Vec<_> = tree.units().filter(|u| u.cluster.as_deref() == Some(cluster.as_str())).collect();
                 members.sort_by(|a, b| a.name.cmp(&b.name));
                 for member in members {
-                    claim(&member.code, &member.name, &mut parts, &mut part_of);
+                    claim(member, true);
                 }
             }
         }
-        let models: Vec<&ModelFacts> = facts.into_iter().filter(|f| part_of.contains_key(&f.unit)).collect();
+        let (models, model_units): (Vec<&ModelFacts>, Vec<usize>) =
+            facts.into_iter().filter_map(|f| position.get(f.unit.as_str()).map(|u| (f, *u))).unzip();
         let contributions = models.iter().map(|f| contribution(f, &period)).collect();
-        Report { scope, period, tree, models, contributions, part_of, parts }
+        Report { scope, period, tree, models, contributions, model_units, units, parts }
     }
 
     /// The scope's models (all of them, whatever their date).
@@ -399,10 +412,10 @@ impl<'a> Report<'a> {
         // One pass to group, then one pass per group: a city's 78,494 models by 30 districts
         // must not be 30 scans of all of them.
         let keys = self.keys(dimension);
-        let slot: HashMap<&str, usize> = keys.iter().enumerate().map(|(i, (k, _))| (k.as_str(), i)).collect();
+        let slots = self.slots(dimension, &keys);
         let mut groups: Vec<Vec<&Contribution>> = vec![Vec::new(); keys.len()];
-        for (f, c) in self.models.iter().zip(&self.contributions) {
-            if let Some(i) = self.key_of(dimension, f, c).and_then(|k| slot.get(k.as_ref()).copied()) {
+        for (slot, c) in slots.into_iter().zip(&self.contributions) {
+            if let Some(i) = slot {
                 groups[i].push(c);
             }
         }
@@ -412,14 +425,11 @@ impl<'a> Report<'a> {
     /// Counts of the registry as of the period's end by `rows` × `columns`, with totals.
     pub fn pivot(&self, rows: Dimension, columns: Dimension) -> Pivot {
         let (row_keys, column_keys) = (self.keys(rows), self.keys(columns));
-        let index = |keys: &[(String, String)]| -> HashMap<String, usize> { keys.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect() };
-        let (ri, ci) = (index(&row_keys), index(&column_keys));
+        let (row_slots, column_slots) = (self.slots(rows, &row_keys), self.slots(columns, &column_keys));
         let mut cells = vec![vec![0; column_keys.len()]; row_keys.len()];
-        for (f, c) in self.standing() {
-            if let (Some(r), Some(col)) =
-                (self.key_of(rows, f, c).and_then(|k| ri.get(k.as_ref())), self.key_of(columns, f, c).and_then(|k| ci.get(k.as_ref())))
-            {
-                cells[*r][*col] += 1;
+        for ((r, col), c) in row_slots.into_iter().zip(column_slots).zip(&self.contributions) {
+            if let (Some(r), Some(col), Some(_)) = (r, col, c.state) {
+                cells[r][col] += 1;
             }
         }
         let row_totals: Vec<usize> = cells.iter().map(|r| r.iter().sum()).collect();
@@ -430,10 +440,17 @@ impl<'a> Report<'a> {
 
     /// The models of one pivot cell (what a click on it lists), by name.
     pub fn cell_models(&self, rows: Dimension, row_key: &str, columns: Dimension, column_key: &str) -> Vec<&'a ModelFacts> {
+        let (row_keys, column_keys) = (self.keys(rows), self.keys(columns));
+        let find = |keys: &[(String, String)], key: &str| keys.iter().position(|(k, _)| k == key);
+        let (Some(row), Some(column)) = (find(&row_keys, row_key), find(&column_keys, column_key)) else { return Vec::new() };
+        let (row_slots, column_slots) = (self.slots(rows, &row_keys), self.slots(columns, &column_keys));
         let mut out: Vec<&ModelFacts> = self
-            .standing()
-            .filter(|(f, c)| self.key_of(rows, f, c).as_deref() == Some(row_key) && self.key_of(columns, f, c).as_deref() == Some(column_key))
-            .map(|(f, _)| f)
+            .models
+            .iter()
+            .zip(&self.contributions)
+            .zip(row_slots.into_iter().zip(column_slots))
+            .filter(|((_, c), (r, col))| c.state.is_some() && *r == Some(row) && *col == Some(column))
+            .map(|((f, _), _)| *f)
             .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));
         out
@@ -442,17 +459,24 @@ impl<'a> Report<'a> {
     /// Units at `level` in the scope that registered a model within the period (a model counts
     /// for every unit above its own).
     pub fn coverage(&self, level: Level) -> Coverage {
-        let mut units: Vec<&super::Unit> = self.part_of.keys().filter_map(|c| self.tree.get(c)).filter(|u| u.level == level).collect();
-        units.sort_by(|a, b| a.name.cmp(&b.name).then(a.code.cmp(&b.code)));
-        let registering_units: BTreeSet<&str> = self
-            .models
+        let mut at_level: Vec<&super::Unit> = self.units.iter().map(|(u, _)| *u).filter(|u| u.level == level).collect();
+        at_level.sort_by(|a, b| a.name.cmp(&b.name).then(a.code.cmp(&b.code)));
+        // The units with a model registered within the period, then (once each) every unit above.
+        let mut registered_in = vec![false; self.units.len()];
+        for ((f, u), _) in self.models.iter().zip(&self.model_units).zip(&self.contributions).filter(|(_, c)| c.registered) {
+            debug_assert!(self.period.contains(f.registered_on));
+            registered_in[*u] = true;
+        }
+        let registering: BTreeSet<&str> = self
+            .units
             .iter()
-            .filter(|f| self.period.contains(f.registered_on))
-            .flat_map(|f| self.tree.up_from(&f.unit).map(|u| u.code.as_str()))
+            .zip(registered_in)
+            .filter(|(_, r)| *r)
+            .flat_map(|((u, _), _)| self.tree.up_from(&u.code).map(|u| u.code.as_str()))
             .collect();
         let missing: Vec<(String, String)> =
-            units.iter().filter(|u| !registering_units.contains(u.code.as_str())).map(|u| (u.code.clone(), u.name.clone())).collect();
-        Coverage { level, units: units.len(), registering: units.len() - missing.len(), missing }
+            at_level.iter().filter(|u| !registering.contains(u.code.as_str())).map(|u| (u.code.clone(), u.name.clone())).collect();
+        Coverage { level, units: at_level.len(), registering: at_level.len() - missing.len(), missing }
     }
 
     /// The annex: models marked exemplary by the period's end, with the highest level reached,
@@ -486,41 +510,47 @@ impl<'a> Report<'a> {
         out
     }
 
-    /// The registry as of the period's end.
-    fn standing(&self) -> impl Iterator<Item = (&'a ModelFacts, &Contribution)> + '_ {
-        self.models.iter().copied().zip(&self.contributions).filter(|(_, c)| c.state.is_some())
-    }
-
-    /// The value of `dimension` for a model (`None` for a state when not yet registered).
-    /// Borrowed where it can be: a province's report asks this for every model and dimension,
-    /// and an allocation each is most of the cost in the browser.
-    fn key_of<'k>(&'k self, dimension: Dimension, f: &'k ModelFacts, c: &Contribution) -> Option<std::borrow::Cow<'k, str>> {
-        use std::borrow::Cow::{Borrowed, Owned};
-        Some(match dimension {
-            Dimension::Unit => Borrowed(self.part_of.get(&f.unit)?.as_str()),
-            Dimension::Field => Borrowed(f.field.as_str()),
-            Dimension::OwnerKind => Borrowed(f.owner_kind.code()),
-            Dimension::Level => Borrowed(f.level.code()),
-            Dimension::Year => Owned(f.year.to_string()),
-            Dimension::Status => Borrowed(c.state?.code()),
-        })
+    /// Where each of `models` falls among `keys` (this report's `keys(dimension)`), by position;
+    /// `None` where it has no value there (no state yet).
+    fn slots(&self, dimension: Dimension, keys: &[(String, String)]) -> Vec<Option<usize>> {
+        let each = |slot: &dyn Fn(&ModelFacts, &Contribution, usize) -> Option<usize>| -> Vec<Option<usize>> {
+            self.models.iter().zip(&self.contributions).zip(&self.model_units).map(|((f, c), u)| slot(f, c, *u)).collect()
+        };
+        match dimension {
+            Dimension::Unit => each(&|_, _, u| Some(self.units[u].1)),
+            Dimension::OwnerKind => each(&|f, _, _| OwnerKind::ALL.iter().position(|k| *k == f.owner_kind)),
+            Dimension::Level => each(&|f, _, _| Level::ALL.iter().position(|l| *l == f.level)),
+            Dimension::Status => each(&|_, c, _| c.state.and_then(|s| Status::ALL.iter().position(|k| *k == s))),
+            Dimension::Field => {
+                // A handful of fields: a sorted list searched by code.
+                let mut codes: Vec<(&str, usize)> = keys.iter().enumerate().map(|(i, (code, _))| (code.as_str(), i)).collect();
+                codes.sort_unstable();
+                each(&|f, _, _| codes.binary_search_by(|(code, _)| (*code).cmp(f.field.as_str())).ok().map(|i| codes[i].1))
+            }
+            Dimension::Year => {
+                // `keys` lists years ascending.
+                let years: Vec<u32> = keys.iter().filter_map(|(y, _)| y.parse().ok()).collect();
+                each(&|f, _, _| years.binary_search(&f.year).ok())
+            }
+        }
     }
 
     /// The values of `dimension`, labelled, in natural order: units as the scope lists them,
     /// enumerations in their order, fields by label, years ascending.
     fn keys(&self, dimension: Dimension) -> Vec<(String, String)> {
+        let standing = || self.models.iter().zip(&self.contributions).filter(|(_, c)| c.state.is_some()).map(|(f, _)| *f);
         match dimension {
             Dimension::Unit => self.parts.clone(),
             Dimension::OwnerKind => OwnerKind::ALL.iter().map(|k| (k.code().to_string(), k.label().to_string())).collect(),
             Dimension::Level => Level::ALL.iter().map(|l| (l.code().to_string(), l.label().to_string())).collect(),
             Dimension::Status => Status::ALL.iter().map(|s| (s.code().to_string(), s.label().to_string())).collect(),
             Dimension::Field => {
-                let codes: BTreeSet<&str> = self.standing().map(|(f, _)| f.field.as_str()).collect();
+                let codes: BTreeSet<&str> = standing().map(|f| f.field.as_str()).collect();
                 let fields: BTreeMap<&str, &str> = codes.into_iter().map(|code| (field_label(code), code)).collect();
                 fields.into_iter().map(|(label, code)| (code.to_string(), label.to_string())).collect()
             }
             Dimension::Year => {
-                let years: BTreeSet<u32> = self.standing().map(|(f, _)| f.year).collect();
+                let years: BTreeSet<u32> = standing().map(|f| f.year).collect();
                 years.into_iter().map(|y| (y.to_string(), y.to_string())).collect()
             }
         }
