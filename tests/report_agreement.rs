@@ -10,7 +10,7 @@ mod common;
 mod registry;
 
 use common::*;
-use danvan::domain::report::{Dimension, ModelFacts, Period, ReportRequest, ReportSheet, Scope};
+use danvan::domain::report::{Dimension, ModelFacts, Period, ReportRequest, ReportSheet, Scope, readable_tree};
 use danvan::domain::{Action, Commendation, Date, Grant, Level, Replication, Role, Transition};
 use danvan::server::session::new_token;
 use danvan::server::store::{Session, SqliteStore, Store, User};
@@ -29,10 +29,15 @@ async fn seed_city(store: &dyn Store) -> String {
     store.save_units(&store.unit_tree().await.unwrap(), &tree).await.unwrap();
     let mut grants = vec![Grant { unit: "HN".into(), role: Role::Reviewer }];
     grants.extend(tree.units().filter(|u| u.level == Level::Grassroots).map(|u| Grant { unit: u.code.clone(), role: Role::Member }));
-    let user = User { username: USER.into(), display_name: "Thành ủy".into(), password_hash: String::new(), disabled: false, grants };
+    seed_user(store, USER, grants).await
+}
+
+/// A signed-in account with these grants; returns its token.
+async fn seed_user(store: &dyn Store, username: &str, grants: Vec<Grant>) -> String {
+    let user = User { username: username.into(), display_name: username.into(), password_hash: String::new(), disabled: false, grants };
     store.create_user(&user, 1).await.unwrap();
     let (token, stored) = new_token();
-    let session = Session { username: USER.into(), verifier_hash: stored.verifier_hash, created_at: 1, expires_at: i64::MAX };
+    let session = Session { username: username.into(), verifier_hash: stored.verifier_hash, created_at: 1, expires_at: i64::MAX };
     store.create_session(&stored.id, &session).await.unwrap();
     token
 }
@@ -48,7 +53,20 @@ async fn post(server: &Server, token: &str, request: &ReportRequest) -> ReportSh
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_and_the_device_compute_the_same_reports() {
     let (dir, db) = temp();
-    let token = seed_city(&SqliteStore::open(&db).unwrap()).await;
+    let store = SqliteStore::open(&db).unwrap();
+    let token = seed_city(&store).await;
+    // A cadre of a commune who also reviews another district: reads that commune, and the
+    // district with its communes.
+    let cadre = seed_user(
+        &store,
+        "q03",
+        vec![
+            Grant { unit: "HN-Q07-X01".into(), role: Role::Member },
+            Grant { unit: "HN-Q04".into(), role: Role::Reviewer },
+        ],
+    )
+    .await;
+    drop(store);
     let server = start(&db, &dir.path().join("no-dist")).await;
 
     // The generated models of the communes of three districts, recorded under the account's name (the server
@@ -122,6 +140,46 @@ async fn the_server_and_the_device_compute_the_same_reports() {
         }
     }
     assert!(checked > 20, "{checked} cells compared");
+    // A narrower account, on its own device, as the report page computes it: the tree from its
+    // profile (which also names the units above its grants: the city, and HN-Q07 of CUM-3),
+    // the facts of the models it deals with among what its device received.
+    let profile: danvan::api::Profile = reqwest::Client::new()
+        .get(format!("{}/api/session", server.url))
+        .bearer_auth(&cadre)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let own = MemoryReplica::new();
+    let report = run_session(&own, &Http::at(&server.url, &cadre), &mut ()).await.unwrap();
+    assert_eq!(report.pending, 0);
+    let own_tree = readable_tree(profile.units.clone(), profile.clusters.clone(), &profile.readable);
+    let own_facts: Vec<ModelFacts> =
+        own.ids().iter().map(|id| model(&own, id)).filter(|m| profile.deals_with(&m.unit)).map(|m| ModelFacts::of(&m)).collect();
+    assert!(own.ids().len() > own_facts.len(), "the device also holds the library's recognised models of other units");
+    for scope in [Scope::Unit("HN-Q07-X01".into()), Scope::Unit("HN-Q04".into()), Scope::Cluster("CUM-4".into())] {
+        let request = ReportRequest { rows: Dimension::Unit, columns: Dimension::Status, ..ReportRequest::new(scope, Period::years(2009, this_year).unwrap()) };
+        let expected = request.run(&own_tree, &own_facts);
+        assert!(expected.models > 0, "{request:?} covers models");
+        assert_eq!(post(&server, &cadre, &request).await, expected, "{request:?}");
+        // Only the units it reads have rows.
+        assert!(expected.pivot.row_keys.iter().all(|(code, _)| profile.readable.contains(code)), "{:?}", expected.pivot.row_keys);
+    }
+    // CUM-3's member HN-Q07 is in the profile (above the commune grant) but not read: no report
+    // of that cluster on either side.
+    assert!(profile.units.iter().any(|u| u.code == "HN-Q07") && !profile.readable.contains(&"HN-Q07".to_string()));
+    assert!(own_tree.units().all(|u| u.cluster.as_deref() != Some("CUM-3")), "the device offers no CUM-3 report");
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/reports", server.url))
+        .bearer_auth(&cadre)
+        .json(&ReportRequest::new(Scope::Cluster("CUM-3".into()), Period::year(2020)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), reqwest::StatusCode::FORBIDDEN);
+
     // The changes made after the first sync are in both.
     let late = ReportRequest::new(city(), Period::year(this_year)).run(&tree, &facts);
     assert!(late.figures.commendations() > 0 && late.figures.replication_points > 0 && late.figures.status(danvan::domain::Status::Stopped) > 0);

@@ -268,6 +268,18 @@ impl UnitTree {
         tree
     }
 
+    /// Only the units `keep` passes (what a user reads), for a report: a unit whose parent is
+    /// dropped becomes a root, so nothing of a dropped unit — not even a row of zeros — shows.
+    /// The device and the server build a report's tree this way, so they list the same units.
+    pub fn only(&self, keep: impl Fn(&str) -> bool) -> UnitTree {
+        let units: Vec<Unit> = self
+            .units()
+            .filter(|u| keep(&u.code))
+            .map(|u| Unit { parent: u.parent.clone().filter(|p| keep(p)), ..u.clone() })
+            .collect();
+        UnitTree::from_units(units, self.clusters().cloned().collect())
+    }
+
     /// This tree with a CSV file's rows added or updated (by code; units not in the file stay, as
     /// models refer to them). The result must be a valid tree as a whole: a row may name as parent
     /// a unit that is already here. Returns the new tree and what changed.

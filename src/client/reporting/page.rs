@@ -8,7 +8,7 @@ use super::files;
 use super::input::ReportInput;
 use super::print::{PrintDocument, PrintSettings, PrintSettingsForm};
 use crate::client::net::http;
-use crate::domain::report::{BREAKDOWNS, Dimension, Period, PeriodKind, ReportRequest, ReportSheet, Scope, draft_text};
+use crate::domain::report::{BREAKDOWNS, Dimension, Period, PeriodKind, ReportRequest, ReportSheet, Scope, draft_text, readable_tree};
 use crate::domain::{Date, Level, UnitTree, format_count_vi};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +90,7 @@ fn dimension_of(code: &str) -> Dimension {
 
 #[component]
 pub fn ReportPage(input: RwSignal<ReportInput>) -> impl IntoView {
-    let tree = Memo::new(move |_| input.with(|i| UnitTree::from_units(i.units.clone(), i.clusters.clone())));
+    let tree = Memo::new(move |_| input.with(|i| readable_tree(i.units.clone(), i.clusters.clone(), &i.readable)));
     let scope_options = Memo::new(move |_| input.with(|i| tree.with(|t| scopes(t, &i.readable))));
     let scope = RwSignal::new(scope_options.with_untracked(|o| o.first().map(|(v, _)| v.clone()).unwrap_or_default()));
     let now = today();

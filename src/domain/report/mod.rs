@@ -330,6 +330,15 @@ pub struct Pivot {
     pub total: usize,
 }
 
+/// The tree a user's report is computed over: of `units` (a profile's, which also names the
+/// units above a grant), only those the user reads, a unit whose parent is not read becoming a
+/// root. The server restricts its own tree the same way (`UnitTree::only`), so both list the
+/// same units and neither shows a row for a unit whose models the user does not hold.
+pub fn readable_tree(units: Vec<super::Unit>, clusters: Vec<super::Cluster>, readable: &[String]) -> UnitTree {
+    let readable: BTreeSet<&str> = readable.iter().map(String::as_str).collect();
+    UnitTree::from_units(units, clusters).only(|code| readable.contains(code))
+}
+
 /// A report over facts: the scope's models, the period, and how models group by unit.
 pub struct Report<'a> {
     pub scope: Scope,

@@ -85,7 +85,13 @@ impl ReportRequest {
                 .into_iter()
                 .map(|(f, points)| ReplicatedEntry {
                     model: ModelEntry::of(f, self.period.to),
-                    points: points.into_iter().map(|p| (p.unit_name.clone(), p.on)).collect(),
+                    // One line per unit (as the figures count points), at its first date.
+                    points: {
+                        let mut seen = std::collections::BTreeSet::new();
+                        let mut points = points;
+                        points.sort_by_key(|p| p.on);
+                        points.into_iter().filter(|p| seen.insert(p.unit.as_str())).map(|p| (p.unit_name.clone(), p.on)).collect()
+                    },
                 })
                 .collect(),
             cell_models,
@@ -178,7 +184,7 @@ impl CommendationEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplicatedEntry {
     pub model: ModelEntry,
-    /// (unit name, day recorded), within the period.
+    /// (unit name, first day recorded), within the period: one per unit, as the figures count.
     pub points: Vec<(String, crate::domain::Date)>,
 }
 
@@ -251,5 +257,36 @@ mod tests {
         assert_eq!(sheet.cell_models.len(), pivot.cells[r][c]);
         let state = Status::from_code(&pivot.column_keys[c].0);
         assert!(sheet.cell_models.iter().all(|m| m.status == state));
+    }
+
+    #[test]
+    fn every_cell_of_every_pivot_lists_as_many_models_as_it_counts() {
+        // The pivot counts by positions and a clicked cell finds its models by key: for every
+        // pair of dimensions and every cell, the two agree, and rows and columns add up.
+        let (tree, facts) = (tree(), registry());
+        let all = [Dimension::Unit, Dimension::Field, Dimension::OwnerKind, Dimension::Level, Dimension::Year, Dimension::Status];
+        for rows in all {
+            for columns in all {
+                let mut request = ReportRequest { rows, columns, ..ReportRequest::new(Scope::Unit("D".into()), Period::year(2025)) };
+                let pivot = request.run(&tree, &facts).pivot;
+                assert_eq!(pivot.total, 5, "{rows:?} × {columns:?}: every registered model once");
+                for (r, (row, _)) in pivot.row_keys.iter().enumerate() {
+                    for (c, (column, _)) in pivot.column_keys.iter().enumerate() {
+                        request.cell = Some((row.clone(), column.clone()));
+                        assert_eq!(request.run(&tree, &facts).cell_count, pivot.cells[r][c], "{rows:?}={row} × {columns:?}={column}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_replication_annex_lists_each_unit_once_as_the_figures_count_it() {
+        let (tree, facts) = (tree(), registry());
+        let sheet = ReportRequest::new(Scope::Unit("D".into()), Period::year(2025)).run(&tree, &facts);
+        let points: Vec<(&str, String)> = sheet.replicated[0].points.iter().map(|(name, on)| (name.as_str(), on.to_string())).collect();
+        // X3 was recorded in April and again in August: one point, at its first date.
+        assert_eq!(points, vec![("Đơn vị X1", "2025-04-01".to_string()), ("Đơn vị X3", "2025-04-05".to_string())]);
+        assert_eq!(sheet.figures.replication_points, points.len());
     }
 }

@@ -198,12 +198,7 @@ fn readable_scope(tree: &UnitTree, access: &Access, scope: &Scope) -> Result<(Un
             readable
         }
     };
-    let units: Vec<Unit> = tree
-        .units()
-        .filter(|u| access.can_read(&u.code))
-        .map(|u| Unit { parent: u.parent.clone().filter(|p| access.can_read(p)), ..u.clone() })
-        .collect();
-    let readable = UnitTree::from_units(units, tree.clusters().cloned().collect());
+    let readable = tree.only(|code| access.can_read(code));
     let in_scope: HashSet<String> = members.iter().flat_map(|m| readable.subtree(m)).map(|u| u.code.clone()).collect();
     Ok((readable, in_scope))
 }
