@@ -280,3 +280,54 @@ async fn two_servers_over_one_postgres_report_the_same_figures() {
     assert_eq!(sheet_as(&one, "r", &request).await, expected);
     assert_eq!(sheet_as(&two, "r", &request).await, expected);
 }
+
+/// A database restored from an older backup (pg_restore under running servers, or
+/// `danvan-server restore`) has a lower head than a process's kept facts: the facts are read
+/// again from scratch, not kept as they were (models the backup lacks would stay counted, and
+/// the writes after the restore, numbered below the old cursor, would never be read).
+#[tokio::test]
+async fn kept_facts_start_again_when_the_database_was_restored_from_an_older_backup() {
+    use danvan::domain::Model;
+    use danvan::server::routes::reports::FactsCache;
+    use danvan::server::store::{DocStore, SqliteStore, Write};
+    let write = |m: &Model| {
+        let mut d = danvan::doc::create(m, 1).unwrap();
+        Write {
+            id: m.id.clone(),
+            expected: None,
+            chunk: danvan::sync::Chunk { bytes: d.save(), snapshot: true },
+            heads: danvan::sync::heads_to_bytes(&d.get_heads()),
+            unit: m.unit.clone(),
+            public: false,
+            facts: Some(ModelFacts::of(m)),
+        }
+    };
+    let model = |id: &str| {
+        let mut m = Model::new(id.into(), "a", 1_700_000_000_000);
+        m.name = format!("Mô hình {id}");
+        m.unit = "BANBO".into();
+        m
+    };
+    let ids = |facts: Vec<std::sync::Arc<ModelFacts>>| {
+        let mut ids: Vec<String> = facts.iter().map(|f| f.id.clone()).collect();
+        ids.sort();
+        ids
+    };
+    let (_a, newer) = temp();
+    let (_b, older) = temp();
+    let (newer, older) = (SqliteStore::open(&newer).unwrap(), SqliteStore::open(&older).unwrap());
+    // The live database went on to three models; the backup holds the first only.
+    for id in ["m1", "m2", "m3"] {
+        newer.write(vec![write(&model(id))], 1).await.unwrap().pop().unwrap().unwrap();
+    }
+    older.write(vec![write(&model("m1"))], 1).await.unwrap().pop().unwrap().unwrap();
+    let cache = FactsCache::default();
+    let (before, facts) = cache.current(&newer, |_| true).await.unwrap();
+    assert_eq!(ids(facts), ["m1", "m2", "m3"]);
+    assert_eq!(before.generation, 0);
+    // Restored: the same process now reads the older database, which takes a new write.
+    older.write(vec![write(&model("m4"))], 1).await.unwrap().pop().unwrap().unwrap();
+    let (at, facts) = cache.current(&older, |_| true).await.unwrap();
+    assert_eq!(ids(facts), ["m1", "m4"], "what the restored database holds, and its new write");
+    assert_eq!((at.generation, at.cursor), (1, older.head().await.unwrap()), "a new generation: no sheet of before is reused");
+}

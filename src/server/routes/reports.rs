@@ -52,9 +52,9 @@ async fn report(State(app): State<Arc<AppState>>, caller: Caller, body: Bytes) -
         .map_err(|e| ApiError::BadRequest(format!("Yêu cầu báo cáo không hợp lệ: {e}")))?;
     check_request(&request)?;
     let (tree, units) = readable_scope(&caller.tree, &caller.access, &request.scope)?;
-    let (cursor, facts) = app.facts.current(app.store.as_ref(), |unit| units.contains(unit)).await?;
+    let (at, facts) = app.facts.current(app.store.as_ref(), |unit| units.contains(unit)).await?;
     // The same request over the same facts, tree and readable units is the same sheet.
-    let key = SheetKey { request: request.clone(), cursor, tree: caller.tree.clone(), readable: caller.access.readable().map(str::to_string).collect() };
+    let key = SheetKey { request: request.clone(), at, tree: caller.tree.clone(), readable: caller.access.readable().map(str::to_string).collect() };
     if let Some(sheet) = app.sheets.get(&key) {
         return Ok(Json(ReportSheet::clone(&sheet)));
     }
@@ -67,18 +67,18 @@ async fn report(State(app): State<Arc<AppState>>, caller: Caller, body: Bytes) -
     Ok(Json(ReportSheet::clone(&sheet)))
 }
 
-/// What a sheet is computed from: the request, the facts as of `cursor`, the unit tree (held,
+/// What a sheet is computed from: the request, the facts as of `at`, the unit tree (held,
 /// so its address is not reused while the entry lives) and the units the caller reads.
 struct SheetKey {
     request: ReportRequest,
-    cursor: u64,
+    at: FactsAt,
     tree: Arc<UnitTree>,
     readable: Vec<String>,
 }
 
 impl SheetKey {
     fn same(&self, other: &SheetKey) -> bool {
-        self.cursor == other.cursor && Arc::ptr_eq(&self.tree, &other.tree) && self.request == other.request && self.readable == other.readable
+        self.at == other.at && Arc::ptr_eq(&self.tree, &other.tree) && self.request == other.request && self.readable == other.readable
     }
 }
 
@@ -101,7 +101,7 @@ impl SheetCache {
     fn put(&self, key: SheetKey, sheet: Arc<ReportSheet>) {
         if let Ok(mut entries) = self.entries.lock() {
             // Entries of an older cursor can never be asked for again.
-            entries.retain(|(k, _)| k.cursor >= key.cursor && !k.same(&key));
+            entries.retain(|(k, _)| k.at >= key.at && !k.same(&key));
             if entries.len() == Self::KEPT {
                 entries.pop_front();
             }
@@ -203,6 +203,15 @@ fn readable_scope(tree: &UnitTree, access: &Access, scope: &Scope) -> Result<(Un
     Ok((readable, in_scope))
 }
 
+/// Which facts a report was computed from: the `seq` read up to, within a generation that starts
+/// again when the database turns out to have been restored (so a sheet of before a restore is
+/// never taken for one of after, whatever the cursor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FactsAt {
+    pub generation: u64,
+    pub cursor: u64,
+}
+
 /// The facts of every document, in memory, as of the store's latest `seq` seen.
 #[derive(Default)]
 pub struct FactsCache {
@@ -211,6 +220,8 @@ pub struct FactsCache {
 
 #[derive(Default)]
 struct Facts {
+    /// How many times the facts were read again from scratch (a restored database).
+    generation: u64,
     /// The highest document `seq` read.
     cursor: u64,
     models: HashMap<String, Arc<ModelFacts>>,
@@ -240,9 +251,16 @@ impl Facts {
 impl FactsCache {
     /// The facts of the models whose unit passes `keep`, with everything committed before the
     /// call (one caller catches up at a time; the others wait for it and then read the result).
-    /// Returns the cursor they are current to, with them.
-    pub async fn current(&self, store: &dyn Store, keep: impl Fn(&str) -> bool) -> Result<(u64, Vec<Arc<ModelFacts>>), StoreError> {
+    /// Returns what they are current to, with them.
+    pub async fn current(&self, store: &dyn Store, keep: impl Fn(&str) -> bool) -> Result<(FactsAt, Vec<Arc<ModelFacts>>), StoreError> {
         let mut state = self.state.lock().await;
+        // A database restored from an older backup is behind what was read (as `/api/sync`
+        // tells a client that is ahead): what is kept may be gone, and later writes are numbered
+        // below the cursor, so read everything again.
+        if state.cursor > 0 && store.head().await? < state.cursor {
+            tracing::warn!(cursor = state.cursor, "the database is behind the report facts read (restored from a backup?); reading them again");
+            *state = Facts { generation: state.generation + 1, ..Facts::default() };
+        }
         loop {
             let rows = store.facts_since(state.cursor, FACTS_PAGE).await?;
             let full = rows.len() == FACTS_PAGE;
@@ -274,7 +292,8 @@ impl FactsCache {
                 }
             }
         }
-        Ok((state.cursor, state.models.values().filter(|f| keep(&f.unit)).cloned().collect()))
+        let at = FactsAt { generation: state.generation, cursor: state.cursor };
+        Ok((at, state.models.values().filter(|f| keep(&f.unit)).cloned().collect()))
     }
 }
 
