@@ -16,9 +16,15 @@
 //!   its tables) before touching anything, refuses while anything has the database open (a running
 //!   server), holds that exclusive lock until it is done, and first copies the database it replaces
 //!   aside (`…before-restore-<time>`), so nothing is lost;
-//! - the restored database keeps its `server_id`: devices whose cursor is ahead of the restored
-//!   feed are answered `rewound` and offer every document again (`routes::sync`), so the changes
-//!   they hold that the backup lacks come back.
+//! - the restored database gets a new `server_id`, so every device, at its next sync, takes the
+//!   server for a new one and offers every document it holds again (`sync::session`, the branch
+//!   it shares with `rewound`): the changes devices hold that the backup lacks come back. Keeping
+//!   the id and relying on `rewound` alone (answered while a device's cursor is ahead of the
+//!   restored feed) is not enough: the first devices to resend push the feed past the cursors of
+//!   the others, which are then never told, and their changes stay lost
+//!   (`tests/backup.rs`, `restore_brings_changes_back_whatever_order_devices_sync_in`, failed that
+//!   way with the id kept). A restore made outside this command (copied files, `pg_restore`) keeps
+//!   the id and has only `rewound`; README says to set a new id after it.
 
 use std::collections::HashSet;
 use std::io::Write as _;
@@ -238,8 +244,7 @@ pub fn backup_sqlite(db: &Path, file: &Path, force: bool) -> anyhow::Result<Back
     }
     let source = open_existing(&absolute(db)?, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
     source.busy_timeout(Duration::from_secs(30))?;
-    // Only reads: the server's database is never written by a backup.
-    source.pragma_update(None, "query_only", true)?;
+    // Only reads (`VACUUM INTO` writes the new file only; `query_only` would refuse it).
     inspect(&source).map_err(|e| anyhow!("“{}” {e}", db.display()))?;
     let partial = partial_name(&target, "partial");
     let guard = Partial(Some(partial.clone()));
@@ -329,8 +334,12 @@ pub fn restore_sqlite(db: &Path, file: &Path, now_ms: i64) -> anyhow::Result<Res
             }
         }
     }
+    // 5. A new server id: every device then offers all it holds again, whatever order they sync
+    // in (see the module's invariants for why `rewound` alone is not enough).
+    let server_id = uuid::Uuid::new_v4().to_string();
+    target.execute("UPDATE meta SET value = ?1 WHERE key = 'server_id'", [&server_id])?;
     let now = inspect(&target).map_err(|e| anyhow!("cơ sở dữ liệu sau khi khôi phục {e}"))?;
-    if (now.documents, now.head, now.server_id.as_str()) != (restored.documents, restored.head, restored.server_id.as_str()) {
+    if (now.documents, now.head, now.photos) != (restored.documents, restored.head, restored.photos) || now.server_id != server_id {
         bail!("cơ sở dữ liệu sau khi khôi phục không giống bản sao lưu ({now:?} ≠ {restored:?})");
     }
     drop(target);

@@ -152,12 +152,10 @@ async fn backup_restore_export(config: &Config, command: Command) -> anyhow::Res
                 (Some(kept), None) => println!("Tệp cũ được giữ ở {}.", kept.display()),
                 _ => {}
             }
-            if done.replaced.as_ref().is_some_and(|r| r.server_id != s.server_id) {
-                println!("Lưu ý: bản sao lưu là của một máy chủ khác; các thiết bị sẽ gửi lại toàn bộ dữ liệu của mình ở lần đồng bộ tới.");
-            }
             println!(
-                "Khi máy chủ chạy lại, các thiết bị giữ thay đổi mới hơn bản sao lưu sẽ tự gửi lại chúng ở lần đồng bộ tới. \
-                 Tài khoản và phiên đăng nhập trở về như lúc sao lưu: ai đăng nhập sau thời điểm đó phải đăng nhập lại."
+                "Khi máy chủ chạy lại, mỗi thiết bị gửi lại toàn bộ mô hình của mình ở lần đồng bộ tới, nên những thay đổi mới hơn \
+                 bản sao lưu sẽ trở về. Tài khoản và phiên đăng nhập trở về như lúc sao lưu: ai đăng nhập sau thời điểm đó \
+                 phải đăng nhập lại; ảnh tải lên sau thời điểm đó không có trên máy chủ."
             );
             Ok(true)
         }
