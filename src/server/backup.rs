@@ -208,9 +208,10 @@ fn open_existing(path: &Path, flags: OpenFlags) -> anyhow::Result<Connection> {
 /// the copy is one moment of the database and, in WAL mode, the server's writers never wait for
 /// it. Not in small steps: a step after the server committed starts the copy over, so under
 /// steady sync traffic it might never finish. Not `VACUUM INTO`, which gives the same snapshot
-/// but rebuilds every table and index: 0.18 s against 0.05 s for 10,000 models (10.7 MB; debug
-/// build, `measure_backup_restore_export` in tests/backup.rs), to save 0.7 % of the size (SQLite
-/// reuses free pages, so a live database has few).
+/// but rebuilds every table and index: for 10,000 models (10.8 MB) the page copy took 27–40 ms and
+/// `VACUUM INTO` 42–64 ms (five alternated runs each, debug build, `measure_backup_restore_export`
+/// in tests/backup.rs), to save 0.7 % of the size (SQLite reuses free pages, so a live database
+/// has few).
 fn copy_database(c: &Connection, target: &Path) -> anyhow::Result<()> {
     let write_err = |e: rusqlite::Error| anyhow!("không ghi được bản sao “{}”: {e}", target.display());
     let mut copy = Connection::open_with_flags(
