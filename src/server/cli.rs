@@ -71,6 +71,115 @@ pub enum Command {
         #[arg(long)]
         username: String,
     },
+    /// Sao lưu cơ sở dữ liệu SQLite (cả ảnh) vào một tệp, trong khi máy chủ vẫn chạy. A consistent
+    /// copy of the running SQLite store, photos included, in one file. PostgreSQL: use pg_dump.
+    Backup {
+        /// The backup file to write (e.g. /var/backups/danvan-2026-12-02.sqlite3).
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Khôi phục từ bản sao lưu (dừng máy chủ trước). Replaces the SQLite store with a backup; the
+    /// server must be stopped. The replaced database is kept as …before-restore-<time>.
+    Restore {
+        /// A file written by `danvan-server backup`.
+        file: PathBuf,
+    },
+    /// Xuất mô hình của một đơn vị và các đơn vị cấp dưới ra JSON lines và CSV. Writes a unit
+    /// subtree's models to FILE.jsonl and FILE.csv (UTF-8 with BOM); SQLite or PostgreSQL.
+    Export {
+        /// Unit code (from the imported tree).
+        #[arg(long)]
+        unit: String,
+        /// Where to write: FILE.jsonl and FILE.csv (FILE may end in .jsonl or .csv).
+        file: PathBuf,
+        /// Replace the files if they exist.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// Backup and restore copy the SQLite file; a PostgreSQL deployment has its own tools for that.
+const USE_PG_DUMP: &str = "máy chủ dùng PostgreSQL (--database-url): lệnh này chỉ dành cho SQLite. Hãy sao lưu bằng \
+     `pg_dump --format=custom --file=danvan.dump \"$DANVAN_DATABASE_URL\"` và khôi phục bằng \
+     `pg_restore --clean --if-exists --dbname=\"$DANVAN_DATABASE_URL\" danvan.dump` (README, mục Sao lưu)";
+
+/// `backup`, `restore`, `export`: prints what was done; Err says why not.
+async fn backup_restore_export(config: &Config, command: Command) -> anyhow::Result<bool> {
+    use crate::server::backup;
+    let mb = |bytes: u64| format!("{:.1} MB", bytes as f64 / 1_000_000.0);
+    match command {
+        Command::Backup { file, force } => {
+            if config.database_url.is_some() {
+                anyhow::bail!(USE_PG_DUMP);
+            }
+            let done = backup::backup_sqlite(&config.database, &file, force)?;
+            let s = &done.summary;
+            println!(
+                "Đã sao lưu vào {}: {} tài liệu, {} ảnh, {} tài khoản, {} ({:.2} s).",
+                done.file.display(),
+                s.documents,
+                s.photos,
+                s.users,
+                mb(s.bytes),
+                done.took.as_secs_f64()
+            );
+            Ok(true)
+        }
+        Command::Restore { file } => {
+            if config.database_url.is_some() {
+                anyhow::bail!(USE_PG_DUMP);
+            }
+            let done = backup::restore_sqlite(&config.database, &file, now_ms())?;
+            let s = &done.restored;
+            println!(
+                "Đã khôi phục {} từ {}: {} tài liệu, {} ảnh, {} tài khoản ({:.2} s).",
+                config.database.display(),
+                file.display(),
+                s.documents,
+                s.photos,
+                s.users
+                , done.took.as_secs_f64()
+            );
+            match (&done.kept, &done.replaced) {
+                (Some(kept), Some(r)) => println!(
+                    "Cơ sở dữ liệu cũ ({} tài liệu, {} ảnh) được giữ ở {}.",
+                    r.documents,
+                    r.photos,
+                    kept.display()
+                ),
+                (Some(kept), None) => println!("Tệp cũ được giữ ở {}.", kept.display()),
+                _ => {}
+            }
+            println!(
+                "Khi máy chủ chạy lại, mỗi thiết bị gửi lại toàn bộ mô hình của mình ở lần đồng bộ tới, nên những thay đổi mới hơn \
+                 bản sao lưu sẽ trở về. Tài khoản và phiên đăng nhập trở về như lúc sao lưu: ai đăng nhập sau thời điểm đó \
+                 phải đăng nhập lại; ảnh tải lên sau thời điểm đó không có trên máy chủ."
+            );
+            Ok(true)
+        }
+        Command::Export { unit, file, force } => {
+            let store = open_store(config).await?;
+            let done = backup::export_unit(store.as_ref(), &unit, &file, force).await?;
+            println!(
+                "Đã xuất {} mô hình của {} đơn vị thuộc {unit} vào {} và {} ({:.2} s).",
+                done.models,
+                done.units,
+                done.jsonl.display(),
+                done.csv.display(),
+                done.took.as_secs_f64()
+            );
+            if !done.skipped.is_empty() {
+                eprintln!("{} tài liệu không đọc được như mô hình, không xuất:", done.skipped.len());
+                for (id, reason) in &done.skipped {
+                    eprintln!("  {id}: {reason}");
+                }
+            }
+            Ok(true)
+        }
+        _ => unreachable!("handled elsewhere"),
+    }
 }
 
 /// A new password: typed twice at a terminal (not echoed), or one line of stdin for scripts.
@@ -148,7 +257,9 @@ async fn manage_users(config: &Config, command: Command) -> anyhow::Result<bool>
             println!("Đã đăng xuất {username} trên {ended} thiết bị.");
             Ok(true)
         }
-        Command::ImportUnits { .. } => unreachable!("handled by import_units"),
+        Command::ImportUnits { .. } | Command::Backup { .. } | Command::Restore { .. } | Command::Export { .. } => {
+            unreachable!("handled by import_units and backup_restore_export")
+        }
     }
 }
 
@@ -261,6 +372,9 @@ pub fn main() -> std::process::ExitCode {
         return runtime.block_on(async {
             let done = match command {
                 Command::ImportUnits { file } => import_units(&config, &file).await,
+                c @ (Command::Backup { .. } | Command::Restore { .. } | Command::Export { .. }) => {
+                    backup_restore_export(&config, c).await
+                }
                 other => manage_users(&config, other).await,
             };
             match done {

@@ -4,6 +4,7 @@
 //! need to understand); every request is idempotent; bad input is a 4xx with a reason, never a panic.
 
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod error;
 pub mod limits;

@@ -30,6 +30,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0009_report_facts.sql"),
 ];
 
+/// How many migrations this build knows: a database (or a backup) with a higher `user_version`
+/// was written by a newer danvan.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
 /// Readers run in parallel with the writer (WAL); this many connections serve them.
 const READERS: usize = 4;
 /// Most writes committed in one transaction (both stores).
