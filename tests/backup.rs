@@ -618,7 +618,7 @@ async fn export_checks(database: Database<'_>, dir: &Path) {
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();
     let run = command(database, &[os("export"), os("--unit"), os("HA"), os(&out)]).await;
     assert!(run.ok(), "{run:?}");
-    assert!(run.stdout.contains("Đã xuất 3 mô hình của 2 đơn vị thuộc HA"), "{run:?}");
+    assert!(run.stdout.contains("Đã xuất 3 mô hình (của 2 đơn vị có mô hình) thuộc HA và các đơn vị cấp dưới"), "{run:?}");
     let jsonl = PathBuf::from(format!("{}.jsonl", out.display()));
     let csv_path = PathBuf::from(format!("{}.csv", out.display()));
     let models = read_jsonl(&jsonl);

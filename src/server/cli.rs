@@ -163,7 +163,7 @@ async fn backup_restore_export(config: &Config, command: Command) -> anyhow::Res
             let store = open_store(config).await?;
             let done = backup::export_unit(store.as_ref(), &unit, &file, force).await?;
             println!(
-                "Đã xuất {} mô hình của {} đơn vị thuộc {unit} vào {} và {} ({:.2} s).",
+                "Đã xuất {} mô hình (của {} đơn vị có mô hình) thuộc {unit} và các đơn vị cấp dưới vào {} và {} ({:.2} s).",
                 done.models,
                 done.units,
                 done.jsonl.display(),
