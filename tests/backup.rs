@@ -11,7 +11,6 @@ mod registry;
 
 use std::cell::Cell as StdCell;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -21,33 +20,10 @@ use danvan::sync::session::{Transport, run_session};
 use danvan::sync::{SyncRequest, SyncResponse};
 use rusqlite::{Connection, OpenFlags};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 // ---------------------------------------------------------------------------------------------
 // The server and the commands, as separate processes.
-
-/// Starts the real `danvan-server` binary; returns the process and its base URL.
-async fn spawn_server(db: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_danvan-server"))
-        .args(["--addr", "127.0.0.1:0", "--dist", "/nonexistent-dist", "--database"])
-        .arg(db)
-        .env("RUST_LOG", "warn")
-        .env_remove("DANVAN_DATABASE_URL")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("danvan-server starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if let Some(at) = line.find("http://") {
-            let url = line[at..].trim().trim_end_matches('/').to_string();
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return (child, url);
-        }
-    }
-    panic!("server exited before printing its URL");
-}
 
 /// Stops the server as systemd would (SIGTERM) and waits for it to exit.
 async fn stop(mut server: Child) {
@@ -256,7 +232,7 @@ fn consistent_models(file: &Path) -> std::collections::BTreeMap<String, Model> {
 async fn backup_while_devices_push_writes_a_consistent_copy() {
     let (dir, db) = temp();
     let tokens = seed_sqlite(&db).await;
-    let (server, url) = spawn_server(&db).await;
+    let (server, url) = spawn_server_process(&db).await;
     // A store worth copying: 300 models with their history.
     let seeded = MemoryReplica::new();
     for i in 0..300 {
@@ -326,7 +302,7 @@ async fn backup_while_devices_push_writes_a_consistent_copy() {
     let copy = dir.path().join("opened-copy.sqlite3");
     std::fs::copy(dir.path().join("sao-luu-2.sqlite3"), &copy).unwrap();
     stop(server).await;
-    let (_server, copy_url) = spawn_server(&copy).await;
+    let (_server, copy_url) = spawn_server_process(&copy).await;
     let fresh = MemoryReplica::new();
     sync_as(&fresh, &copy_url, &tokens, "admin").await;
     assert_eq!(fresh.ids().len(), sizes[2].0);
@@ -341,7 +317,7 @@ async fn backup_while_devices_push_writes_a_consistent_copy() {
 async fn restoring_an_older_backup_brings_newer_changes_back_from_devices() {
     let (dir, db) = temp();
     let tokens = seed_sqlite(&db).await;
-    let (server, url) = spawn_server(&db).await;
+    let (server, url) = spawn_server_process(&db).await;
 
     // Before the backup: a model with a photo in its activity log, uploaded.
     let a = MemoryReplica::new();
@@ -391,7 +367,7 @@ async fn restoring_an_older_backup_brings_newer_changes_back_from_devices() {
     assert_eq!(aside["m-1"].name, "Tên mới sau bản sao lưu");
     assert!(aside.contains_key("m-2") && aside.contains_key("m-dl"));
 
-    let (_server, url) = spawn_server(&db).await;
+    let (_server, url) = spawn_server_process(&db).await;
     // What the server holds now is the backup's moment.
     let first_look = MemoryReplica::new();
     sync_as(&first_look, &url, &tokens, "admin").await;
@@ -426,7 +402,7 @@ async fn restoring_an_older_backup_brings_newer_changes_back_from_devices() {
 async fn restore_brings_changes_back_whatever_order_devices_sync_in() {
     let (dir, db) = temp();
     let tokens = seed_sqlite(&db).await;
-    let (server, url) = spawn_server(&db).await;
+    let (server, url) = spawn_server_process(&db).await;
     let a = MemoryReplica::new();
     a.put_local("m-a0", &mut new_model("m-a0", "Mô hình trước bản sao lưu"));
     sync_as(&a, &url, &tokens, "a").await;
@@ -448,7 +424,7 @@ async fn restore_brings_changes_back_whatever_order_devices_sync_in() {
     assert!(restore(&db, &older).await.ok());
 
     // Đức Long's device syncs first and resends its twenty models.
-    let (_server, url) = spawn_server(&db).await;
+    let (_server, url) = spawn_server_process(&db).await;
     sync_as(&d, &url, &tokens, "d").await;
     // Then `a`.
     let watching = Watching::new(Http::at(&url, &tokens.of("a")));
@@ -466,7 +442,7 @@ async fn restore_brings_changes_back_whatever_order_devices_sync_in() {
 async fn restore_refuses_files_that_are_not_danvan_backups_and_touches_nothing() {
     let (dir, db) = temp();
     let tokens = seed_sqlite(&db).await;
-    let (server, url) = spawn_server(&db).await;
+    let (server, url) = spawn_server_process(&db).await;
     let a = MemoryReplica::new();
     a.put_local("m-1", &mut new_model("m-1", "Mô hình đang dùng"));
     sync_as(&a, &url, &tokens, "a").await;
@@ -521,7 +497,7 @@ async fn restore_refuses_files_that_are_not_danvan_backups_and_touches_nothing()
 async fn backup_refuses_to_overwrite_and_takes_any_path() {
     let (dir, db) = temp();
     let tokens = seed_sqlite(&db).await;
-    let (server, url) = spawn_server(&db).await;
+    let (server, url) = spawn_server_process(&db).await;
     let a = MemoryReplica::new();
     a.put_local("m-1", &mut new_model("m-1", "Mô hình"));
     sync_as(&a, &url, &tokens, "a").await;
@@ -667,7 +643,7 @@ async fn export_checks(database: Database<'_>, dir: &Path) {
 async fn export_writes_a_subtrees_models_as_json_lines_and_csv_on_sqlite() {
     let (dir, db) = temp();
     let tokens = seed_sqlite(&db).await;
-    let (_server, url) = spawn_server(&db).await;
+    let (_server, url) = spawn_server_process(&db).await;
     models_in_three_units(&url, &tokens).await;
     // While the server runs.
     export_checks(Database::Sqlite(&db), dir.path()).await;
@@ -677,17 +653,7 @@ async fn export_writes_a_subtrees_models_as_json_lines_and_csv_on_sqlite() {
 async fn export_writes_a_subtrees_models_as_json_lines_and_csv_on_postgres() {
     let Some(database_url) = fresh_postgres().await else { return };
     let dir = tempfile::tempdir().unwrap();
-    let server = start_with(danvan::server::Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        database: dir.path().join("unused.sqlite3"),
-        database_url: Some(database_url.clone()),
-        dist: dir.path().join("no-dist"),
-        cache_docs: 100,
-        session_days: 30.0,
-        trusted_proxies: Vec::new(),
-        tls: Default::default(),
-    })
-    .await;
+    let server = start_with(postgres_config(dir.path(), &database_url)).await;
     models_in_three_units(&server.url, &server.tokens).await;
     export_checks(Database::Url(&database_url), dir.path()).await;
 }
@@ -702,8 +668,7 @@ async fn export_writes_a_subtrees_models_as_json_lines_and_csv_on_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore]
 async fn measure_backup_restore_export() {
-    use danvan::domain::report::ModelFacts;
-    use danvan::server::store::{DocStore, SqliteStore, UnitStore, Write};
+    use danvan::server::store::{DocStore, SqliteStore, UnitStore};
     let count: usize = std::env::var("DANVAN_BACKUP_MODELS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     let (dir, db) = temp();
     {
@@ -713,21 +678,7 @@ async fn measure_backup_restore_export() {
         let models = registry::ha_noi_models(count, 13);
         let started = Instant::now();
         for batch in models.chunks(1_000) {
-            let writes: Vec<Write> = batch
-                .iter()
-                .map(|m| {
-                    let mut d = danvan::doc::create(m, m.created_at).unwrap();
-                    Write {
-                        id: m.id.clone(),
-                        expected: None,
-                        chunk: danvan::sync::Chunk { bytes: d.save(), snapshot: true },
-                        heads: danvan::sync::heads_to_bytes(&d.get_heads()),
-                        unit: m.unit.clone(),
-                        public: false,
-                        facts: Some(ModelFacts::of(m)),
-                    }
-                })
-                .collect();
+            let writes: Vec<_> = batch.iter().map(|m| model_write(m, None)).collect();
             for r in store.write(writes, 1).await.unwrap() {
                 r.unwrap();
             }

@@ -5,37 +5,11 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::*;
 use danvan::sync::memory::MemoryReplica;
 use danvan::sync::session::run_session;
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-/// Starts the real `danvan-server` binary; returns the process and its base URL.
-async fn spawn_server(db: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_danvan-server"))
-        .args(["--addr", "127.0.0.1:0", "--dist", "/nonexistent-dist", "--database"])
-        .arg(db)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("danvan-server starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if let Some(at) = line.find("http://") {
-            let url = line[at..].trim().trim_end_matches('/').to_string();
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return (child, url);
-        }
-    }
-    panic!("server exited before printing its URL");
-}
-
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_changes_survive_sigkill_mid_sync() {
@@ -43,7 +17,7 @@ async fn acknowledged_changes_survive_sigkill_mid_sync() {
     for kill_after in [20usize, 120, 260] {
         let (dir, db) = temp();
         let tokens = seed_sqlite(&db).await;
-        let (mut server, url) = spawn_server(&db).await;
+        let (mut server, url) = spawn_server_process(&db).await;
         let http = |url: &str| Http::at(url, &tokens.of("a"));
         let a = MemoryReplica::new();
         let transport = http(&url);
@@ -71,7 +45,7 @@ async fn acknowledged_changes_survive_sigkill_mid_sync() {
         assert!(acked.len() >= kill_after && acked.len() < 400, "killed mid-way ({} acknowledged)", acked.len());
 
         // Restart on the same database: every acknowledged document is there, whole.
-        let (_server, url) = spawn_server(&db).await;
+        let (_server, url) = spawn_server_process(&db).await;
         let b = MemoryReplica::new();
         run_session(&b, &http(&url), &mut ()).await.unwrap();
         for id in &acked {

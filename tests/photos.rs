@@ -9,7 +9,6 @@ mod common;
 
 use common::*;
 use danvan::domain::{JournalEntry, PhotoRef};
-use danvan::server::Config;
 use danvan::sync::memory::MemoryReplica;
 use danvan::sync::session::run_session;
 use serde_json::Value;
@@ -507,17 +506,7 @@ async fn postgres_server() -> Option<(tempfile::TempDir, Server)> {
 async fn postgres_server_at() -> Option<(tempfile::TempDir, Server, String)> {
     let url = fresh_postgres().await?;
     let dir = tempfile::tempdir().unwrap();
-    let server = start_with(Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        database: dir.path().join("unused.sqlite3"),
-        database_url: Some(url.clone()),
-        dist: dir.path().join("no-dist"),
-        cache_docs: 2000,
-        session_days: 30.0,
-        trusted_proxies: Vec::new(),
-        tls: Default::default(),
-    })
-    .await;
+    let server = start_with(postgres_config(dir.path(), &url)).await;
     Some((dir, server, url))
 }
 

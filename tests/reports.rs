@@ -236,17 +236,7 @@ async fn completeness_says_when_each_readable_unit_last_synced() {
 async fn two_servers_over_one_postgres_report_the_same_figures() {
     let Some(url) = fresh_postgres().await else { return };
     let dir = tempfile::tempdir().unwrap();
-    let config = || danvan::server::Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        database: dir.path().join("unused.sqlite3"),
-        database_url: Some(url.clone()),
-        dist: dir.path().join("no-dist"),
-        cache_docs: 2000,
-        session_days: 30.0,
-        trusted_proxies: Vec::new(),
-        tls: Default::default(),
-    };
-    let (one, two) = (start_with(config()).await, start_with(config()).await);
+    let (one, two) = (start_with(postgres_config(dir.path(), &url)).await, start_with(postgres_config(dir.path(), &url)).await);
     let request = ReportRequest::new(Scope::Unit("HA".into()), Period::years(2020, 2030).unwrap());
     // Both have read the (empty) facts once.
     assert_eq!(sheet_as(&one, "r", &request).await.models, 0);
@@ -289,19 +279,7 @@ async fn two_servers_over_one_postgres_report_the_same_figures() {
 async fn kept_facts_start_again_when_the_database_was_restored_from_an_older_backup() {
     use danvan::domain::Model;
     use danvan::server::routes::reports::FactsCache;
-    use danvan::server::store::{DocStore, SqliteStore, Write};
-    let write = |m: &Model| {
-        let mut d = danvan::doc::create(m, 1).unwrap();
-        Write {
-            id: m.id.clone(),
-            expected: None,
-            chunk: danvan::sync::Chunk { bytes: d.save(), snapshot: true },
-            heads: danvan::sync::heads_to_bytes(&d.get_heads()),
-            unit: m.unit.clone(),
-            public: false,
-            facts: Some(ModelFacts::of(m)),
-        }
-    };
+    use danvan::server::store::{DocStore, SqliteStore};
     let model = |id: &str| {
         let mut m = Model::new(id.into(), "a", 1_700_000_000_000);
         m.name = format!("Mô hình {id}");
@@ -318,15 +296,15 @@ async fn kept_facts_start_again_when_the_database_was_restored_from_an_older_bac
     let (newer, older) = (SqliteStore::open(&newer).unwrap(), SqliteStore::open(&older).unwrap());
     // The live database went on to three models; the backup holds the first only.
     for id in ["m1", "m2", "m3"] {
-        newer.write(vec![write(&model(id))], 1).await.unwrap().pop().unwrap().unwrap();
+        newer.write(vec![model_write(&model(id), None)], 1).await.unwrap().pop().unwrap().unwrap();
     }
-    older.write(vec![write(&model("m1"))], 1).await.unwrap().pop().unwrap().unwrap();
+    older.write(vec![model_write(&model("m1"), None)], 1).await.unwrap().pop().unwrap().unwrap();
     let cache = FactsCache::default();
     let (before, facts) = cache.current(&newer, |_| true).await.unwrap();
     assert_eq!(ids(facts), ["m1", "m2", "m3"]);
     assert_eq!(before.generation, 0);
     // Restored: the same process now reads the older database, which takes a new write.
-    older.write(vec![write(&model("m4"))], 1).await.unwrap().pop().unwrap().unwrap();
+    older.write(vec![model_write(&model("m4"), None)], 1).await.unwrap().pop().unwrap().unwrap();
     let (at, facts) = cache.current(&older, |_| true).await.unwrap();
     assert_eq!(ids(facts), ["m1", "m4"], "what the restored database holds, and its new write");
     assert_eq!((at.generation, at.cursor), (1, older.head().await.unwrap()), "a new generation: no sheet of before is reused");

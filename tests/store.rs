@@ -505,22 +505,11 @@ fn test_database_urls_keep_host_user_and_options() {
 /// either see everything, and concurrent pushes of the same model through both merge.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_servers_over_one_postgres_serve_the_same_clients() {
-    use danvan::server::Config;
     use danvan::sync::memory::MemoryReplica;
 
     let Some(url) = fresh_postgres().await else { return };
     let dir = tempfile::tempdir().unwrap();
-    let config = || Config {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        database: dir.path().join("unused.sqlite3"),
-        database_url: Some(url.clone()),
-        dist: dir.path().join("no-dist"),
-        cache_docs: 2000,
-        session_days: 30.0,
-        trusted_proxies: Vec::new(),
-        tls: Default::default(),
-    };
-    let (one, two) = (start_with(config()).await, start_with(config()).await);
+    let (one, two) = (start_with(postgres_config(dir.path(), &url)).await, start_with(postgres_config(dir.path(), &url)).await);
 
     let seed = MemoryReplica::new();
     for i in 0..30 {
@@ -583,19 +572,6 @@ impl Database {
 }
 
 /// A model document written as the server writes it: whole, with its facts.
-fn model_write(m: &danvan::domain::Model, expected: Option<u64>) -> Write {
-    let mut d = danvan::doc::create(m, 1).unwrap();
-    Write {
-        id: m.id.clone(),
-        expected,
-        chunk: Chunk { bytes: d.save(), snapshot: true },
-        heads: danvan::sync::heads_to_bytes(&d.get_heads()),
-        unit: m.unit.clone(),
-        public: false,
-        facts: Some(ModelFacts::of(m)),
-    }
-}
-
 async fn facts_of(store: &dyn Store, id: &str) -> StoredFacts {
     let mut rows = store.facts_of(&[id.to_string()]).await.unwrap();
     assert_eq!(rows.len(), 1, "{id}");

@@ -99,6 +99,60 @@ impl Drop for Server {
     }
 }
 
+/// A server's configuration over the PostgreSQL database at `url` (from [`fresh_postgres`]);
+/// `dir` holds what it would write beside it (nothing: no SQLite file, no client files).
+pub fn postgres_config(dir: &Path, url: &str) -> Config {
+    Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        database: dir.join("unused.sqlite3"),
+        database_url: Some(url.to_string()),
+        dist: dir.join("no-dist"),
+        cache_docs: 2000,
+        session_days: 30.0,
+        trusted_proxies: Vec::new(),
+        tls: Default::default(),
+    }
+}
+
+/// The real `danvan-server` binary as its own process over the SQLite file `db` (to kill it, or
+/// to run commands beside it); returns the process and its base URL once it listens.
+pub async fn spawn_server_process(db: &Path) -> (tokio::process::Child, String) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_danvan-server"))
+        .args(["--addr", "127.0.0.1:0", "--dist", "/nonexistent-dist", "--database"])
+        .arg(db)
+        .env("RUST_LOG", "warn")
+        .env_remove("DANVAN_DATABASE_URL")
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("danvan-server starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if let Some(at) = line.find("http://") {
+            let url = line[at..].trim().trim_end_matches('/').to_string();
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            return (child, url);
+        }
+    }
+    panic!("server exited before printing its URL");
+}
+
+/// A model's document and facts as one write, as the sync route stores a new or changed model
+/// (`expected`: the `seq` it must still have).
+pub fn model_write(m: &Model, expected: Option<u64>) -> danvan::server::store::Write {
+    let mut d = doc::create(m, m.created_at).unwrap();
+    danvan::server::store::Write {
+        id: m.id.clone(),
+        expected,
+        chunk: danvan::sync::Chunk { bytes: d.save(), snapshot: true },
+        heads: danvan::sync::heads_to_bytes(&d.get_heads()),
+        unit: m.unit.clone(),
+        public: false,
+        facts: Some(danvan::domain::report::ModelFacts::of(m)),
+    }
+}
+
 pub async fn start(database: &Path, dist: &Path) -> Server {
     start_with(Config {
         addr: "127.0.0.1:0".parse().unwrap(),
