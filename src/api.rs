@@ -64,14 +64,17 @@ impl Profile {
         crate::domain::Roles { cadre: self.writable.iter().any(|u| u == unit), reviewer: self.reviews.iter().any(|u| u == unit) }
     }
 
-    /// Whether models of `unit` are the user's to deal with (their lists), rather than models
-    /// they see only because they are in the library.
-    pub fn deals_with(&self, unit: &str) -> bool {
-        if self.readable.is_empty() {
-            self.writable.iter().chain(&self.reviews).any(|u| u == unit)
+    /// Whether models of a unit are the user's to deal with (their lists), rather than models
+    /// they see only because they are in the library. Asked of every model of a list or a
+    /// report, and a province's reviewer reads hundreds of units: the units are put in a set
+    /// once, and the returned test looks each model's up there.
+    pub fn dealt_with(&self) -> impl Fn(&str) -> bool + '_ {
+        let units: std::collections::BTreeSet<&str> = if self.readable.is_empty() {
+            self.writable.iter().chain(&self.reviews).map(String::as_str).collect()
         } else {
-            self.readable.iter().any(|u| u == unit)
-        }
+            self.readable.iter().map(String::as_str).collect()
+        };
+        move |unit| units.contains(unit)
     }
 
     pub fn unit_name<'a>(&'a self, code: &'a str) -> &'a str {

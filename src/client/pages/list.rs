@@ -37,12 +37,12 @@ fn ModelBrowser(library: bool) -> impl IntoView {
     // a province's thousands of models are not copied at every change of the replica.
     let with_shown = move |f: &mut dyn FnMut(&mut dyn Iterator<Item = &Model>)| {
         account.with(|a| {
-            let profile = a.as_ref().map(|a| &a.profile);
+            let profile = a.as_ref().map(|a| (&a.profile, a.profile.dealt_with()));
             models.with(|ms| {
-                f(&mut ms.values().filter(|m| match profile {
+                f(&mut ms.values().filter(|m| match &profile {
                     None => !library,
-                    Some(p) if library => in_library(m.status) && !p.writable.contains(&m.unit),
-                    Some(p) => p.deals_with(&m.unit),
+                    Some((p, _)) if library => in_library(m.status) && !p.writable.contains(&m.unit),
+                    Some((_, dealt_with)) => dealt_with(&m.unit),
                 }))
             })
         })

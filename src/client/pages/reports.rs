@@ -59,10 +59,8 @@ pub fn ReportsPage() -> impl IntoView {
                 input.token = a.ended.is_none().then(|| a.token.clone());
                 input.username = p.username.clone();
                 input.display_name = p.display_name.clone();
-                // A reviewer of a province reads hundreds of units: look each model's up in a set.
-                let readable: std::collections::BTreeSet<&str> = p.readable.iter().map(String::as_str).collect();
-                let deals_with = |unit: &str| if readable.is_empty() { p.deals_with(unit) } else { readable.contains(unit) };
-                models.with(|ms| input.facts = ms.values().filter(|m| deals_with(&m.unit)).map(ModelFacts::of).collect());
+                let dealt_with = p.dealt_with();
+                models.with(|ms| input.facts = ms.values().filter(|m| dealt_with(&m.unit)).map(ModelFacts::of).collect());
             }
         });
         input.encode()

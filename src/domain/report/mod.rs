@@ -472,8 +472,7 @@ impl<'a> Report<'a> {
         at_level.sort_by(|a, b| a.name.cmp(&b.name).then(a.code.cmp(&b.code)));
         // The units with a model registered within the period, then (once each) every unit above.
         let mut registered_in = vec![false; self.units.len()];
-        for ((f, u), _) in self.models.iter().zip(&self.model_units).zip(&self.contributions).filter(|(_, c)| c.registered) {
-            debug_assert!(self.period.contains(f.registered_on));
+        for (u, _) in self.model_units.iter().zip(&self.contributions).filter(|(_, c)| c.registered) {
             registered_in[*u] = true;
         }
         let registering: BTreeSet<&str> = self
