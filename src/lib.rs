@@ -9,6 +9,8 @@
 //! - [`api`]: the JSON bodies of sign-in and administration, shared by both sides. No IO.
 //! - [`chart`]: the geometry of the report page's SVG charts. No IO.
 //! - [`export`]: report tables and the model list as XLSX and CSV bytes. No IO.
+//! - [`import`]: model lists from spreadsheets (CSV, XLSX, XLS, ODS) as models, and the rule the
+//!   server applies to imported documents. No IO.
 //!
 //! and, per target, the client (`client`, wasm only) and the server (`server`, native only).
 
@@ -17,6 +19,7 @@ pub mod chart;
 pub mod doc;
 pub mod domain;
 pub mod export;
+pub mod import;
 pub mod sync;
 
 #[cfg(target_arch = "wasm32")]

@@ -11,8 +11,9 @@
 //! Nothing above or beside a grant is visible: a reviewer of a district sees its communes, not the
 //! province nor the neighbouring district.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
+use super::Level;
 use super::account::Role;
 use super::unit::UnitTree;
 
@@ -30,6 +31,9 @@ pub struct Access {
     write: BTreeSet<String>,
     review: BTreeSet<String>,
     manage: BTreeSet<String>,
+    /// For each reviewed unit, the highest level among the reviewer grants covering it (the level
+    /// of the granted unit): who may recognise at a level (imports of recognised models).
+    review_level: BTreeMap<String, Level>,
 }
 
 impl Access {
@@ -46,6 +50,15 @@ impl Access {
                     // A grant on a unit missing from the tree still covers that unit itself.
                     access.read.insert(grant.unit.clone());
                     access.read.extend(below.iter().cloned());
+                    if grant.role == Role::Reviewer {
+                        let level = tree.get(&grant.unit).map_or(Level::Grassroots, |u| u.level);
+                        for unit in below.iter().chain([&grant.unit]) {
+                            let kept = access.review_level.entry(unit.clone()).or_insert(level);
+                            if level.rank() > kept.rank() {
+                                *kept = level;
+                            }
+                        }
+                    }
                     let role_set = if grant.role == Role::Admin { &mut access.manage } else { &mut access.review };
                     role_set.insert(grant.unit.clone());
                     role_set.extend(below);
@@ -66,6 +79,12 @@ impl Access {
     /// Whether the user reviews the models of `unit` (a reviewer of it or of a unit above it).
     pub fn can_review(&self, unit: &str) -> bool {
         self.review.contains(unit)
+    }
+
+    /// The highest level at which the user reviews `unit` (`None`: not a reviewer of it): a
+    /// reviewer granted at a district reviews its communes at district level.
+    pub fn review_level(&self, unit: &str) -> Option<Level> {
+        self.review_level.get(unit).copied()
     }
 
     /// What the user is for a model of `unit`, for the lifecycle rules.

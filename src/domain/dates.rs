@@ -56,6 +56,20 @@ impl Date {
         Date { year: year.clamp(0, 9999) as u16, month, day }
     }
 
+    /// Noon of this day in Vietnam, in milliseconds since the Unix epoch: a moment that
+    /// [`Date::in_vietnam`] reads back as this day (for dated records brought in from files).
+    pub fn noon_in_vietnam_ms(self) -> i64 {
+        // H. Hinnant's days_from_civil, the inverse of the above.
+        let (y, m, d) = (i64::from(self.year) - i64::from(self.month <= 2), i64::from(self.month), i64::from(self.day));
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = if m > 2 { m - 3 } else { m + 9 };
+        let doy = (153 * mp + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        days * 86_400_000 + 5 * 3_600_000
+    }
+
     pub fn first_of_year(year: u16) -> Date {
         Date { year, month: 1, day: 1 }
     }
@@ -114,6 +128,15 @@ pub fn format_amount_vi(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn noon_in_vietnam_reads_back_as_the_same_day() {
+        for text in ["1970-01-01", "2000-02-29", "2009-12-31", "2015-06-30", "2026-03-01", "2100-12-31"] {
+            let day = Date::parse(text).unwrap();
+            assert_eq!(Date::in_vietnam(day.noon_in_vietnam_ms()), day, "{text}");
+        }
+        assert_eq!(Date::parse("1970-01-01").unwrap().noon_in_vietnam_ms(), 5 * 3_600_000);
+    }
 
     #[test]
     fn parses_real_dates_only() {

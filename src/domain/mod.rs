@@ -28,4 +28,6 @@ pub use dates::{Date, format_amount_vi, format_count_vi, format_date_vi};
 pub use model::*;
 pub use search::{ModelFilter, fold, matches_query};
 pub use unit::{Cluster, ImportSummary, RowError, Unit, UnitKind, UnitTree};
+pub(crate) use unit::parse_level;
+pub(crate) use validate::parse_amount;
 pub use validate::{FieldErrors, ModelDraft, IndicatorDraft, limits};

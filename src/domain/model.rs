@@ -81,6 +81,16 @@ impl Level {
     pub fn from_code(code: &str) -> Option<Level> {
         Self::ALL.into_iter().find(|k| k.code() == code)
     }
+
+    /// Lowest (cơ sở) to highest (Trung ương), to compare levels.
+    pub fn rank(self) -> u8 {
+        match self {
+            Level::Grassroots => 0,
+            Level::District => 1,
+            Level::Province => 2,
+            Level::Central => 3,
+        }
+    }
 }
 
 /// Where a model is in its lifecycle (`lifecycle` says how it moves). Stored in the document
@@ -161,7 +171,7 @@ impl Status {
 
 /// The registration items of a model document by key, as people call them (history, conflicts).
 /// Bookkeeping keys (id, schema, status cache, created/updated) have none.
-pub const ITEM_LABELS: [(&str, &str); 25] = [
+pub const ITEM_LABELS: [(&str, &str); 26] = [
     ("name", "Tên mô hình"),
     ("owner_kind", "Loại chủ thể"),
     ("owner_name", "Tên chủ thể thực hiện"),
@@ -187,6 +197,7 @@ pub const ITEM_LABELS: [(&str, &str); 25] = [
     ("replications", "Điểm nhân rộng"),
     ("evaluations", "Bình xét theo tiêu chí"),
     ("journal", "Nhật ký thực hiện"),
+    ("imported", "Nhập từ tệp"),
 ];
 
 pub fn item_label(key: &str) -> Option<&'static str> {
@@ -229,6 +240,22 @@ pub struct Indicator {
     pub unit: String,
     pub target: f64,
     pub achieved: f64,
+}
+
+/// The file and row an imported model came from, and who imported it (`crate::import`).
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+pub struct ImportOrigin {
+    /// The file's name as chosen (no path).
+    pub file: String,
+    /// Its line (CSV) or row (spreadsheet), counting the header.
+    pub line: u64,
+    /// The row's stable key (unit, folded name, year), from which the document's id is made, so
+    /// importing the same list again finds the model instead of making a second one.
+    pub key: String,
+    pub by: String,
+    pub by_name: String,
+    /// Milliseconds since the epoch.
+    pub at: i64,
 }
 
 /// A registered model (mô hình) with the ten items of the registration form and its bookkeeping.
@@ -305,6 +332,11 @@ pub struct Model {
     #[autosurgeon(missing = "Vec::new")]
     #[serde(default)]
     pub journal: Vec<super::journal::JournalEntry>,
+    /// Where a model brought in from an older list came from (`import`); set when its document
+    /// is created, never changed afterwards (the server refuses any later change to it).
+    #[autosurgeon(missing = "Option::default")]
+    #[serde(default)]
+    pub imported: Option<ImportOrigin>,
     pub created_by: String,
     /// Milliseconds since the Unix epoch.
     pub created_at: i64,
@@ -344,6 +376,7 @@ impl Model {
             replications: Vec::new(),
             evaluations: Vec::new(),
             journal: Vec::new(),
+            imported: None,
             created_by: by.to_string(),
             created_at: now_ms,
             updated_by: by.to_string(),

@@ -76,18 +76,8 @@ impl UnitKind {
     }
 }
 
-/// The rank of a level, to check that a unit never sits above its parent.
-fn rank(level: Level) -> u8 {
-    match level {
-        Level::Grassroots => 0,
-        Level::District => 1,
-        Level::Province => 2,
-        Level::Central => 3,
-    }
-}
-
 /// A level as people type it: its code, its label, or the usual short names ("tỉnh", "cơ sở").
-fn parse_level(text: &str) -> Option<Level> {
+pub(crate) fn parse_level(text: &str) -> Option<Level> {
     let t = fold(text.trim()).replace('_', " ");
     let t = t.strip_prefix("cap ").unwrap_or(&t);
     let aliases: [(Level, &[&str]); 4] = [
@@ -302,7 +292,7 @@ impl UnitTree {
             match merged.get(parent) {
                 None if codes.contains(parent) => {} // the parent's own row is reported already
                 None => errors.push(RowError { row: *row, message: format!("đơn vị cấp trên “{parent}” không có trong tệp hay trong cây hiện có.") }),
-                Some((_, p)) if rank(unit.level) > rank(p.level) => errors.push(RowError {
+                Some((_, p)) if unit.level.rank() > p.level.rank() => errors.push(RowError {
                     row: *row,
                     message: format!("“{}” ({}) không thể trực thuộc “{}” ({}).", unit.code, unit.level.label(), p.code, p.level.label()),
                 }),

@@ -311,7 +311,7 @@ impl ModelDraft {
 
 /// Parses an amount as typed: accepts "1,5" as well as "1.5"; blank is allowed unless `required`.
 /// The error completes a sentence that starts with the field's name.
-pub(super) fn parse_amount(s: &str, required: bool) -> Result<Option<f64>, &'static str> {
+pub(crate) fn parse_amount(s: &str, required: bool) -> Result<Option<f64>, &'static str> {
     let s = s.trim();
     if s.is_empty() {
         return if required { Err("cần được nhập.") } else { Ok(None) };

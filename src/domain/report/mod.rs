@@ -219,7 +219,7 @@ impl ModelFacts {
 
 /// Levels from the commune up, for "the highest level reached".
 fn level_rank(level: Level) -> usize {
-    Level::ALL.iter().position(|l| *l == level).unwrap_or(0)
+    usize::from(level.rank())
 }
 
 /// Whose figures a report adds up: a unit and everything below it, or an emulation cluster's

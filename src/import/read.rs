@@ -1,0 +1,204 @@
+//! A file's bytes as a [`Sheet`]: CSV (UTF-8 with or without BOM, UTF-16 as Excel's "Unicode
+//! text", Windows-1258 converted, TCVN3 refused with what to do), XLSX, XLSM, XLS and ODS (the
+//! first sheet with a recognisable header row) through calamine. No IO.
+//!
+//! Spreadsheets kept since 2009 often carry a title ("DANH SÁCH MÔ HÌNH DÂN VẬN KHÉO NĂM 2015")
+//! above the header, so the header is the first of the top rows in which the model's name and
+//! at least one other known column are recognised, else the first non-empty row.
+
+use std::io::Cursor;
+
+use super::{Column, Mapping, Sheet, SheetRow, Target};
+
+/// Above this a file is refused before it is parsed (a province's whole list is ~10 MB as XLSX).
+pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+/// Rows of data at most (Hà Nội registered 78,494 models from 2009 to 2020).
+pub const MAX_ROWS: usize = 300_000;
+/// Cells longer than this are cut (a narrative's limit is 10,000 characters; the row then fails
+/// with that limit's message rather than the reader holding gigabytes).
+const MAX_CELL_CHARS: usize = 20_000;
+/// How far down the header is looked for.
+const HEADER_SEARCH_ROWS: usize = 30;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    #[error("Tệp trống hoặc không có dòng tiêu đề.")]
+    Empty,
+    #[error("Tệp lớn quá ({size_mb} MB; tối đa {max_mb} MB). Hãy tách thành nhiều tệp.")]
+    TooLarge { size_mb: usize, max_mb: usize },
+    #[error("Tệp có {rows} dòng, nhiều hơn {max} dòng cho một lần nhập. Hãy tách thành nhiều tệp.")]
+    TooManyRows { rows: usize, max: usize },
+    #[error(
+        "Tệp CSV dùng bảng mã TCVN3 (ABC, phông .VnTime) nên chữ tiếng Việt sẽ bị sai. Hãy chuyển sang Unicode (Unikey: Công cụ chuyển mã, từ TCVN3 sang Unicode) hoặc mở bằng Excel rồi lưu lại dạng “CSV UTF-8”, sau đó nhập lại."
+    )]
+    Tcvn3,
+    #[error("Tệp CSV không đọc được ở dòng {line}: {reason}.")]
+    Csv { line: usize, reason: String },
+    #[error("Không đọc được tệp bảng tính: {0}. Hãy mở bằng Excel rồi lưu lại dạng .xlsx.")]
+    Workbook(String),
+    #[error("Không nhận ra loại tệp “{0}”: hãy chọn tệp .xlsx, .xls, .ods hoặc .csv.")]
+    UnknownKind(String),
+}
+
+/// Reads a file chosen by a user; `name` is its name (its extension decides with its first bytes).
+pub fn read_file(name: &str, bytes: &[u8]) -> Result<Sheet, ReadError> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(ReadError::TooLarge { size_mb: bytes.len().div_ceil(1 << 20), max_mb: MAX_FILE_BYTES >> 20 });
+    }
+    let lower = name.to_lowercase();
+    let zip_or_ole = bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]);
+    if zip_or_ole {
+        return read_workbook(bytes);
+    }
+    if [".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"].iter().any(|e| lower.ends_with(e)) {
+        return Err(ReadError::Workbook("tệp không phải bảng tính hợp lệ (có thể bị hỏng hoặc chỉ đổi tên đuôi)".into()));
+    }
+    if lower.ends_with(".csv") || lower.ends_with(".txt") || lower.ends_with(".tsv") || !lower.contains('.') {
+        return read_csv(&decode_text(bytes)?);
+    }
+    Err(ReadError::UnknownKind(name.rsplit('.').next().unwrap_or_default().to_string()))
+}
+
+/// A text file's bytes as a string: UTF-8 (BOM or not), UTF-16 with BOM, or Windows-1258
+/// (composed to NFC, the form every other text in the app has); TCVN3 is refused.
+pub fn decode_text(bytes: &[u8]) -> Result<String, ReadError> {
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return Ok(String::from_utf8_lossy(rest).into_owned());
+    }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        let (text, _, _) = if bytes[0] == 0xFF { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE }.decode(bytes);
+        return Ok(text.into_owned());
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text.to_string());
+    }
+    // Not UTF-8: one of the older 8-bit Vietnamese encodings. TCVN3 puts its lower-case
+    // accented letters at 0xA1–0xBF and 0xC6–0xFE, where Windows-1258 has symbols (µ ¸ ¶ · ¹ ¨ ©
+    // ®) that Vietnamese text never holds in numbers; Windows-1258 writes tones as combining
+    // marks at 0xCC 0xD2 0xDE 0xEC 0xF2.
+    let high: Vec<u8> = bytes.iter().copied().filter(|b| *b >= 0x80).collect();
+    let symbols = high.iter().filter(|b| (0xA1..=0xBF).contains(*b)).count();
+    if symbols * 4 >= high.len() {
+        return Err(ReadError::Tcvn3);
+    }
+    let (text, _, _) = encoding_rs::WINDOWS_1258.decode(bytes);
+    use unicode_normalization::UnicodeNormalization;
+    Ok(text.nfc().collect())
+}
+
+/// CSV with the delimiter the header line uses most (Excel with Vietnamese regional settings
+/// writes `;`, since the decimal separator is the comma; "Unicode text" uses tabs).
+pub fn read_csv(text: &str) -> Result<Sheet, ReadError> {
+    let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
+    let delimiter = [b',', b';', b'\t'].into_iter().max_by_key(|d| first_line.bytes().filter(|b| b == d).count()).unwrap_or(b',');
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    // Lines counted here: the csv crate's `line` lags by one after a CRLF terminator (it counts
+    // the `\n` when the next record starts), so a row's line is found from its byte offset.
+    let bytes = text.as_bytes();
+    let (mut counted_to, mut line) = (0usize, 1usize);
+    for record in reader.records() {
+        let record = record.map_err(|e| ReadError::Csv {
+            line: e.position().map_or(0, |p| p.line() as usize),
+            reason: match e.kind() {
+                csv::ErrorKind::Utf8 { .. } => "chữ không đúng mã UTF-8".to_string(),
+                _ => "dấu ngoặc kép không khớp".to_string(),
+            },
+        })?;
+        let mut start = record.position().map_or(counted_to, |p| p.byte() as usize).min(bytes.len());
+        while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        line += bytes[counted_to..start.max(counted_to)].iter().filter(|b| **b == b'\n').count();
+        counted_to = start.max(counted_to);
+        if rows.len() > MAX_ROWS + HEADER_SEARCH_ROWS {
+            return Err(ReadError::TooManyRows { rows: rows.len(), max: MAX_ROWS });
+        }
+        rows.push(SheetRow { line, cells: record.iter().map(cell_text).collect() });
+    }
+    sheet_from_rows(rows)
+}
+
+fn cell_text(s: &str) -> String {
+    let t = s.trim();
+    if t.chars().count() > MAX_CELL_CHARS { t.chars().take(MAX_CELL_CHARS).collect() } else { t.to_string() }
+}
+
+fn read_workbook(bytes: &[u8]) -> Result<Sheet, ReadError> {
+    use calamine::{Data, Reader};
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| ReadError::Workbook(short(&e.to_string())))?;
+    let names = book.sheet_names();
+    let mut first_error = None;
+    let mut fallback = None;
+    for (n, name) in names.iter().enumerate() {
+        let range = match book.worksheet_range(name) {
+            Ok(r) => r,
+            Err(e) => {
+                first_error.get_or_insert_with(|| short(&e.to_string()));
+                continue;
+            }
+        };
+        if range.height() > MAX_ROWS + HEADER_SEARCH_ROWS {
+            return Err(ReadError::TooManyRows { rows: range.height(), max: MAX_ROWS });
+        }
+        let (top, _) = range.start().unwrap_or((0, 0));
+        let rows: Vec<SheetRow> = range
+            .rows()
+            .enumerate()
+            .map(|(i, cells)| SheetRow {
+                line: top as usize + i + 1,
+                cells: cells
+                    .iter()
+                    .map(|c| match c {
+                        Data::Empty | Data::Error(_) => String::new(),
+                        Data::String(s) => cell_text(s),
+                        Data::Int(v) => v.to_string(),
+                        Data::Float(v) => v.to_string(),
+                        Data::Bool(v) => if *v { "có" } else { "không" }.to_string(),
+                        Data::DateTime(d) => {
+                            let (y, m, day, ..) = d.to_ymd_hms_milli();
+                            format!("{y:04}-{m:02}-{day:02}")
+                        }
+                        Data::DateTimeIso(s) => s.chars().take(10).collect(),
+                        Data::DurationIso(s) => s.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        // The first sheet whose header is recognised; else the first sheet with anything in it.
+        if let Some(header) = header_row(&rows) {
+            return Ok(split_at_header(rows, header));
+        }
+        if n == 0 || fallback.is_none() {
+            fallback = fallback.or_else(|| sheet_from_rows(rows).ok());
+        }
+    }
+    fallback.ok_or_else(|| first_error.map_or(ReadError::Empty, ReadError::Workbook))
+}
+
+fn short(message: &str) -> String {
+    message.chars().take(200).collect()
+}
+
+/// The index of the header row among the first rows, if one is recognisable.
+fn header_row(rows: &[SheetRow]) -> Option<usize> {
+    rows.iter().take(HEADER_SEARCH_ROWS).position(|r| {
+        let mapping = Mapping::guess(&r.cells);
+        let known = mapping.0.iter().filter(|t| matches!(t, Target::Column(_))).count();
+        mapping.0.contains(&Target::Column(Column::Name)) && known >= 2
+    })
+}
+
+fn sheet_from_rows(rows: Vec<SheetRow>) -> Result<Sheet, ReadError> {
+    let header = header_row(&rows).or_else(|| rows.iter().position(|r| r.cells.iter().any(|c| !c.is_empty()))).ok_or(ReadError::Empty)?;
+    Ok(split_at_header(rows, header))
+}
+
+fn split_at_header(mut rows: Vec<SheetRow>, header: usize) -> Sheet {
+    let data = rows.split_off(header + 1);
+    let head = rows.pop().expect("the header row exists");
+    let width = head.cells.iter().rposition(|c| !c.is_empty()).map_or(0, |i| i + 1);
+    let mut headers = head.cells;
+    headers.truncate(width);
+    Sheet { header_line: head.line, headers, rows: data.into_iter().filter(|r| r.cells.iter().any(|c| !c.is_empty())).collect() }
+}
