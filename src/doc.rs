@@ -22,9 +22,15 @@ pub enum DocError {
 
 /// A new document holding `model`, committed as its first change.
 pub fn create(model: &Model, now_ms: i64) -> Result<AutoCommit, DocError> {
+    create_with_message(model, now_ms, "tạo mô hình")
+}
+
+/// The same with the first change's message shown in the history (an import names its file and
+/// line there).
+pub fn create_with_message(model: &Model, now_ms: i64, message: &str) -> Result<AutoCommit, DocError> {
     let mut doc = AutoCommit::new();
     autosurgeon::reconcile(&mut doc, model)?;
-    doc.commit_with(CommitOptions::default().with_time(now_ms).with_message("tạo mô hình"));
+    doc.commit_with(CommitOptions::default().with_time(now_ms).with_message(message.to_string()));
     Ok(doc)
 }
 
@@ -79,6 +85,8 @@ pub struct Records {
     pub replications: Vec<crate::domain::Replication>,
     /// Written by the unit's cadres, but evidence for everyone else: append-only too.
     pub journal: Vec<crate::domain::JournalEntry>,
+    /// Where an imported model came from: fixed at creation.
+    pub imported: Option<crate::domain::ImportOrigin>,
 }
 
 pub fn records(doc: &AutoCommit) -> Result<Records, DocError> {
@@ -88,6 +96,10 @@ pub fn records(doc: &AutoCommit) -> Result<Records, DocError> {
         evaluations: root_list(doc, "evaluations")?,
         replications: root_list(doc, "replications")?,
         journal: root_list(doc, "journal")?,
+        imported: match doc.get(automerge::ROOT, "imported")? {
+            None => None,
+            Some(_) => autosurgeon::hydrate_prop(doc, automerge::ROOT, "imported")?,
+        },
     })
 }
 
@@ -99,6 +111,7 @@ impl From<Model> for Records {
             evaluations: model.evaluations,
             replications: model.replications,
             journal: model.journal,
+            imported: model.imported,
         }
     }
 }

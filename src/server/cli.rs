@@ -29,6 +29,28 @@ pub enum Command {
         /// The CSV file (UTF-8; Excel's "CSV UTF-8" works).
         file: PathBuf,
     },
+    /// Nhập danh sách mô hình từ tệp CSV, XLSX, XLS hoặc ODS, ghi thẳng vào cơ sở dữ liệu, dưới
+    /// tên một tài khoản (quyền của tài khoản đó được áp dụng). Import a model list; nothing is
+    /// written while any row is wrong (each is listed) unless --good-rows-only; rows already
+    /// imported are left as they are.
+    ImportModels {
+        /// The file (Excel's .xlsx/.xls, LibreOffice's .ods, or CSV in UTF-8).
+        file: PathBuf,
+        /// The account the models are imported as: its grants decide what it may import
+        /// (recognised models need a reviewer at the level recognised).
+        #[arg(long = "as", value_name = "USERNAME")]
+        username: String,
+        /// Import the good rows even though others are wrong.
+        #[arg(long)]
+        good_rows_only: bool,
+        /// Check the file only; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// What a header the import does not recognise holds: "HEADER=code" (codes: ten_mo_hinh,
+        /// don_vi, linh_vuc, nam, tinh_trang, … or bo_qua to leave it out). Repeatable.
+        #[arg(long = "column", value_name = "HEADER=CODE")]
+        columns: Vec<String>,
+    },
     /// Tạo tài khoản quản trị cho một đơn vị (mật khẩu nhập ở bàn phím hoặc qua stdin). Create an
     /// administrator of a unit's subtree; the password is read from the terminal or stdin.
     CreateAdmin {
@@ -257,7 +279,7 @@ async fn manage_users(config: &Config, command: Command) -> anyhow::Result<bool>
             println!("Đã đăng xuất {username} trên {ended} thiết bị.");
             Ok(true)
         }
-        Command::ImportUnits { .. } | Command::Backup { .. } | Command::Restore { .. } | Command::Export { .. } => {
+        Command::ImportUnits { .. } | Command::ImportModels { .. } | Command::Backup { .. } | Command::Restore { .. } | Command::Export { .. } => {
             unreachable!("handled by import_units and backup_restore_export")
         }
     }
@@ -339,6 +361,51 @@ async fn import_units(config: &Config, file: &std::path::Path) -> anyhow::Result
     }
 }
 
+/// `import-models`: prints what was imported, or every bad row (and writes nothing).
+async fn import_models(config: &Config, file: &std::path::Path, username: &str, options: crate::server::import::ImportOptions) -> anyhow::Result<bool> {
+    use crate::domain::format_count_vi as n;
+    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("không đọc được tệp {}: {e}", file.display()))?;
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let store = open_store(config).await?;
+    let started = std::time::Instant::now();
+    let outcome = crate::server::import::import_models(store.as_ref(), username, &name, bytes, &options, crate::server::now_ms())
+        .await
+        .map_err(|e| anyhow::anyhow!("không nhập được {}: {e}", file.display()))?;
+    let seconds = started.elapsed().as_secs_f64();
+    for e in &outcome.errors {
+        eprintln!("  {e}");
+    }
+    if !outcome.unknown_units.is_empty() {
+        eprintln!("Đơn vị không tìm thấy hoặc ngoài quyền của {username}: {}", outcome.unknown_units.join("; "));
+    }
+    let bad = {
+        let mut lines: Vec<usize> = outcome.errors.iter().map(|e| e.row).collect();
+        lines.dedup();
+        lines.len()
+    };
+    if !outcome.written {
+        let why = if options.dry_run { "chạy thử (--dry-run)" } else { "còn dòng lỗi; sửa tệp rồi chạy lại, hoặc dùng --good-rows-only để chỉ nhập các dòng đúng" };
+        println!(
+            "Chưa ghi gì ({why}). {} dòng: {} dòng đúng (trong đó {} đã có), {} dòng lỗi. {:.1} s.",
+            n(outcome.rows),
+            n(outcome.rows - bad),
+            n(outcome.already),
+            n(bad),
+            seconds
+        );
+        return Ok(options.dry_run && bad == 0);
+    }
+    println!(
+        "Đã nhập {} dòng: {} mô hình mới, {} đã có từ trước (không đổi), {} dòng lỗi không nhập. {:.1} s.",
+        n(outcome.rows),
+        n(outcome.created),
+        n(outcome.already),
+        n(bad),
+        seconds
+    );
+    Ok(true)
+}
+
 /// glibc gives threads up to 8 malloc arenas per core; documents parsed on one blocking thread and
 /// freed on another then leave memory stranded in arenas (measured: 153 MB resident after touching
 /// 10,000 documents with the default cache, against 150 MB wanted). Two arenas keep it reused.
@@ -372,6 +439,19 @@ pub fn main() -> std::process::ExitCode {
         return runtime.block_on(async {
             let done = match command {
                 Command::ImportUnits { file } => import_units(&config, &file).await,
+                Command::ImportModels { file, username, good_rows_only, dry_run, columns } => {
+                    let columns: Result<Vec<(String, String)>, _> = columns
+                        .iter()
+                        .map(|c| c.rsplit_once('=').map(|(h, c)| (h.to_string(), c.trim().to_string())).ok_or(c))
+                        .collect();
+                    match columns {
+                        Ok(columns) => {
+                            let options = crate::server::import::ImportOptions { good_rows_only, dry_run, columns };
+                            import_models(&config, &file, &username, options).await
+                        }
+                        Err(bad) => Err(anyhow::anyhow!("--column “{bad}”: hãy ghi dạng \"TIÊU ĐỀ=mã_cột\"")),
+                    }
+                }
                 c @ (Command::Backup { .. } | Command::Restore { .. } | Command::Export { .. }) => {
                     backup_restore_export(&config, c).await
                 }

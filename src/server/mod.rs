@@ -7,6 +7,7 @@ pub mod app;
 pub mod backup;
 pub mod cli;
 pub mod error;
+pub mod import;
 pub mod limits;
 pub mod login_limiter;
 pub mod password;

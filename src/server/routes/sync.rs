@@ -8,7 +8,8 @@
 //!
 //! Permissions (`domain::Access`), per document: a stored document is answered only if the caller
 //! reads its unit; it is changed only by its unit's cadres, or by reviewers above it within the
-//! lifecycle keys (`domain::REVIEWER_KEYS`); a new document must name a unit the caller writes; no
+//! lifecycle keys (`domain::REVIEWER_KEYS`); a new document must name a unit the caller writes, or
+//! be an import by a reviewer or administrator of it (`import::check_import`); no
 //! change may touch the owner (`doc::owner`: the same value set by the same operation before and
 //! after); the lifecycle log only grows, by steps of the caller allowed for their role
 //! (`domain::check_log`). The feed carries only documents of units the caller reads.
@@ -17,7 +18,7 @@ use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 
-use automerge::AutoCommit;
+use automerge::{AutoCommit, ReadDoc};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -409,10 +410,10 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
             _ => match crate::doc::owner(&doc) {
                 // Creating a document under an id that exists in a unit one cannot read (said
                 // only to someone who may create models, and only after every other check).
-                Some((unit, _)) if access.can_write(&unit) && hidden => {
+                Some((unit, _)) if may_create(access, &unit, &doc) && hidden => {
                     return Err(forbidden(format!("Mã mô hình này đã được dùng ở nơi khác; hãy tạo lại mô hình cho đơn vị {unit}.")));
                 }
-                Some((unit, _)) if access.can_write(&unit) => unit,
+                Some((unit, _)) if may_create(access, &unit, &doc) => unit,
                 Some((unit, _)) => {
                     return Err(forbidden(format!("Bạn không có quyền tạo mô hình cho đơn vị {}.", unit.chars().take(40).collect::<String>())));
                 }
@@ -426,19 +427,38 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
         })?;
         let Some(was) = &records_before else { return Err(stored_corrupt(&id)) };
         let roles = access.roles_for(&unit);
+        let creating = base.is_none();
+        if creating && !access.can_write(&unit) && model.imported.is_none() {
+            // Let in as an import (`may_create`), but it is none.
+            return Err(forbidden(format!("Bạn không có quyền tạo mô hình cho đơn vị {}.", unit.chars().take(40).collect::<String>())));
+        }
+        // Compared by value: writing a whole model into an older document adds `imported: null`,
+        // which changes nothing.
+        if !creating && was.imported != model.imported {
+            return Err(forbidden("Nguồn nhập của mô hình (tệp, dòng, người nhập) không được sửa; thay đổi này không được nhận.".into()));
+        }
         // What reports count of it, stored with the document (`ReportStore`).
         let facts = ModelFacts::of(&model);
+        // A model brought in from an older list: its whole recorded history at once, in the
+        // importer's name, with the rights that history needs (`import::check_import`), instead
+        // of the rules for what one change may add to a model.
+        let imported = creating && model.imported.is_some();
+        if imported {
+            crate::import::check_import(&model, &who.username, access, crate::server::now_ms()).map_err(forbidden)?;
+        }
         // The records as the model just read holds them (reading them again would hydrate twice).
         let now = crate::doc::Records::from(model);
         // Which steps each new step's writer had already received (automerge's change graph).
         let new_steps: std::collections::HashSet<&str> =
             now.transitions.iter().filter(|t| !was.transitions.iter().any(|o| o.id == t.id)).map(|t| t.id.as_str()).collect();
         let context = StepContext { now_ms: crate::server::now_ms(), seen: crate::doc::steps_seen(&mut doc, &new_steps) };
-        check_log(&was.transitions, &now.transitions, &who.username, roles, &context).map_err(forbidden)?;
-        check_commendations(&was.commendations, &now.commendations, &who.username, roles).map_err(forbidden)?;
-        check_evaluations(&was.evaluations, &now.evaluations, &who.username, roles).map_err(forbidden)?;
-        check_replications(&was.replications, &now.replications, &who.username, |u| access.can_write(u)).map_err(forbidden)?;
-        check_journal(&was.journal, &now.journal, &who.username, roles).map_err(forbidden)?;
+        if !imported {
+            check_log(&was.transitions, &now.transitions, &who.username, roles, &context).map_err(forbidden)?;
+            check_commendations(&was.commendations, &now.commendations, &who.username, roles).map_err(forbidden)?;
+            check_evaluations(&was.evaluations, &now.evaluations, &who.username, roles).map_err(forbidden)?;
+            check_replications(&was.replications, &now.replications, &who.username, |u| access.can_write(u)).map_err(forbidden)?;
+            check_journal(&was.journal, &now.journal, &who.username, roles).map_err(forbidden)?;
+        }
         let public_after = in_library(replay(&now.transitions).0);
         // Entering the library, the document is stored whole (a snapshot), so that the feed
         // brings it complete to readers who never held it.
@@ -454,6 +474,15 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
         None
     };
     Ok(Outcome { id, incoming, base, doc, reply: step.reply, write })
+}
+
+/// Whether the caller may create a document owned by `unit`: its cadres, and — for a model
+/// brought in by import (`imported` set; `check_import` then decides what it may hold) — the
+/// reviewers and administrators of the unit.
+fn may_create(access: &Access, unit: &str, doc: &AutoCommit) -> bool {
+    access.can_write(unit)
+        || ((access.can_review(unit) || access.can_manage(unit))
+            && matches!(doc.get(automerge::ROOT, "imported"), Ok(Some((automerge::Value::Object(_), _)))))
 }
 
 /// A document as the store holds it, for [`apply_document`].
