@@ -24,6 +24,20 @@ mod exports {
         danvan::client::reporting::files::download_models(models_json, kind).map_err(|e| JsValue::from_str(&e))
     }
 
+    /// The import's template as a download (`kind`: "xlsx"/"csv").
+    #[wasm_bindgen]
+    pub fn import_template(kind: &str) -> Result<(), JsValue> {
+        console_error_panic_hook::set_once();
+        danvan::client::reporting::files::download_import_template(kind).map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// A file chosen for import as a sheet (postcard bytes of `danvan::import::Sheet`).
+    #[wasm_bindgen]
+    pub fn read_import_file(name: &str, bytes: &[u8]) -> Result<Vec<u8>, JsValue> {
+        console_error_panic_hook::set_once();
+        danvan::client::reporting::files::read_import_file(name, bytes).map_err(|e| JsValue::from_str(&e))
+    }
+
     #[wasm_bindgen]
     pub fn unmount() {
         danvan::client::reporting::unmount();

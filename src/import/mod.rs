@@ -34,7 +34,8 @@ use crate::domain::{
 pub use rule::check_import;
 
 /// A table as read from a file: the header row and the rows under it, every cell as text.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Serialisable: on a device it is read by the on-demand module and handed to the app.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sheet {
     /// The line (CSV) or row (spreadsheet, from 1) of the header.
     pub header_line: usize,
@@ -42,7 +43,7 @@ pub struct Sheet {
     pub rows: Vec<SheetRow>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SheetRow {
     /// Where the row starts in the file, as a spreadsheet program numbers it.
     pub line: usize,

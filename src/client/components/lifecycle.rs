@@ -161,6 +161,7 @@ pub fn ReviewQueuePage() -> impl IntoView {
     view! {
         <section class="page review-page">
             <h1>"Bình xét"</h1>
+            <p><A href="/nhap-tu-tep">"Nhập danh sách mô hình (đã công nhận, khen thưởng…) từ tệp"</A></p>
             <p class="count">{move || format!("{} mô hình đang chờ công nhận", format_count_vi(queue.with(Vec::len)))}</p>
             <Show when=move || queue.with(|q| !q.is_empty()) fallback=|| view! {
                 <div class="empty">"Không có mô hình nào đang đề nghị công nhận trong phạm vi bạn bình xét."</div>

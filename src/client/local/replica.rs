@@ -326,6 +326,27 @@ impl Replica {
         Ok(id)
     }
 
+    /// Creates the documents of imported models (`crate::import::plan`) in one IndexedDB
+    /// transaction, leaving alone every id the device already holds (the same row imported
+    /// before, here or by the server's import and synced): returns how many were created. The
+    /// batch is all or nothing; the page imports a file in batches, so a failure midway leaves
+    /// the earlier batches saved, and importing the file again goes on where it stopped.
+    pub async fn import(&self, models: &[Model]) -> Result<usize, SaveError> {
+        let now = now_ms();
+        let mut records = HashMap::with_capacity(models.len());
+        for model in models {
+            let message = model.imported.as_ref().map(crate::import::history_message).unwrap_or_default();
+            let mut document = doc::create_with_message(model, now, &message).map_err(|e| SaveError::Document(e.to_string()))?;
+            records.insert(model.id.clone(), DocRecord { id: model.id.clone(), doc: document.save(), sync: None, dirty: true });
+        }
+        let ids: Vec<String> = models.iter().map(|m| m.id.clone()).collect();
+        let written = self.store.update_each(&ids, |id, current| if current.is_some() { None } else { records.remove(id) }).await?;
+        let created = written.len();
+        self.written(&written);
+        self.local_change.update(|n| *n += 1);
+        Ok(created)
+    }
+
     /// Applies a draft to an existing model as one automerge change, merged with whatever the
     /// stored document holds now (another tab or the sync may have changed it meanwhile).
     pub async fn edit(

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 use wasm_bindgen::JsCast;
 
 use crate::client::net::http::{self, Body, Failure};
@@ -48,6 +49,7 @@ pub fn AdminPage() -> impl IntoView {
         <section class="page admin-page">
             <h1>"Quản trị"</h1>
             <p class="hint">"Quản lý đơn vị và người dùng trong phạm vi bạn quản trị. Các thao tác ở đây cần có mạng."</p>
+            <p><A href="/nhap-tu-tep">"Nhập danh sách mô hình từ tệp (CSV, XLSX)"</A></p>
             {move || match units.get() {
                 None => view! { <p class="loading">"Đang tải…"</p> }.into_any(),
                 Some(Err(f)) => view! { <p class="error" role="alert">{f.message}</p> }.into_any(),

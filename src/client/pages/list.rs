@@ -141,6 +141,7 @@ fn ModelBrowser(library: bool) -> impl IntoView {
                     view! {
                         <h1>"Mô hình “Dân vận khéo”"</h1>
                         <A href="/mo-hinh/moi" attr:class="button primary">"Thêm mô hình"</A>
+                        <A href="/nhap-tu-tep" attr:class="button secondary" attr:id="import-link">"Nhập từ tệp"</A>
                     }.into_any()
                 }}
             </div>

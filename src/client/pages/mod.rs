@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod detail;
 pub mod form;
+pub mod import;
 pub mod list;
 pub mod not_found;
 pub mod reports;
@@ -12,6 +13,7 @@ pub mod sign_in;
 
 pub use detail::DetailPage;
 pub use form::{EditModelPage, NewModelPage};
+pub use import::ImportPage;
 pub use list::{LibraryPage, ListPage};
 pub use not_found::NotFound;
 pub use reports::ReportsPage;

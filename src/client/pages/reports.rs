@@ -128,6 +128,31 @@ pub async fn export_models(models_json: &str, kind: &str) -> Result<(), String> 
         .map_err(|e| format!("Không tạo được tệp: {}", describe(&e)))
 }
 
+/// Reads a file chosen for import with the module's readers (XLSX/XLS/ODS/CSV).
+pub async fn read_import_file(name: &str, bytes: &[u8]) -> Result<crate::import::Sheet, String> {
+    let module = office_module("đọc tệp").await?;
+    let out = call(&module, "read_import_file", &[JsValue::from_str(name), js_sys::Uint8Array::from(bytes).into()]).map_err(|e| describe(&e))?;
+    let bytes = js_sys::Uint8Array::new(&out).to_vec();
+    postcard::from_bytes(&bytes).map_err(|e| format!("Không đọc được bảng ({e}). Hãy tải lại trang."))
+}
+
+/// Downloads the import's template (`kind`: "xlsx"/"csv").
+pub async fn download_import_template(kind: &str) -> Result<(), String> {
+    let module = office_module("tải mẫu").await?;
+    call(&module, "import_template", &[JsValue::from_str(kind)]).map(|_| ()).map_err(|e| describe(&e))
+}
+
+/// The module, or a sentence saying why not (offline before it was ever fetched).
+async fn office_module(what: &str) -> Result<JsValue, String> {
+    load_report_module().await.map_err(|e| {
+        if web_sys::window().is_some_and(|w| w.navigator().on_line()) {
+            format!("Không tải được phần {what} ({}). Hãy tải lại trang.", describe(&e))
+        } else {
+            format!("Phần {what} chưa có trên thiết bị này: nó được tải về ở lần mở đầu tiên khi có mạng (trang Báo cáo hoặc Nhập từ tệp).")
+        }
+    })
+}
+
 fn describe(e: &JsValue) -> String {
     e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string()).unwrap_or_else(|| format!("{e:?}"))
 }

@@ -1,0 +1,117 @@
+// Import of an old model list: the province's administrator, on a laptop that goes offline,
+// imports an XLSX made here with rust_xlsxwriter (examples/write_workbook.rs) that has one bad
+// row — sees the row's line and reason, nothing is imported —, fixes the file, imports it (the
+// progress shows), and the models reach a district reviewer's phone with their recorded state
+// and where they came from. Importing the same file again creates nothing.
+//
+// Needs DANVAN_URL (the shared e2e server of .ci/test) and DANVAN_WRITE_WORKBOOK.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { LAUNCH, collectErrors, eventually, newPage, signIn, synced, unique, waitServiceWorker } from './support.mjs';
+
+const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
+const WRITE_WORKBOOK = process.env.DANVAN_WRITE_WORKBOOK;
+const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+mkdirSync(SHOTS, { recursive: true });
+const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
+const LAPTOP = { viewport: { width: 1280, height: 800 } };
+
+/** The list as a unit keeps it: a title row, then the header, then one model per row. */
+function workbook(dir, name, rows) {
+  const header = 'STT,Tên mô hình,Đơn vị,Lĩnh vực,Năm,Tình trạng,Tên chủ thể,Ngày bắt đầu';
+  const csv = [header, ...rows.map((r, i) => [i + 1, ...r].map((v) => `"${String(v).replaceAll('"', '""')}"`).join(','))].join('\n');
+  const file = join(dir, name);
+  execFileSync(WRITE_WORKBOOK, [file, 'DANH SÁCH MÔ HÌNH DÂN VẬN KHÉO (TỆP CŨ)'], { input: csv });
+  return file;
+}
+
+test('an administrator imports an old list offline, a bad row first, and a reviewer receives it', { skip: !WRITE_WORKBOOK && 'DANVAN_WRITE_WORKBOOK not set' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'danvan-import-'));
+  const tag = unique('Nhập');
+  const rows = (badYear) => [
+    [`${tag} đường bê tông`, 'BANBO', 'Kinh tế', 2016, 'Đang thực hiện', 'Chi bộ thôn', '2016-03-01'],
+    [`${tag} hũ gạo`, 'Xã Trường Sơn', 'Văn hóa – xã hội', 2018, 'Đề nghị công nhận', 'Hội Phụ nữ xã', '2018-02-10'],
+    [`${tag} camera an ninh`, 'NAPONG', 'Quốc phòng – an ninh', badYear ? 1990 : 2019, 'Đăng ký', 'Tổ tự quản', ''],
+    [`${tag} chi bộ bốn tốt`, 'xa ban bo', 'Xây dựng hệ thống chính trị', 2020, '', '', ''],
+  ];
+  const bad = workbook(dir, 'ds-cu.xlsx', rows(true));
+  const good = workbook(dir, 'ds-cu-da-sua.xlsx', rows(false));
+
+  const browser = await chromium.launch(LAUNCH);
+  try {
+    const laptop = await browser.newContext(LAPTOP);
+    const admin = await newPage(laptop, 'admin');
+    const errors = collectErrors(admin);
+    await signIn(admin, BASE, 'quantri');
+    await waitServiceWorker(admin);
+    await admin.getByRole('link', { name: 'Quản trị', exact: true }).click();
+    await admin.getByRole('link', { name: 'Nhập danh sách mô hình từ tệp (CSV, XLSX)' }).click();
+    await admin.locator('#import-file').waitFor();
+    // Let the service worker's precache hold the on-demand module before the network goes.
+    await admin.evaluate(() => caches.keys().then(async (keys) => {
+      for (const k of keys) if (await (await caches.open(k)).match('/danvan-reports_bg.wasm')) return true;
+      throw new Error('not cached yet');
+    })).catch(() => admin.waitForTimeout(3000));
+    await laptop.setOffline(true);
+
+    await admin.locator('#import-file').setInputFiles(bad);
+    await admin.locator('#import-summary').waitFor({ timeout: 30_000 });
+    assert.equal(await admin.locator('#import-summary').innerText(), '4 dòng có dữ liệu: 3 dòng đúng, 1 dòng lỗi.');
+    const problem = await admin.locator('#import-errors').innerText();
+    assert.match(problem, /Dòng 5: Năm “1990” không hợp lệ: phải là năm từ 2009/, 'the bad row is named by its line in the file (title row, header, rows)');
+    assert.ok(await admin.locator('#import-start').isDisabled(), 'nothing is imported while a row is wrong');
+    assert.equal(await admin.locator('.import-preview tbody tr').count(), 3);
+    assert.match(await admin.locator('.import-preview tbody').innerText(), /Xã Trường Sơn/);
+    await admin.screenshot({ path: join(SHOTS, 'import-bad-row-laptop.png'), fullPage: true });
+
+    await admin.locator('#import-file').setInputFiles(good);
+    await eventually('fixed file planned', async () => (await admin.locator('#import-summary').innerText()) === '4 dòng có dữ liệu: 4 dòng đúng, 0 dòng lỗi.', 30_000);
+    assert.equal(await admin.locator('#import-errors').count(), 0);
+    await admin.locator('#import-start').click();
+    await admin.locator('#import-done').waitFor({ timeout: 30_000 });
+    assert.match(await admin.locator('#import-done').innerText(), /Đã nhập 4 mô hình mới/);
+
+    // The same file again: every row is found on the device, nothing to import.
+    await admin.locator('#import-file').setInputFiles(good);
+    await eventually('re-import planned', async () => /4 đã có trên thiết bị/.test(await admin.locator('#import-summary').innerText()), 30_000);
+    assert.ok(await admin.locator('#import-start').isDisabled());
+    assert.equal(await admin.locator('#import-start').innerText(), 'Nhập 0 mô hình');
+
+    await laptop.setOffline(false);
+    await synced(admin, 60_000);
+    assert.deepEqual(errors, []);
+
+    // The district's reviewer, on a phone: the four models, the proposed one in the queue,
+    // each saying where it came from.
+    const phone = await browser.newContext(PHONE);
+    const reviewer = await newPage(phone, 'reviewer');
+    await signIn(reviewer, BASE, 'binhxet');
+    await synced(reviewer, 60_000);
+    await reviewer.locator('#search').fill(tag);
+    await eventually('four imported models listed', async () => (await reviewer.locator('.cards .model-card').count()) === 4, 30_000);
+    await reviewer.getByRole('link', { name: `${tag} hũ gạo` }).click();
+    await reviewer.locator('h1', { hasText: `${tag} hũ gạo` }).waitFor();
+    assert.equal((await reviewer.locator('.badge.status').innerText()).trim(), 'Đề nghị công nhận');
+    await eventually('history names the file and line', async () => /Nhập từ tệp ds-cu-da-sua\.xlsx, dòng 4/.test(await reviewer.locator('body').innerText()), 15_000);
+    await reviewer.screenshot({ path: join(SHOTS, 'import-received-phone.png'), fullPage: true });
+    await reviewer.getByRole('link', { name: 'Bình xét', exact: true }).click();
+    await reviewer.getByText(`${tag} hũ gạo`).first().waitFor();
+
+    // The import page itself at 360 px (the column table scrolls inside its box).
+    await reviewer.goto(BASE + '/nhap-tu-tep');
+    await reviewer.locator('#import-file').setInputFiles(good);
+    await reviewer.locator('#import-summary').waitFor({ timeout: 30_000 });
+    const overflow = await reviewer.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `the page does not scroll sideways at 360 px (by ${overflow} px)`);
+    await reviewer.screenshot({ path: join(SHOTS, 'import-phone.png'), fullPage: true });
+  } finally {
+    await browser.close();
+  }
+});
