@@ -160,7 +160,14 @@ impl Replica {
             return;
         }
         self.absorb(records);
-        if let Some(channel) = self.tabs.as_ref() {
+        self.announce(records);
+    }
+
+    /// Tells the app's other tabs which records changed (they re-read those).
+    fn announce(&self, records: &[DocRecord]) {
+        if let Some(channel) = self.tabs.as_ref()
+            && !records.is_empty()
+        {
             let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
             let _ = channel.post_message(&serde_json::to_string(&ids).unwrap_or_default().into());
         }
@@ -342,7 +349,26 @@ impl Replica {
         let ids: Vec<String> = models.iter().map(|m| m.id.clone()).collect();
         let written = self.store.update_each(&ids, |id, current| if current.is_some() { None } else { records.remove(id) }).await?;
         let created = written.len();
-        self.written(&written);
+        // The models are known: shown as they are, not decoded again from the bytes just made
+        // (decoding is milliseconds per document, most of an import's time on a phone).
+        let by_id: HashMap<&str, &Model> = models.iter().map(|m| (m.id.as_str(), m)).collect();
+        let mut decoded = Decoded::default();
+        {
+            let generation = self.decoder.generation();
+            let mut shown = self.decoder.shown.borrow_mut();
+            for rec in &written {
+                let Some(model) = by_id.get(rec.id.as_str()) else { continue };
+                shown.insert(rec.id.clone(), generation);
+                if let Ok(json) = serde_json::to_string(model) {
+                    decoded.summaries.push((rec.id.clone(), digest(&rec.doc), json));
+                }
+                decoded.readable.push((rec.id.clone(), (*model).clone()));
+            }
+        }
+        self.dirty.update(|d| d.extend(written.iter().map(|r| r.id.clone())));
+        let summaries = self.apply(decoded);
+        let _ = self.store.put_summaries(&summaries).await;
+        self.announce(&written);
         self.local_change.update(|n| *n += 1);
         Ok(created)
     }
