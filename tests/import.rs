@@ -234,7 +234,8 @@ fn workbook(bad_year: bool) -> Vec<u8> {
         "DANH SÁCH MÔ HÌNH DÂN VẬN KHÉO HUYỆN HÀ QUẢNG",
         &["STT", "Tên mô hình", "Đơn vị", "Lĩnh vực", "Năm", "Tình trạng", "Cấp công nhận", "Số quyết định", "Ngày quyết định", "Hình thức khen thưởng"],
     );
-    let rows: [(&str, &str, &str, u32, &str, &str, &str, Option<danvan::domain::Date>, &str); 4] = [
+    type Row<'a> = (&'a str, &'a str, &'a str, u32, &'a str, &'a str, &'a str, Option<danvan::domain::Date>, &'a str);
+    let rows: [Row; 4] = [
         ("Đường bê tông nông thôn", "BANBO", "Kinh tế", 2015, "Công nhận", "Huyện", "12-QĐ/HU", Some(danvan::domain::Date { year: 2015, month: 12, day: 20 }), ""),
         ("Hũ gạo tình thương", "Xã Trường Sơn", "Văn hóa – xã hội", 2016, "Khen thưởng", "Huyện", "7-QĐ/HU", Some(danvan::domain::Date { year: 2017, month: 1, day: 9 }), "Giấy khen"),
         ("Camera an ninh", "BANBO", "Quốc phòng – an ninh", if bad_year { 1990 } else { 2019 }, "Đang thực hiện", "", "", None, ""),

@@ -547,8 +547,10 @@ fn parse_indicators(text: &str, id: &str) -> Result<Vec<Indicator>, String> {
         let rest = rest.trim();
         let split = rest.find(|c: char| !(c.is_ascii_digit() || c == ',' || c == '.')).unwrap_or(rest.len());
         let (number, unit) = rest.split_at(split);
-        // Vietnamese writes 1.200,5; a lone comma or a dot before three digits is read that way.
-        let normalised = if number.contains(',') { number.replace('.', "") } else if number.matches('.').count() >= 1 && number.rsplit('.').next().is_some_and(|d| d.len() == 3) { number.replace('.', "") } else { number.to_string() };
+        // Vietnamese writes 1.200,5: with a comma, dots group thousands; without one, dots
+        // before groups of three digits do too (12.500.000), and any other dot is a decimal point.
+        let grouped = number.split('.').skip(1).all(|g| g.len() == 3) && number.contains('.');
+        let normalised = if number.contains(',') || grouped { number.replace('.', "") } else { number.to_string() };
         let target = crate::domain::parse_amount(&normalised, true)
             .map_err(|why| format!("Mục tiêu của sản phẩm kiểm chứng thứ {} {why}", n + 1))?
             .unwrap_or_default();

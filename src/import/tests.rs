@@ -310,6 +310,13 @@ fn the_template_reads_back_as_one_good_model_in_both_formats() {
 }
 
 #[test]
+fn indicator_figures_are_read_as_vietnamese_write_them() {
+    let targets = |text: &str| parse_indicators(text, "m").unwrap().iter().map(|i| i.target).collect::<Vec<_>>();
+    assert_eq!(targets("A: 1.200 hộ; B: 3,5 km; C: 12.500.000 đồng; D: 2.5 ha; E: 1.200,5 tấn"), [1200.0, 3.5, 12_500_000.0, 2.5, 1200.5]);
+    assert!(parse_indicators("A: nhiều", "m").unwrap_err().starts_with("Mục tiêu của sản phẩm kiểm chứng thứ 1"));
+}
+
+#[test]
 fn days_are_read_as_vietnamese_write_them() {
     let d = |y, m, day| Some(Date { year: y, month: m, day });
     assert_eq!(parse_day("30/6/2015"), d(2015, 6, 30));
