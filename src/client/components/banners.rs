@@ -34,3 +34,50 @@ pub fn UpdateBanner() -> impl IntoView {
         </Show>
     }
 }
+
+/// Storage use from this share of the quota on is "nearly full".
+pub const NEARLY_FULL: f64 = 0.8;
+
+/// Why the device's data is at risk now, if it is (one sentence, for the list's banner and the
+/// backup section): storage nearly full (the browser evicts or refuses writes next), or the
+/// browser has not promised to keep the data while it holds work the server lacks (`unsynced`:
+/// models and photos). Nothing is said without `navigator.storage` (plain-http LAN origins): the
+/// offline banner already says that address cannot keep data, and there are no figures to show.
+pub fn storage_warning(info: &pwa::StorageInfo, unsynced: usize) -> Option<String> {
+    if let (Some(usage), Some(quota)) = (info.usage, info.quota)
+        && quota > 0.0
+        && usage / quota >= NEARLY_FULL
+    {
+        return Some(format!(
+            "Bộ nhớ trình duyệt dành cho ứng dụng đã dùng {}%: sắp đầy, có thể không lưu thêm được. Hãy tải bản sao dữ liệu rồi giải phóng dung lượng.",
+            (usage / quota * 100.0).floor() as u32
+        ));
+    }
+    (info.persisted == Some(false) && unsynced > 0).then(|| {
+        format!(
+            "Có {} thay đổi chưa đồng bộ, và trình duyệt chưa hứa giữ dữ liệu khi máy thiếu chỗ. Hãy đồng bộ khi có mạng, hoặc tải bản sao dữ liệu để phòng mất.",
+            crate::domain::format_count_vi(unsynced)
+        )
+    })
+}
+
+/// The list page's warning when the device's data is at risk (see [`storage_warning`]): one
+/// line and a link to the backup, small enough for a 360 px phone.
+#[component]
+pub fn StorageWarningBanner() -> impl IntoView {
+    let app = use_app();
+    let (info, pending, waiting) = (app.pwa.storage, app.replica.pending, app.sync.photos_waiting);
+    let pwa_handle = app.pwa;
+    // Usage grows with every sync and photo: read it again when the list opens.
+    leptos::task::spawn_local(async move { pwa::refresh_storage(pwa_handle).await });
+    let warning = move || storage_warning(&info.get(), pending.get() + waiting.get());
+    view! {
+        {move || warning().map(|text| view! {
+            <div id="storage-warning" class="storage-banner" role="status">
+                <span>{text}</span>
+                " "
+                <A href="/cai-dat#sao-luu">"Tải bản sao"</A>
+            </div>
+        })}
+    }
+}

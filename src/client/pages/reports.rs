@@ -116,16 +116,27 @@ pub fn ReportsPage() -> impl IntoView {
 /// Writes the model list (`models_json`, as the list shows it filtered) to an XLSX or CSV
 /// download, with the report module's writer.
 pub async fn export_models(models_json: &str, kind: &str) -> Result<(), String> {
-    let module = load_report_module().await.map_err(|e| {
-        if web_sys::window().is_some_and(|w| w.navigator().on_line()) {
-            format!("Không tải được phần xuất tệp ({}). Hãy tải lại trang.", describe(&e))
-        } else {
-            "Phần xuất tệp chưa có trên thiết bị này: nó được tải về ở lần mở đầu tiên khi có mạng.".to_string()
-        }
-    })?;
+    let module = report_module("Phần xuất tệp").await?;
     call(&module, "export_models", &[JsValue::from_str(models_json), JsValue::from_str(kind)])
         .map(|_| ())
         .map_err(|e| format!("Không tạo được tệp: {}", describe(&e)))
+}
+
+/// The report module, for the other pages that use its file writers (the list's export, the
+/// device backup); `part` names what the user asked for in the message when it cannot load.
+pub async fn report_module(part: &str) -> Result<JsValue, String> {
+    load_report_module().await.map_err(|e| {
+        if web_sys::window().is_some_and(|w| w.navigator().on_line()) {
+            format!("Không tải được {} ({}). Hãy tải lại trang.", part.to_lowercase(), describe(&e))
+        } else {
+            format!("{part} chưa có trên thiết bị này: nó được tải về ở lần mở đầu tiên khi có mạng. Hãy mở lại khi có sóng.")
+        }
+    })
+}
+
+/// Calls one of the module's exports; its error as one sentence.
+pub fn call_module(module: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    call(module, name, args).map_err(|e| describe(&e))
 }
 
 fn describe(e: &JsValue) -> String {

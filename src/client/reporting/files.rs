@@ -57,7 +57,7 @@ pub fn download_models(models_json: &str, kind: &str) -> Result<(), String> {
     }
 }
 
-fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
+pub(crate) fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
     let failed = |what: &str| format!("Trình duyệt không tạo được tệp ({what}). Hãy thử lại.");
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();

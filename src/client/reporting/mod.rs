@@ -11,6 +11,7 @@
 
 pub mod input;
 
+pub mod backup;
 mod charts;
 pub mod files;
 mod page;
