@@ -38,7 +38,7 @@ pub fn BackupSection() -> impl IntoView {
     let outcome = RwSignal::new(None::<Outcome>);
     let busy = move || outcome.with(|o| matches!(o, Some(Outcome::Working(_))));
     let (pwa, pending, waiting) = (app.pwa, app.replica.pending, app.sync.photos_waiting);
-    let warning = move || storage_warning(&pwa.storage.get(), pending.get() + waiting.get());
+    let warning = move || storage_warning(&pwa.storage.get(), pending.get(), waiting.get(), false);
 
     let download = {
         let app = app.clone();
@@ -126,7 +126,10 @@ async fn write_backup(app: &AppContext, outcome: RwSignal<Option<Outcome>>) -> R
 }
 
 async fn write_into(app: &AppContext, module: &JsValue, outcome: RwSignal<Option<Outcome>>) -> Result<String, String> {
-    let (username, display_name) = crate::client::app::signed_in();
+    // From the context's account, not `app::signed_in()`: this runs in a task, outside the
+    // component whose context that reads.
+    let (username, display_name) =
+        app.account.with_untracked(|a| a.as_ref().map(|a| (a.profile.username.clone(), a.profile.display_name.clone()))).unwrap_or_default();
     let now = now_ms();
     // Models still being decoded (just after start-up or a large sync) are waited for, so the
     // readable copies list every model the documents hold.
@@ -236,7 +239,9 @@ async fn restore_from(app: &AppContext, module: &JsValue, file: web_sys::File, o
         added += 1;
     }
     if added > 0 {
-        // Photos go up after a sync round; ask for one (nothing happens offline).
+        // The badge and the warnings count them at once; they go up after a sync round, so ask
+        // for one (nothing happens offline).
+        app.sync.photos_waiting.set(crate::client::local::photos::waiting(&app.replica).await.len());
         app.sync.sync_now();
     }
 
