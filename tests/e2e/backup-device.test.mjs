@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,17 @@ async function restore(page, file) {
   }, SYNC_MS);
   return page.locator('#backup-status').innerText();
 }
+
+test('the zip reader and writer are in the report module, not in the app\'s first load', { skip: !process.env.DANVAN_DIST }, () => {
+  const dist = process.env.DANVAN_DIST;
+  const app = readFileSync(join(dist, readdirSync(dist).find((f) => /^danvan-[0-9a-f]+_bg\.wasm$/.test(f))));
+  const module = readFileSync(join(dist, 'danvan-reports_bg.wasm'));
+  // The README's English title and the reader's message for a cut file; the zip crate's own.
+  for (const text of ['DEVICE BACKUP — DAN VAN KHEO', 'bị cắt ngang khi tải về', 'Invalid checksum']) {
+    assert.ok(module.includes(Buffer.from(text)), `the report module holds “${text}”`);
+    assert.ok(!app.includes(Buffer.from(text)), `the app's first-load wasm does not hold “${text}”`);
+  }
+});
 
 test('a backup downloaded offline on one profile restores offline on a fresh one, once', { timeout: 300_000 }, async () => {
   const name = unique('Nước sạch về bản');
