@@ -42,7 +42,10 @@ fn photo(seed: u8) -> (String, Vec<u8>) {
     (sha256_hex(&bytes), bytes)
 }
 
-fn sample_backup() -> (Vec<u8>, Vec<Model>, Vec<(String, Vec<u8>)>) {
+/// A backup's bytes, the models in it, and its photos as (id, bytes).
+type Sample = (Vec<u8>, Vec<Model>, Vec<(String, Vec<u8>)>);
+
+fn sample_backup() -> Sample {
     let models = vec![model("m-1", "Khéo vận động làm đường"), model("m-2", "Hũ gạo tình thương, \"nghĩa tình\"")];
     let photos = vec![photo(3), photo(7)];
     let mut w = BackupWriter::new("canbo.a", "Cán bộ A", NOW);
