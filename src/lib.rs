@@ -15,6 +15,7 @@
 //! and, per target, the client (`client`, wasm only) and the server (`server`, native only).
 
 pub mod api;
+pub mod backup_file;
 pub mod chart;
 pub mod doc;
 pub mod domain;

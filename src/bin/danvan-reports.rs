@@ -38,6 +38,45 @@ mod exports {
         danvan::client::reporting::files::read_import_file(name, bytes).map_err(|e| JsValue::from_str(&e))
     }
 
+    // The device backup (Cài đặt → Sao lưu), driven by the app: see `client::reporting::backup`.
+    #[wasm_bindgen]
+    pub fn backup_begin(username: &str, display_name: &str, now_ms: f64) {
+        console_error_panic_hook::set_once();
+        danvan::client::reporting::backup::begin(username, display_name, now_ms as i64);
+    }
+
+    #[wasm_bindgen]
+    pub fn backup_add_doc(id: &str, bytes: &[u8]) -> Result<(), JsValue> {
+        danvan::client::reporting::backup::add_doc(id, bytes).map_err(|e| JsValue::from_str(&e))
+    }
+
+    #[wasm_bindgen]
+    pub fn backup_add_photo(id: &str, doc: &str, content_type: &str, bytes: &[u8]) -> Result<(), JsValue> {
+        danvan::client::reporting::backup::add_photo(id, doc, content_type, bytes).map_err(|e| JsValue::from_str(&e))
+    }
+
+    /// Returns the file's size in bytes.
+    #[wasm_bindgen]
+    pub fn backup_finish(models_json: &str, name: &str) -> Result<f64, JsValue> {
+        danvan::client::reporting::backup::finish(models_json, name).map(|n| n as f64).map_err(|e| JsValue::from_str(&e))
+    }
+
+    #[wasm_bindgen]
+    pub fn backup_open(bytes: Vec<u8>) -> Result<Vec<u8>, JsValue> {
+        console_error_panic_hook::set_once();
+        danvan::client::reporting::backup::open(bytes).map_err(|e| JsValue::from_str(&e))
+    }
+
+    #[wasm_bindgen]
+    pub fn backup_photo(id: &str) -> Result<Vec<u8>, JsValue> {
+        danvan::client::reporting::backup::photo(id).map_err(|e| JsValue::from_str(&e))
+    }
+
+    #[wasm_bindgen]
+    pub fn backup_close() {
+        danvan::client::reporting::backup::close();
+    }
+
     #[wasm_bindgen]
     pub fn unmount() {
         danvan::client::reporting::unmount();

@@ -13,6 +13,8 @@ use super::session::{Cursor, DocRecord, LocalDocs};
 pub struct MemoryReplica {
     docs: RefCell<BTreeMap<String, DocRecord>>,
     cursor: RefCell<Cursor>,
+    /// How many times a session found the server replaced (tests of what the browser resets).
+    pub replaced: std::cell::Cell<usize>,
 }
 
 impl MemoryReplica {
@@ -80,5 +82,10 @@ impl LocalDocs for MemoryReplica {
 
     fn set_cursor(&self, cursor: &Cursor) {
         *self.cursor.borrow_mut() = cursor.clone();
+    }
+
+    async fn server_replaced(&self) -> Result<(), Infallible> {
+        self.replaced.set(self.replaced.get() + 1);
+        Ok(())
     }
 }

@@ -69,6 +69,13 @@ pub trait LocalDocs {
         F: FnMut(&str, Option<DocRecord>) -> Option<DocRecord>;
     fn cursor(&self) -> Cursor;
     fn set_cursor(&self, cursor: &Cursor);
+    /// The server turned out to be another one, or this one restored from an older backup: it
+    /// may lack what it had acknowledged. Documents are offered again by the session itself; a
+    /// replica that keeps more (photos marked as on the server) takes that back here. Called
+    /// before the new server's cursor is stored, so a session cut in between notices again.
+    async fn server_replaced(&self) -> Result<(), Self::Error> {
+        Ok(())
+    }
 }
 
 /// Sends one request to the server.
@@ -220,6 +227,7 @@ pub async fn run_session<S: LocalDocs, T: Transport>(
             // Another server (database reset, new deployment) or this one restored from an older
             // backup: it may lack our documents, so everything is offered again from scratch.
             // Nothing of the response is applied.
+            store.server_replaced().await.map_err(SessionError::Storage)?;
             let all = store.all_ids().await.map_err(SessionError::Storage)?;
             let reset = store
                 .update_each(&all, |_, rec| rec.map(|r| DocRecord { sync: None, dirty: true, ..r }))
@@ -394,6 +402,24 @@ mod tests {
         fn request_bytes(&self) -> usize {
             self.limit
         }
+    }
+
+    #[tokio::test]
+    async fn another_server_is_told_to_the_replica_once_before_its_cursor_is_kept() {
+        let phone = MemoryReplica::new();
+        let mut d = AutoCommit::new();
+        d.put(automerge::ROOT, "text", "x").unwrap();
+        d.commit();
+        phone.put_local("m1", &mut d);
+        let server = Batches { docs: RefCell::new(HashMap::new()), bodies: RefCell::new(Vec::new()), limit: REQUEST_BYTES };
+        run_session(&phone, &server, &mut ()).await.unwrap();
+        assert_eq!(phone.replaced.get(), 0, "a first sync is no replacement");
+        // The database was replaced (`danvan-server restore` gives it a new id).
+        phone.set_cursor(&Cursor { server: Some("before-restore".into()), position: 7, scope: 0 });
+        let report = run_session(&phone, &server, &mut ()).await.unwrap();
+        assert_eq!(phone.replaced.get(), 1, "photos are reset once");
+        assert_eq!(phone.cursor().server.as_deref(), Some("s"));
+        assert_eq!(report.pending, 0, "documents offered again and settled");
     }
 
     #[tokio::test]

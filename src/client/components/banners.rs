@@ -34,3 +34,61 @@ pub fn UpdateBanner() -> impl IntoView {
         </Show>
     }
 }
+
+/// Storage use from this share of the quota on is "nearly full".
+pub const NEARLY_FULL: f64 = 0.8;
+
+/// Why the device's data is at risk now, if it is: storage nearly full (the browser evicts or
+/// refuses writes next), or the browser has not promised to keep the data while it holds work
+/// the server lacks (`pending` documents, `photos` waiting for upload). `brief`: the list's one
+/// line; otherwise the backup section's sentence with what to do. Nothing is said without
+/// `navigator.storage` (plain-http LAN origins): the offline banner already says that address
+/// cannot keep data, and there are no figures to show.
+pub fn storage_warning(info: &pwa::StorageInfo, pending: usize, photos: usize, brief: bool) -> Option<String> {
+    let count = crate::domain::format_count_vi;
+    if let (Some(usage), Some(quota)) = (info.usage, info.quota)
+        && quota > 0.0
+        && usage / quota >= NEARLY_FULL
+    {
+        let share = (usage / quota * 100.0).floor() as u32;
+        return Some(if brief {
+            format!("Bộ nhớ trình duyệt đã dùng {share}%, sắp đầy.")
+        } else {
+            format!("Bộ nhớ trình duyệt dành cho ứng dụng đã dùng {share}%: sắp đầy, có thể không lưu thêm được. Hãy tải bản sao dữ liệu rồi giải phóng dung lượng máy.")
+        });
+    }
+    if info.persisted != Some(false) || pending + photos == 0 {
+        return None;
+    }
+    let what = match (pending, photos) {
+        (0, p) => format!("{} ảnh", count(p)),
+        (n, 0) => format!("{} thay đổi", count(n)),
+        (n, p) => format!("{} thay đổi và {} ảnh", count(n), count(p)),
+    };
+    Some(if brief {
+        format!("{what} chưa gửi lên máy chủ; trình duyệt có thể xóa khi máy thiếu chỗ.")
+    } else {
+        format!("{what} chưa gửi lên máy chủ, và trình duyệt chưa hứa giữ dữ liệu khi máy thiếu chỗ. Hãy đồng bộ khi có mạng, hoặc tải bản sao dữ liệu để phòng mất.")
+    })
+}
+
+/// The list page's warning when the device's data is at risk (see [`storage_warning`]): one
+/// line and a link to the backup, small enough for a 360 px phone.
+#[component]
+pub fn StorageWarningBanner() -> impl IntoView {
+    let app = use_app();
+    let (info, pending, waiting) = (app.pwa.storage, app.replica.pending, app.sync.photos_waiting);
+    let pwa_handle = app.pwa;
+    // Usage grows with every sync and photo: read it again when the list opens.
+    leptos::task::spawn_local(async move { pwa::refresh_storage(pwa_handle).await });
+    let warning = move || storage_warning(&info.get(), pending.get(), waiting.get(), true);
+    view! {
+        {move || warning().map(|text| view! {
+            <div id="storage-warning" class="storage-banner" role="status">
+                <span>{text}</span>
+                " "
+                <A href="/cai-dat#sao-luu">"Tải bản sao"</A>
+            </div>
+        })}
+    }
+}

@@ -3,6 +3,7 @@
 //! components show it.
 
 pub mod account;
+pub mod backup;
 pub mod photos;
 pub mod replica;
 pub mod settings;

@@ -58,6 +58,22 @@ impl From<idb::Error> for StorageError {
     }
 }
 
+/// Why an all-or-nothing write changed nothing.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TryUpdateError {
+    /// `f` refused a record (its reason, Vietnamese).
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Storage(#[from] StorageError),
+}
+
+impl From<idb::Error> for TryUpdateError {
+    fn from(e: idb::Error) -> Self {
+        TryUpdateError::Storage(e.into())
+    }
+}
+
 pub struct LocalStore {
     db: Database,
 }
@@ -185,6 +201,44 @@ impl LocalStore {
         Ok(written)
     }
 
+    /// Like [`update_each`](Self::update_each), all or nothing: the first `Err` of `f` aborts the
+    /// transaction, so none of the records is changed (a restore that meets a bad document, or
+    /// storage that fills midway, leaves the device as it was). Returns the records written.
+    pub async fn try_update_each<F>(&self, ids: &[String], mut f: F) -> Result<Vec<DocRecord>, TryUpdateError>
+    where
+        F: FnMut(&str, Option<DocRecord>) -> Result<Option<DocRecord>, String>,
+    {
+        let tx = self.db.transaction(&[DOCS, PENDING], TransactionMode::ReadWrite)?;
+        let store = tx.object_store(DOCS)?;
+        let pending = tx.object_store(PENDING)?;
+        let mut written = Vec::new();
+        for id in ids {
+            let current = store.get(JsValue::from_str(id))?.await?;
+            match f(id, current.as_ref().and_then(from_js)) {
+                Ok(Some(next)) => {
+                    store.put(&to_js(&next), None)?.await?;
+                    let key = JsValue::from_str(&next.id);
+                    if next.dirty {
+                        pending.put(&key, Some(&key))?.await?;
+                    } else {
+                        pending.delete(key)?.await?;
+                    }
+                    written.push(next);
+                }
+                Ok(None) => {}
+                Err(reason) => {
+                    let _ = tx.abort();
+                    return Err(TryUpdateError::Refused(reason));
+                }
+            }
+        }
+        let result = tx.await?;
+        if !result.is_committed() {
+            return Err(StorageError::Failed("giao dịch lưu trữ bị hủy".into()).into());
+        }
+        Ok(written)
+    }
+
     pub async fn update<F>(&self, id: &str, f: F) -> Result<Option<DocRecord>, StorageError>
     where
         F: FnOnce(Option<DocRecord>) -> Option<DocRecord>,
@@ -220,6 +274,39 @@ impl LocalStore {
             return Err(StorageError::Failed("giao dịch lưu ảnh bị hủy".into()));
         }
         Ok(())
+    }
+
+    /// Every photo's id (keys only: the bytes stay in storage).
+    pub async fn photo_ids(&self) -> Result<Vec<String>, StorageError> {
+        let tx = self.db.transaction(&[PHOTOS], TransactionMode::ReadOnly)?;
+        let keys = tx.object_store(PHOTOS)?.get_all_keys(None, None)?.await?;
+        Ok(keys.iter().filter_map(|k| k.as_string()).collect())
+    }
+
+    /// Takes back "the server has it" from every photo `ours` says this user uploads, and lists
+    /// them for upload again: after the server was replaced or restored from an older backup it
+    /// may lack them. The uploader asks the server's `status` first, so a photo it still has
+    /// costs one request and is not sent again. Reads one photo at a time. Returns how many.
+    pub async fn reset_uploaded(&self, ours: impl Fn(&StoredPhoto) -> bool) -> Result<usize, StorageError> {
+        let tx = self.db.transaction(&[PHOTOS, PHOTO_UPLOADS], TransactionMode::ReadWrite)?;
+        let store = tx.object_store(PHOTOS)?;
+        let uploads = tx.object_store(PHOTO_UPLOADS)?;
+        let keys = store.get_all_keys(None, None)?.await?;
+        let mut reset = 0;
+        for key in keys {
+            let Some(mut photo) = store.get(key.clone())?.await?.as_ref().and_then(StoredPhoto::from_js) else { continue };
+            if !photo.uploaded || !ours(&photo) {
+                continue;
+            }
+            photo.uploaded = false;
+            store.put(&photo.to_js(), None)?.await?;
+            uploads.put(&JsValue::from_str(&photo.doc), Some(&key))?.await?;
+            reset += 1;
+        }
+        if !tx.await?.is_committed() {
+            return Err(StorageError::Failed("giao dịch lưu ảnh bị hủy".into()));
+        }
+        Ok(reset)
     }
 
     pub async fn photo(&self, id: &str) -> Result<Option<StoredPhoto>, StorageError> {

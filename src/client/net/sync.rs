@@ -342,6 +342,25 @@ impl LocalDocs for BrowserDocs<'_> {
     fn set_cursor(&self, cursor: &Cursor) {
         settings::save_cursor(cursor)
     }
+    /// The new server (or the one restored from an older backup, e.g. `danvan-server restore`)
+    /// may lack photos it once had: those of models this user uploads for are listed for upload
+    /// again (the uploader asks `status` first, so a photo the server still has is not resent).
+    /// Photos of other units came from the server and cannot be sent by this user (403).
+    async fn server_replaced(&self) -> Result<(), StorageError> {
+        let writable: std::collections::BTreeSet<String> =
+            Account::load().map(|a| a.profile.writable.into_iter().collect()).unwrap_or_default();
+        let models = self.0.models;
+        // A model not decoded yet counts as ours: the uploader sends only photos a saved entry
+        // of a decoded model shows, and the server refuses what is not this user's to send.
+        let ours = |p: &crate::client::local::storage::StoredPhoto| {
+            models.with_untracked(|ms| ms.get(&p.doc).is_none_or(|m| writable.contains(&m.unit)))
+        };
+        let reset = self.0.store.reset_uploaded(ours).await?;
+        if reset > 0 {
+            leptos::logging::log!("server replaced: {reset} photos listed for upload again");
+        }
+        Ok(())
+    }
 }
 
 /// Requests made with the signed-in user's token. Each session measures its link afresh (the

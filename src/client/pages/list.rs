@@ -134,6 +134,7 @@ fn ModelBrowser(library: bool) -> impl IntoView {
     let statuses: Vec<Status> = Status::ALL.into_iter().filter(|s| !library || in_library(*s)).collect();
     view! {
         <section class=if library { "page list-page library-page" } else { "page list-page" }>
+            {(!library).then(|| view! { <crate::client::components::banners::StorageWarningBanner/> })}
             <div class="page-head">
                 {if library {
                     view! { <h1>"Thư viện mô hình"</h1> }.into_any()

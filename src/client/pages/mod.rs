@@ -2,6 +2,7 @@
 //! replica to change documents; parts they share are in `components`.
 
 pub mod admin;
+pub mod backup;
 pub mod detail;
 pub mod form;
 pub mod import;

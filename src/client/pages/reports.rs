@@ -116,13 +116,7 @@ pub fn ReportsPage() -> impl IntoView {
 /// Writes the model list (`models_json`, as the list shows it filtered) to an XLSX or CSV
 /// download, with the report module's writer.
 pub async fn export_models(models_json: &str, kind: &str) -> Result<(), String> {
-    let module = load_report_module().await.map_err(|e| {
-        if web_sys::window().is_some_and(|w| w.navigator().on_line()) {
-            format!("Không tải được phần xuất tệp ({}). Hãy tải lại trang.", describe(&e))
-        } else {
-            "Phần xuất tệp chưa có trên thiết bị này: nó được tải về ở lần mở đầu tiên khi có mạng.".to_string()
-        }
-    })?;
+    let module = report_module("Phần xuất tệp").await?;
     call(&module, "export_models", &[JsValue::from_str(models_json), JsValue::from_str(kind)])
         .map(|_| ())
         .map_err(|e| format!("Không tạo được tệp: {}", describe(&e)))
@@ -130,7 +124,7 @@ pub async fn export_models(models_json: &str, kind: &str) -> Result<(), String> 
 
 /// Reads a file chosen for import with the module's readers (XLSX/XLS/ODS/CSV).
 pub async fn read_import_file(name: &str, bytes: &[u8]) -> Result<crate::import::Sheet, String> {
-    let module = office_module("đọc tệp").await?;
+    let module = report_module("Phần đọc tệp").await?;
     let out = call(&module, "read_import_file", &[JsValue::from_str(name), js_sys::Uint8Array::from(bytes).into()]).map_err(|e| describe(&e))?;
     let bytes = js_sys::Uint8Array::new(&out).to_vec();
     postcard::from_bytes(&bytes).map_err(|e| format!("Không đọc được bảng ({e}). Hãy tải lại trang."))
@@ -138,19 +132,25 @@ pub async fn read_import_file(name: &str, bytes: &[u8]) -> Result<crate::import:
 
 /// Downloads the import's template (`kind`: "xlsx"/"csv").
 pub async fn download_import_template(kind: &str) -> Result<(), String> {
-    let module = office_module("tải mẫu").await?;
+    let module = report_module("Phần tải mẫu").await?;
     call(&module, "import_template", &[JsValue::from_str(kind)]).map(|_| ()).map_err(|e| describe(&e))
 }
 
-/// The module, or a sentence saying why not (offline before it was ever fetched).
-async fn office_module(what: &str) -> Result<JsValue, String> {
+/// The report module, for the other pages that use its file writers (the list's export, the
+/// device backup); `part` names what the user asked for in the message when it cannot load.
+pub async fn report_module(part: &str) -> Result<JsValue, String> {
     load_report_module().await.map_err(|e| {
         if web_sys::window().is_some_and(|w| w.navigator().on_line()) {
-            format!("Không tải được phần {what} ({}). Hãy tải lại trang.", describe(&e))
+            format!("Không tải được {} ({}). Hãy tải lại trang.", part.to_lowercase(), describe(&e))
         } else {
-            format!("Phần {what} chưa có trên thiết bị này: nó được tải về ở lần mở đầu tiên khi có mạng (trang Báo cáo hoặc Nhập từ tệp).")
+            format!("{part} chưa có trên thiết bị này: nó được tải về ở lần mở đầu tiên khi có mạng. Hãy mở lại khi có sóng.")
         }
     })
+}
+
+/// Calls one of the module's exports; its error as one sentence.
+pub fn call_module(module: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, String> {
+    call(module, name, args).map_err(|e| describe(&e))
 }
 
 fn describe(e: &JsValue) -> String {

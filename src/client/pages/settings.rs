@@ -1,4 +1,4 @@
-//! Settings: how this device syncs, what it holds, and signing out.
+//! Settings: how this device syncs, what it holds, its backup (`pages::backup`), and signing out.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -90,6 +90,7 @@ pub fn SettingsPage() -> impl IntoView {
                     }}</ul>
                 </Show>
             </section>
+            <crate::client::pages::backup::BackupSection/>
             <section class="item">
                 <h2>"Lưu trữ trên thiết bị"</h2>
                 {storage}

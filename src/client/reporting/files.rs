@@ -72,7 +72,7 @@ pub fn read_import_file(name: &str, bytes: &[u8]) -> Result<Vec<u8>, String> {
     postcard::to_allocvec(&sheet).map_err(|e| format!("Không chuyển được bảng đã đọc ({e})."))
 }
 
-fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
+pub(crate) fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
     let failed = |what: &str| format!("Trình duyệt không tạo được tệp ({what}). Hãy thử lại.");
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();

@@ -1,6 +1,7 @@
 //! The report page (*Báo cáo*): choose a scope and a period, see the figures, coverage and
 //! completeness, charts, the pivot table and the annex lists, copy the draft text, print on A4 in
-//! the Party's or the State's layout, export XLSX and CSV.
+//! the Party's or the State's layout, export XLSX and CSV; and, for Settings, the device backup's
+//! zip (`backup`: written and read here, merged into the replica by the app).
 //!
 //! Compiled into its own wasm module, `danvan-reports` (src/bin/danvan-reports.rs), which the app
 //! imports the first time the page opens (`pages::reports`). Invariant: **nothing else in
@@ -11,6 +12,7 @@
 
 pub mod input;
 
+pub mod backup;
 mod charts;
 pub mod files;
 mod page;
