@@ -338,10 +338,15 @@ pub struct Plan {
 impl Plan {
     /// Lines with at least one error.
     pub fn bad_rows(&self) -> usize {
-        let mut lines: Vec<usize> = self.errors.iter().map(|e| e.row).collect();
-        lines.dedup();
-        lines.len()
+        bad_rows(&self.errors)
     }
+}
+
+/// Lines with at least one error, of errors in file order (a row's errors are together).
+pub fn bad_rows(errors: &[RowError]) -> usize {
+    let mut lines: Vec<usize> = errors.iter().map(|e| e.row).collect();
+    lines.dedup();
+    lines.len()
 }
 
 /// The change message of an imported model's first change, shown in its history.

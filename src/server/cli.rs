@@ -378,11 +378,7 @@ async fn import_models(config: &Config, file: &std::path::Path, username: &str, 
     if !outcome.unknown_units.is_empty() {
         eprintln!("Đơn vị không tìm thấy hoặc ngoài quyền của {username}: {}", outcome.unknown_units.join("; "));
     }
-    let bad = {
-        let mut lines: Vec<usize> = outcome.errors.iter().map(|e| e.row).collect();
-        lines.dedup();
-        lines.len()
-    };
+    let bad = crate::import::bad_rows(&outcome.errors);
     if !outcome.written {
         let why = if options.dry_run { "chạy thử (--dry-run)" } else { "còn dòng lỗi; sửa tệp rồi chạy lại, hoặc dùng --good-rows-only để chỉ nhập các dòng đúng" };
         println!(

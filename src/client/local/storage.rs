@@ -177,28 +177,11 @@ impl LocalStore {
     where
         F: FnMut(&str, Option<DocRecord>) -> Option<DocRecord>,
     {
-        let tx = self.db.transaction(&[DOCS, PENDING], TransactionMode::ReadWrite)?;
-        let store = tx.object_store(DOCS)?;
-        let pending = tx.object_store(PENDING)?;
-        let mut written = Vec::new();
-        for id in ids {
-            let current = store.get(JsValue::from_str(id))?.await?;
-            if let Some(next) = f(id, current.as_ref().and_then(from_js)) {
-                store.put(&to_js(&next), None)?.await?;
-                let key = JsValue::from_str(&next.id);
-                if next.dirty {
-                    pending.put(&key, Some(&key))?.await?;
-                } else {
-                    pending.delete(key)?.await?;
-                }
-                written.push(next);
-            }
-        }
-        let result = tx.await?;
-        if !result.is_committed() {
-            return Err(StorageError::Failed("giao dịch lưu trữ bị hủy".into()));
-        }
-        Ok(written)
+        // The same transaction as `try_update_each`, with an `f` that never refuses.
+        self.try_update_each(ids, |id, rec| Ok(f(id, rec))).await.map_err(|e| match e {
+            TryUpdateError::Storage(e) => e,
+            TryUpdateError::Refused(reason) => StorageError::Failed(reason),
+        })
     }
 
     /// Like [`update_each`](Self::update_each), all or nothing: the first `Err` of `f` aborts the
