@@ -231,3 +231,41 @@ pub struct UnitSync {
     pub level: crate::domain::Level,
     pub last_sync_ms: Option<i64>,
 }
+
+/// `POST /api/import/models?…`: the options of an import sent to the server (the file itself is
+/// the body), as query parameters.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+pub struct ImportRequest {
+    /// The file's name as chosen (it goes into each model's history, "Nhập từ tệp …").
+    pub file: String,
+    /// Import the good rows even though others are wrong.
+    #[serde(default)]
+    pub good_rows_only: bool,
+    /// Read and check only; write nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// What every column holds, by position, as JSON: `["ten_mo_hinh","don_vi","bo_qua",…]`
+    /// (`""` for a column not chosen). Absent: the server guesses from the headers.
+    #[serde(default)]
+    pub columns: Option<String>,
+    /// The fields the units added to the standard ones, as JSON: `["Chuyển đổi số",…]`.
+    #[serde(default)]
+    pub custom_fields: Option<String>,
+}
+
+/// What the server did with an uploaded file.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+pub struct ImportResult {
+    /// Rows that held data.
+    pub rows: usize,
+    pub created: usize,
+    /// Good rows whose model the server already held (an earlier import of the same list).
+    pub already: usize,
+    /// Rows with at least one error.
+    pub bad_rows: usize,
+    /// The first errors, each "Dòng N: …" (all of them are counted in `bad_rows`).
+    pub errors: Vec<String>,
+    pub unknown_units: Vec<String>,
+    /// Whether anything was written.
+    pub written: bool,
+}

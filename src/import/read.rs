@@ -2,6 +2,15 @@
 //! text", Windows-1258 converted, TCVN3 refused with what to do), XLSX, XLSM, XLS and ODS (the
 //! first sheet with a recognisable header row) through calamine. No IO.
 //!
+//! What a hostile file may cost is bounded before any parser sees it, on the device and on the
+//! server alike: a zip container (XLSX, XLSM, ODS) is inflated once into nothing, counting, and
+//! refused past [`MAX_INFLATED_BYTES`] (a header may declare less than its entry inflates to);
+//! XLSX sheets are read cell by cell and kept sparse, because calamine's `worksheet_range` makes a
+//! dense grid over the used area, so two cells at A1 and XFD1048576 of a 6 KB file would ask for
+//! 17 billion cells. The legacy formats (XLS, XLSB, ODS) still go through that grid and are for
+//! files the user opens on their own device or the operator hands to the command line:
+//! [`read_upload`], the server's reader for files sent over the network, refuses them.
+//!
 //! Spreadsheets kept since 2009 often carry a title ("DANH SÁCH MÔ HÌNH DÂN VẬN KHÉO NĂM 2015")
 //! above the header, so the header is the first of the top rows in which the model's name and
 //! at least one other known column are recognised, else the first non-empty row.
@@ -19,6 +28,11 @@ pub const MAX_ROWS: usize = 300_000;
 const MAX_CELL_CHARS: usize = 20_000;
 /// How far down the header is looked for.
 const HEADER_SEARCH_ROWS: usize = 30;
+/// What a workbook's zip entries may inflate to, together. A province's whole list (78,494 models
+/// with every column, `cargo bench --bench import`) inflates to about 96 MiB.
+pub const MAX_INFLATED_BYTES: u64 = 256 * 1024 * 1024;
+/// Columns a sheet may use (a model list has about thirty; IV is Excel 2003's last column).
+pub const MAX_COLUMNS: u32 = 256;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
@@ -38,6 +52,21 @@ pub enum ReadError {
     Workbook(String),
     #[error("Không nhận ra loại tệp “{0}”: hãy chọn tệp .xlsx, .xls, .ods hoặc .csv.")]
     UnknownKind(String),
+    #[error("Tệp bảng tính giải nén ra hơn {max_mb} MB, lớn hơn nhiều so với một danh sách mô hình (tệp hỏng, hoặc chứa thứ khác). Hãy chỉ giữ trang danh sách, hoặc tách thành nhiều tệp.")]
+    Inflated { max_mb: u64 },
+    #[error("Tệp có dữ liệu ở cột {column}, xa hơn cột IV (256 cột) mà một danh sách mô hình có thể dùng. Hãy xóa các cột thừa bên phải rồi lưu lại.")]
+    TooWide { column: String },
+    #[error("Máy chủ chỉ nhận tệp .xlsx hoặc .csv. Hãy mở tệp {0} bằng Excel hoặc LibreOffice rồi lưu dạng .xlsx, hoặc nhập ngay trên thiết bị (không cần mạng).")]
+    NotOnServer(String),
+}
+
+/// What a zip container holds, from its entries' names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ZipKind {
+    Xlsx,
+    Xlsb,
+    Ods,
+    Other,
 }
 
 /// Reads a file chosen by a user; `name` is its name (its extension decides with its first bytes).
@@ -46,8 +75,11 @@ pub fn read_file(name: &str, bytes: &[u8]) -> Result<Sheet, ReadError> {
         return Err(ReadError::TooLarge { size_mb: bytes.len().div_ceil(1 << 20), max_mb: MAX_FILE_BYTES >> 20 });
     }
     let lower = name.to_lowercase();
-    let zip_or_ole = bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]);
-    if zip_or_ole {
+    if is_zip(bytes) {
+        let kind = check_zip(bytes, MAX_INFLATED_BYTES)?;
+        return if kind == ZipKind::Xlsx { read_xlsx(bytes) } else { read_workbook(bytes) };
+    }
+    if is_ole(bytes) {
         return read_workbook(bytes);
     }
     if [".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"].iter().any(|e| lower.ends_with(e)) {
@@ -57,6 +89,146 @@ pub fn read_file(name: &str, bytes: &[u8]) -> Result<Sheet, ReadError> {
         return read_csv(&decode_text(bytes)?);
     }
     Err(ReadError::UnknownKind(name.rsplit('.').next().unwrap_or_default().to_string()))
+}
+
+/// Reads a file sent over the network (`POST /api/import/models`): CSV and XLSX/XLSM, whose
+/// readers' memory is bounded by the file's real content; XLS, XLSB and ODS are refused (their
+/// readers build a dense grid over whatever area the file declares) with what to do instead.
+pub fn read_upload(name: &str, bytes: &[u8]) -> Result<Sheet, ReadError> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(ReadError::TooLarge { size_mb: bytes.len().div_ceil(1 << 20), max_mb: MAX_FILE_BYTES >> 20 });
+    }
+    let refuse = || ReadError::NotOnServer(format!("“{}”", name.chars().take(120).collect::<String>()));
+    if is_ole(bytes) {
+        return Err(refuse());
+    }
+    if is_zip(bytes) {
+        return match check_zip(bytes, MAX_INFLATED_BYTES)? {
+            ZipKind::Xlsx => read_xlsx(bytes),
+            ZipKind::Xlsb | ZipKind::Ods => Err(refuse()),
+            ZipKind::Other => Err(ReadError::Workbook("tệp nén không phải bảng tính".into())),
+        };
+    }
+    read_file(name, bytes)
+}
+
+fn is_zip(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04")
+}
+
+/// The compound file of Excel 97–2003 (.xls).
+fn is_ole(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0])
+}
+
+/// Inflates every entry of a zip container into nothing, refusing it once they come to more
+/// than `limit` bytes together, and says what kind of workbook it is. Entries are counted as
+/// they actually inflate, not only as their headers declare (zip 9 refuses an entry that
+/// inflates past its declared size, and this count does not depend on it); inflating runs at
+/// hundreds of MB/s, so checking costs a fraction of parsing.
+pub(super) fn check_zip(bytes: &[u8], limit: u64) -> Result<ZipKind, ReadError> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| ReadError::Workbook(short(&e.to_string())))?;
+    let too_big = ReadError::Inflated { max_mb: limit >> 20 };
+    let names: Vec<String> = archive
+        .file_names()
+        .map(|n| n.map(|n| n.into_owned()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| ReadError::Workbook(short(&e.to_string())))?;
+    let kind = if names.iter().any(|n| n == "xl/workbook.xml") {
+        ZipKind::Xlsx
+    } else if names.iter().any(|n| n == "xl/workbook.bin") {
+        ZipKind::Xlsb
+    } else if names.iter().any(|n| n == "content.xml") {
+        ZipKind::Ods
+    } else {
+        ZipKind::Other
+    };
+    let mut left = limit;
+    for index in 0..archive.len() {
+        let entry = archive.by_index(index).map_err(|e| ReadError::Workbook(short(&e.to_string())))?;
+        if entry.size() > left {
+            return Err(too_big);
+        }
+        // The CRC is not checked here (the zip crate checks it when a parser reads the entry to
+        // its end); what matters is how much comes out.
+        // The zip crate also stops an entry at its declared size (a forged header is an error).
+        let inflated = std::io::copy(&mut entry.take(left + 1), &mut std::io::sink())
+            .map_err(|_| ReadError::Workbook("tệp nén bị hỏng hoặc bị cắt (một phần của tệp không giải nén đúng như khai báo)".into()))?;
+        if inflated > left {
+            return Err(too_big);
+        }
+        left -= inflated;
+    }
+    Ok(kind)
+}
+
+/// An XLSX/XLSM workbook, cell by cell: the first sheet whose header is recognised, else the
+/// first sheet with anything in it. Only cells holding something are kept, so memory follows
+/// what the file really holds, not the area its cells are spread over.
+fn read_xlsx(bytes: &[u8]) -> Result<Sheet, ReadError> {
+    use calamine::{DataRef, Reader};
+    let workbook_error = |e: calamine::XlsxError| ReadError::Workbook(short(&e.to_string()));
+    let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(Cursor::new(bytes)).map_err(workbook_error)?;
+    let names = book.sheet_names();
+    let mut first_error = None;
+    let mut fallback = None;
+    for name in &names {
+        let mut cells = match book.worksheet_cells_reader(name) {
+            Ok(reader) => reader,
+            Err(e) => {
+                first_error.get_or_insert_with(|| short(&e.to_string()));
+                continue;
+            }
+        };
+        let mut by_row: std::collections::BTreeMap<u32, Vec<String>> = Default::default();
+        loop {
+            let cell = match cells.next_cell() {
+                Ok(Some(cell)) => cell,
+                Ok(None) => break,
+                Err(e) => return Err(workbook_error(e)),
+            };
+            let (row, col) = cell.get_position();
+            let text = match cell.get_value() {
+                DataRef::Empty | DataRef::Error(_) => continue,
+                DataRef::String(s) => cell_text(s),
+                DataRef::SharedString(s) => cell_text(s),
+                DataRef::Int(v) => v.to_string(),
+                DataRef::Float(v) => v.to_string(),
+                DataRef::Bool(v) => if *v { "có" } else { "không" }.to_string(),
+                DataRef::DateTime(d) => date_text(d),
+                DataRef::DateTimeIso(s) => s.chars().take(10).collect(),
+                DataRef::DurationIso(s) => s.clone(),
+            };
+            if text.is_empty() {
+                continue;
+            }
+            if row as usize >= MAX_ROWS + HEADER_SEARCH_ROWS {
+                return Err(ReadError::TooManyRows { rows: row as usize + 1, max: MAX_ROWS });
+            }
+            if col >= MAX_COLUMNS {
+                return Err(ReadError::TooWide { column: super::spreadsheet_column(col as usize) });
+            }
+            let cells = by_row.entry(row).or_default();
+            if cells.len() <= col as usize {
+                cells.resize(col as usize + 1, String::new());
+            }
+            cells[col as usize] = text;
+        }
+        let rows: Vec<SheetRow> = by_row.into_iter().map(|(row, cells)| SheetRow { line: row as usize + 1, cells }).collect();
+        if let Some(header) = header_row(&rows) {
+            return Ok(split_at_header(rows, header));
+        }
+        if fallback.is_none() {
+            fallback = sheet_from_rows(rows).ok();
+        }
+    }
+    fallback.ok_or_else(|| first_error.map_or(ReadError::Empty, ReadError::Workbook))
+}
+
+fn date_text(d: &calamine::ExcelDateTime) -> String {
+    let (y, m, day, ..) = d.to_ymd_hms_milli();
+    format!("{y:04}-{m:02}-{day:02}")
 }
 
 /// A text file's bytes as a string: UTF-8 (BOM or not), UTF-16 with BOM, or Windows-1258
@@ -124,6 +296,7 @@ fn cell_text(s: &str) -> String {
     if t.chars().count() > MAX_CELL_CHARS { t.chars().take(MAX_CELL_CHARS).collect() } else { t.to_string() }
 }
 
+/// XLS, XLSB and ODS through calamine's dense grid (see the module's note).
 fn read_workbook(bytes: &[u8]) -> Result<Sheet, ReadError> {
     use calamine::{Data, Reader};
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| ReadError::Workbook(short(&e.to_string())))?;
@@ -141,27 +314,27 @@ fn read_workbook(bytes: &[u8]) -> Result<Sheet, ReadError> {
         if range.height() > MAX_ROWS + HEADER_SEARCH_ROWS {
             return Err(ReadError::TooManyRows { rows: range.height(), max: MAX_ROWS });
         }
-        let (top, _) = range.start().unwrap_or((0, 0));
+        let (top, left) = range.start().unwrap_or((0, 0));
+        if let Some((_, right)) = range.end().filter(|(_, right)| *right >= MAX_COLUMNS) {
+            return Err(ReadError::TooWide { column: super::spreadsheet_column(right as usize) });
+        }
+        // Cells keep their column (A is 0) when the sheet starts further right, as in XLSX and CSV.
         let rows: Vec<SheetRow> = range
             .rows()
             .enumerate()
             .map(|(i, cells)| SheetRow {
                 line: top as usize + i + 1,
-                cells: cells
-                    .iter()
-                    .map(|c| match c {
+                cells: std::iter::repeat_n(String::new(), left as usize)
+                    .chain(cells.iter().map(|c| match c {
                         Data::Empty | Data::Error(_) => String::new(),
                         Data::String(s) => cell_text(s),
                         Data::Int(v) => v.to_string(),
                         Data::Float(v) => v.to_string(),
                         Data::Bool(v) => if *v { "có" } else { "không" }.to_string(),
-                        Data::DateTime(d) => {
-                            let (y, m, day, ..) = d.to_ymd_hms_milli();
-                            format!("{y:04}-{m:02}-{day:02}")
-                        }
+                        Data::DateTime(d) => date_text(d),
                         Data::DateTimeIso(s) => s.chars().take(10).collect(),
                         Data::DurationIso(s) => s.clone(),
-                    })
+                    }))
                     .collect(),
             })
             .collect();

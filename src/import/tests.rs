@@ -328,3 +328,42 @@ fn days_are_read_as_vietnamese_write_them() {
     assert_eq!(parse_day("30/6/15"), None, "two-digit years are ambiguous");
     assert_eq!(parse_day("2015-06-30abc"), None);
 }
+
+#[test]
+fn an_xlsx_keeps_each_cell_in_its_own_column_and_only_the_cells_that_hold_something() {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    // The list starts at column C, and one model sits far down, after a gap.
+    for (c, h) in ["Tên mô hình", "Đơn vị", "Năm", "Người theo dõi"].iter().enumerate() {
+        sheet.write_string(0, c as u16 + 2, *h).unwrap();
+    }
+    sheet.write_string(1, 2, "Đường").unwrap();
+    sheet.write_number(1, 4, 2015).unwrap();
+    sheet.write_string(250_000, 2, "Sân chơi").unwrap();
+    let bytes = book.save_to_buffer().unwrap();
+    let sheet = read_file("ds.xlsx", &bytes).unwrap();
+    assert_eq!(sheet.headers, ["", "", "Tên mô hình", "Đơn vị", "Năm", "Người theo dõi"]);
+    assert_eq!(sheet.rows.len(), 2, "the empty rows between are not rows");
+    assert_eq!(sheet.rows[0].cells, ["", "", "Đường", "", "2015"]);
+    assert_eq!((sheet.rows[1].line, sheet.rows[1].cells[2].as_str()), (250_001, "Sân chơi"));
+    let mapping = Mapping::guess(&sheet.headers);
+    assert!(mapping.problems(&sheet.headers).iter().any(|p| p.contains("“Người theo dõi” (cột F)")), "letters as the spreadsheet shows them");
+}
+
+#[test]
+fn a_workbook_is_inflated_only_up_to_the_limit_before_any_parser_reads_it() {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "Tên mô hình").unwrap();
+    let long = "a".repeat(30_000);
+    for row in 1..200 {
+        sheet.write_string(row, 0, format!("{row} {long}")).unwrap();
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    assert!(bytes.len() < 100_000, "{} bytes compress well", bytes.len());
+    assert_eq!(super::read::check_zip(&bytes, 1 << 20), Err(ReadError::Inflated { max_mb: 1 }));
+    assert!(super::read::check_zip(&bytes, 64 << 20).is_ok());
+    // The same file is read whole under the real limit (cells cut at their limit).
+    assert_eq!(read_file("ds.xlsx", &bytes).unwrap().rows.len(), 199);
+    assert!(matches!(super::read::read_upload("ds.ods", &bytes), Ok(_)), "an XLSX under any name is an XLSX");
+}

@@ -40,6 +40,8 @@ pub struct AppState {
     pub syncs: routes::reports::SyncMarks,
     /// The last report sheets computed, by what they were computed from.
     pub sheets: routes::reports::SheetCache,
+    /// Model lists imported through the server, one at a time (`routes::import`).
+    pub imports: tokio::sync::Semaphore,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -129,6 +131,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(routes::admin::router())
         .merge(routes::photos::router())
         .merge(routes::reports::router())
+        .merge(routes::import::router())
         .route("/api/health", get(health))
         .layer(CompressionLayer::new())
         // Each route's own body limit (`limits::body_limit_for`), declared lengths refused unread.
@@ -207,6 +210,7 @@ pub async fn bind(
         facts: routes::reports::FactsCache::default(),
         syncs: routes::reports::SyncMarks::default(),
         sheets: routes::reports::SheetCache::default(),
+        imports: tokio::sync::Semaphore::new(1),
     });
     // Facts of documents written before the facts table (or in an older format), in the background.
     routes::reports::spawn_upkeep(state.clone());

@@ -442,7 +442,7 @@ pub fn main() -> std::process::ExitCode {
                         .collect();
                     match columns {
                         Ok(columns) => {
-                            let options = crate::server::import::ImportOptions { good_rows_only, dry_run, columns };
+                            let options = crate::server::import::ImportOptions { good_rows_only, dry_run, columns, ..Default::default() };
                             import_models(&config, &file, &username, options).await
                         }
                         Err(bad) => Err(anyhow::anyhow!("--column “{bad}”: hãy ghi dạng \"TIÊU ĐỀ=mã_cột\"")),

@@ -15,6 +15,12 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     TooLarge(String),
+    /// A body sent without its length where the route needs it up front.
+    #[error("{0}")]
+    LengthRequired(String),
+    /// The body did not arrive in time; sending it again may work.
+    #[error("{0}")]
+    TimedOut(String),
     /// No valid session: the client stops syncing and asks the user to sign in again.
     #[error("{0}")]
     Unauthorized(String),
@@ -57,6 +63,8 @@ impl IntoResponse for ApiError {
         let (status, message, retryable) = match &self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone(), false),
             ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m.clone(), false),
+            ApiError::LengthRequired(m) => (StatusCode::LENGTH_REQUIRED, m.clone(), false),
+            ApiError::TimedOut(m) => (StatusCode::REQUEST_TIMEOUT, m.clone(), true),
             ApiError::Unauthorized(m) => (StatusCode::UNAUTHORIZED, m.clone(), false),
             ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone(), false),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone(), false),

@@ -12,8 +12,10 @@
 use std::time::Instant;
 
 use crate::domain::report::ModelFacts;
-use crate::domain::{Access, RowError, in_library, replay};
-use crate::import::{Mapping, PlannedModel, Target, history_message, read::read_file};
+use crate::domain::{Access, RowError, UnitTree, in_library, replay};
+use crate::import::read::{read_file, read_upload};
+use crate::import::{Mapping, PlannedModel, Target, history_message};
+use crate::server::store::User;
 use crate::server::store::{Store, StoreError, Write};
 
 /// Documents per store batch: one transaction each (group commit).
@@ -27,6 +29,14 @@ pub struct ImportOptions {
     pub dry_run: bool,
     /// What a header goes into, for headers not recognised: `(header, column code or "bo_qua")`.
     pub columns: Vec<(String, String)>,
+    /// What every column holds, by position, as chosen in the app's mapping step; replaces the
+    /// guess (and `columns`) when given, and must have one entry per header.
+    pub mapping: Option<Vec<Target>>,
+    /// The file came over the network: read with `read_upload` (only the formats whose reading
+    /// is bounded by the file's real content).
+    pub uploaded: bool,
+    /// The fields (lĩnh vực) the units added to the standard ones, as the importing device has them.
+    pub custom_fields: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -52,8 +62,13 @@ pub enum ImportFailure {
     Read(#[from] crate::import::read::ReadError),
     #[error("cột của tệp chưa rõ:\n  {}", .0.join("\n  "))]
     Columns(Vec<String>),
+    #[error("cách ghép cột gửi kèm có {sent} cột, tệp có {headers} cột: hãy chọn lại tệp")]
+    MappingMismatch { sent: usize, headers: usize },
     #[error("{0}")]
     Store(#[from] StoreError),
+    /// Reading or planning panicked (a bug; the file is not at fault as far as anyone knows).
+    #[error("lỗi nội bộ khi đọc tệp: {0}")]
+    Crashed(String),
 }
 
 /// Applies `--column HEADER=code` choices to the guessed mapping.
@@ -80,7 +95,7 @@ fn apply_columns(mapping: &mut Mapping, headers: &[String], columns: &[(String, 
     if problems.is_empty() { Ok(()) } else { Err(problems) }
 }
 
-/// Reads, checks and (unless refused) writes one file's models as `username`.
+/// Reads, checks and (unless refused) writes one file's models as `username` (the command line).
 pub async fn import_models(
     store: &dyn Store,
     username: &str,
@@ -90,19 +105,43 @@ pub async fn import_models(
     now_ms: i64,
 ) -> Result<ImportOutcome, ImportFailure> {
     let user = store.user(username).await?.ok_or_else(|| ImportFailure::NoUser(username.to_string()))?;
+    let tree = std::sync::Arc::new(store.unit_tree().await?);
+    import_models_as(store, &user, tree, file_name, bytes, options, now_ms).await
+}
+
+/// The same for an account already at hand (the app's upload, signed in as `user`), against the
+/// unit tree `tree`.
+pub async fn import_models_as(
+    store: &dyn Store,
+    user: &User,
+    tree: std::sync::Arc<UnitTree>,
+    file_name: &str,
+    bytes: Vec<u8>,
+    options: &ImportOptions,
+    now_ms: i64,
+) -> Result<ImportOutcome, ImportFailure> {
     if user.disabled {
-        return Err(ImportFailure::Disabled(username.to_string()));
+        return Err(ImportFailure::Disabled(user.username.clone()));
     }
-    let tree = store.unit_tree().await?;
+    let user = user.clone();
     let started = Instant::now();
     let file_name = file_name.to_string();
-    let options_columns = options.columns.clone();
+    let options = options.clone();
     // Reading and planning are CPU work: off the async threads.
     let (plan, planned_in) = tokio::task::spawn_blocking(move || -> Result<_, ImportFailure> {
-        let sheet = read_file(&file_name, &bytes)?;
+        let sheet = if options.uploaded { read_upload(&file_name, &bytes)? } else { read_file(&file_name, &bytes)? };
         drop(bytes);
-        let mut mapping = Mapping::guess(&sheet.headers);
-        apply_columns(&mut mapping, &sheet.headers, &options_columns).map_err(ImportFailure::Columns)?;
+        let mapping = match options.mapping {
+            Some(targets) if targets.len() != sheet.headers.len() => {
+                return Err(ImportFailure::MappingMismatch { sent: targets.len(), headers: sheet.headers.len() });
+            }
+            Some(targets) => Mapping(targets),
+            None => {
+                let mut mapping = Mapping::guess(&sheet.headers);
+                apply_columns(&mut mapping, &sheet.headers, &options.columns).map_err(ImportFailure::Columns)?;
+                mapping
+            }
+        };
         let problems = mapping.problems(&sheet.headers);
         if !problems.is_empty() {
             return Err(ImportFailure::Columns(problems));
@@ -113,14 +152,14 @@ pub async fn import_models(
             display_name: &user.display_name,
             access: &access,
             tree: &tree,
-            custom_fields: &[],
+            custom_fields: &options.custom_fields,
             file_name: &file_name,
             now_ms,
         };
         Ok((crate::import::plan(&sheet, &mapping, &who), started.elapsed()))
     })
     .await
-    .expect("planning does not panic")?;
+    .map_err(|e| ImportFailure::Crashed(e.to_string()))??;
     tracing::info!(rows = plan.rows, good = plan.models.len(), bad = plan.bad_rows(), ms = planned_in.as_millis() as u64, "import planned");
     let mut outcome = ImportOutcome { rows: plan.rows, errors: plan.errors, unknown_units: plan.unknown_units, ..Default::default() };
     if (!outcome.errors.is_empty() && !options.good_rows_only) || options.dry_run {

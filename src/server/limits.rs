@@ -37,6 +37,8 @@ pub fn body_limit_for(method: &Method, path: &str) -> usize {
         crate::sync::MAX_BODY_BYTES
     } else if path.starts_with("/api/photos/") {
         crate::server::photos::MAX_CHUNK_BYTES
+    } else if path == "/api/import/models" && method == Method::POST {
+        crate::server::routes::import::IMPORT_BODY_BYTES
     } else if path == "/api/admin/units" && method == Method::POST {
         UNIT_IMPORT_BYTES
     } else if path.starts_with("/api/admin/") {

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod assets;
 pub mod auth;
+pub mod import;
 pub mod photos;
 pub mod reports;
 pub mod sync;
