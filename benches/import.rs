@@ -10,7 +10,9 @@
 //! over a fresh SQLite store holding the city's tree and a city reviewer, then the same file
 //! again (every row found, nothing written), and a CSV of the same list. With
 //! DANVAN_TEST_POSTGRES_URL set (an administrative URL, as the tests use) it runs the XLSX into
-//! a fresh PostgreSQL database too.
+//! a fresh PostgreSQL database too. Then the app's online path: the same XLSX sent to a running
+//! server (`POST /api/import/models`, signed in as the reviewer), timed from the first byte sent
+//! to the answer, with the server process's peak memory.
 
 #[path = "../tests/support/registry.rs"]
 mod registry;
@@ -78,6 +80,26 @@ fn list(models: &[danvan::domain::Model]) -> Table {
     table
 }
 
+/// A signed-in session of the city reviewer, as signing in would make it; returns its token.
+async fn session(store: &dyn Store) -> String {
+    let (token, stored) = danvan::server::session::new_token();
+    let session = danvan::server::store::Session { username: "bxhn".into(), verifier_hash: stored.verifier_hash, created_at: 1, expires_at: i64::MAX };
+    store.create_session(&stored.id, &session).await.unwrap();
+    token
+}
+
+/// What a workbook's zip entries inflate to, together.
+fn inflated_bytes(xlsx: &[u8]) -> u64 {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
+    (0..archive.len()).map(|i| archive.by_index(i).unwrap().size()).sum()
+}
+
+/// A process's peak resident memory (VmHWM), in MB.
+fn peak_rss_of_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status.lines().find_map(|l| l.strip_prefix("VmHWM:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok()).unwrap_or(0.0) / 1024.0
+}
+
 async fn seed(store: &dyn Store) {
     let tree = registry::ha_noi_tree();
     store.save_units(&store.unit_tree().await.unwrap(), &tree).await.unwrap();
@@ -126,9 +148,12 @@ fn main() {
     let xlsx = danvan::export::xlsx(std::slice::from_ref(&table)).unwrap();
     figure("import.file.rows", table.rows.len(), "rows");
     figure("import.file.xlsx_bytes", xlsx.len(), "bytes");
+    figure("import.file.xlsx_inflated_bytes", inflated_bytes(&xlsx), "bytes");
     std::fs::write(&xlsx_path, &xlsx).unwrap();
     let csv_path = dir.path().join("ha-noi-2009-2020.csv");
-    std::fs::write(&csv_path, danvan::export::csv(&table)).unwrap();
+    let csv = danvan::export::csv(&table);
+    figure("import.file.csv_bytes", csv.len(), "bytes");
+    std::fs::write(&csv_path, csv).unwrap();
     drop((xlsx, table));
 
     let db = dir.path().join("danvan.sqlite3");
@@ -161,4 +186,31 @@ fn main() {
         println!("# {said}");
         figure("import.cli.postgres.xlsx_78494", format!("{seconds:.1}"), "s");
     }
+
+    // The app's online path: the file sent to a running server.
+    let db3 = dir.path().join("http.sqlite3");
+    let token = runtime.block_on(async {
+        let store = SqliteStore::open(&db3).unwrap();
+        seed(&store).await;
+        session(&store).await
+    });
+    runtime.block_on(async {
+        let (server, url) = common::spawn_server_process(&db3).await;
+        let bytes = std::fs::read(&xlsx_path).unwrap();
+        let started = Instant::now();
+        let res = reqwest::Client::new()
+            .post(format!("{url}/api/import/models?file=ha-noi-2009-2020.xlsx"))
+            .bearer_auth(&token)
+            .header("content-type", "application/octet-stream")
+            .body(bytes)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = res.status();
+        let body: serde_json::Value = res.json().await.unwrap_or_default();
+        let seconds = started.elapsed().as_secs_f64();
+        assert!(status.is_success() && body["created"].as_u64() == Some(registry::HA_NOI_MODELS as u64), "{status}: {body}");
+        figure("import.http.sqlite.xlsx_78494", format!("{seconds:.1}"), "s");
+        figure("import.http.server_peak_rss", format!("{:.0}", peak_rss_of_mb(server.id().unwrap())), "MB");
+    });
 }

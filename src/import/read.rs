@@ -13,7 +13,8 @@
 //!
 //! Spreadsheets kept since 2009 often carry a title ("DANH SÁCH MÔ HÌNH DÂN VẬN KHÉO NĂM 2015")
 //! above the header, so the header is the first of the top rows in which the model's name and
-//! at least one other known column are recognised, else the first non-empty row.
+//! at least one other known column are recognised, else the first with three known columns, else
+//! the first non-empty row.
 
 use std::io::Cursor;
 
@@ -29,7 +30,7 @@ const MAX_CELL_CHARS: usize = 20_000;
 /// How far down the header is looked for.
 const HEADER_SEARCH_ROWS: usize = 30;
 /// What a workbook's zip entries may inflate to, together. A province's whole list (78,494 models
-/// with every column, `cargo bench --bench import`) inflates to about 96 MiB.
+/// in 14 columns, `cargo bench --bench import`) inflates to 34 MB (3.5 MB as a file).
 pub const MAX_INFLATED_BYTES: u64 = 256 * 1024 * 1024;
 /// Columns a sheet may use (a model list has about thirty; IV is Excel 2003's last column).
 pub const MAX_COLUMNS: u32 = 256;
@@ -261,8 +262,12 @@ pub fn decode_text(bytes: &[u8]) -> Result<String, ReadError> {
 /// CSV with the delimiter the header line uses most (Excel with Vietnamese regional settings
 /// writes `;`, since the decimal separator is the comma; "Unicode text" uses tabs).
 pub fn read_csv(text: &str) -> Result<Sheet, ReadError> {
-    let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or_default();
-    let delimiter = [b',', b';', b'\t'].into_iter().max_by_key(|d| first_line.bytes().filter(|b| b == d).count()).unwrap_or(b',');
+    // From the first line that has any: a title line above the header has none, and a data
+    // line's text may hold commas however the file is separated.
+    let delimiters = [b',', b';', b'\t'];
+    let count = |line: &str, d: u8| line.bytes().filter(|b| *b == d).count();
+    let first_line = text.lines().take(HEADER_SEARCH_ROWS).find(|l| delimiters.iter().any(|d| count(l, *d) > 0)).unwrap_or_default();
+    let delimiter = delimiters.into_iter().rev().max_by_key(|d| count(first_line, *d)).unwrap_or(b',');
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
     let mut rows = Vec::new();
     // Lines counted here: the csv crate's `line` lags by one after a CRLF terminator (it counts
@@ -353,13 +358,16 @@ fn short(message: &str) -> String {
     message.chars().take(200).collect()
 }
 
-/// The index of the header row among the first rows, if one is recognisable.
+/// The index of the header row among the first rows, if one is recognisable: the first naming
+/// the model and another known column, else the first naming three known columns (a header whose
+/// name column is written some other way, "Tên MH", which the mapping step then asks about).
 fn header_row(rows: &[SheetRow]) -> Option<usize> {
-    rows.iter().take(HEADER_SEARCH_ROWS).position(|r| {
+    let known = |r: &SheetRow| {
         let mapping = Mapping::guess(&r.cells);
-        let known = mapping.0.iter().filter(|t| matches!(t, Target::Column(_))).count();
-        mapping.0.contains(&Target::Column(Column::Name)) && known >= 2
-    })
+        (mapping.0.contains(&Target::Column(Column::Name)), mapping.0.iter().filter(|t| matches!(t, Target::Column(_))).count())
+    };
+    let top = || rows.iter().take(HEADER_SEARCH_ROWS);
+    top().position(|r| matches!(known(r), (true, n) if n >= 2)).or_else(|| top().position(|r| known(r).1 >= 3))
 }
 
 fn sheet_from_rows(rows: Vec<SheetRow>) -> Result<Sheet, ReadError> {

@@ -367,3 +367,11 @@ fn a_workbook_is_inflated_only_up_to_the_limit_before_any_parser_reads_it() {
     assert_eq!(read_file("ds.xlsx", &bytes).unwrap().rows.len(), 199);
     assert!(matches!(super::read::read_upload("ds.ods", &bytes), Ok(_)), "an XLSX under any name is an XLSX");
 }
+
+#[test]
+fn a_title_is_skipped_even_when_the_name_column_has_a_header_to_map() {
+    let sheet = read_csv("DANH SÁCH MÔ HÌNH HUYỆN\nTên MH,Đơn vị,Lĩnh vực,Năm\nĐường,BANBO,Kinh tế,2015\n").unwrap();
+    assert_eq!((sheet.header_line, sheet.headers[0].as_str()), (2, "Tên MH"));
+    let problems = Mapping::guess(&sheet.headers).problems(&sheet.headers);
+    assert!(problems[0].contains("Chưa biết cột “Tên MH” (cột A)"), "{problems:?}");
+}

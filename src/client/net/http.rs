@@ -25,6 +25,8 @@ pub enum Body<'a> {
     None,
     Json(serde_json::Value),
     Text(&'a str),
+    /// A file as it was chosen (a model list sent to the server's import).
+    File(Vec<u8>),
 }
 
 pub fn json<T: Serialize>(value: &T) -> Body<'static> {
@@ -40,12 +42,16 @@ pub fn origin() -> String {
 /// 2G; a body adds the time it needs at 4 KB/s (a unit tree's CSV import).
 const CALL_TIMEOUT_SECS: u64 = 30;
 const SLOWEST_UPLOAD_BYTES_PER_SEC: u64 = 4 * 1024;
+/// What the server may spend on a file once it has it: a province's whole list (78,494 models) is
+/// about a minute on a small server (`cargo bench --bench import`), with room for a busy one.
+const FILE_PROCESSING_SECS: u64 = 300;
 
 fn timeout_for(body: &Body<'_>) -> std::time::Duration {
     let bytes = match body {
         Body::None => 0,
         Body::Json(v) => v.to_string().len() as u64,
         Body::Text(t) => t.len() as u64,
+        Body::File(f) => f.len() as u64 + FILE_PROCESSING_SECS * SLOWEST_UPLOAD_BYTES_PER_SEC,
     };
     std::time::Duration::from_secs(CALL_TIMEOUT_SECS + bytes / SLOWEST_UPLOAD_BYTES_PER_SEC)
 }
@@ -62,6 +68,7 @@ pub async fn call<T: DeserializeOwned>(method: reqwest::Method, path: &str, toke
         Body::None => req,
         Body::Json(v) => req.json(&v),
         Body::Text(t) => req.header("content-type", "text/csv; charset=utf-8").body(t.to_string()),
+        Body::File(f) => req.header("content-type", "application/octet-stream").body(f),
     };
     let unreachable = |e: reqwest::Error| Failure {
         status: 0,

@@ -4,12 +4,21 @@
 //! the row errors come from `crate::import` with the user's own grants (the rule the server will
 //! apply, `check_import`), and the good rows become documents of the replica (`Replica::import`),
 //! which sync as usual. Thin: the page only shows the plan and asks.
+//!
+//! Online, the same file can go to the server instead (`POST /api/import/models`, the path of
+//! `danvan-server import-models`): for a list of thousands of rows the server writes in seconds
+//! what a phone would write in minutes, and the models come back to the device through sync. The
+//! mapping chosen here travels with the file, so the server reads it as the preview showed; the
+//! server checks every row again with the same rules.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 
+use crate::api::ImportResult;
+use crate::client::net::http::{self, Body};
+use crate::client::net::sync::SyncStatus;
 use crate::client::use_app;
 use crate::domain::{Access, UnitTree, format_count_vi};
 use crate::import::{Column, Importer, Mapping, Plan, Sheet, Target, plan, spreadsheet_column};
@@ -25,7 +34,38 @@ enum Progress {
     Reading,
     Importing { done: usize, total: usize },
     Done { created: usize, already: usize },
+    /// The file is with the server (sent, and being read and written there).
+    Sending,
+    SentDone(ImportResult),
     Failed(String),
+}
+
+/// Files the server reads (`read_upload`): the others are imported on the device only.
+fn server_reads(file_name: &str) -> bool {
+    let lower = file_name.to_lowercase();
+    [".xlsx", ".xlsm", ".csv", ".txt", ".tsv"].iter().any(|e| lower.ends_with(e))
+}
+
+/// The query of `POST /api/import/models` (`api::ImportRequest`).
+fn import_query(file_name: &str, mapping: &Mapping, good_rows_only: bool, custom_fields: &[String]) -> String {
+    let codes: Vec<&str> = mapping
+        .0
+        .iter()
+        .map(|t| match t {
+            Target::Column(c) => c.code(),
+            Target::Ignore => "bo_qua",
+            Target::Unknown => "",
+        })
+        .collect();
+    let encode = |s: &str| String::from(js_sys::encode_uri_component(s));
+    let columns = serde_json::to_string(&codes).unwrap_or_default();
+    let fields = serde_json::to_string(custom_fields).unwrap_or_default();
+    format!(
+        "/api/import/models?file={}&good_rows_only={good_rows_only}&columns={}&custom_fields={}",
+        encode(file_name),
+        encode(&columns),
+        encode(&fields)
+    )
 }
 
 #[component]
@@ -41,6 +81,8 @@ pub fn ImportPage() -> impl IntoView {
     // The sheet is large and never edited: kept out of the reactive graph, with a counter to
     // say it changed.
     let sheet = StoredValue::new(SendWrapper::new(None::<Sheet>));
+    // The file as chosen, for the server's import (it reads the file itself).
+    let file_bytes = StoredValue::new(SendWrapper::new(None::<Vec<u8>>));
     let file_name = RwSignal::new(String::new());
     let loaded = RwSignal::new(0u32);
     let mapping = RwSignal::new(Mapping(Vec::new()));
@@ -105,12 +147,14 @@ pub fn ImportPage() -> impl IntoView {
                 Ok(s) => {
                     mapping.set(Mapping::guess(&s.headers));
                     sheet.set_value(SendWrapper::new(Some(s)));
+                    file_bytes.set_value(SendWrapper::new(Some(bytes)));
                     file_name.set(name);
                     good_rows_only.set(false);
                     loaded.update(|n| *n += 1);
                 }
                 Err(e) => {
                     sheet.set_value(SendWrapper::new(None));
+                    file_bytes.set_value(SendWrapper::new(None));
                     loaded.update(|n| *n += 1);
                     read_error.set(Some(e));
                 }
@@ -142,6 +186,34 @@ pub fn ImportPage() -> impl IntoView {
                 gloo_timers::future::TimeoutFuture::new(0).await;
             }
             progress.set(Progress::Done { created, already: total - created });
+        });
+    };
+
+    let sync = app.sync;
+    let send_to_server = move |_| {
+        let Some(bytes) = file_bytes.with_value(|b| Option::clone(b)) else { return };
+        let custom = settings.with_untracked(|s| s.custom_fields.clone());
+        let path = mapping.with_untracked(|m| import_query(&file_name.get_untracked(), m, good_rows_only.get_untracked(), &custom));
+        let token = account.with_untracked(|a| a.as_ref().map(|a| a.token.clone()));
+        progress.set(Progress::Sending);
+        leptos::task::spawn_local(async move {
+            match http::call::<ImportResult>(reqwest::Method::POST, &path, token.as_deref(), Body::File(bytes)).await {
+                Ok(result) => {
+                    if result.written {
+                        // Bring the new models to this device now rather than at the next round.
+                        sync.sync_now();
+                    }
+                    progress.set(Progress::SentDone(result));
+                }
+                Err(e) => {
+                    let mut message = e.message;
+                    for p in e.problems {
+                        message.push(' ');
+                        message.push_str(&p);
+                    }
+                    progress.set(Progress::Failed(format!("Máy chủ chưa nhập tệp: {message} Những gì đã có trên thiết bị không thay đổi.")));
+                }
+            }
         });
     };
 
@@ -251,9 +323,15 @@ pub fn ImportPage() -> impl IntoView {
         planned.with(|p| p.as_ref().is_some_and(|p| !p.models.is_empty()))
             && to_write() > 0
             && (!has_errors() || good_rows_only.get())
-            && !matches!(progress.get(), Progress::Importing { .. } | Progress::Reading)
+            && !matches!(progress.get(), Progress::Importing { .. } | Progress::Reading | Progress::Sending)
     };
-    let busy = move || matches!(progress.get(), Progress::Importing { .. } | Progress::Reading);
+    let busy = move || matches!(progress.get(), Progress::Importing { .. } | Progress::Reading | Progress::Sending);
+    // The server's import: online, signed in, a file it reads; the same all-or-nothing rule.
+    let online = move || !matches!(sync.status.get(), SyncStatus::Offline | SyncStatus::SignedOut { .. } | SyncStatus::Starting);
+    let may_send = move || online() && server_reads(&file_name.get()) && file_bytes.with_value(|b| b.is_some());
+    let can_send = move || {
+        planned.with(|p| p.as_ref().is_some_and(|p| !p.models.is_empty())) && (!has_errors() || good_rows_only.get()) && !busy()
+    };
 
     view! {
         <section class="page import-page">
@@ -330,7 +408,18 @@ pub fn ImportPage() -> impl IntoView {
                             <button type="button" class="button primary" id="import-start" disabled=move || !can_import() on:click=start_import>
                                 {move || format!("Nhập {} mô hình", format_count_vi(to_write()))}
                             </button>
+                            <Show when=may_send>
+                                <button type="button" class="button secondary" id="import-send" disabled=move || !can_send() on:click=send_to_server>
+                                    "Nhập qua máy chủ"
+                                </button>
+                            </Show>
                         </p>
+                        <Show when=may_send>
+                            <p class="hint" id="import-send-hint">
+                                "Tệp lớn (hàng nghìn dòng): “Nhập qua máy chủ” gửi tệp lên để máy chủ nhập trong vài giây đến một phút, "
+                                "rồi các mô hình về thiết bị qua đồng bộ. Cần mạng trong lúc gửi."
+                            </p>
+                        </Show>
                     </section>
                 </Show>
 
@@ -349,6 +438,33 @@ pub fn ImportPage() -> impl IntoView {
                                 if already > 0 { format!(" ({} đã có từ trước, giữ nguyên)", format_count_vi(already)) } else { String::new() }
                             )}</p>
                             <p><A href="/">"Xem danh sách mô hình"</A></p>
+                        </div>
+                    }.into_any(),
+                    Progress::Sending => view! {
+                        <div role="status" id="import-progress">
+                            <progress></progress>
+                            <p>"Đang gửi tệp lên máy chủ và nhập… Hãy giữ trang này mở."</p>
+                        </div>
+                    }.into_any(),
+                    Progress::SentDone(r) if r.written => view! {
+                        <div class="ok" role="status" id="import-done">
+                            <p>{format!(
+                                "Máy chủ đã nhập {} mô hình mới{}{}. Chúng đang về thiết bị này qua đồng bộ.",
+                                format_count_vi(r.created),
+                                if r.already > 0 { format!(" ({} đã có từ trước, giữ nguyên)", format_count_vi(r.already)) } else { String::new() },
+                                if r.bad_rows > 0 { format!("; bỏ qua {} dòng lỗi", format_count_vi(r.bad_rows)) } else { String::new() }
+                            )}</p>
+                            <p><A href="/">"Xem danh sách mô hình"</A></p>
+                        </div>
+                    }.into_any(),
+                    Progress::SentDone(r) => view! {
+                        <div class="form-errors" role="alert" id="import-server-errors">
+                            <p>{if r.bad_rows > 0 {
+                                format!("Máy chủ chưa nhập gì: {} dòng lỗi (sửa trong tệp rồi chọn lại tệp, hoặc chọn “Chỉ nhập các dòng đúng”).", format_count_vi(r.bad_rows))
+                            } else {
+                                "Máy chủ không có gì mới để nhập: mọi mô hình của tệp đã có.".to_string()
+                            }}</p>
+                            <ul>{r.errors.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}</ul>
                         </div>
                     }.into_any(),
                     Progress::Failed(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
