@@ -365,7 +365,7 @@ fn a_workbook_is_inflated_only_up_to_the_limit_before_any_parser_reads_it() {
     assert!(super::read::check_zip(&bytes, 64 << 20).is_ok());
     // The same file is read whole under the real limit (cells cut at their limit).
     assert_eq!(read_file("ds.xlsx", &bytes).unwrap().rows.len(), 199);
-    assert!(matches!(super::read::read_upload("ds.ods", &bytes), Ok(_)), "an XLSX under any name is an XLSX");
+    assert!(super::read::read_upload("ds.ods", &bytes).is_ok(), "an XLSX under any name is an XLSX");
 }
 
 #[test]
