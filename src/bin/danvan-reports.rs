@@ -24,18 +24,17 @@ mod exports {
         danvan::client::reporting::files::download_models(models_json, kind).map_err(|e| JsValue::from_str(&e))
     }
 
-    /// The import's template as a download (`kind`: "xlsx"/"csv").
+    /// The import page (`/nhap-tu-tep`) in `root`; `write(models_json) -> Promise<created>` and
+    /// `sync_now()` are the app's.
     #[wasm_bindgen]
-    pub fn import_template(kind: &str) -> Result<(), JsValue> {
+    pub fn mount_import(root: web_sys::HtmlElement, input: &[u8], write: js_sys::Function, sync_now: js_sys::Function) -> Result<(), JsValue> {
         console_error_panic_hook::set_once();
-        danvan::client::reporting::files::download_import_template(kind).map_err(|e| JsValue::from_str(&e))
+        danvan::client::reporting::mount_import(root, input, write, sync_now).map_err(|e| JsValue::from_str(&e))
     }
 
-    /// A file chosen for import as a sheet (postcard bytes of `danvan::import::Sheet`).
     #[wasm_bindgen]
-    pub fn read_import_file(name: &str, bytes: &[u8]) -> Result<Vec<u8>, JsValue> {
-        console_error_panic_hook::set_once();
-        danvan::client::reporting::files::read_import_file(name, bytes).map_err(|e| JsValue::from_str(&e))
+    pub fn unmount_import() {
+        danvan::client::reporting::unmount_import();
     }
 
     // The device backup (Cài đặt → Sao lưu), driven by the app: see `client::reporting::backup`.

@@ -122,20 +122,6 @@ pub async fn export_models(models_json: &str, kind: &str) -> Result<(), String> 
         .map_err(|e| format!("Không tạo được tệp: {}", describe(&e)))
 }
 
-/// Reads a file chosen for import with the module's readers (XLSX/XLS/ODS/CSV).
-pub async fn read_import_file(name: &str, bytes: &[u8]) -> Result<crate::import::Sheet, String> {
-    let module = report_module("Phần đọc tệp").await?;
-    let out = call(&module, "read_import_file", &[JsValue::from_str(name), js_sys::Uint8Array::from(bytes).into()]).map_err(|e| describe(&e))?;
-    let bytes = js_sys::Uint8Array::new(&out).to_vec();
-    postcard::from_bytes(&bytes).map_err(|e| format!("Không đọc được bảng ({e}). Hãy tải lại trang."))
-}
-
-/// Downloads the import's template (`kind`: "xlsx"/"csv").
-pub async fn download_import_template(kind: &str) -> Result<(), String> {
-    let module = report_module("Phần tải mẫu").await?;
-    call(&module, "import_template", &[JsValue::from_str(kind)]).map(|_| ()).map_err(|e| describe(&e))
-}
-
 /// The report module, for the other pages that use its file writers (the list's export, the
 /// device backup); `part` names what the user asked for in the message when it cannot load.
 pub async fn report_module(part: &str) -> Result<JsValue, String> {

@@ -65,13 +65,6 @@ pub fn download_import_template(kind: &str) -> Result<(), String> {
     }
 }
 
-/// A file chosen for import, read as a sheet (calamine and the CSV decoders live in this module,
-/// so the app's first load carries none of them); postcard bytes of the `Sheet`, or the reason.
-pub fn read_import_file(name: &str, bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let sheet = crate::import::read::read_file(name, bytes).map_err(|e| e.to_string())?;
-    postcard::to_allocvec(&sheet).map_err(|e| format!("Không chuyển được bảng đã đọc ({e})."))
-}
-
 pub(crate) fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
     let failed = |what: &str| format!("Trình duyệt không tạo được tệp ({what}). Hãy thử lại.");
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));

@@ -38,3 +38,33 @@ impl ReportInput {
         postcard::from_bytes(bytes).map_err(|e| format!("Dữ liệu chuyển cho trang báo cáo không đọc được ({e}). Hãy tải lại trang."))
     }
 }
+
+/// What the app hands the import page (`/nhap-tu-tep`) when it opens: who imports, with which
+/// grants over which units (the plan checks every row with them), the fields the units added,
+/// the models already on the device, and the session for the server's import.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ImportInput {
+    pub username: String,
+    pub display_name: String,
+    pub grants: Vec<crate::domain::Grant>,
+    pub units: Vec<Unit>,
+    pub clusters: Vec<Cluster>,
+    /// Whether the account may create models anywhere (writes, reviews or administers a unit).
+    pub may_import: bool,
+    pub custom_fields: Vec<String>,
+    /// Ids of the documents on this device.
+    pub on_device: Vec<String>,
+    /// The session token, when the session is live.
+    pub token: Option<String>,
+    pub online: bool,
+}
+
+impl ImportInput {
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<ImportInput, String> {
+        postcard::from_bytes(bytes).map_err(|e| format!("Dữ liệu chuyển cho trang nhập tệp không đọc được ({e}). Hãy tải lại trang."))
+    }
+}

@@ -1,7 +1,8 @@
 //! The report page (*Báo cáo*): choose a scope and a period, see the figures, coverage and
 //! completeness, charts, the pivot table and the annex lists, copy the draft text, print on A4 in
 //! the Party's or the State's layout, export XLSX and CSV; and, for Settings, the device backup's
-//! zip (`backup`: written and read here, merged into the replica by the app).
+//! zip (`backup`: written and read here, merged into the replica by the app); and the import page
+//! (`import_page`: the file read, mapped and checked here, its models written by the app).
 //!
 //! Compiled into its own wasm module, `danvan-reports` (src/bin/danvan-reports.rs), which the app
 //! imports the first time the page opens (`pages::reports`). Invariant: **nothing else in
@@ -15,6 +16,7 @@ pub mod input;
 pub mod backup;
 mod charts;
 pub mod files;
+mod import_page;
 mod page;
 mod print;
 
@@ -33,6 +35,24 @@ struct Mounted {
 
 thread_local! {
     static MOUNTED: RefCell<Option<Mounted>> = const { RefCell::new(None) };
+    static IMPORT_MOUNTED: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
+}
+
+/// Renders the import page into `root`; `write` and `sync_now` are the app's (see
+/// `import_page::AppCalls`).
+pub fn mount_import(root: web_sys::HtmlElement, bytes: &[u8], write: js_sys::Function, sync_now: js_sys::Function) -> Result<(), String> {
+    let input = input::ImportInput::decode(bytes)?;
+    unmount_import();
+    let calls = import_page::AppCalls { write, sync_now };
+    let handle = leptos::mount::mount_to(root, move || view! { <import_page::ImportPage input=input calls=calls/> });
+    IMPORT_MOUNTED.with(|m| *m.borrow_mut() = Some(Box::new(handle)));
+    Ok(())
+}
+
+/// The app left the import page.
+pub fn unmount_import() {
+    let previous = IMPORT_MOUNTED.with(|m| m.borrow_mut().take());
+    drop(previous);
 }
 
 /// Renders the page into `root` (the app's empty element), replacing a previous mount.
