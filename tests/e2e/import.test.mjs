@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { LAUNCH, collectErrors, eventually, newPage, signIn, synced, unique, wai
 
 const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
 const WRITE_WORKBOOK = process.env.DANVAN_WRITE_WORKBOOK;
+const DIST = process.env.DANVAN_DIST;
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
 mkdirSync(SHOTS, { recursive: true });
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
@@ -185,5 +186,16 @@ test('a reviewer online imports a list through the server and the models come ba
     await eventually('history names the file and line', async () => /Nhập từ tệp ds-huyen\.xlsx, dòng 5/.test(await cadre.locator('body').innerText()), 15_000);
   } finally {
     await browser.close();
+  }
+});
+
+test('the import page, its readers and its planning are not in the app\'s own wasm', { skip: !DIST && 'DANVAN_DIST not set' }, () => {
+  const app = readdirSync(DIST).find((f) => /^danvan-[0-9a-f]+_bg\.wasm$/.test(f));
+  const appWasm = readFileSync(join(DIST, app));
+  const moduleWasm = readFileSync(join(DIST, 'danvan-reports_bg.wasm'));
+  // The page's words, a row error of the plan, a reader's refusal.
+  for (const text of ['Chỉ nhập các dòng đúng, bỏ qua các dòng lỗi', 'không hợp lệ: phải là năm từ', 'Tệp CSV dùng bảng mã TCVN3']) {
+    assert.ok(moduleWasm.includes(Buffer.from(text)), `the on-demand module holds “${text}”`);
+    assert.ok(!appWasm.includes(Buffer.from(text)), `the app's first-load wasm does not hold “${text}”`);
   }
 });
