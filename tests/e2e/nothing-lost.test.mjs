@@ -131,9 +131,14 @@ test('a draft restored after a reload keeps a colleague\'s change to another ite
 
     // A's form reopens once more after B's change has arrived: the restored draft shows B's
     // value where A typed nothing, and A's text where A typed.
-    await a.reload();
-    await waitReady(a);
-    await a.locator('#goals').waitFor({ timeout: READY_MS });
+    // `synced(a)` can see the badge of A's round before B's save; the change has arrived once a
+    // reloaded form shows it (reloading again until then).
+    await eventually('A\'s reloaded form shows the colleague\'s change', async () => {
+      await a.reload();
+      await waitReady(a);
+      await a.locator('#goals').waitFor({ timeout: READY_MS });
+      return (await a.locator('#owner_name').inputValue()) === 'Đoàn Thanh niên thôn (B sửa)';
+    }, 60_000);
     await a.getByText('Đã khôi phục nội dung đang nhập dở').waitFor();
     assert.equal(await a.locator('#goals').inputValue(), 'Mục tiêu do A sửa: 30 hộ trồng hoa.');
     assert.equal(await a.locator('#owner_name').inputValue(), 'Đoàn Thanh niên thôn (B sửa)', 'the form shows the colleague\'s change');
