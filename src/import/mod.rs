@@ -226,6 +226,27 @@ pub enum Target {
     Unknown,
 }
 
+impl Target {
+    /// As a code: a column's (`ten_mo_hinh`, …), `bo_qua` for a column left out, `""` for one not
+    /// chosen yet. The mapping step's choices, `--column HEADER=code` and the upload's `columns`
+    /// all speak it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Target::Column(c) => c.code(),
+            Target::Ignore => "bo_qua",
+            Target::Unknown => "",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Target> {
+        match code {
+            "" => Some(Target::Unknown),
+            "bo_qua" => Some(Target::Ignore),
+            code => Column::from_code(code).map(Target::Column),
+        }
+    }
+}
+
 /// Each header of the file (by position) and what it goes into.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Mapping(pub Vec<Target>);

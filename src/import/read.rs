@@ -72,9 +72,7 @@ pub(super) enum ZipKind {
 
 /// Reads a file chosen by a user; `name` is its name (its extension decides with its first bytes).
 pub fn read_file(name: &str, bytes: &[u8]) -> Result<Sheet, ReadError> {
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(ReadError::TooLarge { size_mb: bytes.len().div_ceil(1 << 20), max_mb: MAX_FILE_BYTES >> 20 });
-    }
+    check_size(bytes)?;
     let lower = name.to_lowercase();
     if is_zip(bytes) {
         let kind = check_zip(bytes, MAX_INFLATED_BYTES)?;
@@ -96,9 +94,7 @@ pub fn read_file(name: &str, bytes: &[u8]) -> Result<Sheet, ReadError> {
 /// readers' memory is bounded by the file's real content; XLS, XLSB and ODS are refused (their
 /// readers build a dense grid over whatever area the file declares) with what to do instead.
 pub fn read_upload(name: &str, bytes: &[u8]) -> Result<Sheet, ReadError> {
-    if bytes.len() > MAX_FILE_BYTES {
-        return Err(ReadError::TooLarge { size_mb: bytes.len().div_ceil(1 << 20), max_mb: MAX_FILE_BYTES >> 20 });
-    }
+    check_size(bytes)?;
     let refuse = || ReadError::NotOnServer(format!("“{}”", name.chars().take(120).collect::<String>()));
     if is_ole(bytes) {
         return Err(refuse());
@@ -111,6 +107,13 @@ pub fn read_upload(name: &str, bytes: &[u8]) -> Result<Sheet, ReadError> {
         };
     }
     read_file(name, bytes)
+}
+
+fn check_size(bytes: &[u8]) -> Result<(), ReadError> {
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(ReadError::TooLarge { size_mb: bytes.len().div_ceil(1 << 20), max_mb: MAX_FILE_BYTES >> 20 });
+    }
+    Ok(())
 }
 
 fn is_zip(bytes: &[u8]) -> bool {
@@ -151,9 +154,9 @@ pub(super) fn check_zip(bytes: &[u8], limit: u64) -> Result<ZipKind, ReadError> 
         if entry.size() > left {
             return Err(too_big);
         }
-        // The CRC is not checked here (the zip crate checks it when a parser reads the entry to
-        // its end); what matters is how much comes out.
-        // The zip crate also stops an entry at its declared size (a forged header is an error).
+        // What matters is how much comes out. The CRC is not checked here (the zip crate checks it
+        // when a parser reads the entry to its end); it also stops an entry at its declared size,
+        // so a forged header is an error.
         let inflated = std::io::copy(&mut entry.take(left + 1), &mut std::io::sink())
             .map_err(|_| ReadError::Workbook("tệp nén bị hỏng hoặc bị cắt (một phần của tệp không giải nén đúng như khai báo)".into()))?;
         if inflated > left {
@@ -168,7 +171,7 @@ pub(super) fn check_zip(bytes: &[u8], limit: u64) -> Result<ZipKind, ReadError> 
 /// first sheet with anything in it. Only cells holding something are kept, so memory follows
 /// what the file really holds, not the area its cells are spread over.
 fn read_xlsx(bytes: &[u8]) -> Result<Sheet, ReadError> {
-    use calamine::{DataRef, Reader};
+    use calamine::Reader;
     let workbook_error = |e: calamine::XlsxError| ReadError::Workbook(short(&e.to_string()));
     let mut book: calamine::Xlsx<_> = calamine::Xlsx::new(Cursor::new(bytes)).map_err(workbook_error)?;
     let names = book.sheet_names();
@@ -190,17 +193,7 @@ fn read_xlsx(bytes: &[u8]) -> Result<Sheet, ReadError> {
                 Err(e) => return Err(workbook_error(e)),
             };
             let (row, col) = cell.get_position();
-            let text = match cell.get_value() {
-                DataRef::Empty | DataRef::Error(_) => continue,
-                DataRef::String(s) => cell_text(s),
-                DataRef::SharedString(s) => cell_text(s),
-                DataRef::Int(v) => v.to_string(),
-                DataRef::Float(v) => v.to_string(),
-                DataRef::Bool(v) => if *v { "có" } else { "không" }.to_string(),
-                DataRef::DateTime(d) => date_text(d),
-                DataRef::DateTimeIso(s) => s.chars().take(10).collect(),
-                DataRef::DurationIso(s) => s.clone(),
-            };
+            let text = data_text(cell.get_value());
             if text.is_empty() {
                 continue;
             }
@@ -227,9 +220,27 @@ fn read_xlsx(bytes: &[u8]) -> Result<Sheet, ReadError> {
     fallback.ok_or_else(|| first_error.map_or(ReadError::Empty, ReadError::Workbook))
 }
 
-fn date_text(d: &calamine::ExcelDateTime) -> String {
-    let (y, m, day, ..) = d.to_ymd_hms_milli();
-    format!("{y:04}-{m:02}-{day:02}")
+/// A cell's value as the plan reads it (dates as ISO days, booleans in Vietnamese), from either
+/// reader's cells (XLSX's `DataRef`, the dense grid's `Data`); empty and error cells are "".
+fn data_text(cell: &impl calamine::DataType) -> String {
+    if let Some(s) = cell.get_string() {
+        cell_text(s)
+    } else if let Some(v) = cell.get_int() {
+        v.to_string()
+    } else if let Some(v) = cell.get_float() {
+        v.to_string()
+    } else if let Some(v) = cell.get_bool() {
+        if v { "có" } else { "không" }.to_string()
+    } else if let Some(d) = cell.get_datetime() {
+        let (y, m, day, ..) = d.to_ymd_hms_milli();
+        format!("{y:04}-{m:02}-{day:02}")
+    } else if let Some(s) = cell.get_datetime_iso() {
+        s.chars().take(10).collect()
+    } else if let Some(s) = cell.get_duration_iso() {
+        s.to_string()
+    } else {
+        String::new()
+    }
 }
 
 /// A text file's bytes as a string: UTF-8 (BOM or not), UTF-16 with BOM, or Windows-1258
@@ -303,7 +314,7 @@ fn cell_text(s: &str) -> String {
 
 /// XLS, XLSB and ODS through calamine's dense grid (see the module's note).
 fn read_workbook(bytes: &[u8]) -> Result<Sheet, ReadError> {
-    use calamine::{Data, Reader};
+    use calamine::Reader;
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| ReadError::Workbook(short(&e.to_string())))?;
     let names = book.sheet_names();
     let mut first_error = None;
@@ -330,16 +341,7 @@ fn read_workbook(bytes: &[u8]) -> Result<Sheet, ReadError> {
             .map(|(i, cells)| SheetRow {
                 line: top as usize + i + 1,
                 cells: std::iter::repeat_n(String::new(), left as usize)
-                    .chain(cells.iter().map(|c| match c {
-                        Data::Empty | Data::Error(_) => String::new(),
-                        Data::String(s) => cell_text(s),
-                        Data::Int(v) => v.to_string(),
-                        Data::Float(v) => v.to_string(),
-                        Data::Bool(v) => if *v { "có" } else { "không" }.to_string(),
-                        Data::DateTime(d) => date_text(d),
-                        Data::DateTimeIso(s) => s.chars().take(10).collect(),
-                        Data::DurationIso(s) => s.clone(),
-                    }))
+                    .chain(cells.iter().map(data_text))
                     .collect(),
             })
             .collect();

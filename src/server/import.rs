@@ -79,16 +79,12 @@ fn apply_columns(mapping: &mut Mapping, headers: &[String], columns: &[(String, 
             problems.push(format!("Tệp không có cột “{header}” (--column)."));
             continue;
         };
-        let target = match code.as_str() {
-            "bo_qua" | "ignore" => Target::Ignore,
-            code => match crate::import::Column::from_code(code) {
-                Some(c) => Target::Column(c),
-                None => {
-                    let codes: Vec<&str> = crate::import::Column::ALL.iter().map(|c| c.code()).collect();
-                    problems.push(format!("“{code}” không phải mã cột; hãy dùng bo_qua hoặc một trong: {}.", codes.join(", ")));
-                    continue;
-                }
-            },
+        // "ignore" too, for English speakers; a column is never mapped to "not chosen" here.
+        let target = if code == "ignore" { Some(Target::Ignore) } else { Target::from_code(code).filter(|t| *t != Target::Unknown) };
+        let Some(target) = target else {
+            let codes: Vec<&str> = crate::import::Column::ALL.iter().map(|c| c.code()).collect();
+            problems.push(format!("“{code}” không phải mã cột; hãy dùng bo_qua hoặc một trong: {}.", codes.join(", ")));
+            continue;
         };
         mapping.set(index, target);
     }

@@ -50,15 +50,7 @@ fn server_reads(file_name: &str) -> bool {
 
 /// The query of `POST /api/import/models` (`api::ImportRequest`).
 fn import_query(file_name: &str, mapping: &Mapping, good_rows_only: bool, custom_fields: &[String]) -> String {
-    let codes: Vec<&str> = mapping
-        .0
-        .iter()
-        .map(|t| match t {
-            Target::Column(c) => c.code(),
-            Target::Ignore => "bo_qua",
-            Target::Unknown => "",
-        })
-        .collect();
+    let codes: Vec<&str> = mapping.0.iter().map(|t| t.code()).collect();
     let encode = |s: &str| String::from(js_sys::encode_uri_component(s));
     let columns = serde_json::to_string(&codes).unwrap_or_default();
     let fields = serde_json::to_string(custom_fields).unwrap_or_default();
@@ -265,18 +257,10 @@ pub fn ImportPage(input: ImportInput, calls: AppCalls) -> impl IntoView {
             .map(|(i, header)| {
                 let current = mapping.with(|m| m.0.get(i).copied().unwrap_or(Target::Unknown));
                 let id = format!("column-{i}");
-                let value = match current {
-                    Target::Column(c) => c.code().to_string(),
-                    Target::Ignore => "bo_qua".into(),
-                    Target::Unknown => String::new(),
-                };
+                let value = current.code();
                 let on_change = move |ev: leptos::ev::Event| {
                     let v = event_target_value(&ev);
-                    let target = match v.as_str() {
-                        "" => Target::Unknown,
-                        "bo_qua" => Target::Ignore,
-                        code => Column::from_code(code).map_or(Target::Unknown, Target::Column),
-                    };
+                    let target = Target::from_code(&v).unwrap_or(Target::Unknown);
                     mapping.update(|m| m.set(i, target));
                 };
                 let unknown = current == Target::Unknown;
@@ -287,7 +271,7 @@ pub fn ImportPage(input: ImportInput, calls: AppCalls) -> impl IntoView {
                         <td>
                             <select id=id on:change=on_change>
                                 <option value="" selected=value.is_empty()>"— Chọn nội dung của cột —"</option>
-                                <option value="bo_qua" selected=value == "bo_qua">"Bỏ qua cột này"</option>
+                                <option value=Target::Ignore.code() selected=value == Target::Ignore.code()>"Bỏ qua cột này"</option>
                                 {Column::ALL.into_iter().map(|c| view! {
                                     <option value=c.code() selected=value == c.code()>{c.label()}</option>
                                 }).collect_view()}

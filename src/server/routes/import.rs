@@ -30,7 +30,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 
 use crate::api::{ImportRequest, ImportResult};
-use crate::import::{Column, Target};
+use crate::import::Target;
 use crate::server::AppState;
 use crate::server::error::ApiError;
 use crate::server::import::{ImportFailure, ImportOptions, import_models_as};
@@ -63,13 +63,7 @@ fn parse_columns(json: &str) -> Result<Vec<Target>, ApiError> {
     }
     codes
         .iter()
-        .map(|code| match code.as_str() {
-            "" => Ok(Target::Unknown),
-            "bo_qua" => Ok(Target::Ignore),
-            code => Column::from_code(code)
-                .map(Target::Column)
-                .ok_or_else(|| ApiError::BadRequest(format!("“{}” không phải mã cột.", code.chars().take(40).collect::<String>()))),
-        })
+        .map(|code| Target::from_code(code).ok_or_else(|| ApiError::BadRequest(format!("“{}” không phải mã cột.", code.chars().take(40).collect::<String>()))))
         .collect()
 }
 
