@@ -304,7 +304,7 @@ pub fn write_model(doc: &mut AutoCommit, model: &Model, now_ms: i64, message: &s
 }
 
 /// Where a conflicting value sits: a key of the model, or a key of one indicator (by its id).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Place {
     Item(String),
     Indicator { id: String, key: String },
@@ -312,7 +312,7 @@ pub enum Place {
 
 /// Two (or more) people set the same short item at the same time, offline: automerge keeps one
 /// value as the winner and the others as conflicts. Shown so nobody's value is lost silently.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Conflict {
     pub place: Place,
     /// What people call it ("Tên mô hình", "Chỉ tiêu “Hộ tham gia”: mục tiêu").
@@ -413,7 +413,7 @@ pub fn resolve(doc: &mut AutoCommit, place: &Place, choice: usize, now_ms: i64, 
 }
 
 /// One saved change of a model, as people read it: when, by whom, which items from what to what.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Revision {
     pub at: i64,
     /// The name the change recorded as `updated_by` (or `created_by`).
@@ -422,7 +422,7 @@ pub struct Revision {
     pub changes: Vec<ItemChange>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ItemChange {
     pub key: String,
     pub label: String,
@@ -487,7 +487,7 @@ pub fn history(doc: &mut AutoCommit) -> History {
 pub const HISTORY_SHOWN: usize = 200;
 
 /// The history view: the newest changes, and how many older ones are not shown.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct History {
     pub revisions: Vec<Revision>,
     pub older: usize,

@@ -43,6 +43,13 @@ pub fn start() {
         let root = app_root();
         match Replica::open(DATABASE).await {
             Ok(replica) => {
+                // The static shell's sign-in form (assets/shell.js) may be in use: a sign-in it
+                // sent finishes first (the account it stores is read below), and what was typed
+                // into it carries over to the app's form.
+                while shell_state().as_deref() == Some("signing-in") {
+                    gloo_timers::future::TimeoutFuture::new(100).await;
+                }
+                let typed = sign_in::ShellTyped::take();
                 root.set_inner_html("");
                 let handle = leptos::mount::mount_to(root, move || {
                     let pwa = pwa::start();
@@ -52,6 +59,7 @@ pub fn start() {
                     view! { <App/> }
                 });
                 handle.forget();
+                typed.restore_focus();
                 reload_when_the_account_changes_elsewhere();
                 mark_ready();
             }
@@ -89,6 +97,11 @@ fn app_root() -> web_sys::HtmlElement {
         .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
         .or_else(|| document.body())
         .expect("an #app element or a body")
+}
+
+/// What the static shell says it is doing (`body[data-shell]`: sign-in, signing-in, signed-in).
+fn shell_state() -> Option<String> {
+    web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()).and_then(|b| b.dataset().get("shell"))
 }
 
 fn mark_ready() {

@@ -4,6 +4,9 @@
 
 pub mod app;
 pub mod components;
+/// The document engine (automerge), compiled into its own wasm module: only `engine::api` may be
+/// used from the rest of the client.
+pub mod engine;
 pub mod format;
 pub mod local;
 pub mod net;

@@ -258,7 +258,7 @@ impl Evaluation {
 }
 
 /// A change a reviewer makes to their evaluation of a model.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum EvaluationStep {
     /// Opens an evaluation with these criteria (nothing happens if one is already open).
     Start(Vec<Criterion>),

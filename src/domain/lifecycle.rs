@@ -44,7 +44,7 @@ pub enum Actor {
 }
 
 /// What the acting person is, for the model at hand (from their grants and the model's unit).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Roles {
     /// Writes the model's unit (cán bộ of that unit).
     pub cadre: bool,

@@ -51,7 +51,7 @@ pub struct ModelDraft {
 }
 
 /// Validation messages keyed by the form control's id, in form order.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FieldErrors(pub Vec<(String, String)>);
 
 impl FieldErrors {

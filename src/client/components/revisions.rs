@@ -4,7 +4,11 @@
 use leptos::prelude::*;
 
 use crate::client::{date_time, use_app};
-use crate::doc::{self, Conflict, Revision};
+use wasm_bindgen::JsValue;
+
+use crate::client::engine::api;
+use crate::client::local::engine;
+use crate::doc::{Conflict, Revision};
 use crate::domain::Model;
 
 /// Long texts in the history are cut to this many characters.
@@ -29,20 +33,16 @@ pub fn Revisions(model: Model) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let id = model.id.clone();
     {
-        let (replica, id) = (app.replica.clone(), id.clone());
+        let id = id.clone();
         leptos::task::spawn_local(async move {
-            match replica.store.get(&id).await {
-                Ok(Some(rec)) => match doc::load(&rec.doc) {
-                    Ok(mut d) => {
-                        conflicts.set(doc::conflicts(&d));
-                        let history = doc::history(&mut d);
-                        older.set(history.older);
-                        revisions.set(history.revisions);
-                    }
-                    Err(e) => error.set(Some(e.to_string())),
-                },
-                Ok(None) => {}
-                Err(e) => error.set(Some(e.to_string())),
+            let read = engine::request("revisions", &[JsValue::from_str(&id)], |e| e).await.and_then(engine::answer::<api::Revisions>);
+            match read {
+                Ok(r) => {
+                    conflicts.set(r.conflicts);
+                    older.set(r.history.older);
+                    revisions.set(r.history.revisions);
+                }
+                Err(e) => error.set(Some(format!("Không đọc được lịch sử của mô hình: {e}"))),
             }
         });
     }

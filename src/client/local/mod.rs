@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod backup;
+pub mod engine;
 pub mod photos;
 pub mod replica;
 pub mod settings;

@@ -37,7 +37,7 @@ const SUMMARIES: &str = "models";
 
 pub use crate::sync::session::DocRecord;
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum StorageError {
     #[error("Bộ nhớ của trình duyệt đã đầy nên chưa lưu được. Hãy xóa bớt dữ liệu trang web khác hoặc giải phóng dung lượng máy, rồi bấm lưu lại — nội dung đang nhập vẫn còn.")]
     Full,

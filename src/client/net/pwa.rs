@@ -118,6 +118,11 @@ fn register_worker(pwa: Pwa) {
     leptos::task::spawn_local(async move {
         let promise = container.register("/sw.js");
         let registration: ServiceWorkerRegistration = match JsFuture::from(promise).await {
+            // Some browsers' policies (and test tools) resolve without a registration.
+            Ok(r) if r.is_undefined() || r.is_null() => {
+                leptos::logging::warn!("service worker not registered (blocked)");
+                return;
+            }
             Ok(r) => r.unchecked_into(),
             Err(e) => {
                 leptos::logging::warn!("service worker not registered: {e:?}");

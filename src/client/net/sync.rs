@@ -3,7 +3,8 @@
 //! all work is async and every document write goes through one IndexedDB transaction.
 //!
 //! The session itself (rounds, what is sent, how replies and feed documents are stored) is the
-//! shared `crate::sync::session`; this module plugs in IndexedDB, fetch and the status signals.
+//! shared `crate::sync::session`, run by the document engine (`client::engine`) on its storage;
+//! this module decides when, carries its requests (fetch, paced) and shows the status.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -11,15 +12,17 @@ use std::time::Duration;
 use futures::{FutureExt, StreamExt};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
 use wasm_bindgen::prelude::Closure;
 
 use crate::client::local::account::Account;
 use crate::client::local::replica::{Replica, now_ms};
 use crate::client::local::settings;
-use crate::client::local::storage::{DocRecord, StorageError};
+use crate::client::engine::api::{self, SyncFailure, SyncOutcome};
+use crate::client::local::engine;
+use crate::client::local::storage::StorageError;
+use crate::sync::CONTENT_TYPE;
 use crate::sync::pace::{self, Body, BodyError, Either, Pace};
-use crate::sync::session::{self, Cursor, LocalDocs, Observer, Transport};
-use crate::sync::{CONTENT_TYPE, SyncRequest, SyncResponse};
 
 const DEBOUNCE: Duration = Duration::from_millis(1500);
 const PERIOD: Duration = Duration::from_secs(60);
@@ -248,12 +251,12 @@ fn backoff(failures: u32) -> Duration {
     base.mul_f64(jitter)
 }
 
-/// One sync request. Its deadlines follow the link, not the clock (see `sync::pace`): until the
-/// answer starts, the upload's size at the measured rate plus [`pace::STALL`] (a browser cannot
-/// watch an upload's progress); then the body is read as a stream, and given up only when no
-/// bytes come for [`pace::STALL`]. Dropping the request (a deadline) aborts the fetch.
-async fn post(request: &SyncRequest, token: &str, pace: &std::cell::Cell<Pace>) -> Result<SyncResponse, SyncError> {
-    let body = crate::sync::encode(request);
+/// One sync request (the engine's encoded `SyncRequest`; the answer's bytes go back to it). Its
+/// deadlines follow the link, not the clock (see `sync::pace`): until the answer starts, the
+/// upload's size at the measured rate plus [`pace::STALL`] (a browser cannot watch an upload's
+/// progress); then the body is read as a stream, and given up only when no bytes come for
+/// [`pace::STALL`]. Dropping the request (a deadline) aborts the fetch.
+async fn post(body: Vec<u8>, token: &str, pace: &std::cell::Cell<Pace>) -> Result<Vec<u8>, SyncError> {
     let sent = body.len();
     let deadline = pace.get().send_timeout(sent);
     let started = js_sys::Date::now();
@@ -292,7 +295,7 @@ async fn post(request: &SyncRequest, token: &str, pace: &std::cell::Cell<Pace>) 
     let mut measured = pace.get();
     measured.observe(sent, body.len(), elapsed);
     pace.set(measured);
-    crate::sync::decode(&body).map_err(|e| SyncError::Network(format!("phản hồi không đọc được: {e}")))
+    Ok(body)
 }
 
 /// A fetch response body (its `ReadableStream`) as `sync::pace` reads it.
@@ -316,103 +319,14 @@ fn short_reason(e: &reqwest::Error) -> String {
     }
 }
 
-/// The browser's replica, as the shared session code sees it.
-struct BrowserDocs<'a>(&'a Replica);
-
-impl LocalDocs for BrowserDocs<'_> {
-    type Error = StorageError;
-    async fn dirty_ids(&self) -> Result<Vec<String>, StorageError> {
-        self.0.store.dirty_ids().await
-    }
-    async fn all_ids(&self) -> Result<Vec<String>, StorageError> {
-        self.0.store.all_ids().await
-    }
-    async fn get(&self, id: &str) -> Result<Option<DocRecord>, StorageError> {
-        self.0.store.get(id).await
-    }
-    async fn update_each<F>(&self, ids: &[String], f: F) -> Result<Vec<DocRecord>, StorageError>
-    where
-        F: FnMut(&str, Option<DocRecord>) -> Option<DocRecord>,
-    {
-        self.0.store.update_each(ids, f).await
-    }
-    fn cursor(&self) -> Cursor {
-        settings::load_cursor()
-    }
-    fn set_cursor(&self, cursor: &Cursor) {
-        settings::save_cursor(cursor)
-    }
-    /// The new server (or the one restored from an older backup, e.g. `danvan-server restore`)
-    /// may lack photos it once had: those of models this user uploads for are listed for upload
-    /// again (the uploader asks `status` first, so a photo the server still has is not resent).
-    /// Photos of other units came from the server and cannot be sent by this user (403).
-    async fn server_replaced(&self) -> Result<(), StorageError> {
-        let writable: std::collections::BTreeSet<String> =
-            Account::load().map(|a| a.profile.writable.into_iter().collect()).unwrap_or_default();
-        let models = self.0.models;
-        // A model not decoded yet counts as ours: the uploader sends only photos a saved entry
-        // of a decoded model shows, and the server refuses what is not this user's to send.
-        let ours = |p: &crate::client::local::storage::StoredPhoto| {
-            models.with_untracked(|ms| ms.get(&p.doc).is_none_or(|m| writable.contains(&m.unit)))
-        };
-        let reset = self.0.store.reset_uploaded(ours).await?;
-        if reset > 0 {
-            leptos::logging::log!("server replaced: {reset} photos listed for upload again");
-        }
-        Ok(())
-    }
-}
-
-/// Requests made with the signed-in user's token. Each session measures its link afresh (the
-/// phone may have left Wi-Fi since the last one): it starts with small requests and sizes the
-/// next ones from how fast the link carried the previous ones.
-struct Fetch<'a> {
-    token: &'a str,
-    pace: std::cell::Cell<Pace>,
-}
-
-impl Transport for Fetch<'_> {
-    type Error = SyncError;
-    async fn post(&self, request: &SyncRequest) -> Result<SyncResponse, SyncError> {
-        post(request, self.token, &self.pace).await
-    }
-    fn feed_budget(&self) -> Option<u32> {
-        Some(self.pace.get().feed_budget())
-    }
-    fn request_bytes(&self) -> usize {
-        self.pace.get().request_bytes()
-    }
-}
-
-/// Shows progress and newly arrived documents while the session runs.
-struct UiObserver<'a> {
-    replica: &'a Replica,
-    status: RwSignal<SyncStatus>,
-    /// Set while the session fills the replica from the feed's start (`None` otherwise), with
-    /// what earlier, failed sessions of the same fill stored.
-    arriving: Option<(RwSignal<Option<Arriving>>, usize)>,
-}
-
-impl Observer for UiObserver<'_> {
-    fn written(&mut self, records: &[DocRecord]) {
-        self.replica.written(records);
-    }
-    fn progress(&mut self, done: usize, total: usize) {
-        self.status.set(SyncStatus::Syncing { done, total });
-    }
-    fn arriving(&mut self, received: usize, remaining: u64) {
-        if let Some((arriving, before)) = self.arriving {
-            let received = before + received;
-            arriving.set(Some(Arriving { received, expected: Some(received + remaining as usize) }));
-        }
-    }
-}
-
 enum Failed {
     SignedOut(String),
     Other(String),
 }
 
+/// One session, run by the document engine with this side's transport and progress: the
+/// requests go through `post` (the session's `Pace` measures the link afresh: the phone may
+/// have left Wi-Fi since the last one), progress and arriving documents reach the status.
 async fn run_session(replica: &Replica, handle: SyncHandle, token: &str) -> Result<(), Failed> {
     use gloo_storage::Storage;
     // From the feed's start, everything the unit has is on its way: the list says so, until a
@@ -422,24 +336,98 @@ async fn run_session(replica: &Replica, handle: SyncHandle, token: &str) -> Resu
     if before.is_none() && filling {
         handle.arriving.set(Some(Arriving { received: 0, expected: None }));
     }
-    let mut observer = UiObserver {
-        replica,
-        status: handle.status,
-        arriving: filling.then(|| (handle.arriving, before.map_or(0, |a| a.received))),
+    let already = before.map_or(0, |a| a.received);
+    let pace = std::rc::Rc::new(std::cell::Cell::new(Pace::default()));
+    let token = token.to_string();
+
+    let post_closure = {
+        let (pace, token) = (pace.clone(), token.clone());
+        Closure::<dyn Fn(js_sys::Uint8Array) -> js_sys::Promise>::new(move |body: js_sys::Uint8Array| {
+            let (pace, token) = (pace.clone(), token.clone());
+            wasm_bindgen_futures::future_to_promise(async move {
+                match post(body.to_vec(), &token, &pace).await {
+                    Ok(bytes) => Ok(js_sys::Uint8Array::from(bytes.as_slice()).into()),
+                    Err(e) => {
+                        let failure = match e {
+                            SyncError::SignedOut(reason) => SyncFailure::SignedOut(reason),
+                            e => SyncFailure::Other(e.to_string()),
+                        };
+                        Err(JsValue::from_str(&api::to_json(&failure)))
+                    }
+                }
+            })
+        })
     };
-    let fetch = Fetch { token, pace: std::cell::Cell::new(Pace::default()) };
-    let result = session::run_session(&BrowserDocs(replica), &fetch, &mut observer).await;
-    if result.is_ok() {
-        handle.arriving.set(None);
+    let feed_budget = {
+        let pace = pace.clone();
+        Closure::<dyn Fn() -> f64>::new(move || f64::from(pace.get().feed_budget()))
+    };
+    let request_bytes = {
+        let pace = pace.clone();
+        Closure::<dyn Fn() -> f64>::new(move || pace.get().request_bytes() as f64)
+    };
+    let server_replaced = {
+        let replica = replica.clone();
+        Closure::<dyn Fn() -> js_sys::Promise>::new(move || {
+            let replica = replica.clone();
+            wasm_bindgen_futures::future_to_promise(async move {
+                server_replaced(&replica).await.map(|_| JsValue::UNDEFINED).map_err(|e| JsValue::from_str(&e.to_string()))
+            })
+        })
+    };
+    let status = handle.status;
+    let progress = Closure::<dyn Fn(f64, f64)>::new(move |done: f64, total: f64| {
+        status.set(SyncStatus::Syncing { done: done as usize, total: total as usize });
+    });
+    let arriving_signal = handle.arriving;
+    let arriving = Closure::<dyn Fn(f64, f64)>::new(move |received: f64, remaining: f64| {
+        if filling {
+            let received = already + received as usize;
+            arriving_signal.set(Some(Arriving { received, expected: Some(received + remaining as usize) }));
+        }
+    });
+    let app = js_sys::Object::new();
+    for (name, f) in [
+        ("post", post_closure.as_ref()),
+        ("feed_budget", feed_budget.as_ref()),
+        ("request_bytes", request_bytes.as_ref()),
+        ("server_replaced", server_replaced.as_ref()),
+        ("progress", progress.as_ref()),
+        ("arriving", arriving.as_ref()),
+    ] {
+        let _ = js_sys::Reflect::set(&app, &JsValue::from_str(name), f);
     }
-    let report = result.map_err(|e| match e {
-        session::SessionError::Transport(SyncError::SignedOut(reason)) => Failed::SignedOut(reason),
-        e => Failed::Other(e.to_string()),
-    })?;
+    let result = engine::request("sync", &[app.into()], SyncFailure::Other).await;
+    // The closures live until the session is over.
+    drop((post_closure, feed_budget, request_bytes, server_replaced, progress, arriving));
+    let outcome: SyncOutcome = match result {
+        Ok(answer) => engine::answer(answer).map_err(Failed::Other)?,
+        Err(SyncFailure::SignedOut(reason)) => return Err(Failed::SignedOut(reason)),
+        Err(SyncFailure::Other(reason)) => return Err(Failed::Other(reason)),
+    };
+    handle.arriving.set(None);
     // A document the server refused is its own problem, not the round's: the round went on for
     // every other document, so it counts as a success (photos and the profile follow, no backoff)
     // while the refused one stays dirty with its edits and flagged (badge, card, detail page).
-    let _ = gloo_storage::LocalStorage::set(REJECTED, &report.rejected);
-    handle.rejected.set(report.rejected);
+    let _ = gloo_storage::LocalStorage::set(REJECTED, &outcome.rejected);
+    handle.rejected.set(outcome.rejected);
+    Ok(())
+}
+
+/// The server turned out to be another one, or this one restored from an older backup (e.g.
+/// `danvan-server restore`): it may lack photos it once had. Those of models this user uploads
+/// for are listed for upload again (the uploader asks `status` first, so a photo the server still
+/// has is not resent). Photos of other units came from the server and cannot be sent by this
+/// user (403).
+async fn server_replaced(replica: &Replica) -> Result<(), StorageError> {
+    let writable: std::collections::BTreeSet<String> = Account::load().map(|a| a.profile.writable.into_iter().collect()).unwrap_or_default();
+    let models = replica.models;
+    // A model not decoded yet counts as ours: the uploader sends only photos a saved entry of a
+    // decoded model shows, and the server refuses what is not this user's to send.
+    let ours = |p: &crate::client::local::storage::StoredPhoto| models.with_untracked(|ms| ms.get(&p.doc).is_none_or(|m| writable.contains(&m.unit)));
+    let reset = replica.store.reset_uploaded(ours).await?;
+    if reset > 0 {
+        leptos::logging::log!("server replaced: {reset} photos listed for upload again");
+    }
     Ok(())
 }

@@ -188,7 +188,8 @@ async fn restore_from(app: &AppContext, module: &JsValue, file: web_sys::File, o
         .await
         .map_err(|_| format!("Trình duyệt không đọc được tệp “{}” (tệp đã bị chuyển hoặc xóa?).{unchanged}", file.name()))?;
     let opened = call_module(module, "backup_open", &[Uint8Array::new(&buffer).into()]).map_err(|e| format!("{e}{unchanged}"))?;
-    let opened = Opened::decode(&Uint8Array::new(&opened).to_vec()).map_err(|e| format!("{e}{unchanged}"))?;
+    let opened_bytes = Uint8Array::new(&opened).to_vec();
+    let opened = Opened::decode(&opened_bytes).map_err(|e| format!("{e}{unchanged}"))?;
     let manifest = &opened.manifest;
 
     let (username, writable) = app
@@ -211,7 +212,7 @@ async fn restore_from(app: &AppContext, module: &JsValue, file: web_sys::File, o
     outcome.set(Some(Outcome::Working(format!("Đang gộp {} tài liệu…", count(opened.docs.len())))));
     // Let the status paint before the merge, which holds the page for its duration.
     gloo_timers::future::TimeoutFuture::new(0).await;
-    let docs = restore_docs(&app.replica, &opened.docs).await.map_err(|e| e.to_string())?;
+    let docs = restore_docs(&app.replica, opened_bytes).await.map_err(|e| e.to_string())?;
 
     let have: BTreeSet<String> = app.replica.store.photo_ids().await.unwrap_or_default().into_iter().collect();
     let (mut added, mut unshown) = (0usize, 0usize);

@@ -12,6 +12,57 @@ use crate::client::{AppContext, local::settings, use_app};
 use crate::api::{Accept, InvitationToken, InvitationView, SignIn, SignedIn};
 use crate::domain::check_password;
 
+/// What was typed into the static shell's sign-in form (assets/shell.js) before the app arrived,
+/// carried over into the app's form so nothing typed is lost when the app replaces the shell.
+#[derive(Debug, Clone, Default)]
+pub struct ShellTyped {
+    pub username: String,
+    pub password: String,
+    /// The shell's control that had the focus (the keyboard stays up on a phone).
+    focused: Option<String>,
+}
+
+thread_local! {
+    static SHELL_TYPED: std::cell::RefCell<ShellTyped> = std::cell::RefCell::new(ShellTyped::default());
+}
+
+impl ShellTyped {
+    /// Reads the shell's form (before the app replaces it) and keeps it for the sign-in page.
+    pub fn take() -> ShellTyped {
+        use wasm_bindgen::JsCast;
+        let document = web_sys::window().and_then(|w| w.document());
+        let value = |id: &str| {
+            document
+                .as_ref()
+                .and_then(|d| d.get_element_by_id(id))
+                .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+                .map(|i| i.value())
+                .unwrap_or_default()
+        };
+        let focused = document.as_ref().and_then(|d| d.active_element()).map(|e| e.id()).filter(|id| id == "username" || id == "password");
+        let typed = ShellTyped { username: value("username"), password: value("password"), focused };
+        SHELL_TYPED.with(|t| *t.borrow_mut() = typed.clone());
+        typed
+    }
+
+    /// Puts the focus back where it was in the shell's form (the app's form has the same ids).
+    pub fn restore_focus(&self) {
+        use wasm_bindgen::JsCast;
+        if let Some(input) = self
+            .focused
+            .as_deref()
+            .and_then(|id| web_sys::window()?.document()?.get_element_by_id(id))
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = input.focus();
+        }
+    }
+
+    fn carried_over() -> ShellTyped {
+        SHELL_TYPED.with(|t| std::mem::take(&mut *t.borrow_mut()))
+    }
+}
+
 /// Keeps a new session and starts syncing with it.
 fn signed_in(app: &AppContext, s: SignedIn) -> Result<(), String> {
     let account = Account::from_signed_in(s);
@@ -26,8 +77,9 @@ pub fn SignInPage() -> impl IntoView {
     let app = use_app();
     let existing = app.account.get_untracked();
     let again = existing.is_some();
-    let username = RwSignal::new(existing.as_ref().map(|a| a.profile.username.clone()).unwrap_or_default());
-    let password = RwSignal::new(String::new());
+    let typed = ShellTyped::carried_over();
+    let username = RwSignal::new(existing.as_ref().map(|a| a.profile.username.clone()).unwrap_or(typed.username));
+    let password = RwSignal::new(typed.password);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let navigate = use_navigate();

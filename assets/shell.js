@@ -1,0 +1,106 @@
+// The sign-in form of a new device, before the app's wasm arrives.
+//
+// A cadre opening danvan for the first time on a 2G phone would otherwise wait for the whole
+// app (hundreds of KB) before typing a password. With no account on this device, this script
+// (a few KB, loaded with the page) turns the static shell into the sign-in form and signs in by
+// itself with the same `POST /api/session` the app uses, storing the session exactly as the app
+// does (`local::account::Account`: localStorage "danvan.account"). When the wasm arrives it
+// takes over: it waits while a sign-in sent from here is under way, then carries on with what was
+// typed (`client::app::start`). Plain script, no framework: it must cost nothing to load.
+(function () {
+  'use strict';
+  var ACCOUNT = 'danvan.account';
+  var body = document.body;
+  var main = document.querySelector('#app main');
+  if (!main || location.pathname.indexOf('/moi') === 0) return;
+  try {
+    if (localStorage.getItem(ACCOUNT)) return;
+  } catch (e) {
+    return; // no storage: the app says why when it starts
+  }
+
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    (children || []).forEach(function (c) { node.append(c); });
+    return node;
+  }
+  function field(id, label, attrs) {
+    attrs.id = id;
+    return el('div', { class: 'field' }, [el('label', { for: id }, [label]), el('input', attrs)]);
+  }
+
+  var error = el('p', { class: 'error', role: 'alert', hidden: '' });
+  var button = el('button', { type: 'submit', class: 'button primary' }, ['Đăng nhập']);
+  var form = el('form', { class: 'model-form narrow', novalidate: '' }, [
+    field('username', 'Tên đăng nhập', { autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false' }),
+    field('password', 'Mật khẩu', { type: 'password', autocomplete: 'current-password' }),
+    error,
+    el('div', { class: 'actions' }, [button]),
+  ]);
+  var page = el('section', { class: 'page sign-in-page shell-sign-in' }, [
+    el('h1', {}, ['Đăng nhập']),
+    el('p', { class: 'hint' }, ['Đăng nhập một lần khi có mạng; sau đó ứng dụng dùng được cả khi không có mạng.']),
+    form,
+    el('p', { class: 'hint' }, ['Chưa có tài khoản? Quản trị viên của đơn vị gửi cho bạn một liên kết mời (hoặc mã QR) để đặt mật khẩu.']),
+  ]);
+  main.replaceChildren(page);
+  // The shell's menu is for signed-in users.
+  var nav = document.querySelector('#app header nav');
+  if (nav) nav.remove();
+  body.dataset.shell = 'sign-in';
+
+  function say(text) {
+    error.textContent = text;
+    if (text) error.removeAttribute('hidden'); else error.setAttribute('hidden', '');
+  }
+  function idle() {
+    button.disabled = false;
+    button.textContent = 'Đăng nhập';
+    body.dataset.shell = 'sign-in';
+    window.dispatchEvent(new Event('danvan-shell-idle'));
+  }
+
+  form.addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var username = form.username.value.trim().toLowerCase();
+    var password = form.password.value;
+    if (!username) return say('Hãy nhập tên đăng nhập.');
+    if (!password) return say('Hãy nhập mật khẩu.');
+    say('');
+    button.disabled = true;
+    button.textContent = 'Đang đăng nhập…';
+    body.dataset.shell = 'signing-in';
+    fetch('/api/session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: username, password: password }),
+    })
+      .then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (answer) {
+          if (!response.ok) {
+            throw new Error(answer.error || ('Máy chủ không nhận đăng nhập (mã ' + response.status + ').'));
+          }
+          return answer;
+        });
+      })
+      .then(function (signedIn) {
+        localStorage.setItem(ACCOUNT, JSON.stringify({
+          token: signedIn.token, expires_at: signedIn.expires_at, profile: signedIn.profile, ended: null,
+        }));
+        form.password.value = '';
+        main.replaceChildren(el('section', { class: 'page shell', 'aria-busy': 'true' }, [
+          el('h1', {}, ['Mô hình “Dân vận khéo”']),
+          el('p', { class: 'loading' }, ['Đã đăng nhập. Đang mở sổ mô hình…']),
+        ]));
+        body.dataset.shell = 'signed-in';
+        window.dispatchEvent(new Event('danvan-signed-in'));
+      })
+      .catch(function (e) {
+        say(e instanceof TypeError
+          ? 'Không kết nối được máy chủ. Hãy kiểm tra mạng rồi thử lại.'
+          : e.message);
+        idle();
+      });
+  });
+})();

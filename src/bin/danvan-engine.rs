@@ -1,0 +1,75 @@
+//! The document engine's entry points (wasm, built by Trunk as a module of its own and loaded by
+//! the app in the background; see `danvan::client::engine`). The exports live here, not in the
+//! library: an export in the library would be linked into the app's own module too, and with it
+//! automerge. Values cross as JSON strings of `client::engine::api` types; an error rejects the
+//! promise with the JSON of its error type.
+
+#[cfg(target_arch = "wasm32")]
+mod exports {
+    use danvan::client::engine::{self, api};
+    use wasm_bindgen::prelude::*;
+
+    fn rejected<E: serde::Serialize>(e: E) -> JsValue {
+        JsValue::from_str(&api::to_json(&e))
+    }
+
+    fn save_error(e: String) -> JsValue {
+        rejected(api::SaveError::Engine(e))
+    }
+
+    /// Opens the device's storage; `on_shown(json)` receives every model read or written here,
+    /// `on_decoding(count)` how many documents are still being read in the background.
+    #[wasm_bindgen]
+    pub async fn init(database: String, on_shown: js_sys::Function, on_decoding: js_sys::Function) -> Result<(), JsValue> {
+        console_error_panic_hook::set_once();
+        engine::init(&database, on_shown, on_decoding).await.map_err(|e| JsValue::from_str(&e))
+    }
+
+    #[wasm_bindgen]
+    pub async fn verify() -> Result<(), JsValue> {
+        engine::verify().await.map_err(|e| JsValue::from_str(&e))
+    }
+
+    #[wasm_bindgen]
+    pub async fn create(new: String) -> Result<(), JsValue> {
+        let new = api::from_json(&new).map_err(save_error)?;
+        engine::create(new).await.map_err(rejected)
+    }
+
+    #[wasm_bindgen]
+    pub async fn import(models: String, now_ms: f64) -> Result<f64, JsValue> {
+        let models = api::from_json(&models).map_err(save_error)?;
+        engine::import(models, now_ms as i64).await.map(|n| n as f64).map_err(rejected)
+    }
+
+    /// Returns whether anything was written.
+    #[wasm_bindgen]
+    pub async fn change(id: String, change: String) -> Result<bool, JsValue> {
+        let change = api::from_json(&change).map_err(save_error)?;
+        engine::change(&id, change).await.map_err(rejected)
+    }
+
+    #[wasm_bindgen]
+    pub async fn revisions(id: String) -> Result<String, JsValue> {
+        engine::revisions(&id).await.map(|r| api::to_json(&r)).map_err(|e| JsValue::from_str(&e))
+    }
+
+    #[wasm_bindgen]
+    pub async fn restore(opened: Vec<u8>) -> Result<String, JsValue> {
+        engine::restore(&opened).await.map(|r| api::to_json(&r)).map_err(rejected)
+    }
+
+    #[wasm_bindgen]
+    pub async fn sync(app: JsValue) -> Result<String, JsValue> {
+        engine::sync(app).await.map(|r| api::to_json(&r)).map_err(rejected)
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    eprintln!("danvan-engine is the browser's document engine: `trunk build` builds it with the app (see README.md).");
+    std::process::exit(2);
+}

@@ -1,0 +1,96 @@
+//! The app's handle on the document engine (`client::engine`, its own wasm module): loads it once
+//! per page — in the background right after start, or when a save needs it first — and calls its
+//! exports with the JSON of `engine::api` types. The service worker precaches the module with
+//! every other file, so after the first visit it loads offline, from the device.
+
+use std::cell::RefCell;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use crate::client::engine::api::{self, SaveError};
+
+#[wasm_bindgen(inline_js = r#"
+let loaded = null;
+// One import (and one opening of the storage) per page load; a failed one (offline before the
+// first visit) is tried again at the next call.
+export function load_engine_module(database, on_shown, on_decoding) {
+  if (!loaded) {
+    loaded = import('/danvan-engine.js')
+      .then(async (m) => {
+        await m.default({ module_or_path: '/danvan-engine_bg.wasm' });
+        await m.init(database, on_shown, on_decoding);
+        return m;
+      })
+      .catch((e) => { loaded = null; throw e; });
+  }
+  return loaded;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(catch)]
+    async fn load_engine_module(database: &str, on_shown: &JsValue, on_decoding: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+thread_local! {
+    /// What the engine is given when it opens: kept for the page's life (the engine calls them).
+    static CALLBACKS: RefCell<Option<(Closure<dyn Fn(String)>, Closure<dyn Fn(f64)>)>> = const { RefCell::new(None) };
+}
+
+/// How the engine tells the app what it shows; set once, by `Replica::open`, before any call.
+pub fn set_callbacks(on_shown: impl Fn(String) + 'static, on_decoding: impl Fn(f64) + 'static) {
+    let callbacks = (Closure::<dyn Fn(String)>::new(on_shown), Closure::<dyn Fn(f64)>::new(on_decoding));
+    CALLBACKS.with(|c| *c.borrow_mut() = Some(callbacks));
+}
+
+/// The loaded and opened engine (loaded and opened the first time).
+pub async fn module() -> Result<JsValue, String> {
+    let (on_shown, on_decoding) = CALLBACKS
+        .with(|c| c.borrow().as_ref().map(|(s, d)| (s.as_ref().clone(), d.as_ref().clone())))
+        .ok_or_else(|| "phần lưu dữ liệu được gọi trước khi ứng dụng mở".to_string())?;
+    load_engine_module(crate::client::DATABASE, &on_shown, &on_decoding).await.map_err(|e| describe(&e))
+}
+
+fn call(module: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f: js_sys::Function = js_sys::Reflect::get(module, &JsValue::from_str(name))?.dyn_into()?;
+    let args: js_sys::Array = args.iter().collect();
+    f.apply(&JsValue::NULL, &args)
+}
+
+/// Calls an async export and waits for its promise.
+async fn await_call(module: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let promise: js_sys::Promise = call(module, name, args)?.dyn_into()?;
+    wasm_bindgen_futures::JsFuture::from(promise).await
+}
+
+/// Loads the module, then calls `name`; a rejection is the JSON of `E`.
+pub async fn request<E: serde::de::DeserializeOwned>(name: &str, args: &[JsValue], unloaded: impl FnOnce(String) -> E) -> Result<JsValue, E> {
+    let m = match module().await {
+        Ok(m) => m,
+        Err(e) => return Err(unloaded(e)),
+    };
+    await_call(&m, name, args).await.map_err(|e| match e.as_string() {
+        Some(s) => serde_json::from_str(&s).unwrap_or_else(|_| unloaded(s)),
+        None => unloaded(describe(&e)),
+    })
+}
+
+/// A call that saves something; its error as `SaveError`.
+pub async fn save(name: &str, args: &[JsValue]) -> Result<JsValue, SaveError> {
+    request(name, args, SaveError::Engine).await
+}
+
+/// Reads again, in the background, every document whose cached model is missing or stale.
+pub async fn verify() -> Result<(), String> {
+    let m = module().await?;
+    await_call(&m, "verify", &[]).await.map(|_| ()).map_err(|e| describe(&e))
+}
+
+/// The JSON answer of a call that returns a string.
+pub fn answer<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, String> {
+    api::from_json(&value.as_string().unwrap_or_default())
+}
+
+pub fn describe(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string()).unwrap_or_else(|| format!("{e:?}"))
+}

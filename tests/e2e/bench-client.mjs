@@ -1,0 +1,191 @@
+// Benchmark (not a test): the client's figures of issue 15, as `.ci/bench-client` runs it against
+// the release client served by the real server. Prints `name = value unit` lines (medians of RUNS
+// runs; saves as p50/p95 of RUNS × SAVES); asserts only that every step completed.
+//
+//   node bench-client.mjs --write-list FILE   # writes the commune's MODELS models as a CSV to import
+//   DANVAN_URL=… node bench-client.mjs        # measures (the server holds that list for canbo.a)
+//
+// Times are read inside the page (`performance.now()`, from the navigation's start or from the
+// click), so Playwright's own round trips are not counted. Each figure:
+// - 2g.*: a fresh phone (empty profile) over 300 ms / 256 kbit/s (CDP network emulation): until
+//   the sign-in form can be typed in, and until the app itself is running;
+// - warm.*: a phone holding MODELS models, reloaded at 4× CPU: until the first card is shown;
+// - search: one keystroke in the search box until the list is filtered and painted (4×);
+// - edit_open: "Sửa" clicked on a model's page until its form shows (4×);
+// - save: "Lưu mô hình" clicked until "Đã lưu" (4×).
+
+import { writeFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import { LAUNCH, PASSWORD, eventually, newPage, signIn, waitReady, waitServiceWorker } from './support.mjs';
+
+const MODELS = Number(process.env.MODELS || 1500);
+const RUNS = Number(process.env.RUNS || 3);
+const SAVES = Number(process.env.SAVES || 10);
+
+const WORDS = ('dân vận khéo nhân dân thôn bản xã chi bộ mặt trận hội phụ nữ nông dân cựu chiến binh đoàn thanh niên ' +
+  'đường giao thông nông thôn mới hộ nghèo vận động tuyên truyền đóng góp ngày công hiến đất bê tông hóa kênh mương ' +
+  'vệ sinh môi trường rác thải thu gom phân loại trồng cây xanh thắp sáng camera an ninh trật tự tổ tự quản hòa giải ' +
+  'sinh kế giảm nghèo chuyển đổi số đồng bào dân tộc già làng người có uy tín cán bộ đảng viên gương mẫu').split(' ');
+
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function sentence(r, n) {
+  const w = Array.from({ length: n }, () => WORDS[Math.floor(r() * WORDS.length)]);
+  w[0] = w[0][0].toUpperCase() + w[0].slice(1);
+  return w.join(' ') + '.';
+}
+
+function paragraph(r, sentences) {
+  return Array.from({ length: sentences }, () => sentence(r, 8 + Math.floor(r() * 10))).join(' ');
+}
+
+/** The commune's list: MODELS rows of realistic length (the seven narrative items filled). */
+function writeList(file) {
+  const fields = ['Kinh tế', 'Văn hóa – xã hội', 'Quốc phòng – an ninh', 'Xây dựng hệ thống chính trị'];
+  const states = ['Đăng ký', 'Đang thực hiện', 'Đang thực hiện', 'Đề nghị công nhận'];
+  const header = ['Tên mô hình', 'Đơn vị', 'Lĩnh vực', 'Năm', 'Tình trạng', 'Tên chủ thể', 'Ngày bắt đầu', 'Thực trạng',
+    'Mục tiêu', 'Nội dung', 'Địa bàn', 'Lực lượng', 'Nguồn lực', 'Sản phẩm kiểm chứng được', 'Khả năng nhân rộng'];
+  const lines = [header.join(',')];
+  for (let i = 0; i < MODELS; i++) {
+    const r = rng(i + 1);
+    const year = 2015 + (i % 11);
+    const row = [`${sentence(r, 5).slice(0, -1)} (${i + 1})`, 'BANBO', fields[i % 4], year, states[i % 4], `Chi hội thôn số ${i % 40}`,
+      `${year}-03-01`, paragraph(r, 3), paragraph(r, 2), paragraph(r, 4), paragraph(r, 1), paragraph(r, 1), paragraph(r, 1),
+      `Hộ tham gia: ${20 + (i % 50)} hộ; Kinh phí huy động: ${i % 90},5 triệu đồng`, paragraph(r, 2)];
+    lines.push(row.map((v) => `"${String(v).replaceAll('"', '""')}"`).join(','));
+  }
+  writeFileSync(file, lines.join('\r\n'));
+}
+
+if (process.argv[2] === '--write-list') {
+  writeList(process.argv[3]);
+  process.exit(0);
+}
+
+const BASE = process.env.DANVAN_URL.replace(/\/+$/, '');
+const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
+const figure = (name, value, unit) => console.log(`client.${name} = ${Math.round(value)} ${unit}`);
+
+// Recorded in the page from its first script on: when the sign-in form, the app and the first
+// card appeared (ms since the navigation started).
+const MARKS = () => {
+  window.__marks = {};
+  const mark = () => {
+    const m = window.__marks;
+    const form = document.querySelector('#username');
+    if (!m.form && form && !form.disabled) m.form = performance.now();
+    if (!m.ready && document.body?.dataset.ready === '1') m.ready = performance.now();
+    if (!m.card && document.querySelector('article.model-card')) m.card = performance.now();
+  };
+  new MutationObserver(mark).observe(document, { childList: true, subtree: true, attributes: true });
+};
+
+/** Runs `action` in the page and resolves after `done()` holds and a frame was painted; ms. */
+async function timed(page, action, done) {
+  return page.evaluate(async ([action, done]) => {
+    const act = new Function(action);
+    const finished = new Function(`return (${done})`);
+    const t0 = performance.now();
+    act();
+    await new Promise((resolve) => {
+      const check = () => (finished() ? resolve() : setTimeout(check, 1));
+      check();
+    });
+    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    return performance.now() - t0;
+  }, [action, done]);
+}
+
+const browser = await chromium.launch(LAUNCH);
+try {
+  // A fresh phone on 2G: nothing cached, every byte over the link.
+  const form = [];
+  const ready = [];
+  for (let run = 0; run < RUNS; run++) {
+    const context = await browser.newContext(PHONE);
+    await context.addInitScript(MARKS);
+    const page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 300, downloadThroughput: 32_000, uploadThroughput: 32_000 });
+    await page.goto(BASE + '/', { waitUntil: 'commit' });
+    await page.waitForFunction(() => window.__marks?.form && window.__marks?.ready, null, { timeout: 300_000, polling: 200 });
+    const marks = await page.evaluate(() => window.__marks);
+    form.push(marks.form);
+    ready.push(marks.ready);
+    await context.close();
+  }
+  figure('2g.sign_in_form_usable', median(form), 'ms');
+  figure('2g.app_ready', median(ready), 'ms');
+
+  // A phone holding the commune's models.
+  const context = await browser.newContext(PHONE);
+  await context.addInitScript(MARKS);
+  const page = await newPage(context, 'bench');
+  await signIn(page, BASE, 'canbo.a', PASSWORD);
+  const count = `${MODELS.toLocaleString('de-DE')} mô hình`;
+  await eventually(`the list counts ${count}`, async () => {
+    const text = await page.locator('p.count').innerText().catch(() => '');
+    return text.trim() === count;
+  }, 600_000, 500);
+  await waitServiceWorker(page);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+
+  const warm = [];
+  const warmReady = [];
+  const search = [];
+  for (let run = 0; run < RUNS; run++) {
+    await page.reload({ waitUntil: 'commit' });
+    await page.waitForFunction(() => window.__marks?.card && window.__marks?.ready, null, { timeout: 120_000, polling: 100 });
+    const marks = await page.evaluate(() => window.__marks);
+    warm.push(marks.card);
+    warmReady.push(marks.ready);
+    // Let the background work of a start (the engine loading, its check) settle first.
+    await page.waitForTimeout(3000);
+    for (const ch of 'van dong') {
+      search.push(await timed(page,
+        `const s = document.querySelector('#search'); s.value += ${JSON.stringify(ch)}; s.dispatchEvent(new Event('input', { bubbles: true }));`,
+        'true'));
+    }
+    await timed(page, `const s = document.querySelector('#search'); s.value = ''; s.dispatchEvent(new Event('input', { bubbles: true }));`, 'true');
+  }
+  figure('warm.list_shown_4x', median(warm), 'ms');
+  figure('warm.app_ready_4x', median(warmReady), 'ms');
+  figure('search.keystroke_4x.p50', median(search), 'ms');
+  figure('search.keystroke_4x.p95', pct(search, 95), 'ms');
+
+  // Editing one model again and again (a cadre's day).
+  const first = await page.locator('article.model-card a').first().getAttribute('href');
+  const open = [];
+  const save = [];
+  for (let i = 0; i < RUNS * SAVES; i++) {
+    await page.goto(BASE + first);
+    await waitReady(page);
+    await page.getByRole('link', { name: 'Sửa', exact: true }).waitFor();
+    await page.waitForTimeout(300);
+    open.push(await timed(page,
+      `[...document.querySelectorAll('a')].find((a) => a.textContent.trim() === 'Sửa').click();`,
+      `document.querySelector('#name') && document.querySelector('#name').value.length > 0`));
+    await page.waitForTimeout(300);
+    save.push(await timed(page,
+      `const n = document.querySelector('#name'); n.value = n.value.replace(/ \\[\\d+\\]$/, '') + ' [${i}]'; n.dispatchEvent(new Event('input', { bubbles: true }));
+       [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Lưu mô hình').click();`,
+      `(document.querySelector('#save-status')?.textContent || '').includes('Đã lưu')`));
+  }
+  figure('edit_open_4x.p50', median(open), 'ms');
+  figure('edit_open_4x.p95', pct(open, 95), 'ms');
+  figure('save_4x.p50', median(save), 'ms');
+  figure('save_4x.p95', pct(save, 95), 'ms');
+  await context.close();
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,104 @@
+// The document engine (automerge) is a module of its own, loaded in the background: the app's
+// first-load wasm holds none of it, the list and the forms work before it arrives, and a save
+// made while it cannot load says so and loses nothing typed.
+//
+//   DANVAN_URL=… DANVAN_DIST=dist node --test tests/e2e/engine.test.mjs
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { LAUNCH, eventually, signIn, waitReady, watch } from './support.mjs';
+
+const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
+const DIST = process.env.DANVAN_DIST;
+const TEST_MS = 240_000;
+
+let browser;
+before(async () => {
+  browser = await chromium.launch(LAUNCH);
+});
+after(async () => {
+  await browser?.close();
+});
+
+test('automerge is in the engine module, not in the app\'s first-load wasm', { skip: !DIST }, () => {
+  const app = readdirSync(DIST).find((f) => /^danvan-[0-9a-f]+_bg\.wasm$/.test(f));
+  assert.ok(app, 'the app\'s wasm is in dist');
+  const appWasm = readFileSync(join(DIST, app));
+  const engineWasm = readFileSync(join(DIST, 'danvan-engine_bg.wasm'));
+  // automerge's own messages, and the change messages the engine writes into documents.
+  for (const text of ['automerge', 'invalid change', 'sửa mô hình', 'ghi nhật ký']) {
+    assert.ok(engineWasm.includes(Buffer.from(text)), `the engine holds “${text}”`);
+    assert.ok(!appWasm.includes(Buffer.from(text)), `the app's first-load wasm does not hold “${text}”`);
+  }
+});
+
+test('the list and the forms work before the engine arrives; a save without it keeps what was typed', { timeout: TEST_MS }, async () => {
+  // No service worker: requests it would answer from its cache never reach the route below.
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, serviceWorkers: 'block' });
+  try {
+    const page = await context.newPage();
+    watch(page, 'engine');
+    await signIn(page, BASE, 'canbo.a');
+    const name = `Mô hình trước động cơ ${Date.now().toString(36)}`;
+    await page.goto(BASE + '/mo-hinh/moi');
+    await waitReady(page);
+    const texts = {
+      name,
+      situation: 'Đường thôn lầy lội mỗi mùa mưa.',
+      goals: 'Bê tông hóa 2 km đường thôn.',
+      content: 'Vận động nhân dân hiến đất, góp ngày công.',
+      area: 'Thôn Nà Pồng, xã Bản Bo.',
+      forces: 'Chi bộ thôn chủ trì; các đoàn thể phối hợp.',
+      resources: 'Nhân dân đóng góp 60%, ngân sách xã 40%.',
+      start_date: '2025-01-15',
+      end_date: '2025-12-31',
+      evaluation_date: '2026-01-15',
+      sustainability: 'Duy trì bằng quy ước thôn.',
+      owner_name: 'Chi bộ thôn Nà Pồng',
+      year: '2025',
+    };
+    for (const [id, value] of Object.entries(texts)) await page.locator(`#${id}`).fill(value);
+    for (const [id, value] of Object.entries({ owner_kind: 'tap_the', field: 'kinh_te', unit: 'BANBO', level: 'co_so' })) {
+      await page.locator(`#${id}`).selectOption({ value });
+    }
+    await page.getByRole('button', { name: 'Lưu mô hình' }).click();
+    await page.waitForFunction(() => /^\/mo-hinh\/[^/]+$/.test(location.pathname) && location.pathname !== '/mo-hinh/moi', null, { timeout: 15_000 });
+    const id = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]);
+
+    // The engine cannot load (a broken update, or a first visit cut short): every request for it fails.
+    let engineRequests = 0;
+    await context.route('**/danvan-engine*', (route) => {
+      engineRequests += 1;
+      return route.abort();
+    });
+    await page.goto(BASE + '/');
+    await waitReady(page);
+    await page.locator('article.model-card', { hasText: name }).first().waitFor({ state: 'visible', timeout: 10_000 });
+    assert.ok(engineRequests > 0, 'the app asked for the engine in the background');
+    // Search works on what the app holds.
+    await page.locator('input[type="search"]').first().fill(name.slice(0, 20));
+    await page.locator('article.model-card', { hasText: name }).first().waitFor({ state: 'visible' });
+
+    await page.goto(`${BASE}/mo-hinh/${encodeURIComponent(id)}/sua`);
+    await waitReady(page);
+    await page.locator('#name').waitFor({ state: 'visible' });
+    const renamed = `${name} (đã sửa)`;
+    await page.locator('#name').fill(renamed);
+    await page.getByRole('button', { name: 'Lưu mô hình' }).click();
+    const alert = page.locator('.save-error');
+    await alert.waitFor({ state: 'visible', timeout: 15_000 });
+    assert.match(await alert.innerText(), /Phần lưu dữ liệu của ứng dụng chưa tải được/);
+    assert.equal(await page.locator('#name').inputValue(), renamed, 'what was typed is still in the form');
+
+    // The engine can load again: the same click saves, without a reload.
+    await context.unroute('**/danvan-engine*');
+    await page.getByRole('button', { name: 'Lưu mô hình' }).click();
+    await page.waitForFunction(() => (document.querySelector('#save-status')?.textContent || '').includes('Đã lưu'), null, { timeout: 15_000 });
+    await eventually('the new name on the model page', async () => (await page.locator('h1').allInnerTexts()).some((t) => t.trim() === renamed));
+  } finally {
+    await context.close();
+  }
+});
