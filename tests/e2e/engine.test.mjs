@@ -6,7 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { LAUNCH, eventually, signIn, waitReady, watch } from './support.mjs';
@@ -14,6 +14,7 @@ import { LAUNCH, eventually, signIn, waitReady, watch } from './support.mjs';
 const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
 const DIST = process.env.DANVAN_DIST;
 const TEST_MS = 240_000;
+mkdirSync(new URL('./screenshots/', import.meta.url), { recursive: true });
 
 let browser;
 before(async () => {
@@ -64,6 +65,10 @@ test('the list and the forms work before the engine arrives; a save without it k
     for (const [id, value] of Object.entries({ owner_kind: 'tap_the', field: 'kinh_te', unit: 'BANBO', level: 'co_so' })) {
       await page.locator(`#${id}`).selectOption({ value });
     }
+    await page.getByRole('button', { name: 'Thêm chỉ tiêu' }).click();
+    await page.locator('#indicator-0-name').fill('Số km đường được bê tông hóa');
+    await page.locator('#indicator-0-unit').fill('km');
+    await page.locator('#indicator-0-target').fill('2');
     await page.getByRole('button', { name: 'Lưu mô hình' }).click();
     await page.waitForFunction(() => /^\/mo-hinh\/[^/]+$/.test(location.pathname) && location.pathname !== '/mo-hinh/moi', null, { timeout: 15_000 });
     const id = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]);
@@ -98,6 +103,9 @@ test('the list and the forms work before the engine arrives; a save without it k
     await page.getByRole('button', { name: 'Lưu mô hình' }).click();
     await page.waitForFunction(() => (document.querySelector('#save-status')?.textContent || '').includes('Đã lưu'), null, { timeout: 15_000 });
     await eventually('the new name on the model page', async () => (await page.locator('h1').allInnerTexts()).some((t) => t.trim() === renamed));
+  } catch (e) {
+    for (const p of context.pages()) await p.screenshot({ path: `screenshots/FAILED-engine.png`, fullPage: true }).catch(() => {});
+    throw e;
   } finally {
     await context.close();
   }

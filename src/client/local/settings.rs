@@ -108,8 +108,11 @@ impl ModelFormDraft {
                 new_typed.insert(key, typed_value);
             }
         }
-        match (serde_json::from_value(Value::Object(new_base)), serde_json::from_value(Value::Object(new_typed))) {
-            (Ok(base), Ok(typed)) => ModelFormDraft { base, typed },
+        // Through text, not `from_value`: the app's module then holds one `ModelDraft` reader (the
+        // one drafts are loaded with), not two — each is ~20 KB of wasm.
+        let read = |v: serde_json::Map<String, Value>| serde_json::to_string(&v).ok().and_then(|t| serde_json::from_str(&t).ok());
+        match (read(new_base), read(new_typed)) {
+            (Some(base), Some(typed)) => ModelFormDraft { base, typed },
             _ => self,
         }
     }

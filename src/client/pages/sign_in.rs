@@ -45,17 +45,19 @@ impl ShellTyped {
         typed
     }
 
-    /// Puts the focus back where it was in the shell's form (the app's form has the same ids).
+    /// Puts the focus back where it was in the shell's form (the app's form has the same ids),
+    /// once the app's routes have rendered it.
     pub fn restore_focus(&self) {
         use wasm_bindgen::JsCast;
-        if let Some(input) = self
-            .focused
-            .as_deref()
-            .and_then(|id| web_sys::window()?.document()?.get_element_by_id(id))
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = input.focus();
-        }
+        let Some(id) = self.focused.clone() else { return };
+        gloo_timers::callback::Timeout::new(0, move || {
+            if let Some(input) =
+                web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(&id)).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = input.focus();
+            }
+        })
+        .forget();
     }
 
     fn carried_over() -> ShellTyped {
