@@ -37,7 +37,7 @@ mod exports {
     }
 
     #[wasm_bindgen]
-    pub async fn import(models: String, now_ms: f64) -> Result<f64, JsValue> {
+    pub async fn import_models(models: String, now_ms: f64) -> Result<f64, JsValue> {
         let models = api::from_json(&models).map_err(save_error)?;
         engine::import(models, now_ms as i64).await.map(|n| n as f64).map_err(rejected)
     }

@@ -5,48 +5,83 @@ use super::model::{Model, OwnerKind, Status, field_label};
 
 /// Lower-cases and strips Vietnamese diacritics (precomposed or combining) and maps đ → d.
 pub fn fold(s: &str) -> String {
-    const GROUPS: [(char, &str); 7] = [
-        ('a', "àáảãạăằắẳẵặâầấẩẫậ"),
-        ('e', "èéẻẽẹêềếểễệ"),
-        ('i', "ìíỉĩị"),
-        ('o', "òóỏõọôồốổỗộơờớởỡợ"),
-        ('u', "ùúủũụưừứửữự"),
-        ('y', "ỳýỷỹỵ"),
-        ('d', "đ"),
-    ];
     let mut out = String::with_capacity(s.len());
-    for c in s.chars().flat_map(char::to_lowercase) {
-        // Combining marks (tones, breve, circumflex, horn) typed by some keyboards as separate code points.
-        if ('\u{300}'..='\u{36f}').contains(&c) {
+    fold_into(s, &mut out);
+    out
+}
+
+/// [`fold`], appended to `out` (a search text is built from several items without copies).
+pub fn fold_into(s: &str, out: &mut String) {
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
             continue;
         }
-        let base = if c.is_ascii() {
-            c
-        } else {
-            GROUPS.iter().find(|(_, g)| g.contains(c)).map(|(b, _)| *b).unwrap_or(c)
-        };
-        out.push(base);
+        for c in c.to_lowercase() {
+            // Combining marks (tones, breve, circumflex, horn) typed by some keyboards as
+            // separate code points.
+            if ('\u{300}'..='\u{36f}').contains(&c) {
+                continue;
+            }
+            out.push(base_letter(c));
+        }
+    }
+}
+
+/// The letter under a Vietnamese vowel's marks, and d for đ (a `match`: a keystroke folds the
+/// text of thousands of models, so this is not a scan of letter groups).
+fn base_letter(c: char) -> char {
+    match c {
+        'à' | 'á' | 'ả' | 'ã' | 'ạ' | 'ă' | 'ằ' | 'ắ' | 'ẳ' | 'ẵ' | 'ặ' | 'â' | 'ầ' | 'ấ' | 'ẩ' | 'ẫ' | 'ậ' => 'a',
+        'è' | 'é' | 'ẻ' | 'ẽ' | 'ẹ' | 'ê' | 'ề' | 'ế' | 'ể' | 'ễ' | 'ệ' => 'e',
+        'ì' | 'í' | 'ỉ' | 'ĩ' | 'ị' => 'i',
+        'ò' | 'ó' | 'ỏ' | 'õ' | 'ọ' | 'ô' | 'ồ' | 'ố' | 'ổ' | 'ỗ' | 'ộ' | 'ơ' | 'ờ' | 'ớ' | 'ở' | 'ỡ' | 'ợ' => 'o',
+        'ù' | 'ú' | 'ủ' | 'ũ' | 'ụ' | 'ư' | 'ừ' | 'ứ' | 'ử' | 'ữ' | 'ự' => 'u',
+        'ỳ' | 'ý' | 'ỷ' | 'ỹ' | 'ỵ' => 'y',
+        'đ' => 'd',
+        other => other,
+    }
+}
+
+/// What a search looks in, folded: the model's name, owner, unit (code or `unit_name`), area and
+/// field.
+pub fn search_text(model: &Model, unit_name: &str) -> String {
+    let mut out = String::with_capacity(model.name.len() + model.owner_name.len() + model.area.as_str().len() + 64);
+    for part in [model.name.as_str(), &model.owner_name, &model.unit, unit_name, field_label(&model.field), model.area.as_str()] {
+        fold_into(part, &mut out);
+        out.push(' ');
     }
     out
+}
+
+/// Every word of the (folded) query occurs in the (folded) search text.
+fn all_words_in(text: &str, folded_query: &str) -> bool {
+    folded_query.split_whitespace().all(|w| text.contains(w))
 }
 
 /// Every word of the query must occur in the model's name, owner, unit (code or `unit_name`),
 /// area or field.
 pub fn matches_query(model: &Model, unit_name: &str, folded_query: &str) -> bool {
-    let words: Vec<&str> = folded_query.split_whitespace().collect();
-    if words.is_empty() {
-        return true;
+    folded_query.trim().is_empty() || all_words_in(&search_text(model, unit_name), folded_query)
+}
+
+/// The search texts of a list, folded once per version of each model: typing in the search box
+/// scans prepared text instead of folding every model's text at each keystroke.
+#[derive(Debug, Default)]
+pub struct SearchIndex {
+    /// id → (the `updated_at` and unit name it was made from, the text).
+    texts: std::collections::HashMap<String, (i64, String, String)>,
+}
+
+impl SearchIndex {
+    /// The model's search text, made again only if the model or its unit's name changed.
+    pub fn text(&mut self, model: &Model, unit_name: &str) -> &str {
+        let entry = self.texts.entry(model.id.clone()).or_insert_with(|| (i64::MIN, String::new(), String::new()));
+        if entry.0 != model.updated_at || entry.1 != unit_name {
+            *entry = (model.updated_at, unit_name.to_string(), search_text(model, unit_name));
+        }
+        &entry.2
     }
-    let haystack = fold(&format!(
-        "{} {} {} {} {} {}",
-        model.name,
-        model.owner_name,
-        model.unit,
-        unit_name,
-        field_label(&model.field),
-        model.area.as_str()
-    ));
-    words.iter().all(|w| haystack.contains(w))
 }
 
 /// The list screen's filters; `None` means "all".
@@ -64,14 +99,21 @@ pub struct ModelFilter {
 impl ModelFilter {
     /// The matching models, most recently changed first.
     pub fn apply<'a>(&self, models: impl IntoIterator<Item = &'a Model>) -> Vec<&'a Model> {
+        self.apply_indexed(models, &mut SearchIndex::default())
+    }
+
+    /// The same, with the search texts kept in `index` from one call to the next (the list keeps
+    /// one while it is shown).
+    pub fn apply_indexed<'a>(&self, models: impl IntoIterator<Item = &'a Model>, index: &mut SearchIndex) -> Vec<&'a Model> {
         let q = fold(self.query.trim());
+        let searching = !q.trim().is_empty();
         let mut out: Vec<&Model> = models
             .into_iter()
             .filter(|m| self.field.as_ref().is_none_or(|f| &m.field == f))
             .filter(|m| self.status.is_none_or(|s| m.status == s))
             .filter(|m| self.owner_kind.is_none_or(|k| m.owner_kind == k))
             .filter(|m| self.year.is_none_or(|y| m.year == y))
-            .filter(|m| matches_query(m, self.unit_names.get(&m.unit).map_or("", String::as_str), &q))
+            .filter(|m| !searching || all_words_in(index.text(m, self.unit_names.get(&m.unit).map_or("", String::as_str)), &q))
             .collect();
         out.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then_with(|| a.id.cmp(&b.id)));
         out
@@ -98,6 +140,27 @@ mod tests {
         // Decomposed input (base letter + combining marks) folds the same way.
         assert_eq!(fold("Da\u{302}n va\u{302}\u{323}n"), "dan van");
         assert_eq!(fold("ươ ƯỚ"), "uo uo");
+    }
+
+    #[test]
+    fn folding_keeps_other_letters_and_punctuation() {
+        assert_eq!(fold("Xã Bản Bo, huyện Tam Đường (2025) – ÂƯ"), "xa ban bo, huyen tam duong (2025) – au");
+        assert_eq!(fold("Ñandú ü"), "ñandu ü");
+    }
+
+    #[test]
+    fn the_index_makes_a_text_again_only_when_the_model_or_its_unit_changed() {
+        let mut m = model("1", "Hũ gạo tình thương", 1);
+        let mut index = SearchIndex::default();
+        assert!(index.text(&m, "Xã Bản Bo").contains("hu gao tinh thuong"));
+        m.name = "Tủ bánh mì".into();
+        // Same version: the text made before is kept (a model changes only with a new version).
+        assert!(index.text(&m, "Xã Bản Bo").contains("hu gao"));
+        m.updated_at = 2;
+        assert!(index.text(&m, "Xã Bản Bo").contains("tu banh mi"));
+        assert!(index.text(&m, "Xã Trường Sơn").contains("xa truong son"));
+        let f = ModelFilter { query: "banh mi truong".into(), unit_names: [("".into(), "".into())].into(), ..Default::default() };
+        assert_eq!(f.apply_indexed([&m], &mut index).len(), 0, "the unit's name comes from the filter's names (none here)");
     }
 
     #[test]

@@ -41,7 +41,7 @@ pub use sync::sync;
 
 /// The open engine of this page (one per page: the app loads the module once).
 pub(crate) struct Engine {
-    store: LocalStore,
+    store: Rc<LocalStore>,
     decoder: Decoder,
     /// Tells the app's other tabs which documents this one wrote, so they show them at once.
     tabs: Option<web_sys::BroadcastChannel>,
@@ -65,7 +65,7 @@ pub async fn init(database: &str, on_shown: js_sys::Function, on_decoding: js_sy
     }
     let store = LocalStore::open(database).await.map_err(|e| e.to_string())?;
     let engine = Rc::new(Engine {
-        store,
+        store: Rc::new(store),
         decoder: Decoder::default(),
         tabs: web_sys::BroadcastChannel::new("danvan-replica").ok(),
         on_shown,
@@ -123,7 +123,7 @@ impl Engine {
     /// Records written by this page whose models are known (a change, an import): shown as they
     /// are, cached, announced — not decoded again from the bytes just made (decoding costs
     /// milliseconds per document, which is most of a save on a slow phone).
-    async fn written_known(&self, written: &[(DocRecord, Model)]) {
+    fn written_known(self: &Rc<Self>, written: &[(DocRecord, Model)]) {
         let generation = self.decoder.generation();
         let mut shown = Vec::with_capacity(written.len());
         let mut summaries = Vec::with_capacity(written.len());
@@ -134,10 +134,15 @@ impl Engine {
             }
             shown.push(Shown { id: rec.id.clone(), generation, dirty: rec.dirty, model: Ok(model.clone()) });
         }
-        self.show(&shown);
         let records: Vec<DocRecord> = written.iter().map(|(r, _)| r.clone()).collect();
         self.announce(&records);
-        let _ = self.store.put_summaries(&summaries).await;
+        // Shown last, with nothing awaited before the caller's promise resolves: the page that
+        // asked (a form closing once saved) sees the model and the answer in the same task.
+        self.show(&shown);
+        let store = self.store.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = store.put_summaries(&summaries).await;
+        });
     }
 }
 
@@ -168,7 +173,7 @@ pub async fn create(new: NewModel) -> Result<(), SaveError> {
     let rec = DocRecord { id: model.id.clone(), doc: document.save(), sync: None, dirty: true };
     let written = engine.store.update(&model.id, |_| Some(rec)).await?;
     if let Some(rec) = written {
-        engine.written_known(&[(rec, model)]).await;
+        engine.written_known(&[(rec, model)]);
     }
     Ok(())
 }
@@ -188,7 +193,7 @@ pub async fn import(models: Vec<Model>, now: i64) -> Result<usize, SaveError> {
     let created = written.len();
     let mut by_id: HashMap<String, Model> = models.into_iter().map(|m| (m.id.clone(), m)).collect();
     let known: Vec<(DocRecord, Model)> = written.into_iter().filter_map(|rec| by_id.remove(&rec.id).map(|m| (rec, m))).collect();
-    engine.written_known(&known).await;
+    engine.written_known(&known);
     Ok(created)
 }
 
@@ -222,7 +227,7 @@ pub async fn change(id: &str, change: Change) -> Result<bool, SaveError> {
         .await?;
     let Some(model) = outcome? else { return Ok(false) };
     if let Some(rec) = written {
-        engine.written_known(&[(rec, model)]).await;
+        engine.written_known(&[(rec, model)]);
     }
     Ok(true)
 }

@@ -196,7 +196,7 @@ impl Replica {
     /// batch is all or nothing; the page imports a file in batches, so a failure midway leaves
     /// the earlier batches saved, and importing the file again goes on where it stopped.
     pub async fn import(&self, models: &[Model]) -> Result<usize, SaveError> {
-        let created = engine::save("import", &[JsValue::from_str(&api::to_json(&models)), JsValue::from_f64(now_ms() as f64)]).await?;
+        let created = engine::save("import_models", &[JsValue::from_str(&api::to_json(&models)), JsValue::from_f64(now_ms() as f64)]).await?;
         self.local_change.update(|n| *n += 1);
         Ok(created.as_f64().unwrap_or(0.0) as usize)
     }

@@ -8,7 +8,7 @@ use crate::client::local::settings;
 use crate::client::net::sync::{Arriving, SyncStatus};
 use crate::client::{date_time, use_app};
 use crate::domain::{
-    Model, ModelFilter, OwnerKind, Status, field_label, format_count_vi, in_library, replication_points,
+    Model, ModelFilter, OwnerKind, SearchIndex, Status, field_label, format_count_vi, in_library, replication_points,
 };
 
 /// Cards shown at first and added by each "Xem thêm".
@@ -77,12 +77,15 @@ fn ModelBrowser(library: bool) -> impl IntoView {
         owner_kind: OwnerKind::from_code(&owner.get()),
         year: year.get().parse().ok(),
     };
+    // Search texts folded once per version of each model, kept while the list is shown: a
+    // keystroke scans prepared text (ModelFilter::apply_indexed).
+    let index = StoredValue::new_local(SearchIndex::default());
     let matches = Memo::new(move |_| {
         let filter = current_filter();
         let limit = shown_limit.get();
         let mut found = (0, Vec::new());
         with_shown(&mut |ms| {
-            let all = filter.apply(ms);
+            let all = index.try_update_value(|index| filter.apply_indexed(ms, index)).unwrap_or_default();
             found = (all.len(), all.into_iter().take(limit).cloned().collect::<Vec<Model>>());
         });
         found
