@@ -25,9 +25,11 @@ mod exports {
         engine::init(&database, on_shown, on_decoding).await.map_err(|e| JsValue::from_str(&e))
     }
 
+    /// `unread`: JSON of the ids whose cached model the app could not read.
     #[wasm_bindgen]
-    pub async fn verify() -> Result<(), JsValue> {
-        engine::verify().await.map_err(|e| JsValue::from_str(&e))
+    pub async fn verify(unread: String) -> Result<(), JsValue> {
+        let unread = api::from_json(&unread).map_err(|e| JsValue::from_str(&e))?;
+        engine::verify(unread).await.map_err(|e| JsValue::from_str(&e))
     }
 
     #[wasm_bindgen]

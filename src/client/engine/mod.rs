@@ -146,16 +146,18 @@ impl Engine {
     }
 }
 
-/// Decodes again every document whose cached model is missing or was read from other bytes (a
-/// document stored by an older version, or a write cut between the document and its cache).
+/// Decodes again every document whose cached model is missing, was read from other bytes (a
+/// document stored by an older version, or a write cut between the document and its cache) or
+/// could not be read by the app (`unread`: a cache written by an older version of the model).
 /// The app has shown the cache meanwhile; what this finds arrives through `on_shown`.
-pub async fn verify() -> Result<(), String> {
+pub async fn verify(unread: Vec<String>) -> Result<(), String> {
     let engine = engine()?;
+    let unread: std::collections::HashSet<String> = unread.into_iter().collect();
     let records = engine.store.all().await.map_err(|e| e.to_string())?;
     let cached = engine.store.summaries().await.unwrap_or_default();
     let stale: Vec<DocRecord> = records
         .into_iter()
-        .filter(|rec| cached.get(&rec.id).is_none_or(|(d, _)| *d != decoder::digest(&rec.doc)))
+        .filter(|rec| unread.contains(&rec.id) || cached.get(&rec.id).is_none_or(|(d, _)| *d != decoder::digest(&rec.doc)))
         .collect();
     engine.enqueue(stale);
     Ok(())

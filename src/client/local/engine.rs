@@ -80,10 +80,11 @@ pub async fn save(name: &str, args: &[JsValue]) -> Result<JsValue, SaveError> {
     request(name, args, SaveError::Engine).await
 }
 
-/// Reads again, in the background, every document whose cached model is missing or stale.
-pub async fn verify() -> Result<(), String> {
+/// Reads again, in the background, every document whose cached model is missing or stale, and
+/// those the app could not read from the cache (`unread`).
+pub async fn verify(unread: &[String]) -> Result<(), String> {
     let m = module().await?;
-    await_call(&m, "verify", &[]).await.map(|_| ()).map_err(|e| describe(&e))
+    await_call(&m, "verify", &[JsValue::from_str(&api::to_json(&unread))]).await.map(|_| ()).map_err(|e| describe(&e))
 }
 
 /// The JSON answer of a call that returns a string.

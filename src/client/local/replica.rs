@@ -77,10 +77,10 @@ impl Replica {
                 move |n| decoding.set(n as usize),
             );
         }
-        replica.reload().await?;
+        let unread = replica.reload().await?;
         wasm_bindgen_futures::spawn_local(async move {
             // Offline before the first visit finished: saves say so; the list still shows.
-            if let Err(e) = engine::verify().await {
+            if let Err(e) = engine::verify(&unread).await {
                 leptos::logging::warn!("document engine: {e}");
             }
         });
@@ -89,18 +89,20 @@ impl Replica {
 
     /// Reads what the device holds (start-up, and after sign-out cleared it): the cached models,
     /// the ids of every document and of those waiting for the server — never the documents.
-    pub async fn reload(&self) -> Result<(), StorageError> {
+    /// Returns the ids of documents whose cached model is missing or unreadable (the engine reads
+    /// those documents once it is loaded).
+    pub async fn reload(&self) -> Result<Vec<String>, StorageError> {
         let ids = self.store.all_ids().await?;
         let cached = self.store.summaries().await.unwrap_or_default();
         let dirty: BTreeSet<String> = self.store.dirty_ids().await?.into_iter().collect();
         let mut known = BTreeMap::new();
-        let mut missing = 0;
+        let mut missing = Vec::new();
         for id in ids {
             match cached.get(&id).and_then(|(_, json)| serde_json::from_str::<Model>(json).ok()) {
                 Some(m) => {
                     known.insert(id, m);
                 }
-                None => missing += 1,
+                None => missing.push(id),
             }
         }
         self.shown.borrow_mut().clear();
@@ -108,8 +110,8 @@ impl Replica {
         self.dirty.set(dirty);
         self.models.set(known);
         // Documents without a cached model are read by the engine once it is loaded (`verify`).
-        self.decoding.set(missing);
-        Ok(())
+        self.decoding.set(missing.len());
+        Ok(missing)
     }
 
     /// Models the engine read or wrote: shown, unless a newer read of the same document is.
