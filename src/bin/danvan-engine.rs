@@ -32,23 +32,24 @@ mod exports {
         engine::verify(unread).await.map_err(|e| JsValue::from_str(&e))
     }
 
+    // create, import_models and change answer with the JSON of the `Shown` models written
+    // (none: nothing was written). (`import` is a JavaScript keyword.)
     #[wasm_bindgen]
-    pub async fn create(new: String) -> Result<(), JsValue> {
+    pub async fn create(new: String) -> Result<String, JsValue> {
         let new = api::from_json(&new).map_err(save_error)?;
-        engine::create(new).await.map_err(rejected)
+        engine::create(new).await.map(|s| api::to_json(&s)).map_err(rejected)
     }
 
     #[wasm_bindgen]
-    pub async fn import_models(models: String, now_ms: f64) -> Result<f64, JsValue> {
+    pub async fn import_models(models: String, now_ms: f64) -> Result<String, JsValue> {
         let models = api::from_json(&models).map_err(save_error)?;
-        engine::import(models, now_ms as i64).await.map(|n| n as f64).map_err(rejected)
+        engine::import(models, now_ms as i64).await.map(|s| api::to_json(&s)).map_err(rejected)
     }
 
-    /// Returns whether anything was written.
     #[wasm_bindgen]
-    pub async fn change(id: String, change: String) -> Result<bool, JsValue> {
+    pub async fn change(id: String, change: String) -> Result<String, JsValue> {
         let change = api::from_json(&change).map_err(save_error)?;
-        engine::change(&id, change).await.map_err(rejected)
+        engine::change(&id, change).await.map(|s| api::to_json(&s)).map_err(rejected)
     }
 
     #[wasm_bindgen]

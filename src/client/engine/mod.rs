@@ -120,10 +120,12 @@ impl Engine {
         }
     }
 
-    /// Records written by this page whose models are known (a change, an import): shown as they
-    /// are, cached, announced — not decoded again from the bytes just made (decoding costs
-    /// milliseconds per document, which is most of a save on a slow phone).
-    fn written_known(self: &Rc<Self>, written: &[(DocRecord, Model)]) {
+    /// Records written for the app whose models are known (a change, an import): cached,
+    /// announced, and returned for the caller to show — not decoded again from the bytes just
+    /// made (decoding costs milliseconds per document, which is most of a save on a slow phone).
+    /// Returned, not sent through `on_shown`: the page that asked (a form that closes once saved)
+    /// sees the model and the answer at the same moment, before anything re-renders.
+    fn written_known(self: &Rc<Self>, written: &[(DocRecord, Model)]) -> Vec<Shown> {
         let generation = self.decoder.generation();
         let mut shown = Vec::with_capacity(written.len());
         let mut summaries = Vec::with_capacity(written.len());
@@ -136,13 +138,11 @@ impl Engine {
         }
         let records: Vec<DocRecord> = written.iter().map(|(r, _)| r.clone()).collect();
         self.announce(&records);
-        // Shown last, with nothing awaited before the caller's promise resolves: the page that
-        // asked (a form closing once saved) sees the model and the answer in the same task.
-        self.show(&shown);
         let store = self.store.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let _ = store.put_summaries(&summaries).await;
         });
+        shown
     }
 }
 
@@ -163,8 +163,9 @@ pub async fn verify(unread: Vec<String>) -> Result<(), String> {
     Ok(())
 }
 
-/// Registers a new model from the form as typed (validated here: an invalid one stores nothing).
-pub async fn create(new: NewModel) -> Result<(), SaveError> {
+/// Registers a new model from the form as typed (validated here: an invalid one stores nothing);
+/// returns it as stored, for the app to show.
+pub async fn create(new: NewModel) -> Result<Vec<Shown>, SaveError> {
     let engine = engine().map_err(SaveError::Engine)?;
     let NewModel { id, draft, fields, author, unit_name, replicated_from, now } = new;
     let mut model = Model::new(id, &author, now);
@@ -174,15 +175,12 @@ pub async fn create(new: NewModel) -> Result<(), SaveError> {
     let mut document = doc::create(&model, now).map_err(document_error)?;
     let rec = DocRecord { id: model.id.clone(), doc: document.save(), sync: None, dirty: true };
     let written = engine.store.update(&model.id, |_| Some(rec)).await?;
-    if let Some(rec) = written {
-        engine.written_known(&[(rec, model)]);
-    }
-    Ok(())
+    Ok(written.map(|rec| engine.written_known(&[(rec, model)])).unwrap_or_default())
 }
 
 /// Creates the documents of imported models in one transaction, leaving alone every id the
-/// device already holds; returns how many were created (see `Replica::import`).
-pub async fn import(models: Vec<Model>, now: i64) -> Result<usize, SaveError> {
+/// device already holds; returns those created, for the app to show (see `Replica::import`).
+pub async fn import(models: Vec<Model>, now: i64) -> Result<Vec<Shown>, SaveError> {
     let engine = engine().map_err(SaveError::Engine)?;
     let mut records = HashMap::with_capacity(models.len());
     for model in &models {
@@ -192,16 +190,14 @@ pub async fn import(models: Vec<Model>, now: i64) -> Result<usize, SaveError> {
     }
     let ids: Vec<String> = models.iter().map(|m| m.id.clone()).collect();
     let written = engine.store.update_each(&ids, |id, current| if current.is_some() { None } else { records.remove(id) }).await?;
-    let created = written.len();
     let mut by_id: HashMap<String, Model> = models.into_iter().map(|m| (m.id.clone(), m)).collect();
     let known: Vec<(DocRecord, Model)> = written.into_iter().filter_map(|rec| by_id.remove(&rec.id).map(|m| (rec, m))).collect();
-    engine.written_known(&known);
-    Ok(created)
+    Ok(engine.written_known(&known))
 }
 
-/// Applies one change to a stored model inside one storage transaction; returns whether
-/// anything was written (a change that changes nothing writes nothing).
-pub async fn change(id: &str, change: Change) -> Result<bool, SaveError> {
+/// Applies one change to a stored model inside one storage transaction; returns the model as
+/// stored, for the app to show, or nothing when the change changed nothing (nothing is written).
+pub async fn change(id: &str, change: Change) -> Result<Vec<Shown>, SaveError> {
     let engine = engine().map_err(SaveError::Engine)?;
     let mut outcome: Result<Option<Model>, SaveError> = Err(SaveError::NotFound);
     let written = engine
@@ -227,11 +223,8 @@ pub async fn change(id: &str, change: Change) -> Result<bool, SaveError> {
             }
         })
         .await?;
-    let Some(model) = outcome? else { return Ok(false) };
-    if let Some(rec) = written {
-        engine.written_known(&[(rec, model)]);
-    }
-    Ok(true)
+    let Some(model) = outcome? else { return Ok(Vec::new()) };
+    Ok(written.map(|rec| engine.written_known(&[(rec, model)])).unwrap_or_default())
 }
 
 fn document_error(e: doc::DocError) -> SaveError {

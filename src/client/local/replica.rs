@@ -187,8 +187,7 @@ impl Replica {
             replicated_from,
             now: now_ms(),
         };
-        engine::save("create", &[JsValue::from_str(&api::to_json(&new))]).await?;
-        self.local_change.update(|n| *n += 1);
+        self.saved(engine::save("create", &[JsValue::from_str(&api::to_json(&new))]).await?)?;
         Ok(id)
     }
 
@@ -198,9 +197,8 @@ impl Replica {
     /// batch is all or nothing; the page imports a file in batches, so a failure midway leaves
     /// the earlier batches saved, and importing the file again goes on where it stopped.
     pub async fn import(&self, models: &[Model]) -> Result<usize, SaveError> {
-        let created = engine::save("import_models", &[JsValue::from_str(&api::to_json(&models)), JsValue::from_f64(now_ms() as f64)]).await?;
-        self.local_change.update(|n| *n += 1);
-        Ok(created.as_f64().unwrap_or(0.0) as usize)
+        let answer = engine::save("import_models", &[JsValue::from_str(&api::to_json(&models)), JsValue::from_f64(now_ms() as f64)]).await?;
+        self.saved(answer)
     }
 
     /// Applies a draft to an existing model as one automerge change, merged with whatever the
@@ -298,13 +296,22 @@ impl Replica {
     }
 
     /// One change of one stored document, made by the engine in one storage transaction (see
-    /// `engine::api::Change`); the model is shown (through `show`) before this returns, and the
-    /// sync loop is woken when something was written.
+    /// `engine::api::Change`); the model is shown before this returns, and the sync loop is woken
+    /// when something was written.
     async fn change(&self, id: &str, change: Change) -> Result<(), SaveError> {
-        let written = engine::save("change", &[JsValue::from_str(id), JsValue::from_str(&api::to_json(&change))]).await?;
-        if written.as_bool().unwrap_or(false) {
+        let answer = engine::save("change", &[JsValue::from_str(id), JsValue::from_str(&api::to_json(&change))]).await?;
+        self.saved(answer).map(|_| ())
+    }
+
+    /// Shows what the engine wrote for this page (its answer), at once, before the caller goes
+    /// on (a form closes after its model shows); wakes the sync loop. Returns how many.
+    fn saved(&self, answer: JsValue) -> Result<usize, SaveError> {
+        let shown: Vec<Shown> = engine::answer(answer).map_err(SaveError::Engine)?;
+        let written = shown.len();
+        if written > 0 {
+            self.show(shown);
             self.local_change.update(|n| *n += 1);
         }
-        Ok(())
+        Ok(written)
     }
 }
