@@ -397,7 +397,10 @@ async fn run_session(replica: &Replica, handle: SyncHandle, token: &str) -> Resu
     ] {
         let _ = js_sys::Reflect::set(&app, &JsValue::from_str(name), f);
     }
-    let result = engine::request("sync", &[app.into()], SyncFailure::Other).await;
+    let result = engine::request("sync", &[app.into()], |e| {
+        SyncFailure::Other(format!("Phần đồng bộ của ứng dụng chưa tải được ({e}). Sẽ thử lại; mọi thay đổi vẫn được giữ trên thiết bị."))
+    })
+    .await;
     // The closures live until the session is over.
     drop((post_closure, feed_budget, request_bytes, server_replaced, progress, arriving));
     let outcome: SyncOutcome = match result {
