@@ -7,13 +7,46 @@
 //!   DANVAN_BENCH=link cargo bench --bench sync                # needs root (network namespaces)
 //!   DANVAN_BENCH=crashloop cargo bench --bench sync           # SIGKILL ×50 under 200 clients
 //!   DANVAN_BENCH=first-sync cargo bench --bench sync          # new phone over 2G, needs root
+//!   DANVAN_BENCH=province DANVAN_BENCH_POSTGRES_URL=postgres://… cargo bench --bench sync
 //!
 //! Parts (`DANVAN_BENCH`, comma-separated): `sizes` (fresh replica, no-op, k edited documents for
 //! each replica size), `load` (1,000 clients each editing once a second), `rss` (server memory
 //! against stored and recently touched documents), `link` (a new replica of 5,000 models over an
 //! emulated 1 Mbit/s, 300 ms link), `crashloop` (the server SIGKILLed 50 times while 200 clients
 //! sync: acknowledged edits lost and duplicates, both must be 0), `first-sync` (a new phone
-//! receives 1,500 models over 128 kbit/s, 300 ms, 2 % loss: time over what the bytes need).
+//! receives 1,500 models over 128 kbit/s, 300 ms, 2 % loss: time over what the bytes need),
+//! `province` (a province's devices in steady state, below).
+//!
+//! `province` (issue 15): one province of `DANVAN_BENCH_UNITS` (600) communes under
+//! `DANVAN_BENCH_DISTRICTS` (30) districts; `DANVAN_BENCH_MODELS_PER_UNIT` (5) realistic models
+//! per commune, `DANVAN_BENCH_LIBRARY_PER_UNIT` (1) of them recognised (in the library: every
+//! device's feed carries its changes); `DANVAN_BENCH_USERS_PER_UNIT` (5) cadre accounts per
+//! commune, a reviewer per district and one for the province (reading subtrees), all written
+//! into an empty store before the server starts. `DANVAN_BENCH_DEVICES` (10,000) devices, each
+//! with its own session (two per reviewer, the rest spread over the communes' cadres), have
+//! synced before (one request without feed learns the server and scope; the cursor is the
+//! store's head). Then for `DANVAN_BENCH_SECONDS` (120) each device syncs every 60 s, the rounds
+//! spread evenly over the minute; `DANVAN_BENCH_EDITORS` (100) of them are editing a model of
+//! their commune (a text and an indicator) and save every `DANVAN_BENCH_SAVE_SECONDS` (15) s,
+//! each save followed by a round, as the app syncs after a local change (its 60 s timer restarts
+//! after each round). A round is what the app's session sends (`sync::session`): the edited
+//! document's message opened on the heads the server acknowledged, the cursor, and the feed
+//! budget of `sync::pace` (16 KB first, then sized from the link as measured), with further
+//! requests while the edit is not settled or the feed has more pages; so the feed carries the
+//! editors' changes to the other devices of their commune and to the reviewers above them.
+//! Devices count what the feed brings and keep only their cursor (and the edited model), so the
+//! bench process stays small beside the server. `ack_latency` is a round that pushes an edit,
+//! `feed_latency` one that only pulls; `server_cpu` is the server process's utime + stime
+//! (/proc/PID/stat) over the run (PostgreSQL's own processes not included), `server_rss_*` its
+//! VmRSS at start and end, and VmHWM (peak since the process started). `DANVAN_BENCH_STORES`
+//! (`sqlite,postgres`) picks the stores; PostgreSQL runs when `DANVAN_BENCH_POSTGRES_URL` names a
+//! cluster (a database `danvan_province_<pid>` is created in it).
+//! Connections: a phone would hold its own keep-alive connection, usually closed by then
+//! between rounds a minute apart. The bench shares one client whose pool keeps at most
+//! `DANVAN_BENCH_CONNECTIONS` (64) idle connections (0: a new connection for every request), as
+//! a reverse proxy in front of the server would: 10,000 sockets in the bench process would
+//! measure the bench's file descriptors and the kernel, not the server's work, and one round
+//! trip a minute per device does not need its own.
 //!
 //! Documents are realistic models (~3 KB saved: seven narrative items of varied Vietnamese text,
 //! indicators, a few edits of history); 2,000 distinct ones are generated and larger sets reuse
@@ -625,13 +658,15 @@ async fn load_part() {
     let docs = documents(clients);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("load.sqlite3");
-    seed_sqlite(&db, &docs).await;
-    {
+    let stores = std::env::var("DANVAN_BENCH_STORES").unwrap_or_else(|_| "sqlite,postgres".into());
+    if stores.contains("sqlite") {
+        seed_sqlite(&db, &docs).await;
         let server = ServerProcess::sqlite(&db).await;
         let tokens = bench_sessions(&SqliteStore::open(&db).unwrap(), clients).await;
         bench_load("sqlite", &server, &docs, seconds, tokens).await;
     }
-    if let Ok(url) = std::env::var("DANVAN_BENCH_POSTGRES_URL") {
+    if let Some(url) = std::env::var("DANVAN_BENCH_POSTGRES_URL").ok().filter(|_| stores.contains("postgres")) {
+        let url = fresh_postgres_database(&url, &format!("danvan_load_{}", std::process::id())).await;
         let pg = danvan::server::store::postgres::PostgresStore::connect(&url).await.unwrap();
         let token = bench_account(&pg).await;
         let tokens = bench_sessions(&pg, clients).await;
@@ -644,7 +679,7 @@ async fn load_part() {
         run_session(&seed, &server.counting(), &mut ()).await.unwrap();
         bench_load("postgres", &server, &docs, seconds, tokens).await;
     } else {
-        eprintln!("# load.postgres skipped: set DANVAN_BENCH_POSTGRES_URL to an empty database");
+        eprintln!("# load.postgres skipped: set DANVAN_BENCH_POSTGRES_URL to a PostgreSQL cluster (a database is created in it)");
     }
 }
 

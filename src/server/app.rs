@@ -59,10 +59,15 @@ pub struct Config {
     /// The built client (Trunk's output directory).
     #[arg(long, env = "DANVAN_DIST", default_value = "dist")]
     pub dist: PathBuf,
-    /// How many recently synced documents stay parsed in memory (about 50 KB each for a typical
-    /// model): memory use is bounded by this, not by the number of documents stored.
+    /// How many recently synced documents stay parsed in memory (about 30–50 KB each for a new
+    /// model, more as its history grows): memory use is bounded by this and --cache-mb, not by
+    /// the number of documents stored.
     #[arg(long, env = "DANVAN_CACHE_DOCS", default_value_t = 1000)]
     pub cache_docs: usize,
+    /// Most memory (MB, estimated from each document's operations and changes) the parsed
+    /// documents of --cache-docs may take; the least recently used go first.
+    #[arg(long, env = "DANVAN_CACHE_MB", default_value_t = 48)]
+    pub cache_mb: usize,
     /// How long a device stays signed in (days). Offline work never needs a session; syncing
     /// after it ends asks for the password again.
     #[arg(long, env = "DANVAN_SESSION_DAYS", default_value_t = 30.0)]
@@ -200,7 +205,7 @@ pub async fn bind(
     let state = Arc::new(AppState {
         store,
         assets: Arc::new(assets),
-        cache: routes::sync::DocCache::new(config.cache_docs),
+        cache: routes::sync::DocCache::new(config.cache_docs, config.cache_mb * 1024 * 1024),
         units: session::UnitCache::default(),
         sessions: session::SessionCache::default(),
         logins: login_limiter::LoginLimiter::default(),
