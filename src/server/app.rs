@@ -202,6 +202,7 @@ pub async fn bind(
     }
     // Unused photos, abandoned uploads, expired sessions and invitations: now and hourly.
     photos::spawn_sweeper(store.clone());
+    spawn_heap_trim();
     let state = Arc::new(AppState {
         store,
         assets: Arc::new(assets),
@@ -229,6 +230,23 @@ pub async fn bind(
     let serving: std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>> =
         Box::pin(async move { axum::serve(listener, app).with_graceful_shutdown(shutdown()).await });
     Ok((addr, serving))
+}
+
+/// Gives the heap's free pages back to the system every 10 s (glibc's `malloc_trim`). Parsed
+/// documents come and go from the cache and the blocking threads in every size, and glibc keeps
+/// what is freed inside its heaps, returning only the top: under the `load` benchmark on
+/// PostgreSQL the resident size kept growing although the live data did not.
+fn spawn_heap_trim() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    tokio::spawn(async {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(10));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            // SAFETY: malloc_trim only returns free memory to the system; any thread may call it.
+            let _ = tokio::task::spawn_blocking(|| unsafe { libc::malloc_trim(0) }).await;
+        }
+    });
 }
 
 /// HTTPS on `--addr` (with HSTS), and the redirecting plain-HTTP port if asked for; both stop
