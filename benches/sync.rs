@@ -10,7 +10,9 @@
 //!   DANVAN_BENCH=province DANVAN_BENCH_POSTGRES_URL=postgres://… cargo bench --bench sync
 //!
 //! Parts (`DANVAN_BENCH`, comma-separated): `sizes` (fresh replica, no-op, k edited documents for
-//! each replica size), `load` (1,000 clients each editing once a second), `rss` (server memory
+//! each replica size), `load` (1,000 clients each editing once a second, push only; also on
+//! PostgreSQL when `DANVAN_BENCH_POSTGRES_URL` names a cluster, in a database created for the run;
+//! `DANVAN_BENCH_STORES` picks the stores), `rss` (server memory
 //! against stored and recently touched documents), `link` (a new replica of 5,000 models over an
 //! emulated 1 Mbit/s, 300 ms link), `crashloop` (the server SIGKILLed 50 times while 200 clients
 //! sync: acknowledged edits lost and duplicates, both must be 0), `first-sync` (a new phone
