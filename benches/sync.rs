@@ -7,13 +7,48 @@
 //!   DANVAN_BENCH=link cargo bench --bench sync                # needs root (network namespaces)
 //!   DANVAN_BENCH=crashloop cargo bench --bench sync           # SIGKILL ×50 under 200 clients
 //!   DANVAN_BENCH=first-sync cargo bench --bench sync          # new phone over 2G, needs root
+//!   DANVAN_BENCH=province DANVAN_BENCH_POSTGRES_URL=postgres://… cargo bench --bench sync
 //!
 //! Parts (`DANVAN_BENCH`, comma-separated): `sizes` (fresh replica, no-op, k edited documents for
-//! each replica size), `load` (1,000 clients each editing once a second), `rss` (server memory
+//! each replica size), `load` (1,000 clients each editing once a second, push only; also on
+//! PostgreSQL when `DANVAN_BENCH_POSTGRES_URL` names a cluster, in a database created for the run;
+//! `DANVAN_BENCH_STORES` picks the stores), `rss` (server memory
 //! against stored and recently touched documents), `link` (a new replica of 5,000 models over an
 //! emulated 1 Mbit/s, 300 ms link), `crashloop` (the server SIGKILLed 50 times while 200 clients
 //! sync: acknowledged edits lost and duplicates, both must be 0), `first-sync` (a new phone
-//! receives 1,500 models over 128 kbit/s, 300 ms, 2 % loss: time over what the bytes need).
+//! receives 1,500 models over 128 kbit/s, 300 ms, 2 % loss: time over what the bytes need),
+//! `province` (a province's devices in steady state, below).
+//!
+//! `province` (issue 15): one province of `DANVAN_BENCH_UNITS` (600) communes under
+//! `DANVAN_BENCH_DISTRICTS` (30) districts; `DANVAN_BENCH_MODELS_PER_UNIT` (5) realistic models
+//! per commune, `DANVAN_BENCH_LIBRARY_PER_UNIT` (1) of them recognised (in the library: every
+//! device's feed carries its changes); `DANVAN_BENCH_USERS_PER_UNIT` (5) cadre accounts per
+//! commune, a reviewer per district and one for the province (reading subtrees), all written
+//! into an empty store before the server starts. `DANVAN_BENCH_DEVICES` (10,000) devices, each
+//! with its own session (two per reviewer, the rest spread over the communes' cadres), have
+//! synced before (one request without feed learns the server and scope; the cursor is the
+//! store's head). Then for `DANVAN_BENCH_SECONDS` (120) each device syncs every 60 s, the rounds
+//! spread evenly over the minute; `DANVAN_BENCH_EDITORS` (100) of them are editing a model of
+//! their commune (a text and an indicator) and save every `DANVAN_BENCH_SAVE_SECONDS` (15) s,
+//! each save followed by a round, as the app syncs after a local change (its 60 s timer restarts
+//! after each round). A round is what the app's session sends (`sync::session`): the edited
+//! document's message opened on the heads the server acknowledged, the cursor, and the feed
+//! budget of `sync::pace` (16 KB first, then sized from the link as measured), with further
+//! requests while the edit is not settled or the feed has more pages; so the feed carries the
+//! editors' changes to the other devices of their commune and to the reviewers above them.
+//! Devices count what the feed brings and keep only their cursor (and the edited model), so the
+//! bench process stays small beside the server. `ack_latency` is a round that pushes an edit,
+//! `feed_latency` one that only pulls; `server_cpu` is the server process's utime + stime
+//! (/proc/PID/stat) over the run (PostgreSQL's own processes not included), `server_rss_*` its
+//! VmRSS at start and end, and VmHWM (peak since the process started). `DANVAN_BENCH_STORES`
+//! (`sqlite,postgres`) picks the stores; PostgreSQL runs when `DANVAN_BENCH_POSTGRES_URL` names a
+//! cluster (a database `danvan_province_<pid>` is created in it).
+//! Connections: a phone would hold its own keep-alive connection, usually closed by then
+//! between rounds a minute apart. The bench shares one client whose pool keeps at most
+//! `DANVAN_BENCH_CONNECTIONS` (64) idle connections (0: a new connection for every request), as
+//! a reverse proxy in front of the server would: 10,000 sockets in the bench process would
+//! measure the bench's file descriptors and the kernel, not the server's work, and one round
+//! trip a minute per device does not need its own.
 //!
 //! Documents are realistic models (~3 KB saved: seven narrative items of varied Vietnamese text,
 //! indicators, a few edits of history); 2,000 distinct ones are generated and larger sets reuse
@@ -107,10 +142,15 @@ fn fields() -> Vec<String> {
 
 /// A model as the app makes it: created from a form, then edited a few times.
 fn realistic_doc(i: usize) -> AutoCommit {
+    realistic_doc_in(i, format!("bench-{i:06}"), BENCH_UNIT, Vec::new())
+}
+
+/// [`realistic_doc`] with its own id and unit, and a lifecycle log (`transitions`: e.g. started,
+/// proposed, recognised, which puts it in the library).
+fn realistic_doc_in(i: usize, id: String, unit: &str, transitions: Vec<danvan::domain::Transition>) -> AutoCommit {
     let mut rng = Rng(i as u64 + 1);
-    let id = format!("bench-{i:06}");
     let mut m = Model::new(id, "Cán bộ dân vận", 1_700_000_000_000 + i as i64);
-    let mut d = ModelDraft::blank(2025, BENCH_UNIT);
+    let mut d = ModelDraft::blank(2025, unit);
     d.name = format!("Dân vận khéo: {}", sentence(&mut rng, 6).trim_end_matches(". "));
     for text in [&mut d.situation, &mut d.goals, &mut d.content, &mut d.area, &mut d.forces, &mut d.resources, &mut d.sustainability] {
         *text = paragraph(&mut rng, 5);
@@ -127,6 +167,7 @@ fn realistic_doc(i: usize) -> AutoCommit {
         });
     }
     d.apply(&mut m, &fields()).unwrap();
+    m.transitions = transitions;
     let mut doc = doc::create(&m, 1).unwrap();
     for e in 0..3 {
         let mut m = doc::read_model(&doc).unwrap();
@@ -619,13 +660,15 @@ async fn load_part() {
     let docs = documents(clients);
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("load.sqlite3");
-    seed_sqlite(&db, &docs).await;
-    {
+    let stores = std::env::var("DANVAN_BENCH_STORES").unwrap_or_else(|_| "sqlite,postgres".into());
+    if stores.contains("sqlite") {
+        seed_sqlite(&db, &docs).await;
         let server = ServerProcess::sqlite(&db).await;
         let tokens = bench_sessions(&SqliteStore::open(&db).unwrap(), clients).await;
         bench_load("sqlite", &server, &docs, seconds, tokens).await;
     }
-    if let Ok(url) = std::env::var("DANVAN_BENCH_POSTGRES_URL") {
+    if let Some(url) = std::env::var("DANVAN_BENCH_POSTGRES_URL").ok().filter(|_| stores.contains("postgres")) {
+        let url = fresh_postgres_database(&url, &format!("danvan_load_{}", std::process::id())).await;
         let pg = danvan::server::store::postgres::PostgresStore::connect(&url).await.unwrap();
         let token = bench_account(&pg).await;
         let tokens = bench_sessions(&pg, clients).await;
@@ -638,7 +681,7 @@ async fn load_part() {
         run_session(&seed, &server.counting(), &mut ()).await.unwrap();
         bench_load("postgres", &server, &docs, seconds, tokens).await;
     } else {
-        eprintln!("# load.postgres skipped: set DANVAN_BENCH_POSTGRES_URL to an empty database");
+        eprintln!("# load.postgres skipped: set DANVAN_BENCH_POSTGRES_URL to a PostgreSQL cluster (a database is created in it)");
     }
 }
 
@@ -1052,6 +1095,504 @@ fn first_sync_part() {
     drop(server);
 }
 
+// ---------------------------------------------------------------------------------------------
+// province: a province's devices, each syncing every 60 s with its feed
+
+/// The knobs of the `province` part (environment variables, defaults in brackets).
+struct ProvinceConfig {
+    /// `DANVAN_BENCH_DEVICES` (10,000): devices, each with its own session.
+    devices: usize,
+    /// `DANVAN_BENCH_UNITS` (600): communes, under `DANVAN_BENCH_DISTRICTS` (30) districts under
+    /// one province.
+    communes: usize,
+    districts: usize,
+    /// `DANVAN_BENCH_MODELS_PER_UNIT` (5) models per commune, of which
+    /// `DANVAN_BENCH_LIBRARY_PER_UNIT` (1) recognised (in the library, read by every device).
+    models_per_unit: usize,
+    library_per_unit: usize,
+    /// `DANVAN_BENCH_USERS_PER_UNIT` (5) cadre accounts per commune; its devices are shared
+    /// among them.
+    users_per_unit: usize,
+    /// `DANVAN_BENCH_EDITORS` (100) devices editing a model at any moment, each saving every
+    /// `DANVAN_BENCH_SAVE_SECONDS` (15) s.
+    editors: usize,
+    save_every: Duration,
+    /// `DANVAN_BENCH_SECONDS` (120): the measured time.
+    seconds: u64,
+    /// `DANVAN_BENCH_CONNECTIONS` (64): idle keep-alive connections the bench keeps to the
+    /// server, shared by all devices (0: a new connection for every request).
+    connections: usize,
+}
+
+impl ProvinceConfig {
+    fn from_env() -> ProvinceConfig {
+        let var = |name: &str, default: usize| std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+        ProvinceConfig {
+            devices: var("DANVAN_BENCH_DEVICES", 10_000),
+            communes: var("DANVAN_BENCH_UNITS", 600).max(1),
+            districts: var("DANVAN_BENCH_DISTRICTS", 30).max(1),
+            models_per_unit: var("DANVAN_BENCH_MODELS_PER_UNIT", 5).max(1),
+            library_per_unit: var("DANVAN_BENCH_LIBRARY_PER_UNIT", 1),
+            users_per_unit: var("DANVAN_BENCH_USERS_PER_UNIT", 5).max(1),
+            editors: var("DANVAN_BENCH_EDITORS", 100),
+            save_every: Duration::from_secs(var("DANVAN_BENCH_SAVE_SECONDS", 15).max(1) as u64),
+            seconds: var("DANVAN_BENCH_SECONDS", 120) as u64,
+            connections: var("DANVAN_BENCH_CONNECTIONS", 64),
+        }
+    }
+}
+
+/// The device's sync period and the app's debounce after a save (`client::net::sync`).
+const PERIOD: Duration = Duration::from_secs(60);
+
+/// One device as the benchmark knows it before the run.
+struct DeviceSpec {
+    username: String,
+    /// The model it edits (editing devices only).
+    edits: Option<String>,
+}
+
+/// The province's tree, accounts, devices and stored models.
+struct ProvinceSeed {
+    tree: UnitTree,
+    users: Vec<User>,
+    devices: Vec<DeviceSpec>,
+    writes: Vec<Write>,
+    /// Saved bytes of the models editors edit.
+    edited: std::collections::HashMap<String, Vec<u8>>,
+    saved_total: usize,
+    library: usize,
+}
+
+fn province_seed(cfg: &ProvinceConfig) -> ProvinceSeed {
+    use danvan::domain::{Action, Level, Transition, Unit, UnitKind};
+    let unit = |code: String, name: String, kind, level, parent: Option<String>| Unit { code, name, kind, level, parent, cluster: None };
+    let mut units = vec![unit("T".into(), "Tỉnh ủy".into(), UnitKind::ProvinceCommittee, Level::Province, None)];
+    let district = |c: usize| format!("T-H{:02}", c % cfg.districts + 1);
+    for d in 0..cfg.districts {
+        units.push(unit(district(d), format!("Huyện ủy {}", d + 1), UnitKind::DistrictCommittee, Level::District, Some("T".into())));
+    }
+    let commune = |c: usize| format!("{}-X{:03}", district(c), c / cfg.districts + 1);
+    for c in 0..cfg.communes {
+        units.push(unit(commune(c), format!("Xã {}", c + 1), UnitKind::Commune, Level::Grassroots, Some(district(c))));
+    }
+    let tree = UnitTree::from_units(units, Vec::new());
+    let user = |username: String, unit: String, role| User {
+        display_name: username.clone(),
+        username,
+        password_hash: String::new(),
+        disabled: false,
+        grants: vec![Grant { unit, role }],
+    };
+    // Cadres of each commune; a reviewer per district and one for the province (reading
+    // subtrees: their feeds carry every change below them).
+    let mut users = Vec::new();
+    for c in 0..cfg.communes {
+        for k in 0..cfg.users_per_unit {
+            users.push(user(format!("cb-{c:04}-{k}"), commune(c), Role::Member));
+        }
+    }
+    for d in 0..cfg.districts {
+        users.push(user(format!("bx-h{d:02}"), district(d), Role::Reviewer));
+    }
+    users.push(user("bx-tinh".into(), "T".into(), Role::Reviewer));
+    // Two devices for each reviewer (at most a tenth of the devices), the rest to the communes'
+    // cadres in turn.
+    let reviewers = (cfg.districts + 1).min(cfg.devices / 20);
+    let mut devices = Vec::with_capacity(cfg.devices);
+    let cadre_devices = cfg.devices - 2 * reviewers;
+    // Editors are spread over the cadres' devices (and so over the communes); each edits one of
+    // its commune's models that are not in the library.
+    let editing = cfg.editors.min(cadre_devices);
+    let editable = cfg.models_per_unit.saturating_sub(cfg.library_per_unit).max(1);
+    let mut edited_ids = std::collections::HashSet::new();
+    for i in 0..cadre_devices {
+        let c = i % cfg.communes;
+        let k = (i / cfg.communes) % cfg.users_per_unit;
+        let edits = (editing > 0 && i % (cadre_devices / editing).max(1) == 0 && i / (cadre_devices / editing).max(1) < editing).then(|| {
+            let nth = i / (cadre_devices / editing).max(1);
+            format!("p{c:04}-{}", nth % editable)
+        });
+        if let Some(id) = &edits {
+            edited_ids.insert(id.clone());
+        }
+        devices.push(DeviceSpec { username: format!("cb-{c:04}-{k}"), edits });
+    }
+    for r in 0..2 * reviewers {
+        // The province's reviewer last; districts' reviewers before, as many as fit.
+        let d = r / 2;
+        let username = if d + 1 < reviewers { format!("bx-h{d:02}") } else { "bx-tinh".into() };
+        devices.push(DeviceSpec { username, edits: None });
+    }
+    // The models: realistic text; the last `library_per_unit` of each commune recognised.
+    let recognised = |i: usize| {
+        let step = |k: usize, action: Action| Transition {
+            id: format!("{i}-{k}"),
+            action: action.code().into(),
+            by: "bx".into(),
+            by_name: "Bình xét".into(),
+            at: 1_700_000_000_000 + (k * 86_400_000) as i64,
+            reason: "Theo kết quả bình xét".into(),
+            level: String::new(),
+        };
+        vec![step(1, Action::Start), step(2, Action::Propose), step(3, Action::Recognise)]
+    };
+    let mut writes = Vec::new();
+    let mut edited = std::collections::HashMap::new();
+    let (mut saved_total, mut library) = (0, 0);
+    for c in 0..cfg.communes {
+        for j in 0..cfg.models_per_unit {
+            let i = c * cfg.models_per_unit + j;
+            let id = format!("p{c:04}-{j}");
+            let public = j >= cfg.models_per_unit - cfg.library_per_unit.min(cfg.models_per_unit);
+            let mut d = realistic_doc_in(i, id.clone(), &commune(c), if public { recognised(i) } else { Vec::new() });
+            let m = doc::read_model(&d).unwrap();
+            assert_eq!(danvan::domain::in_library(danvan::domain::replay(&m.transitions).0), public);
+            let bytes = d.save();
+            saved_total += bytes.len();
+            library += usize::from(public);
+            if edited_ids.contains(&id) {
+                edited.insert(id.clone(), bytes.clone());
+            }
+            writes.push(Write {
+                id,
+                expected: None,
+                heads: heads_to_bytes(&d.get_heads()),
+                chunk: Chunk { bytes, snapshot: true },
+                unit: commune(c),
+                public,
+                facts: Some(danvan::domain::report::ModelFacts::of(&m)),
+            });
+        }
+    }
+    ProvinceSeed { tree, users, devices, writes, edited, saved_total, library }
+}
+
+/// Writes the province into an empty store (the server not running yet, or not involved):
+/// returns each device's session token and the store's feed head.
+async fn seed_province(store: Arc<dyn Store>, seed: &ProvinceSeed) -> (Vec<String>, u64) {
+    store.save_units(&store.unit_tree().await.unwrap(), &seed.tree).await.unwrap();
+    for u in &seed.users {
+        store.create_user(u, 1).await.unwrap();
+    }
+    for batch in seed.writes.chunks(500) {
+        for r in store.write(batch.to_vec(), 1).await.unwrap() {
+            r.unwrap();
+        }
+    }
+    // Sessions, 16 at a time.
+    let names: Vec<String> = seed.devices.iter().map(|d| d.username.clone()).collect();
+    let mut tokens = Vec::with_capacity(names.len());
+    for batch in names.chunks(16) {
+        let mut tasks = Vec::new();
+        for username in batch {
+            let (store, username) = (store.clone(), username.clone());
+            tasks.push(tokio::spawn(async move {
+                let (token, stored) = danvan::server::session::new_token();
+                let session = Session { username, verifier_hash: stored.verifier_hash, created_at: 1, expires_at: i64::MAX };
+                store.create_session(&stored.id, &session).await.unwrap();
+                token
+            }));
+        }
+        for t in tasks {
+            tokens.push(t.await.unwrap());
+        }
+    }
+    (tokens, store.head().await.unwrap())
+}
+
+/// CPU seconds (user + system) a process has used, from /proc/PID/stat.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    let ticks = |k: usize| fields.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // SAFETY: sysconf only reads a system constant.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    (ticks(11) + ticks(12)) / hz.max(1.0)
+}
+
+/// A device during the run: where it is in the feed, and the model it edits.
+struct Device {
+    auth: String,
+    server: String,
+    cursor: u64,
+    scope: u32,
+    editing: Option<Editing>,
+}
+
+struct Editing {
+    id: String,
+    doc: AutoCommit,
+    /// The heads the server acknowledged last.
+    shared: Vec<ChangeHash>,
+    saves: u64,
+    rng: Rng,
+}
+
+/// What one sync round (a session: requests until the edit is settled and the feed has no more
+/// pages) cost.
+struct Round {
+    edit: bool,
+    latency: Duration,
+    requests: usize,
+    feed_docs: usize,
+    feed_bytes: usize,
+}
+
+async fn post_sync(http: &reqwest::Client, url: &str, auth: &str, request: &SyncRequest) -> Result<(usize, SyncResponse), String> {
+    let res = http
+        .post(url)
+        .header("authorization", auth)
+        .header("content-type", danvan::sync::CONTENT_TYPE)
+        .body(danvan::sync::encode(request))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !res.status().is_success() {
+        return Err(format!("HTTP {}", res.status()));
+    }
+    let bytes = res.bytes().await.map_err(|e| e.to_string())?;
+    Ok((bytes.len(), danvan::sync::decode(&bytes).map_err(|e| e.to_string())?))
+}
+
+/// One round as the app's session makes it (`sync::session::run_session`): the edited document's
+/// message (opened assuming the server holds the heads it acknowledged last), the cursor, and a
+/// feed budget from `sync::pace` (16 KB first, then sized from the link as measured); further
+/// requests while the document is not settled or the feed has more pages. The feed's documents
+/// are counted, not stored (only the edited model takes in what the feed brings for it).
+async fn device_round(http: &reqwest::Client, url: &str, dev: &mut Device) -> Result<Round, String> {
+    use danvan::sync::pace::Pace;
+    let started = Instant::now();
+    let mut pace = Pace::default();
+    let edit = dev.editing.is_some();
+    let mut state = dev.editing.as_mut().map(|e| {
+        e.saves += 1;
+        let mut m = doc::read_model(&e.doc).unwrap();
+        let extra = sentence(&mut e.rng, 8);
+        m.content.update(format!("{}{extra}", m.content.as_str()));
+        m.indicators[0].achieved = e.saves as f64;
+        doc::write_model(&mut e.doc, &m, 1_800_000_000_000 + e.saves as i64, "cập nhật").unwrap();
+        let mut state = sync::State::new();
+        assume_server_holds(&mut state, e.shared.clone());
+        state
+    });
+    let mut settled = !edit;
+    let (mut requests, mut feed_docs, mut feed_bytes) = (0, 0, 0);
+    loop {
+        let mut docs = Vec::new();
+        if let (Some(e), Some(state)) = (dev.editing.as_mut(), state.as_mut())
+            && !settled
+            && let Some(m) = e.doc.sync().generate_sync_message(state)
+        {
+            docs.push(DocMessage { id: e.id.clone(), message: m.encode(), document: None });
+        }
+        let request = SyncRequest {
+            protocol: PROTOCOL,
+            server: Some(dev.server.clone()),
+            cursor: dev.cursor,
+            scope: dev.scope,
+            feed_budget: Some(pace.feed_budget()),
+            docs,
+        };
+        let sent = Instant::now();
+        let (received, res) = post_sync(http, url, &dev.auth, &request).await?;
+        pace.observe(danvan::sync::encode(&request).len(), received, sent.elapsed());
+        requests += 1;
+        if let Some(f) = res.errors.first() {
+            return Err(format!("{}: {}", f.id, f.message));
+        }
+        if res.rewound || res.server != dev.server {
+            return Err("the server asked for everything again".into());
+        }
+        if let (Some(e), Some(state)) = (dev.editing.as_mut(), state.as_mut()) {
+            for d in res.docs.iter().filter(|d| d.id == e.id) {
+                let m = sync::Message::decode(&d.message).map_err(|e| e.to_string())?;
+                e.doc.sync().receive_sync_message(state, m).map_err(|e| e.to_string())?;
+            }
+            for f in res.feed.iter().filter(|f| f.id == e.id) {
+                e.doc.load_incremental(&f.data).map_err(|e| e.to_string())?;
+            }
+            settled = state.their_heads.as_deref() == Some(e.doc.get_heads().as_slice());
+        }
+        feed_docs += res.feed.len();
+        feed_bytes += res.feed.iter().map(|f| f.data.len()).sum::<usize>();
+        dev.cursor = res.cursor;
+        dev.scope = res.scope;
+        if settled && !res.more {
+            break;
+        }
+        if requests >= danvan::sync::session::MAX_ROUNDS {
+            return Err("not settled after 50 requests".into());
+        }
+    }
+    if let Some(e) = dev.editing.as_mut() {
+        e.shared = e.doc.get_heads();
+    }
+    Ok(Round { edit, latency: started.elapsed(), requests, feed_docs, feed_bytes })
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    sorted.get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1))).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+async fn province_run(label: &str, server: &ServerProcess, seed: &ProvinceSeed, tokens: Vec<String>, head: u64, cfg: &ProvinceConfig) {
+    let http = reqwest::Client::builder().pool_max_idle_per_host(cfg.connections).timeout(Duration::from_secs(30)).build().unwrap();
+    let url = Arc::new(format!("{}/api/sync", server.url));
+    let pid = server.child.id().to_string();
+    // Every device has synced before: one request without feed tells it the server and its
+    // scope, and its cursor is the store's head (nothing new yet).
+    let warm = Instant::now();
+    let mut devices = Vec::with_capacity(tokens.len());
+    for batch in tokens.chunks(64) {
+        let mut tasks = Vec::new();
+        for token in batch {
+            let (http, url, auth) = (http.clone(), url.clone(), format!("Bearer {token}"));
+            tasks.push(tokio::spawn(async move {
+                let request = SyncRequest { protocol: PROTOCOL, server: None, cursor: 0, scope: 0, feed_budget: Some(0), docs: Vec::new() };
+                let (_, res) = post_sync(&http, &url, &auth, &request).await.unwrap();
+                (auth, res.server, res.scope)
+            }));
+        }
+        for t in tasks {
+            let (auth, server, scope) = t.await.unwrap();
+            devices.push(Device { auth, server, cursor: head, scope, editing: None });
+        }
+    }
+    eprintln!("# province.{label}: {} devices signed in and caught up in {:.1} s", devices.len(), warm.elapsed().as_secs_f64());
+    for (dev, spec) in devices.iter_mut().zip(&seed.devices) {
+        if let Some(id) = &spec.edits {
+            let doc = AutoCommit::load(&seed.edited[id]).unwrap();
+            let shared = doc.clone().get_heads();
+            dev.editing = Some(Editing { id: id.clone(), doc, shared, saves: 0, rng: Rng(dev.cursor ^ id.len() as u64 ^ dev.auth.len() as u64) });
+        }
+    }
+    let n = devices.len();
+    let (rss_before, _) = server.memory_mb();
+    let cpu_before = cpu_seconds(&pid);
+    let bench_cpu_before = cpu_seconds("self");
+    let start = Instant::now() + Duration::from_millis(500);
+    let end = start + Duration::from_secs(cfg.seconds);
+    let mut tasks = Vec::with_capacity(n);
+    for (i, mut dev) in devices.into_iter().enumerate() {
+        let (http, url) = (http.clone(), url.clone());
+        // Rounds spread evenly over the period; an editing device syncs after each save (the
+        // app's debounce, 1.5 s, does not change what the server sees) and so every
+        // `save_every`, its 60 s timer never running out.
+        let every = if dev.editing.is_some() { cfg.save_every } else { PERIOD };
+        let phase = Duration::from_micros(i as u64 * every.as_micros() as u64 / n as u64);
+        tasks.push(tokio::spawn(async move {
+            let mut rounds = Vec::new();
+            let (mut errors, mut lag) = (Vec::new(), Duration::ZERO);
+            let mut at = start + phase;
+            while at < end {
+                tokio::time::sleep_until(at.into()).await;
+                lag = lag.max(at.elapsed());
+                match device_round(&http, &url, &mut dev).await {
+                    Ok(r) => rounds.push(r),
+                    Err(e) => errors.push(e),
+                }
+                at += every;
+            }
+            (rounds, errors, lag)
+        }));
+    }
+    let (mut rounds, mut errors, mut lag) = (Vec::new(), Vec::new(), Duration::ZERO);
+    for t in tasks {
+        let (r, e, l) = t.await.unwrap();
+        rounds.extend(r);
+        errors.extend(e);
+        lag = lag.max(l);
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let cpu = cpu_seconds(&pid) - cpu_before;
+    let bench_cpu = cpu_seconds("self") - bench_cpu_before;
+    let (rss, peak) = server.memory_mb();
+    for e in errors.iter().take(5) {
+        eprintln!("# province.{label}: error: {e}");
+    }
+    let mut acks: Vec<Duration> = rounds.iter().filter(|r| r.edit).map(|r| r.latency).collect();
+    let mut feeds: Vec<Duration> = rounds.iter().filter(|r| !r.edit).map(|r| r.latency).collect();
+    acks.sort();
+    feeds.sort();
+    let requests: usize = rounds.iter().map(|r| r.requests).sum();
+    let pulls = rounds.iter().filter(|r| !r.edit);
+    let (pull_docs, pull_bytes) = pulls.fold((0, 0), |(d, b), r| (d + r.feed_docs, b + r.feed_bytes));
+    let q = format!("province.{label}.devices_{n}");
+    figure(&format!("{q}.models_stored"), seed.writes.len(), "models");
+    figure(&format!("{q}.library"), seed.library, "models");
+    figure(&format!("{q}.saved_total"), seed.saved_total, "bytes");
+    figure(&format!("{q}.seconds"), format!("{elapsed:.0}"), "s");
+    figure(&format!("{q}.rounds_edit"), acks.len(), "rounds");
+    figure(&format!("{q}.rounds_pull"), feeds.len(), "rounds");
+    figure(&format!("{q}.requests"), requests, "requests");
+    figure(&format!("{q}.requests_per_s"), format!("{:.1}", requests as f64 / elapsed), "requests/s");
+    figure(&format!("{q}.errors"), errors.len(), "rounds");
+    figure(&format!("{q}.ack_latency_p50"), format!("{:.1}", percentile(&acks, 0.50)), "ms");
+    figure(&format!("{q}.ack_latency_p99"), format!("{:.1}", percentile(&acks, 0.99)), "ms");
+    figure(&format!("{q}.ack_latency_max"), format!("{:.1}", acks.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0)), "ms");
+    figure(&format!("{q}.feed_latency_p50"), format!("{:.1}", percentile(&feeds, 0.50)), "ms");
+    figure(&format!("{q}.feed_latency_p99"), format!("{:.1}", percentile(&feeds, 0.99)), "ms");
+    figure(&format!("{q}.feed_latency_max"), format!("{:.1}", feeds.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0)), "ms");
+    figure(&format!("{q}.feed_docs_per_pull"), format!("{:.2}", pull_docs as f64 / feeds.len().max(1) as f64), "documents");
+    figure(&format!("{q}.feed_bytes_per_pull"), format!("{:.0}", pull_bytes as f64 / feeds.len().max(1) as f64), "bytes");
+    figure(&format!("{q}.schedule_lag_max"), format!("{:.1}", lag.as_secs_f64() * 1000.0), "ms");
+    figure(&format!("{q}.server_cpu"), format!("{cpu:.1}"), "s");
+    figure(&format!("{q}.server_cpu_percent"), format!("{:.1}", cpu / elapsed * 100.0), "% of one core");
+    figure(&format!("{q}.bench_cpu_percent"), format!("{:.1}", bench_cpu / elapsed * 100.0), "% of one core");
+    figure(&format!("{q}.server_rss_start"), format!("{rss_before:.1}"), "MB");
+    figure(&format!("{q}.server_rss_end"), format!("{rss:.1}"), "MB");
+    figure(&format!("{q}.server_rss_peak"), format!("{peak:.1}"), "MB");
+}
+
+/// A new, empty database in the PostgreSQL cluster of `url`: returns its URL.
+async fn fresh_postgres_database(url: &str, name: &str) -> String {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.expect("PostgreSQL answers");
+    tokio::spawn(connection);
+    client.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).await.unwrap();
+    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (server, _) = base.rsplit_once('/').filter(|(s, _)| s.contains("//") && !s.ends_with('/')).unwrap_or((base, ""));
+    match query {
+        Some(q) => format!("{server}/{name}?{q}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+async fn province_part() {
+    let cfg = ProvinceConfig::from_env();
+    let generated = Instant::now();
+    let seed = province_seed(&cfg);
+    eprintln!(
+        "# province: {} units, {} accounts, {} devices, {} models ({} in the library) generated in {:.1} s",
+        seed.tree.units().count(),
+        seed.users.len(),
+        seed.devices.len(),
+        seed.writes.len(),
+        seed.library,
+        generated.elapsed().as_secs_f64()
+    );
+    let stores = std::env::var("DANVAN_BENCH_STORES").unwrap_or_else(|_| "sqlite,postgres".into());
+    if stores.contains("sqlite") {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("province.sqlite3");
+        let (tokens, head) = seed_province(Arc::new(SqliteStore::open(&db).unwrap()), &seed).await;
+        let server = ServerProcess::start(&["--addr", "127.0.0.1:0", "--database", db.to_str().unwrap()], &[], String::new());
+        province_run("sqlite", &server, &seed, tokens, head, &cfg).await;
+    }
+    match std::env::var("DANVAN_BENCH_POSTGRES_URL") {
+        Ok(url) if stores.contains("postgres") => {
+            let url = fresh_postgres_database(&url, &format!("danvan_province_{}", std::process::id())).await;
+            let (tokens, head) = {
+                let pg = danvan::server::store::postgres::PostgresStore::connect(&url).await.unwrap();
+                seed_province(Arc::new(pg), &seed).await
+            };
+            let server = ServerProcess::start(&["--addr", "127.0.0.1:0", "--database-url", &url], &[], String::new());
+            province_run("postgres", &server, &seed, tokens, head, &cfg).await;
+        }
+        _ => eprintln!("# province.postgres skipped: set DANVAN_BENCH_POSTGRES_URL to a PostgreSQL cluster (a database is created in it)"),
+    }
+}
+
 fn main() {
     let parts = std::env::var("DANVAN_BENCH").unwrap_or_else(|_| "sizes,load,rss".into());
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
@@ -1072,6 +1613,7 @@ fn main() {
             "link" => link_part(),
             "crashloop" => runtime.block_on(crashloop_part()),
             "first-sync" => first_sync_part(),
+            "province" => runtime.block_on(province_part()),
             other => eprintln!("# unknown part {other}"),
         }
     }

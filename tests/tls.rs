@@ -127,6 +127,7 @@ fn config(db: &Path, dir: &Path, tls: TlsConfig) -> Config {
         database_url: None,
         dist: dir.join("no-dist"),
         cache_docs: 100,
+        cache_mb: 48,
         session_days: 30.0,
         trusted_proxies: Vec::new(),
         tls,
