@@ -144,6 +144,7 @@ fn config(dir: &std::path::Path, database_url: Option<String>) -> Config {
         database_url,
         dist: dir.join("no-dist"),
         cache_docs: 1000,
+        cache_mb: 48,
         session_days: 30.0,
         trusted_proxies: Vec::new(),
         tls: Default::default(),
