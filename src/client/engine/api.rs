@@ -49,7 +49,7 @@ pub enum Change {
     /// A lifecycle step, checked against the state stored now and the user's roles.
     Step { action: Action, reason: String, level: String, by: String, by_name: String, roles: Roles, step_id: String, now: i64 },
     /// A commendation recorded by a reviewer.
-    Commendation { draft: CommendationDraft, by: String, by_name: String, roles: Roles, record_id: String, now: i64 },
+    Commendation { draft: CommendationDraft, by: String, by_name: String, record_id: String, now: i64 },
     /// A reviewer's score sheet: open, score, submit.
     Evaluate { step: EvaluationStep, by: String, by_name: String, roles: Roles, now: i64 },
     /// A place applying this (library) model.

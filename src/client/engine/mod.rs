@@ -264,13 +264,9 @@ fn apply(d: &mut automerge::AutoCommit, change: Change) -> Result<Option<Model>,
             model.status = next;
             keys(&mut model, d, &["transitions", "status"], &by_name, now, &format!("bước: {}", action.label()))?;
         }
-        Change::Commendation { draft, by, by_name, roles, record_id, now } => {
-            if !roles.reviewer {
-                return Err(SaveError::Refused("Chỉ người bình xét của cấp trên mới ghi nhận khen thưởng.".into()));
-            }
-            if let Some((_, first)) = draft.validate().into_iter().next() {
-                return Err(SaveError::Refused(first));
-            }
+        // Who may record it and the form's validity were checked by `Replica::record_commendation`
+        // (neither depends on the document as stored).
+        Change::Commendation { draft, by, by_name, record_id, now } => {
             model.commendations.push(draft.record(record_id, &by, &by_name, now));
             keys(&mut model, d, &["commendations"], &by_name, now, "ghi nhận khen thưởng")?;
         }

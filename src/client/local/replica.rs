@@ -257,7 +257,6 @@ impl Replica {
             draft: draft.clone(),
             by: by.to_string(),
             by_name: by_name.to_string(),
-            roles,
             record_id: uuid::Uuid::new_v4().to_string(),
             now: now_ms(),
         };
