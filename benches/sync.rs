@@ -395,19 +395,7 @@ impl Transport for Counting {
         self.requests.set(self.requests.get() + 1);
         self.sent.set(self.sent.get() + body.len());
         self.sent_gzip.set(self.sent_gzip.get() + gzip_len(&body));
-        let res = self
-            .client
-            .post(&self.url)
-            .bearer_auth(&self.token)
-            .header("content-type", danvan::sync::CONTENT_TYPE)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        if !res.status().is_success() {
-            return Err(format!("HTTP {}", res.status()));
-        }
-        let bytes = res.bytes().await.map_err(|e| e.to_string())?;
+        let bytes = post_envelope(&self.client, &self.url, &format!("Bearer {}", self.token), body).await?;
         self.received.set(self.received.get() + bytes.len());
         self.received_gzip.set(self.received_gzip.get() + gzip_len(&bytes));
         danvan::sync::decode(&bytes).map_err(|e| e.to_string())
@@ -1340,19 +1328,25 @@ struct Round {
 }
 
 async fn post_sync(http: &reqwest::Client, url: &str, auth: &str, request: &SyncRequest) -> Result<(usize, SyncResponse), String> {
+    let bytes = post_envelope(http, url, auth, danvan::sync::encode(request)).await?;
+    Ok((bytes.len(), danvan::sync::decode(&bytes).map_err(|e| e.to_string())?))
+}
+
+/// One sync request with an encoded envelope (`auth`: the whole `Authorization` value); the
+/// answer's bytes, or the HTTP status when it is not a success.
+async fn post_envelope(http: &reqwest::Client, url: &str, auth: &str, body: Vec<u8>) -> Result<Vec<u8>, String> {
     let res = http
         .post(url)
         .header("authorization", auth)
         .header("content-type", danvan::sync::CONTENT_TYPE)
-        .body(danvan::sync::encode(request))
+        .body(body)
         .send()
         .await
         .map_err(|e| e.to_string())?;
     if !res.status().is_success() {
         return Err(format!("HTTP {}", res.status()));
     }
-    let bytes = res.bytes().await.map_err(|e| e.to_string())?;
-    Ok((bytes.len(), danvan::sync::decode(&bytes).map_err(|e| e.to_string())?))
+    res.bytes().await.map(|b| b.to_vec()).map_err(|e| e.to_string())
 }
 
 /// One round as the app's session makes it (`sync::session::run_session`): the edited document's
