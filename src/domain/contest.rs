@@ -1016,7 +1016,10 @@ impl Contest {
             if !r.is_closed() && !r.qualifiers.is_empty() {
                 return Err(format!("Vòng “{}” chưa khóa nên chưa có đội vào chung khảo.", r.name));
             }
-            if r.qualifiers.iter().any(|q| self.team(q).is_none_or(|t| !r.units.contains(&t.unit))) {
+            if r.qualifiers.iter().any(|q| self.team(q).is_none()) {
+                return Err(format!("Đội đã vào chung khảo từ vòng “{}” không rút được.", r.name));
+            }
+            if r.qualifiers.iter().any(|q| self.team(q).is_some_and(|t| !r.units.contains(&t.unit))) {
                 return Err(format!("Đội vào chung khảo của vòng “{}” phải là đội của vòng đó.", r.name));
             }
         }
@@ -1152,6 +1155,9 @@ impl Contest {
 ///   removed; scores never removed; every new score logged; the log only grows
 ///   ([`append_only::appended`]).
 pub fn check_contest(before: Option<&Contest>, after: &Contest, user: &str, access: &Access, tree: &UnitTree) -> Result<(), String> {
+    if before.is_some_and(|b| b.is_published() && b != after) {
+        return Err(PUBLISHED.into());
+    }
     after.validate()?;
     let is_organiser = |c: &Contest| access.can_review(&c.unit) || access.can_manage(&c.unit);
     let shell;
@@ -1365,4 +1371,543 @@ fn check_own_sheet(before: &Contest, after: &Contest, old: Option<&ScoreSheet>, 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::account::Role;
+    use crate::domain::access::Grant;
+    use proptest::prelude::*;
+
+    const TREE: &str = "code,name,kind,level,parent,cluster
+HN,Thành ủy Hà Nội,tinh,tinh,,
+BAVI,Huyện ủy Ba Vì,huyen,huyen,HN,
+X1,Xã Tản Lĩnh,xa,co_so,BAVI,CUM-1
+X2,Xã Ba Trại,xa,co_so,BAVI,CUM-1
+X3,Xã Cẩm Lĩnh,xa,co_so,BAVI,CUM-1
+X4,Xã Minh Quang,xa,co_so,BAVI,CUM-2
+X5,Xã Ba Vì,xa,co_so,BAVI,CUM-2
+SONTAY,Thị ủy Sơn Tây,huyen,huyen,HN,
+ST1,Phường Lê Lợi,xa,co_so,SONTAY,CUM-1
+";
+    const P1: &str = "so-khao-CUM-1";
+    const P2: &str = "so-khao-CUM-2";
+    const FINAL: &str = "chung-khao";
+    const JUDGES: [&str; 3] = ["gk1", "gk2", "gk3"];
+
+    fn tree() -> UnitTree {
+        UnitTree::from_csv(TREE).unwrap()
+    }
+
+    fn access(grants: &[(&str, Role)]) -> Access {
+        let grants: Vec<Grant> = grants.iter().map(|(u, r)| Grant { unit: u.to_string(), role: *r }).collect();
+        Access::new(&grants, &tree())
+    }
+
+    fn organiser() -> Access {
+        access(&[("BAVI", Role::Reviewer)])
+    }
+
+    fn ids() -> impl FnMut() -> String {
+        let mut n = 0;
+        move || {
+            n += 1;
+            format!("id{n}")
+        }
+    }
+
+    /// Ba Vì's contest: two clusters (X1–X3, X4–X5), a team per commune, three judges per round.
+    fn contest() -> Contest {
+        let mut c = Contest::new("c1".into(), "Hội thi Dân vận khéo huyện Ba Vì", Level::District, 2026, "BAVI", "bt", 1);
+        assert_eq!(c.add_preliminaries(&tree()), 2);
+        for r in &mut c.rounds {
+            r.judges = JUDGES.iter().map(|j| Judge { username: j.to_string(), name: format!("Giám khảo {j}") }).collect();
+        }
+        for u in ["X1", "X2", "X3", "X4", "X5"] {
+            c.register_team(format!("t{u}"), u, &format!("Đội {u}"), "Nguyễn Văn A\nLò Thị B", "bt", 2).unwrap();
+        }
+        c
+    }
+
+    /// `judge` scores `team` in `round` with these points for the three parts (empty: skipped).
+    fn give(c: &mut Contest, round: &str, judge: &str, team: &str, points: [&str; 3]) {
+        let rows: Vec<ScoreInput> = points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ScoreInput { team: team.into(), part: format!("p{}", i + 1), points: p.to_string(), comment: String::new() })
+            .collect();
+        let mut next = ids();
+        let prefix = format!("{round}-{judge}-{team}-{}", c.sheets.iter().map(|s| s.changes.len()).sum::<usize>());
+        c.score(round, judge, &rows, 10, move || format!("{prefix}-{}", next())).unwrap();
+    }
+
+    /// Every judge gives every team of `round` the same points, `totals[team]` split over parts.
+    fn score_round(c: &mut Contest, round: &str, points: &[(&str, [&str; 3])]) {
+        for judge in JUDGES {
+            for (team, p) in points {
+                give(c, round, judge, team, *p);
+            }
+        }
+    }
+
+    fn total(c: &Contest, round: &str, team: &str) -> u32 {
+        c.results(round).unwrap().teams.iter().find(|t| t.team == team).unwrap().total
+    }
+
+    #[test]
+    fn points_are_typed_with_a_decimal_comma_and_kept_in_hundredths() {
+        assert_eq!(parse_points("8,5", 3000), Ok(850));
+        assert_eq!(parse_points(" 8.25 ", 3000), Ok(825));
+        assert_eq!(parse_points("30", 3000), Ok(3000));
+        assert_eq!(parse_points("0", 3000), Ok(0));
+        assert!(parse_points("tám", 3000).unwrap_err().contains("phải là một số"));
+        assert!(parse_points("8,", 3000).unwrap_err().contains("phải là một số"));
+        assert!(parse_points(",5", 3000).unwrap_err().contains("phải là một số"));
+        assert!(parse_points("8,5,1", 3000).unwrap_err().contains("phải là một số"));
+        assert!(parse_points("-1", 3000).unwrap_err().contains("không được âm"));
+        assert!(parse_points("8,125", 3000).unwrap_err().contains("hai chữ số thập phân"));
+        assert_eq!(parse_points("30,01", 3000).unwrap_err(), "vượt quá điểm tối đa 30.");
+        assert!(parse_points("99999999999999", 3000).unwrap_err().contains("vượt quá"));
+        assert_eq!([format_points(850), format_points(8533), format_points(3000), format_points(5)], ["8,5", "85,33", "30", "0,05"]);
+    }
+
+    #[test]
+    fn preliminaries_follow_the_clusters_within_the_organisers_subtree() {
+        let c = contest();
+        let names: Vec<(&str, Stage, &[String])> = c.rounds.iter().map(|r| (r.id.as_str(), r.stage, &r.units[..])).collect();
+        assert_eq!(names[0], (P1, Stage::Preliminary, &["X1".to_string(), "X2".into(), "X3".into()][..]), "Sơn Tây's ward is not Ba Vì's");
+        assert_eq!(names[1].0, P2);
+        assert_eq!(names[2].0, FINAL);
+        assert_eq!(c.first_round_of("X4").map(|r| r.id.as_str()), Some(P2));
+        assert!(c.first_round_of("ST1").is_none());
+        let mut again = c.clone();
+        assert_eq!(again.add_preliminaries(&tree()), 0, "a cluster gets one round");
+        assert!(again.register_team("t".into(), "BAVI", "Đội huyện", "", "bt", 3).unwrap_err().contains("không thuộc cụm"));
+        assert!(again.register_team("t".into(), "X1", "Đội hai", "", "bt", 3).unwrap_err().contains("đã có đội"));
+        assert!(c.teams_in(c.final_round().unwrap()).is_empty(), "nobody is in the final before a preliminary closes");
+        assert_eq!(c.validate(), Ok(()));
+    }
+
+    #[test]
+    fn a_part_score_is_the_judges_mean_optionally_without_the_highest_and_lowest() {
+        let mut c = contest();
+        for (judge, p) in JUDGES.iter().zip(["25", "26", "28"]) {
+            give(&mut c, P1, judge, "tX1", [p, "20", "30,5"]);
+        }
+        let r = c.results(P1).unwrap();
+        let x1 = &r.teams[0];
+        assert_eq!(x1.parts[0], PartScore { part: "p1".into(), points: Some(2633), scored: 3, dropped: false }, "79/3 rounds to 26,33");
+        assert_eq!(x1.total, 2633 + 2000 + 3050);
+        assert!(x1.complete);
+        c.drop_extremes = true;
+        let x1 = c.results(P1).unwrap().teams[0].clone();
+        assert_eq!((x1.parts[0].points, x1.parts[0].dropped), (Some(2600), true), "the middle score of three");
+        // With fewer than three scores nothing is dropped (dropping two of two leaves nothing):
+        // the plain mean, and the screen says so through `dropped`.
+        c.rounds[0].excused.push(Excused { judge: "gk2".into(), team: "tX1".into(), reason: "Người của xã Tản Lĩnh".into() });
+        let x1 = c.results(P1).unwrap().teams[0].clone();
+        assert_eq!(x1.parts[0], PartScore { part: "p1".into(), points: Some(2650), scored: 2, dropped: false }, "(25 + 28) / 2, the excused score not counted");
+        assert!(x1.complete, "an excused judge is not waited for");
+        assert_eq!(mean_half_up(&[1, 2]), 2, "half up");
+        assert_eq!(mean_half_up(&[0, 0, 1]), 0);
+        assert_eq!(mean_half_up(&[1, 2, 2]), 2);
+    }
+
+    #[test]
+    fn equal_totals_are_reported_as_ties_until_the_organiser_orders_them() {
+        let t = |v: &[(&str, u32)]| v.iter().map(|(a, b)| (a.to_string(), *b)).collect::<Vec<_>>();
+        let totals = t(&[("a", 10), ("c", 20), ("b", 20), ("d", 5)]);
+        let r = rank(totals.clone(), &[]);
+        let lines: Vec<(u32, &str, bool)> = r.places.iter().map(|p| (p.rank, p.team.as_str(), p.tied)).collect();
+        assert_eq!(lines, [(1, "b", true), (1, "c", true), (3, "a", false), (4, "d", false)]);
+        assert_eq!(r.ties, [["b", "c"]]);
+        let r = rank(totals.clone(), &["x".into(), "c".into(), "b".into()]);
+        let lines: Vec<(u32, &str, bool)> = r.places.iter().map(|p| (p.rank, p.team.as_str(), p.tied)).collect();
+        assert_eq!(lines, [(1, "c", false), (2, "b", false), (3, "a", false), (4, "d", false)]);
+        assert!(r.ties.is_empty());
+        assert_eq!(rank(totals, &["c".into()]).ties.len(), 1, "an order naming only some of the tied teams resolves nothing");
+    }
+
+    #[test]
+    fn missing_scores_and_a_tie_at_the_cut_keep_a_round_open_until_resolved() {
+        let mut c = contest();
+        score_round(&mut c, P1, &[("tX1", ["28", "28", "38"]), ("tX2", ["25", "25", "30"]), ("tX3", ["20", "20", "40"])]);
+        // One judge has not scored one part yet.
+        let rows = vec![ScoreInput { team: "tX3".into(), part: "p3".into(), points: String::new(), comment: String::new() }];
+        assert_eq!(c.score(P1, "gk1", &rows, 11, ids()), Ok(false), "an empty cell changes nothing");
+        let mut half = c.clone();
+        half.sheets.iter_mut().find(|s| s.judge == "gk3" && s.round == P1).unwrap().rows.retain(|r| !(r.team == "tX3" && r.part == "p3"));
+        let r = half.results(P1).unwrap();
+        assert_eq!(r.missing, [Missing { judge: "gk3".into(), team: "tX3".into(), part: "p3".into() }]);
+        assert!(!r.teams[2].complete && r.teams[0].complete);
+        let err = half.close_round(P1, "bt", 20).unwrap_err();
+        assert!(err[0].starts_with("Còn thiếu 1 điểm: giám khảo Giám khảo gk3 chưa chấm đội “Đội X3” phần “Tiểu phẩm”"), "{err:?}");
+        // X2 and X3 both total 80: a tie across the cut of two.
+        assert_eq!((total(&c, P1, "tX1"), total(&c, P1, "tX2"), total(&c, P1, "tX3")), (9400, 8000, 8000));
+        let err = c.close_round(P1, "bt", 20).unwrap_err();
+        assert_eq!(err, ["Các đội Đội X2; Đội X3 bằng điểm (80) ở ranh giới 2 đội vào chung khảo; hãy xếp thứ tự các đội bằng điểm."]);
+        assert!(!c.rounds[0].is_closed());
+        // The organiser records the order (e.g. the higher play wins), and the round closes.
+        c.rounds[0].tie_break = vec!["tX3".into(), "tX2".into()];
+        assert_eq!(c.closing(P1), Ok(vec!["tX1".to_string(), "tX3".into()]));
+        c.close_round(P1, "bt", 20).unwrap();
+        assert_eq!(c.rounds[0].qualifiers, ["tX1", "tX3"]);
+        let finalists: Vec<&str> = c.teams_in(c.final_round().unwrap()).iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(finalists, ["tX1", "tX3"]);
+        // A closed round takes no more scores, no new team, and does not close twice.
+        assert!(c.score(P1, "gk1", &[ScoreInput { team: "tX1".into(), part: "p1".into(), points: "1".into(), comment: String::new() }], 21, ids()).is_err());
+        c.teams.retain(|t| t.unit != "X2");
+        assert!(c.register_team("n".into(), "X2", "Đội mới", "", "bt", 22).unwrap_err().contains("đã khóa"));
+        assert_eq!(c.close_round(P1, "bt", 23), Err(vec!["Vòng thi này đã khóa.".to_string()]));
+        // The final waits for every preliminary.
+        assert!(c.closing(FINAL).unwrap_err()[0].contains("Còn vòng sơ khảo chưa khóa"));
+    }
+
+    /// Both preliminaries closed, the final scored: X1 95, X3 90, X4 85, X5 85 (tied).
+    fn final_scored() -> Contest {
+        let mut c = contest();
+        score_round(&mut c, P1, &[("tX1", ["28", "28", "38"]), ("tX2", ["25", "25", "30"]), ("tX3", ["20", "25", "40"])]);
+        c.close_round(P1, "bt", 20).unwrap();
+        score_round(&mut c, P2, &[("tX4", ["20", "20", "30"]), ("tX5", ["20", "20", "31"])]);
+        c.close_round(P2, "bt", 21).unwrap();
+        score_round(&mut c, FINAL, &[("tX1", ["30", "25", "40"]), ("tX3", ["30", "20", "40"]), ("tX4", ["25", "20", "40"]), ("tX5", ["25", "25", "35"])]);
+        c
+    }
+
+    fn prize(team: &str, kind: PrizeKind) -> Prize {
+        Prize { team: team.into(), kind }
+    }
+
+    #[test]
+    fn prizes_follow_the_final_ranking_within_the_quotas() {
+        let mut c = final_scored();
+        assert!(c.suggest_prizes().unwrap_err().contains("khóa vòng chung khảo"));
+        assert!(c.award(vec![prize("tX1", PrizeKind::First)]).is_err(), "no prize before the final closes");
+        c.close_round(FINAL, "bt", 30).unwrap();
+        c.quotas = PrizeQuotas { first: 1, second: 1, third: 1, consolation: 1 };
+        // X4 and X5 tie for third with one third prize.
+        assert!(c.suggest_prizes().unwrap_err().contains("đồng hạng 3 nhưng Giải Ba chỉ còn 1 suất"));
+        c.quotas.third = 2;
+        let suggested = c.suggest_prizes().unwrap();
+        assert_eq!(
+            suggested,
+            [prize("tX1", PrizeKind::First), prize("tX3", PrizeKind::Second), prize("tX4", PrizeKind::Third), prize("tX5", PrizeKind::Third)]
+        );
+        // More winners than the quota.
+        let two_firsts = vec![prize("tX1", PrizeKind::First), prize("tX3", PrizeKind::First)];
+        assert_eq!(c.award(two_firsts), Err("Giải Nhất chỉ có 1 suất; đã trao 2.".into()));
+        // A better prize for a lower rank, different prizes for tied teams, a team twice, a team
+        // not in the final.
+        let inverted = vec![prize("tX1", PrizeKind::Second), prize("tX3", PrizeKind::First)];
+        assert!(c.award(inverted).unwrap_err().contains("(hạng 2) không thể nhận Giải Nhất"));
+        let skipped = vec![prize("tX1", PrizeKind::First), prize("tX4", PrizeKind::Third)];
+        assert!(c.award(skipped).unwrap_err().contains("khi đội “Đội X3” (hạng 2) không có giải"));
+        let split = vec![prize("tX1", PrizeKind::First), prize("tX3", PrizeKind::Second), prize("tX4", PrizeKind::Third), prize("tX5", PrizeKind::Consolation)];
+        assert!(c.award(split).unwrap_err().contains("đồng hạng 3"));
+        assert!(c.award(vec![prize("tX1", PrizeKind::First), prize("tX1", PrizeKind::Second)]).unwrap_err().contains("hai giải"));
+        assert!(c.award(vec![prize("tX2", PrizeKind::Consolation)]).unwrap_err().contains("không thi chung khảo"));
+        assert_eq!(c.award(vec![prize("tX1", PrizeKind::First)]), Ok(()), "fewer than the quota is fine");
+        c.award(suggested).unwrap();
+        c.publish("bt", 40).unwrap();
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(c.award(vec![]), Err(PUBLISHED.into()));
+        assert!(c.close_round(FINAL, "bt", 41).is_err());
+    }
+
+    // The server's rule, as attacks.
+
+    /// `before` with `edit` applied, checked for `user` with `access`.
+    fn check(before: &Contest, user: &str, access: &Access, edit: impl FnOnce(&mut Contest)) -> Result<(), String> {
+        let mut after = before.clone();
+        edit(&mut after);
+        check_contest(Some(before), &after, user, access, &tree())
+    }
+
+    fn nobody() -> Access {
+        access(&[])
+    }
+
+    fn row(team: &str, part: &str, points: &str) -> ScoreInput {
+        ScoreInput { team: team.into(), part: part.into(), points: points.into(), comment: String::new() }
+    }
+
+    #[test]
+    fn only_an_organiser_over_the_unit_creates_or_sets_up_a_contest() {
+        let c = contest();
+        let t = tree();
+        let sibling = access(&[("SONTAY", Role::Reviewer)]);
+        let cadre = access(&[("X1", Role::Member)]);
+        assert_eq!(check_contest(None, &c, "bt", &organiser(), &t), Ok(()));
+        assert_eq!(check_contest(None, &c, "bt", &access(&[("HN", Role::Admin)]), &t), Ok(()), "an administrator above");
+        assert!(check_contest(None, &c, "bt", &sibling, &t).unwrap_err().contains("Chỉ người bình xét hoặc quản trị"));
+        assert!(check_contest(None, &c, "bt", &cadre, &t).is_err());
+        assert!(check_contest(None, &c, "khac", &organiser(), &t).unwrap_err().contains("chính người"));
+        // The organiser of the sibling district edits the rules, a round, a judge, the tie-break.
+        let rename = |c: &mut Contest| c.name = "Hội thi khác".into();
+        assert_eq!(check(&c, "bt", &organiser(), rename), Ok(()));
+        assert!(check(&c, "st", &sibling, rename).unwrap_err().contains("Chỉ ban tổ chức"));
+        assert!(check(&c, "st", &sibling, |c| c.rounds[0].judges.push(Judge { username: "st".into(), name: "x".into() })).is_err());
+        assert!(check(&c, "st", &sibling, |c| c.rounds[0].tie_break = vec!["tX2".into()]).is_err());
+        assert!(check(&c, "gk1", &nobody(), |c| c.drop_extremes = true).is_err(), "a judge is not an organiser");
+        assert!(check(&c, "bt", &organiser(), |c| c.unit = "SONTAY".into()).unwrap_err().contains("đơn vị tổ chức"));
+        assert!(check(&c, "bt", &organiser(), |c| c.rounds[0].units.push("ST1".into())).unwrap_err().contains("không thuộc phạm vi"));
+        assert!(check(&c, "bt", &organiser(), |c| c.parts[0].max = 0).is_err());
+    }
+
+    #[test]
+    fn a_cadre_registers_only_their_own_units_team_and_only_while_its_round_is_open() {
+        let mut c = contest();
+        c.teams.retain(|t| t.unit != "X2" && t.unit != "X4");
+        let cadre = access(&[("X2", Role::Member)]);
+        let register = |unit: &str, by: &str| {
+            let unit = unit.to_string();
+            let by = by.to_string();
+            move |c: &mut Contest| c.register_team(format!("t{unit}"), &unit, "Đội", "", &by, 5).unwrap()
+        };
+        assert_eq!(check(&c, "cb", &cadre, register("X2", "cb")), Ok(()));
+        assert!(check(&c, "cb", &cadre, register("X4", "cb")).unwrap_err().contains("chính đơn vị mình"));
+        assert!(check(&c, "cb", &cadre, register("X2", "bt")).unwrap_err().contains("chính người"));
+        assert!(check(&c, "cb", &cadre, |c| c.teams[0].members.push("Người lạ".into())).is_err(), "another unit's team");
+        assert!(check(&c, "cb", &cadre, |c| {
+            c.teams.remove(0);
+        })
+        .is_err());
+        assert_eq!(check(&c, "bt", &organiser(), register("X4", "bt")), Ok(()), "the organiser registers any unit's team");
+        // Once the cluster's round is closed, not even the organiser adds, moves or removes.
+        let mut closed = c.clone();
+        closed.register_team("tX2".into(), "X2", "Đội X2", "", "cb", 5).unwrap();
+        score_round(&mut closed, P1, &[("tX1", ["2", "2", "2"]), ("tX2", ["1", "1", "1"]), ("tX3", ["3", "3", "3"])]);
+        closed.close_round(P1, "bt", 9).unwrap();
+        assert!(check(&closed, "cb", &cadre, |c| c.teams.iter_mut().find(|t| t.unit == "X2").unwrap().name = "Đội mới".into())
+            .unwrap_err()
+            .contains("đã khóa"), "X2 did not go on");
+        assert!(check(&closed, "bt", &organiser(), |c| c.teams.retain(|t| t.unit != "X1")).unwrap_err().contains("không rút"));
+        // A finalist's members may still change before the final closes.
+        assert_eq!(check(&closed, "bt", &organiser(), |c| c.teams[1].members = vec!["Người thay".into()]), Ok(()));
+    }
+
+    #[test]
+    fn a_judge_writes_only_their_own_sheet_in_their_own_rounds_while_open() {
+        let c = contest();
+        let score = |judge: &'static str, round: &'static str| {
+            move |c: &mut Contest| {
+                c.score(round, judge, &[row("tX1", "p1", "25,5")], 10, ids()).unwrap();
+            }
+        };
+        assert_eq!(check(&c, "gk1", &nobody(), score("gk1", P1)), Ok(()));
+        // Someone writes a sheet in gk1's name.
+        assert!(check(&c, "gk2", &nobody(), score("gk1", P1)).unwrap_err().contains("chính giám khảo"));
+        assert!(check(&c, "bt", &organiser(), score("gk1", P1)).is_err(), "not even the organiser");
+        // Someone not assigned scores (forging the sheet, since `score` refuses).
+        let mut stranger = c.clone();
+        stranger.rounds[0].judges.push(Judge { username: "x".into(), name: "x".into() });
+        stranger.score(P1, "x", &[row("tX1", "p1", "30")], 10, ids()).unwrap();
+        let forged = stranger.sheets[0].clone();
+        assert!(check(&c, "x", &access(&[("X1", Role::Member)]), |c| c.sheets.push(forged)).unwrap_err().contains("không phải giám khảo"));
+        // A team of another round, a part over its maximum.
+        let mut other = c.clone();
+        other.score(P2, "gk1", &[row("tX4", "p1", "20")], 10, ids()).unwrap();
+        let mut wrong = other.sheets[0].clone();
+        wrong.round = P1.into();
+        assert!(check(&c, "gk1", &nobody(), |c| c.sheets.push(wrong)).unwrap_err().contains("không có ở vòng"));
+        assert!(check(&c, "gk1", &nobody(), |c| {
+            score("gk1", P1)(c);
+            c.sheets[0].rows[0].points = 3001;
+            c.sheets[0].changes[0].to = 3001;
+        })
+        .unwrap_err()
+        .contains("vượt quá"));
+
+        // Another judge rewrites gk1's sheet.
+        let mut scored = c.clone();
+        score("gk1", P1)(&mut scored);
+        assert!(check(&scored, "gk2", &nobody(), |c| c.sheets[0].rows[0].comment = "x".into()).unwrap_err().contains("giám khảo khác"));
+        assert!(check(&scored, "gk2", &nobody(), |c| c.sheets[0].judge = "gk2".into()).unwrap_err().contains("Không đổi được"));
+        assert!(check(&scored, "gk1", &nobody(), |c| c.sheets.clear()).unwrap_err().contains("xóa phiếu"));
+        // gk1 changes a score: fine when logged, refused when not, or when the log shrinks or is rewritten.
+        let rescore = |c: &mut Contest| {
+            c.score(P1, "gk1", &[row("tX1", "p1", "26")], 11, || "later".to_string()).unwrap();
+        };
+        assert_eq!(check(&scored, "gk1", &nobody(), rescore), Ok(()));
+        assert!(check(&scored, "gk1", &nobody(), |c| c.sheets[0].rows[0].points = 2900).unwrap_err().contains("ghi vào lịch sử"));
+        assert!(check(&scored, "gk1", &nobody(), |c| {
+            rescore(c);
+            c.sheets[0].changes.remove(0);
+        })
+        .unwrap_err()
+        .contains("lịch sử chấm điểm"));
+        assert!(check(&scored, "gk1", &nobody(), |c| c.sheets[0].changes[0].to = 2800).unwrap_err().contains("lịch sử chấm điểm"));
+        assert!(check(&scored, "gk1", &nobody(), |c| {
+            let mut copy = c.sheets[0].changes[0].clone();
+            copy.to = 100;
+            c.sheets[0].rows[0].points = 100;
+            c.sheets[0].changes.push(copy);
+        })
+        .is_err(), "a new entry under an old id");
+        assert!(check(&scored, "gk1", &nobody(), |c| c.sheets[0].rows.clear()).unwrap_err().contains("Không xóa được điểm"));
+        // A judge removed from the round by the organiser can no longer score.
+        let mut removed = scored.clone();
+        removed.rounds[0].judges.retain(|j| j.username != "gk1");
+        assert!(check(&removed, "gk1", &nobody(), |c| {
+            let s = c.sheets.iter_mut().find(|s| s.judge == "gk1").unwrap();
+            s.rows[0].points = 2700;
+            s.changes.push(ScoreChange { id: "z".into(), team: "tX1".into(), part: "p1".into(), from: Some(2550), to: 2700, comment: String::new(), at: 12 });
+        })
+        .unwrap_err()
+        .contains("không phải giám khảo"));
+    }
+
+    #[test]
+    fn nobody_changes_a_closed_round_or_published_results() {
+        let mut c = contest();
+        score_round(&mut c, P1, &[("tX1", ["28", "28", "38"]), ("tX2", ["25", "25", "30"]), ("tX3", ["20", "25", "40"])]);
+        // Closing: only the organiser, in their own name, with the qualifiers the sheets give.
+        let close = |c: &mut Contest| c.close_round(P1, "bt", 20).unwrap();
+        assert_eq!(check(&c, "bt", &organiser(), close), Ok(()));
+        assert!(check(&c, "gk1", &nobody(), |c| c.close_round(P1, "gk1", 20).unwrap()).unwrap_err().contains("Chỉ ban tổ chức"));
+        assert!(check(&c, "bt", &organiser(), |c| c.close_round(P1, "khac", 20).unwrap()).unwrap_err().contains("chính người"));
+        let forged = |c: &mut Contest| {
+            close(c);
+            c.rounds[0].qualifiers = vec!["tX1".into(), "tX2".into()];
+        };
+        assert!(check(&c, "bt", &organiser(), forged).unwrap_err().contains("không khớp"));
+        let mut missing = c.clone();
+        missing.sheets[0].rows.pop();
+        let mut closed_anyway = missing.clone();
+        closed_anyway.rounds[0].closed_at = 20;
+        closed_anyway.rounds[0].closed_by = "bt".into();
+        closed_anyway.rounds[0].qualifiers = vec!["tX1".into(), "tX3".into()];
+        assert!(check_contest(Some(&missing), &closed_anyway, "bt", &organiser(), &tree()).unwrap_err().contains("Còn thiếu 1 điểm"));
+
+        let mut closed = c.clone();
+        close(&mut closed);
+        // A judge's late score (made offline before the close) arrives after it.
+        let late = |c: &mut Contest| {
+            let s = c.sheets.iter_mut().find(|s| s.judge == "gk1").unwrap();
+            s.rows[0].points = 3000;
+            s.changes.push(ScoreChange { id: "late".into(), team: "tX1".into(), part: "p1".into(), from: Some(2800), to: 3000, comment: String::new(), at: 19 });
+        };
+        assert_eq!(check(&c, "gk1", &nobody(), late), Ok(()));
+        assert!(check(&closed, "gk1", &nobody(), late).unwrap_err().contains("đã khóa"));
+        assert!(check(&closed, "bt", &organiser(), |c| {
+            c.rounds[0].closed_at = 0;
+            c.rounds[0].closed_by.clear();
+            c.rounds[0].qualifiers.clear();
+        })
+        .unwrap_err()
+        .contains("đã khóa"), "no reopening");
+        assert!(check(&closed, "bt", &organiser(), |c| c.rounds[0].excused.push(Excused { judge: "gk1".into(), team: String::new(), reason: "x".into() })).is_err());
+        assert!(check(&closed, "bt", &organiser(), |c| c.parts[2].max = 5000).unwrap_err().contains("Đã có vòng thi khóa"));
+        assert!(check(&closed, "bt", &organiser(), |c| c.drop_extremes = true).is_err());
+        assert!(check(&closed, "bt", &organiser(), |c| {
+            c.rounds.remove(0);
+        })
+        .is_err());
+
+        // Published: nothing changes, for anyone.
+        let mut done = final_scored();
+        done.close_round(FINAL, "bt", 30).unwrap();
+        let prizes = vec![prize("tX1", PrizeKind::First), prize("tX3", PrizeKind::Second)];
+        assert_eq!(check(&done, "bt", &organiser(), |c| c.award(prizes.clone()).unwrap()), Ok(()));
+        assert!(check(&done, "gk1", &nobody(), |c| c.award(prizes.clone()).unwrap()).unwrap_err().contains("Chỉ ban tổ chức"));
+        assert!(check(&done, "bt", &organiser(), |c| c.prizes = vec![prize("tX1", PrizeKind::First), prize("tX3", PrizeKind::First)])
+            .unwrap_err()
+            .contains("chỉ có 1 suất"));
+        done.award(prizes).unwrap();
+        assert!(check(&done, "bt", &organiser(), |c| c.publish("khac", 40).unwrap()).unwrap_err().contains("chính người"));
+        assert_eq!(check(&done, "bt", &organiser(), |c| c.publish("bt", 40).unwrap()), Ok(()));
+        done.publish("bt", 40).unwrap();
+        for edit in [
+            (|c: &mut Contest| c.prizes.swap(0, 1)) as fn(&mut Contest),
+            |c| c.prizes.clear(),
+            |c| c.published_at = 0,
+            |c| c.name.push('!'),
+            |c| c.teams[0].members.clear(),
+        ] {
+            assert_eq!(check(&done, "bt", &access(&[("HN", Role::Admin), ("BAVI", Role::Reviewer)]), edit), Err(PUBLISHED.into()));
+        }
+    }
+
+    #[test]
+    fn the_whole_contest_passes_the_servers_rule_step_by_step() {
+        // Every step the domain's own functions take is one the server accepts.
+        let t = tree();
+        let mut c = Contest::new("c1".into(), "Hội thi", Level::District, 2026, "BAVI", "bt", 1);
+        check_contest(None, &c, "bt", &organiser(), &t).unwrap();
+        let mut step = |user: &str, who: &Access, edit: &dyn Fn(&mut Contest)| {
+            let before = c.clone();
+            edit(&mut c);
+            check_contest(Some(&before), &c, user, who, &t).unwrap();
+        };
+        step("bt", &organiser(), &|c| {
+            c.add_preliminaries(&tree());
+            for r in &mut c.rounds {
+                r.judges = JUDGES.iter().map(|j| Judge { username: j.to_string(), name: j.to_string() }).collect();
+            }
+        });
+        for u in ["X1", "X2", "X3", "X4", "X5"] {
+            step("cb", &access(&[(u, Role::Member)]), &|c| c.register_team(format!("t{u}"), u, u, "A", "cb", 2).unwrap());
+        }
+        let full = final_scored();
+        for judge in JUDGES {
+            for round in [P1, P2] {
+                let sheet = full.sheet(round, judge).unwrap().clone();
+                step(judge, &nobody(), &|c| c.sheets.push(sheet.clone()));
+            }
+        }
+        step("bt", &organiser(), &|c| c.close_round(P1, "bt", 20).unwrap());
+        step("bt", &organiser(), &|c| c.close_round(P2, "bt", 21).unwrap());
+        for judge in JUDGES {
+            let sheet = full.sheet(FINAL, judge).unwrap().clone();
+            step(judge, &nobody(), &|c| c.sheets.push(sheet.clone()));
+        }
+        step("bt", &organiser(), &|c| c.close_round(FINAL, "bt", 30).unwrap());
+        step("bt", &organiser(), &|c| {
+            c.quotas = PrizeQuotas { first: 1, second: 1, third: 2, consolation: 0 };
+            let prizes = c.suggest_prizes().unwrap();
+            c.award(prizes).unwrap();
+        });
+        step("bt", &organiser(), &|c| c.publish("bt", 40).unwrap());
+        assert_eq!(c.prizes.len(), 4);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Sheets arrive in any order, and their rows in any order: every device ranks the same.
+        #[test]
+        fn the_ranking_does_not_depend_on_the_order_sheets_arrive_in(
+            points in prop::collection::vec(0u32..=3000, 3 * 3 * 3),
+            drop in any::<bool>(),
+            order in Just((0..3usize).collect::<Vec<_>>()).prop_shuffle(),
+            rows_order in Just((0..9usize).collect::<Vec<_>>()).prop_shuffle(),
+            present in prop::collection::vec(any::<bool>(), 3),
+        ) {
+            let mut c = contest();
+            c.drop_extremes = drop;
+            for (j, judge) in JUDGES.iter().enumerate() {
+                let rows: Vec<ScoreInput> = ["tX1", "tX2", "tX3"]
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(t, team)| (0..3).map(move |p| (t, p, *team)))
+                    .map(|(t, p, team)| row(team, &format!("p{}", p + 1), &format_points(points[j * 9 + t * 3 + p])))
+                    .collect();
+                let mut n = 0;
+                c.score(P1, judge, &rows, 10, || { n += 1; format!("{judge}-{n}") }).unwrap();
+            }
+            let in_order = c.results(P1).unwrap();
+            let mut shuffled = c.clone();
+            shuffled.sheets = order.iter().filter(|&&i| present[i]).map(|&i| c.sheets[i].clone()).collect();
+            for s in &mut shuffled.sheets {
+                s.rows = rows_order.iter().map(|&i| s.rows[i].clone()).collect();
+            }
+            let mut arrived = c.clone();
+            arrived.sheets = (0..3).filter(|&i| present[i]).map(|i| c.sheets[i].clone()).collect();
+            let (a, b) = (arrived.results(P1).unwrap(), shuffled.results(P1).unwrap());
+            prop_assert_eq!(&a, &b);
+            if present.iter().all(|&p| p) {
+                prop_assert_eq!(&in_order, &b);
+            }
+        }
+    }
 }
