@@ -25,7 +25,7 @@
 //! unit's team; a judge writes only their own sheet, in rounds they are assigned to. Nobody
 //! changes a closed round (its sheets, its judges, its teams) or anything once published.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use autosurgeon::{Hydrate, Reconcile};
 use serde::{Deserialize, Serialize};
@@ -44,6 +44,11 @@ pub const MAX_PARTS: usize = 10;
 pub const MAX_JUDGES: usize = 30;
 pub const MAX_TEAMS: usize = 500;
 pub const MAX_MEMBERS: usize = 50;
+pub const MAX_ROUNDS: usize = 100;
+/// Units in all preliminaries together (a province's communes, with room).
+pub const MAX_UNITS: usize = 5_000;
+/// Scores given on one sheet, changes included.
+pub const MAX_LOG: usize = 50_000;
 const MAX_TEXT_CHARS: usize = 300;
 const MAX_COMMENT_CHARS: usize = 2_000;
 
@@ -446,12 +451,48 @@ fn chars(s: &str) -> usize {
 
 /// A short list of names for a message: "A; B; C và 4 mục khác".
 fn listing(items: &[String]) -> String {
+    listing_of(items, items.len())
+}
+
+/// [`listing`] of the first of `count` items.
+fn listing_of(first: &[String], count: usize) -> String {
     const SHOWN: usize = 3;
-    let mut out = items.iter().take(SHOWN).cloned().collect::<Vec<_>>().join("; ");
-    if items.len() > SHOWN {
-        out.push_str(&format!(" và {} mục khác", items.len() - SHOWN));
+    let mut out = first.iter().take(SHOWN).cloned().collect::<Vec<_>>().join("; ");
+    if count > SHOWN {
+        out.push_str(&format!(" và {} mục khác", count - SHOWN));
     }
     out
+}
+
+/// A round's scores indexed once: a forged document may be large, and every lookup of the
+/// results is then constant time (the server computes results when a round closes).
+struct Cells<'a> {
+    /// (judge, team, part) → points, from each assigned judge's sheet (the first row of a cell).
+    points: HashMap<(&'a str, &'a str, &'a str), u32>,
+    excused_all: HashSet<&'a str>,
+    excused: HashSet<(&'a str, &'a str)>,
+}
+
+impl<'a> Cells<'a> {
+    fn of(contest: &'a Contest, round: &'a Round) -> Cells<'a> {
+        let mut sheets: HashMap<&str, &ScoreSheet> = HashMap::new();
+        for s in contest.sheets.iter().filter(|s| s.round == round.id) {
+            sheets.entry(s.judge.as_str()).or_insert(s);
+        }
+        let mut points = HashMap::new();
+        for judge in &round.judges {
+            for r in sheets.get(judge.username.as_str()).map_or(&[][..], |s| &s.rows[..]) {
+                points.entry((judge.username.as_str(), r.team.as_str(), r.part.as_str())).or_insert(r.points);
+            }
+        }
+        let excused_all = round.excused.iter().filter(|e| e.team.is_empty()).map(|e| e.judge.as_str()).collect();
+        let excused = round.excused.iter().map(|e| (e.judge.as_str(), e.team.as_str())).collect();
+        Cells { points, excused_all, excused }
+    }
+
+    fn excused(&self, judge: &str, team: &str) -> bool {
+        self.excused_all.contains(judge) || self.excused.contains(&(judge, team))
+    }
 }
 
 impl Contest {
@@ -567,7 +608,7 @@ impl Contest {
     pub fn rounds_of(&self, team: &Team) -> Vec<&Round> {
         let mut out: Vec<&Round> = self.first_round_of(&team.unit).into_iter().collect();
         if let Some(f) = self.final_round() {
-            if out.first().is_some_and(|r| r.stage == Stage::Preliminary) && self.teams_in(f).iter().any(|t| t.id == team.id) {
+            if out.first().is_some_and(|r| r.stage == Stage::Preliminary && r.qualifiers.contains(&team.id)) {
                 out.push(f);
             }
         }
@@ -579,13 +620,12 @@ impl Contest {
         self.sheets.iter().find(|s| s.round == round && s.judge == judge)
     }
 
-    fn part_score(&self, round: &Round, team: &str, part: &Part) -> PartScore {
+    fn part_score(&self, cells: &Cells, round: &Round, team: &str, part: &Part) -> PartScore {
         let mut values: Vec<u32> = round
             .judges
             .iter()
-            .filter(|j| !round.is_excused(&j.username, team))
-            .filter_map(|j| self.sheet(&round.id, &j.username)?.row(team, &part.id))
-            .map(|r| r.points)
+            .filter(|j| !cells.excused(&j.username, team))
+            .filter_map(|j| cells.points.get(&(j.username.as_str(), team, part.id.as_str())).copied())
             .collect();
         values.sort_unstable();
         let dropped = self.drop_extremes && values.len() >= 3;
@@ -598,36 +638,32 @@ impl Contest {
         }
     }
 
-    /// Scores not given yet in a round (judge × team × part), excused ones left out.
-    fn missing(&self, round: &Round) -> Vec<Missing> {
-        let mut out = Vec::new();
+    /// Totals, ranking, ties and missing scores of a round, from the sheets held now.
+    pub fn results(&self, round_id: &str) -> Option<RoundResults> {
+        let round = self.round(round_id)?;
+        let cells = Cells::of(self, round);
+        let teams_in = self.teams_in(round);
+        // Scores not given yet (judge × team × part), excused ones left out.
+        let mut missing = Vec::new();
         for judge in &round.judges {
-            let sheet = self.sheet(&round.id, &judge.username);
-            for team in self.teams_in(round).into_iter().filter(|t| !round.is_excused(&judge.username, &t.id)) {
+            for team in teams_in.iter().filter(|t| !cells.excused(&judge.username, &t.id)) {
                 for part in &self.parts {
-                    if sheet.and_then(|s| s.row(&team.id, &part.id)).is_none() {
-                        out.push(Missing { judge: judge.username.clone(), team: team.id.clone(), part: part.id.clone() });
+                    if !cells.points.contains_key(&(judge.username.as_str(), team.id.as_str(), part.id.as_str())) {
+                        missing.push(Missing { judge: judge.username.clone(), team: team.id.clone(), part: part.id.clone() });
                     }
                 }
             }
         }
-        out
-    }
-
-    /// Totals, ranking, ties and missing scores of a round, from the sheets held now.
-    pub fn results(&self, round_id: &str) -> Option<RoundResults> {
-        let round = self.round(round_id)?;
-        let missing = self.missing(round);
-        let teams: Vec<TeamResult> = self
-            .teams_in(round)
-            .into_iter()
+        let incomplete: HashSet<&str> = missing.iter().map(|m| m.team.as_str()).collect();
+        let teams: Vec<TeamResult> = teams_in
+            .iter()
             .map(|t| {
-                let parts: Vec<PartScore> = self.parts.iter().map(|p| self.part_score(round, &t.id, p)).collect();
+                let parts: Vec<PartScore> = self.parts.iter().map(|p| self.part_score(&cells, round, &t.id, p)).collect();
                 TeamResult {
                     team: t.id.clone(),
                     total: parts.iter().filter_map(|p| p.points).sum(),
                     parts,
-                    complete: !missing.iter().any(|m| m.team == t.id),
+                    complete: !incomplete.contains(t.id.as_str()),
                 }
             })
             .collect();
@@ -669,6 +705,7 @@ impl Contest {
             let lines: Vec<String> = results
                 .missing
                 .iter()
+                .take(4)
                 .map(|m| {
                     let judge = round.judges.iter().find(|j| j.username == m.judge).map_or(m.judge.as_str(), |j| j.name.as_str());
                     format!("giám khảo {judge} chưa chấm đội “{}” phần “{}”", self.team_name(&m.team), self.part_label(&m.part))
@@ -676,8 +713,8 @@ impl Contest {
                 .collect();
             problems.push(format!(
                 "Còn thiếu {} điểm: {}. Chờ giám khảo gửi phiếu, hoặc ghi nhận giám khảo không chấm đội đó.",
-                lines.len(),
-                listing(&lines)
+                results.missing.len(),
+                listing_of(&lines, results.missing.len())
             ));
         }
         let mut qualifiers = Vec::new();
@@ -870,7 +907,8 @@ impl Contest {
             }
         }
         // None (no prize) sorts after every kind.
-        let prize_of = |team: &str| prizes.iter().find(|p| p.team == team).map(|p| p.kind);
+        let by_team: HashMap<&str, PrizeKind> = prizes.iter().map(|p| (p.team.as_str(), p.kind)).collect();
+        let prize_of = |team: &str| by_team.get(team).copied();
         let worse = |a: Option<PrizeKind>, b: Option<PrizeKind>| match (a, b) {
             (None, _) => b.is_some(),
             (Some(_), None) => false,
@@ -976,6 +1014,9 @@ impl Contest {
     }
 
     fn validate_rounds(&self) -> Result<(), String> {
+        if self.rounds.len() > MAX_ROUNDS || self.rounds.iter().map(|r| r.units.len()).sum::<usize>() > MAX_UNITS {
+            return Err(format!("Hội thi tối đa {MAX_ROUNDS} vòng và {MAX_UNITS} đơn vị dự sơ khảo."));
+        }
         unique(self.rounds.iter().map(|r| r.id.as_str()), "vòng thi")?;
         if self.rounds.iter().filter(|r| r.stage == Stage::Final).count() != 1 {
             return Err("Hội thi có đúng một vòng chung khảo.".into());
@@ -1058,6 +1099,9 @@ impl Contest {
             }
             if !pairs.insert((s.round.as_str(), s.judge.as_str())) {
                 return Err(format!("Giám khảo “{}” có hai phiếu chấm trong một vòng.", s.judge));
+            }
+            if s.rows.len() > MAX_TEAMS * MAX_PARTS || s.changes.len() > MAX_LOG {
+                return Err(format!("Phiếu chấm của “{}” quá lớn.", s.judge));
             }
             let mut cells = BTreeSet::new();
             for r in &s.rows {
@@ -1346,27 +1390,31 @@ fn check_own_sheet(before: &Contest, after: &Contest, old: Option<&ScoreSheet>, 
     }
     let logged = append_only::appended(old.map_or(&[][..], |o| &o.changes), &new.changes)
         .map_err(|e| e.message("lần chấm", "Không được sửa hay xóa lịch sử chấm điểm."))?;
-    let teams = after.teams_in(round);
-    let in_round = |team: &str| teams.iter().any(|t| t.id == team);
+    let teams: HashSet<&str> = after.teams_in(round).into_iter().map(|t| t.id.as_str()).collect();
+    let in_round = |team: &str| teams.contains(team);
     for c in &logged {
         let part = after.parts.iter().find(|p| p.id == c.part);
         if !in_round(&c.team) || part.is_none_or(|p| c.to > p.max) {
             return Err(format!("Lần chấm ghi cho đội hay phần thi không có ở vòng “{}”, hoặc vượt điểm tối đa.", round.name));
         }
     }
-    if let Some(old) = old {
-        if old.rows.iter().any(|r| new.row(&r.team, &r.part).is_none()) {
-            return Err("Không xóa được điểm đã chấm; hãy sửa thành điểm khác.".into());
-        }
+    // Rows are unique per cell (validated): index them, a forged sheet may hold thousands.
+    let cells = |s: &'_ ScoreSheet| -> HashMap<(String, String), ScoreRow> {
+        s.rows.iter().map(|r| ((r.team.clone(), r.part.clone()), r.clone())).collect()
+    };
+    let (old_rows, new_rows) = (old.map(cells).unwrap_or_default(), cells(new));
+    if old_rows.keys().any(|k| !new_rows.contains_key(k)) {
+        return Err("Không xóa được điểm đã chấm; hãy sửa thành điểm khác.".into());
     }
-    for row in new.rows.iter().filter(|r| old.and_then(|o| o.row(&r.team, &r.part)) != Some(*r)) {
+    let given: HashSet<(&str, &str, u32)> = logged.iter().map(|c| (c.team.as_str(), c.part.as_str(), c.to)).collect();
+    for row in new.rows.iter().filter(|r| old_rows.get(&(r.team.clone(), r.part.clone())) != Some(*r)) {
         if !in_round(&row.team) {
             return Err(format!("Đội “{}” không thi ở vòng “{}”.", after.team_name(&row.team), round.name));
         }
         if !after.parts.iter().any(|p| p.id == row.part) {
             return Err("Phần thi này không có trong hội thi.".into());
         }
-        if !logged.iter().any(|c| c.team == row.team && c.part == row.part && c.to == row.points) {
+        if !given.contains(&(row.team.as_str(), row.part.as_str(), row.points)) {
             return Err("Mỗi điểm chấm phải được ghi vào lịch sử chấm điểm.".into());
         }
     }
@@ -1613,6 +1661,27 @@ ST1,Phường Lê Lợi,xa,co_so,SONTAY,CUM-1
         assert_eq!(c.validate(), Ok(()));
         assert_eq!(c.award(vec![]), Err(PUBLISHED.into()));
         assert!(c.close_round(FINAL, "bt", 41).is_err());
+    }
+
+    #[test]
+    fn a_contest_without_preliminaries_is_one_round_of_every_team() {
+        // Hồng Lĩnh 2024: six teams, one round, one first, two second, three third prizes.
+        let mut c = Contest::new("c2".into(), "Hội thi", Level::Grassroots, 2024, "BAVI", "bt", 1);
+        c.rounds[0].judges = JUDGES.iter().map(|j| Judge { username: j.to_string(), name: j.to_string() }).collect();
+        for u in ["X1", "X2", "X3", "X4", "X5"] {
+            c.register_team(format!("t{u}"), u, u, "", "bt", 2).unwrap();
+        }
+        assert_eq!(c.first_round_of("X4").map(|r| r.stage), Some(Stage::Final));
+        assert!(c.first_round_of("ST1").is_some(), "the subtree is the server's check, not the round's");
+        assert!(check(&c, "bt", &organiser(), |c| c.register_team("tS".into(), "ST1", "S", "", "bt", 3).unwrap())
+            .unwrap_err()
+            .contains("không thuộc phạm vi"));
+        let points = [("tX1", ["30", "30", "40"]), ("tX2", ["29", "30", "40"]), ("tX3", ["28", "30", "40"]), ("tX4", ["27", "30", "40"]), ("tX5", ["26", "30", "40"])];
+        score_round(&mut c, FINAL, &points);
+        c.close_round(FINAL, "bt", 5).unwrap();
+        let prizes: Vec<(String, PrizeKind)> = c.suggest_prizes().unwrap().into_iter().map(|p| (p.team, p.kind)).collect();
+        let kinds: Vec<PrizeKind> = prizes.iter().map(|p| p.1).collect();
+        assert_eq!(kinds, [PrizeKind::First, PrizeKind::Second, PrizeKind::Second, PrizeKind::Third, PrizeKind::Third]);
     }
 
     // The server's rule, as attacks.
