@@ -1684,6 +1684,35 @@ ST1,Phường Lê Lợi,xa,co_so,SONTAY,CUM-1
         assert_eq!(kinds, [PrizeKind::First, PrizeKind::Second, PrizeKind::Second, PrizeKind::Third, PrizeKind::Third]);
     }
 
+    #[test]
+    fn the_largest_contest_validate_allows_closes_in_bounded_time() {
+        // 500 teams in one round, 30 judges, 10 parts: 150,000 scores, checked when it closes.
+        let mut c = Contest::new("big".into(), "Hội thi", Level::Province, 2026, "BAVI", "bt", 1);
+        c.parts = (1..=MAX_PARTS).map(|i| Part { id: format!("p{i}"), label: format!("Phần {i}"), max: 1000 }).collect();
+        c.rounds[0].judges = (0..MAX_JUDGES).map(|j| Judge { username: format!("gk{j}"), name: String::new() }).collect();
+        c.teams = (0..MAX_TEAMS)
+            .map(|t| Team { id: format!("t{t}"), unit: format!("u{t}"), name: format!("Đội {t}"), members: vec![], registered_by: "bt".into(), registered_at: 1 })
+            .collect();
+        for j in 0..MAX_JUDGES {
+            let mut sheet = ScoreSheet { id: format!("s{j}"), round: FINAL.into(), judge: format!("gk{j}"), rows: vec![], changes: vec![] };
+            for t in 0..MAX_TEAMS {
+                for p in 1..=MAX_PARTS {
+                    let points = ((t * 7 + j * 3 + p) % 1000) as u32;
+                    sheet.rows.push(ScoreRow { team: format!("t{t}"), part: format!("p{p}"), points, comment: String::new() });
+                    sheet.changes.push(ScoreChange { id: format!("{t}-{p}"), team: format!("t{t}"), part: format!("p{p}"), from: None, to: points, comment: String::new(), at: 2 });
+                }
+            }
+            c.sheets.push(sheet);
+        }
+        let started = std::time::Instant::now();
+        let mut closed = c.clone();
+        closed.close_round(FINAL, "bt", 3).unwrap();
+        let big_tree = UnitTree::from_units(vec![], vec![]);
+        assert_eq!(check_contest(Some(&c), &closed, "bt", &Access::new(&[Grant { unit: "BAVI".into(), role: Role::Reviewer }], &big_tree), &big_tree), Ok(()));
+        // Debug build, two slow cores: a few tenths of a second; quadratic work would take minutes.
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    }
+
     // The server's rule, as attacks.
 
     /// `before` with `edit` applied, checked for `user` with `access`.
