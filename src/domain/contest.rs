@@ -129,6 +129,25 @@ pub struct Round {
 }
 
 impl Round {
+    /// An open round without units, judges or date yet.
+    pub fn new(id: &str, stage: Stage, name: &str) -> Round {
+        Round {
+            id: id.to_string(),
+            stage,
+            name: name.to_string(),
+            cluster: String::new(),
+            units: Vec::new(),
+            date: String::new(),
+            venue: String::new(),
+            judges: Vec::new(),
+            excused: Vec::new(),
+            tie_break: Vec::new(),
+            qualifiers: Vec::new(),
+            closed_at: 0,
+            closed_by: String::new(),
+        }
+    }
+
     pub fn is_closed(&self) -> bool {
         self.closed_at != 0
     }
@@ -510,21 +529,7 @@ impl Contest {
             drop_extremes: false,
             qualifiers_per_cluster: 2,
             quotas: PrizeQuotas::default(),
-            rounds: vec![Round {
-                id: "chung-khao".into(),
-                stage: Stage::Final,
-                name: "Chung khảo".into(),
-                cluster: String::new(),
-                units: Vec::new(),
-                date: String::new(),
-                venue: String::new(),
-                judges: Vec::new(),
-                excused: Vec::new(),
-                tie_break: Vec::new(),
-                qualifiers: Vec::new(),
-                closed_at: 0,
-                closed_by: String::new(),
-            }],
+            rounds: vec![Round::new("chung-khao", Stage::Final, "Chung khảo")],
             teams: Vec::new(),
             sheets: Vec::new(),
             prizes: Vec::new(),
@@ -552,12 +557,9 @@ impl Contest {
             self.rounds.insert(
                 at,
                 Round {
-                    id: format!("so-khao-{}", cluster.code),
-                    stage: Stage::Preliminary,
-                    name: format!("Sơ khảo {}", cluster.name),
                     cluster: cluster.code.clone(),
                     units,
-                    ..self.rounds[self.rounds.len() - 1].clone_empty()
+                    ..Round::new(&format!("so-khao-{}", cluster.code), Stage::Preliminary, &format!("Sơ khảo {}", cluster.name))
                 },
             );
             added += 1;
@@ -607,10 +609,10 @@ impl Contest {
     /// The rounds `team` plays in, in order.
     pub fn rounds_of(&self, team: &Team) -> Vec<&Round> {
         let mut out: Vec<&Round> = self.first_round_of(&team.unit).into_iter().collect();
-        if let Some(f) = self.final_round() {
-            if out.first().is_some_and(|r| r.stage == Stage::Preliminary && r.qualifiers.contains(&team.id)) {
-                out.push(f);
-            }
+        if let Some(f) = self.final_round()
+            && out.first().is_some_and(|r| r.stage == Stage::Preliminary && r.qualifiers.contains(&team.id))
+        {
+            out.push(f);
         }
         out
     }
@@ -1121,23 +1123,6 @@ impl Contest {
     }
 }
 
-impl Round {
-    /// This round's settings without its identity, stage, units, judges or results.
-    fn clone_empty(&self) -> Round {
-        Round {
-            judges: Vec::new(),
-            excused: Vec::new(),
-            tie_break: Vec::new(),
-            qualifiers: Vec::new(),
-            closed_at: 0,
-            closed_by: String::new(),
-            date: String::new(),
-            venue: String::new(),
-            ..self.clone()
-        }
-    }
-}
-
 fn unique<'a>(ids: impl Iterator<Item = &'a str>, what: &str) -> Result<(), String> {
     let mut seen = BTreeSet::new();
     for id in ids {
@@ -1307,10 +1292,10 @@ fn check_rounds(before: &Contest, after: &Contest, user: &str, tree: &UnitTree) 
         if old.is_none() && new.is_closed() {
             return Err(format!("Vòng “{}” mới lập, chưa khóa được.", new.name));
         }
-        if old.is_none_or(|o| o.units != new.units) {
-            if let Some(u) = new.units.iter().find(|u| !tree.is_within(u, &after.unit)) {
-                return Err(format!("Đơn vị “{u}” không thuộc phạm vi của đơn vị tổ chức hội thi."));
-            }
+        if old.is_none_or(|o| o.units != new.units)
+            && let Some(u) = new.units.iter().find(|u| !tree.is_within(u, &after.unit))
+        {
+            return Err(format!("Đơn vị “{u}” không thuộc phạm vi của đơn vị tổ chức hội thi."));
         }
     }
     Ok(())
@@ -1324,7 +1309,7 @@ fn check_teams(before: &Contest, after: &Contest, user: &str, organiser: bool, a
             continue;
         }
         let own = |t: Option<&Team>| t.is_none_or(|t| access.can_write(&t.unit));
-        if !organiser && !(own(old) && own(new)) {
+        if !(organiser || own(old) && own(new)) {
             return Err("Cán bộ chỉ đăng ký, sửa hay rút đội thi của chính đơn vị mình; ban tổ chức quản lý mọi đội.".into());
         }
         if let Some(o) = old {
@@ -1346,10 +1331,10 @@ fn check_teams(before: &Contest, after: &Contest, user: &str, organiser: bool, a
             if !tree.is_within(&n.unit, &after.unit) {
                 return Err(format!("Đơn vị “{}” không thuộc phạm vi của đơn vị tổ chức hội thi.", n.unit));
             }
-            if old.is_none_or(|o| o.unit != n.unit) {
-                if let Some(r) = after.first_round_of(&n.unit).filter(|r| r.is_closed()) {
-                    return Err(format!("Vòng “{}” đã khóa; không đăng ký đội được nữa.", r.name));
-                }
+            if old.is_none_or(|o| o.unit != n.unit)
+                && let Some(r) = after.first_round_of(&n.unit).filter(|r| r.is_closed())
+            {
+                return Err(format!("Vòng “{}” đã khóa; không đăng ký đội được nữa.", r.name));
             }
         }
     }
