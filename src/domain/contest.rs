@@ -1736,6 +1736,8 @@ ST1,Phường Lê Lợi,xa,co_so,SONTAY,CUM-1
         assert!(check(&c, "bt", &organiser(), |c| c.unit = "SONTAY".into()).unwrap_err().contains("đơn vị tổ chức"));
         assert!(check(&c, "bt", &organiser(), |c| c.rounds[0].units.push("ST1".into())).unwrap_err().contains("không thuộc phạm vi"));
         assert!(check(&c, "bt", &organiser(), |c| c.parts[0].max = 0).is_err());
+        assert_eq!(check(&c, "bt", &organiser(), |c| (c.rounds[0].date, c.rounds[0].venue) = ("2026-03-28".into(), "Hội trường xã Tản Lĩnh".into())), Ok(()));
+        assert!(check(&c, "bt", &organiser(), |c| c.rounds[0].date = "2026-02-30".into()).unwrap_err().contains("Ngày thi"));
     }
 
     #[test]
@@ -1829,6 +1831,14 @@ ST1,Phường Lê Lợi,xa,co_so,SONTAY,CUM-1
         })
         .is_err(), "a new entry under an old id");
         assert!(check(&scored, "gk1", &nobody(), |c| c.sheets[0].rows.clear()).unwrap_err().contains("Không xóa được điểm"));
+        // The same judge on a phone and a laptop, both offline: the two logs interleave, and
+        // the cell keeps one of the two scores (automerge's pick), each one logged.
+        let mut merged = scored.clone();
+        let s = &mut merged.sheets[0];
+        s.changes.insert(1, ScoreChange { id: "laptop".into(), team: "tX1".into(), part: "p2".into(), from: None, to: 2000, comment: String::new(), at: 12 });
+        s.changes.push(ScoreChange { id: "phone".into(), team: "tX1".into(), part: "p2".into(), from: None, to: 2100, comment: String::new(), at: 12 });
+        s.rows.push(ScoreRow { team: "tX1".into(), part: "p2".into(), points: 2100, comment: String::new() });
+        assert_eq!(check_contest(Some(&scored), &merged, "gk1", &nobody(), &tree()), Ok(()));
         // A judge removed from the round by the organiser can no longer score.
         let mut removed = scored.clone();
         removed.rounds[0].judges.retain(|j| j.username != "gk1");
