@@ -6,6 +6,7 @@ mod access;
 pub mod append_only;
 mod account;
 mod commendation;
+pub mod contest;
 mod dates;
 mod evaluation;
 mod journal;
