@@ -295,6 +295,35 @@ pub fn write_keys(doc: &mut AutoCommit, model: &Model, keys: &[&str], now_ms: i6
     Ok(())
 }
 
+/// Writes what differs between `before` (as read from `doc`) and `after` as one change, key by
+/// key. Same operations as [`write_model`], but only the changed items are reconciled: writing a
+/// whole model looks up every key of every step, commendation, evaluation and journal entry in
+/// the document, which was most of a cadre's save on a phone (issue 15). The destructuring names
+/// every field, so a field added to `Model` does not compile until it is written here too.
+pub fn write_changed(doc: &mut AutoCommit, before: &Model, after: &Model, now_ms: i64, message: &str) -> Result<(), DocError> {
+    let Model {
+        schema, id, name, situation, goals, content, area, forces, resources, start_date, end_date, evaluation_date,
+        indicators, sustainability, owner_kind, owner_name, field, unit, level, year, status, transitions, commendations,
+        unit_name, replicated_from, replications, evaluations, journal, imported, created_by, created_at, updated_by,
+        updated_at,
+    } = after;
+    macro_rules! write_if_changed {
+        ($($key:ident),* $(,)?) => {$(
+            if before.$key != *$key {
+                autosurgeon::reconcile_prop(&mut *doc, automerge::ROOT, stringify!($key), $key)?;
+            }
+        )*};
+    }
+    write_if_changed!(
+        schema, id, name, situation, goals, content, area, forces, resources, start_date, end_date, evaluation_date,
+        indicators, sustainability, owner_kind, owner_name, field, unit, level, year, status, transitions, commendations,
+        unit_name, replicated_from, replications, evaluations, journal, imported, created_by, created_at, updated_by,
+        updated_at,
+    );
+    doc.commit_with(CommitOptions::default().with_time(now_ms).with_message(message.to_string()));
+    Ok(())
+}
+
 /// Writes `model` into the document as one change: only what differs becomes operations,
 /// and narrative fields change by splices, so concurrent edits elsewhere merge.
 pub fn write_model(doc: &mut AutoCommit, model: &Model, now_ms: i64, message: &str) -> Result<(), DocError> {
@@ -610,6 +639,46 @@ mod tests {
         write_model(&mut b, &mb, 3, "sửa").unwrap();
         a.merge(&mut b).unwrap();
         assert_eq!(read_model(&a).unwrap().content.as_str(), "Khéo chọn việc đúng. Khéo tuyên truyền vận động.");
+    }
+
+    #[test]
+    fn writing_only_the_changed_items_reads_back_as_writing_the_whole_model() {
+        let mut whole = create(&sample("m1"), 1).unwrap();
+        let mut changed = whole.fork();
+        let created = changed.get_heads();
+        let before = read_model(&changed).unwrap();
+        let mut after = before.clone();
+        after.name = "Khéo vận động làm đường liên thôn".into();
+        after.content.update("Khéo chọn việc. Khéo tuyên truyền, vận động.");
+        after.indicators[0].achieved = 2.5;
+        after.end_date = "2026-12-31".into();
+        after.updated_at = 5;
+        write_model(&mut whole, &after, 5, "sửa").unwrap();
+        write_changed(&mut changed, &before, &after, 5, "sửa").unwrap();
+        assert_eq!(read_model(&changed).unwrap(), read_model(&whole).unwrap());
+        assert_eq!(read_model(&changed).unwrap(), after);
+        // Only what changed became operations: no step, commendation or journal list was touched.
+        let keys = new_changes(&mut changed, &created, CHANGE_LIMITS).unwrap().touched;
+        assert_eq!(keys.into_iter().collect::<Vec<_>>(), ["content", "end_date", "indicators", "name", "updated_at"]);
+    }
+
+    #[test]
+    fn a_narrative_edited_item_by_item_still_merges_with_another_devices_edit() {
+        let mut a = create(&sample("m1"), 1).unwrap();
+        let mut b = a.fork();
+        let ba = read_model(&a).unwrap();
+        let mut ma = ba.clone();
+        ma.content.update("Khéo chọn việc đúng. Khéo tuyên truyền.");
+        write_changed(&mut a, &ba, &ma, 2, "sửa").unwrap();
+        let bb = read_model(&b).unwrap();
+        let mut mb = bb.clone();
+        mb.content.update("Khéo chọn việc. Khéo tuyên truyền vận động.");
+        mb.owner_name = "Chi bộ bản Bo".into();
+        write_changed(&mut b, &bb, &mb, 3, "sửa").unwrap();
+        a.merge(&mut b).unwrap();
+        let merged = read_model(&a).unwrap();
+        assert_eq!(merged.content.as_str(), "Khéo chọn việc đúng. Khéo tuyên truyền vận động.");
+        assert_eq!(merged.owner_name, "Chi bộ bản Bo");
     }
 
     #[test]

@@ -15,12 +15,16 @@
 // - save: "Lưu mô hình" clicked until "Đã lưu" (4×), the app back on the model's page.
 
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { LAUNCH, PASSWORD, eventually, newPage, signIn, waitReady, waitServiceWorker } from './support.mjs';
 
 const MODELS = Number(process.env.MODELS || 1500);
 const RUNS = Number(process.env.RUNS || 3);
 const SAVES = Number(process.env.SAVES || 10);
+// With PROFILE_DIR set, CPU profiles of a warm start and of the edit/save loop are written there
+// (Chromium's .cpuprofile; on a client built with names they name the Rust functions).
+const PROFILE_DIR = process.env.PROFILE_DIR;
 
 const WORDS = ('dân vận khéo nhân dân thôn bản xã chi bộ mặt trận hội phụ nữ nông dân cựu chiến binh đoàn thanh niên ' +
   'đường giao thông nông thôn mới hộ nghèo vận động tuyên truyền đóng góp ngày công hiến đất bê tông hóa kênh mương ' +
@@ -158,6 +162,16 @@ try {
     }
     await timed(page, `const s = document.querySelector('#search'); s.value = ''; s.dispatchEvent(new Event('input', { bubbles: true }));`, 'true');
   }
+  if (PROFILE_DIR) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+    await page.reload({ waitUntil: 'commit' });
+    await page.waitForFunction(() => window.__marks?.card && window.__marks?.ready, null, { timeout: 120_000, polling: 100 });
+    await page.waitForTimeout(3000);
+    const { profile } = await cdp.send('Profiler.stop');
+    writeFileSync(join(PROFILE_DIR, 'warm.cpuprofile'), JSON.stringify(profile));
+  }
   figure('warm.list_shown_4x', median(warm), 'ms');
   figure('warm.app_ready_4x', median(warmReady), 'ms');
   figure('search.keystroke_4x.p50', median(search), 'ms');
@@ -172,6 +186,11 @@ try {
   await page.goto(BASE + first);
   await waitReady(page);
   await page.waitForTimeout(3000);
+  if (PROFILE_DIR) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+  }
   for (let i = 0; i < RUNS * SAVES; i++) {
     await page.getByRole('link', { name: 'Sửa', exact: true }).waitFor();
     await page.waitForTimeout(300);
@@ -183,6 +202,10 @@ try {
       `const n = document.querySelector('#name'); n.value = n.value.replace(/ \\[\\d+\\]$/, '') + ' [${i}]'; n.dispatchEvent(new Event('input', { bubbles: true }));
        [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Lưu mô hình').click();`,
       `(document.querySelector('#save-status')?.textContent || '').includes('Đã lưu')`));
+  }
+  if (PROFILE_DIR) {
+    const { profile } = await cdp.send('Profiler.stop');
+    writeFileSync(join(PROFILE_DIR, 'edit-save.cpuprofile'), JSON.stringify(profile));
   }
   figure('edit_open_4x.p50', median(open), 'ms');
   figure('edit_open_4x.p95', pct(open, 95), 'ms');

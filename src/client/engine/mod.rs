@@ -48,6 +48,42 @@ pub(crate) struct Engine {
     /// The app's `on_shown(json of Vec<Shown>)` and `on_decoding(count)`.
     on_shown: js_sys::Function,
     on_decoding: js_sys::Function,
+    /// The documents edited last, kept loaded (see [`Loaded`]).
+    loaded: RefCell<Loaded>,
+}
+
+/// The few documents changed most recently, kept loaded with the digest of the bytes they were
+/// saved as: a cadre edits one model several times in a row, and loading it again from its bytes
+/// was a third of each save's document work at 4× CPU (issue 15). An entry is used only when the
+/// stored bytes still have its digest — a sync, a restore or another tab that wrote meanwhile
+/// changed them, and a write whose transaction failed never matched them — so it can never
+/// stand in for a different document.
+#[derive(Default)]
+struct Loaded {
+    /// Most recent first.
+    docs: Vec<(String, String, automerge::AutoCommit)>,
+}
+
+impl Loaded {
+    const KEPT: usize = 4;
+
+    /// The document stored as `bytes`: the one kept, or loaded from them.
+    fn take(&mut self, id: &str, bytes: &[u8]) -> Result<automerge::AutoCommit, doc::DocError> {
+        match self.docs.iter().position(|(i, _, _)| i == id) {
+            Some(at) => {
+                let (_, digest, d) = self.docs.remove(at);
+                if digest == decoder::digest(bytes) { Ok(d) } else { doc::load(bytes) }
+            }
+            None => doc::load(bytes),
+        }
+    }
+
+    /// Keeps `d`, just saved as `bytes`.
+    fn keep(&mut self, id: &str, bytes: &[u8], d: automerge::AutoCommit) {
+        self.docs.retain(|(i, _, _)| i != id);
+        self.docs.insert(0, (id.to_string(), decoder::digest(bytes), d));
+        self.docs.truncate(Self::KEPT);
+    }
 }
 
 thread_local! {
@@ -70,6 +106,7 @@ pub async fn init(database: &str, on_shown: js_sys::Function, on_decoding: js_sy
         tabs: web_sys::BroadcastChannel::new("danvan-replica").ok(),
         on_shown,
         on_decoding,
+        loaded: RefCell::default(),
     });
     engine.listen_to_other_tabs();
     ENGINE.with(|e| *e.borrow_mut() = Some(engine));
@@ -204,10 +241,12 @@ pub async fn change(id: &str, change: Change) -> Result<Vec<Shown>, SaveError> {
         .store
         .update(id, |rec| {
             let mut rec = rec?;
-            let applied = doc::load(&rec.doc).map_err(document_error).and_then(|mut d| Ok(apply(&mut d, change)?.map(|m| (m, d.save()))));
+            let mut loaded = engine.loaded.borrow_mut();
+            let applied = loaded.take(id, &rec.doc).map_err(document_error).and_then(|mut d| Ok(apply(&mut d, change)?.map(|m| (m, d.save(), d))));
             match applied {
-                Ok(Some((model, bytes))) => {
+                Ok(Some((model, bytes, d))) => {
                     outcome = Ok(Some(model));
+                    loaded.keep(id, &bytes, d);
                     rec.doc = bytes;
                     rec.dirty = true;
                     Some(rec)
@@ -245,10 +284,11 @@ fn apply(d: &mut automerge::AutoCommit, change: Change) -> Result<Option<Model>,
     }
     match change {
         Change::Edit { base, draft, fields, author, now } => {
+            let before = model.clone();
             draft.apply_changes(Some(&base), &mut model, &fields).map_err(SaveError::Invalid)?;
             model.updated_by = author;
             model.updated_at = now;
-            doc::write_model(d, &model, now, "sửa mô hình").map_err(document_error)?;
+            doc::write_changed(d, &before, &model, now, "sửa mô hình").map_err(document_error)?;
         }
         Change::Step { action, reason, level, by, by_name, roles, step_id, now } => {
             let next = crate::domain::check_transition(action, model.status, roles, &reason, &level).map_err(SaveError::Refused)?;
@@ -295,10 +335,11 @@ fn apply(d: &mut automerge::AutoCommit, change: Change) -> Result<Option<Model>,
         }
         Change::Journal { entry } => {
             let now = entry.at;
+            let before = model.clone();
             model.updated_by = entry.by_name.clone();
             model.updated_at = now;
             crate::domain::add_entry(&mut model, entry);
-            doc::write_model(d, &model, now, "ghi nhật ký").map_err(document_error)?;
+            doc::write_changed(d, &before, &model, now, "ghi nhật ký").map_err(document_error)?;
         }
         Change::Resolve { place, choice, by, now } => {
             if !doc::resolve(d, &place, choice, now, &by).map_err(document_error)? {
@@ -316,8 +357,11 @@ pub async fn revisions(id: &str) -> Result<Revisions, String> {
     let engine = engine()?;
     match engine.store.get(id).await.map_err(|e| e.to_string())? {
         Some(rec) => {
-            let mut d = doc::load(&rec.doc).map_err(|e| e.to_string())?;
-            Ok(Revisions { conflicts: doc::conflicts(&d), history: doc::history(&mut d) })
+            // The page asks right after a save: the document just written is still loaded.
+            let mut d = engine.loaded.borrow_mut().take(id, &rec.doc).map_err(|e| e.to_string())?;
+            let revisions = Revisions { conflicts: doc::conflicts(&d), history: doc::history(&mut d) };
+            engine.loaded.borrow_mut().keep(id, &rec.doc, d);
+            Ok(revisions)
         }
         None => Ok(Revisions::default()),
     }

@@ -93,12 +93,13 @@ impl Replica {
     /// those documents once it is loaded).
     pub async fn reload(&self) -> Result<Vec<String>, StorageError> {
         let ids = self.store.all_ids().await?;
-        let cached = self.store.summaries().await.unwrap_or_default();
+        let cached = self.store.cached_models().await.unwrap_or_default();
+        let cached = cached.by_id();
         let dirty: BTreeSet<String> = self.store.dirty_ids().await?.into_iter().collect();
         let mut known = BTreeMap::new();
         let mut missing = Vec::new();
         for id in ids {
-            match cached.get(&id).and_then(|(_, json)| serde_json::from_str::<Model>(json).ok()) {
+            match cached.get(id.as_str()).and_then(|json| serde_json::from_str::<Model>(json).ok()) {
                 Some(m) => {
                     known.insert(id, m);
                 }
