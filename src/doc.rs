@@ -458,13 +458,78 @@ pub struct ItemChange {
     /// Before and after, as text (`None`: not set); lists (indicators, steps) are summarised.
     pub from: Option<String>,
     pub to: Option<String>,
+    /// For a narrative that had text before and after: what stayed, went and came, word by word
+    /// (long unchanged stretches shortened), so one added sentence does not read as the whole
+    /// paragraph struck out and typed again. Empty otherwise.
+    #[serde(default)]
+    pub pieces: Vec<TextPiece>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PieceKind {
+    Same,
+    Removed,
+    Added,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TextPiece {
+    pub kind: PieceKind,
+    pub text: String,
+}
+
+/// Unchanged text longer than this keeps only its ends around the edits.
+const SAME_KEPT: usize = 60;
+
+/// The word-by-word difference of two versions of a narrative.
+pub fn text_pieces(from: &str, to: &str) -> Vec<TextPiece> {
+    use similar::{ChangeTag, TextDiff};
+    // No deadline: similar reads `Instant::now()` for one, which panics on wasm32; narratives are
+    // bounded by validation, and history shows at most `HISTORY_SHOWN` changes.
+    let diff = TextDiff::from_unicode_words(from, to);
+    let mut pieces: Vec<TextPiece> = Vec::new();
+    for change in diff.iter_all_changes() {
+        let kind = match change.tag() {
+            ChangeTag::Equal => PieceKind::Same,
+            ChangeTag::Delete => PieceKind::Removed,
+            ChangeTag::Insert => PieceKind::Added,
+        };
+        match pieces.last_mut() {
+            Some(last) if last.kind == kind => last.text.push_str(change.value()),
+            _ => pieces.push(TextPiece { kind, text: change.value().to_string() }),
+        }
+    }
+    let last = pieces.len().saturating_sub(1);
+    for (i, piece) in pieces.iter_mut().enumerate() {
+        let chars = piece.text.chars().count();
+        if piece.kind != PieceKind::Same || chars <= SAME_KEPT {
+            continue;
+        }
+        let half = SAME_KEPT / 2;
+        let head: String = piece.text.chars().take(half).collect();
+        let tail: String = piece.text.chars().skip(chars - half).collect();
+        piece.text = match (i == 0, i == last) {
+            (true, true) => piece.text.clone(),
+            (true, false) => format!("…{tail}"),
+            (false, true) => format!("{head}…"),
+            (false, false) => format!("{head}…{tail}"),
+        };
+    }
+    pieces
 }
 
 fn value_at(doc: &AutoCommit, key: &str, heads: &[automerge::ChangeHash]) -> Option<String> {
     match doc.get_at(automerge::ROOT, key, heads).ok()?? {
         (automerge::Value::Object(automerge::ObjType::Text), text) => doc.text_at(&text, heads).ok(),
+        // A map item (the model replicated from) reads as its name, not as a count of keys.
+        (automerge::Value::Object(automerge::ObjType::Map), map) => match doc.get_at(&map, "name", heads).ok()? {
+            Some((name, _)) => scalar_text(&name),
+            None => Some(format!("{} mục", doc.length_at(&map, heads))),
+        },
         (automerge::Value::Object(_), list) => Some(format!("{} mục", doc.length_at(&list, heads))),
-        (value, _) => scalar_text(&value),
+        // A null (an item cleared) or empty text reads as "not set", never as the word "null".
+        (automerge::Value::Scalar(s), _) if s.is_null() => None,
+        (value, _) => scalar_text(&value).filter(|t| !t.is_empty()),
     }
 }
 
@@ -475,6 +540,7 @@ fn readable(key: &str, value: String) -> String {
         "field" => field_label(&value).to_string(),
         "level" => Level::from_code(&value).map_or(value, |l| l.label().to_string()),
         "owner_kind" => OwnerKind::from_code(&value).map_or(value, |k| k.label().to_string()),
+        "start_date" | "end_date" | "evaluation_date" => crate::domain::format_date_vi(&value),
         _ => value,
     }
 }
@@ -488,12 +554,18 @@ pub fn history(doc: &mut AutoCommit) -> History {
     let older = changes.len().saturating_sub(HISTORY_SHOWN);
     changes.drain(..older);
     let mut out = Vec::with_capacity(changes.len());
-    for change in changes {
+    // Word diffs cost up to the product of the texts' lengths: a bounded total per history, the
+    // newest changes first in line (beyond it a change shows before and after whole).
+    let diffed = std::cell::Cell::new(0usize);
+    for change in changes.into_iter().rev() {
         let deps = change.deps().to_vec();
         let after = vec![change.hash()];
         let keys = keys_of_change(doc, &change);
         // Unchanged bookkeeping writes no operation, so read who it names as of this change.
         let author = value_at(doc, "updated_by", &after).or_else(|| value_at(doc, "created_by", &after)).unwrap_or_default();
+        // In the form's order, not in the order the change's operations happen to come.
+        let mut keys = keys;
+        keys.sort_by_key(|k| crate::domain::ITEM_LABELS.iter().position(|(key, _)| key == k).unwrap_or(usize::MAX));
         let changes = keys
             .iter()
             .filter_map(|k| {
@@ -503,13 +575,29 @@ pub fn history(doc: &mut AutoCommit) -> History {
                 if from == to {
                     return None; // an operation that left the item as it was
                 }
+                let pieces = match (&from, &to) {
+                    (Some(f), Some(t)) if is_narrative(k) && diffed.get() + f.len() + t.len() <= DIFF_BUDGET => {
+                        diffed.set(diffed.get() + f.len() + t.len());
+                        text_pieces(f, t)
+                    }
+                    _ => Vec::new(),
+                };
                 // An empty list made with the model says nothing.
-                (from.is_some() || to.as_deref() != Some("0 mục")).then(|| ItemChange { key: k.clone(), label: label.to_string(), from, to })
+                (from.is_some() || to.as_deref() != Some("0 mục")).then(|| ItemChange { key: k.clone(), label: label.to_string(), from, to, pieces })
             })
             .collect();
         out.push(Revision { at: change.timestamp(), author, message: change.message().unwrap_or_default().to_string(), changes });
     }
+    out.reverse();
     History { revisions: out, older }
+}
+
+/// Bytes of narrative text one history may diff word by word (both versions counted).
+const DIFF_BUDGET: usize = 400_000;
+
+/// The seven narrative items (automerge texts).
+fn is_narrative(key: &str) -> bool {
+    matches!(key, "situation" | "goals" | "content" | "area" | "forces" | "resources" | "sustainability")
 }
 
 /// How many of the newest changes the history view shows.
@@ -748,6 +836,60 @@ mod tests {
                 ("Tên mô hình", Some("Khéo vận động làm đường"), Some("Khéo vận động làm đường bê tông")),
             ]
         );
+    }
+
+    #[test]
+    fn history_lists_items_in_the_forms_order_with_dates_and_sources_as_people_write_them() {
+        let mut d = create(&sample("m1"), 1_000).unwrap();
+        let mut m = read_model(&d).unwrap();
+        m.sustainability = Text::with_value("Tự quản, có quỹ thôn.");
+        m.end_date = "2026-12-31".into();
+        m.name = "Khéo vận động làm đường bê tông".into();
+        m.owner_name = "Chi bộ bản Bo".into();
+        m.replicated_from = Some(crate::domain::ReplicatedFrom {
+            id: "m0".into(),
+            name: "Mô hình gốc ở xã Nà Pồng".into(),
+            unit: "NAPONG".into(),
+            unit_name: "Xã Nà Pồng".into(),
+        });
+        write_model(&mut d, &m, 2_000, "sửa mô hình").unwrap();
+        let History { revisions, .. } = history(&mut d);
+        let shown: Vec<(&str, Option<&str>, Option<&str>)> =
+            revisions[1].changes.iter().map(|c| (c.label.as_str(), c.from.as_deref(), c.to.as_deref())).collect();
+        assert_eq!(
+            shown,
+            [
+                ("Tên mô hình", Some("Khéo vận động làm đường"), Some("Khéo vận động làm đường bê tông")),
+                ("Tên chủ thể thực hiện", Some("Khối Dân vận xã"), Some("Chi bộ bản Bo")),
+                ("Ngày kết thúc dự kiến", None, Some("31/12/2026")),
+                ("Khả năng duy trì, nhân rộng", Some("Tự quản"), Some("Tự quản, có quỹ thôn.")),
+                ("Nhân rộng từ", None, Some("Mô hình gốc ở xã Nà Pồng")),
+            ]
+        );
+        // A creation shows no "null" and no empty values.
+        assert!(revisions[0].changes.iter().all(|c| c.to.as_deref() != Some("null") && c.to.as_deref() != Some("")), "{:?}", revisions[0].changes);
+    }
+
+    #[test]
+    fn a_sentence_added_to_a_narrative_shows_as_added_not_as_the_paragraph_retyped() {
+        let before = "Thôn có 120 hộ, đường đất lầy lội vào mùa mưa, học sinh đi học khó khăn, bà con nhiều lần kiến nghị.";
+        let after = "Thôn có 120 hộ, đường đất lầy lội vào mùa mưa, học sinh đi học khó khăn, bà con nhiều lần kiến nghị. Chi bộ họp bàn cách làm.";
+        let pieces = text_pieces(before, after);
+        let kinds: Vec<PieceKind> = pieces.iter().map(|p| p.kind).collect();
+        assert_eq!(kinds, [PieceKind::Same, PieceKind::Added]);
+        assert_eq!(pieces[1].text.trim(), "Chi bộ họp bàn cách làm.");
+        assert!(pieces[0].text.starts_with('…') && pieces[0].text.chars().count() <= SAME_KEPT / 2 + 1, "{:?}", pieces[0]);
+        let replaced = text_pieces("Khéo chọn việc. Khéo tuyên truyền.", "Khéo chọn việc đúng. Khéo tuyên truyền.");
+        assert_eq!(replaced.iter().filter(|p| p.kind == PieceKind::Added).map(|p| p.text.as_str()).collect::<String>().trim(), "đúng");
+        assert!(replaced.iter().all(|p| p.kind != PieceKind::Removed), "{replaced:?}");
+
+        let mut d = create(&sample("m1"), 1_000).unwrap();
+        let mut m = read_model(&d).unwrap();
+        m.content.update("Khéo chọn việc. Khéo tuyên truyền. Khéo huy động nguồn lực.");
+        write_model(&mut d, &m, 2_000, "sửa").unwrap();
+        let change = &history(&mut d).revisions[1].changes[0];
+        assert_eq!(change.key, "content");
+        assert!(change.pieces.iter().any(|p| p.kind == PieceKind::Added && p.text.contains("Khéo huy động nguồn lực.")), "{change:?}");
     }
 
     #[test]

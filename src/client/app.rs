@@ -30,6 +30,9 @@ pub struct AppContext {
     pub settings: RwSignal<Settings>,
     /// The signed-in user (None: nobody yet on this device).
     pub account: RwSignal<Option<Account>>,
+    /// The model a form has just saved: its page says so once, and a reload (or the next visit)
+    /// does not say it again — a `?saved=1` in the address did, after every reload.
+    pub just_saved: RwSignal<Option<String>>,
 }
 
 pub fn use_app() -> AppContext {
@@ -55,7 +58,7 @@ pub fn start() {
                     let pwa = pwa::start();
                     let account = RwSignal::new(Account::load());
                     let sync = sync::start(replica.clone(), account);
-                    provide_context(AppContext { replica, sync, pwa, settings: RwSignal::new(Settings::load()), account });
+                    provide_context(AppContext { replica, sync, pwa, settings: RwSignal::new(Settings::load()), account, just_saved: RwSignal::new(None) });
                     view! { <App/> }
                 });
                 handle.forget();

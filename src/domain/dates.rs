@@ -125,9 +125,37 @@ pub fn format_amount_vi(v: f64) -> String {
     if frac.is_empty() { format!("{sign}{int}") } else { format!("{sign}{int},{frac}") }
 }
 
+/// A size in bytes as people read it, in Vietnamese conventions: "850 KB", "3,2 MB", "10 GB"
+/// (one decimal at most, a comma before it; 1 KB = 1,024 bytes as the phone's settings count).
+pub fn format_bytes_vi(bytes: f64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    let mut value = bytes.max(0.0) / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if bytes < 1024.0 {
+        return format!("{} byte", format_count_vi(bytes.max(0.0) as usize));
+    }
+    let shown = if value >= 100.0 { value.round() } else { (value * 10.0).round() / 10.0 };
+    format!("{} {}", format_amount_vi(shown), UNITS[unit])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(format_bytes_vi(0.0), "0 byte");
+        assert_eq!(format_bytes_vi(870.0), "870 byte");
+        assert_eq!(format_bytes_vi(850.0 * 1024.0), "850 KB");
+        assert_eq!(format_bytes_vi(3.2 * 1_048_576.0), "3,2 MB");
+        assert_eq!(format_bytes_vi(10_243.2 * 1_048_576.0), "10 GB");
+        assert_eq!(format_bytes_vi(1536.0 * 1_073_741_824.0), "1,5 TB");
+        assert_eq!(format_bytes_vi(123.4 * 1_048_576.0), "123 MB");
+    }
 
     #[test]
     fn noon_in_vietnam_reads_back_as_the_same_day() {

@@ -25,7 +25,7 @@ pub use lifecycle::{Action, Actor, REVIEWER_KEYS, Roles, Step, StepContext, Tran
 pub use evaluation::{CriteriaSet, Criterion, Evaluation, EvaluationStep, Score, ScoreChange, check_evaluations, evaluate, criteria_for, criteria_text, default_criteria, draft_of, parse_criteria};
 pub use journal::{IndicatorUpdate, JournalDraft, JournalEntry, Location, PhotoRef, add_entry, check_journal, newest_first};
 pub use replication::{READER_KEYS, ReplicatedFrom, Replication, check_replications, draft_from, in_library, replication_points, source_of};
-pub use dates::{Date, format_amount_vi, format_count_vi, format_date_vi};
+pub use dates::{Date, format_amount_vi, format_bytes_vi, format_count_vi, format_date_vi};
 pub use model::*;
 pub use search::{ModelFilter, SearchIndex, fold, matches_query};
 pub use unit::{Cluster, ImportSummary, RowError, Unit, UnitKind, UnitTree};

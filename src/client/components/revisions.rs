@@ -8,7 +8,7 @@ use wasm_bindgen::JsValue;
 
 use crate::client::engine::api;
 use crate::client::local::engine;
-use crate::doc::{Conflict, Revision};
+use crate::doc::{Conflict, PieceKind, Revision};
 use crate::domain::Model;
 
 /// Long texts in the history are cut to this many characters.
@@ -106,6 +106,14 @@ pub fn Revisions(model: Model) -> impl IntoView {
                                 <li>
                                     <span class="item-label">{c.label}</span> ": "
                                     {match (c.from, c.to) {
+                                        // A narrative: what went and came inside it, in place.
+                                        _ if !c.pieces.is_empty() => view! {
+                                            <span class="text-diff">{c.pieces.into_iter().map(|p| match p.kind {
+                                                PieceKind::Same => view! { <span>{p.text}</span> }.into_any(),
+                                                PieceKind::Removed => view! { <del>{p.text}</del> }.into_any(),
+                                                PieceKind::Added => view! { <ins>{p.text}</ins> }.into_any(),
+                                            }).collect_view()}</span>
+                                        }.into_any(),
                                         (None, Some(to)) => view! { <span class="to">{cut(&to)}</span> }.into_any(),
                                         (Some(from), Some(to)) => view! { <del>{cut(&from)}</del> " → " <ins>{cut(&to)}</ins> }.into_any(),
                                         (Some(from), None) => view! { <del>{cut(&from)}</del> " (đã xóa)" }.into_any(),

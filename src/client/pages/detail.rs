@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 
 use crate::client::app::model_unit_name;
 use crate::client::{date_time, use_app};
@@ -14,11 +14,13 @@ use crate::domain::{
 pub fn DetailPage() -> impl IntoView {
     let app = use_app();
     let params = use_params_map();
-    let query = use_query_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let models = app.replica.models;
     let model = Memo::new(move |_| models.with(|ms| ms.get(&id()).cloned()));
-    let saved = move || query.with(|q| q.get("saved").is_some());
+    // Said once, on the page the form opened after saving (`AppContext::just_saved`).
+    let saved_now = app.just_saved.get_untracked().is_some_and(|s| params.with_untracked(|p| p.get("id").is_some_and(|id| id == s)));
+    app.just_saved.set(None);
+    let saved = move || saved_now;
     // Redrawn only when this model or its refusal changes, not at every sync round.
     let rejected = app.sync.rejected;
     let refusal = Memo::new(move |_| rejected.with(|r| r.get(&id()).cloned()));

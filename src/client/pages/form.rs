@@ -101,6 +101,7 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
     }
     let navigate = use_navigate();
     let replica = app.replica.clone();
+    let just_saved = app.just_saved;
     let settings_signal = app.settings;
     let submit_key = key.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -153,7 +154,8 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
             match result {
                 Ok(id) => {
                     settings::clear_draft(&key);
-                    navigate(&format!("/mo-hinh/{id}?saved=1"), Default::default());
+                    just_saved.set(Some(id.clone()));
+                    navigate(&format!("/mo-hinh/{id}"), Default::default());
                 }
                 Err(SaveError::Invalid(e)) => {
                     errors.set(e);

@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::client::{local::settings, use_app};
+use crate::domain::format_bytes_vi;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
@@ -34,9 +35,8 @@ pub fn SettingsPage() -> impl IntoView {
     leptos::task::spawn_local(async move { crate::client::net::pwa::refresh_storage(pwa).await });
     let storage = move || {
         let info = pwa.storage.get();
-        let mb = |b: f64| format!("{:.1} MB", b / 1_048_576.0);
         let usage = match (info.usage, info.quota) {
-            (Some(u), Some(q)) => format!("Đang dùng {} trên {} cho phép.", mb(u), mb(q)),
+            (Some(u), Some(q)) => format!("Đang dùng {} trên {} trình duyệt cho phép.", format_bytes_vi(u), format_bytes_vi(q)),
             _ if !pwa.support.storage_manager => {
                 "Trang không mở bằng địa chỉ https nên trình duyệt không cho biết dung lượng và không hứa giữ dữ liệu khi máy thiếu chỗ.".into()
             }
@@ -50,6 +50,13 @@ pub fn SettingsPage() -> impl IntoView {
         view! { <p id="storage-usage">{usage}</p><p>{persisted}</p> }
     };
     let sync = app.sync;
+    let sync_note = RwSignal::new(None::<String>);
+    // "Đang đồng bộ…" gives way to the result once the round ends (the status line above says it).
+    Effect::new(move |_| {
+        if !matches!(sync.status.get(), crate::client::net::sync::SyncStatus::Syncing { .. }) && sync_note.with_untracked(|n| n.as_deref() == Some("Đang đồng bộ…")) {
+            sync_note.set(None);
+        }
+    });
     let status = move || crate::client::components::sync_badge::describe(&sync.status.get(), app.replica.pending.get());
     let unreadable = app.replica.unreadable;
     let all_models = app.replica.models;
@@ -64,7 +71,7 @@ pub fn SettingsPage() -> impl IntoView {
                     <p class="hint">"Bốn lĩnh vực chuẩn luôn có: Kinh tế; Văn hóa – xã hội; Quốc phòng – an ninh; Xây dựng hệ thống chính trị. Thêm chủ đề riêng của địa phương, mỗi dòng một chủ đề."</p>
                     <div class="field">
                         <label for="custom_fields">"Lĩnh vực bổ sung"</label>
-                        <textarea id="custom_fields" rows="4" placeholder="Cải cách hành chính\nXây dựng nông thôn mới"
+                        <textarea id="custom_fields" rows="4" placeholder="Ví dụ: Cải cách hành chính"
                             prop:value=custom on:input=move |ev| custom.set(event_target_value(&ev))></textarea>
                     </div>
                 </fieldset>
@@ -76,7 +83,18 @@ pub fn SettingsPage() -> impl IntoView {
             <section class="item">
                 <h2>"Đồng bộ"</h2>
                 <p>{status}</p>
-                <button class="button" on:click=move |_| sync.sync_now()>"Đồng bộ ngay"</button>
+                <button class="button" on:click=move |_| {
+                    // Offline the click would change nothing visible: say what happens instead.
+                    if let crate::client::net::sync::SyncStatus::SignedOut { reason } = sync.status.get_untracked() {
+                        sync_note.set(Some(format!("Chưa đồng bộ được: {reason}")));
+                    } else if web_sys::window().is_some_and(|w| w.navigator().on_line()) {
+                        sync_note.set(Some("Đang đồng bộ…".into()));
+                        sync.sync_now();
+                    } else {
+                        sync_note.set(Some("Thiết bị đang không có mạng. Mọi thay đổi vẫn được lưu trên máy và sẽ tự đồng bộ khi có mạng.".into()));
+                    }
+                }>"Đồng bộ ngay"</button>
+                <p id="sync-now-note" role="status">{move || sync_note.get()}</p>
                 // Every refused model with a link, also those of units the lists do not show
                 // (a model of a commune the user has left).
                 <Show when=move || sync.rejected.with(|r| !r.is_empty())>

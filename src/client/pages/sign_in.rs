@@ -124,7 +124,6 @@ pub fn SignInPage() -> impl IntoView {
                     "Đăng nhập một lần khi có mạng; sau đó ứng dụng dùng được cả khi không có mạng."
                 }}
             </p>
-            <p class="server">"Máy chủ: " <strong>{http::origin()}</strong></p>
             <form class="model-form narrow" novalidate on:submit=submit>
                 <div class="field">
                     <label for="username">"Tên đăng nhập"</label>
@@ -203,7 +202,6 @@ pub fn InvitationPage() -> impl IntoView {
     view! {
         <section class="page sign-in-page">
             <h1>"Nhận lời mời"</h1>
-            <p class="server">"Máy chủ: " <strong>{http::origin()}</strong></p>
             {move || match invitation.get() {
                 None => view! { <p class="loading">"Đang kiểm tra lời mời…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),

@@ -1,0 +1,159 @@
+// What a new user stumbled on (issue 16, "What a new user stumbles on today"), checked on a 360 px
+// phone: the save notice is said once (not after every reload), the history shows dates as people
+// write them and what was added inside a text, the settings page formats sizes in Vietnamese and
+// answers "Đồng bộ ngay" offline, and a refused save's error summary is not hidden under the
+// sticky header and its links are big enough to tap.
+//
+//   DANVAN_URL=… node --test tests/e2e/ux.test.mjs
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { LAUNCH, eventually, signIn, waitReady, watch } from './support.mjs';
+
+const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
+const SHOTS = new URL('./screenshots/', import.meta.url).pathname;
+const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
+mkdirSync(SHOTS, { recursive: true });
+
+let browser;
+before(async () => {
+  browser = await chromium.launch(LAUNCH);
+});
+after(async () => {
+  await browser?.close();
+});
+
+async function register(page, name) {
+  await page.goto(BASE + '/mo-hinh/moi');
+  await waitReady(page);
+  const texts = {
+    name,
+    situation: 'Thôn có 120 hộ, đường đất lầy lội vào mùa mưa, học sinh đi học khó khăn, bà con nhiều lần kiến nghị.',
+    goals: 'Bê tông hóa 2 km đường thôn.',
+    content: 'Vận động nhân dân hiến đất, góp ngày công.',
+    area: 'Thôn Nà Pồng.',
+    forces: 'Chi bộ thôn chủ trì.',
+    resources: 'Nhân dân đóng góp.',
+    start_date: '2025-01-15',
+    sustainability: 'Duy trì bằng quy ước thôn.',
+    owner_name: 'Chi bộ thôn Nà Pồng',
+  };
+  for (const [id, value] of Object.entries(texts)) await page.locator(`#${id}`).fill(value);
+  await page.getByRole('button', { name: 'Lưu mô hình' }).click();
+  await page.locator('#save-status').waitFor({ timeout: 15_000 });
+  return decodeURIComponent(new URL(page.url()).pathname.split('/')[2]);
+}
+
+test('the save notice is said once; the history shows dates and the sentence added inside a text', { timeout: 180_000 }, async () => {
+  const context = await browser.newContext(PHONE);
+  try {
+    const page = await context.newPage();
+    watch(page, 'ux');
+    await signIn(page, BASE, 'canbo.a');
+    const id = await register(page, `Đường thôn sáng đẹp ${Date.now().toString(36)}`);
+    assert.equal(new URL(page.url()).search, '', 'the address carries no "saved" flag');
+    await page.reload();
+    await waitReady(page);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    assert.equal(await page.locator('#save-status').count(), 0, 'a reload does not say "Đã lưu" again');
+
+    // One sentence added to a narrative, and a planned end date set.
+    await page.getByRole('link', { name: 'Sửa', exact: true }).click();
+    const added = 'Chi bộ họp bàn cách làm.';
+    const situation = page.locator('#situation');
+    await situation.fill(`${await situation.inputValue()} ${added}`);
+    await page.locator('#end_date').fill('2026-12-31');
+    await page.getByRole('button', { name: 'Lưu mô hình' }).click();
+    await page.locator('#save-status').waitFor({ timeout: 15_000 });
+
+    const history = page.locator('details.revisions');
+    await history.locator('summary').click();
+    const newest = page.locator('#revisions > li').first();
+    await eventually('the edit is in the history', async () => (await newest.innerText()).includes('Ngày kết thúc dự kiến'), 15_000);
+    const text = await newest.innerText();
+    assert.match(text, /Ngày kết thúc dự kiến: 31\/12\/2026/, text);
+    assert.doesNotMatch(text, /2026-12-31|null/, text);
+    assert.equal((await newest.locator('ins').allInnerTexts()).join('').trim(), added, 'only the added sentence is marked as added');
+    assert.equal(await newest.locator('del').count(), 0, 'nothing is struck out');
+    // In the form's order: the narrative (item 2) before the dates (item 8).
+    assert.ok(text.indexOf('Thực trạng') < text.indexOf('Ngày kết thúc'), text);
+    const creation = await page.locator('#revisions > li').last().innerText();
+    assert.doesNotMatch(creation, /null|2025-01-15/, creation);
+    await newest.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'u1-phone-history-diff.png') });
+    assert.ok(id);
+  } finally {
+    await context.close();
+  }
+});
+
+test('settings: sizes in Vietnamese, and "Đồng bộ ngay" offline says what happens', { timeout: 120_000 }, async () => {
+  const context = await browser.newContext(PHONE);
+  try {
+    const page = await context.newPage();
+    watch(page, 'ux');
+    await signIn(page, BASE, 'canbo.b');
+    await page.getByRole('link', { name: 'Cài đặt', exact: true }).click();
+    const usage = page.locator('#storage-usage');
+    await usage.waitFor();
+    const said = await usage.innerText();
+    if (/Đang dùng/.test(said)) {
+      assert.match(said, /^Đang dùng [\d.]+(,\d)? (byte|KB|MB|GB) trên [\d.]+(,\d)? (KB|MB|GB|TB) trình duyệt cho phép\.$/, said);
+    }
+    assert.doesNotMatch(await page.locator('#custom_fields').getAttribute('placeholder'), /\n/, 'the placeholder does not look like entries');
+
+    await context.setOffline(true);
+    await page.getByRole('button', { name: 'Đồng bộ ngay' }).click();
+    await eventually('the offline answer', async () => /không có mạng/.test(await page.locator('#sync-now-note').innerText()), 5_000);
+    await page.screenshot({ path: join(SHOTS, 'u2-phone-settings-offline-sync.png'), fullPage: true });
+    await context.setOffline(false);
+    await page.getByRole('button', { name: 'Đồng bộ ngay' }).click();
+    await eventually('the note clears once the round ends', async () => (await page.locator('#sync-now-note').innerText()).trim() === '', 30_000, 200);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a refused save: the summary shows below the sticky header, its links can be tapped, indicator rows are numbered', { timeout: 120_000 }, async () => {
+  const context = await browser.newContext(PHONE);
+  try {
+    const page = await context.newPage();
+    watch(page, 'ux');
+    await signIn(page, BASE, 'canbo.a');
+    await page.goto(BASE + '/mo-hinh/moi');
+    await waitReady(page);
+    await page.getByRole('button', { name: 'Thêm chỉ tiêu' }).click();
+    await page.getByRole('button', { name: 'Thêm chỉ tiêu' }).click();
+    await page.locator('#indicator-1-target').fill('nhiều');
+    await page.getByRole('button', { name: 'Lưu mô hình' }).click();
+    const summary = page.locator('#form-errors');
+    await summary.waitFor();
+    // Its first link, followed, brings its field below the header.
+    const header = await page.locator('header.topbar').boundingBox();
+    const link = summary.locator('li a').first();
+    const box = await link.boundingBox();
+    assert.ok(box.height >= 24, `an error link is at least 24 px high: ${box.height}`);
+    await link.click();
+    const target = decodeURIComponent((await link.getAttribute('href')).slice(1));
+    const field = await page.locator(`[id="${target}"]`).boundingBox();
+    assert.ok(field.y >= header.y + header.height - 1, `the field (${field.y}) is not under the header (bottom ${header.y + header.height})`);
+    // Rows are numbered; an error in one row leaves its other cells in place.
+    const numbers = await page.locator('.indicator-row').evaluateAll((rows) => rows.map((r) => getComputedStyle(r, '::before').content));
+    assert.deepEqual(numbers, ['"Chỉ tiêu " counter(indicator)', '"Chỉ tiêu " counter(indicator)'].map(() => numbers[0]));
+    assert.match(numbers[0], /Chỉ tiêu/);
+    const row = page.locator('.indicator-row').nth(1);
+    const [name, unit] = [await row.locator('.field.name').boundingBox(), await row.locator('.field.unit').boundingBox()];
+    assert.ok(unit.y > name.y, 'the unit cell sits below the name on a phone');
+    const [target1, unit1] = [await row.locator('.field.target').boundingBox(), await row.locator('.field.unit').boundingBox()];
+    assert.ok(Math.abs(target1.y - unit1.y) > 1 || target1.x !== unit1.x, 'cells keep their grid places');
+    await summary.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'u3-phone-refused-save.png') });
+    await row.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'u4-phone-indicator-error.png') });
+  } finally {
+    await context.close();
+  }
+});
