@@ -8,6 +8,8 @@ use automerge::{AutoCommit, ReadDoc};
 
 use crate::domain::{Model, SCHEMA_VERSION};
 
+pub mod contest;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DocError {
     #[error("tài liệu hỏng, không đọc được: {0}")]
