@@ -26,7 +26,7 @@ fn put(id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
 }
 
 fn put_in(unit: &str, id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
-    Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32], unit: unit.into(), public: false, facts: None }
+    Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32], unit: unit.into(), public: false, facts: None, readers: None }
 }
 
 fn units(codes: &[&str]) -> Vec<String> {
