@@ -23,7 +23,8 @@ use danvan::doc::contest::{create, read_contest, write_contest};
 use danvan::domain::contest::{Contest, Judge, ScoreInput, ScoreRow, ScoreSheet};
 use danvan::domain::{Grant, Level, Role, UnitTree};
 use danvan::server::session::new_token;
-use danvan::server::store::{AccountStore, Session, SqliteStore, StoreError, User};
+use danvan::server::store::postgres::PostgresStore;
+use danvan::server::store::{Session, SqliteStore, Store, StoreError, User};
 use danvan::sync::memory::MemoryReplica;
 use danvan::sync::session::{SessionReport, run_session};
 use danvan::sync::{DocMessage, PROTOCOL, SyncRequest, SyncResponse};
@@ -41,11 +42,19 @@ struct Venue {
 
 impl Venue {
     async fn open() -> Venue {
+        Venue::open_on(None).await
+    }
+
+    /// Over SQLite, or over the PostgreSQL database at `postgres`.
+    async fn open_on(postgres: Option<String>) -> Venue {
         let (dir, db) = temp();
         let mut extra = HashMap::new();
         {
-            let store = SqliteStore::open(&db).unwrap();
-            seed(&store).await;
+            let store: Box<dyn Store> = match &postgres {
+                None => Box::new(SqliteStore::open(&db).unwrap()),
+                Some(url) => Box::new(PostgresStore::connect(url).await.unwrap()),
+            };
+            seed(store.as_ref()).await;
             for (username, unit, role) in [("gk1", "HOAAN", Role::Member), ("gk2", "CB", Role::Member), ("r2", "HOAAN", Role::Reviewer)] {
                 let user = User {
                     username: username.into(),
@@ -64,7 +73,10 @@ impl Venue {
                 extra.insert(username.to_string(), token);
             }
         }
-        let server = start(&db, &dir.path().join("no-dist")).await;
+        let server = match &postgres {
+            None => start(&db, &dir.path().join("no-dist")).await,
+            Some(url) => start_with(postgres_config(dir.path(), url)).await,
+        };
         Venue { _dir: dir, server, extra }
     }
 
@@ -517,8 +529,8 @@ async fn a_judge_assigned_later_receives_the_contest_whole_at_the_next_sync() {
     assert_eq!(contest(&d), v.stored().await);
 }
 
-async fn two_judges_offline(first: &str, second: &str) {
-    let v = Venue::open().await;
+async fn two_judges_offline(first: &str, second: &str, postgres: Option<String>) {
+    let v = Venue::open_on(postgres).await;
     let (r, _a) = set_up(&v).await;
     let (gk1, gk2) = (v.device("gk1").await, v.device("gk2").await);
     // At the venue, offline: each scores every team on every part on their own device.
@@ -556,10 +568,28 @@ async fn two_judges_offline(first: &str, second: &str) {
 
 #[tokio::test]
 async fn two_judges_score_offline_and_sync_gk1_first() {
-    two_judges_offline("gk1", "gk2").await;
+    two_judges_offline("gk1", "gk2", None).await;
 }
 
 #[tokio::test]
 async fn two_judges_score_offline_and_sync_gk2_first() {
-    two_judges_offline("gk2", "gk1").await;
+    two_judges_offline("gk2", "gk1", None).await;
+}
+
+#[tokio::test]
+async fn two_judges_score_offline_over_postgres_in_both_orders() {
+    for (first, second) in [("gk1", "gk2"), ("gk2", "gk1")] {
+        let Some(url) = fresh_postgres().await else { return };
+        two_judges_offline(first, second, Some(url)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_contest_reaches_exactly_its_readers_over_postgres() {
+    let Some(url) = fresh_postgres().await else { return };
+    let v = Venue::open_on(Some(url)).await;
+    set_up(&v).await;
+    for (user, holds) in [("r", true), ("a", true), ("c", true), ("gk1", true), ("gk2", true), ("d", false), ("r2", false)] {
+        assert_eq!(v.device(user).await.ids().contains(&C.to_string()), holds, "{user}");
+    }
 }
