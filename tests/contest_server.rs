@@ -593,3 +593,23 @@ async fn a_contest_reaches_exactly_its_readers_over_postgres() {
         assert_eq!(v.device(user).await.ids().contains(&C.to_string()), holds, "{user}");
     }
 }
+
+#[tokio::test]
+async fn one_judges_phone_and_laptop_both_starting_the_sheet_offline_are_both_taken() {
+    let v = Venue::open().await;
+    let (r, _a) = set_up(&v).await;
+    let (phone, laptop) = (v.device("gk1").await, v.device("gk1").await);
+    edit_contest(&phone, |c| score(c, P1, "gk1", "t-ts", ["20", "20", "30"]));
+    edit_contest(&laptop, |c| score(c, P1, "gk1", "t-bb", ["25", "25", "35"]));
+    for device in [&phone, &laptop, &phone] {
+        let report = v.sync(device, "gk1").await;
+        assert!(report.rejected.is_empty(), "{report:?}");
+    }
+    v.sync(&r, "r").await;
+    let stored = v.stored().await;
+    let sheet = stored.sheet(P1, "gk1").unwrap();
+    assert_eq!((sheet.rows.len(), sheet.changes.len()), (6, 6), "both devices' scores");
+    for device in [&phone, &laptop, &r] {
+        assert_eq!(contest(device), stored);
+    }
+}

@@ -159,9 +159,9 @@ struct SheetDoc {
     changes: Vec<ScoreChange>,
 }
 
-/// The key of a judge's sheet of a round.
+/// The key of a judge's sheet of a round (also the sheet's id, `contest::sheet_id`).
 pub fn sheet_key(round: &str, judge: &str) -> String {
-    format!("{round}/{judge}")
+    crate::domain::contest::sheet_id(round, judge)
 }
 
 /// The key of a sheet's row (a team's score for a part).
@@ -282,8 +282,62 @@ pub fn read_contest(doc: &AutoCommit) -> Result<Contest, ContestDocError> {
     if schema > SCHEMA {
         return Err(ContestDocError::TooNew(schema));
     }
-    let stored: ContestDoc = autosurgeon::hydrate(doc)?;
+    let mut stored: ContestDoc = autosurgeon::hydrate(doc)?;
+    merge_conflicting_sheets(doc, &mut stored.sheets)?;
     stored.into_contest()
+}
+
+/// A judge's two devices that each scored offline before either synced both created the sheet
+/// under its key: automerge keeps both objects, one as the value and the other as a conflict.
+/// Reading only the value would lose the other device's scores (and the server, seeing the first
+/// sheet replaced, would refuse the second device for good), so every conflicting sheet is merged
+/// into the value: log entries it lacks appended in their own order, cells it lacks added, and a
+/// cell scored on both devices taken from the later score of the log (time, then id). The same
+/// sheet is required — same id, round and judge —: anything else under one key is inconsistent.
+/// Writing the merged sheet back puts it into the value; the conflict stays, and merges to the
+/// same again.
+fn merge_conflicting_sheets(doc: &AutoCommit, sheets: &mut BTreeMap<String, SheetDoc>) -> Result<(), ContestDocError> {
+    let Some((automerge::Value::Object(_), map)) = doc.get(automerge::ROOT, "sheets")? else { return Ok(()) };
+    for (key, sheet) in sheets.iter_mut() {
+        let values = doc.get_all(&map, key.as_str())?;
+        if values.len() < 2 {
+            continue;
+        }
+        let winner = doc.get(&map, key.as_str())?.map(|(_, id)| id);
+        for (value, obj) in values {
+            if Some(&obj) == winner.as_ref() {
+                continue;
+            }
+            if !matches!(value, automerge::Value::Object(automerge::ObjType::Map)) {
+                return Err(ContestDocError::Inconsistent(format!("phiếu chấm “{key}” ghi hai lần")));
+            }
+            let other = SheetDoc::hydrate_map(doc, &obj)?;
+            if (&other.id, &other.round, &other.judge) != (&sheet.id, &sheet.round, &sheet.judge) {
+                return Err(ContestDocError::Inconsistent(format!("phiếu chấm “{key}” ghi hai lần")));
+            }
+            let known: std::collections::HashSet<String> = sheet.changes.iter().map(|c| c.id.clone()).collect();
+            sheet.changes.extend(other.changes.into_iter().filter(|c| !known.contains(&c.id)));
+            for (cell, row) in other.rows {
+                match sheet.rows.get(&cell) {
+                    None => {
+                        sheet.rows.insert(cell, row);
+                    }
+                    Some(mine) if *mine == row => {}
+                    Some(_) => {
+                        let latest = sheet
+                            .changes
+                            .iter()
+                            .filter(|c| c.team == row.team && c.part == row.part)
+                            .max_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+                        if latest.is_some_and(|c| c.to == row.points && c.comment == row.comment) {
+                            sheet.rows.insert(cell, row);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes `contest` into the document as one change (only what differs is written: autosurgeon

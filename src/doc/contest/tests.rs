@@ -170,3 +170,65 @@ fn readers_are_the_round_units_team_units_and_judges() {
     assert!(!may_read(&c, "x", &access(&[("SONTAY", Role::Admin)])));
     assert!(!may_read(&c, "gk9", &access(&[])));
 }
+
+#[test]
+fn one_judges_two_devices_starting_the_sheet_offline_keep_every_score_in_either_order() {
+    let mut base = create(&contest(), 1).unwrap();
+    let stored = read_contest(&base).unwrap();
+    let (mut phone, mut laptop) = (base.fork(), base.fork());
+    // Neither device has the sheet yet: each starts it. tX1 is scored on both (the laptop later).
+    for (doc, team, points, at, prefix) in [(&mut phone, Some("tX2"), "15", 10, "phone"), (&mut laptop, None, "12", 20, "laptop")] {
+        let mut c = read_contest(doc).unwrap();
+        if let Some(team) = team {
+            score(&mut c, "gk1", team, points, prefix);
+        }
+        let rows: Vec<ScoreInput> = ["p1", "p2", "p3"]
+            .iter()
+            .map(|p| ScoreInput { team: "tX1".into(), part: p.to_string(), points: points.into(), comment: String::new() })
+            .collect();
+        let mut n = 0;
+        c.score(P1, "gk1", &rows, at, || {
+            n += 1;
+            format!("{prefix}-x-{n}")
+        })
+        .unwrap();
+        write_contest(doc, &c, at, "chấm điểm").unwrap();
+    }
+    let first_phone = read_contest(&phone).unwrap();
+    let first_laptop = read_contest(&laptop).unwrap();
+    let (mut a, mut b) = (phone.fork(), laptop.fork());
+    a.merge(&mut laptop).unwrap();
+    b.merge(&mut phone).unwrap();
+    let (ca, cb) = (read_contest(&a).unwrap(), read_contest(&b).unwrap());
+    assert_eq!(ca, cb, "the same contest whichever device synced first");
+    let sheet = ca.sheet(P1, "gk1").unwrap();
+    assert_eq!(sheet.rows.len(), 6, "tX1 and tX2, three parts each");
+    assert_eq!(sheet.changes.len(), 9, "every score given, from both devices");
+    assert!(sheet.rows.iter().filter(|r| r.team == "tX1").all(|r| r.points == 1200), "the later score of tX1 (the laptop's)");
+    // The server's check of the second arrival, whichever came first, passes.
+    let none = access(&[]);
+    assert_eq!(check_contest(Some(&stored), &first_phone, "gk1", &none, &tree()), Ok(()));
+    assert_eq!(check_contest(Some(&first_phone), &ca, "gk1", &none, &tree()), Ok(()));
+    assert_eq!(check_contest(Some(&first_laptop), &ca, "gk1", &none, &tree()), Ok(()));
+    // Written back and edited again, the merge stays.
+    let mut c = ca.clone();
+    score(&mut c, "gk1", "tX2", "16", "again");
+    write_contest(&mut a, &c, 30, "chấm lại").unwrap();
+    let again = read_contest(&a).unwrap();
+    assert_eq!(again.sheet(P1, "gk1").unwrap().rows.iter().filter(|r| r.team == "tX2").map(|r| r.points).collect::<Vec<_>>(), [1600; 3]);
+    assert_eq!(check_contest(Some(&ca), &again, "gk1", &none, &tree()), Ok(()));
+}
+
+#[test]
+fn another_sheet_under_a_judges_key_is_inconsistent() {
+    let mut base = create(&contest(), 1).unwrap();
+    let (mut forged, mut honest) = (base.fork(), base.fork());
+    let mut c = contest();
+    score(&mut c, "gk1", "tX1", "20", "a");
+    write_contest(&mut honest, &c, 2, "chấm").unwrap();
+    // A device writes another sheet under the same key at the same time.
+    c.sheets[0].id = "other-id".into();
+    write_contest(&mut forged, &c, 2, "x").unwrap();
+    forged.merge(&mut honest).unwrap();
+    assert!(matches!(read_contest(&forged), Err(ContestDocError::Inconsistent(_))), "{:?}", read_contest(&forged).map(|_| ()));
+}
