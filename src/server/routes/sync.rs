@@ -12,7 +12,14 @@
 //! be an import by a reviewer or administrator of it (`import::check_import`); no
 //! change may touch the owner (`doc::owner`: the same value set by the same operation before and
 //! after); the lifecycle log only grows, by steps of the caller allowed for their role
-//! (`domain::check_log`). The feed carries only documents of units the caller reads.
+//! (`domain::check_log`). The feed carries only documents of units the caller reads, and the
+//! contests the caller reads otherwise.
+//!
+//! Contests (root `kind` = `hoi_thi`, `doc::contest`): the kind is fixed at creation like the
+//! owner; a contest is read by the readers of its organiser's unit, its judges and the readers of
+//! the units in its rounds (`doc::contest::may_read`), answered to anyone else as nothing; its
+//! changes are checked by `domain::contest::check_contest` on the merged result
+//! ([`apply_contest`]). A model never carries a contest's keys.
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
