@@ -406,7 +406,8 @@ async fn a_sibling_units_organiser_neither_reads_nor_edits() {
 async fn a_contests_kind_and_organiser_never_change() {
     let v = Venue::open().await;
     let (r, _a) = set_up(&v).await;
-    let mut attempts: Vec<(&str, Box<dyn Fn(&mut AutoCommit)>)> = vec![
+    type Change = Box<dyn Fn(&mut AutoCommit)>;
+    let mut attempts: Vec<(&str, Change)> = vec![
         ("unit", Box::new(|d: &mut AutoCommit| d.put(ROOT, "unit", "CB").unwrap())),
         ("same unit again", Box::new(|d: &mut AutoCommit| {
             d.delete(ROOT, "unit").unwrap();
@@ -425,7 +426,7 @@ async fn a_contests_kind_and_organiser_never_change() {
         let why = rejected(&report, C);
         assert!(why.contains("Không được đổi"), "{what}: {why}");
     }
-    let _ = r;
+    drop(r);
     assert_eq!(v.stored().await.unit, "HA");
     // A model never becomes a contest, whoever writes it.
     let a = MemoryReplica::new();
