@@ -291,29 +291,45 @@ pub fn read_contest(doc: &AutoCommit) -> Result<Contest, ContestDocError> {
 /// under its key: automerge keeps both objects, one as the value and the other as a conflict.
 /// Reading only the value would lose the other device's scores (and the server, seeing the first
 /// sheet replaced, would refuse the second device for good), so every conflicting sheet is merged
-/// into the value: log entries it lacks appended in their own order, cells it lacks added, and a
-/// cell scored on both devices taken from the later score of the log (time, then id). The same
-/// sheet is required — same id, round and judge —: anything else under one key is inconsistent.
-/// Writing the merged sheet back puts it into the value; the conflict stays, and merges to the
-/// same again.
+/// into the value: log entries it lacks appended in their own order, cells it lacks added. The
+/// same sheet is required — same id, round and judge —: anything else under one key is
+/// inconsistent. Writing the merged sheet back puts it into the value; the conflict stays, and
+/// merges to the same again.
+///
+/// A cell scored on both devices — two rows under one key of a `rows` map, two values of a row's
+/// `points` or `comment`, or different rows in the two sheet objects — shows the later score of
+/// the log (time, then id; the row is what that entry gave), not automerge's pick among
+/// concurrent values, which knows nothing of when the judge typed them.
 fn merge_conflicting_sheets(doc: &AutoCommit, sheets: &mut BTreeMap<String, SheetDoc>) -> Result<(), ContestDocError> {
     let Some((automerge::Value::Object(_), map)) = doc.get(automerge::ROOT, "sheets")? else { return Ok(()) };
+    let inconsistent = |key: &str| ContestDocError::Inconsistent(format!("phiếu chấm “{}” ghi hai lần", key.chars().take(60).collect::<String>()));
     for (key, sheet) in sheets.iter_mut() {
         let values = doc.get_all(&map, key.as_str())?;
-        if values.len() < 2 {
-            continue;
-        }
         let winner = doc.get(&map, key.as_str())?.map(|(_, id)| id);
+        // Cells typed on more than one device.
+        let mut conflicted: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
         for (value, obj) in values {
+            if !matches!(value, automerge::Value::Object(automerge::ObjType::Map)) {
+                return Err(inconsistent(key));
+            }
+            if let Some((automerge::Value::Object(automerge::ObjType::Map), rows)) = doc.get(&obj, "rows")? {
+                for cell in doc.keys(&rows) {
+                    let all = doc.get_all(&rows, cell.as_str())?;
+                    let fields_conflict = || -> Result<bool, ContestDocError> {
+                        let Some((_, row)) = all.first() else { return Ok(false) };
+                        Ok(doc.get_all(row, "points")?.len() > 1 || doc.get_all(row, "comment")?.len() > 1)
+                    };
+                    if all.len() > 1 || fields_conflict()? {
+                        conflicted.insert(cell);
+                    }
+                }
+            }
             if Some(&obj) == winner.as_ref() {
                 continue;
             }
-            if !matches!(value, automerge::Value::Object(automerge::ObjType::Map)) {
-                return Err(ContestDocError::Inconsistent(format!("phiếu chấm “{key}” ghi hai lần")));
-            }
             let other = SheetDoc::hydrate_map(doc, &obj)?;
             if (&other.id, &other.round, &other.judge) != (&sheet.id, &sheet.round, &sheet.judge) {
-                return Err(ContestDocError::Inconsistent(format!("phiếu chấm “{key}” ghi hai lần")));
+                return Err(inconsistent(key));
             }
             let known: std::collections::HashSet<String> = sheet.changes.iter().map(|c| c.id.clone()).collect();
             sheet.changes.extend(other.changes.into_iter().filter(|c| !known.contains(&c.id)));
@@ -324,16 +340,21 @@ fn merge_conflicting_sheets(doc: &AutoCommit, sheets: &mut BTreeMap<String, Shee
                     }
                     Some(mine) if *mine == row => {}
                     Some(_) => {
-                        let latest = sheet
-                            .changes
-                            .iter()
-                            .filter(|c| c.team == row.team && c.part == row.part)
-                            .max_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
-                        if latest.is_some_and(|c| c.to == row.points && c.comment == row.comment) {
-                            sheet.rows.insert(cell, row);
-                        }
+                        conflicted.insert(cell);
                     }
                 }
+            }
+        }
+        for cell in conflicted {
+            let Some(row) = sheet.rows.get_mut(&cell) else { continue };
+            let latest = sheet
+                .changes
+                .iter()
+                .filter(|c| c.team == row.team && c.part == row.part)
+                .max_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+            if let Some(c) = latest {
+                row.points = c.to;
+                row.comment = c.comment.clone();
             }
         }
     }

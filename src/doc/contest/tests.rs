@@ -212,7 +212,14 @@ fn one_judges_two_devices_starting_the_sheet_offline_keep_every_score_in_either_
     assert_eq!(check_contest(Some(&first_laptop), &ca, "gk1", &none, &tree()), Ok(()));
     // Written back and edited again, the merge stays.
     let mut c = ca.clone();
-    score(&mut c, "gk1", "tX2", "16", "again");
+    let rows: Vec<ScoreInput> =
+        ["p1", "p2", "p3"].iter().map(|p| ScoreInput { team: "tX2".into(), part: p.to_string(), points: "16".into(), comment: String::new() }).collect();
+    let mut n = 0;
+    c.score(P1, "gk1", &rows, 30, || {
+        n += 1;
+        format!("again-{n}")
+    })
+    .unwrap();
     write_contest(&mut a, &c, 30, "chấm lại").unwrap();
     let again = read_contest(&a).unwrap();
     assert_eq!(again.sheet(P1, "gk1").unwrap().rows.iter().filter(|r| r.team == "tX2").map(|r| r.points).collect::<Vec<_>>(), [1600; 3]);
@@ -231,4 +238,37 @@ fn another_sheet_under_a_judges_key_is_inconsistent() {
     write_contest(&mut forged, &c, 2, "x").unwrap();
     forged.merge(&mut honest).unwrap();
     assert!(matches!(read_contest(&forged), Err(ContestDocError::Inconsistent(_))), "{:?}", read_contest(&forged).map(|_| ()));
+}
+
+#[test]
+fn a_cell_rescored_on_two_devices_shows_the_later_score_whatever_the_merge() {
+    let mut c = contest();
+    score(&mut c, "gk1", "tX1", "20", "first");
+    let mut base = create(&c, 1).unwrap();
+    let stored = read_contest(&base).unwrap();
+    let mut later_wins = Vec::new();
+    // The phone rescored at 50, the laptop at 40: the phone's score is the later one, whichever
+    // actor automerge happens to prefer.
+    for (phone_first, phone_actor) in [(true, "aa"), (false, "aa"), (true, "ff"), (false, "ff")] {
+        let mut phone = base.fork().with_actor(automerge::ActorId::from(phone_actor.as_bytes()));
+        let mut laptop = base.fork().with_actor(automerge::ActorId::from(b"cc".as_slice()));
+        for (doc, points, at, prefix) in [(&mut phone, "25", 50, "phone"), (&mut laptop, "22", 40, "laptop")] {
+            let mut c = read_contest(doc).unwrap();
+            let rows: Vec<ScoreInput> =
+                ["p1"].iter().map(|p| ScoreInput { team: "tX1".into(), part: p.to_string(), points: points.into(), comment: String::new() }).collect();
+            c.score(P1, "gk1", &rows, at, || format!("{prefix}-1")).unwrap();
+            write_contest(doc, &c, at, "chấm lại").unwrap();
+        }
+        let merged = if phone_first {
+            phone.merge(&mut laptop).unwrap();
+            read_contest(&phone).unwrap()
+        } else {
+            laptop.merge(&mut phone).unwrap();
+            read_contest(&laptop).unwrap()
+        };
+        let sheet = merged.sheet(P1, "gk1").unwrap();
+        later_wins.push(sheet.row("tX1", "p1").unwrap().points);
+        assert_eq!(check_contest(Some(&stored), &merged, "gk1", &access(&[]), &tree()), Ok(()));
+    }
+    assert_eq!(later_wins, [2500; 4]);
 }
