@@ -70,6 +70,7 @@ fn models_and_contests_are_told_apart_by_the_root_kind() {
     m.put(automerge::ROOT, "kind", KIND).unwrap();
     assert_ne!(kind_stamp(&m), before, "a model gaining a kind is seen");
     let mut c = create(&contest(), 1).unwrap();
+    assert!(matches!(crate::doc::read_model(&c), Err(crate::doc::DocError::NotAModel)), "a contest is not read as a model");
     let stamp = kind_stamp(&c);
     let mut gone = c.fork();
     gone.delete(automerge::ROOT, "kind").unwrap();
