@@ -614,3 +614,24 @@ async fn one_judges_phone_and_laptop_both_starting_the_sheet_offline_are_both_ta
         assert_eq!(contest(device), stored);
     }
 }
+
+#[tokio::test]
+async fn a_contest_change_is_bounded_like_a_models() {
+    let v = Venue::open().await;
+    set_up(&v).await;
+    // A judge nests maps 50 deep under the sheets: refused before the contest is even read.
+    let gk1 = v.device("gk1").await;
+    let mut d = gk1.doc(C).unwrap();
+    let sheets = match automerge::ReadDoc::get(&d, ROOT, "sheets").unwrap() {
+        Some((_, id)) => id,
+        None => panic!("no sheets"),
+    };
+    let mut obj = d.put_object(&sheets, "x", ObjType::Map).unwrap();
+    for _ in 0..50 {
+        obj = d.put_object(&obj, "x", ObjType::Map).unwrap();
+    }
+    d.commit();
+    gk1.put_local(C, &mut d);
+    assert!(rejected(&v.sync(&gk1, "gk1").await, C).contains("lồng nhau quá sâu"));
+    assert!(v.stored().await.sheets.is_empty());
+}
