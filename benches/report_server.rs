@@ -48,6 +48,7 @@ fn writes(models: &[danvan::domain::Model]) -> Vec<Write> {
                     unit: m.unit.clone(),
                     public: danvan::domain::in_library(danvan::domain::replay(&m.transitions).0),
                     facts: Some(ModelFacts::of(m)),
+                    readers: None,
                 }
             })
             .collect()

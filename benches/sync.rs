@@ -259,6 +259,7 @@ async fn seed_sqlite(path: &Path, docs: &[(String, Vec<u8>, Vec<ChangeHash>)]) {
                     .ok()
                     .and_then(|d| danvan::doc::read_model(&d).ok())
                     .map(|m| danvan::domain::report::ModelFacts::of(&m)),
+                readers: None,
             })
             .collect();
         for r in store.write(writes, 1).await.unwrap() {
@@ -1250,6 +1251,7 @@ fn province_seed(cfg: &ProvinceConfig) -> ProvinceSeed {
                 unit: commune(c),
                 public,
                 facts: Some(danvan::domain::report::ModelFacts::of(&m)),
+                readers: None,
             });
         }
     }

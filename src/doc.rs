@@ -8,6 +8,8 @@ use automerge::{AutoCommit, ReadDoc};
 
 use crate::domain::{Model, SCHEMA_VERSION};
 
+pub mod contest;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DocError {
     #[error("tài liệu hỏng, không đọc được: {0}")]
@@ -18,6 +20,9 @@ pub enum DocError {
     Write(#[from] autosurgeon::ReconcileError),
     #[error("tài liệu thuộc phiên bản {0} mới hơn ứng dụng này; hãy tải lại ứng dụng để cập nhật")]
     TooNew(u64),
+    /// The root `kind` says another kind of document (a contest: `contest::read_contest`).
+    #[error("tài liệu này không phải một mô hình (có thể là một hội thi, phiên bản ứng dụng này chưa hiển thị)")]
+    NotAModel,
 }
 
 /// A new document holding `model`, committed as its first change.
@@ -40,6 +45,10 @@ pub fn load(bytes: &[u8]) -> Result<AutoCommit, DocError> {
 
 /// Reads the model, refusing documents written by a newer schema than this code knows.
 pub fn read_model(doc: &AutoCommit) -> Result<Model, DocError> {
+    // A model has no root `kind` (contests do, `contest::KIND`).
+    if doc.get(automerge::ROOT, "kind")?.is_some() {
+        return Err(DocError::NotAModel);
+    }
     let schema = match doc.get(automerge::ROOT, "schema")? {
         Some((automerge::Value::Scalar(s), _)) => match s.as_ref() {
             automerge::ScalarValue::Uint(v) => *v,

@@ -202,6 +202,7 @@ async fn seed_models(db: &std::path::Path, n: usize) {
                 unit: "BANBO".into(),
                 public: false,
                 facts: Some(danvan::domain::report::ModelFacts::of(&m)),
+                readers: None,
             }
         })
         .collect();

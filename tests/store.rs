@@ -26,7 +26,7 @@ fn put(id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
 }
 
 fn put_in(unit: &str, id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
-    Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32], unit: unit.into(), public: false, facts: None }
+    Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32], unit: unit.into(), public: false, facts: None, readers: None }
 }
 
 fn units(codes: &[&str]) -> Vec<String> {
@@ -110,6 +110,24 @@ async fn contract(store: &dyn Store) {
     let l3 = write_one(store, put_in("FAR", "lib", Some(l2), b"l3", false)).await.unwrap();
     assert!(store.feed(0, &[], 1 << 20, 100).await.unwrap().chunks.is_empty(), "back out of the library");
     assert_eq!(ids(store.feed(l2, &units(&["FAR"]), 1 << 20, 100).await.unwrap()), [("lib".to_string(), l3)]);
+
+    // Readers beyond the owner (a contest's judges and the units in its rounds, `doc_readers`):
+    // a write that names them puts the document in their feed and counts, earlier chunks too; a
+    // later write that names others replaces them; a write that names none (`None`) leaves them.
+    let k = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+    let c1 = write_one(store, Write { readers: Some(k(&["u:X1", "@gk1"])), ..put_in("HQ", "contest", None, b"c1", true) }).await.unwrap();
+    let c2 = write_one(store, put_in("HQ", "contest", Some(c1), b"c2", false)).await.unwrap();
+    assert_eq!(ids(store.feed_for(0, &[], &k(&["@gk1"]), 1 << 20, 100).await.unwrap()), [("contest".to_string(), c1), ("contest".to_string(), c2)]);
+    assert_eq!(ids(store.feed_for(c1, &[], &k(&["u:X1", "@x"]), 1 << 20, 100).await.unwrap()), [("contest".to_string(), c2)]);
+    assert!(store.feed_for(0, &[], &k(&["@gk2", "u:X2"]), 1 << 20, 100).await.unwrap().chunks.is_empty());
+    assert!(store.feed(0, &units(&["X1"]), 1 << 20, 100).await.unwrap().chunks.is_empty(), "reader keys, not units");
+    assert_eq!(store.count_since_for(0, &[], &k(&["@gk1"])).await.unwrap(), 1);
+    assert_eq!(store.count_since_for(0, &units(&["HQ"]), &k(&["@gk1"])).await.unwrap(), 1, "counted once");
+    assert_eq!(store.count_since_for(0, &[], &k(&["@gk2"])).await.unwrap(), 0);
+    let c3 = write_one(store, Write { readers: Some(k(&["@gk2"])), ..put_in("HQ", "contest", Some(c2), b"c3", true) }).await.unwrap();
+    assert!(store.feed_for(0, &[], &k(&["@gk1", "u:X1"]), 1 << 20, 100).await.unwrap().chunks.is_empty(), "replaced");
+    assert_eq!(ids(store.feed_for(0, &[], &k(&["@gk2"]), 1 << 20, 100).await.unwrap()), [("contest".to_string(), c3)]);
+    assert_eq!(ids(store.feed_for(0, &units(&["HQ"]), &[], 1 << 20, 100).await.unwrap()), [("contest".to_string(), c3)], "the owner's readers");
 
     // The unit tree: saved whole, read back equal; a later import updates by code.
     assert!(store.unit_tree().await.unwrap().is_empty());
@@ -482,7 +500,7 @@ async fn postgres_keeps_the_store_contract() {
     // A second connection (another server process) sees the same identity and data.
     let other = PostgresStore::connect(&url).await.unwrap();
     assert_eq!(other.server_id(), store.server_id());
-    assert_eq!(other.count().await.unwrap(), 4);
+    assert_eq!(other.count().await.unwrap(), 5);
     let url = fresh_postgres().await.unwrap();
     concurrent_writers(Arc::new(PostgresStore::connect(&url).await.unwrap())).await;
     // Two processes over one database.

@@ -382,6 +382,11 @@ pub struct ScoreInput {
     pub comment: String,
 }
 
+/// The id of `judge`'s sheet of a round (`round/judge`), the same on every device.
+pub fn sheet_id(round: &str, judge: &str) -> String {
+    format!("{round}/{judge}")
+}
+
 /// The form control a score is typed in (keys of [`Contest::score`]'s problems).
 pub fn score_control(team: &str, part: &str) -> String {
     format!("score-{team}-{part}")
@@ -782,8 +787,11 @@ impl Contest {
             return sheet_problem(format!("Bạn không phải giám khảo của vòng “{}”.", round.name));
         }
         let teams: Vec<&Team> = self.teams_in(round);
+        // A new sheet's id is its round and judge, not a fresh one: a judge's two devices that
+        // each start the sheet offline start the same sheet, which the document merges
+        // (`doc::contest`); with two ids the server would see one replacing the other.
         let mut sheet = self.sheet(round_id, judge).cloned().unwrap_or_else(|| ScoreSheet {
-            id: new_id(),
+            id: sheet_id(round_id, judge),
             round: round_id.to_string(),
             judge: judge.to_string(),
             rows: Vec::new(),

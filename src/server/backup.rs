@@ -94,6 +94,7 @@ const TABLES: &[(i64, &str)] = &[
     (7, "photos"),
     (8, "photo_chunks"),
     (9, "report_facts"),
+    (10, "doc_readers"),
 ];
 
 /// Checks that `c` is a danvan database this build can restore and says what it holds; the error

@@ -216,5 +216,6 @@ fn document(planned: &PlannedModel, now_ms: i64) -> Write {
         unit: model.unit.clone(),
         public: in_library(replay(&model.transitions).0),
         facts: Some(ModelFacts::of(model)),
+        readers: None,
     }
 }

@@ -151,6 +151,7 @@ pub fn model_write(m: &Model, expected: Option<u64>) -> danvan::server::store::W
         unit: m.unit.clone(),
         public: false,
         facts: Some(danvan::domain::report::ModelFacts::of(m)),
+        readers: None,
     }
 }
 

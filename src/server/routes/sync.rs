@@ -12,7 +12,14 @@
 //! be an import by a reviewer or administrator of it (`import::check_import`); no
 //! change may touch the owner (`doc::owner`: the same value set by the same operation before and
 //! after); the lifecycle log only grows, by steps of the caller allowed for their role
-//! (`domain::check_log`). The feed carries only documents of units the caller reads.
+//! (`domain::check_log`). The feed carries only documents of units the caller reads, and the
+//! contests the caller reads otherwise.
+//!
+//! Contests (root `kind` = `hoi_thi`, `doc::contest`): the kind is fixed at creation like the
+//! owner; a contest is read by the readers of its organiser's unit, its judges and the readers of
+//! the units in its rounds (`doc::contest::may_read`), answered to anyone else as nothing; its
+//! changes are checked by `domain::contest::check_contest` on the merged result
+//! ([`apply_contest`]). A model never carries a contest's keys.
 
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
@@ -31,6 +38,8 @@ use crate::server::AppState;
 use crate::server::session::Caller;
 use crate::server::error::ApiError;
 use crate::server::store::{StoreError, Write};
+use crate::doc::contest::{self as contest_doc, Kind};
+use crate::domain::UnitTree;
 use crate::domain::report::ModelFacts;
 use crate::domain::{
     Access, READER_KEYS, REVIEWER_KEYS, StepContext, check_commendations, check_evaluations, check_journal, check_log, check_replications, in_library,
@@ -194,10 +203,12 @@ async fn sync(State(app): State<Arc<AppState>>, caller: Caller, body: Bytes) -> 
         )));
     }
     let store = app.store.as_ref();
-    let who = Arc::new(Who { username: caller.user.username.clone(), access: caller.access });
+    let who = Arc::new(Who { username: caller.user.username.clone(), access: caller.access, tree: caller.tree });
     let access = &who.access;
     let scope = access.scope();
     let readable: Vec<String> = access.readable().map(str::to_string).collect();
+    // Contests are read also by their judges and by the readers of the units in their rounds.
+    let reader_keys = crate::doc::contest::reader_keys(&who.username, access);
     let same_server = req.server.as_deref() == Some(store.server_id());
     // A cursor reached under other permissions does not say what this user should hold.
     let cursor = if same_server && req.scope == scope { req.cursor } else { 0 };
@@ -303,9 +314,9 @@ async fn sync(State(app): State<Arc<AppState>>, caller: Caller, body: Bytes) -> 
     }
 
     let budget = req.feed_budget.unwrap_or(FEED_BUDGET_DEFAULT).min(FEED_BUDGET_MAX) as usize;
-    let page = store.feed(cursor, &readable, budget, FEED_MAX_CHUNKS).await?;
+    let page = store.feed_for(cursor, &readable, &reader_keys, budget, FEED_MAX_CHUNKS).await?;
     let next_cursor = page.chunks.last().map_or(cursor, |c| c.seq);
-    let remaining = if page.more { store.count_since(next_cursor, &readable).await? } else { 0 };
+    let remaining = if page.more { store.count_since_for(next_cursor, &readable, &reader_keys).await? } else { 0 };
     // A request document's chunks are left out up to the version our reply was computed from; a
     // later chunk (another writer, another server) comes, since the cursor moves past it.
     let feed = group_feed(page.chunks, |c| answered.get(&c.id).is_some_and(|&seq| c.seq <= seq));
@@ -374,6 +385,8 @@ async fn load(app: &AppState, pending: Vec<Incoming>) -> Result<Vec<Work>, ApiEr
 struct Who {
     username: String,
     access: Access,
+    /// The unit tree the access was resolved in (contests check units against it).
+    tree: Arc<UnitTree>,
 }
 
 /// Applies one request document, alone: a panic inside automerge or a rule (a document crafted
@@ -393,24 +406,42 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
     let id = incoming.id.clone();
     let forbidden = |message: String| failure(&id, FailureCode::Forbidden, &message);
     // Stored under a unit the caller does not read, and not in the library: answered exactly as
-    // if it did not exist (as for a random id), so nobody learns which ids exist elsewhere.
-    let hidden = owner.as_deref().filter(|_| !matches!(copy, Copy::New)).is_some_and(|unit| !access.can_read(unit) && !public);
-    let copy = if hidden {
+    // if it did not exist (as for a random id), so nobody learns which ids exist elsewhere —
+    // unless it is a contest the caller reads otherwise (a judge, a unit in its rounds:
+    // `doc::contest::may_read`), which only its stored copy can tell.
+    let unit_hidden = owner.as_deref().filter(|_| !matches!(copy, Copy::New)).is_some_and(|unit| !access.can_read(unit) && !public);
+    let mut doc = match copy {
+        Copy::Parsed(doc) => Some(doc),
+        Copy::Stored(bytes) => match AutoCommit::load(&bytes) {
+            Ok(doc) => Some(doc),
+            // What is hidden is not reported damaged either.
+            Err(_) if unit_hidden => None,
+            Err(e) => {
+                tracing::error!(doc = %id, error = %e, "stored document is corrupt");
+                return Err(stored_corrupt(&id));
+            }
+        },
+        Copy::New => Some(AutoCommit::new()),
+    };
+    let hidden = unit_hidden
+        && !doc.as_ref().is_some_and(|d| {
+            contest_doc::kind(d) == Kind::Contest
+                && contest_doc::read_contest(d).is_ok_and(|c| contest_doc::may_read(&c, &who.username, access))
+        });
+    if hidden {
         base = None;
         owner = None;
-        Copy::New
-    } else {
-        copy
-    };
-    let mut doc = match copy {
-        Copy::Parsed(doc) => doc,
-        Copy::Stored(bytes) => AutoCommit::load(&bytes).map_err(|e| {
-            tracing::error!(doc = %id, error = %e, "stored document is corrupt");
-            stored_corrupt(&id)
-        })?,
-        Copy::New => AutoCommit::new(),
-    };
+        doc = Some(AutoCommit::new());
+    }
+    let mut doc = doc.expect("parsed, or hidden and replaced by an empty document");
     let before = doc.get_heads();
+    // What the document is (model or contest) as stored, and the contest it holds: a change may
+    // turn neither into the other (`kind_stamp`), and a contest's change is checked against it.
+    let kind_before = contest_doc::kind_stamp(&doc);
+    let contest_before = match (base.is_some(), contest_doc::kind(&doc)) {
+        (true, Kind::Contest) => Some(contest_doc::read_contest(&doc).map_err(|_| stored_corrupt(&id))?),
+        _ => None,
+    };
     let owner_before = crate::doc::owner(&doc);
     // The append-only records as stored; unreadable only if the stored copy is damaged in a way
     // loading did not catch, and then no change is taken.
@@ -433,6 +464,25 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
         // whose cost depends on their shape (reading the model, the rules, the history).
         let changes = crate::doc::new_changes(&mut doc, &before, crate::doc::CHANGE_LIMITS)
             .map_err(|e| failure(&id, FailureCode::TooLarge, &format!("Máy chủ không nhận thay đổi này: {e}.")))?;
+        // A model never becomes a contest, nor a contest a model: the root `kind` is set by the
+        // first write only (the same value by the same operation before and after).
+        if base.is_some() && contest_doc::kind_stamp(&doc) != kind_before {
+            return Err(forbidden("Không được đổi loại tài liệu (mô hình, hội thi); thay đổi này không được nhận.".into()));
+        }
+        match contest_doc::kind(&doc) {
+            Kind::Model => {}
+            Kind::Contest => {
+                let write = apply_contest(&mut doc, &id, &before, base, owner_before, contest_before, hidden, &changes.touched, who)?;
+                return Ok(Outcome { id, incoming, base, doc, reply: step.reply, write: Some(write) });
+            }
+            Kind::Unknown => {
+                return Err(failure(&id, FailureCode::Malformed, "Tài liệu ghi một loại (kind) mà ứng dụng không biết nên không được nhận."));
+            }
+        }
+        // A model never carries a contest's keys (half one kind, half the other).
+        if let Some(key) = changes.touched.iter().find(|k| contest_doc::ONLY_KEYS.contains(&k.as_str())) {
+            return Err(forbidden(format!("Mô hình không có mục “{}” (của hội thi); thay đổi này không được nhận.", key.chars().take(40).collect::<String>())));
+        }
         let unit = match (base.is_some(), owner) {
             (true, Some(stored)) => {
                 let roles = access.roles_for(&stored);
@@ -527,11 +577,91 @@ fn apply(work: Work, who: &Who) -> Result<Outcome, DocFailure> {
             }
             e => failure(&id, FailureCode::Malformed, &e.to_string()),
         })?;
-        Some(Write { id: id.clone(), expected: base.map(|b| b.0), chunk, heads: heads_to_bytes(&heads), unit, public: public_after, facts: Some(facts) })
+        Some(Write {
+            id: id.clone(),
+            expected: base.map(|b| b.0),
+            chunk,
+            heads: heads_to_bytes(&heads),
+            unit,
+            public: public_after,
+            facts: Some(facts),
+            readers: None,
+        })
     } else {
         None
     };
     Ok(Outcome { id, incoming, base, doc, reply: step.reply, write })
+}
+
+/// A change to a contest (issue 16), after the bounds and the kind were checked: the owner
+/// stays, only the contest's keys are touched, the result is a contest every device reads
+/// (`doc::contest::read_contest`), and `domain::contest::check_contest` accepts what it did
+/// (`before`: the contest as stored; none when the change creates it). The write records who
+/// reads it besides the organiser's unit (`doc::contest::readers`); when that set grows the
+/// document is stored whole, so the feed brings it complete to readers who never held it.
+#[allow(clippy::too_many_arguments)]
+fn apply_contest(
+    doc: &mut AutoCommit,
+    id: &str,
+    before_heads: &[automerge::ChangeHash],
+    base: Option<(u64, Layout)>,
+    owner_before: Option<(String, automerge::ObjId)>,
+    before: Option<crate::domain::contest::Contest>,
+    hidden: bool,
+    touched: &std::collections::BTreeSet<String>,
+    who: &Who,
+) -> Result<Write, DocFailure> {
+    let forbidden = |message: String| failure(id, FailureCode::Forbidden, &message);
+    let access = &who.access;
+    let organises = |unit: &str| access.can_review(unit) || access.can_manage(unit);
+    let unit = match (base.is_some(), crate::doc::owner(doc)) {
+        (true, now) => {
+            if now != owner_before {
+                return Err(forbidden("Không được đổi đơn vị tổ chức của hội thi; thay đổi này không được nhận.".into()));
+            }
+            now.map(|(u, _)| u).ok_or_else(|| stored_corrupt(id))?
+        }
+        // Creating under an id that exists where the caller cannot read: said only to someone
+        // who may create contests there (as for models).
+        (false, Some((unit, _))) if hidden && organises(&unit) => {
+            return Err(forbidden(format!("Mã hội thi này đã được dùng ở nơi khác; hãy tạo lại hội thi cho đơn vị {unit}.")));
+        }
+        (false, Some((unit, _))) => unit,
+        (false, None) => return Err(forbidden("Hội thi chưa ghi rõ đơn vị tổ chức nên không được nhận.".into())),
+    };
+    if let Some(key) = touched.iter().find(|k| !contest_doc::KEYS.contains(&k.as_str())) {
+        return Err(forbidden(format!("Hội thi không có mục “{}”; thay đổi này không được nhận.", key.chars().take(40).collect::<String>())));
+    }
+    if base.is_some() && touched.iter().any(|k| k == "schema") {
+        return Err(forbidden("Không được đổi phiên bản của tài liệu hội thi.".into()));
+    }
+    let after = contest_doc::read_contest(doc).map_err(|e| {
+        failure(id, FailureCode::Malformed, &format!("Hội thi không đúng cấu trúc của ứng dụng nên không được nhận (chi tiết: {e})."))
+    })?;
+    if after.id != id {
+        return Err(failure(id, FailureCode::Malformed, "Mã hội thi trong tài liệu khác mã đồng bộ."));
+    }
+    crate::domain::contest::check_contest(before.as_ref(), &after, &who.username, access, &who.tree).map_err(forbidden)?;
+    let readers = contest_doc::readers(&after);
+    let grew = before.as_ref().is_some_and(|b| {
+        let old = contest_doc::readers(b);
+        readers.iter().any(|r| !old.contains(r))
+    });
+    let layout = if grew { None } else { base.map(|b| b.1) };
+    let chunk = plan_write(doc, before_heads, layout).map_err(|e| match e {
+        StepError::TooLarge(n) => failure(id, FailureCode::TooLarge, &format!("Tài liệu quá lớn ({} KB) nên máy chủ không nhận.", n / 1024)),
+        e => failure(id, FailureCode::Malformed, &e.to_string()),
+    })?;
+    Ok(Write {
+        id: id.to_string(),
+        expected: base.map(|b| b.0),
+        chunk,
+        heads: heads_to_bytes(&doc.get_heads()),
+        unit,
+        public: false,
+        facts: None,
+        readers: Some(readers),
+    })
 }
 
 /// Whether the caller may create a document owned by `unit`: its cadres, and — for a model
@@ -572,7 +702,7 @@ pub fn apply_document(
         Some(s) => Work { incoming, base: Some((s.seq, s.layout)), owner: Some(s.unit), public: s.public, copy: Copy::Stored(s.bytes) },
         None => Work { incoming, base: None, owner: None, public: false, copy: Copy::New },
     };
-    let who = Who { username: username.to_string(), access };
+    let who = Who { username: username.to_string(), access, tree: Arc::new(UnitTree::default()) };
     apply(work, &who).map(|o| (o.reply, o.write))
 }
 

@@ -84,6 +84,9 @@ pub struct Write {
     /// The report facts of the document after this write (`ModelFacts::of` the merged model;
     /// `None`: not a model), stored in the same transaction (`ReportStore`).
     pub facts: Option<ModelFacts>,
+    /// Who reads the document besides the readers of `unit` (reader keys, `doc_readers`):
+    /// `Some` replaces the stored set in the same transaction, `None` leaves it (models have none).
+    pub readers: Option<Vec<String>>,
 }
 
 /// An account: who may sign in, and the role held in each unit.
@@ -244,12 +247,22 @@ pub trait DocStore: Send + Sync + 'static {
     /// Chunks with `seq` above `cursor` of documents owned by one of `units`, in `seq` order: at
     /// least one if any exist and `budget_bytes > 0`, then more while they fit in `budget_bytes`,
     /// at most `max_chunks`.
-    async fn feed(&self, cursor: u64, units: &[String], budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError>;
+    async fn feed(&self, cursor: u64, units: &[String], budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError> {
+        self.feed_for(cursor, units, &[], budget_bytes, max_chunks).await
+    }
+    /// The same, also with the documents whose `doc_readers` hold one of `readers` (a contest's
+    /// `u:<code>` and `@<username>` keys, `doc::contest::reader_keys`).
+    async fn feed_for(&self, cursor: u64, units: &[String], readers: &[String], budget_bytes: usize, max_chunks: usize)
+    -> Result<FeedPage, StoreError>;
     async fn count(&self) -> Result<u64, StoreError>;
     /// The highest `seq` written (0 when empty).
     async fn head(&self) -> Result<u64, StoreError>;
     /// How many documents owned by one of `units` changed after `cursor`.
-    async fn count_since(&self, cursor: u64, units: &[String]) -> Result<u64, StoreError>;
+    async fn count_since(&self, cursor: u64, units: &[String]) -> Result<u64, StoreError> {
+        self.count_since_for(cursor, units, &[]).await
+    }
+    /// The same, with the documents read through `readers` (see [`DocStore::feed_for`]).
+    async fn count_since_for(&self, cursor: u64, units: &[String], readers: &[String]) -> Result<u64, StoreError>;
 
     async fn load(&self, id: &str) -> Result<Option<StoredDoc>, StoreError> {
         Ok(self.load_many(&[id.to_string()]).await?.remove(id))

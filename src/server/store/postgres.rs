@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/postgres/0007_photos.sql"),
     include_str!("migrations/postgres/0008_photo_chunks.sql"),
     include_str!("migrations/postgres/0009_report_facts.sql"),
+    include_str!("migrations/postgres/0010_doc_readers.sql"),
 ];
 
 /// Any number: identifies our migration lock among the database's advisory locks.
@@ -178,7 +179,7 @@ impl DocStore for PostgresStore {
         result.await.map_err(|_| StoreError::Backend("the writer task stopped".into()))?
     }
 
-    async fn feed(&self, cursor: u64, units: &[String], budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError> {
+    async fn feed_for(&self, cursor: u64, units: &[String], readers: &[String], budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError> {
         if budget_bytes == 0 || max_chunks == 0 {
             return Ok(FeedPage::default());
         }
@@ -187,8 +188,9 @@ impl DocStore for PostgresStore {
         let sizes = client
             .query(
                 "SELECT c.seq, length(c.bytes) FROM chunks c JOIN docs d ON d.id = c.doc_id
-                 WHERE c.seq > $1 AND (d.public OR d.unit = ANY($3)) ORDER BY c.seq LIMIT $2",
-                &[&(cursor as i64), &((max_chunks + 1) as i64), &units],
+                 WHERE c.seq > $1 AND (d.public OR d.unit = ANY($3) OR d.id IN (SELECT doc_id FROM doc_readers WHERE reader = ANY($4)))
+                 ORDER BY c.seq LIMIT $2",
+                &[&(cursor as i64), &((max_chunks + 1) as i64), &units, &readers],
             )
             .await?;
         let mut upto = None;
@@ -206,8 +208,9 @@ impl DocStore for PostgresStore {
         let rows = client
             .query(
                 "SELECT c.seq, c.doc_id, c.snapshot, c.bytes, c.heads FROM chunks c JOIN docs d ON d.id = c.doc_id
-                 WHERE c.seq > $1 AND c.seq <= $2 AND (d.public OR d.unit = ANY($3)) ORDER BY c.seq",
-                &[&(cursor as i64), &upto, &units],
+                 WHERE c.seq > $1 AND c.seq <= $2 AND (d.public OR d.unit = ANY($3) OR d.id IN (SELECT doc_id FROM doc_readers WHERE reader = ANY($4)))
+                 ORDER BY c.seq",
+                &[&(cursor as i64), &upto, &units, &readers],
             )
             .await?;
         let chunks = rows
@@ -233,9 +236,14 @@ impl DocStore for PostgresStore {
         Ok(client.query_one("SELECT seq FROM feed_clock", &[]).await?.get::<_, i64>(0) as u64)
     }
 
-    async fn count_since(&self, cursor: u64, units: &[String]) -> Result<u64, StoreError> {
+    async fn count_since_for(&self, cursor: u64, units: &[String], readers: &[String]) -> Result<u64, StoreError> {
         let client = self.pool.get().await?;
-        let row = client.query_one("SELECT COUNT(*) FROM docs WHERE seq > $1 AND (public OR unit = ANY($2))", &[&(cursor as i64), &units]).await?;
+        let row = client
+            .query_one(
+                "SELECT COUNT(*) FROM docs WHERE seq > $1 AND (public OR unit = ANY($2) OR id IN (SELECT doc_id FROM doc_readers WHERE reader = ANY($3)))",
+                &[&(cursor as i64), &units, &readers],
+            )
+            .await?;
         Ok(row.get::<_, i64>(0) as u64)
     }
 }
@@ -710,6 +718,8 @@ async fn write_batch(pool: &Pool, writes: &[Write], now_ms: i64) -> Result<Vec<R
         )
         .await?;
     let put_facts = tx.prepare(FACTS_UPSERT).await?;
+    let clear_readers = tx.prepare("DELETE FROM doc_readers WHERE doc_id = $1").await?;
+    let add_reader = tx.prepare("INSERT INTO doc_readers (doc_id, reader) VALUES ($1, $2) ON CONFLICT DO NOTHING").await?;
     for (k, &i) in winners.iter().enumerate() {
         let w = &writes[i];
         let seq = last - n + 1 + k as i64;
@@ -725,6 +735,12 @@ async fn write_batch(pool: &Pool, writes: &[Write], now_ms: i64) -> Result<Vec<R
         tx.execute(&upsert, &[&w.id, &seq, &now_ms, &increments, &len, &increment_bytes, &w.chunk.snapshot, &w.unit, &w.public]).await?;
         // The facts in the document's own transaction: the table never disagrees with it.
         tx.execute(&put_facts, &[&w.id, &seq, &w.unit, &FACTS_FORMAT, &w.facts.as_ref().map(encode_facts)]).await?;
+        if let Some(readers) = &w.readers {
+            tx.execute(&clear_readers, &[&w.id]).await?;
+            for r in readers {
+                tx.execute(&add_reader, &[&w.id, r]).await?;
+            }
+        }
         results[i] = Ok(seq as u64);
     }
     tx.commit().await?;

@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/sqlite/0007_photos.sql"),
     include_str!("migrations/sqlite/0008_photo_chunks.sql"),
     include_str!("migrations/sqlite/0009_report_facts.sql"),
+    include_str!("migrations/sqlite/0010_doc_readers.sql"),
 ];
 
 /// How many migrations this build knows: a database (or a backup) with a higher `user_version`
@@ -159,6 +160,8 @@ fn commit_group(
             tx.prepare_cached("INSERT INTO chunks (seq, doc_id, snapshot, bytes, heads) VALUES (?1, ?2, ?3, ?4, ?5)")?;
         let mut drop_older = tx.prepare_cached("DELETE FROM chunks WHERE doc_id = ?1 AND seq < ?2")?;
         let mut put_facts = tx.prepare_cached(FACTS_UPSERT)?;
+        let mut clear_readers = tx.prepare_cached("DELETE FROM doc_readers WHERE doc_id = ?1")?;
+        let mut add_reader = tx.prepare_cached("INSERT OR IGNORE INTO doc_readers (doc_id, reader) VALUES (?1, ?2)")?;
         let mut upsert = tx.prepare_cached(
             "INSERT INTO docs (id, seq, updated_at, increments, snapshot_bytes, increment_bytes, unit, public)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?9)
@@ -187,6 +190,12 @@ fn commit_group(
                 upsert.execute(params![w.id, seq, job.now_ms, increments, len, increment_bytes, w.chunk.snapshot, w.unit, w.public])?;
                 // The facts in the document's own transaction: the table never disagrees with it.
                 put_facts.execute(params![w.id, seq, w.unit, FACTS_FORMAT, w.facts.as_ref().map(encode_facts)])?;
+                if let Some(readers) = &w.readers {
+                    clear_readers.execute([&w.id])?;
+                    for r in readers {
+                        add_reader.execute(params![w.id, r])?;
+                    }
+                }
                 outcomes.push(Ok(seq as u64));
             }
             results.push(outcomes);
@@ -291,17 +300,20 @@ impl DocStore for SqliteStore {
         result.await.map_err(|_| StoreError::Backend("the writer thread stopped".into()))?
     }
 
-    async fn feed(&self, cursor: u64, units: &[String], budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError> {
+    async fn feed_for(&self, cursor: u64, units: &[String], readers: &[String], budget_bytes: usize, max_chunks: usize) -> Result<FeedPage, StoreError> {
         if budget_bytes == 0 || max_chunks == 0 {
             return Ok(FeedPage::default());
         }
         let units = units_json(units);
+        let readers = serde_json::to_string(readers).expect("strings serialise");
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT c.seq, c.doc_id, c.snapshot, c.bytes, c.heads FROM chunks c JOIN docs d ON d.id = c.doc_id
-                 WHERE c.seq > ?1 AND (CASE WHEN d.public THEN '*' ELSE d.unit END) IN (SELECT value FROM json_each(?3)) ORDER BY c.seq LIMIT ?2",
+                 WHERE c.seq > ?1 AND ((CASE WHEN d.public THEN '*' ELSE d.unit END) IN (SELECT value FROM json_each(?3))
+                    OR c.doc_id IN (SELECT doc_id FROM doc_readers WHERE reader IN (SELECT value FROM json_each(?4))))
+                 ORDER BY c.seq LIMIT ?2",
             )?;
-            let mut rows = stmt.query(params![cursor as i64, (max_chunks + 1) as i64, units])?;
+            let mut rows = stmt.query(params![cursor as i64, (max_chunks + 1) as i64, units, readers])?;
             let mut page = FeedPage::default();
             let mut bytes = 0usize;
             while let Some(r) = rows.next()? {
@@ -332,12 +344,14 @@ impl DocStore for SqliteStore {
         self.read(|c| Ok(c.query_row("SELECT COALESCE(MAX(seq), 0) FROM docs", [], |r| r.get::<_, i64>(0))? as u64)).await
     }
 
-    async fn count_since(&self, cursor: u64, units: &[String]) -> Result<u64, StoreError> {
+    async fn count_since_for(&self, cursor: u64, units: &[String], readers: &[String]) -> Result<u64, StoreError> {
         let units = units_json(units);
+        let readers = serde_json::to_string(readers).expect("strings serialise");
         self.read(move |c| {
             Ok(c.query_row(
-                "SELECT COUNT(*) FROM docs WHERE seq > ?1 AND (CASE WHEN public THEN '*' ELSE unit END) IN (SELECT value FROM json_each(?2))",
-                params![cursor as i64, units],
+                "SELECT COUNT(*) FROM docs WHERE seq > ?1 AND ((CASE WHEN public THEN '*' ELSE unit END) IN (SELECT value FROM json_each(?2))
+                    OR id IN (SELECT doc_id FROM doc_readers WHERE reader IN (SELECT value FROM json_each(?3))))",
+                params![cursor as i64, units, readers],
                 |r| r.get::<_, i64>(0),
             )? as u64)
         })
@@ -890,7 +904,7 @@ mod tests {
     use super::*;
 
     fn w(id: &str, expected: Option<u64>, bytes: &[u8], snapshot: bool) -> Write {
-        Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32], unit: "U".into(), public: false, facts: None }
+        Write { id: id.into(), expected, chunk: Chunk { bytes: bytes.to_vec(), snapshot }, heads: vec![bytes[0]; 32], unit: "U".into(), public: false, facts: None, readers: None }
     }
 
     fn u() -> Vec<String> {

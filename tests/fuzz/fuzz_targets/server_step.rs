@@ -81,6 +81,9 @@ fn check_write(server: &Server, user: &str, write: &danvan::server::store::Write
         _ => AutoCommit::load(&write.chunk.bytes).expect("a snapshot loads"),
     };
     assert_eq!(danvan::sync::heads_to_bytes(&merged.get_heads()), write.heads, "the write's heads are the document's");
+    // Every document here starts as a model; none becomes a contest (rule 9 of "Records").
+    assert_eq!(danvan::doc::contest::kind(&merged), danvan::doc::contest::Kind::Model, "a model stays a model");
+    assert!(write.readers.is_none(), "a model has no readers beyond its unit");
     let model = danvan::doc::read_model(&merged).expect("an accepted document is readable by the app");
     let owner = danvan::doc::owner(&merged).map(|(unit, _)| unit);
     assert_eq!(owner.as_deref(), Some(write.unit.as_str()), "the owner is the recorded one");
