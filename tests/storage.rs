@@ -114,3 +114,21 @@ async fn decoded_models_are_cached_by_digest() {
     store.clear().await.unwrap();
     assert!(store.summaries().await.unwrap().is_empty());
 }
+
+#[wasm_bindgen_test]
+async fn the_cached_models_cross_into_wasm_as_one_string_and_split_back_by_id() {
+    let store = LocalStore::open(&db_name()).await.unwrap();
+    assert!(store.cached_models().await.unwrap().by_id().is_empty());
+    let first = serde_json::to_string(&Model::new("m1".into(), "Cán bộ A", 1)).unwrap();
+    let second = "{\"ghi_chú\":\"Dòng một\\nDòng hai — có dấu\"}".to_string();
+    store
+        .put_summaries(&[("m1".into(), "d1".into(), first.clone()), ("m2".into(), "d2".into(), second.clone())])
+        .await
+        .unwrap();
+    let cached = store.cached_models().await.unwrap();
+    let by_id = cached.by_id();
+    assert_eq!(by_id.len(), 2);
+    assert_eq!(by_id["m1"], first);
+    assert_eq!(by_id["m2"], second, "an escaped newline inside the JSON is not a separator");
+    store.clear().await.unwrap();
+}

@@ -129,7 +129,13 @@ impl Engine {
                 continue;
             }
             shown.insert(rec.id.clone(), generation);
-            let model = doc::load(&rec.doc).and_then(|d| doc::read_model(&d)).map_err(|e| e.to_string());
+            let model = match doc::load(&rec.doc).and_then(|d| doc::read_model(&d)) {
+                // Another kind of document (a contest the server sent a judge or a team's unit):
+                // kept and synced, not a model to list, and not "unreadable" either. The pages
+                // that show contests read them apart.
+                Err(doc::DocError::NotAModel) => continue,
+                other => other.map_err(|e| e.to_string()),
+            };
             if let Ok(m) = &model
                 && let Ok(json) = serde_json::to_string(m)
             {
