@@ -45,9 +45,16 @@
     el('p', { class: 'hint' }, ['Chưa có tài khoản? Quản trị viên của đơn vị gửi cho bạn một liên kết mời (hoặc mã QR) để đặt mật khẩu.']),
   ]);
   main.replaceChildren(page);
-  // The shell's menu is for signed-in users.
+  // The shell's menu is for signed-in users; its badge says what the app's will say, so the header
+  // keeps its height when the app takes over (nothing below it moves).
   var nav = document.querySelector('#app header nav');
   if (nav) nav.remove();
+  var badge = document.querySelector('#app header .sync-status');
+  if (badge) {
+    badge.dataset.state = 'signed-out';
+    var label = badge.querySelector('.label');
+    if (label) label.textContent = 'Chưa đăng nhập — chưa đồng bộ';
+  }
   body.dataset.shell = 'sign-in';
 
   function say(text) {
