@@ -164,3 +164,39 @@ test('a refused save: the summary shows below the sticky header, its links can b
     await context.close();
   }
 });
+
+test('the administration page fits a 360 px phone: the menu wraps, users are cards, codes stay whole', { timeout: 120_000 }, async () => {
+  const context = await browser.newContext(PHONE);
+  try {
+    const page = await context.newPage();
+    watch(page, 'ux');
+    await signIn(page, BASE, 'quantri');
+    await page.getByRole('link', { name: 'Quản trị', exact: true }).click();
+    await page.locator('table.users tbody tr').first().waitFor();
+    const overflow = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      wide: [...document.querySelectorAll('header *, main *')]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5 && getComputedStyle(e).position !== 'absolute')
+        .map((e) => `${e.tagName}.${e.className}`).slice(0, 5),
+    }));
+    assert.equal(overflow.page, 360, 'no sideways scrolling');
+    assert.deepEqual(overflow.wide, [], 'nothing runs off the right edge');
+    // Every menu item is on screen (wrapped), not scrolled away.
+    for (const link of await page.locator('header nav a').all()) {
+      const box = await link.boundingBox();
+      assert.ok(box.x >= 0 && box.x + box.width <= 360, `${await link.innerText()} is on screen`);
+    }
+    // A code reads on one line.
+    const code = page.locator('.unit-tree code').first();
+    const lineHeight = await code.evaluate((e) => parseFloat(getComputedStyle(e).lineHeight) || 20);
+    assert.ok((await code.boundingBox()).height < lineHeight * 1.5, 'a unit code does not break');
+    // No empty table header (axe empty-table-header).
+    const headers = await page.locator('table.users th').allTextContents();
+    assert.ok(headers.every((h) => h.trim().length > 0), JSON.stringify(headers));
+    await page.screenshot({ path: join(SHOTS, 'u5-phone-admin.png') });
+    await page.locator('table.users').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'u6-phone-admin-users.png') });
+  } finally {
+    await context.close();
+  }
+});

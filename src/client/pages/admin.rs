@@ -281,10 +281,10 @@ fn UsersSection(
             };
             view! {
                 <tr>
-                    <td>{u.display_name.clone()}</td>
-                    <td><code>{u.username.clone()}</code></td>
-                    <td>{roles}</td>
-                    <td>{state}</td>
+                    <td data-label="Họ tên">{u.display_name.clone()}</td>
+                    <td data-label="Tên đăng nhập"><code>{u.username.clone()}</code></td>
+                    <td data-label="Vai trò">{roles}</td>
+                    <td data-label="Trạng thái">{state}</td>
                     <td class="actions">
                         <button class="button small" on:click=edit>"Sửa vai trò"</button>
                         <button class="button small" on:click=reinvite>"Gửi lời mời mới"</button>
@@ -301,7 +301,7 @@ fn UsersSection(
             <h2>"Người dùng"</h2>
             <div class="table-scroll">
                 <table class="users">
-                    <thead><tr><th>"Họ tên"</th><th>"Tên đăng nhập"</th><th>"Vai trò"</th><th>"Trạng thái"</th><th></th></tr></thead>
+                    <thead><tr><th>"Họ tên"</th><th>"Tên đăng nhập"</th><th>"Vai trò"</th><th>"Trạng thái"</th><th>"Thao tác"</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
             </div>
