@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { LAUNCH, eventually, newPage, signIn, startServer, synced, waitReady } from './support.mjs';
+import { LAUNCH, eventually, newPage, signIn, startServer, synced, waitReady, waitServiceWorker } from './support.mjs';
 
 const SERVER = process.env.DANVAN_SERVER_BIN;
 const DIST = process.env.DANVAN_DIST;
@@ -81,6 +81,10 @@ test('a new phone on 2G is told from the first second that the unit\'s models ar
     const p = await newPage(phone, 'phone');
     await p.goto(server.url + '/');
     await waitReady(p);
+    // "Cached from then on": the service worker is active once it has precached every module
+    // (the engine that runs the first sync among them). Dropping the link before that raced the
+    // background downloads — the engine then crawled in over 2G beside the report module.
+    await waitServiceWorker(p);
     const cdp = await phone.newCDPSession(p);
     await cdp.send('Network.enable');
     await cdp.send('Network.emulateNetworkConditions', LINK_2G);
