@@ -928,19 +928,7 @@ impl Transport for BrowserAsOfMain {
         let sent = body.len();
         let started = Instant::now();
         self.requests.set(self.requests.get() + 1);
-        let res = self
-            .client
-            .post(&self.url)
-            .bearer_auth(&self.token)
-            .header("content-type", danvan::sync::CONTENT_TYPE)
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        if !res.status().is_success() {
-            return Err(format!("HTTP {}", res.status()));
-        }
-        let bytes = res.bytes().await.map_err(|e| e.to_string())?;
+        let bytes = post_envelope(&self.client, &self.url, &format!("Bearer {}", self.token), body).await?;
         self.bytes.set(self.bytes.get() + sent + bytes.len());
         let seconds = started.elapsed().as_secs_f64().max(0.05);
         if bytes.len() > 16 * 1024 {

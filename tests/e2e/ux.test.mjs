@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { LAUNCH, eventually, signIn, waitReady, watch } from './support.mjs';
+import { LAUNCH, eventually, register, signIn, waitReady, watch } from './support.mjs';
 
 const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
 const SHOTS = new URL('./screenshots/', import.meta.url).pathname;
@@ -26,39 +26,13 @@ after(async () => {
   await browser?.close();
 });
 
-async function register(page, name) {
-  await page.goto(BASE + '/mo-hinh/moi');
-  await waitReady(page);
-  const texts = {
-    name,
-    situation: 'Thôn có 120 hộ, đường đất lầy lội vào mùa mưa, học sinh đi học khó khăn, bà con nhiều lần kiến nghị.',
-    goals: 'Bê tông hóa 2 km đường thôn.',
-    content: 'Vận động nhân dân hiến đất, góp ngày công.',
-    area: 'Thôn Nà Pồng.',
-    forces: 'Chi bộ thôn chủ trì.',
-    resources: 'Nhân dân đóng góp.',
-    start_date: '2025-01-15',
-    sustainability: 'Duy trì bằng quy ước thôn.',
-    owner_name: 'Chi bộ thôn Nà Pồng',
-  };
-  for (const [id, value] of Object.entries(texts)) await page.locator(`#${id}`).fill(value);
-  await page.getByRole('button', { name: 'Thêm chỉ tiêu' }).click();
-  await page.locator('#indicator-0-name').fill('Số km đường được bê tông hóa');
-  await page.locator('#indicator-0-unit').fill('km');
-  await page.locator('#indicator-0-target').fill('2');
-  await page.getByRole('button', { name: 'Lưu mô hình' }).click();
-  await page.locator('#save-status, #form-errors, .save-error').first().waitFor({ timeout: 15_000 });
-  assert.equal(await page.locator('#form-errors, .save-error').count(), 0, await page.locator('#form-errors, .save-error').first().innerText().catch(() => ''));
-  return decodeURIComponent(new URL(page.url()).pathname.split('/')[2]);
-}
-
 test('the save notice is said once; the history shows dates and the sentence added inside a text', { timeout: 180_000 }, async () => {
   const context = await browser.newContext(PHONE);
   try {
     const page = await context.newPage();
     watch(page, 'ux');
     await signIn(page, BASE, 'canbo.a');
-    const id = await register(page, `Đường thôn sáng đẹp ${Date.now().toString(36)}`);
+    await register(page, `Đường thôn sáng đẹp ${Date.now().toString(36)}`);
     assert.equal(new URL(page.url()).search, '', 'the address carries no "saved" flag');
     await page.reload();
     await waitReady(page);
@@ -86,10 +60,9 @@ test('the save notice is said once; the history shows dates and the sentence add
     // In the form's order: the narrative (item 2) before the dates (item 8).
     assert.ok(text.indexOf('Thực trạng') < text.indexOf('Ngày kết thúc'), text);
     const creation = await page.locator('#revisions > li').last().innerText();
-    assert.doesNotMatch(creation, /null|2025-01-15/, creation);
+    assert.doesNotMatch(creation, /null|2025-03-01/, creation);
     await newest.scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(SHOTS, 'u1-phone-history-diff.png') });
-    assert.ok(id);
   } finally {
     await context.close();
   }
