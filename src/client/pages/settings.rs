@@ -6,6 +6,9 @@ use leptos_router::components::A;
 use crate::client::{local::settings, use_app};
 use crate::domain::format_bytes_vi;
 
+/// Said under "Đồng bộ ngay" while the round it asked for runs; cleared when the round ends.
+const SYNCING_NOTE: &str = "Đang đồng bộ…";
+
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     let app = use_app();
@@ -53,7 +56,7 @@ pub fn SettingsPage() -> impl IntoView {
     let sync_note = RwSignal::new(None::<String>);
     // "Đang đồng bộ…" gives way to the result once the round ends (the status line above says it).
     Effect::new(move |_| {
-        if !matches!(sync.status.get(), crate::client::net::sync::SyncStatus::Syncing { .. }) && sync_note.with_untracked(|n| n.as_deref() == Some("Đang đồng bộ…")) {
+        if !matches!(sync.status.get(), crate::client::net::sync::SyncStatus::Syncing { .. }) && sync_note.with_untracked(|n| n.as_deref() == Some(SYNCING_NOTE)) {
             sync_note.set(None);
         }
     });
@@ -88,7 +91,7 @@ pub fn SettingsPage() -> impl IntoView {
                     if let crate::client::net::sync::SyncStatus::SignedOut { reason } = sync.status.get_untracked() {
                         sync_note.set(Some(format!("Chưa đồng bộ được: {reason}")));
                     } else if web_sys::window().is_some_and(|w| w.navigator().on_line()) {
-                        sync_note.set(Some("Đang đồng bộ…".into()));
+                        sync_note.set(Some(SYNCING_NOTE.into()));
                         sync.sync_now();
                     } else {
                         sync_note.set(Some("Thiết bị đang không có mạng. Mọi thay đổi vẫn được lưu trên máy và sẽ tự đồng bộ khi có mạng.".into()));
