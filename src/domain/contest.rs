@@ -25,6 +25,10 @@
 //! unit's team; a judge writes only their own sheet, in rounds they are assigned to. Nobody
 //! changes a closed round (its sheets, its judges, its teams) or anything once published.
 
+mod change;
+
+pub use change::{ContestChange, PartInput, Problems, team_id};
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use autosurgeon::{Hydrate, Reconcile};
