@@ -18,11 +18,12 @@ mod exports {
     }
 
     /// Opens the device's storage; `on_shown(json)` receives every model read or written here,
-    /// `on_decoding(count)` how many documents are still being read in the background.
+    /// `on_decoding(count)` how many documents are still being read in the background,
+    /// `on_contests(json)` every contest read here.
     #[wasm_bindgen]
-    pub async fn init(database: String, on_shown: js_sys::Function, on_decoding: js_sys::Function) -> Result<(), JsValue> {
+    pub async fn init(database: String, on_shown: js_sys::Function, on_decoding: js_sys::Function, on_contests: js_sys::Function) -> Result<(), JsValue> {
         console_error_panic_hook::set_once();
-        engine::init(&database, on_shown, on_decoding).await.map_err(|e| JsValue::from_str(&e))
+        engine::init(&database, on_shown, on_decoding, on_contests).await.map_err(|e| JsValue::from_str(&e))
     }
 
     /// `unread`: JSON of the ids whose cached model the app could not read.
@@ -50,6 +51,19 @@ mod exports {
     pub async fn change(id: String, change: String) -> Result<String, JsValue> {
         let change = api::from_json(&change).map_err(save_error)?;
         engine::change(&id, change).await.map(|s| api::to_json(&s)).map_err(rejected)
+    }
+
+    // create_contest and change_contest answer with the JSON of the `ShownContest` stored.
+    #[wasm_bindgen]
+    pub async fn create_contest(new: String) -> Result<String, JsValue> {
+        let new = api::from_json(&new).map_err(save_error)?;
+        engine::contests::create(new).await.map(|s| api::to_json(&s)).map_err(rejected)
+    }
+
+    #[wasm_bindgen]
+    pub async fn change_contest(id: String, edit: String) -> Result<String, JsValue> {
+        let edit = api::from_json(&edit).map_err(save_error)?;
+        engine::contests::change(&id, edit).await.map(|s| api::to_json(&s)).map_err(rejected)
     }
 
     #[wasm_bindgen]

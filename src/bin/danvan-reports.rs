@@ -32,6 +32,24 @@ mod exports {
         danvan::client::reporting::mount_import(root, input, write, sync_now).map_err(|e| JsValue::from_str(&e))
     }
 
+    /// The contest pages (`/hoi-thi`) in `root`; `write(id | null, json) -> Promise<json>` and
+    /// `navigate(path)` are the app's.
+    #[wasm_bindgen]
+    pub fn mount_contests(root: web_sys::HtmlElement, input: &[u8], write: js_sys::Function, navigate: js_sys::Function) -> Result<(), JsValue> {
+        console_error_panic_hook::set_once();
+        danvan::client::reporting::mount_contests(root, input, write, navigate).map_err(|e| JsValue::from_str(&e))
+    }
+
+    #[wasm_bindgen]
+    pub fn update_contests(input: &[u8]) -> Result<(), JsValue> {
+        danvan::client::reporting::update_contests(input).map_err(|e| JsValue::from_str(&e))
+    }
+
+    #[wasm_bindgen]
+    pub fn unmount_contests() {
+        danvan::client::reporting::unmount_contests();
+    }
+
     #[wasm_bindgen]
     pub fn unmount_import() {
         danvan::client::reporting::unmount_import();

@@ -123,6 +123,10 @@ fn App() -> impl IntoView {
     let signed_in = move || account.with(Option::is_some);
     let manages = move || account.with(|a| a.as_ref().is_some_and(|a| a.profile.manages));
     let reviews = move || account.with(|a| a.as_ref().is_some_and(|a| !a.profile.reviews.is_empty()));
+    // Contests: for those who may organise one, and for anyone the server sent one (a judge, a
+    // unit with a team).
+    let held = use_app().replica.contests;
+    let contests = move || reviews() || manages() || held.with(|c| !c.is_empty());
     view! {
         <Router>
             <header class="topbar">
@@ -136,6 +140,7 @@ fn App() -> impl IntoView {
                         <A href="/mo-hinh/moi">"Thêm"</A>
                         <A href="/thu-vien">"Thư viện"</A>
                         <Show when=reviews><A href="/binh-xet">"Bình xét"</A></Show>
+                        <Show when=contests><A href="/hoi-thi">"Hội thi"</A></Show>
                         <A href="/bao-cao">"Báo cáo"</A>
                         <Show when=manages><A href="/quan-tri">"Quản trị"</A></Show>
                         <A href="/cai-dat">"Cài đặt"</A>
@@ -164,6 +169,8 @@ fn App() -> impl IntoView {
                         <Route path=path!("/binh-xet") view=lifecycle::ReviewQueuePage/>
                         <Route path=path!("/thu-vien") view=pages::LibraryPage/>
                         <Route path=path!("/bao-cao") view=pages::ReportsPage/>
+                        <Route path=path!("/hoi-thi") view=pages::ContestsPage/>
+                        <Route path=path!("/hoi-thi/:id") view=pages::ContestsPage/>
                         <Route path=path!("/nhap-tu-tep") view=pages::ImportPage/>
                         <Route path=path!("/dang-nhap") view=sign_in::SignInPage/>
                         <Route path=path!("/moi") view=sign_in::InvitationPage/>

@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::local::storage::StorageError;
 use crate::doc::{Conflict, History, Place};
+use crate::domain::contest::ContestChange;
 use crate::domain::{
-    Action, CommendationDraft, EvaluationStep, FieldErrors, JournalEntry, Model, ModelDraft, ReplicatedFrom, Replication,
-    Roles,
+    Action, Cluster, CommendationDraft, EvaluationStep, FieldErrors, Grant, JournalEntry, Level, Model, ModelDraft, ReplicatedFrom,
+    Replication, Roles, Unit,
 };
 
 /// Why a change was not saved; shown to the user as its sentence.
@@ -85,6 +86,49 @@ pub struct Shown {
     pub dirty: bool,
     /// The model, or why its document cannot be read (corrupt, or from a newer app version).
     pub model: Result<Model, String>,
+}
+
+/// Who changes a contest, as their profile on this device knows them: the engine checks every
+/// contest change with the server's own rule (`domain::contest::check_contest`) before storing
+/// it, which needs the user's grants and the unit tree they were given.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContestAuthor {
+    pub username: String,
+    pub grants: Vec<Grant>,
+    pub units: Vec<Unit>,
+    pub clusters: Vec<Cluster>,
+}
+
+/// A new contest (issue 16), organised by `unit`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewContest {
+    pub id: String,
+    pub name: String,
+    pub level: Level,
+    pub year: u32,
+    pub unit: String,
+    pub author: ContestAuthor,
+    pub now: i64,
+}
+
+/// One change of a stored contest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContestEdit {
+    pub author: ContestAuthor,
+    pub now: i64,
+    pub change: ContestChange,
+}
+
+/// A stored contest as the engine last read it. The contest crosses as its JSON, untouched by
+/// the app's module, which only hands it to the contest page (`client::reporting`): the app
+/// carries no contest code on its first load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShownContest {
+    pub id: String,
+    pub generation: u64,
+    pub dirty: bool,
+    /// The JSON of `domain::contest::Contest`, or why its document cannot be read.
+    pub contest: Result<String, String>,
 }
 
 /// What the engine says after a sync session.

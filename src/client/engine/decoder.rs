@@ -7,7 +7,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 
 use super::Engine;
-use super::api::Shown;
+use super::api::{Shown, ShownContest};
 use crate::client::local::storage::DocRecord;
 use crate::doc;
 
@@ -53,6 +53,8 @@ pub(crate) fn digest(bytes: &[u8]) -> String {
 struct Decoded {
     shown: Vec<Shown>,
     summaries: Vec<(String, String, String)>,
+    /// Contest documents (not cached: a device holds a few, read again at each start).
+    contests: Vec<ShownContest>,
 }
 
 impl Engine {
@@ -70,6 +72,7 @@ impl Engine {
         let mut decoded = Decoded::default();
         self.decode_into(batch, &mut decoded);
         self.show(&decoded.shown);
+        self.show_contests(&decoded.contests);
         let engine = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let _ = engine.store.put_summaries(&decoded.summaries).await;
@@ -104,8 +107,9 @@ impl Engine {
                 engine.decode_into(slice, &mut decoded);
                 // Showing re-filters the app's whole list, so it happens a few times a second.
                 if done || js_sys::Date::now() - flushed_at > FLUSH_MS {
-                    let Decoded { shown, summaries } = std::mem::take(&mut decoded);
+                    let Decoded { shown, summaries, contests } = std::mem::take(&mut decoded);
                     engine.show(&shown);
+                    engine.show_contests(&contests);
                     engine.decoding(engine.decoder.queue.borrow().len());
                     let _ = engine.store.put_summaries(&summaries).await;
                     flushed_at = js_sys::Date::now();
@@ -129,12 +133,20 @@ impl Engine {
                 continue;
             }
             shown.insert(rec.id.clone(), generation);
-            let model = match doc::load(&rec.doc).and_then(|d| doc::read_model(&d)) {
-                // Another kind of document (a contest the server sent a judge or a team's unit):
-                // kept and synced, not a model to list, and not "unreadable" either. The pages
-                // that show contests read them apart.
-                Err(doc::DocError::NotAModel) => continue,
-                other => other.map_err(|e| e.to_string()),
+            let model = match doc::load(&rec.doc) {
+                Err(e) => Err(e.to_string()),
+                Ok(d) => match doc::read_model(&d) {
+                    // Another kind of document: a contest (the server sends one to its
+                    // organiser's readers, its judges and its teams' units) goes to the contest
+                    // page, not the list; anything else is neither listed nor "unreadable".
+                    Err(doc::DocError::NotAModel) => {
+                        if doc::contest::kind(&d) == doc::contest::Kind::Contest {
+                            out.contests.push(super::contests::shown(&rec.id, generation, rec.dirty, &d));
+                        }
+                        continue;
+                    }
+                    other => other.map_err(|e| e.to_string()),
+                },
             };
             if let Ok(m) = &model
                 && let Ok(json) = serde_json::to_string(m)

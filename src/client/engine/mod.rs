@@ -20,6 +20,7 @@
 
 pub mod api;
 
+pub mod contests;
 mod decoder;
 mod sync;
 
@@ -45,9 +46,11 @@ pub(crate) struct Engine {
     decoder: Decoder,
     /// Tells the app's other tabs which documents this one wrote, so they show them at once.
     tabs: Option<web_sys::BroadcastChannel>,
-    /// The app's `on_shown(json of Vec<Shown>)` and `on_decoding(count)`.
+    /// The app's `on_shown(json of Vec<Shown>)`, `on_decoding(count)` and
+    /// `on_contests(json of Vec<ShownContest>)`.
     on_shown: js_sys::Function,
     on_decoding: js_sys::Function,
+    on_contests: js_sys::Function,
     /// The documents edited last, kept loaded (see [`Loaded`]).
     loaded: RefCell<Loaded>,
 }
@@ -95,7 +98,7 @@ pub(crate) fn engine() -> Result<Rc<Engine>, String> {
 }
 
 /// Opens the device's storage for the engine and remembers how to tell the app what it shows.
-pub async fn init(database: &str, on_shown: js_sys::Function, on_decoding: js_sys::Function) -> Result<(), String> {
+pub async fn init(database: &str, on_shown: js_sys::Function, on_decoding: js_sys::Function, on_contests: js_sys::Function) -> Result<(), String> {
     if ENGINE.with(|e| e.borrow().is_some()) {
         return Ok(());
     }
@@ -106,6 +109,7 @@ pub async fn init(database: &str, on_shown: js_sys::Function, on_decoding: js_sy
         tabs: web_sys::BroadcastChannel::new("danvan-replica").ok(),
         on_shown,
         on_decoding,
+        on_contests,
         loaded: RefCell::default(),
     });
     engine.listen_to_other_tabs();

@@ -14,12 +14,12 @@ use crate::client::engine::api::{self, SaveError};
 let loaded = null;
 // One import (and one opening of the storage) per page load; a failed one (offline before the
 // first visit) is tried again at the next call.
-export function load_engine_module(database, on_shown, on_decoding) {
+export function load_engine_module(database, on_shown, on_decoding, on_contests) {
   if (!loaded) {
     loaded = import('/danvan-engine.js')
       .then(async (m) => {
         await m.default({ module_or_path: '/danvan-engine_bg.wasm' });
-        await m.init(database, on_shown, on_decoding);
+        await m.init(database, on_shown, on_decoding, on_contests);
         return m;
       })
       .catch((e) => { loaded = null; throw e; });
@@ -29,26 +29,29 @@ export function load_engine_module(database, on_shown, on_decoding) {
 "#)]
 extern "C" {
     #[wasm_bindgen(catch)]
-    async fn load_engine_module(database: &str, on_shown: &JsValue, on_decoding: &JsValue) -> Result<JsValue, JsValue>;
+    async fn load_engine_module(database: &str, on_shown: &JsValue, on_decoding: &JsValue, on_contests: &JsValue) -> Result<JsValue, JsValue>;
 }
 
 thread_local! {
     /// What the engine is given when it opens: kept for the page's life (the engine calls them).
-    static CALLBACKS: RefCell<Option<(Closure<dyn Fn(String)>, Closure<dyn Fn(f64)>)>> = const { RefCell::new(None) };
+    static CALLBACKS: RefCell<Option<Callbacks>> = const { RefCell::new(None) };
 }
 
+/// The engine's `on_shown`, `on_decoding` and `on_contests`.
+type Callbacks = (Closure<dyn Fn(String)>, Closure<dyn Fn(f64)>, Closure<dyn Fn(String)>);
+
 /// How the engine tells the app what it shows; set once, by `Replica::open`, before any call.
-pub fn set_callbacks(on_shown: impl Fn(String) + 'static, on_decoding: impl Fn(f64) + 'static) {
-    let callbacks = (Closure::<dyn Fn(String)>::new(on_shown), Closure::<dyn Fn(f64)>::new(on_decoding));
+pub fn set_callbacks(on_shown: impl Fn(String) + 'static, on_decoding: impl Fn(f64) + 'static, on_contests: impl Fn(String) + 'static) {
+    let callbacks = (Closure::<dyn Fn(String)>::new(on_shown), Closure::<dyn Fn(f64)>::new(on_decoding), Closure::<dyn Fn(String)>::new(on_contests));
     CALLBACKS.with(|c| *c.borrow_mut() = Some(callbacks));
 }
 
 /// The loaded and opened engine (loaded and opened the first time).
 pub async fn module() -> Result<JsValue, String> {
-    let (on_shown, on_decoding) = CALLBACKS
-        .with(|c| c.borrow().as_ref().map(|(s, d)| (s.as_ref().clone(), d.as_ref().clone())))
+    let (on_shown, on_decoding, on_contests) = CALLBACKS
+        .with(|c| c.borrow().as_ref().map(|(s, d, k)| (s.as_ref().clone(), d.as_ref().clone(), k.as_ref().clone())))
         .ok_or_else(|| "phần lưu dữ liệu được gọi trước khi ứng dụng mở".to_string())?;
-    load_engine_module(crate::client::DATABASE, &on_shown, &on_decoding).await.map_err(|e| describe(&e))
+    load_engine_module(crate::client::DATABASE, &on_shown, &on_decoding, &on_contests).await.map_err(|e| describe(&e))
 }
 
 fn call(module: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {

@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::JsValue;
 
-use crate::client::engine::api::{self, Change, NewModel, Shown};
+use crate::client::engine::api::{self, Change, NewModel, Shown, ShownContest};
 use crate::client::local::engine;
 use crate::client::local::storage::{LocalStore, StorageError};
 use crate::domain::{Model, ModelDraft};
@@ -42,6 +42,10 @@ pub struct Replica {
     pub local_change: RwSignal<u64>,
     /// How many documents are still being read in the background (the list says so).
     pub decoding: RwSignal<usize>,
+    /// The contests on this device (issue 16), by id: each one's JSON, or why its document
+    /// cannot be read. Kept as the engine wrote it — this module never parses a contest; the
+    /// contest page (the on-demand module) does.
+    pub contests: RwSignal<BTreeMap<String, Result<String, String>>>,
     /// The newest generation shown per document (see `engine::api::Shown`).
     shown: SendWrapper<Rc<RefCell<HashMap<String, u64>>>>,
 }
@@ -65,16 +69,21 @@ impl Replica {
             unreadable: RwSignal::new(BTreeMap::new()),
             local_change: RwSignal::new(0),
             decoding: RwSignal::new(0),
+            contests: RwSignal::new(BTreeMap::new()),
             shown: SendWrapper::new(Rc::new(RefCell::new(HashMap::new()))),
         };
         {
-            let (on_shown, decoding) = (replica.clone(), replica.decoding);
+            let (on_shown, decoding, on_contests) = (replica.clone(), replica.decoding, replica.clone());
             engine::set_callbacks(
                 move |json| match api::from_json::<Vec<Shown>>(&json) {
                     Ok(shown) => on_shown.show(shown),
                     Err(e) => leptos::logging::error!("{e}"),
                 },
                 move |n| decoding.set(n as usize),
+                move |json| match api::from_json::<Vec<ShownContest>>(&json) {
+                    Ok(shown) => on_contests.show_contests(shown),
+                    Err(e) => leptos::logging::error!("{e}"),
+                },
             );
         }
         let unread = replica.reload().await?;
@@ -108,6 +117,7 @@ impl Replica {
         }
         self.shown.borrow_mut().clear();
         self.unreadable.set(BTreeMap::new());
+        self.contests.set(BTreeMap::new());
         self.dirty.set(dirty);
         self.models.set(known);
         // Documents without a cached model are read by the engine once it is loaded (`verify`).
@@ -160,6 +170,53 @@ impl Replica {
         if !readable.is_empty() {
             self.models.update(|ms| ms.extend(readable));
         }
+    }
+
+    /// Contests the engine read or wrote: shown, unless a newer read of the same document is.
+    fn show_contests(&self, shown: Vec<ShownContest>) {
+        let shown: Vec<ShownContest> = {
+            let mut newest = self.shown.borrow_mut();
+            shown
+                .into_iter()
+                .filter(|s| {
+                    if newest.get(&s.id).is_some_and(|&g| g > s.generation) {
+                        return false;
+                    }
+                    newest.insert(s.id.clone(), s.generation);
+                    true
+                })
+                .collect()
+        };
+        if shown.is_empty() {
+            return;
+        }
+        self.dirty.update(|d| {
+            for s in &shown {
+                if s.dirty {
+                    d.insert(s.id.clone());
+                } else {
+                    d.remove(&s.id);
+                }
+            }
+        });
+        self.contests.update(|cs| cs.extend(shown.into_iter().map(|s| (s.id, s.contest))));
+    }
+
+    /// Creates a contest (`new`: the JSON of `api::NewContest`, made by the contest page) or
+    /// changes one (`id` and the JSON of `api::ContestEdit`); answers with the contest's JSON as
+    /// stored, shown here first, and wakes the sync loop.
+    pub async fn write_contest(&self, id: Option<&str>, json: &str) -> Result<String, SaveError> {
+        let answer = match id {
+            None => engine::save("create_contest", &[JsValue::from_str(json)]).await?,
+            Some(id) => engine::save("change_contest", &[JsValue::from_str(id), JsValue::from_str(json)]).await?,
+        };
+        let shown: ShownContest = engine::answer(answer).map_err(SaveError::Engine)?;
+        let contest = shown.contest.clone().map_err(SaveError::Document)?;
+        if shown.dirty {
+            self.local_change.update(|n| *n += 1);
+        }
+        self.show_contests(vec![shown]);
+        Ok(contest)
     }
 
     /// Registers a new model (`unit_name`: the owning unit's name, kept with it for readers far

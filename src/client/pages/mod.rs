@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod backup;
+pub mod contests;
 pub mod detail;
 pub mod form;
 pub mod import;
@@ -12,6 +13,7 @@ pub mod reports;
 pub mod settings;
 pub mod sign_in;
 
+pub use contests::ContestsPage;
 pub use detail::DetailPage;
 pub use form::{EditModelPage, NewModelPage};
 pub use import::ImportPage;

@@ -68,3 +68,35 @@ impl ImportInput {
         postcard::from_bytes(bytes).map_err(|e| format!("Dữ liệu chuyển cho trang nhập tệp không đọc được ({e}). Hãy tải lại trang."))
     }
 }
+
+/// What the app hands the contest pages (`/hoi-thi`, issue 16): who the user is and what units
+/// their profile knows (to know who organises, judges or registers), the contests on the device
+/// as the engine read them (JSON, parsed here: the app's module carries no contest code), which
+/// hold changes not yet synced, and which contest the address opens.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContestInput {
+    pub username: String,
+    pub display_name: String,
+    pub grants: Vec<crate::domain::Grant>,
+    pub units: Vec<Unit>,
+    pub clusters: Vec<Cluster>,
+    /// Units the user registers models in (a cadre registers their own unit's team).
+    pub writable: Vec<String>,
+    /// (id, the contest's JSON or why its document cannot be read).
+    pub contests: Vec<(String, Result<String, String>)>,
+    /// Contests holding changes the server has not acknowledged.
+    pub dirty: Vec<String>,
+    /// The contest the address names (`/hoi-thi/<id>`); none: the list.
+    pub open: Option<String>,
+    pub synced_at_ms: Option<i64>,
+}
+
+impl ContestInput {
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<ContestInput, String> {
+        postcard::from_bytes(bytes).map_err(|e| format!("Dữ liệu chuyển cho trang hội thi không đọc được ({e}). Hãy tải lại trang."))
+    }
+}

@@ -15,6 +15,7 @@ pub mod input;
 
 pub mod backup;
 mod charts;
+mod contest_page;
 pub mod files;
 mod import_page;
 mod page;
@@ -36,6 +37,39 @@ struct Mounted {
 thread_local! {
     static MOUNTED: RefCell<Option<Mounted>> = const { RefCell::new(None) };
     static IMPORT_MOUNTED: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
+    static CONTESTS_MOUNTED: RefCell<Option<(RwSignal<input::ContestInput>, Box<dyn Any>)>> = const { RefCell::new(None) };
+}
+
+/// Renders the contest pages into `root`; `write` and `navigate` are the app's (see
+/// `contest_page::ContestCalls`).
+pub fn mount_contests(root: web_sys::HtmlElement, bytes: &[u8], write: js_sys::Function, navigate: js_sys::Function) -> Result<(), String> {
+    let input = input::ContestInput::decode(bytes)?;
+    unmount_contests();
+    add_stylesheet();
+    let signal = RwSignal::new(input);
+    let calls = contest_page::ContestCalls { write, navigate };
+    let handle = leptos::mount::mount_to(root, move || contest_page::view(signal, calls));
+    CONTESTS_MOUNTED.with(|m| *m.borrow_mut() = Some((signal, Box::new(handle))));
+    Ok(())
+}
+
+/// New contests or a new address from the app.
+pub fn update_contests(bytes: &[u8]) -> Result<(), String> {
+    let input = input::ContestInput::decode(bytes)?;
+    CONTESTS_MOUNTED.with(|m| {
+        if let Some((signal, _)) = m.borrow().as_ref()
+            && signal.with_untracked(|i| *i != input)
+        {
+            signal.set(input);
+        }
+    });
+    Ok(())
+}
+
+/// The app left the contest pages.
+pub fn unmount_contests() {
+    let previous = CONTESTS_MOUNTED.with(|m| m.borrow_mut().take());
+    drop(previous);
 }
 
 /// Renders the import page into `root`; `write` and `sync_now` are the app's (see

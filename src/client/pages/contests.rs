@@ -1,0 +1,129 @@
+//! `/hoi-thi` and `/hoi-thi/<id>`: the contest pages' place in the app (issue 16). The pages
+//! themselves — the organiser's set-up and results, the judge's sheet, teams, prizes, printing —
+//! are in the on-demand module (`client::reporting::contest_page`), fetched like the report page
+//! and precached by the service worker, so a judge opens them offline at the venue and a cadre
+//! who never judges never downloads them. This side hands the module the contests on the device
+//! (as the engine read them, JSON it never parses) and writes what the module asks through the
+//! engine (`Replica::write_contest`).
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use send_wrapper::SendWrapper;
+use wasm_bindgen::prelude::*;
+
+use crate::client::engine::api;
+use crate::client::local::settings;
+use crate::client::pages::reports::{call_module, report_module};
+use crate::client::reporting::input::ContestInput;
+use crate::client::use_app;
+
+#[component]
+pub fn ContestsPage() -> impl IntoView {
+    let app = use_app();
+    let params = use_params_map();
+    let root = NodeRef::<leptos::html::Div>::new();
+    let failed = RwSignal::new(None::<String>);
+    let mounted = RwSignal::new(None::<SendWrapper<JsValue>>);
+    // The callbacks the module holds live as long as the page.
+    let callbacks = StoredValue::new_local(None::<(Closure<dyn Fn(JsValue, String) -> js_sys::Promise>, Closure<dyn Fn(String)>)>);
+    let (replica, account) = (app.replica.clone(), app.account);
+    let (contests, dirty) = (replica.contests, replica.dirty);
+
+    // What the module is given (tracked: the effect below hands it again when it changes).
+    let input = move || -> Vec<u8> {
+        let mut input = ContestInput { open: params.with(|p| p.get("id")), synced_at_ms: settings::load_last_synced(), ..Default::default() };
+        contests.with(|cs| {
+            input.contests = cs.iter().map(|(id, c)| (id.clone(), c.clone())).collect();
+            dirty.with(|d| input.dirty = cs.keys().filter(|id| d.contains(*id)).cloned().collect());
+        });
+        account.with(|a| {
+            if let Some(a) = a {
+                let p = &a.profile;
+                input.username = p.username.clone();
+                input.display_name = p.display_name.clone();
+                input.grants = p.grants.clone();
+                input.units = p.units.clone();
+                input.clusters = p.clusters.clone();
+                input.writable = p.writable.clone();
+            }
+        });
+        input.encode()
+    };
+
+    Effect::new(move |_| {
+        let Some(el) = root.get() else { return };
+        let el: web_sys::Element = el.into();
+        let replica = replica.clone();
+        leptos::task::spawn_local(async move {
+            let module = match report_module("Phần hội thi").await {
+                Ok(m) => m,
+                Err(e) => return failed.set(Some(e)),
+            };
+            let write = Closure::<dyn Fn(JsValue, String) -> js_sys::Promise>::new(move |id: JsValue, json: String| {
+                let replica = replica.clone();
+                wasm_bindgen_futures::future_to_promise(async move {
+                    let id = id.as_string();
+                    match replica.write_contest(id.as_deref(), &json).await {
+                        Ok(contest) => Ok(JsValue::from_str(&contest)),
+                        Err(e) => Err(JsValue::from_str(&api::to_json(&e))),
+                    }
+                })
+            });
+            let navigate = Closure::<dyn Fn(String)>::new(move |path: String| {
+                use_navigate_later(path);
+            });
+            let bytes = js_sys::Uint8Array::from(untrack(input).as_slice());
+            let args = [el.into(), bytes.into(), write.as_ref().clone(), navigate.as_ref().clone()];
+            match call_module(&module, "mount_contests", &args) {
+                Ok(_) => {
+                    callbacks.set_value(Some((write, navigate)));
+                    mounted.set(Some(SendWrapper::new(module)));
+                }
+                Err(e) => failed.set(Some(format!("Trang hội thi gặp lỗi khi mở: {e}"))),
+            }
+        });
+    });
+    // Later changes (a sheet synced in, a save, another address) go to the mounted pages.
+    Effect::new(move |prev: Option<()>| {
+        let bytes = input();
+        if prev.is_some()
+            && let Some(m) = mounted.get_untracked()
+        {
+            let _ = call_module(&m, "update_contests", &[js_sys::Uint8Array::from(bytes.as_slice()).into()]);
+        }
+    });
+    // The module's navigation goes through the router (no reload: the pages stay mounted).
+    let navigate = use_navigate();
+    NAVIGATE.with(|n| *n.borrow_mut() = Some(Box::new(move |path: &str| navigate(path, Default::default()))));
+    on_cleanup(move || {
+        NAVIGATE.with(|n| n.borrow_mut().take());
+        if let Some(m) = mounted.get_untracked() {
+            let _ = call_module(&m, "unmount_contests", &[]);
+        }
+    });
+
+    view! {
+        <Show when=move || failed.with(Option::is_some)>
+            <section class="page"><h1>"Hội thi"</h1><p class="warning" role="alert">{move || failed.get()}</p></section>
+        </Show>
+        <Show when=move || mounted.with(Option::is_none) && failed.with(Option::is_none)>
+            <section class="page" aria-busy="true"><h1>"Hội thi"</h1><p class="loading">"Đang mở phần hội thi…"</p></section>
+        </Show>
+        // The module's own DOM: nothing of this app's renders inside.
+        <div node_ref=root class="contest-root"></div>
+    }
+}
+
+thread_local! {
+    /// The router's navigate of the open contest page (a closure the module calls cannot hold it:
+    /// it is not 'static).
+    static NAVIGATE: std::cell::RefCell<Option<Box<dyn Fn(&str)>>> = const { std::cell::RefCell::new(None) };
+}
+
+fn use_navigate_later(path: String) {
+    NAVIGATE.with(|n| {
+        if let Some(navigate) = n.borrow().as_ref() {
+            navigate(&path);
+        }
+    });
+}

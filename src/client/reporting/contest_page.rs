@@ -1,0 +1,1354 @@
+//! The contest pages (`/hoi-thi`, `/hoi-thi/<id>`, issue 16), in the on-demand module: a
+//! contest is organised once a year, and its screens, rules and result tables must not weigh on
+//! a cadre's first load. The app hands over the contests on the device as JSON
+//! (`input::ContestInput`) and writes what these pages ask through the document engine
+//! (`ContestCalls::write`), which applies the same `ContestChange` to the contest as stored and
+//! checks it with the server's rule. Everything here works offline: a judge scores at a commune
+//! hall without a network and the sheet syncs when a connection appears.
+//!
+//! Every change is first applied here to a copy of the contest shown (`Contest::apply`), so a
+//! bad cell or a refused step is named at once, next to its field, without waiting for storage.
+
+use std::collections::BTreeMap;
+
+use leptos::prelude::*;
+use send_wrapper::SendWrapper;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::input::ContestInput;
+use crate::client::engine::api::{ContestAuthor, ContestEdit, NewContest, SaveError};
+use crate::client::format::date_time;
+use crate::domain::contest::{
+    Contest, ContestChange, Judge, PartInput, Prize, PrizeKind, PrizeQuotas, Problems, RoundResults, ScoreInput, Stage, format_points,
+    score_control,
+};
+use crate::domain::{Access, Level, UnitTree, format_date_vi};
+
+/// What the app gives the pages: `write(id | null, json) -> Promise<contest json>` (rejected with
+/// the JSON of `SaveError`) and `navigate(path)`.
+pub struct ContestCalls {
+    pub write: js_sys::Function,
+    pub navigate: js_sys::Function,
+}
+
+/// What every part of the pages reaches.
+#[derive(Clone, Copy)]
+struct Ctx {
+    input: RwSignal<ContestInput>,
+    calls: StoredValue<SendWrapper<ContestCalls>>,
+    contests: Memo<BTreeMap<String, Result<Contest, String>>>,
+}
+
+impl Ctx {
+    fn author(&self) -> ContestAuthor {
+        self.input.with_untracked(|i| ContestAuthor {
+            username: i.username.clone(),
+            grants: i.grants.clone(),
+            units: i.units.clone(),
+            clusters: i.clusters.clone(),
+        })
+    }
+
+    fn tree(&self) -> UnitTree {
+        self.input.with_untracked(|i| UnitTree::from_units(i.units.clone(), i.clusters.clone()))
+    }
+
+    fn access(&self) -> Access {
+        Access::new(&self.input.with_untracked(|i| i.grants.clone()), &self.tree())
+    }
+
+    fn username(&self) -> String {
+        self.input.with_untracked(|i| i.username.clone())
+    }
+
+    fn unit_name(&self, code: &str) -> String {
+        self.input.with_untracked(|i| i.units.iter().find(|u| u.code == code).map_or_else(|| code.to_string(), |u| u.name.clone()))
+    }
+
+    fn navigate(&self, path: &str) {
+        self.calls.with_value(|c| {
+            let _ = c.navigate.call1(&JsValue::NULL, &JsValue::from_str(path));
+        });
+    }
+
+    fn is_organiser(&self, contest: &Contest) -> bool {
+        let access = self.access();
+        access.can_review(&contest.unit) || access.can_manage(&contest.unit)
+    }
+
+    /// Asks the engine to store a new contest (`id` None, `json` a `NewContest`) or a change.
+    async fn write(&self, id: Option<String>, json: String) -> Result<Contest, SaveError> {
+        let promise = self.calls.with_value(|c| {
+            let id = id.as_deref().map_or(JsValue::NULL, JsValue::from_str);
+            c.write.call2(&JsValue::NULL, &id, &JsValue::from_str(&json))
+        });
+        let promise: js_sys::Promise = promise.and_then(|p| p.dyn_into().map_err(JsValue::from)).map_err(|e| SaveError::Engine(describe(&e)))?;
+        match wasm_bindgen_futures::JsFuture::from(promise).await {
+            Ok(v) => serde_json::from_str(&v.as_string().unwrap_or_default()).map_err(|e| SaveError::Document(e.to_string())),
+            Err(e) => Err(e.as_string().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_else(|| SaveError::Engine(describe(&e)))),
+        }
+    }
+
+    /// Applies `change` to a copy of the contest shown (problems at once), then stores it.
+    async fn change(&self, id: &str, change: ContestChange) -> Result<(), Problems> {
+        let now = js_sys::Date::now() as i64;
+        let shown = self.contests.with_untracked(|cs| cs.get(id).and_then(|c| c.as_ref().ok()).cloned());
+        if let Some(mut copy) = shown {
+            copy.apply(change.clone(), &self.username(), &self.tree(), now, || uuid::Uuid::new_v4().to_string())?;
+        }
+        let edit = ContestEdit { author: self.author(), now, change };
+        self.write(Some(id.to_string()), serde_json::to_string(&edit).unwrap_or_default()).await.map(|_| ()).map_err(problems_of)
+    }
+}
+
+fn problems_of(e: SaveError) -> Problems {
+    match e {
+        SaveError::Invalid(errors) => errors.0,
+        other => vec![(String::new(), other.to_string())],
+    }
+}
+
+fn describe(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string()).unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// The problem of one control, or of the change as a whole ("").
+fn problem(problems: RwSignal<Problems>, control: &'static str) -> impl Fn() -> Option<String> + Copy {
+    move || problems.with(|ps| ps.iter().find(|(c, _)| c == control).map(|(_, m)| m.clone()))
+}
+
+/// Every problem not tied to a control shown on the form.
+#[component]
+fn Problems(problems: RwSignal<Problems>, #[prop(optional)] shown: &'static [&'static str]) -> impl IntoView {
+    view! {
+        <Show when=move || problems.with(|ps| ps.iter().any(|(c, _)| !shown.contains(&c.as_str())))>
+            <div class="error" role="alert">
+                <ul class="plain">
+                    {move || problems.with(|ps| ps.iter().filter(|(c, _)| !shown.contains(&c.as_str())).map(|(_, m)| view! { <li>{m.clone()}</li> }).collect_view())}
+                </ul>
+            </div>
+        </Show>
+    }
+}
+
+pub fn view(input: RwSignal<ContestInput>, calls: ContestCalls) -> impl IntoView {
+    let contests = Memo::new(move |_| {
+        input.with(|i| {
+            i.contests
+                .iter()
+                .map(|(id, json)| (id.clone(), json.as_ref().map_err(Clone::clone).and_then(|j| serde_json::from_str::<Contest>(j).map_err(|e| e.to_string()))))
+                .collect::<BTreeMap<_, _>>()
+        })
+    });
+    let ctx = Ctx { input, calls: StoredValue::new(SendWrapper::new(calls)), contests };
+    provide_context(ctx);
+    let open = Memo::new(move |_| input.with(|i| i.open.clone()));
+    move || match open.get() {
+        None => view! { <ContestList/> }.into_any(),
+        Some(id) => view! { <ContestView id/> }.into_any(),
+    }
+}
+
+fn ctx() -> Ctx {
+    expect_context::<Ctx>()
+}
+
+fn status_label(c: &Contest) -> &'static str {
+    if c.is_published() {
+        "Đã công bố kết quả"
+    } else if c.final_round().is_some_and(|f| f.is_closed()) {
+        "Đã khóa chung khảo, chờ công bố"
+    } else if !c.sheets.is_empty() {
+        "Đang chấm thi"
+    } else {
+        "Đang chuẩn bị"
+    }
+}
+
+// ───────────────────────────── the list ─────────────────────────────
+
+#[component]
+fn ContestList() -> impl IntoView {
+    let ctx = ctx();
+    let organises: Vec<(String, String)> = {
+        let access = ctx.access();
+        let mut units: Vec<(String, String)> = ctx.input.with_untracked(|i| {
+            i.units.iter().filter(|u| access.can_review(&u.code) || access.can_manage(&u.code)).map(|u| (u.code.clone(), u.name.clone())).collect()
+        });
+        // The highest units first: a contest is usually organised where the grant is.
+        let granted: Vec<String> = ctx.input.with_untracked(|i| i.grants.iter().map(|g| g.unit.clone()).collect());
+        units.sort_by_key(|(code, _)| !granted.contains(code));
+        units
+    };
+    let may_create = !organises.is_empty();
+    let rows = move || {
+        let username = ctx.username();
+        ctx.contests.with(|cs| {
+            if cs.is_empty() {
+                return view! {
+                    <p class="empty">"Chưa có hội thi nào trên thiết bị này. Hội thi bạn được phân công chấm, hoặc đơn vị bạn dự thi, sẽ hiện ở đây sau khi đồng bộ."</p>
+                }
+                .into_any();
+            }
+            let mut list: Vec<(&String, &Result<Contest, String>)> = cs.iter().collect();
+            // Newest year first, then by name; unreadable ones last.
+            list.sort_by(|a, b| match (a.1, b.1) {
+                (Ok(x), Ok(y)) => y.year.cmp(&x.year).then_with(|| x.name.cmp(&y.name)),
+                (Ok(_), Err(_)) => std::cmp::Ordering::Less,
+                (Err(_), Ok(_)) => std::cmp::Ordering::Greater,
+                _ => a.0.cmp(b.0),
+            });
+            view! {
+                <ul class="contest-list plain">
+                    {list.into_iter().map(|(id, c)| match c {
+                        Ok(c) => {
+                            let judging = c.judges_open_round(&username);
+                            view! {
+                                <li class="card contest-card">
+                                    <a href=format!("/hoi-thi/{id}") class="contest-name">{c.name.clone()}</a>
+                                    <p class="meta">{format!("{} · {} · {}", c.year, c.level.label(), ctx.unit_name(&c.unit))}</p>
+                                    <p class="meta">
+                                        <span class="badge">{status_label(c)}</span>
+                                        {judging.then(|| view! { " " <span class="badge judge-badge">"Bạn là giám khảo"</span> })}
+                                    </p>
+                                </li>
+                            }.into_any()
+                        }
+                        Err(e) => view! { <li class="card warning">{format!("Một hội thi trên thiết bị không đọc được: {e}")}</li> }.into_any(),
+                    }).collect_view()}
+                </ul>
+            }
+            .into_any()
+        })
+    };
+    view! {
+        <section class="page contest-page">
+            <h1>"Hội thi Dân vận khéo"</h1>
+            {rows}
+            {may_create.then(|| view! { <NewContestForm units=organises/> })}
+        </section>
+    }
+}
+
+#[component]
+fn NewContestForm(units: Vec<(String, String)>) -> impl IntoView {
+    let ctx = ctx();
+    let year = js_sys::Date::new_0().get_full_year();
+    let name = RwSignal::new(format!("Hội thi “Dân vận khéo” năm {year}"));
+    let year = RwSignal::new(year.to_string());
+    let unit = RwSignal::new(units.first().map(|(c, _)| c.clone()).unwrap_or_default());
+    let level = RwSignal::new(Level::District.code().to_string());
+    let problems = RwSignal::new(Problems::new());
+    let busy = RwSignal::new(false);
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(y) = year.get_untracked().trim().parse::<u32>() else {
+            return problems.set(vec![("contest-year".into(), "Năm tổ chức phải là một số, ví dụ 2026.".into())]);
+        };
+        let new = NewContest {
+            id: uuid::Uuid::new_v4().to_string(),
+            name: name.get_untracked(),
+            level: Level::ALL.into_iter().find(|l| l.code() == level.get_untracked()).unwrap_or_default(),
+            year: y,
+            unit: unit.get_untracked(),
+            author: ctx.author(),
+            now: js_sys::Date::now() as i64,
+        };
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let id = new.id.clone();
+            let result = ctx.write(None, serde_json::to_string(&new).unwrap_or_default()).await;
+            busy.set(false);
+            match result {
+                Ok(_) => ctx.navigate(&format!("/hoi-thi/{id}")),
+                Err(e) => problems.set(problems_of(e)),
+            }
+        });
+    };
+    view! {
+        <form class="card contest-form" on:submit=create>
+            <h2>"Tạo hội thi mới"</h2>
+            <div class="field">
+                <label for="contest-name">"Tên hội thi"</label>
+                <input id="contest-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+                <p class="field-error">{problem(problems, "contest-name")}</p>
+            </div>
+            <div class="row">
+                <div class="field">
+                    <label for="contest-year">"Năm"</label>
+                    <input id="contest-year" inputmode="numeric" prop:value=year on:input=move |ev| year.set(event_target_value(&ev))/>
+                    <p class="field-error">{problem(problems, "contest-year")}</p>
+                </div>
+                <div class="field">
+                    <label for="contest-level">"Cấp tổ chức"</label>
+                    <select id="contest-level" on:change=move |ev| level.set(event_target_value(&ev))>
+                        {Level::ALL.into_iter().map(|l| view! { <option value=l.code() selected=l == Level::District>{l.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+            </div>
+            <div class="field">
+                <label for="contest-unit">"Đơn vị tổ chức"</label>
+                <select id="contest-unit" on:change=move |ev| unit.set(event_target_value(&ev))>
+                    {units.into_iter().map(|(c, n)| view! { <option value=c.clone()>{n}</option> }).collect_view()}
+                </select>
+                <p class="hint">"Các vòng sơ khảo lấy theo cụm thi đua của các đơn vị trực thuộc."</p>
+            </div>
+            <Problems problems shown=&["contest-name", "contest-year"]/>
+            <button class="button primary" id="create-contest" disabled=move || busy.get()>"Tạo hội thi"</button>
+        </form>
+    }
+}
+
+// ───────────────────────────── one contest ─────────────────────────────
+
+#[derive(Clone, Copy, PartialEq)]
+enum Tab {
+    Results,
+    Scoring,
+    Teams,
+    Setup,
+    Print,
+}
+
+impl Tab {
+    fn label(self) -> &'static str {
+        match self {
+            Tab::Results => "Kết quả",
+            Tab::Scoring => "Chấm điểm",
+            Tab::Teams => "Đội thi",
+            Tab::Setup => "Thiết lập",
+            Tab::Print => "In, xuất tệp",
+        }
+    }
+
+    fn id(self) -> &'static str {
+        match self {
+            Tab::Results => "tab-results",
+            Tab::Scoring => "tab-scoring",
+            Tab::Teams => "tab-teams",
+            Tab::Setup => "tab-setup",
+            Tab::Print => "tab-print",
+        }
+    }
+}
+
+#[component]
+fn ContestView(id: String) -> impl IntoView {
+    let ctx = ctx();
+    let contest = {
+        let id = id.clone();
+        Memo::new(move |_| ctx.contests.with(|cs| cs.get(&id).cloned()))
+    };
+    let username = ctx.username();
+    let first = contest.with_untracked(|c| match c {
+        Some(Ok(c)) if c.judges_open_round(&username) => Tab::Scoring,
+        Some(Ok(c)) if ctx.is_organiser(c) && c.sheets.is_empty() && !c.is_published() => Tab::Setup,
+        _ => Tab::Results,
+    });
+    let tab = RwSignal::new(first);
+    let dirty = {
+        let id = id.clone();
+        move || ctx.input.with(|i| i.dirty.contains(&id))
+    };
+    let id = StoredValue::new(id);
+    move || match contest.get() {
+        None => view! {
+            <section class="page contest-page">
+                <p><a href="/hoi-thi">"← Các hội thi"</a></p>
+                <h1>"Không tìm thấy hội thi"</h1>
+                <p>"Hội thi này không có trên thiết bị (chưa đồng bộ về, hoặc bạn không được xem)."</p>
+            </section>
+        }
+        .into_any(),
+        Some(Err(e)) => view! {
+            <section class="page contest-page"><h1>"Hội thi không đọc được"</h1><p class="warning">{e}</p></section>
+        }
+        .into_any(),
+        Some(Ok(c)) => {
+            let organiser = ctx.is_organiser(&c);
+            let judge = c.rounds.iter().any(|r| r.is_assigned(&ctx.username()));
+            let tabs: Vec<Tab> = [Tab::Results, Tab::Scoring, Tab::Teams, Tab::Setup, Tab::Print]
+                .into_iter()
+                .filter(|t| match t {
+                    Tab::Scoring => judge,
+                    Tab::Setup => organiser,
+                    _ => true,
+                })
+                .collect();
+            let head = format!("{} · {} · Ban tổ chức: {}", c.year, c.level.label(), ctx.unit_name(&c.unit));
+            let published = c.is_published().then(|| {
+                format!("Kết quả đã công bố lúc {} — chỉ xem, không ai sửa được nữa.", date_time(c.published_at))
+            });
+            let id = id.get_value();
+            view! {
+                <section class="page contest-page">
+                    <p class="no-print"><a href="/hoi-thi">"← Các hội thi"</a></p>
+                    <h1>{c.name.clone()}</h1>
+                    <p class="meta">{head} " · " <span class="badge">{status_label(&c)}</span></p>
+                    {published.map(|p| view! { <p class="note published">{p}</p> })}
+                    <Show when=dirty.clone()>
+                        <p class="note unsynced no-print">"Có thay đổi đã lưu trên thiết bị, chưa đồng bộ lên máy chủ: sẽ tự gửi khi có mạng."</p>
+                    </Show>
+                    <nav class="tabs no-print" role="tablist">
+                        {tabs.into_iter().map(|t| view! {
+                            <button role="tab" id=t.id() class="tab" aria-selected=move || (tab.get() == t).to_string()
+                                on:click=move |_| tab.set(t)>{t.label()}</button>
+                        }).collect_view()}
+                    </nav>
+                    {
+                        let id = id.clone();
+                        move || {
+                            let id = id.clone();
+                            match tab.get() {
+                                Tab::Results => view! { <ResultsTab id contest organiser/> }.into_any(),
+                                Tab::Scoring => view! { <ScoringTab id contest/> }.into_any(),
+                                Tab::Teams => view! { <TeamsTab id contest organiser/> }.into_any(),
+                                Tab::Setup => view! { <SetupTab id contest/> }.into_any(),
+                                Tab::Print => view! { <PrintTab contest/> }.into_any(),
+                            }
+                        }
+                    }
+                </section>
+            }
+            .into_any()
+        }
+    }
+}
+
+type ContestMemo = Memo<Option<Result<Contest, String>>>;
+
+fn current(contest: ContestMemo) -> Option<Contest> {
+    contest.get().and_then(Result::ok)
+}
+
+// ───────────────────────────── results ─────────────────────────────
+
+#[component]
+fn ResultsTab(id: String, contest: ContestMemo, organiser: bool) -> impl IntoView {
+    let id = StoredValue::new(id);
+    move || {
+        let Some(c) = current(contest) else { return ().into_any() };
+        let rounds: Vec<String> = c.rounds.iter().map(|r| r.id.clone()).collect();
+        view! {
+            {rounds.into_iter().map(|round| view! { <RoundResultsView id=id.get_value() contest round organiser/> }).collect_view()}
+            {c.final_round().is_some_and(|f| f.is_closed()).then(|| view! { <PrizesView id=id.get_value() contest organiser/> })}
+        }
+        .into_any()
+    }
+}
+
+/// A round's ranking as it stands with the sheets on this device; for the organiser, what holds
+/// it open and the steps to close it.
+#[component]
+fn RoundResultsView(id: String, contest: ContestMemo, round: String, organiser: bool) -> impl IntoView {
+    let ctx = ctx();
+    let problems = RwSignal::new(Problems::new());
+    let busy = RwSignal::new(false);
+    let id = StoredValue::new(id);
+    let round_id = StoredValue::new(round);
+    let run = move |change: ContestChange, confirm_text: Option<String>| {
+        if let Some(text) = confirm_text
+            && !web_sys::window().and_then(|w| w.confirm_with_message(&text).ok()).unwrap_or(false)
+        {
+            return;
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = ctx.change(&id.get_value(), change).await;
+            busy.set(false);
+            problems.set(result.err().unwrap_or_default());
+        });
+    };
+    move || {
+        let Some(c) = current(contest) else { return ().into_any() };
+        let Some(r) = c.round(&round_id.get_value()).cloned() else { return ().into_any() };
+        let Some(results) = c.results(&r.id) else { return ().into_any() };
+        let teams = c.teams_in(&r).len();
+        let where_when: Vec<String> = [(!r.date.is_empty()).then(|| format_date_vi(&r.date)), (!r.venue.is_empty()).then(|| r.venue.clone())]
+            .into_iter()
+            .flatten()
+            .collect();
+        let state = if r.is_closed() {
+            format!("Đã khóa lúc {} ({})", date_time(r.closed_at), r.closed_by)
+        } else {
+            format!("{teams} đội · {} giám khảo · đang mở", r.judges.len())
+        };
+        let table = results_table(&c, &r.id, &results);
+        let missing = missing_summary(&c, &r.id, &results);
+        let open_actions = (organiser && !r.is_closed() && !c.is_published()).then(|| {
+            let ties = results.ranking.ties.clone();
+            let closing = c.closing(&r.id);
+            let rid = r.id.clone();
+            let close_label = if r.stage == Stage::Final { "Khóa vòng chung khảo" } else { "Khóa vòng và chốt đội vào chung khảo" };
+            let confirm = match &closing {
+                Ok(q) if r.stage == Stage::Preliminary => format!(
+                    "Khóa vòng “{}”? Các đội vào chung khảo: {}. Sau khi khóa, không ai sửa được phiếu chấm của vòng này.",
+                    r.name,
+                    q.iter().map(|t| c.team(t).map_or(t.clone(), |t| t.name.clone())).collect::<Vec<_>>().join(", ")
+                ),
+                _ => format!("Khóa vòng “{}”? Sau khi khóa, không ai sửa được phiếu chấm của vòng này.", r.name),
+            };
+            let why_not = closing.err().map(|ps| view! {
+                <div class="note">
+                    <p>"Chưa khóa được vòng này:"</p>
+                    <ul>{ps.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                </div>
+            });
+            view! {
+                {(!ties.is_empty()).then(|| view! { <TieBreakForm id=id.get_value() contest round=rid.clone() ties run busy/> })}
+                <ExcuseForm contest round=rid.clone() run busy/>
+                {why_not}
+                <button class="button primary close-round" disabled=move || busy.get()
+                    on:click=move |_| run(ContestChange::Close { round: rid.clone() }, Some(confirm.clone()))>{close_label}</button>
+                <Problems problems/>
+            }
+        });
+        view! {
+            <section class="item round-results" id=format!("round-{}", r.id)>
+                <h2>{format!("{}: {}", Contest::stage_label(r.stage), r.name)}</h2>
+                <p class="meta">{where_when.join(" · ")} {(!where_when.is_empty()).then_some(" · ")} {state}</p>
+                {table}
+                {missing}
+                {open_actions}
+            </section>
+        }
+        .into_any()
+    }
+}
+
+/// The ranking table of a round: rank, team, each part, total, and what the rank means.
+fn results_table(c: &Contest, round: &str, results: &RoundResults) -> impl IntoView {
+    let r = c.round(round).cloned();
+    if results.ranking.places.is_empty() {
+        return view! { <p class="empty">"Vòng này chưa có đội thi."</p> }.into_any();
+    }
+    let prize_of = |team: &str| c.prizes.iter().find(|p| p.team == team).map(|p| p.kind.label());
+    let rows = results.ranking.places.iter().map(|place| {
+        let team = c.team(&place.team);
+        let result = results.teams.iter().find(|t| t.team == place.team);
+        let parts = c.parts.iter().map(|p| {
+            let cell = result.and_then(|t| t.parts.iter().find(|s| s.part == p.id)).and_then(|s| s.points).map_or_else(|| "—".to_string(), format_points);
+            view! { <td class="num">{cell}</td> }
+        }).collect_view();
+        let mut notes = Vec::new();
+        if place.tied {
+            notes.push("đồng hạng, chờ ban tổ chức xếp thứ tự".to_string());
+        }
+        if result.is_some_and(|t| !t.complete) {
+            notes.push("chưa đủ điểm".to_string());
+        }
+        if let Some(r) = &r
+            && r.qualifiers.contains(&place.team)
+        {
+            notes.push("Vào chung khảo".to_string());
+        }
+        if r.as_ref().is_some_and(|r| r.stage == Stage::Final)
+            && let Some(prize) = prize_of(&place.team)
+        {
+            notes.push(prize.to_string());
+        }
+        view! {
+            <tr class:tied=place.tied data-team=place.team.clone()>
+                <td class="num rank">{place.rank}</td>
+                <td>
+                    <strong class="team-name">{team.map_or(place.team.clone(), |t| t.name.clone())}</strong>
+                    <br/><span class="meta">{team.map(|t| unit_label(c, &t.unit))}</span>
+                </td>
+                {parts}
+                <td class="num total">{format_points(place.total)}</td>
+                <td class="notes">{notes.join("; ")}</td>
+            </tr>
+        }
+    }).collect_view();
+    view! {
+        <div class="table-scroll">
+            <table class="report-table contest-results">
+                <thead>
+                    <tr>
+                        <th>"Hạng"</th><th>"Đội"</th>
+                        {c.parts.iter().map(|p| view! { <th class="num">{format!("{} (tối đa {})", p.label, format_points(p.max))}</th> }).collect_view()}
+                        <th class="num">"Tổng"</th><th>"Ghi chú"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+/// A unit as the contest's pages name it (the team's unit is a code; the profile knows names).
+pub(crate) fn unit_label(_c: &Contest, code: &str) -> String {
+    use_context::<Ctx>().map_or_else(|| code.to_string(), |ctx| ctx.unit_name(code))
+}
+
+/// Which judges still owe scores, and how many.
+fn missing_summary(c: &Contest, round: &str, results: &RoundResults) -> impl IntoView {
+    if results.missing.is_empty() {
+        return ().into_any();
+    }
+    let Some(r) = c.round(round) else { return ().into_any() };
+    let mut by_judge: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for m in &results.missing {
+        by_judge.entry(m.judge.as_str()).or_default().push(m.team.as_str());
+    }
+    let lines = r
+        .judges
+        .iter()
+        .filter_map(|j| {
+            let teams = by_judge.get(j.username.as_str())?;
+            let mut names: Vec<String> = teams.iter().map(|t| c.team(t).map_or(t.to_string(), |t| t.name.clone())).collect();
+            names.dedup();
+            let sheet = if c.sheet(round, &j.username).is_none() { " (chưa nhận được phiếu)" } else { "" };
+            Some(view! { <li>{format!("{}{sheet}: còn thiếu {} điểm — {}", j.name, teams.len(), names.join(", "))}</li> })
+        })
+        .collect_view();
+    view! {
+        <details class="missing" open=true>
+            <summary>{format!("Còn thiếu {} điểm", results.missing.len())}</summary>
+            <ul>{lines}</ul>
+        </details>
+    }
+    .into_any()
+}
+
+/// The organiser orders teams with equal totals (the contest's tie-break: a re-vote, the judges'
+/// chair, a question — recorded here as the order decided).
+#[component]
+fn TieBreakForm(
+    id: String,
+    contest: ContestMemo,
+    round: String,
+    ties: Vec<Vec<String>>,
+    run: impl Fn(ContestChange, Option<String>) + Copy + 'static,
+    busy: RwSignal<bool>,
+) -> impl IntoView {
+    let _ = id;
+    let Some(c) = current(contest) else { return ().into_any() };
+    let existing = c.round(&round).map(|r| r.tie_break.clone()).unwrap_or_default();
+    let groups = ties.into_iter().enumerate().map(|(g, group)| {
+        let order = RwSignal::new(group.clone());
+        let names: BTreeMap<String, String> = group.iter().map(|t| (t.clone(), c.team(t).map_or(t.clone(), |t| t.name.clone()))).collect();
+        let names = StoredValue::new(names);
+        let (round, existing) = (round.clone(), existing.clone());
+        let save = move |_| {
+            let chosen = order.get_untracked();
+            let mut all: Vec<String> = existing.iter().filter(|t| !chosen.contains(t)).cloned().collect();
+            all.extend(chosen);
+            run(ContestChange::TieBreak { round: round.clone(), order: all }, None);
+        };
+        view! {
+            <fieldset class="tie-break" id=format!("tie-{g}")>
+                <legend>"Các đội bằng điểm — xếp thứ tự theo quyết định của ban giám khảo"</legend>
+                <ol>
+                    {move || order.get().into_iter().enumerate().map(|(i, team)| {
+                        let name = names.with_value(|n| n.get(&team).cloned().unwrap_or_default());
+                        view! {
+                            <li>
+                                {name.clone()} " "
+                                <button type="button" class="button small" disabled=i == 0 aria-label=format!("Đưa {name} lên trên")
+                                    on:click=move |_| order.update(|o| o.swap(i, i - 1))>"↑ Lên"</button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
+                <button type="button" class="button" disabled=move || busy.get() on:click=save>"Lưu thứ tự"</button>
+            </fieldset>
+        }
+    }).collect_view();
+    view! { {groups} }.into_any()
+}
+
+/// A judge who does not score a team (left, related to the team) or any team of the round.
+#[component]
+fn ExcuseForm(contest: ContestMemo, round: String, run: impl Fn(ContestChange, Option<String>) + Copy + 'static, busy: RwSignal<bool>) -> impl IntoView {
+    let Some(c) = current(contest) else { return ().into_any() };
+    let Some(r) = c.round(&round).cloned() else { return ().into_any() };
+    if r.judges.is_empty() {
+        return ().into_any();
+    }
+    let judge = RwSignal::new(r.judges[0].username.clone());
+    let team = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let teams: Vec<(String, String)> = c.teams_in(&r).iter().map(|t| (t.id.clone(), t.name.clone())).collect();
+    let excused = r.excused.clone();
+    let rid = r.id.clone();
+    let judges = r.judges.clone();
+    let name_of = {
+        let judges = judges.clone();
+        move |u: &str| judges.iter().find(|j| j.username == u).map_or(u.to_string(), |j| j.name.clone())
+    };
+    let team_name = |t: &str| if t.is_empty() { "mọi đội".to_string() } else { c.team(t).map_or(t.to_string(), |t| t.name.clone()) };
+    let listed = excused.iter().map(|e| {
+        let (rid, judge, team) = (rid.clone(), e.judge.clone(), e.team.clone());
+        view! {
+            <li>
+                {format!("{} không chấm {} — {}", name_of(&e.judge), team_name(&e.team), e.reason)} " "
+                <button type="button" class="button small" disabled=move || busy.get()
+                    on:click=move |_| run(ContestChange::Excuse { round: rid.clone(), judge: judge.clone(), team: team.clone(), reason: String::new(), excused: false }, None)>"Bỏ ghi nhận"</button>
+            </li>
+        }
+    }).collect_view();
+    let rid2 = rid.clone();
+    view! {
+        <details class="excuse">
+            <summary>"Giám khảo không chấm một đội (vắng, có liên quan đến đội)"</summary>
+            <ul>{listed}</ul>
+            <div class="row">
+                <div class="field">
+                    <label for=format!("excuse-judge-{rid}")>"Giám khảo"</label>
+                    <select id=format!("excuse-judge-{rid}") on:change=move |ev| judge.set(event_target_value(&ev))>
+                        {judges.iter().map(|j| view! { <option value=j.username.clone()>{j.name.clone()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for=format!("excuse-team-{rid}")>"Đội"</label>
+                    <select id=format!("excuse-team-{rid}") on:change=move |ev| team.set(event_target_value(&ev))>
+                        <option value="">"Mọi đội của vòng"</option>
+                        {teams.into_iter().map(|(id, n)| view! { <option value=id>{n}</option> }).collect_view()}
+                    </select>
+                </div>
+            </div>
+            <div class="field">
+                <label for=format!("excuse-reason-{rid}")>"Lý do"</label>
+                <input id=format!("excuse-reason-{rid}") prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))/>
+            </div>
+            <button type="button" class="button" disabled=move || busy.get()
+                on:click=move |_| run(ContestChange::Excuse { round: rid2.clone(), judge: judge.get_untracked(), team: team.get_untracked(), reason: reason.get_untracked(), excused: true }, None)>
+                "Ghi nhận"
+            </button>
+        </details>
+    }
+    .into_any()
+}
+
+/// Prizes of the final (within the quotas, following its ranking) and publication.
+#[component]
+fn PrizesView(id: String, contest: ContestMemo, organiser: bool) -> impl IntoView {
+    let ctx = ctx();
+    let problems = RwSignal::new(Problems::new());
+    let busy = RwSignal::new(false);
+    let id = StoredValue::new(id);
+    let Some(c) = current(contest) else { return ().into_any() };
+    let Some(ranking) = c.final_ranking() else { return ().into_any() };
+    let editable = organiser && !c.is_published();
+    // What each team of the final receives, as chosen: the awarded prizes, or the suggestion.
+    let start: Vec<Prize> = if c.prizes.is_empty() { c.suggest_prizes().unwrap_or_default() } else { c.prizes.clone() };
+    let chosen: Vec<(String, String, RwSignal<String>)> = ranking
+        .places
+        .iter()
+        .map(|p| {
+            let kind = start.iter().find(|x| x.team == p.team).map(|x| prize_code(x.kind)).unwrap_or("");
+            (p.team.clone(), c.team(&p.team).map_or(p.team.clone(), |t| t.name.clone()), RwSignal::new(kind.to_string()))
+        })
+        .collect();
+    let suggestion_problem = c.prizes.is_empty().then(|| c.suggest_prizes().err()).flatten();
+    let chosen = StoredValue::new(chosen);
+    let run = move |change: ContestChange, confirm_text: Option<&'static str>| {
+        if let Some(text) = confirm_text
+            && !web_sys::window().and_then(|w| w.confirm_with_message(text).ok()).unwrap_or(false)
+        {
+            return;
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = ctx.change(&id.get_value(), change).await;
+            busy.set(false);
+            problems.set(result.err().unwrap_or_default());
+        });
+    };
+    let award = move |_| {
+        let prizes: Vec<Prize> = chosen.with_value(|cs| {
+            cs.iter().filter_map(|(team, _, kind)| prize_kind(&kind.get_untracked()).map(|kind| Prize { team: team.clone(), kind })).collect()
+        });
+        run(ContestChange::Award { prizes }, None);
+    };
+    let rows = chosen.with_value(|cs| {
+        cs.iter()
+            .map(|(team, name, kind)| {
+                let kind = *kind;
+                let rank = ranking.rank_of(team).unwrap_or(0);
+                let select = if editable {
+                    view! {
+                        <select aria-label=format!("Giải của đội {name}") data-team=team.clone() on:change=move |ev| kind.set(event_target_value(&ev))>
+                            <option value="" selected=move || kind.with(String::is_empty)>"Không có giải"</option>
+                            {PrizeKind::ALL.into_iter().map(|k| view! { <option value=prize_code(k) selected=move || kind.get() == prize_code(k)>{k.label()}</option> }).collect_view()}
+                        </select>
+                    }
+                    .into_any()
+                } else {
+                    view! { <span>{move || prize_kind(&kind.get()).map_or("—", PrizeKind::label)}</span> }.into_any()
+                };
+                view! { <tr><td class="num">{rank}</td><td>{name.clone()}</td><td>{select}</td></tr> }
+            })
+            .collect_view()
+    });
+    let awarded = !c.prizes.is_empty();
+    view! {
+        <section class="item prizes" id="prizes">
+            <h2>"Giải thưởng"</h2>
+            <p class="meta">{format!(
+                "Cơ cấu giải: {} giải Nhất, {} giải Nhì, {} giải Ba, {} giải Khuyến khích.",
+                c.quotas.first, c.quotas.second, c.quotas.third, c.quotas.consolation
+            )}</p>
+            {suggestion_problem.map(|p| view! { <p class="note">{p}</p> })}
+            {(editable && !awarded).then(|| view! { <p class="hint">"Đề xuất theo thứ hạng chung khảo; ban tổ chức điều chỉnh nếu cần rồi bấm “Trao giải”."</p> })}
+            <table class="report-table">
+                <thead><tr><th>"Hạng"</th><th>"Đội"</th><th>"Giải"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+            {editable.then(|| view! {
+                <div class="actions">
+                    <button type="button" id="award-prizes" class="button" disabled=move || busy.get() on:click=award>"Trao giải"</button>
+                    {awarded.then(|| view! {
+                        <button type="button" id="publish-results" class="button primary" disabled=move || busy.get()
+                            on:click=move |_| run(ContestChange::Publish, Some("Công bố kết quả? Sau khi công bố, không ai sửa được hội thi này nữa."))>"Công bố kết quả"</button>
+                    })}
+                </div>
+            })}
+            <Problems problems/>
+        </section>
+    }
+    .into_any()
+}
+
+fn prize_code(kind: PrizeKind) -> &'static str {
+    match kind {
+        PrizeKind::First => "nhat",
+        PrizeKind::Second => "nhi",
+        PrizeKind::Third => "ba",
+        PrizeKind::Consolation => "khuyen-khich",
+    }
+}
+
+fn prize_kind(code: &str) -> Option<PrizeKind> {
+    PrizeKind::ALL.into_iter().find(|k| prize_code(*k) == code)
+}
+
+// ───────────────────────────── the judge's sheet ─────────────────────────────
+
+#[component]
+fn ScoringTab(id: String, contest: ContestMemo) -> impl IntoView {
+    let ctx = ctx();
+    let username = ctx.username();
+    // The sheet is rebuilt only when what it holds changes shape (teams, parts, rounds closing):
+    // a sync landing while the judge types redraws nothing under their fingers.
+    let shape = Memo::new(move |_| {
+        current(contest).map(|c| {
+            let rounds: Vec<(String, bool, Vec<String>)> = c
+                .rounds
+                .iter()
+                .filter(|r| r.is_assigned(&username))
+                .map(|r| (r.id.clone(), r.is_closed() || c.is_published(), c.teams_in(r).iter().map(|t| t.id.clone()).collect()))
+                .collect();
+            (rounds, c.parts.iter().map(|p| (p.id.clone(), p.max)).collect::<Vec<_>>())
+        })
+    });
+    let id = StoredValue::new(id);
+    move || {
+        let Some((rounds, _)) = shape.get() else { return ().into_any() };
+        if rounds.is_empty() {
+            return view! { <p class="empty">"Bạn không chấm vòng nào của hội thi này."</p> }.into_any();
+        }
+        view! {
+            <p class="hint no-print">"Điểm được lưu ngay trên máy này khi bạn rời ô, không cần mạng; phiếu tự gửi về ban tổ chức khi có sóng. Điểm dùng dấu phẩy, ví dụ 8,5."</p>
+            {rounds.into_iter().map(|(round, closed, _)| view! { <JudgeSheet id=id.get_value() contest round closed/> }).collect_view()}
+        }
+        .into_any()
+    }
+}
+
+#[component]
+fn JudgeSheet(id: String, contest: ContestMemo, round: String, closed: bool) -> impl IntoView {
+    let ctx = ctx();
+    let username = ctx.username();
+    let Some(c) = current(contest).or_else(|| contest.get_untracked().and_then(Result::ok)) else { return ().into_any() };
+    let Some(r) = c.round(&round).cloned() else { return ().into_any() };
+    let sheet = c.sheet(&round, &username).cloned();
+    let stored = move |team: &str, part: &str| sheet.as_ref().and_then(|s| s.row(team, part)).cloned();
+    let id = StoredValue::new(id);
+    let round_id = StoredValue::new(round.clone());
+    let parts = c.parts.clone();
+    let teams: Vec<(String, String, String)> = c.teams_in(&r).iter().map(|t| (t.id.clone(), t.name.clone(), ctx.unit_name(&t.unit))).collect();
+    let cards = teams
+        .into_iter()
+        .map(|(team, team_name, unit)| {
+            // (part, points typed, comment typed) for this team.
+            let cells: Vec<(String, RwSignal<String>, RwSignal<String>)> = parts
+                .iter()
+                .map(|p| {
+                    let row = stored(&team, &p.id);
+                    (p.id.clone(), RwSignal::new(row.as_ref().map(|r| format_points(r.points)).unwrap_or_default()), RwSignal::new(row.map(|r| r.comment).unwrap_or_default()))
+                })
+                .collect();
+            let problems = RwSignal::new(Problems::new());
+            let state = RwSignal::new(String::new());
+            let cells = StoredValue::new(cells);
+            let team_id = StoredValue::new(team.clone());
+            let save = move || {
+                let inputs: Vec<ScoreInput> = cells.with_value(|cs| {
+                    cs.iter()
+                        .map(|(part, points, comment)| ScoreInput { team: team_id.get_value(), part: part.clone(), points: points.get_untracked(), comment: comment.get_untracked() })
+                        .collect()
+                });
+                state.set("Đang lưu…".into());
+                leptos::task::spawn_local(async move {
+                    match ctx.change(&id.get_value(), ContestChange::Score { round: round_id.get_value(), inputs }).await {
+                        Ok(()) => {
+                            problems.set(Vec::new());
+                            state.set("Đã lưu trên thiết bị".into());
+                        }
+                        Err(ps) => {
+                            problems.set(ps);
+                            state.set(String::new());
+                        }
+                    }
+                });
+            };
+            let rows = parts
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let control = score_control(&team, &p.id);
+                    let (points, comment) = cells.with_value(|cs| (cs[i].1, cs[i].2));
+                    let error = {
+                        let control = control.clone();
+                        move || problems.with(|ps| ps.iter().find(|(c, _)| *c == control).map(|(_, m)| m.clone()))
+                    };
+                    view! {
+                        <div class="score-cell">
+                            <label for=control.clone()>{format!("{} (tối đa {})", p.label, format_points(p.max))}</label>
+                            <input id=control.clone() class="points" inputmode="decimal" autocomplete="off" disabled=closed
+                                prop:value=points on:input=move |ev| points.set(event_target_value(&ev)) on:change=move |_| save()
+                                aria-invalid={let error = error.clone(); move || error().is_some().to_string()}/>
+                            <input id=format!("comment-{control}") class="comment" placeholder="Nhận xét (không bắt buộc)" disabled=closed
+                                aria-label=format!("Nhận xét phần {} của đội {}", p.label, team_name)
+                                prop:value=comment on:input=move |ev| comment.set(event_target_value(&ev)) on:change=move |_| save()/>
+                            <p class="field-error" role="alert">{error}</p>
+                        </div>
+                    }
+                })
+                .collect_view();
+            view! {
+                <fieldset class="card team-sheet" data-team=team.clone()>
+                    <legend><strong>{team_name.clone()}</strong> <span class="meta">{format!(" — {unit}")}</span></legend>
+                    {rows}
+                    <p class="saved-state" aria-live="polite">{move || state.get()}</p>
+                    <Problems problems shown=&[]/>
+                </fieldset>
+            }
+        })
+        .collect_view();
+    // Progress from the stored sheet (reactive: counts what is saved, here or on the judge's other device).
+    let progress = move || {
+        let c = current(contest)?;
+        let r = c.round(&round_id.get_value())?;
+        let total = c.teams_in(r).len() * c.parts.len();
+        let given = c.sheet(&r.id, &ctx.username()).map_or(0, |s| s.rows.len());
+        Some(format!("Đã chấm {given}/{total} ô"))
+    };
+    view! {
+        <section class="item judge-sheet" id=format!("sheet-{round}")>
+            <h2>{format!("Phiếu chấm — {}", r.name)}</h2>
+            <p class="meta">{progress} {closed.then_some(" · Vòng đã khóa: phiếu chỉ xem.")}</p>
+            {cards}
+        </section>
+    }
+    .into_any()
+}
+
+// ───────────────────────────── teams ─────────────────────────────
+
+#[component]
+fn TeamsTab(id: String, contest: ContestMemo, organiser: bool) -> impl IntoView {
+    let ctx = ctx();
+    let id = StoredValue::new(id);
+    let listing = move || {
+        let c = current(contest)?;
+        Some(
+            c.rounds
+                .iter()
+                .filter(|r| r.stage == Stage::Preliminary || c.preliminaries().next().is_none())
+                .map(|r| {
+                    let teams = c.teams_in(r);
+                    let units_without: Vec<String> = r.units.iter().filter(|u| !c.teams.iter().any(|t| &t.unit == *u)).map(|u| ctx.unit_name(u)).collect();
+                    view! {
+                        <section class="item">
+                            <h2>{r.name.clone()}</h2>
+                            {if teams.is_empty() { view! { <p class="empty">"Chưa có đội nào đăng ký."</p> }.into_any() } else {
+                                view! {
+                                    <ul class="plain team-list">
+                                        {teams.iter().map(|t| view! {
+                                            <li>
+                                                <strong>{t.name.clone()}</strong> {format!(" — {}", ctx.unit_name(&t.unit))}
+                                                {(!t.members.is_empty()).then(|| view! { <br/><span class="meta">{format!("Thành viên: {}", t.members.join(", "))}</span> })}
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }}
+                            {(!units_without.is_empty() && !r.is_closed()).then(|| view! {
+                                <p class="meta">{format!("Chưa đăng ký: {}", units_without.join(", "))}</p>
+                            })}
+                        </section>
+                    }
+                })
+                .collect_view(),
+        )
+    };
+    // Units the user may register a team for: the organiser any unit of an open first round; a
+    // cadre their own units there.
+    let registrable = move || -> Vec<(String, String)> {
+        let Some(c) = current(contest) else { return Vec::new() };
+        if c.is_published() {
+            return Vec::new();
+        }
+        let access = ctx.access();
+        let tree = ctx.tree();
+        let candidates: Vec<String> = if c.preliminaries().next().is_some() {
+            c.preliminaries().filter(|r| !r.is_closed()).flat_map(|r| r.units.clone()).collect()
+        } else if c.final_round().is_some_and(|f| !f.is_closed()) {
+            tree.subtree(&c.unit).into_iter().filter(|u| u.code != c.unit).map(|u| u.code.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        candidates
+            .into_iter()
+            .filter(|u| !c.teams.iter().any(|t| &t.unit == u))
+            .filter(|u| organiser || access.can_write(u))
+            .map(|u| (u.clone(), ctx.unit_name(&u)))
+            .collect()
+    };
+    view! {
+        {listing}
+        {move || {
+            let units = registrable();
+            (!units.is_empty()).then(|| view! { <RegisterTeamForm id=id.get_value() units/> })
+        }}
+    }
+}
+
+#[component]
+fn RegisterTeamForm(id: String, units: Vec<(String, String)>) -> impl IntoView {
+    let ctx = ctx();
+    let unit = RwSignal::new(units[0].0.clone());
+    let name = RwSignal::new(format!("Đội {}", units[0].1));
+    let members = RwSignal::new(String::new());
+    let problems = RwSignal::new(Problems::new());
+    let busy = RwSignal::new(false);
+    let id = StoredValue::new(id);
+    let names: BTreeMap<String, String> = units.iter().cloned().collect();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        let change = ContestChange::RegisterTeam { unit: unit.get_untracked(), name: name.get_untracked(), members: members.get_untracked() };
+        leptos::task::spawn_local(async move {
+            let result = ctx.change(&id.get_value(), change).await;
+            busy.set(false);
+            match result {
+                Ok(()) => {
+                    problems.set(Vec::new());
+                    members.set(String::new());
+                }
+                Err(ps) => problems.set(ps),
+            }
+        });
+    };
+    view! {
+        <form class="card contest-form" on:submit=submit>
+            <h2>"Đăng ký đội thi"</h2>
+            <div class="field">
+                <label for="team-unit">"Đơn vị"</label>
+                <select id="team-unit" on:change=move |ev| {
+                    let code = event_target_value(&ev);
+                    if let Some(n) = names.get(&code) { name.set(format!("Đội {n}")); }
+                    unit.set(code);
+                }>
+                    {units.into_iter().map(|(c, n)| view! { <option value=c>{n}</option> }).collect_view()}
+                </select>
+                <p class="field-error">{problem(problems, "team-unit")}</p>
+            </div>
+            <div class="field">
+                <label for="team-name">"Tên đội"</label>
+                <input id="team-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+                <p class="field-error">{problem(problems, "team-name")}</p>
+            </div>
+            <div class="field">
+                <label for="team-members">"Thành viên (mỗi người một dòng)"</label>
+                <textarea id="team-members" rows="4" prop:value=members on:input=move |ev| members.set(event_target_value(&ev))></textarea>
+            </div>
+            <Problems problems shown=&["team-unit", "team-name"]/>
+            <button class="button primary" id="register-team" disabled=move || busy.get()>"Đăng ký đội"</button>
+        </form>
+    }
+}
+
+// ───────────────────────────── setup ─────────────────────────────
+
+#[component]
+fn SetupTab(id: String, contest: ContestMemo) -> impl IntoView {
+    let Some(c) = contest.get_untracked().and_then(Result::ok) else { return ().into_any() };
+    if c.is_published() {
+        return view! { <p class="note">"Kết quả đã công bố; thể lệ và vòng thi chỉ xem."</p> }.into_any();
+    }
+    let rounds: Vec<String> = c.rounds.iter().map(|r| r.id.clone()).collect();
+    let id2 = id.clone();
+    let rounds_view = move || {
+        // Re-listed when a round is added (the preliminaries).
+        let ids: Vec<String> = current(contest).map(|c| c.rounds.iter().map(|r| r.id.clone()).collect()).unwrap_or_else(|| rounds.clone());
+        ids.into_iter().map(|round| view! { <RoundForm id=id2.clone() contest round/> }).collect_view()
+    };
+    view! {
+        <RulesForm id=id.clone() contest=c.clone()/>
+        <section class="item">
+            <h2>"Vòng thi"</h2>
+            <AddPreliminaries id=id.clone()/>
+            {rounds_view}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn AddPreliminaries(id: String) -> impl IntoView {
+    let ctx = ctx();
+    let problems = RwSignal::new(Problems::new());
+    let busy = RwSignal::new(false);
+    let id = StoredValue::new(id);
+    view! {
+        <p class="hint">"Mỗi cụm thi đua trong phạm vi đơn vị tổ chức có một vòng sơ khảo; các đội nhất, nhì (theo thể lệ) của mỗi cụm vào chung khảo."</p>
+        <button type="button" id="add-preliminaries" class="button" disabled=move || busy.get() on:click=move |_| {
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                let result = ctx.change(&id.get_value(), ContestChange::AddPreliminaries).await;
+                busy.set(false);
+                problems.set(result.err().unwrap_or_default());
+            });
+        }>"Lập vòng sơ khảo theo cụm"</button>
+        <Problems problems/>
+    }
+}
+
+#[component]
+fn RulesForm(id: String, contest: Contest) -> impl IntoView {
+    let ctx = ctx();
+    let c = contest;
+    let name = RwSignal::new(c.name.clone());
+    let year = RwSignal::new(c.year.to_string());
+    let level = RwSignal::new(c.level.code().to_string());
+    let parts: RwSignal<Vec<(String, RwSignal<String>, RwSignal<String>)>> =
+        RwSignal::new(c.parts.iter().map(|p| (p.id.clone(), RwSignal::new(p.label.clone()), RwSignal::new(format_points(p.max)))).collect());
+    let drop_extremes = RwSignal::new(c.drop_extremes);
+    let qualifiers = RwSignal::new(c.qualifiers_per_cluster.to_string());
+    let quota = |n: u32| RwSignal::new(n.to_string());
+    let (first, second, third, consolation) = (quota(c.quotas.first), quota(c.quotas.second), quota(c.quotas.third), quota(c.quotas.consolation));
+    let problems = RwSignal::new(Problems::new());
+    let busy = RwSignal::new(false);
+    let saved = RwSignal::new(false);
+    let id = StoredValue::new(id);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let number = |s: RwSignal<String>| s.get_untracked().trim().parse::<u32>().ok();
+        let mut bad = Problems::new();
+        for (control, s) in [("contest-qualifiers", qualifiers), ("quota-first", first), ("quota-second", second), ("quota-third", third), ("quota-consolation", consolation)] {
+            if number(s).is_none() {
+                bad.push((control.to_string(), "Hãy nhập một số nguyên, ví dụ 2.".into()));
+            }
+        }
+        if number(year).is_none() {
+            bad.push(("contest-year".into(), "Năm tổ chức phải là một số, ví dụ 2026.".into()));
+        }
+        if !bad.is_empty() {
+            return problems.set(bad);
+        }
+        let change = ContestChange::Rules {
+            name: name.get_untracked(),
+            level: Level::ALL.into_iter().find(|l| l.code() == level.get_untracked()).unwrap_or_default(),
+            year: number(year).unwrap_or(0),
+            parts: parts.get_untracked().iter().map(|(id, label, max)| PartInput { id: id.clone(), label: label.get_untracked(), max: max.get_untracked() }).collect(),
+            drop_extremes: drop_extremes.get_untracked(),
+            qualifiers_per_cluster: number(qualifiers).unwrap_or(0),
+            quotas: PrizeQuotas { first: number(first).unwrap_or(0), second: number(second).unwrap_or(0), third: number(third).unwrap_or(0), consolation: number(consolation).unwrap_or(0) },
+        };
+        busy.set(true);
+        saved.set(false);
+        leptos::task::spawn_local(async move {
+            let result = ctx.change(&id.get_value(), change).await;
+            busy.set(false);
+            saved.set(result.is_ok());
+            problems.set(result.err().unwrap_or_default());
+        });
+    };
+    let number_field = move |control: &'static str, label: &'static str, value: RwSignal<String>| view! {
+        <div class="field">
+            <label for=control>{label}</label>
+            <input id=control inputmode="numeric" prop:value=value on:input=move |ev| value.set(event_target_value(&ev))/>
+            <p class="field-error">{problem(problems, control)}</p>
+        </div>
+    };
+    view! {
+        <form class="item contest-form" on:submit=submit>
+            <h2>"Thể lệ"</h2>
+            <div class="field">
+                <label for="contest-name">"Tên hội thi"</label>
+                <input id="contest-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+                <p class="field-error">{problem(problems, "contest-name")}</p>
+            </div>
+            <div class="row">
+                {number_field("contest-year", "Năm", year)}
+                <div class="field">
+                    <label for="contest-level">"Cấp tổ chức"</label>
+                    <select id="contest-level" on:change=move |ev| level.set(event_target_value(&ev))>
+                        {Level::ALL.into_iter().map(|l| view! { <option value=l.code() selected=l == c.level>{l.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+            </div>
+            <fieldset>
+                <legend>"Phần thi và điểm tối đa"</legend>
+                {move || parts.get().into_iter().enumerate().map(|(i, (_, label, max))| {
+                    let (label_id, max_id) = (format!("part-{i}"), format!("part-max-{i}"));
+                    let (le, me) = (label_id.clone(), max_id.clone());
+                    view! {
+                        <div class="row part-row">
+                            <div class="field">
+                                <label for=label_id.clone()>{format!("Phần {}", i + 1)}</label>
+                                <input id=label_id prop:value=label on:input=move |ev| label.set(event_target_value(&ev))/>
+                                <p class="field-error">{move || problems.with(|ps| ps.iter().find(|(c, _)| *c == le).map(|(_, m)| m.clone()))}</p>
+                            </div>
+                            <div class="field narrow">
+                                <label for=max_id.clone()>"Điểm tối đa"</label>
+                                <input id=max_id inputmode="decimal" prop:value=max on:input=move |ev| max.set(event_target_value(&ev))/>
+                                <p class="field-error">{move || problems.with(|ps| ps.iter().find(|(c, _)| *c == me).map(|(_, m)| m.clone()))}</p>
+                            </div>
+                            <button type="button" class="button small" aria-label=format!("Bỏ phần {}", i + 1)
+                                on:click=move |_| parts.update(|ps| { ps.remove(i); })>"Bỏ"</button>
+                        </div>
+                    }
+                }).collect_view()}
+                <button type="button" class="button small" on:click=move |_| parts.update(|ps| ps.push((String::new(), RwSignal::new(String::new()), RwSignal::new("10".into()))))>"Thêm phần thi"</button>
+            </fieldset>
+            <label class="choice">
+                <input type="checkbox" id="drop-extremes" prop:checked=drop_extremes on:change=move |ev| drop_extremes.set(event_target_checked(&ev))/>
+                "Bỏ điểm cao nhất và thấp nhất của giám khảo (khi có từ 3 giám khảo)"
+            </label>
+            {number_field("contest-qualifiers", "Số đội mỗi cụm vào chung khảo", qualifiers)}
+            <fieldset>
+                <legend>"Cơ cấu giải"</legend>
+                <div class="row four">
+                    {number_field("quota-first", "Giải Nhất", first)}
+                    {number_field("quota-second", "Giải Nhì", second)}
+                    {number_field("quota-third", "Giải Ba", third)}
+                    {number_field("quota-consolation", "Khuyến khích", consolation)}
+                </div>
+            </fieldset>
+            <Problems problems shown=&["contest-name", "contest-year", "contest-qualifiers", "quota-first", "quota-second", "quota-third", "quota-consolation"]/>
+            <button class="button primary" id="save-rules" disabled=move || busy.get()>"Lưu thể lệ"</button>
+            <Show when=move || saved.get()><span class="saved" role="status">" Đã lưu trên thiết bị"</span></Show>
+        </form>
+    }
+}
+
+#[component]
+fn RoundForm(id: String, contest: ContestMemo, round: String) -> impl IntoView {
+    let ctx = ctx();
+    let Some(c) = contest.get_untracked().and_then(Result::ok) else { return ().into_any() };
+    let Some(r) = c.round(&round).cloned() else { return ().into_any() };
+    let units: Vec<String> = r.units.iter().map(|u| ctx.unit_name(u)).collect();
+    if r.is_closed() {
+        return view! {
+            <section class="card round-form">
+                <h3>{r.name.clone()}</h3>
+                <p class="meta">{format!("Đã khóa. Giám khảo: {}", r.judges.iter().map(|j| j.name.clone()).collect::<Vec<_>>().join(", "))}</p>
+            </section>
+        }
+        .into_any();
+    }
+    let date = RwSignal::new(r.date.clone());
+    let venue = RwSignal::new(r.venue.clone());
+    let judges: RwSignal<Vec<(RwSignal<String>, RwSignal<String>)>> =
+        RwSignal::new(r.judges.iter().map(|j| (RwSignal::new(j.username.clone()), RwSignal::new(j.name.clone()))).collect());
+    let problems = RwSignal::new(Problems::new());
+    let busy = RwSignal::new(false);
+    let saved = RwSignal::new(false);
+    let id = StoredValue::new(id);
+    let rid = StoredValue::new(r.id.clone());
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let change = ContestChange::Round {
+            round: rid.get_value(),
+            date: date.get_untracked(),
+            venue: venue.get_untracked(),
+            judges: judges.get_untracked().iter().map(|(u, n)| Judge { username: u.get_untracked(), name: n.get_untracked() }).collect(),
+        };
+        busy.set(true);
+        saved.set(false);
+        leptos::task::spawn_local(async move {
+            let result = ctx.change(&id.get_value(), change).await;
+            busy.set(false);
+            saved.set(result.is_ok());
+            problems.set(result.err().unwrap_or_default());
+        });
+    };
+    let prefix = r.id.clone();
+    let (p1, p2) = (prefix.clone(), prefix.clone());
+    view! {
+        <form class="card round-form" id=format!("round-form-{}", r.id) on:submit=submit>
+            <h3>{r.name.clone()}</h3>
+            {(!units.is_empty()).then(|| view! { <p class="meta">{format!("Đơn vị: {}", units.join(", "))}</p> })}
+            <div class="row">
+                <div class="field">
+                    <label for=format!("{prefix}-date")>"Ngày thi"</label>
+                    <input type="date" id=format!("{prefix}-date") prop:value=date on:input=move |ev| date.set(event_target_value(&ev))/>
+                    <p class="field-error">{problem(problems, "round-date")}</p>
+                </div>
+                <div class="field">
+                    <label for=format!("{prefix}-venue")>"Địa điểm"</label>
+                    <input id=format!("{prefix}-venue") prop:value=venue on:input=move |ev| venue.set(event_target_value(&ev))/>
+                </div>
+            </div>
+            <fieldset>
+                <legend>"Giám khảo (tên đăng nhập và họ tên in trên kết quả)"</legend>
+                {move || judges.get().into_iter().enumerate().map(|(i, (username, name))| {
+                    let c2 = format!("judge-{i}");
+                    view! {
+                        <div class="row judge-row">
+                            <div class="field">
+                                <label for=format!("{p1}-judge-{i}")>{format!("Tên đăng nhập {}", i + 1)}</label>
+                                <input id=format!("{p1}-judge-{i}") autocapitalize="none" autocomplete="off" prop:value=username
+                                    on:input=move |ev| username.set(event_target_value(&ev))/>
+                                <p class="field-error">{move || problems.with(|ps| ps.iter().find(|(c, _)| *c == c2).map(|(_, m)| m.clone()))}</p>
+                            </div>
+                            <div class="field">
+                                <label for=format!("{p2}-judge-name-{i}")>"Họ tên"</label>
+                                <input id=format!("{p2}-judge-name-{i}") prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+                            </div>
+                            <button type="button" class="button small" aria-label=format!("Bỏ giám khảo {}", i + 1)
+                                on:click=move |_| judges.update(|js| { js.remove(i); })>"Bỏ"</button>
+                        </div>
+                    }
+                }).collect_view()}
+                <button type="button" class="button small add-judge" on:click=move |_| judges.update(|js| js.push((RwSignal::new(String::new()), RwSignal::new(String::new()))))>"Thêm giám khảo"</button>
+            </fieldset>
+            <Problems problems shown=&["round-date"]/>
+            <button class="button primary save-round" disabled=move || busy.get()>"Lưu vòng thi"</button>
+            <Show when=move || saved.get()><span class="saved" role="status">" Đã lưu trên thiết bị"</span></Show>
+        </form>
+    }
+    .into_any()
+}
+
+// ───────────────────────────── print and files ─────────────────────────────
+
+#[component]
+fn PrintTab(contest: ContestMemo) -> impl IntoView {
+    let _ = contest;
+    view! {
+        <section class="item no-print">
+            <p>"In bảng kết quả trên khổ A4: dùng nút dưới đây (hoặc lệnh in của trình duyệt)."</p>
+            <button type="button" class="button primary" id="print-results" on:click=move |_| {
+                if let Some(w) = web_sys::window() { let _ = w.print(); }
+            }>"In kết quả"</button>
+        </section>
+    }
+}
