@@ -28,7 +28,8 @@
 //! its judges, excusals, tie-break order and qualifiers (all the organiser's).
 //!
 //! Reading turns the maps back into the domain's lists in a canonical order — rounds:
-//! preliminaries by id, then the final; teams by registration time, then id; sheets by round and
+//! preliminaries by id compared naturally (`so-khao-CUM-2` before `so-khao-CUM-10`,
+//! [`round_order`]), then the final; teams by registration time, then id; sheets by round and
 //! judge; rows by team and part — so every device (and the server, before and after a change)
 //! reads the same `Contest` from the same document. A map entry whose key does not match its
 //! content (a round stored under another round's id, a sheet under another judge's key) makes the
@@ -40,7 +41,7 @@ use automerge::transaction::CommitOptions;
 use automerge::{AutoCommit, ReadDoc};
 use autosurgeon::{Hydrate, Reconcile};
 
-use crate::domain::contest::{Contest, Part, Prize, PrizeQuotas, Round, ScoreChange, ScoreRow, ScoreSheet, Stage, Team};
+use crate::domain::contest::{Contest, Part, Prize, PrizeQuotas, Round, ScoreChange, ScoreRow, ScoreSheet, Team, round_order};
 use crate::domain::{Access, Level};
 
 /// The root `kind` of a contest document.
@@ -227,7 +228,7 @@ impl ContestDoc {
         }
         sheets.sort_by(|a, b| (&a.round, &a.judge).cmp(&(&b.round, &b.judge)));
         let mut rounds: Vec<Round> = self.rounds.into_values().collect();
-        rounds.sort_by(|a, b| (a.stage == Stage::Final, &a.id).cmp(&(b.stage == Stage::Final, &b.id)));
+        rounds.sort_by(round_order);
         let mut teams: Vec<Team> = self.teams.into_values().collect();
         teams.sort_by(|a, b| (a.registered_at, &a.id).cmp(&(b.registered_at, &b.id)));
         Ok(Contest {

@@ -29,6 +29,7 @@ mod change;
 
 pub use change::{ContestChange, PartInput, Problems, team_id};
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use autosurgeon::{Hydrate, Reconcile};
@@ -163,6 +164,45 @@ impl Round {
     /// Whether the organiser excused `judge` from scoring `team`.
     pub fn is_excused(&self, judge: &str, team: &str) -> bool {
         self.excused.iter().any(|e| e.judge == judge && (e.team.is_empty() || e.team == team))
+    }
+}
+
+/// The canonical order of rounds: the preliminaries by id compared naturally ([`natural_cmp`]:
+/// `so-khao-CUM-2` before `so-khao-CUM-10`), then the final. Every reader of a contest document
+/// lists rounds so (`doc::contest`), and [`Contest::add_preliminaries`] leaves them so.
+pub fn round_order(a: &Round, b: &Round) -> Ordering {
+    (a.stage == Stage::Final).cmp(&(b.stage == Stage::Final)).then_with(|| natural_cmp(&a.id, &b.id))
+}
+
+/// Compares texts as people number things: runs of ASCII digits by their value ("2" before
+/// "10", "02" with "2"), everything else character by character; texts equal that way (only
+/// leading zeros differ) by their characters, so the order is total and the same everywhere.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut x, mut y) = (a, b);
+    loop {
+        match (x.chars().next(), y.chars().next()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let run = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+                let (i, j) = (run(x), run(y));
+                let (m, n) = (x[..i].trim_start_matches('0'), y[..j].trim_start_matches('0'));
+                // Without leading zeros, a longer run is a larger number; equal lengths compare
+                // digit by digit.
+                let by_value = m.len().cmp(&n.len()).then_with(|| m.cmp(n));
+                if by_value != Ordering::Equal {
+                    return by_value;
+                }
+                (x, y) = (&x[i..], &y[j..]);
+            }
+            (Some(c), Some(d)) => {
+                if c != d {
+                    return c.cmp(&d);
+                }
+                (x, y) = (&x[c.len_utf8()..], &y[d.len_utf8()..]);
+            }
+        }
     }
 }
 
@@ -548,7 +588,8 @@ impl Contest {
     }
 
     /// Adds a preliminary for every cluster of `tree` with members in the organiser's subtree
-    /// (those members only) that has no round yet, before the final; returns how many.
+    /// (those members only) that has no round yet, before the final; returns how many. The rounds
+    /// are left in their canonical order ([`round_order`]), the order a document reads back in.
     pub fn add_preliminaries(&mut self, tree: &UnitTree) -> usize {
         let mut members: BTreeMap<&str, Vec<String>> = BTreeMap::new();
         for unit in tree.subtree(&self.unit) {
@@ -573,6 +614,7 @@ impl Contest {
             );
             added += 1;
         }
+        self.rounds.sort_by(round_order);
         added
     }
 
@@ -1515,6 +1557,36 @@ ST1,Phường Lê Lợi,xa,co_so,SONTAY,CUM-1
         assert_eq!(parse_points("30,01", 3000).unwrap_err(), "vượt quá điểm tối đa 30.");
         assert!(parse_points("99999999999999", 3000).unwrap_err().contains("vượt quá"));
         assert_eq!([format_points(850), format_points(8533), format_points(3000), format_points(5)], ["8,5", "85,33", "30", "0,05"]);
+    }
+
+    #[test]
+    fn rounds_sort_naturally_digit_runs_by_value() {
+        let mut ids = vec!["so-khao-CUM-10", "so-khao-CUM-2", "so-khao-CUM-1", "so-khao-CUM-02", "so-khao-A", "so-khao-CUM-9b", "so-khao-CUM-9a"];
+        ids.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(ids, ["so-khao-A", "so-khao-CUM-1", "so-khao-CUM-02", "so-khao-CUM-2", "so-khao-CUM-9a", "so-khao-CUM-9b", "so-khao-CUM-10"]);
+        assert_eq!(natural_cmp("x", "x"), Ordering::Equal);
+        assert_eq!(natural_cmp("x2", "x2y"), Ordering::Less);
+        assert_eq!(natural_cmp("Cụm 2", "Cụm 10"), Ordering::Less, "letters beyond ASCII step by whole characters");
+        assert_eq!(natural_cmp("99999999999999999999999", "100000000000000000000000"), Ordering::Less, "no overflow");
+        let mut rounds = vec![
+            Round::new("chung-khao", Stage::Final, "Chung khảo"),
+            Round::new("so-khao-CUM-10", Stage::Preliminary, "Sơ khảo Cụm 10"),
+            Round::new("so-khao-CUM-2", Stage::Preliminary, "Sơ khảo Cụm 2"),
+        ];
+        rounds.sort_by(round_order);
+        let order: Vec<&str> = rounds.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(order, ["so-khao-CUM-2", "so-khao-CUM-10", "chung-khao"], "the final last, whatever its id");
+    }
+
+    proptest! {
+        #[test]
+        fn natural_order_is_a_total_order(a in "[a0-2-]{0,6}", b in "[a0-2-]{0,6}", c in "[a0-2-]{0,6}") {
+            prop_assert_eq!(natural_cmp(&a, &b), natural_cmp(&b, &a).reverse());
+            prop_assert_eq!(natural_cmp(&a, &b) == Ordering::Equal, a == b);
+            if natural_cmp(&a, &b) != Ordering::Greater && natural_cmp(&b, &c) != Ordering::Greater {
+                prop_assert_ne!(natural_cmp(&a, &c), Ordering::Greater);
+            }
+        }
     }
 
     #[test]

@@ -61,6 +61,27 @@ fn a_contest_comes_back_from_its_document_as_written() {
 }
 
 #[test]
+fn preliminaries_read_back_in_natural_order_of_their_clusters() {
+    // Twelve clusters: by plain id CUM-10, CUM-11 and CUM-12 would come between CUM-1 and CUM-2.
+    let mut csv = "code,name,kind,level,parent,cluster\nBAVI,Huyện ủy Ba Vì,huyen,huyen,,\n".to_string();
+    for n in 1..=12 {
+        csv.push_str(&format!("X{n},Xã {n},xa,co_so,BAVI,CUM-{n}\n"));
+    }
+    let tree = UnitTree::from_csv(&csv).unwrap();
+    let mut c = Contest::new("c1".into(), "Hội thi", Level::District, 2026, "BAVI", "bt", 1);
+    assert_eq!(c.add_preliminaries(&tree), 12);
+    let expected: Vec<String> = (1..=12).map(|n| format!("so-khao-CUM-{n}")).chain(["chung-khao".to_string()]).collect();
+    let ids = |c: &Contest| c.rounds.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&c), expected, "the domain adds them in that order");
+    let back = read_contest(&create(&c, 1).unwrap()).unwrap();
+    assert_eq!(ids(&back), expected, "and a document reads them back so");
+    assert_eq!(back, c);
+    // Whatever order a contest holds them in, the canonical order is the same.
+    c.rounds.reverse();
+    assert_eq!(ids(&canonical(&c).unwrap()), expected);
+}
+
+#[test]
 fn models_and_contests_are_told_apart_by_the_root_kind() {
     let model = crate::domain::Model::new("m".into(), "A", 1);
     let mut m = crate::doc::create(&model, 1).unwrap();
