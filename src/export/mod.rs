@@ -1,19 +1,22 @@
 //! Exports: what the app shows, as files people open in Excel — the report's tables and lists,
-//! and the model list with its current filters — as XLSX (one sheet per table) and CSV.
+//! the model list with its current filters, a contest's results — as XLSX (one sheet per table)
+//! and CSV.
 //!
 //! A [`Table`] is typed: text, whole numbers, decimals and dates stay what they are, so a
 //! spreadsheet can add them up (a count written as "1.234" text cannot be summed). The builders
-//! ([`report_tables`], [`model_table`]) turn the domain's sheets and records into tables with
-//! Vietnamese headers; the writers ([`xlsx`], [`csv`]) turn tables into bytes.
+//! ([`report_tables`], [`model_table`], [`contest_tables`]) turn the domain's sheets and records
+//! into tables with Vietnamese headers; the writers ([`xlsx`], [`csv`]) turn tables into bytes.
 //!
 //! No IO and no clock: the caller (the client's report page, offline on the device, or the
 //! server) saves or sends the bytes. Compiles for the browser (wasm32) and natively; imports
 //! nothing but [`crate::domain`].
 
+mod contest;
 mod models;
 mod report;
 mod write;
 
+pub use contest::{EXCUSED, INCOMPLETE, MISSING, PRIZES, QUALIFIED, TIED, contest_tables, final_table, prize_table, round_sheets_table, round_table};
 pub use models::model_table;
 pub use report::{COMMENDATIONS, COVERAGE, EXEMPLARY, FIGURES, NOT_REGISTERING, PIVOT, REPLICATED, TOTAL, breakdown_sheet, figure_rows, report_tables};
 pub use write::{csv, xlsx};
