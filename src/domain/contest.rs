@@ -1568,7 +1568,7 @@ ST1,Phường Lê Lợi,xa,co_so,SONTAY,CUM-1
         assert_eq!(natural_cmp("x2", "x2y"), Ordering::Less);
         assert_eq!(natural_cmp("Cụm 2", "Cụm 10"), Ordering::Less, "letters beyond ASCII step by whole characters");
         assert_eq!(natural_cmp("99999999999999999999999", "100000000000000000000000"), Ordering::Less, "no overflow");
-        let mut rounds = vec![
+        let mut rounds = [
             Round::new("chung-khao", Stage::Final, "Chung khảo"),
             Round::new("so-khao-CUM-10", Stage::Preliminary, "Sơ khảo Cụm 10"),
             Round::new("so-khao-CUM-2", Stage::Preliminary, "Sơ khảo Cụm 2"),
