@@ -30,6 +30,21 @@ pub const EXCUSED: &str = "miễn chấm";
 /// What the sheet name of a round's judges' detail adds to the round's name.
 const SHEETS_SUFFIX: &str = " (giám khảo)";
 
+/// Writes units by name in every "Đơn vị" column of `tables` (the tables carry the team's unit
+/// code; the device's profile, or the server's tree, knows the names).
+pub fn name_units(tables: &mut [Table], name: impl Fn(&str) -> String) {
+    for table in tables {
+        let Some(column) = table.headers.iter().position(|h| h == "Đơn vị") else { continue };
+        for row in &mut table.rows {
+            if let Some(Cell::Text(code)) = row.get_mut(column)
+                && !code.is_empty()
+            {
+                *code = name(code);
+            }
+        }
+    }
+}
+
 /// Hundredths of a point as a number Excel adds up (8533 → 85.33; exact to the hundredth, as
 /// the nearest double is what Excel shows).
 fn points(hundredths: u32) -> Cell {

@@ -1340,15 +1340,120 @@ fn RoundForm(id: String, contest: ContestMemo, round: String) -> impl IntoView {
 
 // ───────────────────────────── print and files ─────────────────────────────
 
+/// The contest's tables (`export::contest_tables`) with units by name: what is printed and what
+/// the files hold, the same rows.
+fn tables_of(c: &Contest, with_judges: bool) -> Vec<crate::export::Table> {
+    let ctx = ctx();
+    let mut tables = crate::export::contest_tables(c);
+    if !with_judges {
+        tables.retain(|t| !t.sheet.ends_with("(giám khảo)"));
+    }
+    crate::export::name_units(&mut tables, |code| ctx.unit_name(code));
+    tables
+}
+
+fn cell_text(cell: &crate::export::Cell) -> (String, bool) {
+    use crate::export::Cell;
+    match cell {
+        Cell::Text(t) => (t.clone(), false),
+        Cell::Whole(n) => (n.to_string(), true),
+        Cell::Decimal(d) => (format_points((d * 100.0).round() as u32), true),
+        Cell::Date(d) => (d.vi(), false),
+        Cell::Empty => (String::new(), false),
+    }
+}
+
+/// Results on A4 (the organiser's unit heading the page, every round, the prize list, the
+/// signature block), and the same tables as XLSX or CSV.
 #[component]
 fn PrintTab(contest: ContestMemo) -> impl IntoView {
-    let _ = contest;
+    let ctx = ctx();
+    let with_judges = RwSignal::new(false);
+    let problem = RwSignal::new(None::<String>);
+    let chosen_csv = RwSignal::new(0usize);
+    let file_name = move |c: &Contest, ext: &str| {
+        let slug: String = crate::domain::fold(&c.name).chars().map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '-' }).collect();
+        let slug = slug.split('-').filter(|s| !s.is_empty()).collect::<Vec<_>>().join("-");
+        format!("ket-qua-{slug}.{ext}")
+    };
+    let xlsx = move |_| {
+        let Some(c) = current(contest) else { return };
+        let result = crate::export::xlsx(&tables_of(&c, true))
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| super::files::download(&file_name(&c, "xlsx"), &bytes, super::files::XLSX));
+        problem.set(result.err());
+    };
+    let csv = move |_| {
+        let Some(c) = current(contest) else { return };
+        let tables = tables_of(&c, true);
+        let Some(table) = tables.get(chosen_csv.get_untracked()) else { return };
+        let name = file_name(&c, "csv").replace(".csv", &format!("-{}.csv", chosen_csv.get_untracked() + 1));
+        problem.set(super::files::download(&name, &crate::export::csv(table), super::files::CSV).err());
+    };
+    let document = move || {
+        let c = current(contest)?;
+        let organiser = ctx.unit_name(&c.unit).to_uppercase();
+        let tables = tables_of(&c, with_judges.get());
+        let place_date = {
+            let d = crate::domain::Date::in_vietnam(js_sys::Date::now() as i64);
+            format!("ngày {:02} tháng {:02} năm {}", d.day, d.month, d.year)
+        };
+        Some(view! {
+            <div class="contest-print print-doc-screen">
+                <table class="doc-head">
+                    <tbody><tr>
+                        <td class="doc-issuer"><div>{organiser}</div><div class="strong">"BAN TỔ CHỨC HỘI THI"</div></td>
+                        <td class="doc-nation"><div class="date-line italic">{place_date}</div></td>
+                    </tr></tbody>
+                </table>
+                <p class="doc-title">"KẾT QUẢ"</p>
+                <p class="doc-subtitle">{c.name.to_uppercase()}</p>
+                {(!c.is_published()).then(|| view! { <p class="italic">"(Kết quả tạm tính, chưa công bố)"</p> })}
+                {tables.into_iter().map(|t| view! {
+                    <h3>{t.title.clone()}</h3>
+                    <table class="doc-table">
+                        <thead><tr>{t.headers.iter().map(|h| view! { <th>{h.clone()}</th> }).collect_view()}</tr></thead>
+                        <tbody>
+                            {t.rows.iter().map(|row| view! {
+                                <tr>{row.iter().map(|cell| {
+                                    let (text, num) = cell_text(cell);
+                                    view! { <td class:num=num>{text}</td> }
+                                }).collect_view()}</tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }).collect_view()}
+                <table class="doc-foot">
+                    <tbody><tr>
+                        <td class="doc-recipients"></td>
+                        <td class="doc-signature"><div class="strong">"TM. BAN TỔ CHỨC"</div><div class="strong">"TRƯỞNG BAN"</div><div class="signature-space"></div></td>
+                    </tr></tbody>
+                </table>
+            </div>
+        })
+    };
+    let csv_choices = move || {
+        current(contest).map(|c| tables_of(&c, true).into_iter().enumerate().map(|(i, t)| view! { <option value=i.to_string()>{t.sheet}</option> }).collect_view())
+    };
     view! {
-        <section class="item no-print">
-            <p>"In bảng kết quả trên khổ A4: dùng nút dưới đây (hoặc lệnh in của trình duyệt)."</p>
-            <button type="button" class="button primary" id="print-results" on:click=move |_| {
-                if let Some(w) = web_sys::window() { let _ = w.print(); }
-            }>"In kết quả"</button>
+        <section class="item no-print print-controls">
+            <label class="choice">
+                <input type="checkbox" id="print-judges" prop:checked=with_judges on:change=move |ev| with_judges.set(event_target_checked(&ev))/>
+                "In kèm bảng điểm của từng giám khảo"
+            </label>
+            <div class="actions">
+                <button type="button" class="button primary" id="print-results" on:click=move |_| {
+                    if let Some(w) = web_sys::window() { let _ = w.print(); }
+                }>"In kết quả (A4)"</button>
+                <button type="button" class="button" id="export-xlsx" on:click=xlsx>"Tải tệp Excel (mọi bảng)"</button>
+            </div>
+            <div class="field inline">
+                <label for="csv-table">"Tệp CSV của bảng"</label>
+                <select id="csv-table" on:change=move |ev| chosen_csv.set(event_target_value(&ev).parse().unwrap_or(0))>{csv_choices}</select>
+                <button type="button" class="button" id="export-csv" on:click=csv>"Tải CSV"</button>
+            </div>
+            <Show when=move || problem.with(Option::is_some)><p class="error" role="alert">{move || problem.get()}</p></Show>
         </section>
+        {document}
     }
 }

@@ -8,8 +8,8 @@ use crate::domain::report::ReportSheet;
 use crate::domain::{Model, fold};
 use crate::export::{Table, csv, model_table, report_tables, xlsx};
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-const CSV: &str = "text/csv;charset=utf-8";
+pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub(crate) const CSV: &str = "text/csv;charset=utf-8";
 
 /// An ASCII file name from Vietnamese words ("Huyện ủy Hà Quảng" → "huyen-uy-ha-quang").
 pub fn slug(text: &str) -> String {

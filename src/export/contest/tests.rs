@@ -344,3 +344,22 @@ fn a_contest_without_sheets_or_teams_still_writes() {
     assert!(xlsx(&tables).is_ok());
     assert!(prize_table(&c).rows.is_empty());
 }
+
+#[test]
+fn units_are_written_by_name_where_the_profile_knows_them() {
+    let c = awarded();
+    let mut tables = contest_tables(&c);
+    let t = tree();
+    name_units(&mut tables, |code| t.get(code).map_or_else(|| code.to_string(), |u| u.name.clone()));
+    let mut seen = 0;
+    for table in &tables {
+        let Some(col) = table.headers.iter().position(|h| h == "Đơn vị") else { continue };
+        for row in &table.rows {
+            if let Some(Cell::Text(name)) = row.get(col) {
+                assert!(name.starts_with("Xã "), "{}: {name}", table.sheet);
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 5, "every table with units was named ({seen} cells)");
+}
