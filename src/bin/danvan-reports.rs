@@ -46,8 +46,8 @@ mod exports {
     }
 
     #[wasm_bindgen]
-    pub fn unmount_contests() {
-        danvan::client::reporting::unmount_contests();
+    pub fn unmount_contests(root: web_sys::HtmlElement) {
+        danvan::client::reporting::unmount_contests(&root);
     }
 
     #[wasm_bindgen]

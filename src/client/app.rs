@@ -169,8 +169,8 @@ fn App() -> impl IntoView {
                         <Route path=path!("/binh-xet") view=lifecycle::ReviewQueuePage/>
                         <Route path=path!("/thu-vien") view=pages::LibraryPage/>
                         <Route path=path!("/bao-cao") view=pages::ReportsPage/>
-                        <Route path=path!("/hoi-thi") view=pages::ContestsPage/>
-                        <Route path=path!("/hoi-thi/:id") view=pages::ContestsPage/>
+                        // One route: moving between the list and a contest keeps the pages mounted.
+                        <Route path=path!("/hoi-thi/:id?") view=pages::ContestsPage/>
                         <Route path=path!("/nhap-tu-tep") view=pages::ImportPage/>
                         <Route path=path!("/dang-nhap") view=sign_in::SignInPage/>
                         <Route path=path!("/moi") view=sign_in::InvitationPage/>

@@ -97,8 +97,9 @@ pub fn ContestsPage() -> impl IntoView {
     NAVIGATE.with(|n| *n.borrow_mut() = Some(Box::new(move |path: &str| navigate(path, Default::default()))));
     on_cleanup(move || {
         NAVIGATE.with(|n| n.borrow_mut().take());
-        if let Some(m) = mounted.get_untracked() {
-            let _ = call_module(&m, "unmount_contests", &[]);
+        if let (Some(m), Some(el)) = (mounted.get_untracked(), root.get_untracked()) {
+            let el: web_sys::Element = el.into();
+            let _ = call_module(&m, "unmount_contests", &[el.into()]);
         }
     });
 

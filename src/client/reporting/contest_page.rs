@@ -910,7 +910,10 @@ fn JudgeSheet(id: String, contest: ContestMemo, round: String, closed: bool) -> 
                 .iter()
                 .enumerate()
                 .map(|(i, p)| {
+                    // Problems are keyed by the cell's control; the element's id adds the round
+                    // (a team plays a preliminary and the final, both on this page).
                     let control = score_control(&team, &p.id);
+                    let dom_id = format!("{}--{control}", round_id.get_value());
                     let (points, comment) = cells.with_value(|cs| (cs[i].1, cs[i].2));
                     let error = {
                         let control = control.clone();
@@ -918,11 +921,11 @@ fn JudgeSheet(id: String, contest: ContestMemo, round: String, closed: bool) -> 
                     };
                     view! {
                         <div class="score-cell">
-                            <label for=control.clone()>{format!("{} (tối đa {})", p.label, format_points(p.max))}</label>
-                            <input id=control.clone() class="points" inputmode="decimal" autocomplete="off" disabled=closed
+                            <label for=dom_id.clone()>{format!("{} (tối đa {})", p.label, format_points(p.max))}</label>
+                            <input id=dom_id.clone() class="points" inputmode="decimal" autocomplete="off" disabled=closed
                                 prop:value=points on:input=move |ev| points.set(event_target_value(&ev)) on:change=move |_| save()
                                 aria-invalid={let error = error.clone(); move || error().is_some().to_string()}/>
-                            <input id=format!("comment-{control}") class="comment" placeholder="Nhận xét (không bắt buộc)" disabled=closed
+                            <input id=format!("{dom_id}-comment") class="comment" placeholder="Nhận xét (không bắt buộc)" disabled=closed
                                 aria-label=format!("Nhận xét phần {} của đội {}", p.label, team_name)
                                 prop:value=comment on:input=move |ev| comment.set(event_target_value(&ev)) on:change=move |_| save()/>
                             <p class="field-error" role="alert">{error}</p>

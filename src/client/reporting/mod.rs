@@ -37,19 +37,21 @@ struct Mounted {
 thread_local! {
     static MOUNTED: RefCell<Option<Mounted>> = const { RefCell::new(None) };
     static IMPORT_MOUNTED: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
-    static CONTESTS_MOUNTED: RefCell<Option<(RwSignal<input::ContestInput>, Box<dyn Any>)>> = const { RefCell::new(None) };
+    /// The contest pages' input, the element they are mounted in, and their unmount handle.
+    static CONTESTS_MOUNTED: RefCell<Option<(RwSignal<input::ContestInput>, web_sys::HtmlElement, Box<dyn Any>)>> = const { RefCell::new(None) };
 }
 
 /// Renders the contest pages into `root`; `write` and `navigate` are the app's (see
 /// `contest_page::ContestCalls`).
 pub fn mount_contests(root: web_sys::HtmlElement, bytes: &[u8], write: js_sys::Function, navigate: js_sys::Function) -> Result<(), String> {
     let input = input::ContestInput::decode(bytes)?;
-    unmount_contests();
+    let previous = CONTESTS_MOUNTED.with(|m| m.borrow_mut().take());
+    drop(previous);
     add_stylesheet();
     let signal = RwSignal::new(input);
     let calls = contest_page::ContestCalls { write, navigate };
-    let handle = leptos::mount::mount_to(root, move || contest_page::view(signal, calls));
-    CONTESTS_MOUNTED.with(|m| *m.borrow_mut() = Some((signal, Box::new(handle))));
+    let handle = leptos::mount::mount_to(root.clone(), move || contest_page::view(signal, calls));
+    CONTESTS_MOUNTED.with(|m| *m.borrow_mut() = Some((signal, root, Box::new(handle))));
     Ok(())
 }
 
@@ -57,7 +59,7 @@ pub fn mount_contests(root: web_sys::HtmlElement, bytes: &[u8], write: js_sys::F
 pub fn update_contests(bytes: &[u8]) -> Result<(), String> {
     let input = input::ContestInput::decode(bytes)?;
     CONTESTS_MOUNTED.with(|m| {
-        if let Some((signal, _)) = m.borrow().as_ref()
+        if let Some((signal, _, _)) = m.borrow().as_ref()
             && signal.with_untracked(|i| *i != input)
         {
             signal.set(input);
@@ -66,9 +68,13 @@ pub fn update_contests(bytes: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
-/// The app left the contest pages.
-pub fn unmount_contests() {
-    let previous = CONTESTS_MOUNTED.with(|m| m.borrow_mut().take());
+/// The app left the contest pages mounted in `root` (a page mounted since in another element
+/// stays).
+pub fn unmount_contests(root: &web_sys::HtmlElement) {
+    let previous = CONTESTS_MOUNTED.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.as_ref().is_some_and(|(_, r, _)| r == root) { m.take() } else { None }
+    });
     drop(previous);
 }
 
