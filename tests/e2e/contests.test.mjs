@@ -242,7 +242,7 @@ test('three judges score four teams offline; every device ranks alike; the final
     await org.emulateMedia({ media: 'screen' });
     assert.ok(pdf.length > 10_000, `a PDF was printed (${pdf.length} bytes)`);
     const text = await org.locator('.contest-print').innerText();
-    for (const want of ['BAN TỔ CHỨC HỘI THI', 'Xã Phú Đình', '90,5', 'Đội đạt giải', 'Hoàng Thị Mai']) assert.ok(text.includes(want), `the document says “${want}”`);
+    for (const want of ['BAN TỔ CHỨC HỘI THI', 'Xã Phú Đình', '90,5', 'Danh sách đội đạt giải', 'Hoàng Thị Mai']) assert.ok(text.includes(want), `the document says “${want}”`);
     const [download] = await Promise.all([org.waitForEvent('download'), org.locator('#export-xlsx').click()]);
     const file = join(work, download.suggestedFilename());
     await download.saveAs(file);
@@ -260,6 +260,12 @@ test('three judges score four teams offline; every device ranks alike; the final
     await gk2.locator('.note.published').waitFor({ timeout: 30_000 });
     assert.ok(await gk2.locator('[id="chung-khao--score-doi-PHUDINH-p1"]').isDisabled());
     await gk2.screenshot({ path: join(SHOTS, 'contest-5-judge-published.png'), fullPage: true });
+  } catch (e) {
+    // What each open page showed when it failed.
+    for (const [i, ctx] of browser.contexts().entries()) {
+      for (const page of ctx.pages()) await page.screenshot({ path: join(SHOTS, `contest-failed-${i}.png`), fullPage: true }).catch(() => {});
+    }
+    throw e;
   } finally {
     await browser.close();
     child.kill();

@@ -340,20 +340,44 @@ fn ContestView(id: String) -> impl IntoView {
         let id = id.clone();
         Memo::new(move |_| ctx.contests.with(|cs| cs.get(&id).cloned()))
     };
-    let username = ctx.username();
-    let first = contest.with_untracked(|c| match c {
-        Some(Ok(c)) if c.judges_open_round(&username) => Tab::Scoring,
-        Some(Ok(c)) if ctx.is_organiser(c) && c.sheets.is_empty() && !c.is_published() => Tab::Setup,
-        _ => Tab::Results,
+    // The tab the user chose; until then the one that suits them, decided once the contest is
+    // on the device (after a reload it arrives a moment after the page): a judge their sheet,
+    // an organiser still setting up the set-up, anyone else the results.
+    let chosen = RwSignal::new(None::<Tab>);
+    let first = StoredValue::new(None::<Tab>);
+    let tab = Memo::new(move |_| {
+        if let Some(t) = chosen.get().or_else(|| first.get_value()) {
+            return t;
+        }
+        let username = ctx.username();
+        let suited = contest.with(|c| match c {
+            Some(Ok(c)) if c.judges_open_round(&username) => Some(Tab::Scoring),
+            Some(Ok(c)) if ctx.is_organiser(c) && c.sheets.is_empty() && !c.is_published() => Some(Tab::Setup),
+            Some(_) => Some(Tab::Results),
+            None => None,
+        });
+        first.set_value(suited);
+        suited.unwrap_or(Tab::Results)
     });
-    let tab = RwSignal::new(first);
     let dirty = {
         let id = id.clone();
         move || ctx.input.with(|i| i.dirty.contains(&id))
     };
     let id = StoredValue::new(id);
-    move || match contest.get() {
-        None => view! {
+    // What decides the page's frame: the contest's tabs and forms are built once per shape, and
+    // what a sync or a save changes (rankings, counts, the header) updates inside them — a judge
+    // typing, or a form just saved, is never rebuilt under the user's fingers.
+    let shape = Memo::new(move |_| match contest.get() {
+        None => Shape::Missing,
+        Some(Err(e)) => Shape::Unreadable(e),
+        Some(Ok(c)) => Shape::Ready { organiser: ctx.is_organiser(&c), judge: c.rounds.iter().any(|r| r.is_assigned(&ctx.username())) },
+    });
+    let header = move || current(contest).map(|c| {
+        (c.name.clone(), format!("{} · {} · Ban tổ chức: {}", c.year, c.level.label(), ctx.unit_name(&c.unit)), status_label(&c),
+         c.is_published().then(|| format!("Kết quả đã công bố lúc {} — chỉ xem, không ai sửa được nữa.", date_time(c.published_at))))
+    });
+    move || match shape.get() {
+        Shape::Missing => view! {
             <section class="page contest-page">
                 <p><a href="/hoi-thi">"← Các hội thi"</a></p>
                 <h1>"Không tìm thấy hội thi"</h1>
@@ -361,13 +385,11 @@ fn ContestView(id: String) -> impl IntoView {
             </section>
         }
         .into_any(),
-        Some(Err(e)) => view! {
+        Shape::Unreadable(e) => view! {
             <section class="page contest-page"><h1>"Hội thi không đọc được"</h1><p class="warning">{e}</p></section>
         }
         .into_any(),
-        Some(Ok(c)) => {
-            let organiser = ctx.is_organiser(&c);
-            let judge = c.rounds.iter().any(|r| r.is_assigned(&ctx.username()));
+        Shape::Ready { organiser, judge } => {
             let tabs: Vec<Tab> = [Tab::Results, Tab::Scoring, Tab::Teams, Tab::Setup, Tab::Print]
                 .into_iter()
                 .filter(|t| match t {
@@ -376,24 +398,20 @@ fn ContestView(id: String) -> impl IntoView {
                     _ => true,
                 })
                 .collect();
-            let head = format!("{} · {} · Ban tổ chức: {}", c.year, c.level.label(), ctx.unit_name(&c.unit));
-            let published = c.is_published().then(|| {
-                format!("Kết quả đã công bố lúc {} — chỉ xem, không ai sửa được nữa.", date_time(c.published_at))
-            });
             let id = id.get_value();
             view! {
                 <section class="page contest-page">
                     <p class="no-print"><a href="/hoi-thi">"← Các hội thi"</a></p>
-                    <h1>{c.name.clone()}</h1>
-                    <p class="meta">{head} " · " <span class="badge">{status_label(&c)}</span></p>
-                    {published.map(|p| view! { <p class="note published">{p}</p> })}
+                    <h1>{move || header().map(|h| h.0)}</h1>
+                    <p class="meta">{move || header().map(|h| h.1)} " · " <span class="badge">{move || header().map(|h| h.2)}</span></p>
+                    {move || header().and_then(|h| h.3).map(|p| view! { <p class="note published">{p}</p> })}
                     <Show when=dirty.clone()>
                         <p class="note unsynced no-print">"Có thay đổi đã lưu trên thiết bị, chưa đồng bộ lên máy chủ: sẽ tự gửi khi có mạng."</p>
                     </Show>
                     <nav class="tabs no-print" role="tablist">
                         {tabs.into_iter().map(|t| view! {
                             <button role="tab" id=t.id() class="tab" aria-selected=move || (tab.get() == t).to_string()
-                                on:click=move |_| tab.set(t)>{t.label()}</button>
+                                on:click=move |_| chosen.set(Some(t))>{t.label()}</button>
                         }).collect_view()}
                     </nav>
                     {
@@ -414,6 +432,13 @@ fn ContestView(id: String) -> impl IntoView {
             .into_any()
         }
     }
+}
+
+#[derive(Clone, PartialEq)]
+enum Shape {
+    Missing,
+    Unreadable(String),
+    Ready { organiser: bool, judge: bool },
 }
 
 type ContestMemo = Memo<Option<Result<Contest, String>>>;
@@ -1002,7 +1027,7 @@ fn TeamsTab(id: String, contest: ContestMemo, organiser: bool) -> impl IntoView 
     };
     // Units the user may register a team for: the organiser any unit of an open first round; a
     // cadre their own units there.
-    let registrable = move || -> Vec<(String, String)> {
+    let registrable = Memo::new(move |_| -> Vec<(String, String)> {
         let Some(c) = current(contest) else { return Vec::new() };
         if c.is_published() {
             return Vec::new();
@@ -1022,11 +1047,11 @@ fn TeamsTab(id: String, contest: ContestMemo, organiser: bool) -> impl IntoView 
             .filter(|u| organiser || access.can_write(u))
             .map(|u| (u.clone(), ctx.unit_name(&u)))
             .collect()
-    };
+    });
     view! {
         {listing}
         {move || {
-            let units = registrable();
+            let units = registrable.get();
             (!units.is_empty()).then(|| view! { <RegisterTeamForm id=id.get_value() units/> })
         }}
     }
@@ -1095,15 +1120,13 @@ fn SetupTab(id: String, contest: ContestMemo) -> impl IntoView {
     if c.is_published() {
         return view! { <p class="note">"Kết quả đã công bố; thể lệ và vòng thi chỉ xem."</p> }.into_any();
     }
-    let rounds: Vec<String> = c.rounds.iter().map(|r| r.id.clone()).collect();
     let id2 = id.clone();
-    let rounds_view = move || {
-        // Re-listed when a round is added (the preliminaries).
-        let ids: Vec<String> = current(contest).map(|c| c.rounds.iter().map(|r| r.id.clone()).collect()).unwrap_or_else(|| rounds.clone());
-        ids.into_iter().map(|round| view! { <RoundForm id=id2.clone() contest round/> }).collect_view()
-    };
+    // Re-listed when a round is added (the preliminaries) or closed, not when a sync changes
+    // another part of the contest (what was typed into a round's form stays).
+    let rounds = Memo::new(move |_| current(contest).map(|c| c.rounds.iter().map(|r| (r.id.clone(), r.is_closed())).collect::<Vec<_>>()).unwrap_or_default());
+    let rounds_view = move || rounds.get().into_iter().map(|(round, _)| view! { <RoundForm id=id2.clone() contest round/> }).collect_view();
     view! {
-        <RulesForm id=id.clone() contest=c.clone()/>
+        <RulesForm id=id.clone() contest=c/>
         <section class="item">
             <h2>"Vòng thi"</h2>
             <AddPreliminaries id=id.clone()/>
