@@ -210,7 +210,7 @@ test('three judges score four teams offline; every device ranks alike; the final
     // ── The preliminaries close; the final forms from their winners. ──
     for (const round of ['so-khao-CUM-1', 'so-khao-CUM-2']) {
       await org.locator(`#round-${round} .close-round`).click();
-      await eventually(`${round} closed`, async () => (await org.locator(`#round-${round} .meta`).innerText()).includes('Đã khóa'));
+      await eventually(`${round} closed`, async () => (await org.locator(`#round-${round} > .meta`).innerText()).includes('Đã khóa'));
     }
     assert.equal((await ranking(org, 'so-khao-CUM-1'))[0][2], 'Vào chung khảo');
     assert.equal((await ranking(org, 'so-khao-CUM-2'))[0][2], 'Vào chung khảo');

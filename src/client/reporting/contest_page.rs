@@ -501,7 +501,9 @@ fn RoundResultsView(id: String, contest: ContestMemo, round: String, organiser: 
         };
         let table = results_table(&c, &r.id, &results);
         let missing = missing_summary(&c, &r.id, &results);
-        let open_actions = (organiser && !r.is_closed() && !c.is_published()).then(|| {
+        let waiting = (r.stage == Stage::Final && teams == 0 && c.preliminaries().any(|p| !p.is_closed()))
+            .then(|| view! { <p class="note">"Chung khảo gồm các đội vào chung khảo của từng cụm: có sau khi khóa các vòng sơ khảo."</p> });
+        let open_actions = (organiser && !r.is_closed() && !c.is_published() && teams > 0).then(|| {
             let ties = results.ranking.ties.clone();
             let closing = c.closing(&r.id);
             let rid = r.id.clone();
@@ -531,9 +533,10 @@ fn RoundResultsView(id: String, contest: ContestMemo, round: String, organiser: 
         });
         view! {
             <section class="item round-results" id=format!("round-{}", r.id)>
-                <h2>{format!("{}: {}", Contest::stage_label(r.stage), r.name)}</h2>
+                <h2>{r.name.clone()}</h2>
                 <p class="meta">{where_when.join(" · ")} {(!where_when.is_empty()).then_some(" · ")} {state}</p>
-                {table}
+                {(teams > 0 || waiting.is_none()).then(|| table)}
+                {waiting}
                 {missing}
                 {open_actions}
             </section>
@@ -554,7 +557,7 @@ fn results_table(c: &Contest, round: &str, results: &RoundResults) -> impl IntoV
         let result = results.teams.iter().find(|t| t.team == place.team);
         let parts = c.parts.iter().map(|p| {
             let cell = result.and_then(|t| t.parts.iter().find(|s| s.part == p.id)).and_then(|s| s.points).map_or_else(|| "—".to_string(), format_points);
-            view! { <td class="num">{cell}</td> }
+            view! { <td class="num part" data-label=p.label.clone()>{cell}</td> }
         }).collect_view();
         let mut notes = Vec::new();
         if place.tied {
@@ -578,7 +581,9 @@ fn results_table(c: &Contest, round: &str, results: &RoundResults) -> impl IntoV
                 <td class="num rank">{place.rank}</td>
                 <td>
                     <strong class="team-name">{team.map_or(place.team.clone(), |t| t.name.clone())}</strong>
-                    <br/><span class="meta">{team.map(|t| unit_label(c, &t.unit))}</span>
+                    // The unit, unless the team's name already says it ("Đội Xã Phú Đình").
+                    {team.map(|t| (t.name.clone(), unit_label(c, &t.unit), t.unit.clone())).filter(|(name, unit, code)| unit != code && !name.contains(unit.as_str()))
+                        .map(|(_, unit, _)| view! { <br/><span class="unit">{unit}</span> })}
                 </td>
                 {parts}
                 <td class="num total">{format_points(place.total)}</td>
@@ -895,10 +900,19 @@ fn JudgeSheet(id: String, contest: ContestMemo, round: String, closed: bool) -> 
     let id = StoredValue::new(id);
     let round_id = StoredValue::new(round.clone());
     let parts = c.parts.clone();
-    let teams: Vec<(String, String, String)> = c.teams_in(&r).iter().map(|t| (t.id.clone(), t.name.clone(), ctx.unit_name(&t.unit))).collect();
+    // A unit the judge's profile does not know is left out (its code says nothing to a reader).
+    let teams: Vec<(String, String, String)> = c
+        .teams_in(&r)
+        .iter()
+        .map(|t| {
+            let unit = ctx.unit_name(&t.unit);
+            (t.id.clone(), t.name.clone(), if unit == t.unit { String::new() } else { unit })
+        })
+        .collect();
     let cards = teams
         .into_iter()
         .map(|(team, team_name, unit)| {
+            let unit_line = (!team_name.contains(unit.as_str()) && !unit.is_empty()).then(|| view! { <span class="unit">{format!(" — {unit}")}</span> });
             // (part, points typed, comment typed) for this team.
             let cells: Vec<(String, RwSignal<String>, RwSignal<String>)> = parts
                 .iter()
@@ -960,10 +974,13 @@ fn JudgeSheet(id: String, contest: ContestMemo, round: String, closed: bool) -> 
                 .collect_view();
             view! {
                 <fieldset class="card team-sheet" data-team=team.clone()>
-                    <legend><strong>{team_name.clone()}</strong> <span class="meta">{format!(" — {unit}")}</span></legend>
+                    <legend><strong>{team_name.clone()}</strong>{unit_line}</legend>
                     {rows}
                     <p class="saved-state" aria-live="polite">{move || state.get()}</p>
-                    <Problems problems shown=&[]/>
+                    {move || problems.with(|ps| {
+                        let whole: Vec<String> = ps.iter().filter(|(c, _)| !c.starts_with("score-") || c == "score-sheet").map(|(_, m)| m.clone()).collect();
+                        (!whole.is_empty()).then(|| view! { <p class="error" role="alert">{whole.join(" ")}</p> })
+                    })}
                 </fieldset>
             }
         })
