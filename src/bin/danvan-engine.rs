@@ -53,17 +53,16 @@ mod exports {
         engine::change(&id, change).await.map(|s| api::to_json(&s)).map_err(rejected)
     }
 
-    // create_contest and change_contest answer with the JSON of the `ShownContest` stored.
+    // create_contest and change_contest answer with the JSON of the `ShownContest` stored;
+    // `apply(contest_json) -> answer_json` is the contest page's (see `engine::contests`).
     #[wasm_bindgen]
-    pub async fn create_contest(new: String) -> Result<String, JsValue> {
-        let new = api::from_json(&new).map_err(save_error)?;
-        engine::contests::create(new).await.map(|s| api::to_json(&s)).map_err(rejected)
+    pub async fn create_contest(contest: String) -> Result<String, JsValue> {
+        engine::contests::create(&contest).await.map(|s| api::to_json(&s)).map_err(rejected)
     }
 
     #[wasm_bindgen]
-    pub async fn change_contest(id: String, edit: String) -> Result<String, JsValue> {
-        let edit = api::from_json(&edit).map_err(save_error)?;
-        engine::contests::change(&id, edit).await.map(|s| api::to_json(&s)).map_err(rejected)
+    pub async fn change_contest(id: String, apply: js_sys::Function) -> Result<String, JsValue> {
+        engine::contests::change(&id, apply).await.map(|s| api::to_json(&s)).map_err(rejected)
     }
 
     #[wasm_bindgen]

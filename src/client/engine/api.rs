@@ -8,10 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::local::storage::StorageError;
 use crate::doc::{Conflict, History, Place};
-use crate::domain::contest::ContestChange;
 use crate::domain::{
-    Action, Cluster, CommendationDraft, EvaluationStep, FieldErrors, Grant, JournalEntry, Level, Model, ModelDraft, ReplicatedFrom,
-    Replication, Roles, Unit,
+    Action, CommendationDraft, EvaluationStep, FieldErrors, JournalEntry, Model, ModelDraft, ReplicatedFrom, Replication, Roles,
 };
 
 /// Why a change was not saved; shown to the user as its sentence.
@@ -88,35 +86,19 @@ pub struct Shown {
     pub model: Result<Model, String>,
 }
 
-/// Who changes a contest, as their profile on this device knows them: the engine checks every
-/// contest change with the server's own rule (`domain::contest::check_contest`) before storing
-/// it, which needs the user's grants and the unit tree they were given.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ContestAuthor {
-    pub username: String,
-    pub grants: Vec<Grant>,
-    pub units: Vec<Unit>,
-    pub clusters: Vec<Cluster>,
-}
-
-/// A new contest (issue 16), organised by `unit`.
+/// What the contest page's `apply(before)` answers the engine (the JSON of
+/// `Result<Option<ContestApplied>, SaveError>`; `None`: the change changes nothing). The engine
+/// calls it inside its storage transaction with the contest as stored at that moment, so the
+/// change is made to what is stored (a sheet synced in meanwhile is kept), and the contest's
+/// rules — `Contest::apply` and the server's `check_contest` — stay in the on-demand module
+/// instead of the engine every device downloads before its first sync.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NewContest {
-    pub id: String,
-    pub name: String,
-    pub level: Level,
-    pub year: u32,
-    pub unit: String,
-    pub author: ContestAuthor,
+pub struct ContestApplied {
+    /// The contest after the change (JSON of `domain::contest::Contest`).
+    pub contest: String,
+    /// The history's words for the change.
+    pub message: String,
     pub now: i64,
-}
-
-/// One change of a stored contest.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ContestEdit {
-    pub author: ContestAuthor,
-    pub now: i64,
-    pub change: ContestChange,
 }
 
 /// A stored contest as the engine last read it. The contest crosses as its JSON, untouched by

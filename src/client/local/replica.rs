@@ -202,13 +202,13 @@ impl Replica {
         self.contests.update(|cs| cs.extend(shown.into_iter().map(|s| (s.id, s.contest))));
     }
 
-    /// Creates a contest (`new`: the JSON of `api::NewContest`, made by the contest page) or
-    /// changes one (`id` and the JSON of `api::ContestEdit`); answers with the contest's JSON as
-    /// stored, shown here first, and wakes the sync loop.
-    pub async fn write_contest(&self, id: Option<&str>, json: &str) -> Result<String, SaveError> {
+    /// Creates a contest (`id` None, `arg` the new contest's JSON, made by the contest page) or
+    /// changes one (`arg` the page's `apply` function, see `engine::contests::change`); answers
+    /// with the contest's JSON as stored, shown here first, and wakes the sync loop.
+    pub async fn write_contest(&self, id: Option<&str>, arg: JsValue) -> Result<String, SaveError> {
         let answer = match id {
-            None => engine::save("create_contest", &[JsValue::from_str(json)]).await?,
-            Some(id) => engine::save("change_contest", &[JsValue::from_str(id), JsValue::from_str(json)]).await?,
+            None => engine::save("create_contest", &[arg]).await?,
+            Some(id) => engine::save("change_contest", &[JsValue::from_str(id), arg]).await?,
         };
         let shown: ShownContest = engine::answer(answer).map_err(SaveError::Engine)?;
         let contest = shown.contest.clone().map_err(SaveError::Document)?;

@@ -25,7 +25,7 @@ pub fn ContestsPage() -> impl IntoView {
     let failed = RwSignal::new(None::<String>);
     let mounted = RwSignal::new(None::<SendWrapper<JsValue>>);
     // The callbacks the module holds live as long as the page.
-    let callbacks = StoredValue::new_local(None::<(Closure<dyn Fn(JsValue, String) -> js_sys::Promise>, Closure<dyn Fn(String)>)>);
+    let callbacks = StoredValue::new_local(None::<(Closure<dyn Fn(JsValue, JsValue) -> js_sys::Promise>, Closure<dyn Fn(String)>)>);
     let (replica, account) = (app.replica.clone(), app.account);
     let (contests, dirty) = (replica.contests, replica.dirty);
 
@@ -59,11 +59,12 @@ pub fn ContestsPage() -> impl IntoView {
                 Ok(m) => m,
                 Err(e) => return failed.set(Some(e)),
             };
-            let write = Closure::<dyn Fn(JsValue, String) -> js_sys::Promise>::new(move |id: JsValue, json: String| {
+            // write(null, contest json) creates; write(id, apply) changes (see Replica::write_contest).
+            let write = Closure::<dyn Fn(JsValue, JsValue) -> js_sys::Promise>::new(move |id: JsValue, arg: JsValue| {
                 let replica = replica.clone();
                 wasm_bindgen_futures::future_to_promise(async move {
                     let id = id.as_string();
-                    match replica.write_contest(id.as_deref(), &json).await {
+                    match replica.write_contest(id.as_deref(), arg).await {
                         Ok(contest) => Ok(JsValue::from_str(&contest)),
                         Err(e) => Err(JsValue::from_str(&api::to_json(&e))),
                     }

@@ -17,10 +17,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::input::ContestInput;
-use crate::client::engine::api::{ContestAuthor, ContestEdit, NewContest, SaveError};
+use crate::client::engine::api::{self, ContestApplied, SaveError};
 use crate::client::format::date_time;
 use crate::domain::contest::{
-    Contest, ContestChange, Judge, PartInput, Prize, PrizeKind, PrizeQuotas, Problems, RoundResults, ScoreInput, Stage, format_points,
+    Contest, ContestChange, check_contest, Judge, PartInput, Prize, PrizeKind, PrizeQuotas, Problems, RoundResults, ScoreInput, Stage, format_points,
     score_control,
 };
 use crate::domain::{Access, Level, UnitTree, format_date_vi};
@@ -41,15 +41,6 @@ struct Ctx {
 }
 
 impl Ctx {
-    fn author(&self) -> ContestAuthor {
-        self.input.with_untracked(|i| ContestAuthor {
-            username: i.username.clone(),
-            grants: i.grants.clone(),
-            units: i.units.clone(),
-            clusters: i.clusters.clone(),
-        })
-    }
-
     fn tree(&self) -> UnitTree {
         self.input.with_untracked(|i| UnitTree::from_units(i.units.clone(), i.clusters.clone()))
     }
@@ -77,11 +68,12 @@ impl Ctx {
         access.can_review(&contest.unit) || access.can_manage(&contest.unit)
     }
 
-    /// Asks the engine to store a new contest (`id` None, `json` a `NewContest`) or a change.
-    async fn write(&self, id: Option<String>, json: String) -> Result<Contest, SaveError> {
+    /// Hands the engine a new contest (its JSON) or, for a change, the `apply` function it calls
+    /// with the contest as stored; the stored contest comes back.
+    async fn write(&self, id: Option<String>, arg: JsValue) -> Result<Contest, SaveError> {
         let promise = self.calls.with_value(|c| {
             let id = id.as_deref().map_or(JsValue::NULL, JsValue::from_str);
-            c.write.call2(&JsValue::NULL, &id, &JsValue::from_str(&json))
+            c.write.call2(&JsValue::NULL, &id, &arg)
         });
         let promise: js_sys::Promise = promise.and_then(|p| p.dyn_into().map_err(JsValue::from)).map_err(|e| SaveError::Engine(describe(&e)))?;
         match wasm_bindgen_futures::JsFuture::from(promise).await {
@@ -90,15 +82,39 @@ impl Ctx {
         }
     }
 
-    /// Applies `change` to a copy of the contest shown (problems at once), then stores it.
+    /// Creates `contest` once the server's rule accepts it from this user.
+    async fn create(&self, contest: Contest) -> Result<Contest, SaveError> {
+        check_contest(None, &contest, &self.username(), &self.access(), &self.tree()).map_err(SaveError::Refused)?;
+        self.write(None, JsValue::from_str(&api::to_json(&contest))).await
+    }
+
+    /// Stores `change`: the engine calls back, inside its storage transaction, with the contest
+    /// as stored at that moment; the change is applied to it here (`Contest::apply`) and checked
+    /// with the server's rule (`check_contest`), so a refusal comes with the server's sentence,
+    /// offline, and nothing is stored.
     async fn change(&self, id: &str, change: ContestChange) -> Result<(), Problems> {
+        let (user, tree, access) = (self.username(), self.tree(), self.access());
         let now = js_sys::Date::now() as i64;
-        let shown = self.contests.with_untracked(|cs| cs.get(id).and_then(|c| c.as_ref().ok()).cloned());
-        if let Some(mut copy) = shown {
-            copy.apply(change.clone(), &self.username(), &self.tree(), now, || uuid::Uuid::new_v4().to_string())?;
-        }
-        let edit = ContestEdit { author: self.author(), now, change };
-        self.write(Some(id.to_string()), serde_json::to_string(&edit).unwrap_or_default()).await.map(|_| ()).map_err(problems_of)
+        let message = change.message().to_string();
+        let apply = Closure::<dyn Fn(String) -> String>::new(move |before: String| {
+            let answer = (|| -> Result<Option<ContestApplied>, SaveError> {
+                let before: Contest = api::from_json(&before).map_err(SaveError::Engine)?;
+                let mut after = before.clone();
+                let changed = after
+                    .apply(change.clone(), &user, &tree, now, || uuid::Uuid::new_v4().to_string())
+                    .map_err(|problems| SaveError::Invalid(crate::domain::FieldErrors(problems)))?;
+                if !changed {
+                    return Ok(None);
+                }
+                check_contest(Some(&before), &after, &user, &access, &tree).map_err(SaveError::Refused)?;
+                Ok(Some(ContestApplied { contest: api::to_json(&after), message: message.clone(), now }))
+            })();
+            api::to_json(&answer)
+        });
+        let result = self.write(Some(id.to_string()), apply.as_ref().clone()).await;
+        // The engine has called it (or failed) by now.
+        drop(apply);
+        result.map(|_| ()).map_err(problems_of)
     }
 }
 
@@ -246,19 +262,15 @@ fn NewContestForm(units: Vec<(String, String)>) -> impl IntoView {
         let Ok(y) = year.get_untracked().trim().parse::<u32>() else {
             return problems.set(vec![("contest-year".into(), "Năm tổ chức phải là một số, ví dụ 2026.".into())]);
         };
-        let new = NewContest {
-            id: uuid::Uuid::new_v4().to_string(),
-            name: name.get_untracked(),
-            level: Level::ALL.into_iter().find(|l| l.code() == level.get_untracked()).unwrap_or_default(),
-            year: y,
-            unit: unit.get_untracked(),
-            author: ctx.author(),
-            now: js_sys::Date::now() as i64,
-        };
+        let level = Level::ALL.into_iter().find(|l| l.code() == level.get_untracked()).unwrap_or_default();
+        let id = uuid::Uuid::new_v4().to_string();
+        let contest = Contest::new(id.clone(), &name.get_untracked(), level, y, &unit.get_untracked(), &ctx.username(), js_sys::Date::now() as i64);
+        if contest.name.is_empty() {
+            return problems.set(vec![("contest-name".into(), "Hãy nhập tên hội thi.".into())]);
+        }
         busy.set(true);
         leptos::task::spawn_local(async move {
-            let id = new.id.clone();
-            let result = ctx.write(None, serde_json::to_string(&new).unwrap_or_default()).await;
+            let result = ctx.create(contest).await;
             busy.set(false);
             match result {
                 Ok(_) => ctx.navigate(&format!("/hoi-thi/{id}")),
