@@ -167,7 +167,16 @@ impl SearchText {
 /// `word` occurs in `text` at the start of one of its words (after a space, punctuation or the
 /// start; a letter outside ASCII counts as a letter).
 fn starts_a_word(text: &str, word: &str) -> bool {
-    text.match_indices(word).any(|(i, _)| i == 0 || text.as_bytes()[i - 1].is_ascii() && !text.as_bytes()[i - 1].is_ascii_alphanumeric())
+    let mut from = 0;
+    while let Some(at) = text[from..].find(word).map(|i| from + i) {
+        let before = at.checked_sub(1).map(|i| text.as_bytes()[i]);
+        if before.is_none_or(|b| b.is_ascii() && !b.is_ascii_alphanumeric()) {
+            return true;
+        }
+        // The next character boundary after `at` (a word is never empty).
+        from = at + text[at..].chars().next().map_or(1, char::len_utf8);
+    }
+    false
 }
 
 /// The body's items, each as its texts in order: the narrative items in the form's order (area
@@ -192,17 +201,22 @@ fn body_items(model: &Model) -> [Vec<&str>; 9] {
 
 /// Splits `cap` among items of these sizes: the smallest are given what they need, what they
 /// leave is shared equally by the larger (water-filling); the shares add up to at most `cap`.
+/// (Rounds of equal shares rather than a sort: no sorting code for this in the wasm.)
 fn fair_shares<const N: usize>(sizes: &[usize; N], cap: usize) -> [usize; N] {
-    let mut order: [usize; N] = std::array::from_fn(|i| i);
-    order.sort_unstable_by_key(|&i| sizes[i]);
     let mut shares = [0; N];
     let mut left = cap;
-    for (k, &i) in order.iter().enumerate() {
-        let fair = left / (N - k);
-        shares[i] = sizes[i].min(fair);
-        left -= shares[i];
+    loop {
+        let wanting = (0..N).filter(|&i| shares[i] < sizes[i]).count();
+        if wanting == 0 || left < wanting {
+            return shares;
+        }
+        let fair = left / wanting;
+        for i in 0..N {
+            let more = (sizes[i] - shares[i]).min(fair);
+            shares[i] += more;
+            left -= more;
+        }
     }
-    shares
 }
 
 /// The (folded) query's words.
@@ -279,6 +293,30 @@ impl SearchIndex {
         let entry = self.texts.get_mut(model.id.as_str()).expect("inserted above");
         entry.refresh(model, unit_name);
         &entry.text
+    }
+
+    /// Makes the texts missing or stale for at most `budget` models (a slice of work between two
+    /// frames, so the first keystroke finds them made); returns whether every model's text is
+    /// now ready.
+    pub fn prepare<'a>(&mut self, models: impl IntoIterator<Item = &'a Model>, unit_names: &std::collections::HashMap<String, String>, budget: usize) -> bool {
+        let mut made = 0;
+        for m in models {
+            let unit_name = unit_names.get(&m.unit).map_or("", String::as_str);
+            let fresh = match self.texts.get_mut(m.id.as_str()) {
+                Some(entry) => !entry.refresh(m, unit_name),
+                None => {
+                    self.texts.insert(m.id.clone(), Entry::new(m, unit_name));
+                    false
+                }
+            };
+            if !fresh {
+                made += 1;
+                if made >= budget {
+                    return false;
+                }
+            }
+        }
+        true
     }
 
     /// Starts a search for these (folded, non-empty) words; returns whether it narrows the
@@ -599,11 +637,25 @@ mod tests {
     }
 
     #[test]
+    fn preparing_in_slices_makes_every_text_once() {
+        let all: Vec<Model> = (0..5).map(|i| model(&i.to_string(), "Hũ gạo", i)).collect();
+        let names = std::collections::HashMap::new();
+        let mut index = SearchIndex::default();
+        assert!(!index.prepare(&all, &names, 2));
+        assert!(!index.prepare(&all, &names, 2));
+        assert!(index.prepare(&all, &names, 2), "the fifth made, nothing left");
+        assert!(index.prepare(&all, &names, 1), "all made: nothing to do");
+        assert_eq!(index.texts.len(), 5);
+        assert_eq!(ids(ModelFilter { query: "hu gao".into(), ..Default::default() }.apply_indexed(&all, &mut index)).len(), 5);
+    }
+
+    #[test]
     fn fair_shares_give_small_items_their_size_and_split_the_rest() {
         assert_eq!(fair_shares(&[10, 20, 30], 100), [10, 20, 30]);
         assert_eq!(fair_shares(&[10, 5000, 20, 9000], 1000), [10, 485, 20, 485]);
         assert_eq!(fair_shares(&[0, 0], 7), [0, 0]);
-        assert_eq!(fair_shares(&[400, 400, 400], 1000), [333, 333, 334]);
+        assert_eq!(fair_shares(&[400, 400, 400], 1000), [333, 333, 333]);
+        assert_eq!(fair_shares(&[100, 300, 2000, 5000], 1000), [100, 300, 300, 300]);
     }
 
     #[test]

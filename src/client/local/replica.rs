@@ -21,7 +21,7 @@ use wasm_bindgen::JsValue;
 use crate::client::engine::api::{self, Change, NewModel, Shown};
 use crate::client::local::engine;
 use crate::client::local::storage::{LocalStore, StorageError};
-use crate::domain::{Model, ModelDraft};
+use crate::domain::{Model, ModelDraft, SearchIndex};
 
 pub use crate::client::engine::api::SaveError;
 
@@ -44,6 +44,9 @@ pub struct Replica {
     pub decoding: RwSignal<usize>,
     /// The newest generation shown per document (see `engine::api::Shown`).
     shown: SendWrapper<Rc<RefCell<HashMap<String, u64>>>>,
+    /// The models' search texts, folded once per version of each model and kept for the session
+    /// (the list and the library search with it: `ModelFilter::apply_indexed`).
+    pub search: SendWrapper<Rc<RefCell<SearchIndex>>>,
 }
 
 pub fn now_ms() -> i64 {
@@ -66,6 +69,7 @@ impl Replica {
             local_change: RwSignal::new(0),
             decoding: RwSignal::new(0),
             shown: SendWrapper::new(Rc::new(RefCell::new(HashMap::new()))),
+            search: SendWrapper::new(Rc::new(RefCell::new(SearchIndex::default()))),
         };
         {
             let (on_shown, decoding) = (replica.clone(), replica.decoding);
@@ -107,6 +111,7 @@ impl Replica {
             }
         }
         self.shown.borrow_mut().clear();
+        self.search.borrow_mut().clear();
         self.unreadable.set(BTreeMap::new());
         self.dirty.set(dirty);
         self.models.set(known);
