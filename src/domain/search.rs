@@ -67,10 +67,11 @@ fn base_letter(c: char) -> char {
 pub const SHORT_CAP: usize = 1024;
 
 /// At most this many bytes of a model's folded body are searched: 4 KB, about 700 words — all of
-/// a usual registration (its seven narrative items run to 1–3 KB folded) and the start of every
-/// item of a long one. The form lets each narrative hold 10,000 characters (~25 KB in UTF-8), so
-/// uncapped a province's list could keep ~175 KB of text per model twice in memory and scan it
-/// at every keystroke; capped, 1,500 models' index is at most ~7 MB and usually ~3 MB.
+/// a usual registration (the client benchmark's realistic models fold to ~0.9 KB each, name and
+/// owner included) and the start of every item of a long one. The form lets each of the seven
+/// narratives hold 10,000 characters (~25 KB in UTF-8), so uncapped one model could put ~175 KB
+/// into memory a second time and into every keystroke's scan; capped, a model costs at most
+/// 6 KB (1,500 models: 9 MB at worst, ~1.4 MB for the benchmark's).
 pub const BODY_CAP: usize = 4096;
 
 /// A search's ranking of one model; greater is better. First where all the query's words are
@@ -254,7 +255,8 @@ struct Entry {
     version: i64,
     unit_name: String,
     text: SearchText,
-    /// The search that looked at this model last, and whether the model matched it.
+    /// The search that looked at this model last (0: none; searches count from 1, and the first
+    /// never narrows), and whether the model matched it.
     checked: u32,
     matched: bool,
 }
