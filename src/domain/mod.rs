@@ -27,7 +27,7 @@ pub use journal::{IndicatorUpdate, JournalDraft, JournalEntry, Location, PhotoRe
 pub use replication::{READER_KEYS, ReplicatedFrom, Replication, check_replications, draft_from, in_library, replication_points, source_of};
 pub use dates::{Date, format_amount_vi, format_bytes_vi, format_count_vi, format_date_vi};
 pub use model::*;
-pub use search::{ModelFilter, SearchIndex, fold, matches_query};
+pub use search::{ModelFilter, Rank, SearchIndex, SearchText, fold, matches_query};
 pub use unit::{Cluster, ImportSummary, RowError, Unit, UnitKind, UnitTree};
 pub(crate) use unit::parse_level;
 pub(crate) use validate::parse_amount;

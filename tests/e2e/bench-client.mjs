@@ -138,7 +138,8 @@ try {
   const count = `${MODELS.toLocaleString('de-DE')} mô hình`;
   await eventually(`the list counts ${count}`, async () => {
     const text = await page.locator('p.count').innerText().catch(() => '');
-    return text.trim() === count;
+    // Its first line (the order the list is in is said below it).
+    return text.split('\n')[0].trim() === count;
   }, 600_000, 500);
   await waitServiceWorker(page);
   const cdp = await context.newCDPSession(page);

@@ -103,13 +103,14 @@ export function collectErrors(page) {
   return errors;
 }
 
-/** Registers a model with the form (the signed-in cadre's unit) and waits until it is saved. */
-export async function register(page, name) {
+/** Registers a model with the form (the signed-in cadre's unit) and waits until it is saved;
+ * `items` replaces some of the form's values by control id (e.g. `{ resources: '…' }`). */
+export async function register(page, name, items = {}) {
   await page.getByRole('link', { name: 'Thêm', exact: true }).click();
   const values = {
     name, situation: 'Nhiều hộ chưa có nước sạch.', goals: 'Đưa nước sạch về 40 hộ.', content: 'Vận động góp công, góp ống.',
     area: 'Thôn Nà Pồng.', forces: 'Chi hội Phụ nữ, Đoàn Thanh niên.', resources: 'Nhân dân đóng góp.', start_date: '2025-03-01',
-    sustainability: 'Tổ tự quản duy trì.', owner_name: 'Chi hội Phụ nữ thôn Nà Pồng',
+    sustainability: 'Tổ tự quản duy trì.', owner_name: 'Chi hội Phụ nữ thôn Nà Pồng', ...items,
   };
   for (const [id, v] of Object.entries(values)) await page.locator(`#${id}`).fill(v);
   await page.getByRole('button', { name: 'Thêm chỉ tiêu' }).click();

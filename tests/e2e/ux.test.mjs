@@ -2,7 +2,9 @@
 // phone: the save notice is said once (not after every reload), the history shows dates as people
 // write them and what was added inside a text, the settings page formats sizes in Vietnamese and
 // answers "Đồng bộ ngay" offline, and a refused save's error summary is not hidden under the
-// sticky header and its links are big enough to tap.
+// sticky header and its links are big enough to tap; the list's chrome leaves the first cards on
+// a phone's screen (filters behind "Bộ lọc"), and its search finds a word of a model's narrative,
+// name matches first.
 //
 //   DANVAN_URL=… node --test tests/e2e/ux.test.mjs
 
@@ -11,11 +13,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { LAUNCH, eventually, register, signIn, waitReady, watch } from './support.mjs';
+import { LAUNCH, eventually, register, signIn, synced, waitReady, watch } from './support.mjs';
 
 const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
 const SHOTS = new URL('./screenshots/', import.meta.url).pathname;
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true };
+const LAPTOP = { viewport: { width: 1280, height: 800 } };
 mkdirSync(SHOTS, { recursive: true });
 
 let browser;
@@ -171,5 +174,88 @@ test('the administration page fits a 360 px phone: the menu wraps, users are car
     await page.screenshot({ path: join(SHOTS, 'u6-phone-admin-users.png') });
   } finally {
     await context.close();
+  }
+});
+
+test('the list on a 360 px phone: the first cards on screen, filters behind "Bộ lọc", a word of the narrative found, name matches first', { timeout: 180_000 }, async () => {
+  const context = await browser.newContext(PHONE);
+  try {
+    const page = await context.newPage();
+    watch(page, 'ux');
+    await signIn(page, BASE, 'canbo.a');
+    // A place name typed with its marks: one model has it in its name (registered first, so by
+    // date it would come second), the other only in a narrative item (its resources).
+    const tag = Date.now().toString(36);
+    const place = `Khuổi${tag}`;
+    const byName = `Bản ${place} sáng đèn`;
+    const byBody = `Sân chơi cho em nhỏ ${tag.toUpperCase()}`;
+    await register(page, byName);
+    await register(page, byBody, { resources: `Gỗ tận dụng từ rừng ${place}, nhân dân góp công.` });
+    await page.getByRole('link', { name: 'Mô hình', exact: true }).click();
+    const cards = page.locator('article.model-card');
+    await cards.nth(1).waitFor();
+    // As a cadre usually finds it: synced (no "not yet sent" banner above the list).
+    await synced(page);
+    await page.locator('#storage-warning').waitFor({ state: 'detached' });
+
+    // The first card starts in the top half of the screen, a second one is on screen too; the
+    // filters wait behind their button.
+    const [first, second] = [await cards.nth(0).boundingBox(), await cards.nth(1).boundingBox()];
+    assert.ok(first.y < 740 / 2, `the first card starts at ${first.y} px, in the top half`);
+    assert.ok(second.y + second.height / 2 < 740, `the second card is on screen (top ${second.y} px)`);
+    assert.equal(await page.locator('#filter-status').isVisible(), false, 'the filters are folded');
+    const toggle = page.locator('#filter-toggle');
+    assert.equal((await toggle.innerText()).trim(), 'Bộ lọc');
+    assert.match(await page.locator('p.count').innerText(), /mới cập nhật trước/);
+    await page.screenshot({ path: join(SHOTS, 'u7-phone-list.png') });
+
+    // Searched without the marks: both found, the name match first.
+    const count = page.locator('p.count');
+    await page.locator('#search').fill(`khuoi${tag}`);
+    await eventually('two models found', async () => /^2 \/ /.test(await count.innerText()));
+    assert.deepEqual(await cards.locator('h2').allInnerTexts(), [byName, byBody]);
+    assert.match(await count.innerText(), /phù hợp nhất trước/);
+    // Two words spread over the name and a narrative item find only the one holding both.
+    await page.locator('#search').fill(`san choi KHUOI${tag}`);
+    await eventually('one model found', async () => /^1 \/ /.test(await count.innerText()));
+    assert.deepEqual(await cards.locator('h2').allInnerTexts(), [byBody]);
+    await page.locator('#search').fill(`khuoi${tag}`);
+    await eventually('two models found', async () => /^2 \/ /.test(await count.innerText()));
+    await page.screenshot({ path: join(SHOTS, 'u8-phone-search-ranked.png') });
+
+    // The filters open from their button and still filter; the button counts those set.
+    await toggle.click();
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    await page.locator('#filter-owner-kind').selectOption('ca_nhan');
+    await eventually('none of them is an individual', async () => /^0 \/ /.test(await count.innerText()));
+    assert.equal((await toggle.innerText()).trim(), 'Bộ lọc (1)');
+    await page.locator('.empty').waitFor();
+    await page.locator('#filter-owner-kind').selectOption('tap_the');
+    await page.locator('#filter-status').selectOption('dang_ky');
+    await eventually('both collective and registered', async () => /^2 \/ /.test(await count.innerText()));
+    assert.equal((await toggle.innerText()).trim(), 'Bộ lọc (2)');
+    await page.screenshot({ path: join(SHOTS, 'u9-phone-filters-open.png') });
+    await toggle.click();
+    assert.equal(await page.locator('#filter-status').isVisible(), false, 'folded again');
+    assert.equal((await toggle.innerText()).trim(), 'Bộ lọc (2)', 'the count stays while folded');
+    assert.match(await count.innerText(), /^2 \//, 'the filters still apply while folded');
+  } finally {
+    await context.close();
+  }
+
+  // On a laptop the filters are shown and the button is not.
+  const laptop = await browser.newContext(LAPTOP);
+  try {
+    const page = await laptop.newPage();
+    watch(page, 'ux-laptop');
+    await signIn(page, BASE, 'canbo.a');
+    await page.locator('article.model-card').first().waitFor();
+    assert.ok(await page.locator('#filter-status').isVisible(), 'the filters are shown');
+    assert.equal(await page.locator('#filter-toggle').isVisible(), false, 'no filter button');
+    const search = (await page.locator('#search').boundingBox()), status = (await page.locator('#filter-status').boundingBox());
+    assert.ok(Math.abs(search.y - status.y) < 2, 'search and filters on one row');
+    await page.screenshot({ path: join(SHOTS, 'u10-laptop-list.png') });
+  } finally {
+    await laptop.close();
   }
 });

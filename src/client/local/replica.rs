@@ -21,7 +21,7 @@ use wasm_bindgen::JsValue;
 use crate::client::engine::api::{self, Change, NewModel, Shown, ShownContest};
 use crate::client::local::engine;
 use crate::client::local::storage::{LocalStore, StorageError};
-use crate::domain::{Model, ModelDraft};
+use crate::domain::{Model, ModelDraft, SearchIndex};
 
 pub use crate::client::engine::api::SaveError;
 
@@ -48,6 +48,9 @@ pub struct Replica {
     pub contests: RwSignal<BTreeMap<String, Result<String, String>>>,
     /// The newest generation shown per document (see `engine::api::Shown`).
     shown: SendWrapper<Rc<RefCell<HashMap<String, u64>>>>,
+    /// The models' search texts, folded once per version of each model and kept for the session
+    /// (the list and the library search with it: `ModelFilter::apply_indexed`).
+    pub search: SendWrapper<Rc<RefCell<SearchIndex>>>,
 }
 
 pub fn now_ms() -> i64 {
@@ -71,6 +74,7 @@ impl Replica {
             decoding: RwSignal::new(0),
             contests: RwSignal::new(BTreeMap::new()),
             shown: SendWrapper::new(Rc::new(RefCell::new(HashMap::new()))),
+            search: SendWrapper::new(Rc::new(RefCell::new(SearchIndex::default()))),
         };
         {
             let (on_shown, decoding, on_contests) = (replica.clone(), replica.decoding, replica.clone());
@@ -116,6 +120,7 @@ impl Replica {
             }
         }
         self.shown.borrow_mut().clear();
+        self.search.borrow_mut().clear();
         self.unreadable.set(BTreeMap::new());
         self.contests.set(BTreeMap::new());
         self.dirty.set(dirty);

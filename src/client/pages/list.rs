@@ -8,7 +8,7 @@ use crate::client::local::settings;
 use crate::client::net::sync::{Arriving, SyncStatus};
 use crate::client::{date_time, use_app};
 use crate::domain::{
-    Model, ModelFilter, OwnerKind, SearchIndex, Status, field_label, format_count_vi, in_library, replication_points,
+    Model, ModelFilter, OwnerKind, Status, field_label, format_count_vi, in_library, replication_points,
 };
 
 /// Cards shown at first and added by each "Xem thêm".
@@ -53,6 +53,9 @@ fn ModelBrowser(library: bool) -> impl IntoView {
     let status = RwSignal::new(String::new());
     let owner = RwSignal::new(String::new());
     let year = RwSignal::new(String::new());
+    let filters_open = RwSignal::new(false);
+    let active_filters = move || [field, status, owner, year].iter().filter(|f| f.with(|v| !v.is_empty())).count();
+    let searching = move || query.with(|q| !q.trim().is_empty());
 
     // A province holds thousands of models: show them a page at a time (cards are cloned and
     // rendered only for what is shown).
@@ -77,18 +80,49 @@ fn ModelBrowser(library: bool) -> impl IntoView {
         owner_kind: OwnerKind::from_code(&owner.get()),
         year: year.get().parse().ok(),
     };
-    // Search texts folded once per version of each model, kept while the list is shown: a
-    // keystroke scans prepared text (ModelFilter::apply_indexed).
-    let index = StoredValue::new_local(SearchIndex::default());
+    // The models' search texts, folded once per version of each model and kept by the replica
+    // for the session: a keystroke scans prepared text (ModelFilter::apply_indexed).
+    let index = app.replica.search.clone();
     let matches = Memo::new(move |_| {
         let filter = current_filter();
         let limit = shown_limit.get();
         let mut found = (0, Vec::new());
         with_shown(&mut |ms| {
-            let all = index.try_update_value(|index| filter.apply_indexed(ms, index)).unwrap_or_default();
+            let all = filter.apply_indexed(ms, &mut index.borrow_mut());
             found = (all.len(), all.into_iter().take(limit).cloned().collect::<Vec<Model>>());
         });
         found
+    });
+    // The texts are folded in slices of 100 models between frames once the list shows (and when
+    // the search box is focused, for models arrived since): the first keystroke then scans
+    // prepared text instead of folding every model at once.
+    let preparing = StoredValue::new(false);
+    let prepare = {
+        let index = app.replica.search.clone();
+        move || {
+            if preparing.try_get_value() != Some(false) {
+                return;
+            }
+            preparing.set_value(true);
+            let index = index.clone();
+            leptos::task::spawn_local(async move {
+                loop {
+                    gloo_timers::future::TimeoutFuture::new(0).await;
+                    // The list was left meanwhile: its names are gone, stop.
+                    let Some(names) = unit_names.try_get_untracked() else { return };
+                    let mut done = true;
+                    with_shown(&mut |ms| done = index.borrow_mut().prepare(ms, &names, 100));
+                    if done {
+                        break;
+                    }
+                }
+                let _ = preparing.try_set_value(false);
+            });
+        }
+    };
+    Effect::new({
+        let prepare = prepare.clone();
+        move |_| prepare()
     });
     let filtered = Memo::new(move |_| matches.with(|m| m.1.clone()));
     let matching = move || matches.with(|m| m.0);
@@ -152,38 +186,57 @@ fn ModelBrowser(library: bool) -> impl IntoView {
             {library.then(|| view! {
                 <p class="note">"Mô hình đã được công nhận, điển hình, khen thưởng của các đơn vị khác — xem để học hỏi và bấm “Nhân rộng mô hình này” để áp dụng ở đơn vị mình."</p>
             })}
-            <div class="filters">
-                <div class="field search">
-                    <label for="search">"Tìm kiếm"</label>
-                    <input id="search" type="search" autocomplete="off"
-                        placeholder="Tên, đơn vị, chủ thể… (gõ không dấu cũng được)"
-                        prop:value=query on:input=move |ev| query.set(event_target_value(&ev))/>
+            // On a phone the four filters fold behind "Bộ lọc (n)" so the first cards show; from
+            // 720 px they are always shown and the button is hidden (style/main.css).
+            <div class="filters" class:open=move || filters_open.get()>
+                <div class="search-row">
+                    <div class="field search">
+                        <label for="search">"Tìm kiếm"</label>
+                        <input id="search" type="search" autocomplete="off"
+                            placeholder="Tên, nội dung, đơn vị… (gõ không dấu cũng được)"
+                            prop:value=query on:input=move |ev| query.set(event_target_value(&ev))
+                            on:focus=move |_| prepare()/>
+                    </div>
+                    <button type="button" id="filter-toggle" class="button filter-toggle" aria-controls="filter-panel"
+                        aria-expanded=move || filters_open.get().to_string()
+                        on:click=move |_| filters_open.update(|open| *open = !*open)>
+                        {move || match active_filters() {
+                            0 => "Bộ lọc".to_string(),
+                            n => format!("Bộ lọc ({n})"),
+                        }}
+                    </button>
                 </div>
-                <FilterSelect id="filter-field" label="Lĩnh vực" value=field
-                    options=Signal::derive(move || settings.with(|s| s.fields()))/>
-                <FilterSelect id="filter-status" label="Trạng thái" value=status
-                    options=Signal::derive(move || statuses.iter().map(|s| (s.code().to_string(), s.label().to_string())).collect())/>
-                <FilterSelect id="filter-owner-kind" label="Loại chủ thể" value=owner
-                    options=Signal::derive(|| OwnerKind::ALL.iter().map(|k| (k.code().to_string(), k.label().to_string())).collect())/>
-                <FilterSelect id="filter-year" label="Năm" value=year
-                    options=Signal::derive(move || years.get().into_iter().map(|y| (y.to_string(), y.to_string())).collect())/>
+                <div class="filter-panel" id="filter-panel">
+                    <FilterSelect id="filter-field" label="Lĩnh vực" value=field
+                        options=Signal::derive(move || settings.with(|s| s.fields()))/>
+                    <FilterSelect id="filter-status" label="Trạng thái" value=status
+                        options=Signal::derive(move || statuses.iter().map(|s| (s.code().to_string(), s.label().to_string())).collect())/>
+                    <FilterSelect id="filter-owner-kind" label="Loại chủ thể" value=owner
+                        options=Signal::derive(|| OwnerKind::ALL.iter().map(|k| (k.code().to_string(), k.label().to_string())).collect())/>
+                    <FilterSelect id="filter-year" label="Năm" value=year
+                        options=Signal::derive(move || years.get().into_iter().map(|y| (y.to_string(), y.to_string())).collect())/>
+                </div>
             </div>
-            <p class="count" aria-live="polite">
-                {move || {
-                    let found = matching();
-                    if found == total() { format!("{} mô hình", format_count_vi(found)) } else { format!("{} / {} mô hình", format_count_vi(found), format_count_vi(total())) }
-                }}
-                {move || (decoding.get() > 0).then(|| format!(" — đang mở thêm {} mô hình vừa tải về…", format_count_vi(decoding.get())))}
-            </p>
-            // The list as filtered, as a file: written by the report module (loaded on demand),
-            // so the spreadsheet writer never weighs on the app's first load.
-            <Show when=move || { matching() > 0 }>
-                <div class="list-export">
-                    <button type="button" id="export-xlsx" class="button secondary" on:click=move |_| export("xlsx")>"Xuất XLSX"</button>
-                    <button type="button" id="export-csv" class="button secondary" on:click=move |_| export("csv")>"Xuất CSV"</button>
-                    {move || export_status.get().map(|s| view! { <span class="muted" role="status">{s}</span> })}
-                </div>
-            </Show>
+            <div class="list-bar">
+                <p class="count" aria-live="polite">
+                    {move || {
+                        let found = matching();
+                        if found == total() { format!("{} mô hình", format_count_vi(found)) } else { format!("{} / {} mô hình", format_count_vi(found), format_count_vi(total())) }
+                    }}
+                    {move || (decoding.get() > 0).then(|| format!(" — đang mở thêm {} mô hình vừa tải về…", format_count_vi(decoding.get())))}
+                    // The order, said: while searching, best match first (ModelFilter::apply).
+                    <span class="order">{move || if searching() { "phù hợp nhất trước" } else { "mới cập nhật trước" }}</span>
+                </p>
+                // The list as filtered, as a file: written by the report module (loaded on demand),
+                // so the spreadsheet writer never weighs on the app's first load.
+                <Show when=move || { matching() > 0 }>
+                    <div class="list-export">
+                        <button type="button" id="export-xlsx" class="button secondary" on:click=move |_| export("xlsx")>"Xuất XLSX"</button>
+                        <button type="button" id="export-csv" class="button secondary" on:click=move |_| export("csv")>"Xuất CSV"</button>
+                        {move || export_status.get().map(|s| view! { <span class="muted" role="status">{s}</span> })}
+                    </div>
+                </Show>
+            </div>
             <Show when=move || { total() > 0 && arriving().is_some() }>
                 <p class="note" id="arriving" aria-live="polite">{move || arriving().map(arriving_text)}</p>
             </Show>
