@@ -132,31 +132,10 @@ impl Replica {
 
     /// Models the engine read or wrote: shown, unless a newer read of the same document is.
     fn show(&self, shown: Vec<Shown>) {
-        let shown: Vec<Shown> = {
-            let mut newest = self.shown.borrow_mut();
-            shown
-                .into_iter()
-                .filter(|s| {
-                    if newest.get(&s.id).is_some_and(|&g| g > s.generation) {
-                        return false;
-                    }
-                    newest.insert(s.id.clone(), s.generation);
-                    true
-                })
-                .collect()
-        };
+        let shown = self.newest(shown, |s| (&s.id, s.generation, s.dirty));
         if shown.is_empty() {
             return;
         }
-        self.dirty.update(|d| {
-            for s in &shown {
-                if s.dirty {
-                    d.insert(s.id.clone());
-                } else {
-                    d.remove(&s.id);
-                }
-            }
-        });
         let (mut readable, mut failed) = (Vec::new(), Vec::new());
         for s in shown {
             match s.model {
@@ -177,33 +156,44 @@ impl Replica {
         }
     }
 
-    /// Contests the engine read or wrote: shown, unless a newer read of the same document is.
-    fn show_contests(&self, shown: Vec<ShownContest>) {
-        let shown: Vec<ShownContest> = {
+    /// Of documents the engine read or wrote (`facts`: id, generation, dirty), those not older
+    /// than what is shown of the same document; their dirty state is taken over.
+    fn newest<T>(&self, shown: Vec<T>, facts: impl Fn(&T) -> (&String, u64, bool)) -> Vec<T> {
+        let shown: Vec<T> = {
             let mut newest = self.shown.borrow_mut();
             shown
                 .into_iter()
                 .filter(|s| {
-                    if newest.get(&s.id).is_some_and(|&g| g > s.generation) {
+                    let (id, generation, _) = facts(s);
+                    if newest.get(id).is_some_and(|&g| g > generation) {
                         return false;
                     }
-                    newest.insert(s.id.clone(), s.generation);
+                    newest.insert(id.clone(), generation);
                     true
                 })
                 .collect()
         };
+        if !shown.is_empty() {
+            self.dirty.update(|d| {
+                for s in &shown {
+                    let (id, _, dirty) = facts(s);
+                    if dirty {
+                        d.insert(id.clone());
+                    } else {
+                        d.remove(id);
+                    }
+                }
+            });
+        }
+        shown
+    }
+
+    /// Contests the engine read or wrote: shown, unless a newer read of the same document is.
+    fn show_contests(&self, shown: Vec<ShownContest>) {
+        let shown = self.newest(shown, |s| (&s.id, s.generation, s.dirty));
         if shown.is_empty() {
             return;
         }
-        self.dirty.update(|d| {
-            for s in &shown {
-                if s.dirty {
-                    d.insert(s.id.clone());
-                } else {
-                    d.remove(&s.id);
-                }
-            }
-        });
         self.contests.update(|cs| cs.extend(shown.into_iter().map(|s| (s.id, s.contest))));
     }
 

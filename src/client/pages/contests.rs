@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::client::engine::api;
 use crate::client::local::settings;
-use crate::client::pages::reports::{call_module, report_module};
+use crate::client::pages::reports::{ModuleFrame, call_module, report_module};
 use crate::client::reporting::input::ContestInput;
 use crate::client::use_app;
 
@@ -104,16 +104,8 @@ pub fn ContestsPage() -> impl IntoView {
         }
     });
 
-    view! {
-        <Show when=move || failed.with(Option::is_some)>
-            <section class="page"><h1>"Hội thi"</h1><p class="warning" role="alert">{move || failed.get()}</p></section>
-        </Show>
-        <Show when=move || mounted.with(Option::is_none) && failed.with(Option::is_none)>
-            <section class="page" aria-busy="true"><h1>"Hội thi"</h1><p class="loading">"Đang mở phần hội thi…"</p></section>
-        </Show>
-        // The module's own DOM: nothing of this app's renders inside.
-        <div node_ref=root class="contest-root"></div>
-    }
+    let ready = Signal::derive(move || mounted.with(Option::is_some));
+    view! { <ModuleFrame title="Hội thi" loading="Đang mở phần hội thi…" failed ready root class="contest-root"/> }
 }
 
 thread_local! {

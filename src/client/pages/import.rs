@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::prelude::*;
 
-use crate::client::pages::reports::{call_module, report_module};
+use crate::client::pages::reports::{ModuleFrame, call_module, report_module};
 use crate::client::reporting::input::ImportInput;
 use crate::client::use_app;
 use crate::domain::Model;
@@ -82,14 +82,6 @@ pub fn ImportPage() -> impl IntoView {
         }
     });
 
-    view! {
-        <Show when=move || failed.with(Option::is_some)>
-            <section class="page"><h1>"Nhập mô hình từ tệp"</h1><p class="warning" role="alert">{move || failed.get()}</p></section>
-        </Show>
-        <Show when=move || mounted.with(Option::is_none) && failed.with(Option::is_none)>
-            <section class="page" aria-busy="true"><h1>"Nhập mô hình từ tệp"</h1><p class="loading">"Đang mở phần nhập tệp…"</p></section>
-        </Show>
-        // The module's own DOM: nothing of this app's renders inside.
-        <div node_ref=root class="import-root"></div>
-    }
+    let ready = Signal::derive(move || mounted.with(Option::is_some));
+    view! { <ModuleFrame title="Nhập mô hình từ tệp" loading="Đang mở phần nhập tệp…" failed ready root class="import-root"/> }
 }

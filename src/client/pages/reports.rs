@@ -101,15 +101,30 @@ pub fn ReportsPage() -> impl IntoView {
         }
     });
 
+    let ready = Signal::derive(move || module.with(Option::is_some));
+    view! { <ModuleFrame title="Báo cáo" loading="Đang mở phần báo cáo…" failed ready root class="report-root"/> }
+}
+
+/// A page of the on-demand module in the app: while the module loads, the page's title and a
+/// "loading" line; if it cannot load, why; then the module's own DOM in `root`, where nothing of
+/// this app's renders.
+#[component]
+pub fn ModuleFrame(
+    title: &'static str,
+    loading: &'static str,
+    failed: RwSignal<Option<String>>,
+    ready: Signal<bool>,
+    root: NodeRef<leptos::html::Div>,
+    class: &'static str,
+) -> impl IntoView {
     view! {
         <Show when=move || failed.with(Option::is_some)>
-            <section class="page"><h1>"Báo cáo"</h1><p class="warning" role="alert">{move || failed.get()}</p></section>
+            <section class="page"><h1>{title}</h1><p class="warning" role="alert">{move || failed.get()}</p></section>
         </Show>
-        <Show when=move || module.with(Option::is_none) && failed.with(Option::is_none)>
-            <section class="page" aria-busy="true"><h1>"Báo cáo"</h1><p class="loading">"Đang mở phần báo cáo…"</p></section>
+        <Show when=move || !ready.get() && failed.with(Option::is_none)>
+            <section class="page" aria-busy="true"><h1>{title}</h1><p class="loading">{loading}</p></section>
         </Show>
-        // The module's own DOM: nothing of this app's renders inside.
-        <div node_ref=root class="report-root"></div>
+        <div node_ref=root class=class></div>
     }
 }
 

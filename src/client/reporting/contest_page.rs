@@ -281,24 +281,7 @@ fn NewContestForm(units: Vec<(String, String)>) -> impl IntoView {
     view! {
         <form class="card contest-form" on:submit=create>
             <h2>"Tạo hội thi mới"</h2>
-            <div class="field">
-                <label for="contest-name">"Tên hội thi"</label>
-                <input id="contest-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
-                <p class="field-error">{problem(problems, "contest-name")}</p>
-            </div>
-            <div class="row">
-                <div class="field">
-                    <label for="contest-year">"Năm"</label>
-                    <input id="contest-year" inputmode="numeric" prop:value=year on:input=move |ev| year.set(event_target_value(&ev))/>
-                    <p class="field-error">{problem(problems, "contest-year")}</p>
-                </div>
-                <div class="field">
-                    <label for="contest-level">"Cấp tổ chức"</label>
-                    <select id="contest-level" on:change=move |ev| level.set(event_target_value(&ev))>
-                        {Level::ALL.into_iter().map(|l| view! { <option value=l.code() selected=l == Level::District>{l.label()}</option> }).collect_view()}
-                    </select>
-                </div>
-            </div>
+            <IdentityFields name year level problems/>
             <div class="field">
                 <label for="contest-unit">"Đơn vị tổ chức"</label>
                 <select id="contest-unit" on:change=move |ev| unit.set(event_target_value(&ev))>
@@ -309,6 +292,31 @@ fn NewContestForm(units: Vec<(String, String)>) -> impl IntoView {
             <Problems problems shown=&["contest-name", "contest-year"]/>
             <button class="button primary" id="create-contest" disabled=move || busy.get()>"Tạo hội thi"</button>
         </form>
+    }
+}
+
+/// A contest's name, year and level: the same fields when it is created and in its rules.
+#[component]
+fn IdentityFields(name: RwSignal<String>, year: RwSignal<String>, level: RwSignal<String>, problems: RwSignal<Problems>) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for="contest-name">"Tên hội thi"</label>
+            <input id="contest-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
+            <p class="field-error">{problem(problems, "contest-name")}</p>
+        </div>
+        <div class="row">
+            <div class="field">
+                <label for="contest-year">"Năm"</label>
+                <input id="contest-year" inputmode="numeric" prop:value=year on:input=move |ev| year.set(event_target_value(&ev))/>
+                <p class="field-error">{problem(problems, "contest-year")}</p>
+            </div>
+            <div class="field">
+                <label for="contest-level">"Cấp tổ chức"</label>
+                <select id="contest-level" on:change=move |ev| level.set(event_target_value(&ev))>
+                    {Level::ALL.into_iter().map(|l| view! { <option value=l.code() selected=move || level.get() == l.code()>{l.label()}</option> }).collect_view()}
+                </select>
+            </div>
+        </div>
     }
 }
 
@@ -594,7 +602,7 @@ fn results_table(c: &Contest, round: &str, results: &RoundResults) -> impl IntoV
                 <td>
                     <strong class="team-name">{team.map_or(place.team.clone(), |t| t.name.clone())}</strong>
                     // The unit, unless the team's name already says it ("Đội Xã Phú Đình").
-                    {team.map(|t| (t.name.clone(), unit_label(c, &t.unit), t.unit.clone())).filter(|(name, unit, code)| unit != code && !name.contains(unit.as_str()))
+                    {team.map(|t| (t.name.clone(), unit_label(&t.unit), t.unit.clone())).filter(|(name, unit, code)| unit != code && !name.contains(unit.as_str()))
                         .map(|(_, unit, _)| view! { <br/><span class="unit">{unit}</span> })}
                 </td>
                 {parts}
@@ -621,7 +629,7 @@ fn results_table(c: &Contest, round: &str, results: &RoundResults) -> impl IntoV
 }
 
 /// A unit as the contest's pages name it (the team's unit is a code; the profile knows names).
-pub(crate) fn unit_label(_c: &Contest, code: &str) -> String {
+pub(crate) fn unit_label(code: &str) -> String {
     use_context::<Ctx>().map_or_else(|| code.to_string(), |ctx| ctx.unit_name(code))
 }
 
@@ -1245,20 +1253,7 @@ fn RulesForm(id: String, contest: Contest) -> impl IntoView {
     view! {
         <form class="item contest-form" on:submit=submit>
             <h2>"Thể lệ"</h2>
-            <div class="field">
-                <label for="contest-name">"Tên hội thi"</label>
-                <input id="contest-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
-                <p class="field-error">{problem(problems, "contest-name")}</p>
-            </div>
-            <div class="row">
-                {number_field("contest-year", "Năm", year)}
-                <div class="field">
-                    <label for="contest-level">"Cấp tổ chức"</label>
-                    <select id="contest-level" on:change=move |ev| level.set(event_target_value(&ev))>
-                        {Level::ALL.into_iter().map(|l| view! { <option value=l.code() selected=l == c.level>{l.label()}</option> }).collect_view()}
-                    </select>
-                </div>
-            </div>
+            <IdentityFields name year level problems/>
             <fieldset>
                 <legend>"Phần thi và điểm tối đa"</legend>
                 {move || parts.get().into_iter().enumerate().map(|(i, (_, label, max))| {
