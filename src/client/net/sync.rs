@@ -194,7 +194,10 @@ pub fn start(replica: Replica, account: RwSignal<Option<Account>>) -> SyncHandle
                 // Also when some documents were refused (see `run_session`).
                 Ok(()) => {
                     failures = 0;
-                    handle.status.set(SyncStatus::Synced { at_ms: now_ms() });
+                    // The device may have gone offline while the round finished: the badge says
+                    // offline (the `offline` event set it moments ago), not "synced" until the
+                    // next round (a fresh-clone e2e caught the badge saying synced, offline).
+                    handle.status.set(if is_online() { SyncStatus::Synced { at_ms: now_ms() } } else { SyncStatus::Offline });
                     crate::client::local::settings::save_last_synced(now_ms());
                     wait = PERIOD;
                     // Photos after the text, on their own: a slow upload never delays a sync.
