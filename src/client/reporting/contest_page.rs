@@ -116,6 +116,23 @@ impl Ctx {
         drop(apply);
         result.map(|_| ()).map_err(problems_of)
     }
+
+    /// A button's change: asked to confirm first when `confirm` says what it does, the button
+    /// busy meanwhile, the problems (or none) shown after.
+    fn run(&self, id: String, change: ContestChange, confirm: Option<&str>, busy: RwSignal<bool>, problems: RwSignal<Problems>) {
+        if let Some(text) = confirm
+            && !web_sys::window().and_then(|w| w.confirm_with_message(text).ok()).unwrap_or(false)
+        {
+            return;
+        }
+        let ctx = *self;
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = ctx.change(&id, change).await;
+            busy.set(false);
+            problems.set(result.err().unwrap_or_default());
+        });
+    }
 }
 
 fn problems_of(e: SaveError) -> Problems {
@@ -492,19 +509,7 @@ fn RoundResultsView(id: String, contest: ContestMemo, round: String, organiser: 
     let busy = RwSignal::new(false);
     let id = StoredValue::new(id);
     let round_id = StoredValue::new(round);
-    let run = move |change: ContestChange, confirm_text: Option<String>| {
-        if let Some(text) = confirm_text
-            && !web_sys::window().and_then(|w| w.confirm_with_message(&text).ok()).unwrap_or(false)
-        {
-            return;
-        }
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let result = ctx.change(&id.get_value(), change).await;
-            busy.set(false);
-            problems.set(result.err().unwrap_or_default());
-        });
-    };
+    let run = move |change: ContestChange, confirm_text: Option<String>| ctx.run(id.get_value(), change, confirm_text.as_deref(), busy, problems);
     move || {
         let Some(c) = current(contest) else { return ().into_any() };
         let Some(r) = c.round(&round_id.get_value()).cloned() else { return ().into_any() };
@@ -795,19 +800,7 @@ fn PrizesView(id: String, contest: ContestMemo, organiser: bool) -> impl IntoVie
         .collect();
     let suggestion_problem = c.prizes.is_empty().then(|| c.suggest_prizes().err()).flatten();
     let chosen = StoredValue::new(chosen);
-    let run = move |change: ContestChange, confirm_text: Option<&'static str>| {
-        if let Some(text) = confirm_text
-            && !web_sys::window().and_then(|w| w.confirm_with_message(text).ok()).unwrap_or(false)
-        {
-            return;
-        }
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let result = ctx.change(&id.get_value(), change).await;
-            busy.set(false);
-            problems.set(result.err().unwrap_or_default());
-        });
-    };
+    let run = move |change: ContestChange, confirm_text: Option<&'static str>| ctx.run(id.get_value(), change, confirm_text, busy, problems);
     let award = move |_| {
         let prizes: Vec<Prize> = chosen.with_value(|cs| {
             cs.iter().filter_map(|(team, _, kind)| prize_kind(&kind.get_untracked()).map(|kind| Prize { team: team.clone(), kind })).collect()
@@ -1181,14 +1174,7 @@ fn AddPreliminaries(id: String) -> impl IntoView {
     let id = StoredValue::new(id);
     view! {
         <p class="hint">"Mỗi cụm thi đua trong phạm vi đơn vị tổ chức có một vòng sơ khảo; các đội nhất, nhì (theo thể lệ) của mỗi cụm vào chung khảo."</p>
-        <button type="button" id="add-preliminaries" class="button" disabled=move || busy.get() on:click=move |_| {
-            busy.set(true);
-            leptos::task::spawn_local(async move {
-                let result = ctx.change(&id.get_value(), ContestChange::AddPreliminaries).await;
-                busy.set(false);
-                problems.set(result.err().unwrap_or_default());
-            });
-        }>"Lập vòng sơ khảo theo cụm"</button>
+        <button type="button" id="add-preliminaries" class="button" disabled=move || busy.get() on:click=move |_| ctx.run(id.get_value(), ContestChange::AddPreliminaries, None, busy, problems)>"Lập vòng sơ khảo theo cụm"</button>
         <Problems problems/>
     }
 }
