@@ -7,11 +7,59 @@
 // does (`local::account::Account`: localStorage "danvan.account"). When the wasm arrives it
 // takes over: it waits while a sign-in sent from here is under way, then carries on with what was
 // typed (`client::app::start`). Plain script, no framework: it must cost nothing to load.
+//
+// It also speaks the chosen language first: with English chosen (localStorage "danvan.lang", or a
+// browser set to English on the first start, as `local::settings::load_lang`), it fetches the
+// English catalogue, translates the static shell, and leaves the fetch's promise in
+// `window.danvanCatalogue` for the wasm, which would otherwise fetch the same file again.
 (function () {
   'use strict';
   var ACCOUNT = 'danvan.account';
   var body = document.body;
   var main = document.querySelector('#app main');
+  var lang = null;
+  try { lang = localStorage.getItem('danvan.lang'); } catch (e) { /* the app says why */ }
+  if (lang !== 'vi' && lang !== 'en') lang = /^en/i.test(navigator.language || '') ? 'en' : 'vi';
+  document.documentElement.lang = lang;
+  var english = null;
+  function tr(text) { return (english && english[text]) || text; }
+  function parse(text) {
+    var entries = {};
+    text.split('\n').forEach(function (line) {
+      var tab = line.indexOf('\t');
+      if (line.charAt(0) === '#' || tab < 0) return;
+      var unescape = function (s) {
+        return s.replace(/\\(.)/g, function (_, c) { return c === 'n' ? '\n' : c === 't' ? '\t' : c; });
+      };
+      entries[unescape(line.slice(0, tab))] = unescape(line.slice(tab + 1).replace(/\r$/, ''));
+    });
+    return entries;
+  }
+  function translateShell() {
+    if (body.dataset.ready) return; // the app is up and speaks for itself
+    document.title = tr(document.title);
+    var walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+      var text = node.nodeValue.trim();
+      if (text) node.nodeValue = node.nodeValue.replace(text, tr(text));
+    }
+  }
+  if (lang === 'en') {
+    window.danvanCatalogue = fetch('/en.tsv').then(function (response) {
+      if (!response.ok) throw new Error('HTTP ' + response.status);
+      return response.text();
+    });
+    window.danvanCatalogue.then(function (text) {
+      english = parse(text);
+      translateShell();
+      signInForm();
+    }, signInForm);
+  } else {
+    signInForm();
+  }
+
+  function signInForm() {
+  if (body.dataset.ready) return; // the wasm arrived first and shows its own form
   if (!main || location.pathname.indexOf('/moi') === 0) return;
   try {
     if (localStorage.getItem(ACCOUNT)) return;
@@ -31,18 +79,18 @@
   }
 
   var error = el('p', { class: 'error', role: 'alert', hidden: '' });
-  var button = el('button', { type: 'submit', class: 'button primary' }, ['Đăng nhập']);
+  var button = el('button', { type: 'submit', class: 'button primary' }, [tr('Đăng nhập')]);
   var form = el('form', { class: 'model-form narrow', novalidate: '' }, [
-    field('username', 'Tên đăng nhập', { autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false' }),
-    field('password', 'Mật khẩu', { type: 'password', autocomplete: 'current-password' }),
+    field('username', tr('Tên đăng nhập'), { autocomplete: 'username', autocapitalize: 'none', spellcheck: 'false' }),
+    field('password', tr('Mật khẩu'), { type: 'password', autocomplete: 'current-password' }),
     error,
     el('div', { class: 'actions' }, [button]),
   ]);
   var page = el('section', { class: 'page sign-in-page shell-sign-in' }, [
-    el('h1', {}, ['Đăng nhập']),
-    el('p', { class: 'hint' }, ['Đăng nhập một lần khi có mạng; sau đó ứng dụng dùng được cả khi không có mạng.']),
+    el('h1', {}, [tr('Đăng nhập')]),
+    el('p', { class: 'hint' }, [tr('Đăng nhập một lần khi có mạng; sau đó ứng dụng dùng được cả khi không có mạng.')]),
     form,
-    el('p', { class: 'hint' }, ['Chưa có tài khoản? Quản trị viên của đơn vị gửi cho bạn một liên kết mời (hoặc mã QR) để đặt mật khẩu.']),
+    el('p', { class: 'hint' }, [tr('Chưa có tài khoản? Quản trị viên của đơn vị gửi cho bạn một liên kết mời (hoặc mã QR) để đặt mật khẩu.')]),
   ]);
   main.replaceChildren(page);
   // The shell's menu is for signed-in users; its badge says what the app's will say, so the header
@@ -53,7 +101,7 @@
   if (badge) {
     badge.dataset.state = 'signed-out';
     var label = badge.querySelector('.label');
-    if (label) label.textContent = 'Chưa đăng nhập — chưa đồng bộ';
+    if (label) label.textContent = tr('Chưa đăng nhập — chưa đồng bộ');
   }
   body.dataset.shell = 'sign-in';
 
@@ -63,7 +111,7 @@
   }
   function idle() {
     button.disabled = false;
-    button.textContent = 'Đăng nhập';
+    button.textContent = tr('Đăng nhập');
     body.dataset.shell = 'sign-in';
     window.dispatchEvent(new Event('danvan-shell-idle'));
   }
@@ -72,11 +120,11 @@
     ev.preventDefault();
     var username = form.username.value.trim().toLowerCase();
     var password = form.password.value;
-    if (!username) return say('Hãy nhập tên đăng nhập.');
-    if (!password) return say('Hãy nhập mật khẩu.');
+    if (!username) return say(tr('Hãy nhập tên đăng nhập.'));
+    if (!password) return say(tr('Hãy nhập mật khẩu.'));
     say('');
     button.disabled = true;
-    button.textContent = 'Đang đăng nhập…';
+    button.textContent = tr('Đang đăng nhập…');
     body.dataset.shell = 'signing-in';
     fetch('/api/session', {
       method: 'POST',
@@ -86,7 +134,7 @@
       .then(function (response) {
         return response.json().catch(function () { return {}; }).then(function (answer) {
           if (!response.ok) {
-            throw new Error(answer.error || ('Máy chủ không nhận đăng nhập (mã ' + response.status + ').'));
+            throw new Error(tr(answer.error) || (tr('Máy chủ không nhận đăng nhập (mã {}).').replace('{}', response.status)));
           }
           return answer;
         });
@@ -97,17 +145,18 @@
         }));
         form.password.value = '';
         main.replaceChildren(el('section', { class: 'page shell', 'aria-busy': 'true' }, [
-          el('h1', {}, ['Mô hình “Dân vận khéo”']),
-          el('p', { class: 'loading' }, ['Đã đăng nhập. Đang mở sổ mô hình…']),
+          el('h1', {}, [tr('Mô hình “Dân vận khéo”')]),
+          el('p', { class: 'loading' }, [tr('Đã đăng nhập. Đang mở sổ mô hình…')]),
         ]));
         body.dataset.shell = 'signed-in';
         window.dispatchEvent(new Event('danvan-signed-in'));
       })
       .catch(function (e) {
         say(e instanceof TypeError
-          ? 'Không kết nối được máy chủ. Hãy kiểm tra mạng rồi thử lại.'
+          ? tr('Không kết nối được máy chủ. Hãy kiểm tra mạng rồi thử lại.')
           : e.message);
         idle();
       });
   });
+  }
 })();

@@ -9,6 +9,8 @@
 //! - [`api`]: the JSON bodies of sign-in and administration, shared by both sides. No IO.
 //! - [`chart`]: the geometry of the report page's SVG charts. No IO.
 //! - [`export`]: report tables and the model list as XLSX and CSV bytes. No IO.
+//! - [`i18n`]: the interface's languages (Vietnamese first, an English catalogue) and their
+//!   conventions for dates and numbers. No IO.
 //! - [`import`]: model lists from spreadsheets (CSV, XLSX, XLS, ODS) as models, and the rule the
 //!   server applies to imported documents. No IO.
 //!
@@ -20,6 +22,7 @@ pub mod chart;
 pub mod doc;
 pub mod domain;
 pub mod export;
+pub mod i18n;
 pub mod import;
 pub mod sync;
 

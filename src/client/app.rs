@@ -14,6 +14,7 @@ use crate::client::components::banners::{SessionEndedBanner, UpdateBanner};
 use crate::client::components::sync_badge::SyncBadge;
 use crate::client::net::pwa::Pwa;
 use crate::domain::Model;
+use crate::i18n::{self, Lang, t, tr};
 use crate::client::local::replica::Replica;
 use crate::client::local::settings::Settings;
 use crate::client::net::sync::SyncHandle;
@@ -44,7 +45,10 @@ pub fn start() {
     // Not leptos::task::spawn_local: Leptos sets up its executor when it mounts, later.
     wasm_bindgen_futures::spawn_local(async {
         let root = app_root();
-        match Replica::open(DATABASE).await {
+        let language = load_language();
+        let replica = Replica::open(DATABASE).await;
+        language.await;
+        match replica {
             Ok(replica) => {
                 // The static shell's sign-in form (assets/shell.js) may be in use: a sign-in it
                 // sent finishes first (the account it stores is read below), and what was typed
@@ -69,14 +73,57 @@ pub fn start() {
             Err(e) => {
                 // Without storage nothing typed could be kept; say so instead of pretending.
                 root.set_inner_html(&format!(
-                    "<section class=\"fatal\" role=\"alert\"><h1>Không mở được dữ liệu trên thiết bị</h1><p>{}</p>\
-                     <p>Hãy tắt chế độ ẩn danh hoặc cho phép trang web lưu dữ liệu, rồi tải lại trang.</p></section>",
-                    html_escape(&e.to_string())
+                    "<section class=\"fatal\" role=\"alert\"><h1>{}</h1><p>{}</p><p>{}</p></section>",
+                    t("Không mở được dữ liệu trên thiết bị"),
+                    html_escape(&tr(&e.to_string())),
+                    t("Hãy tắt chế độ ẩn danh hoặc cho phép trang web lưu dữ liệu, rồi tải lại trang.")
                 ));
             }
         }
     });
 }
+
+/// Installs the chosen language. English needs its catalogue: the static shell's script has
+/// usually started fetching it already (`window.danvanCatalogue`, a promise of its text), while the
+/// wasm downloaded; offline the service worker answers. Without it the interface stays Vietnamese.
+async fn load_language() {
+    let lang = crate::client::local::settings::load_lang();
+    if let Some(html) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        let _ = html.set_attribute("lang", lang.code());
+    }
+    if lang == Lang::Vi {
+        return;
+    }
+    match catalogue_text().await {
+        Ok(text) => {
+            if let Err(e) = i18n::install(lang, Some(&text)) {
+                leptos::logging::warn!("English catalogue refused: {e}");
+            }
+        }
+        Err(e) => leptos::logging::warn!("English catalogue not loaded: {e}"),
+    }
+}
+
+async fn catalogue_text() -> Result<String, String> {
+    use wasm_bindgen_futures::JsFuture;
+    let window = web_sys::window().ok_or("no window")?;
+    let started = js_sys::Reflect::get(&window, &"danvanCatalogue".into()).ok().and_then(|p| p.dyn_into::<js_sys::Promise>().ok());
+    let text = match started {
+        Some(promise) => JsFuture::from(promise).await,
+        None => {
+            let response = JsFuture::from(window.fetch_with_str(CATALOGUE)).await.map_err(|e| format!("{e:?}"))?;
+            let response: web_sys::Response = response.dyn_into().map_err(|e| format!("{e:?}"))?;
+            if !response.ok() {
+                return Err(format!("HTTP {}", response.status()));
+            }
+            JsFuture::from(response.text().map_err(|e| format!("{e:?}"))?).await
+        }
+    };
+    text.map_err(|e| format!("{e:?}"))?.as_string().ok_or_else(|| "not text".into())
+}
+
+/// Where the built client serves the English catalogue (index.html copies `src/i18n/en.tsv`).
+const CATALOGUE: &str = "/en.tsv";
 
 /// Signing in or out in another tab changes whose replica this is, or its session: start again
 /// from storage (rare, and simpler than reconciling every signal).
@@ -132,18 +179,18 @@ fn App() -> impl IntoView {
             <header class="topbar">
                 <A href="/" attr:class="brand">
                     <img src="/icons/icon.svg" alt="" width="28" height="28"/>
-                    <span>"Dân vận khéo"</span>
+                    <span>{t("Dân vận khéo")}</span>
                 </A>
                 <Show when=signed_in>
                     <nav>
-                        <A href="/">"Mô hình"</A>
-                        <A href="/mo-hinh/moi">"Thêm"</A>
-                        <A href="/thu-vien">"Thư viện"</A>
-                        <Show when=reviews><A href="/binh-xet">"Bình xét"</A></Show>
-                        <Show when=contests><A href="/hoi-thi">"Hội thi"</A></Show>
-                        <A href="/bao-cao">"Báo cáo"</A>
-                        <Show when=manages><A href="/quan-tri">"Quản trị"</A></Show>
-                        <A href="/cai-dat">"Cài đặt"</A>
+                        <A href="/">{t("Mô hình")}</A>
+                        <A href="/mo-hinh/moi">{t("Thêm")}</A>
+                        <A href="/thu-vien">{t("Thư viện")}</A>
+                        <Show when=reviews><A href="/binh-xet">{t("Bình xét")}</A></Show>
+                        <Show when=contests><A href="/hoi-thi">{t("Hội thi")}</A></Show>
+                        <A href="/bao-cao">{t("Báo cáo")}</A>
+                        <Show when=manages><A href="/quan-tri">{t("Quản trị")}</A></Show>
+                        <A href="/cai-dat">{t("Cài đặt")}</A>
                     </nav>
                 </Show>
                 <SyncBadge/>
@@ -212,5 +259,5 @@ pub fn signed_in() -> (String, String) {
 
 /// The name recorded as author of a change.
 pub fn author() -> String {
-    use_app().account.with_untracked(|a| a.as_ref().map(|a| a.profile.display_name.clone())).unwrap_or_else(|| "Cán bộ".into())
+    use_app().account.with_untracked(|a| a.as_ref().map(|a| a.profile.display_name.clone())).unwrap_or_else(|| i18n::vi("Cán bộ").into())
 }

@@ -139,3 +139,22 @@ pub fn forget_user_data() {
         }
     }
 }
+
+/// The interface's language, chosen in *Cài đặt*; kept apart from the other settings (plain text,
+/// so the static shell's script reads it before the wasm) and kept when the user signs out.
+pub const LANG: &str = "danvan.lang";
+
+/// The chosen language; on the first start, the browser's.
+pub fn load_lang() -> crate::i18n::Lang {
+    use crate::i18n::Lang;
+    let stored = web_sys::window().and_then(|w| w.local_storage().ok().flatten()).and_then(|s| s.get_item(LANG).ok().flatten());
+    match stored.as_deref().and_then(Lang::from_code) {
+        Some(lang) => lang,
+        None => Lang::from_browser(&web_sys::window().and_then(|w| w.navigator().language()).unwrap_or_default()),
+    }
+}
+
+pub fn save_lang(lang: crate::i18n::Lang) -> Result<(), String> {
+    let storage = web_sys::window().and_then(|w| w.local_storage().ok().flatten()).ok_or("localStorage")?;
+    storage.set_item(LANG, lang.code()).map_err(|e| format!("{e:?}"))
+}

@@ -19,7 +19,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use crate::server::AppState;
 
 const SW_TEMPLATE: &str = include_str!("../../client/sw.js");
-const COMPRESSIBLE: &[&str] = &["html", "js", "css", "wasm", "webmanifest", "json", "svg", "txt"];
+const COMPRESSIBLE: &[&str] = &["html", "js", "css", "wasm", "webmanifest", "json", "svg", "txt", "tsv"];
 
 pub struct Assets {
     pub dist: PathBuf,
