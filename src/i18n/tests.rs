@@ -15,6 +15,15 @@ const TRANSLATED: &[&str] = &[
     "src/client/pages/settings.rs",
 
     // the app's pages
+    "src/client/format.rs",
+    "src/client/pages/admin.rs",
+    "src/client/pages/backup.rs",
+    "src/client/pages/detail.rs",
+    "src/client/pages/form.rs",
+    "src/client/pages/list.rs",
+    "src/client/pages/mod.rs",
+    "src/client/pages/not_found.rs",
+    "src/client/pages/sign_in.rs",
 
     // the app's components, storage, network and engine
 

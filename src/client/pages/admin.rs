@@ -11,7 +11,8 @@ use wasm_bindgen::JsCast;
 use crate::client::net::http::{self, Body, Failure};
 use crate::client::use_app;
 use crate::api::{ClusterForm, CriteriaForm, CriteriaView, Disabled, Imported, InvitationLink, NewUser, Origin, UnitsView, UserForm, UserView};
-use crate::domain::{Cluster, Grant, Role, Unit, check_username, format_count_vi};
+use crate::domain::{Cluster, Grant, Role, Unit, check_username};
+use crate::i18n::{self, t, tf, tr};
 
 /// The session token, read from storage (callable from async tasks, which have no reactive owner).
 fn token() -> Option<String> {
@@ -47,17 +48,17 @@ pub fn AdminPage() -> impl IntoView {
     });
     view! {
         <section class="page admin-page">
-            <h1>"Quản trị"</h1>
-            <p class="hint">"Quản lý đơn vị và người dùng trong phạm vi bạn quản trị. Các thao tác ở đây cần có mạng."</p>
-            <p><A href="/nhap-tu-tep">"Nhập danh sách mô hình từ tệp (CSV, XLSX)"</A></p>
+            <h1>{t("Quản trị")}</h1>
+            <p class="hint">{t("Quản lý đơn vị và người dùng trong phạm vi bạn quản trị. Các thao tác ở đây cần có mạng.")}</p>
+            <p><A href="/nhap-tu-tep">{t("Nhập danh sách mô hình từ tệp (CSV, XLSX)")}</A></p>
             {move || match units.get() {
-                None => view! { <p class="loading">"Đang tải…"</p> }.into_any(),
-                Some(Err(f)) => view! { <p class="error" role="alert">{f.message}</p> }.into_any(),
+                None => view! { <p class="loading">{t("Đang tải…")}</p> }.into_any(),
+                Some(Err(f)) => view! { <p class="error" role="alert">{tr(&f.message)}</p> }.into_any(),
                 Some(Ok(view_)) => view! { <UnitsSection units=view_ on_change=reload.clone()/> }.into_any(),
             }}
             {move || match users.get() {
                 Some(Ok(list)) => view! { <UsersSection users=list names=names invitation on_change=reload_users.clone()/> }.into_any(),
-                Some(Err(f)) if units.with(|u| matches!(u, Some(Ok(_)))) => view! { <p class="error" role="alert">{f.message}</p> }.into_any(),
+                Some(Err(f)) if units.with(|u| matches!(u, Some(Ok(_)))) => view! { <p class="error" role="alert">{tr(&f.message)}</p> }.into_any(),
                 _ => ().into_any(),
             }}
             <CriteriaSection/>
@@ -102,16 +103,13 @@ fn UnitsSection(units: UnitsView, on_change: impl Fn() + Clone + Send + Sync + '
             leptos::task::spawn_local(async move {
                 let text = wasm_bindgen_futures::JsFuture::from(file.text()).await.ok().and_then(|t| t.as_string());
                 let result = match text {
-                    None => Err(Failure { status: 0, message: "Không đọc được tệp đã chọn.".into(), problems: Vec::new() }),
+                    None => Err(Failure { status: 0, message: t("Không đọc được tệp đã chọn.").into(), problems: Vec::new() }),
                     Some(text) => {
                         let token = token().unwrap_or_default();
                         http::call::<Imported>(reqwest::Method::POST, "/api/admin/units", Some(&token), Body::Text(&text)).await.map(|i| {
-                            format!(
+                            tf(
                                 "Đã nhập: {} đơn vị mới, {} cập nhật, {} không đổi. Cây có {} đơn vị.",
-                                i.summary.added,
-                                i.summary.updated,
-                                i.summary.unchanged,
-                                format_count_vi(i.total)
+                                &[&i.summary.added, &i.summary.updated, &i.summary.unchanged, &i18n::count(i.total)],
                             )
                         })
                     }
@@ -131,35 +129,35 @@ fn UnitsSection(units: UnitsView, on_change: impl Fn() + Clone + Send + Sync + '
     let clusters: Vec<_> = units.clusters.iter().map(|c| (c.clone(), members(c, &units.units))).collect();
     view! {
         <section class="item">
-            <h2>{format!("Đơn vị ({})", format_count_vi(count))}</h2>
+            <h2>{tf("Đơn vị ({})", &[&i18n::count(count)])}</h2>
             <ul class="unit-tree">
                 {rows.into_iter().map(|(depth, u)| view! {
                     <li class=format!("depth-{}", depth.min(6))>
                         <strong>{u.name.clone()}</strong> " "
                         <code>{u.code.clone()}</code>
-                        <span class="meta">{format!(" · {} · {}", u.kind.label(), u.level.label())}
-                            {u.cluster.clone().map(|c| format!(" · cụm {c}"))}</span>
+                        <span class="meta">{format!(" · {} · {}", t(u.kind.label()), t(u.level.label()))}
+                            {u.cluster.clone().map(|c| format!(" · {}", tf("cụm {}", &[&c])))}</span>
                     </li>
                 }).collect_view()}
             </ul>
             <div class="field">
-                <label for="units-file">"Nhập đơn vị từ tệp CSV"</label>
+                <label for="units-file">{t("Nhập đơn vị từ tệp CSV")}</label>
                 <input id="units-file" type="file" accept=".csv,text/csv" disabled=move || busy.get() on:change=on_file/>
-                <p class="hint">"Các cột: mã, tên, loại, cấp, mã cấp trên, cụm (dòng đầu là tên cột). Đơn vị có sẵn được cập nhật theo mã; nếu có dòng sai thì không lưu gì."</p>
+                <p class="hint">{t("Các cột: mã, tên, loại, cấp, mã cấp trên, cụm (dòng đầu là tên cột). Đơn vị có sẵn được cập nhật theo mã; nếu có dòng sai thì không lưu gì.")}</p>
             </div>
             {move || outcome.get().map(|o| match o {
                 Ok(text) => view! { <p class="ok" role="status">{text}</p> }.into_any(),
                 Err(f) => view! {
                     <div class="form-errors" role="alert">
-                        <p>{f.message}</p>
-                        <ul id="import-problems">{f.problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                        <p>{tr(&f.message)}</p>
+                        <ul id="import-problems">{f.problems.into_iter().map(|p| view! { <li>{tr(&p)}</li> }).collect_view()}</ul>
                     </div>
                 }.into_any(),
             })}
         </section>
         <Show when={let empty = clusters.is_empty(); move || !empty}>
             <section class="item">
-                <h2>"Cụm thi đua"</h2>
+                <h2>{t("Cụm thi đua")}</h2>
                 {clusters.clone().into_iter().map(|(c, members)| view! { <ClusterEditor cluster=c members/> }).collect_view()}
             </section>
         </Show>
@@ -185,36 +183,36 @@ fn ClusterEditor(cluster: Cluster, members: Vec<(String, String)>) -> impl IntoV
             let token = token().unwrap_or_default();
             let path = format!("/api/admin/clusters/{code}");
             let result = http::call::<Cluster>(reqwest::Method::PUT, &path, Some(&token), http::json(&form)).await;
-            message.set(Some(result.map(|_| "Đã lưu cụm.".to_string()).map_err(|f| f.message)));
+            message.set(Some(result.map(|_| t("Đã lưu cụm.").to_string()).map_err(|f| tr(&f.message))));
         });
     };
     let id = |what: &str| format!("cluster-{}-{what}", cluster.code);
     let options = move |list: &[(String, String)]| {
-        std::iter::once(view! { <option value="">"— chưa chọn —"</option> }.into_any())
+        std::iter::once(view! { <option value="">{t("— chưa chọn —")}</option> }.into_any())
             .chain(list.iter().map(|(c, n)| view! { <option value=c.clone()>{n.clone()}</option> }.into_any()))
             .collect_view()
     };
     view! {
         <form class="cluster" on:submit=save>
-            <h3>{format!("Cụm {}", cluster.code)}</h3>
+            <h3>{tf("Cụm {}", &[&cluster.code])}</h3>
             <div class="row three">
                 <div class="field">
-                    <label for=id("name")>"Tên cụm"</label>
+                    <label for=id("name")>{t("Tên cụm")}</label>
                     <input id=id("name") prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
                 </div>
                 <div class="field">
-                    <label for=id("head")>"Trưởng cụm"</label>
+                    <label for=id("head")>{t("Trưởng cụm")}</label>
                     <select id=id("head") prop:value=head on:change=move |ev| head.set(event_target_value(&ev))>{options(&members)}</select>
                 </div>
                 <div class="field">
-                    <label for=id("deputy")>"Phó cụm"</label>
+                    <label for=id("deputy")>{t("Phó cụm")}</label>
                     <select id=id("deputy") prop:value=deputy on:change=move |ev| deputy.set(event_target_value(&ev))>{options(&members)}</select>
                 </div>
             </div>
             <div class="actions">
-                <button type="submit" class="button">"Lưu cụm"</button>
+                <button type="submit" class="button">{t("Lưu cụm")}</button>
                 {move || message.get().map(|m| match m {
-                    Ok(t) => view! { <span class="ok" role="status">{t}</span> }.into_any(),
+                    Ok(m) => view! { <span class="ok" role="status">{m}</span> }.into_any(),
                     Err(e) => view! { <span class="error" role="alert">{e}</span> }.into_any(),
                 })}
             </div>
@@ -236,13 +234,13 @@ fn UsersSection(
     let rows = users
         .into_iter()
         .map(|u| {
-            let roles = u.grants.iter().map(|g| format!("{} — {}", g.role.label(), unit_name(&g.unit))).collect::<Vec<_>>().join("; ");
+            let roles = u.grants.iter().map(|g| format!("{} — {}", t(g.role.label()), unit_name(&g.unit))).collect::<Vec<_>>().join("; ");
             let state = if u.disabled {
-                "Đã khóa"
+                t("Đã khóa")
             } else if u.has_password {
-                "Đang dùng"
+                t("Đang dùng")
             } else {
-                "Chờ nhận lời mời"
+                t("Chờ nhận lời mời")
             };
             let username = u.username.clone();
             let toggle = {
@@ -255,7 +253,7 @@ fn UsersSection(
                         let path = format!("/api/admin/users/{username}/disabled");
                         match http::call::<UserView>(reqwest::Method::PUT, &path, Some(&token), http::json(&Disabled { disabled })).await {
                             Ok(_) => on_change(),
-                            Err(f) => error.set(Some(f.message)),
+                            Err(f) => error.set(Some(tr(&f.message))),
                         }
                     });
                 }
@@ -269,7 +267,7 @@ fn UsersSection(
                         let path = format!("/api/admin/users/{username}/invitation");
                         match http::call::<InvitationLink>(reqwest::Method::POST, &path, Some(&token), http::json(&Origin { origin: http::origin() })).await {
                             Ok(link) => invitation.set(Some(link)),
-                            Err(f) => error.set(Some(f.message)),
+                            Err(f) => error.set(Some(tr(&f.message))),
                         }
                     });
                 }
@@ -281,15 +279,15 @@ fn UsersSection(
             };
             view! {
                 <tr>
-                    <td data-label="Họ tên">{u.display_name.clone()}</td>
-                    <td data-label="Tên đăng nhập"><code>{u.username.clone()}</code></td>
-                    <td data-label="Vai trò">{roles}</td>
-                    <td data-label="Trạng thái">{state}</td>
+                    <td data-label=t("Họ tên")>{u.display_name.clone()}</td>
+                    <td data-label=t("Tên đăng nhập")><code>{u.username.clone()}</code></td>
+                    <td data-label=t("Vai trò")>{roles}</td>
+                    <td data-label=t("Trạng thái")>{state}</td>
                     <td class="actions">
-                        <button class="button small" on:click=edit>"Sửa vai trò"</button>
-                        <button class="button small" on:click=reinvite>"Gửi lời mời mới"</button>
+                        <button class="button small" on:click=edit>{t("Sửa vai trò")}</button>
+                        <button class="button small" on:click=reinvite>{t("Gửi lời mời mới")}</button>
                         {(!is_me).then(|| view! {
-                            <button class="button small" on:click=toggle>{if u.disabled { "Mở khóa" } else { "Khóa" }}</button>
+                            <button class="button small" on:click=toggle>{if u.disabled { t("Mở khóa") } else { t("Khóa") }}</button>
                         })}
                     </td>
                 </tr>
@@ -298,10 +296,10 @@ fn UsersSection(
         .collect_view();
     view! {
         <section class="item">
-            <h2>"Người dùng"</h2>
+            <h2>{t("Người dùng")}</h2>
             <div class="table-scroll">
                 <table class="users">
-                    <thead><tr><th>"Họ tên"</th><th>"Tên đăng nhập"</th><th>"Vai trò"</th><th>"Trạng thái"</th><th>"Thao tác"</th></tr></thead>
+                    <thead><tr><th>{t("Họ tên")}</th><th>{t("Tên đăng nhập")}</th><th>{t("Vai trò")}</th><th>{t("Trạng thái")}</th><th>{t("Thao tác")}</th></tr></thead>
                     <tbody>{rows}</tbody>
                 </table>
             </div>
@@ -334,8 +332,9 @@ fn NewUserForm(
         let u = username.get_untracked().trim().to_lowercase();
         let problem = check_username(&u)
             .err()
-            .or_else(|| display_name.get_untracked().trim().is_empty().then(|| "Hãy nhập họ tên người dùng.".to_string()))
-            .or_else(|| unit.get_untracked().is_empty().then(|| "Hãy chọn đơn vị.".to_string()));
+            .map(|e| tr(&e))
+            .or_else(|| display_name.get_untracked().trim().is_empty().then(|| t("Hãy nhập họ tên người dùng.").to_string()))
+            .or_else(|| unit.get_untracked().is_empty().then(|| t("Hãy chọn đơn vị.").to_string()));
         if let Some(p) = problem {
             error.set(Some(p));
             return;
@@ -358,36 +357,36 @@ fn NewUserForm(
                     invitation.set(Some(link));
                     on_change();
                 }
-                Err(f) => error.set(Some(f.message)),
+                Err(f) => error.set(Some(tr(&f.message))),
             }
         });
     };
     view! {
         <form class="model-form new-user" novalidate on:submit=submit>
-            <h3>"Thêm người dùng"</h3>
+            <h3>{t("Thêm người dùng")}</h3>
             <div class="row">
                 <div class="field">
-                    <label for="new-username">"Tên đăng nhập"</label>
+                    <label for="new-username">{t("Tên đăng nhập")}</label>
                     <input id="new-username" autocapitalize="none" spellcheck="false" placeholder="vd: nguyenvana"
                         prop:value=username on:input=move |ev| username.set(event_target_value(&ev))/>
                 </div>
                 <div class="field">
-                    <label for="new-display-name">"Họ tên"</label>
+                    <label for="new-display-name">{t("Họ tên")}</label>
                     <input id="new-display-name" prop:value=display_name on:input=move |ev| display_name.set(event_target_value(&ev))/>
                 </div>
             </div>
             <div class="row">
                 <div class="field">
-                    <label for="new-unit">"Đơn vị"</label>
+                    <label for="new-unit">{t("Đơn vị")}</label>
                     <select id="new-unit" prop:value=unit on:change=move |ev| unit.set(event_target_value(&ev))>
-                        <option value="">"— chọn đơn vị —"</option>
+                        <option value="">{t("— chọn đơn vị —")}</option>
                         {move || names.get().into_iter().map(|(c, n)| view! { <option value=c.clone()>{n}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
-                    <label for="new-role">"Vai trò"</label>
+                    <label for="new-role">{t("Vai trò")}</label>
                     <select id="new-role" prop:value=role on:change=move |ev| role.set(event_target_value(&ev))>
-                        {Role::ALL.iter().map(|r| view! { <option value=r.code()>{r.label()}</option> }).collect_view()}
+                        {Role::ALL.iter().map(|r| view! { <option value=r.code()>{t(r.label())}</option> }).collect_view()}
                     </select>
                 </div>
             </div>
@@ -395,7 +394,7 @@ fn NewUserForm(
                 <p class="error" role="alert">{move || error.get()}</p>
             </Show>
             <div class="actions">
-                <button type="submit" class="button primary">"Tạo tài khoản và lời mời"</button>
+                <button type="submit" class="button primary">{t("Tạo tài khoản và lời mời")}</button>
             </div>
         </form>
     }
@@ -417,14 +416,14 @@ fn GrantsEditor(
         ev.prevent_default();
         let list = grants.get_untracked();
         if list.is_empty() || list.iter().any(|(unit, _)| unit.is_empty()) {
-            error.set(Some("Mỗi vai trò cần chọn một đơn vị; cần ít nhất một vai trò.".into()));
+            error.set(Some(t("Mỗi vai trò cần chọn một đơn vị; cần ít nhất một vai trò.").into()));
             return;
         }
         let mut units: Vec<&String> = list.iter().map(|(u, _)| u).collect();
         units.sort();
         units.dedup();
         if units.len() != list.len() {
-            error.set(Some("Mỗi đơn vị chỉ chọn một vai trò.".into()));
+            error.set(Some(t("Mỗi đơn vị chỉ chọn một vai trò.").into()));
             return;
         }
         let form = UserForm {
@@ -440,15 +439,15 @@ fn GrantsEditor(
                     editing.set(None);
                     on_change();
                 }
-                Err(f) => error.set(Some(f.message)),
+                Err(f) => error.set(Some(tr(&f.message))),
             }
         });
     };
     view! {
         <form class="model-form grants" novalidate on:submit=save>
-            <h3>{format!("Vai trò của {}", user.username)}</h3>
+            <h3>{tf("Vai trò của {}", &[&user.username])}</h3>
             <div class="field">
-                <label for="edit-display-name">"Họ tên"</label>
+                <label for="edit-display-name">{t("Họ tên")}</label>
                 <input id="edit-display-name" prop:value=display_name on:input=move |ev| display_name.set(event_target_value(&ev))/>
             </div>
             {move || (0..grants.with(Vec::len)).map(|i| {
@@ -456,33 +455,33 @@ fn GrantsEditor(
                 view! {
                     <div class="row three">
                         <div class="field">
-                            <label for=format!("grant-{i}-unit")>"Đơn vị"</label>
+                            <label for=format!("grant-{i}-unit")>{t("Đơn vị")}</label>
                             <select id=format!("grant-{i}-unit") prop:value=unit
                                 on:change=move |ev| grants.update(|g| g[i].0 = event_target_value(&ev))>
-                                <option value="">"— chọn đơn vị —"</option>
+                                <option value="">{t("— chọn đơn vị —")}</option>
                                 {names.get().into_iter().map(|(c, n)| view! { <option value=c.clone()>{n}</option> }).collect_view()}
                             </select>
                         </div>
                         <div class="field">
-                            <label for=format!("grant-{i}-role")>"Vai trò"</label>
+                            <label for=format!("grant-{i}-role")>{t("Vai trò")}</label>
                             <select id=format!("grant-{i}-role") prop:value=role
                                 on:change=move |ev| grants.update(|g| g[i].1 = event_target_value(&ev))>
-                                {Role::ALL.iter().map(|r| view! { <option value=r.code()>{r.label()}</option> }).collect_view()}
+                                {Role::ALL.iter().map(|r| view! { <option value=r.code()>{t(r.label())}</option> }).collect_view()}
                             </select>
                         </div>
                         <div class="field">
-                            <button type="button" class="button small" on:click=move |_| grants.update(|g| { g.remove(i); })>"Bỏ vai trò này"</button>
+                            <button type="button" class="button small" on:click=move |_| grants.update(|g| { g.remove(i); })>{t("Bỏ vai trò này")}</button>
                         </div>
                     </div>
                 }
             }).collect_view()}
-            <button type="button" class="button small" on:click=move |_| grants.update(|g| g.push((String::new(), Role::Member.code().to_string())))>"Thêm vai trò"</button>
+            <button type="button" class="button small" on:click=move |_| grants.update(|g| g.push((String::new(), Role::Member.code().to_string())))>{t("Thêm vai trò")}</button>
             <Show when=move || error.with(Option::is_some)>
                 <p class="error" role="alert">{move || error.get()}</p>
             </Show>
             <div class="actions">
-                <button type="submit" class="button primary">"Lưu vai trò"</button>
-                <button type="button" class="button" on:click=move |_| editing.set(None)>"Hủy"</button>
+                <button type="submit" class="button primary">{t("Lưu vai trò")}</button>
+                <button type="button" class="button" on:click=move |_| editing.set(None)>{t("Hủy")}</button>
             </div>
         </form>
     }
@@ -494,11 +493,11 @@ fn InvitationCard(link: InvitationLink) -> impl IntoView {
     let expires = crate::client::date_time(link.expires_at);
     view! {
         <div class="invitation" role="status">
-            <h3>{format!("Lời mời cho {}", link.username)}</h3>
-            <p>"Mở liên kết này trên điện thoại của người dùng, hoặc quét mã QR bằng camera. Liên kết chỉ dùng được một lần, hết hạn lúc " {expires} "."</p>
-            <img class="qr" src=link.qr.clone() alt=format!("Mã QR của lời mời cho {}", link.username) width="240" height="240"/>
+            <h3>{tf("Lời mời cho {}", &[&link.username])}</h3>
+            <p>{tf("Mở liên kết này trên điện thoại của người dùng, hoặc quét mã QR bằng camera. Liên kết chỉ dùng được một lần, hết hạn lúc {}.", &[&expires])}</p>
+            <img class="qr" src=link.qr.clone() alt=tf("Mã QR của lời mời cho {}", &[&link.username]) width="240" height="240"/>
             <div class="field">
-                <label for="invitation-url">"Liên kết mời"</label>
+                <label for="invitation-url">{t("Liên kết mời")}</label>
                 <input id="invitation-url" readonly prop:value=link.url.clone() on:focus=|ev| {
                     if let Some(i) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) { i.select(); }
                 }/>
@@ -518,11 +517,11 @@ fn CriteriaSection() -> impl IntoView {
     });
     view! {
         <section class="item criteria-admin">
-            <h2>"Bộ tiêu chí bình xét"</h2>
-            <p class="hint">"Mỗi dòng một tiêu chí: “tên tiêu chí | điểm tối đa” (bỏ trống điểm: 10). Phiếu bình xét đang chấm giữ bộ tiêu chí lúc mở phiếu."</p>
+            <h2>{t("Bộ tiêu chí bình xét")}</h2>
+            <p class="hint">{t("Mỗi dòng một tiêu chí: “tên tiêu chí | điểm tối đa” (bỏ trống điểm: 10). Phiếu bình xét đang chấm giữ bộ tiêu chí lúc mở phiếu.")}</p>
             {move || match sets.get() {
-                None => view! { <p class="loading">"Đang tải…"</p> }.into_any(),
-                Some(Err(f)) => view! { <p class="error" role="alert">{f.message}</p> }.into_any(),
+                None => view! { <p class="loading">{t("Đang tải…")}</p> }.into_any(),
+                Some(Err(f)) => view! { <p class="error" role="alert">{tr(&f.message)}</p> }.into_any(),
                 Some(Ok(list)) => list.into_iter().map(|set| view! { <CriteriaEditor set/> }).collect_view().into_any(),
             }}
         </section>
@@ -548,7 +547,7 @@ fn CriteriaEditor(set: CriteriaView) -> impl IntoView {
                         text.set(saved.text);
                         is_default.set(saved.default);
                     }
-                    outcome.set(Some(Ok("Đã lưu. Thiết bị của người bình xét nhận bộ tiêu chí mới trong vòng một giờ khi có mạng (hoặc khi đăng nhập lại).".into())));
+                    outcome.set(Some(Ok(t("Đã lưu. Thiết bị của người bình xét nhận bộ tiêu chí mới trong vòng một giờ khi có mạng (hoặc khi đăng nhập lại).").into())));
                 }
                 Err(f) => outcome.set(Some(Err(f))),
             }
@@ -556,13 +555,13 @@ fn CriteriaEditor(set: CriteriaView) -> impl IntoView {
     };
     view! {
         <div class="field">
-            <label for=id.clone()>{set.label.clone()} {move || is_default.get().then_some(" (mặc định)")}</label>
+            <label for=id.clone()>{tr(&set.label)} {move || is_default.get().then(|| format!(" ({})", t("mặc định")))}</label>
             <textarea id=id rows="6" prop:value=text on:input=move |ev| text.set(event_target_value(&ev))></textarea>
-            <button class="button" on:click=save>"Lưu bộ tiêu chí"</button>
+            <button class="button" on:click=save>{t("Lưu bộ tiêu chí")}</button>
             {move || outcome.get().map(|o| match o {
                 Ok(m) => view! { <p class="saved" role="status">{m}</p> }.into_any(),
                 Err(f) => view! {
-                    <div class="error" role="alert"><p>{f.message}</p><ul>{f.problems.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul></div>
+                    <div class="error" role="alert"><p>{tr(&f.message)}</p><ul>{f.problems.into_iter().map(|p| view! { <li>{tr(&p)}</li> }).collect_view()}</ul></div>
                 }.into_any(),
             })}
         </div>

@@ -23,7 +23,7 @@ use crate::client::local::backup::{keep_photo, restore_docs};
 use crate::client::local::replica::now_ms;
 use crate::client::pages::reports::{call_module, report_module};
 use crate::client::{AppContext, use_app};
-use crate::domain::format_count_vi as count;
+use crate::i18n::{self, Lang, count, t, tf, tr};
 
 #[derive(Clone, PartialEq)]
 enum Outcome {
@@ -46,7 +46,7 @@ pub fn BackupSection() -> impl IntoView {
             if busy() {
                 return;
             }
-            outcome.set(Some(Outcome::Working("Đang tạo bản sao…".into())));
+            outcome.set(Some(Outcome::Working(t("Đang tạo bản sao…").into())));
             let app = app.clone();
             leptos::task::spawn_local(async move {
                 outcome.set(Some(match write_backup(&app, outcome).await {
@@ -66,7 +66,7 @@ pub fn BackupSection() -> impl IntoView {
             if busy() {
                 return;
             }
-            outcome.set(Some(Outcome::Working(format!("Đang đọc {}…", file.name()))));
+            outcome.set(Some(Outcome::Working(tf("Đang đọc {}…", &[&file.name()]))));
             let app = app.clone();
             leptos::task::spawn_local(async move {
                 outcome.set(Some(match restore_backup(&app, file, outcome).await {
@@ -88,15 +88,15 @@ pub fn BackupSection() -> impl IntoView {
 
     view! {
         <section class="item backup" id="sao-luu" aria-labelledby="sao-luu-title">
-            <h2 id="sao-luu-title">"Sao lưu"</h2>
+            <h2 id="sao-luu-title">{t("Sao lưu")}</h2>
             {move || warning().map(|w| view! { <p class="warning" id="backup-warning">{w}</p> })}
-            <p class="hint">"Bản sao là một tệp zip chứa mọi mô hình trên thiết bị này (cả lịch sử thay đổi), ảnh minh chứng, và danh sách mô hình mở được bằng Excel. Hãy tải về và cất ở nơi khác (máy tính, thẻ nhớ) trước khi cài lại máy, đổi máy hoặc xóa dữ liệu trình duyệt."</p>
+            <p class="hint">{t("Bản sao là một tệp zip chứa mọi mô hình trên thiết bị này (cả lịch sử thay đổi), ảnh minh chứng, và danh sách mô hình mở được bằng Excel. Hãy tải về và cất ở nơi khác (máy tính, thẻ nhớ) trước khi cài lại máy, đổi máy hoặc xóa dữ liệu trình duyệt.")}</p>
             <div class="backup-actions">
-                <button type="button" id="backup-download" class="button primary" prop:disabled=busy on:click=download>"Tải bản sao dữ liệu"</button>
+                <button type="button" id="backup-download" class="button primary" prop:disabled=busy on:click=download>{t("Tải bản sao dữ liệu")}</button>
                 <div class="field">
-                    <label for="restore-file">"Khôi phục từ bản sao"</label>
+                    <label for="restore-file">{t("Khôi phục từ bản sao")}</label>
                     <input type="file" id="restore-file" accept=".zip,application/zip" prop:disabled=busy on:change=restore/>
-                    <p class="hint">"Gộp bản sao vào dữ liệu đang có: không ghi đè, không nhân đôi; khôi phục lại cùng tệp cũng không tạo thêm gì. Không cần mạng."</p>
+                    <p class="hint">{t("Gộp bản sao vào dữ liệu đang có: không ghi đè, không nhân đôi; khôi phục lại cùng tệp cũng không tạo thêm gì. Không cần mạng.")}</p>
                 </div>
             </div>
             {move || outcome.get().map(|o| match o {
@@ -108,18 +108,26 @@ pub fn BackupSection() -> impl IntoView {
     }
 }
 
-fn bytes_vi(n: f64) -> String {
+/// A file's size: "3,2 MB" / "3.2 MB", or whole kilobytes below a megabyte.
+fn file_size(n: f64) -> String {
     if n >= 1_048_576.0 {
-        format!("{:.1} MB", n / 1_048_576.0).replace('.', ",")
+        let mb = format!("{:.1} MB", n / 1_048_576.0);
+        if i18n::lang() == Lang::Vi { mb.replace('.', ",") } else { mb }
     } else {
         format!("{} KB", count((n / 1024.0).ceil() as usize))
     }
 }
 
+/// One more sentence of a summary.
+fn add(done: &mut String, sentence: &str) {
+    done.push(' ');
+    done.push_str(sentence);
+}
+
 /// Writes the backup: every document as stored, every photo (one at a time), the models read
 /// from them; the file is downloaded by the module. Returns the summary.
 async fn write_backup(app: &AppContext, outcome: RwSignal<Option<Outcome>>) -> Result<String, String> {
-    let module = report_module("Phần sao lưu").await?;
+    let module = report_module(t("Phần sao lưu")).await.map_err(|e| tr(&e))?;
     let result = write_into(app, &module, outcome).await;
     let _ = call_module(&module, "backup_close", &[]);
     result
@@ -136,60 +144,60 @@ async fn write_into(app: &AppContext, module: &JsValue, outcome: RwSignal<Option
     while app.replica.decoding.get_untracked() > 0 {
         gloo_timers::future::TimeoutFuture::new(200).await;
     }
-    let failed = |e: crate::client::local::storage::StorageError| format!("Không đọc được dữ liệu trên thiết bị để sao lưu: {e}");
-    call_module(module, "backup_begin", &[username.as_str().into(), display_name.as_str().into(), JsValue::from_f64(now as f64)])?;
+    let failed = |e: crate::client::local::storage::StorageError| tf("Không đọc được dữ liệu trên thiết bị để sao lưu: {}", &[&tr(&e.to_string())]);
+    // The module's errors come in Vietnamese.
+    let call = |name: &str, args: &[JsValue]| call_module(module, name, args).map_err(|e| tr(&e));
+    call("backup_begin", &[username.as_str().into(), display_name.as_str().into(), JsValue::from_f64(now as f64)])?;
     let records = app.replica.store.all().await.map_err(failed)?;
     for rec in &records {
-        call_module(module, "backup_add_doc", &[rec.id.as_str().into(), Uint8Array::from(rec.doc.as_slice()).into()])?;
+        call("backup_add_doc", &[rec.id.as_str().into(), Uint8Array::from(rec.doc.as_slice()).into()])?;
     }
     let ids = app.replica.store.photo_ids().await.map_err(failed)?;
     let (mut photos, mut damaged) = (0usize, Vec::new());
     for (i, id) in ids.iter().enumerate() {
         if i % 20 == 0 {
-            outcome.set(Some(Outcome::Working(format!("Đang tạo bản sao… ảnh {}/{}", count(i), count(ids.len())))));
+            outcome.set(Some(Outcome::Working(tf("Đang tạo bản sao… ảnh {}/{}", &[&count(i), &count(ids.len())]))));
         }
         let Some(p) = app.replica.store.photo(id).await.map_err(failed)? else { continue };
         let args = [p.id.as_str().into(), p.doc.as_str().into(), p.content_type.as_str().into(), Uint8Array::from(p.data.as_slice()).into()];
-        match call_module(module, "backup_add_photo", &args) {
+        match call("backup_add_photo", &args) {
             Ok(_) => photos += 1,
             Err(reason) => damaged.push(reason),
         }
     }
     let (models, json) = app.replica.models.with_untracked(|ms| (ms.len(), serde_json::to_string(&ms.values().collect::<Vec<_>>())));
-    let json = json.map_err(|e| format!("Không chuẩn bị được danh sách mô hình: {e}"))?;
+    let json = json.map_err(|e| tf("Không chuẩn bị được danh sách mô hình: {}", &[&e]))?;
     let name = backup_file::file_name(&username, now);
-    let size = call_module(module, "backup_finish", &[json.into(), name.as_str().into()])?.as_f64().unwrap_or(0.0);
-    let mut done = format!(
-        "Đã tạo tệp {name} ({}): {} mô hình, {} ảnh. Tệp nằm trong thư mục Tải xuống của máy; hãy chép nó sang nơi khác để giữ.",
-        bytes_vi(size),
-        count(models),
-        count(photos)
+    let size = call("backup_finish", &[json.into(), name.as_str().into()])?.as_f64().unwrap_or(0.0);
+    let mut done = tf(
+        "Đã tạo tệp {} ({}): {} mô hình, {} ảnh. Tệp nằm trong thư mục Tải xuống của máy; hãy chép nó sang nơi khác để giữ.",
+        &[&name, &file_size(size), &count(models), &count(photos)],
     );
     if records.len() > models {
-        done.push_str(&format!(" Có {} tài liệu ứng dụng này chưa đọc được, vẫn được đưa nguyên vào bản sao.", count(records.len() - models)));
+        add(&mut done, &tf("Có {} tài liệu ứng dụng này chưa đọc được, vẫn được đưa nguyên vào bản sao.", &[&count(records.len() - models)]));
     }
     if !damaged.is_empty() {
-        done.push_str(&format!(" {} ảnh bị hỏng trên máy nên không được đưa vào ({}).", count(damaged.len()), damaged[0]));
+        add(&mut done, &tf("{} ảnh bị hỏng trên máy nên không được đưa vào ({}).", &[&count(damaged.len()), &damaged[0]]));
     }
     Ok(done)
 }
 
 async fn restore_backup(app: &AppContext, file: web_sys::File, outcome: RwSignal<Option<Outcome>>) -> Result<String, String> {
-    let module = report_module("Phần khôi phục").await?;
+    let module = report_module(t("Phần khôi phục")).await.map_err(|e| tr(&e))?;
     let result = restore_from(app, &module, file, outcome).await;
     let _ = call_module(&module, "backup_close", &[]);
     result
 }
 
 async fn restore_from(app: &AppContext, module: &JsValue, file: web_sys::File, outcome: RwSignal<Option<Outcome>>) -> Result<String, String> {
-    let unchanged = " Không có gì trên thiết bị bị thay đổi.";
+    let unchanged = t("Không có gì trên thiết bị bị thay đổi.");
     // The file's bytes go from the browser straight to the module; the app keeps none of them.
     let buffer = JsFuture::from(file.array_buffer())
         .await
-        .map_err(|_| format!("Trình duyệt không đọc được tệp “{}” (tệp đã bị chuyển hoặc xóa?).{unchanged}", file.name()))?;
-    let opened = call_module(module, "backup_open", &[Uint8Array::new(&buffer).into()]).map_err(|e| format!("{e}{unchanged}"))?;
+        .map_err(|_| format!("{} {unchanged}", tf("Trình duyệt không đọc được tệp “{}” (tệp đã bị chuyển hoặc xóa?).", &[&file.name()])))?;
+    let opened = call_module(module, "backup_open", &[Uint8Array::new(&buffer).into()]).map_err(|e| format!("{} {unchanged}", tr(&e)))?;
     let opened_bytes = Uint8Array::new(&opened).to_vec();
-    let opened = Opened::decode(&opened_bytes).map_err(|e| format!("{e}{unchanged}"))?;
+    let opened = Opened::decode(&opened_bytes).map_err(|e| format!("{} {unchanged}", tr(&e)))?;
     let manifest = &opened.manifest;
 
     let (username, writable) = app
@@ -200,19 +208,18 @@ async fn restore_from(app: &AppContext, module: &JsValue, file: web_sys::File, o
     if another {
         let unsynced = app.replica.pending.get_untracked() + app.replica.store.photos_to_upload().await.map(|p| p.len()).unwrap_or(0);
         if unsynced > 0 {
-            return Err(format!(
-                "Bản sao này là của tài khoản “{}”, còn thiết bị đang giữ {} thay đổi chưa đồng bộ của tài khoản “{username}”. Để dữ liệu của hai người không lẫn vào nhau, hãy đồng bộ xong (cần mạng) rồi khôi phục lại, hoặc khôi phục trên thiết bị đăng nhập bằng tài khoản “{}”.{unchanged}",
-                manifest.username,
-                count(unsynced),
-                manifest.username
-            ));
+            let refused = tf(
+                "Bản sao này là của tài khoản “{}”, còn thiết bị đang giữ {} thay đổi chưa đồng bộ của tài khoản “{}”. Để dữ liệu của hai người không lẫn vào nhau, hãy đồng bộ xong (cần mạng) rồi khôi phục lại, hoặc khôi phục trên thiết bị đăng nhập bằng tài khoản “{}”.",
+                &[&manifest.username, &count(unsynced), &username, &manifest.username],
+            );
+            return Err(format!("{refused} {unchanged}"));
         }
     }
 
-    outcome.set(Some(Outcome::Working(format!("Đang gộp {} tài liệu…", count(opened.docs.len())))));
+    outcome.set(Some(Outcome::Working(tf("Đang gộp {} tài liệu…", &[&count(opened.docs.len())]))));
     // Let the status paint before the merge, which holds the page for its duration.
     gloo_timers::future::TimeoutFuture::new(0).await;
-    let docs = restore_docs(&app.replica, opened_bytes).await.map_err(|e| e.to_string())?;
+    let docs = restore_docs(&app.replica, opened_bytes).await.map_err(|e| tr(&e.to_string()))?;
 
     let have: BTreeSet<String> = app.replica.store.photo_ids().await.unwrap_or_default().into_iter().collect();
     let (mut added, mut unshown) = (0usize, 0usize);
@@ -223,15 +230,12 @@ async fn restore_from(app: &AppContext, module: &JsValue, file: web_sys::File, o
             continue;
         }
         if i % 10 == 0 {
-            outcome.set(Some(Outcome::Working(format!("Đang thêm ảnh {}/{}…", count(i), count(missing.len())))));
+            outcome.set(Some(Outcome::Working(tf("Đang thêm ảnh {}/{}…", &[&count(i), &count(missing.len())]))));
         }
         let stored_so_far = |reason: String| {
-            format!(
-                "Đã gộp các mô hình ({} mới, {} được gộp) nhưng dừng khi thêm ảnh: {reason} Đã thêm {} / {} ảnh. Hãy giải phóng dung lượng rồi khôi phục lại cùng tệp để thêm nốt (không tạo gì trùng).",
-                count(docs.new),
-                count(docs.merged),
-                count(added),
-                count(missing.len())
+            tf(
+                "Đã gộp các mô hình ({} mới, {} được gộp) nhưng dừng khi thêm ảnh: {} Đã thêm {} / {} ảnh. Hãy giải phóng dung lượng rồi khôi phục lại cùng tệp để thêm nốt (không tạo gì trùng).",
+                &[&count(docs.new), &count(docs.merged), &tr(&reason), &count(added), &count(missing.len())],
             )
         };
         let bytes = call_module(module, "backup_photo", &[p.id.as_str().into()]).map_err(stored_so_far)?;
@@ -246,28 +250,26 @@ async fn restore_from(app: &AppContext, module: &JsValue, file: web_sys::File, o
         app.sync.sync_now();
     }
 
-    let mut done = format!(
-        "Đã khôi phục: {} mô hình mới, {} mô hình được gộp, {} ảnh.",
-        count(docs.new),
-        count(docs.merged),
-        count(added)
-    );
+    let mut done = tf("Đã khôi phục: {} mô hình mới, {} mô hình được gộp, {} ảnh.", &[&count(docs.new), &count(docs.merged), &count(added)]);
     if docs.unchanged > 0 {
-        done.push_str(&format!(" {} mô hình đã có đủ trên máy, không đổi.", count(docs.unchanged)));
+        add(&mut done, &tf("{} mô hình đã có đủ trên máy, không đổi.", &[&count(docs.unchanged)]));
     }
     if docs.new + docs.merged + added == 0 {
-        done.push_str(" Bản sao không có gì mới so với thiết bị.");
+        add(&mut done, t("Bản sao không có gì mới so với thiết bị."));
     }
     if unshown > 0 {
-        done.push_str(&format!(" {} ảnh không thuộc nhật ký nào nên không được thêm.", count(unshown)));
+        add(&mut done, &tf("{} ảnh không thuộc nhật ký nào nên không được thêm.", &[&count(unshown)]));
     }
     if another {
-        done.push_str(&format!(
-            " Đây là bản sao của tài khoản “{}”: khi đồng bộ, máy chủ chỉ nhận những mô hình tài khoản “{username}” được quyền sửa; mô hình khác vẫn giữ trên máy và được ghi “Máy chủ chưa nhận”.",
-            manifest.username
-        ));
+        add(
+            &mut done,
+            &tf(
+                "Đây là bản sao của tài khoản “{}”: khi đồng bộ, máy chủ chỉ nhận những mô hình tài khoản “{}” được quyền sửa; mô hình khác vẫn giữ trên máy và được ghi “Máy chủ chưa nhận”.",
+                &[&manifest.username, &username],
+            ),
+        );
     }
-    let day = crate::domain::Date::in_vietnam(manifest.created_at_ms).vi();
-    done.push_str(&format!(" (Bản sao ngày {day}.)"));
+    let day = crate::domain::Date::in_vietnam(manifest.created_at_ms);
+    add(&mut done, &tf("(Bản sao ngày {}.)", &[&i18n::day_month_year(day.year.into(), day.month.into(), day.day.into())]));
     Ok(done)
 }

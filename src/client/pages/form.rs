@@ -8,6 +8,7 @@ use crate::client::local::replica::SaveError;
 use crate::client::app::{author, model_unit_name, signed_in, unit_name, writable_units};
 use crate::client::components::fields::{FieldMessage, SelectField, TextField};
 use crate::client::{local::settings, use_app};
+use crate::i18n::{t, tf, tr};
 use crate::domain::{
     FieldErrors, IndicatorDraft, Level, ModelDraft, OwnerKind, ReplicatedFrom, Replication,
     draft_from, source_of,
@@ -28,17 +29,19 @@ pub fn NewModelPage() -> impl IntoView {
     };
     view! {
         <section class="page form-page">
-            <h1>{if source.is_some() { "Nhân rộng mô hình" } else { "Đăng ký mô hình mới" }}</h1>
+            <h1>{if source.is_some() { t("Nhân rộng mô hình") } else { t("Đăng ký mô hình mới") }}</h1>
             {replicating.as_ref().map(|r| view! {
                 <p class="note" id="replicating">
-                    "Nhân rộng từ mô hình “" {r.name.clone()} "” của " {r.unit_name.clone()}
-                    ". Nội dung, cách làm và chỉ tiêu đã được điền sẵn; hãy ghi thực trạng, chủ thể và thời gian của đơn vị mình."
+                    {tf(
+                        "Nhân rộng từ mô hình “{}” của {}. Nội dung, cách làm và chỉ tiêu đã được điền sẵn; hãy ghi thực trạng, chủ thể và thời gian của đơn vị mình.",
+                        &[&r.name, &r.unit_name],
+                    )}
                 </p>
             })}
             {if units.is_empty() {
                 view! {
                     <p class="warning" role="alert">
-                        "Tài khoản của bạn chỉ có quyền xem và bình xét, không đăng ký mô hình. Hãy nhờ quản trị viên cấp vai trò cán bộ của đơn vị nếu cần."
+                        {t("Tài khoản của bạn chỉ có quyền xem và bình xét, không đăng ký mô hình. Hãy nhờ quản trị viên cấp vai trò cán bộ của đơn vị nếu cần.")}
                     </p>
                 }.into_any()
             } else {
@@ -59,10 +62,10 @@ pub fn EditModelPage() -> impl IntoView {
         <section class="page form-page">
             {match model {
                 Some(m) => view! {
-                    <h1>"Sửa mô hình"</h1>
+                    <h1>{t("Sửa mô hình")}</h1>
                     <ModelForm model_id=Some(id.clone()) initial=ModelDraft::from_model(&m) replicating=None/>
                 }.into_any(),
-                None => view! { <h1>"Không tìm thấy mô hình"</h1><A href="/">"← Về danh sách"</A> }.into_any(),
+                None => view! { <h1>{t("Không tìm thấy mô hình")}</h1><A href="/">{t("← Về danh sách")}</A> }.into_any(),
             }}
         </section>
     }
@@ -161,7 +164,7 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
                     errors.set(e);
                     focus_first_invalid();
                 }
-                Err(e) => save_error.set(Some(e.to_string())),
+                Err(e) => save_error.set(Some(tr(&e.to_string()))),
             }
         });
     };
@@ -178,83 +181,83 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
         <form class="model-form" novalidate on:submit=on_submit>
             <Show when=move || restored_note.get()>
                 <p class="note" role="status">
-                    "Đã khôi phục nội dung đang nhập dở lần trước. "
-                    <button type="button" class="link" on:click=discard.clone()>"Bỏ bản nháp"</button>
+                    {t("Đã khôi phục nội dung đang nhập dở lần trước.")} " "
+                    <button type="button" class="link" on:click=discard.clone()>{t("Bỏ bản nháp")}</button>
                 </p>
             </Show>
             <Show when=move || errors.with(|e| !e.is_empty())>
                 <div id="form-errors" class="form-errors" role="alert">
-                    <p>{move || format!("Chưa lưu: có {} mục cần sửa. Nội dung đã nhập vẫn được giữ nguyên.", errors.with(|e| e.len()))}</p>
+                    <p>{move || tf("Chưa lưu: có {} mục cần sửa. Nội dung đã nhập vẫn được giữ nguyên.", &[&errors.with(|e| e.len())])}</p>
                     <ul>
-                        {move || errors.get().0.into_iter().map(|(k, m)| view! { <li><a href=format!("#{k}")>{m}</a></li> }).collect_view()}
+                        {move || errors.get().0.into_iter().map(|(k, m)| view! { <li><a href=format!("#{k}")>{tr(&m)}</a></li> }).collect_view()}
                     </ul>
                 </div>
             </Show>
 
             <fieldset>
-                <legend>"Thông tin đăng ký"</legend>
-                <TextField id="name" label="Tên mô hình" draft errors get=|d| d.name.clone() set=|d, v| d.name = v required=true
-                    hint="Ví dụ: “Khéo vận động làm đường giao thông nông thôn”"/>
+                <legend>{t("Thông tin đăng ký")}</legend>
+                <TextField id="name" label=t("Tên mô hình") draft errors get=|d| d.name.clone() set=|d, v| d.name = v required=true
+                    hint=t("Ví dụ: “Khéo vận động làm đường giao thông nông thôn”")/>
                 <div class="row">
-                    <SelectField id="owner_kind" label="Loại chủ thể" draft errors get=|d| d.owner_kind.clone() set=|d, v| d.owner_kind = v
-                        options=Signal::derive(|| OwnerKind::ALL.iter().map(|k| (k.code().to_string(), k.label().to_string())).collect())/>
-                    <TextField id="owner_name" label="Tên chủ thể thực hiện" draft errors get=|d| d.owner_name.clone() set=|d, v| d.owner_name = v required=true
-                        hint="Tập thể, hoặc họ tên và chức vụ của cá nhân"/>
+                    <SelectField id="owner_kind" label=t("Loại chủ thể") draft errors get=|d| d.owner_kind.clone() set=|d, v| d.owner_kind = v
+                        options=Signal::derive(|| OwnerKind::ALL.iter().map(|k| (k.code().to_string(), t(k.label()).to_string())).collect())/>
+                    <TextField id="owner_name" label=t("Tên chủ thể thực hiện") draft errors get=|d| d.owner_name.clone() set=|d, v| d.owner_name = v required=true
+                        hint=t("Tập thể, hoặc họ tên và chức vụ của cá nhân")/>
                 </div>
                 <div class="row">
-                    <SelectField id="field" label="Lĩnh vực" draft errors get=|d| d.field.clone() set=|d, v| d.field = v
-                        options=Signal::derive(move || s.with(|s| s.fields()))/>
+                    <SelectField id="field" label=t("Lĩnh vực") draft errors get=|d| d.field.clone() set=|d, v| d.field = v
+                        options=Signal::derive(move || s.with(|s| s.fields()).into_iter().map(|(code, label)| (code, tr(&label))).collect())/>
                     {if unit_fixed {
                         // Ownership is fixed at registration: the server refuses any change to it.
                         view! {
                             <div class="field">
-                                <label for="unit">"Đơn vị đăng ký"</label>
+                                <label for="unit">{t("Đơn vị đăng ký")}</label>
                                 <input id="unit" readonly prop:value=unit_name(&draft.get_untracked().unit)/>
                             </div>
                         }.into_any()
                     } else {
                         view! {
-                            <SelectField id="unit" label="Đơn vị đăng ký" draft errors get=|d| d.unit.clone() set=|d, v| d.unit = v
+                            <SelectField id="unit" label=t("Đơn vị đăng ký") draft errors get=|d| d.unit.clone() set=|d, v| d.unit = v
                                 options=Signal::derive(writable_units)/>
                         }.into_any()
                     }}
                 </div>
                 <div class="row">
-                    <SelectField id="level" label="Cấp đăng ký" draft errors get=|d| d.level.clone() set=|d, v| d.level = v
-                        options=Signal::derive(|| Level::ALL.iter().map(|k| (k.code().to_string(), k.label().to_string())).collect())/>
-                    <TextField id="year" label="Năm đăng ký" kind="number" draft errors get=|d| d.year.clone() set=|d, v| d.year = v required=true/>
+                    <SelectField id="level" label=t("Cấp đăng ký") draft errors get=|d| d.level.clone() set=|d, v| d.level = v
+                        options=Signal::derive(|| Level::ALL.iter().map(|k| (k.code().to_string(), t(k.label()).to_string())).collect())/>
+                    <TextField id="year" label=t("Năm đăng ký") kind="number" draft errors get=|d| d.year.clone() set=|d, v| d.year = v required=true/>
                 </div>
             </fieldset>
 
             <fieldset>
-                <legend>"Nội dung mô hình"</legend>
-                <TextField id="situation" label="Thực trạng, lý do" multiline=true draft errors get=|d| d.situation.clone() set=|d, v| d.situation = v required=true/>
-                <TextField id="goals" label="Mục tiêu, tiêu chí" multiline=true draft errors get=|d| d.goals.clone() set=|d, v| d.goals = v required=true/>
-                <TextField id="content" label="Nội dung, cách thức thực hiện" multiline=true draft errors get=|d| d.content.clone() set=|d, v| d.content = v required=true
-                    hint="Khéo chọn việc, khéo tuyên truyền, khéo tổ chức thực hiện"/>
-                <TextField id="area" label="Địa bàn, đối tượng vận động" multiline=true draft errors get=|d| d.area.clone() set=|d, v| d.area = v required=true/>
-                <TextField id="forces" label="Lực lượng chủ trì, phối hợp" multiline=true draft errors get=|d| d.forces.clone() set=|d, v| d.forces = v required=true/>
-                <TextField id="resources" label="Nguồn lực" multiline=true draft errors get=|d| d.resources.clone() set=|d, v| d.resources = v required=true
-                    hint="Kinh phí, ngày công, đóng góp xã hội hóa"/>
+                <legend>{t("Nội dung mô hình")}</legend>
+                <TextField id="situation" label=t("Thực trạng, lý do") multiline=true draft errors get=|d| d.situation.clone() set=|d, v| d.situation = v required=true/>
+                <TextField id="goals" label=t("Mục tiêu, tiêu chí") multiline=true draft errors get=|d| d.goals.clone() set=|d, v| d.goals = v required=true/>
+                <TextField id="content" label=t("Nội dung, cách thức thực hiện") multiline=true draft errors get=|d| d.content.clone() set=|d, v| d.content = v required=true
+                    hint=t("Khéo chọn việc, khéo tuyên truyền, khéo tổ chức thực hiện")/>
+                <TextField id="area" label=t("Địa bàn, đối tượng vận động") multiline=true draft errors get=|d| d.area.clone() set=|d, v| d.area = v required=true/>
+                <TextField id="forces" label=t("Lực lượng chủ trì, phối hợp") multiline=true draft errors get=|d| d.forces.clone() set=|d, v| d.forces = v required=true/>
+                <TextField id="resources" label=t("Nguồn lực") multiline=true draft errors get=|d| d.resources.clone() set=|d, v| d.resources = v required=true
+                    hint=t("Kinh phí, ngày công, đóng góp xã hội hóa")/>
             </fieldset>
 
             <fieldset>
-                <legend>"Thời gian"</legend>
+                <legend>{t("Thời gian")}</legend>
                 <div class="row three">
-                    <TextField id="start_date" label="Ngày bắt đầu" kind="date" draft errors get=|d| d.start_date.clone() set=|d, v| d.start_date = v required=true/>
-                    <TextField id="end_date" label="Ngày kết thúc dự kiến" kind="date" draft errors get=|d| d.end_date.clone() set=|d, v| d.end_date = v/>
-                    <TextField id="evaluation_date" label="Ngày đánh giá" kind="date" draft errors get=|d| d.evaluation_date.clone() set=|d, v| d.evaluation_date = v/>
+                    <TextField id="start_date" label=t("Ngày bắt đầu") kind="date" draft errors get=|d| d.start_date.clone() set=|d, v| d.start_date = v required=true/>
+                    <TextField id="end_date" label=t("Ngày kết thúc dự kiến") kind="date" draft errors get=|d| d.end_date.clone() set=|d, v| d.end_date = v/>
+                    <TextField id="evaluation_date" label=t("Ngày đánh giá") kind="date" draft errors get=|d| d.evaluation_date.clone() set=|d, v| d.evaluation_date = v/>
                 </div>
             </fieldset>
 
             <fieldset>
-                <legend>"Sản phẩm kiểm chứng được"</legend>
+                <legend>{t("Sản phẩm kiểm chứng được")}</legend>
                 <IndicatorsEditor draft errors/>
             </fieldset>
 
             <fieldset>
-                <legend>"Duy trì, nhân rộng"</legend>
-                <TextField id="sustainability" label="Khả năng duy trì, nhân rộng" multiline=true draft errors get=|d| d.sustainability.clone() set=|d, v| d.sustainability = v required=true/>
+                <legend>{t("Duy trì, nhân rộng")}</legend>
+                <TextField id="sustainability" label=t("Khả năng duy trì, nhân rộng") multiline=true draft errors get=|d| d.sustainability.clone() set=|d, v| d.sustainability = v required=true/>
             </fieldset>
 
             <Show when=move || save_error.with(|e| e.is_some())>
@@ -262,7 +265,7 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
             </Show>
             <div class="actions">
                 <button type="submit" class="button primary" disabled=move || saving.get()>
-                    {move || if saving.get() { "Đang lưu…" } else { "Lưu mô hình" }}
+                    {move || if saving.get() { t("Đang lưu…") } else { t("Lưu mô hình") }}
                 </button>
             </div>
         </form>
@@ -287,14 +290,14 @@ fn IndicatorsEditor(draft: RwSignal<ModelDraft>, errors: RwSignal<FieldErrors>) 
         draft.update(|d| d.indicators.push(IndicatorDraft { id: uuid::Uuid::new_v4().to_string(), ..Default::default() }))
     };
     view! {
-        <p class="hint">"Những kết quả đo được: số hộ chuyển đổi, số km đường, kinh phí vận động, số người được giúp…"</p>
+        <p class="hint">{t("Những kết quả đo được: số hộ chuyển đổi, số km đường, kinh phí vận động, số người được giúp…")}</p>
         <FieldMessage id="indicators" errors/>
         <div class="indicator-rows">
             <For each=rows key=|row| row.clone() let:row>
                 <IndicatorRow index=row.0 draft errors/>
             </For>
         </div>
-        <button type="button" class="button" on:click=add>"Thêm chỉ tiêu"</button>
+        <button type="button" class="button" on:click=add>{t("Thêm chỉ tiêu")}</button>
     }
 }
 
@@ -346,12 +349,12 @@ fn IndicatorRow(index: usize, draft: RwSignal<ModelDraft>, errors: RwSignal<Fiel
     };
     view! {
         <div class="indicator-row">
-            {cell("name", "Tên chỉ tiêu", "text")}
-            {cell("unit", "Đơn vị tính", "text")}
-            {cell("target", "Mục tiêu", "number")}
-            {cell("achieved", "Đạt được", "number")}
+            {cell("name", t("Tên chỉ tiêu"), "text")}
+            {cell("unit", t("Đơn vị tính"), "text")}
+            {cell("target", t("Mục tiêu"), "number")}
+            {cell("achieved", t("Đạt được"), "number")}
             <button type="button" class="button subtle remove" on:click=remove
-                aria-label=format!("Xóa chỉ tiêu thứ {}", index + 1)>"Xóa"</button>
+                aria-label=tf("Xóa chỉ tiêu thứ {}", &[&(index + 1)])>{t("Xóa")}</button>
         </div>
     }
 }

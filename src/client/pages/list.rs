@@ -8,8 +8,9 @@ use crate::client::local::settings;
 use crate::client::net::sync::{Arriving, SyncStatus};
 use crate::client::{date_time, use_app};
 use crate::domain::{
-    Model, ModelFilter, OwnerKind, Status, field_label, format_count_vi, in_library, replication_points,
+    Model, ModelFilter, OwnerKind, Status, field_label, in_library, replication_points,
 };
+use crate::i18n::{self, t, tf, tr};
 
 /// Cards shown at first and added by each "Xem thêm".
 const LIST_PAGE: usize = 100;
@@ -163,9 +164,9 @@ fn ModelBrowser(library: bool) -> impl IntoView {
         let filter = untrack(current_filter);
         let mut json = String::new();
         with_shown(&mut |ms| json = serde_json::to_string(&filter.apply(ms)).unwrap_or_default());
-        export_status.set(Some("Đang tạo tệp…".into()));
+        export_status.set(Some(t("Đang tạo tệp…").into()));
         leptos::task::spawn_local(async move {
-            export_status.set(crate::client::pages::reports::export_models(&json, kind).await.err());
+            export_status.set(crate::client::pages::reports::export_models(&json, kind).await.err().map(|e| tr(&e)));
         });
     };
     let statuses: Vec<Status> = Status::ALL.into_iter().filter(|s| !library || in_library(*s)).collect();
@@ -174,26 +175,26 @@ fn ModelBrowser(library: bool) -> impl IntoView {
             {(!library).then(|| view! { <crate::client::components::banners::StorageWarningBanner/> })}
             <div class="page-head">
                 {if library {
-                    view! { <h1>"Thư viện mô hình"</h1> }.into_any()
+                    view! { <h1>{t("Thư viện mô hình")}</h1> }.into_any()
                 } else {
                     view! {
-                        <h1>"Mô hình “Dân vận khéo”"</h1>
-                        <A href="/mo-hinh/moi" attr:class="button primary">"Thêm mô hình"</A>
-                        <A href="/nhap-tu-tep" attr:class="button secondary" attr:id="import-link">"Nhập từ tệp"</A>
+                        <h1>{t("Mô hình “Dân vận khéo”")}</h1>
+                        <A href="/mo-hinh/moi" attr:class="button primary">{t("Thêm mô hình")}</A>
+                        <A href="/nhap-tu-tep" attr:class="button secondary" attr:id="import-link">{t("Nhập từ tệp")}</A>
                     }.into_any()
                 }}
             </div>
             {library.then(|| view! {
-                <p class="note">"Mô hình đã được công nhận, điển hình, khen thưởng của các đơn vị khác — xem để học hỏi và bấm “Nhân rộng mô hình này” để áp dụng ở đơn vị mình."</p>
+                <p class="note">{t("Mô hình đã được công nhận, điển hình, khen thưởng của các đơn vị khác — xem để học hỏi và bấm “Nhân rộng mô hình này” để áp dụng ở đơn vị mình.")}</p>
             })}
             // On a phone the four filters fold behind "Bộ lọc (n)" so the first cards show; from
             // 720 px they are always shown and the button is hidden (style/main.css).
             <div class="filters" class:open=move || filters_open.get()>
                 <div class="search-row">
                     <div class="field search">
-                        <label for="search">"Tìm kiếm"</label>
+                        <label for="search">{t("Tìm kiếm")}</label>
                         <input id="search" type="search" autocomplete="off"
-                            placeholder="Tên, nội dung, đơn vị… (gõ không dấu cũng được)"
+                            placeholder=t("Tên, nội dung, đơn vị… (gõ không dấu cũng được)")
                             prop:value=query on:input=move |ev| query.set(event_target_value(&ev))
                             on:focus=move |_| prepare()/>
                     </div>
@@ -201,19 +202,19 @@ fn ModelBrowser(library: bool) -> impl IntoView {
                         aria-expanded=move || filters_open.get().to_string()
                         on:click=move |_| filters_open.update(|open| *open = !*open)>
                         {move || match active_filters() {
-                            0 => "Bộ lọc".to_string(),
-                            n => format!("Bộ lọc ({n})"),
+                            0 => t("Bộ lọc").to_string(),
+                            n => tf("Bộ lọc ({})", &[&n]),
                         }}
                     </button>
                 </div>
                 <div class="filter-panel" id="filter-panel">
-                    <FilterSelect id="filter-field" label="Lĩnh vực" value=field
-                        options=Signal::derive(move || settings.with(|s| s.fields()))/>
-                    <FilterSelect id="filter-status" label="Trạng thái" value=status
-                        options=Signal::derive(move || statuses.iter().map(|s| (s.code().to_string(), s.label().to_string())).collect())/>
-                    <FilterSelect id="filter-owner-kind" label="Loại chủ thể" value=owner
-                        options=Signal::derive(|| OwnerKind::ALL.iter().map(|k| (k.code().to_string(), k.label().to_string())).collect())/>
-                    <FilterSelect id="filter-year" label="Năm" value=year
+                    <FilterSelect id="filter-field" label=t("Lĩnh vực") value=field
+                        options=Signal::derive(move || settings.with(|s| s.fields()).into_iter().map(|(code, label)| (code, tr(&label))).collect())/>
+                    <FilterSelect id="filter-status" label=t("Trạng thái") value=status
+                        options=Signal::derive(move || statuses.iter().map(|s| (s.code().to_string(), t(s.label()).to_string())).collect())/>
+                    <FilterSelect id="filter-owner-kind" label=t("Loại chủ thể") value=owner
+                        options=Signal::derive(|| OwnerKind::ALL.iter().map(|k| (k.code().to_string(), t(k.label()).to_string())).collect())/>
+                    <FilterSelect id="filter-year" label=t("Năm") value=year
                         options=Signal::derive(move || years.get().into_iter().map(|y| (y.to_string(), y.to_string())).collect())/>
                 </div>
             </div>
@@ -221,18 +222,18 @@ fn ModelBrowser(library: bool) -> impl IntoView {
                 <p class="count" aria-live="polite">
                     {move || {
                         let found = matching();
-                        if found == total() { format!("{} mô hình", format_count_vi(found)) } else { format!("{} / {} mô hình", format_count_vi(found), format_count_vi(total())) }
+                        if found == total() { tf("{} mô hình", &[&i18n::count(found)]) } else { tf("{} / {} mô hình", &[&i18n::count(found), &i18n::count(total())]) }
                     }}
-                    {move || (decoding.get() > 0).then(|| format!(" — đang mở thêm {} mô hình vừa tải về…", format_count_vi(decoding.get())))}
+                    {move || (decoding.get() > 0).then(|| format!(" — {}", tf("đang mở thêm {} mô hình vừa tải về…", &[&i18n::count(decoding.get())])))}
                     // The order, said: while searching, best match first (ModelFilter::apply).
-                    <span class="order">{move || if searching() { "phù hợp nhất trước" } else { "mới cập nhật trước" }}</span>
+                    <span class="order">{move || if searching() { t("phù hợp nhất trước") } else { t("mới cập nhật trước") }}</span>
                 </p>
                 // The list as filtered, as a file: written by the report module (loaded on demand),
                 // so the spreadsheet writer never weighs on the app's first load.
                 <Show when=move || { matching() > 0 }>
                     <div class="list-export">
-                        <button type="button" id="export-xlsx" class="button secondary" on:click=move |_| export("xlsx")>"Xuất XLSX"</button>
-                        <button type="button" id="export-csv" class="button secondary" on:click=move |_| export("csv")>"Xuất CSV"</button>
+                        <button type="button" id="export-xlsx" class="button secondary" on:click=move |_| export("xlsx")>{t("Xuất XLSX")}</button>
+                        <button type="button" id="export-csv" class="button secondary" on:click=move |_| export("csv")>{t("Xuất CSV")}</button>
                         {move || export_status.get().map(|s| view! { <span class="muted" role="status">{s}</span> })}
                     </div>
                 </Show>
@@ -242,12 +243,12 @@ fn ModelBrowser(library: bool) -> impl IntoView {
             </Show>
             <Show when=move || unreadable.with(|u| !u.is_empty())>
                 <p class="warning" role="alert">
-                    {move || format!("{} mô hình trên thiết bị không đọc được (xem Cài đặt).", unreadable.with(|u| u.len()))}
+                    {move || tf("{} mô hình trên thiết bị không đọc được (xem Cài đặt).", &[&i18n::count(unreadable.with(|u| u.len()))])}
                 </p>
             </Show>
             <Show when=move || rejected.with(|r| !r.is_empty())>
                 <p class="warning" role="alert" id="refused-note">
-                    {move || format!("Máy chủ chưa nhận {} mô hình; nội dung vẫn được giữ trên thiết bị (xem Cài đặt).", rejected.with(|r| r.len()))}
+                    {move || tf("Máy chủ chưa nhận {} mô hình; nội dung vẫn được giữ trên thiết bị (xem Cài đặt).", &[&i18n::count(rejected.with(|r| r.len()))])}
                 </p>
             </Show>
             <Show
@@ -255,13 +256,13 @@ fn ModelBrowser(library: bool) -> impl IntoView {
                 fallback=move || view! {
                     <div class="empty">
                         {move || if total() == 0 && library {
-                            "Thư viện chưa có mô hình nào của đơn vị khác trên thiết bị này. Mô hình được công nhận ở nơi khác sẽ về khi đồng bộ.".to_string()
+                            t("Thư viện chưa có mô hình nào của đơn vị khác trên thiết bị này. Mô hình được công nhận ở nơi khác sẽ về khi đồng bộ.").to_string()
                         } else if let (0, Some(a)) = (total(), arriving()) {
-                            format!("{} Mô hình hiện ở đây ngay khi về tới thiết bị.", arriving_text(a))
+                            tf("{} Mô hình hiện ở đây ngay khi về tới thiết bị.", &[&arriving_text(a)])
                         } else if total() == 0 {
-                            "Chưa có mô hình nào trên thiết bị này. Bấm “Thêm mô hình” để đăng ký — không cần mạng.".to_string()
+                            t("Chưa có mô hình nào trên thiết bị này. Bấm “Thêm mô hình” để đăng ký — không cần mạng.").to_string()
                         } else {
-                            "Không có mô hình nào khớp với tìm kiếm và bộ lọc.".to_string()
+                            t("Không có mô hình nào khớp với tìm kiếm và bộ lọc.").to_string()
                         }}
                     </div>
                 }
@@ -273,7 +274,7 @@ fn ModelBrowser(library: bool) -> impl IntoView {
                 </div>
                 <Show when=move || { matching() > filtered.with(|f| f.len()) }>
                     <button type="button" class="button more" on:click=move |_| shown_limit.update(|n| *n += LIST_PAGE)>
-                        {move || format!("Xem thêm (đang hiện {} / {})", format_count_vi(filtered.with(|f| f.len())), format_count_vi(matching()))}
+                        {move || tf("Xem thêm (đang hiện {} / {})", &[&i18n::count(filtered.with(|f| f.len())), &i18n::count(matching())])}
                     </button>
                 </Show>
             </Show>
@@ -284,8 +285,8 @@ fn ModelBrowser(library: bool) -> impl IntoView {
 /// "Đang nhận mô hình của đơn vị: 240 / 1.500…" (the count once the server's first answer says it).
 fn arriving_text(a: Arriving) -> String {
     match a.expected {
-        Some(expected) => format!("Đang nhận mô hình của đơn vị: {} / {}…", format_count_vi(a.received), format_count_vi(expected)),
-        None => "Đang nhận mô hình của đơn vị…".to_string(),
+        Some(expected) => tf("Đang nhận mô hình của đơn vị: {} / {}…", &[&i18n::count(a.received), &i18n::count(expected)]),
+        None => t("Đang nhận mô hình của đơn vị…").to_string(),
     }
 }
 
@@ -301,7 +302,7 @@ fn FilterSelect(
         <div class="field">
             <label for=id>{label}</label>
             <select id=id on:change=move |ev| value.set(event_target_value(&ev))>
-                <option value="">"Tất cả"</option>
+                <option value="">{t("Tất cả")}</option>
                 {move || options.get().into_iter().map(|(code, text)| {
                     let selected = value.with_untracked(|v| *v == code);
                     view! { <option value=code selected=selected>{text}</option> }
@@ -321,20 +322,20 @@ fn ModelCard(model: Model) -> impl IntoView {
     view! {
         <article class="model-card">
             <Show when=refused.clone()>
-                <p class="badge refused" title="Máy chủ chưa nhận thay đổi; nội dung vẫn được giữ trên thiết bị">"Máy chủ chưa nhận"</p>
+                <p class="badge refused" title=t("Máy chủ chưa nhận thay đổi; nội dung vẫn được giữ trên thiết bị")>{t("Máy chủ chưa nhận")}</p>
             </Show>
             <h2><A href=href>{model.name.clone()}</A></h2>
             <p class="meta">
-                <span class="badge status">{model.status.label()}</span>
-                <span>{field_label(&model.field).to_string()}</span>
-                <span>{model.owner_kind.label()}</span>
+                <span class="badge status">{t(model.status.label())}</span>
+                <span>{tr(field_label(&model.field))}</span>
+                <span>{t(model.owner_kind.label())}</span>
                 <span>{model.year}</span>
             </p>
             <p class="owner">{model.owner_name.clone()} " · " {owner_unit}</p>
             {(!model.replications.is_empty()).then(|| view! {
-                <p class="replicated">{format!("Nhân rộng tại {} điểm", replication_points(&model.replications))}</p>
+                <p class="replicated">{tf("Nhân rộng tại {} điểm", &[&replication_points(&model.replications)])}</p>
             })}
-            <p class="updated">"Cập nhật " {date_time(model.updated_at)} " — " {model.updated_by.clone()}</p>
+            <p class="updated">{tf("Cập nhật {} — {}", &[&date_time(model.updated_at), &model.updated_by])}</p>
         </article>
     }
 }

@@ -11,6 +11,7 @@ use crate::client::net::sync::SyncStatus;
 use crate::client::{AppContext, local::settings, use_app};
 use crate::api::{Accept, InvitationToken, InvitationView, SignIn, SignedIn};
 use crate::domain::check_password;
+use crate::i18n::{t, tf, tr};
 
 /// What was typed into the static shell's sign-in form (assets/shell.js) before the app arrived,
 /// carried over into the app's form so nothing typed is lost when the app replaces the shell.
@@ -68,7 +69,7 @@ impl ShellTyped {
 /// Keeps a new session and starts syncing with it.
 fn signed_in(app: &AppContext, s: SignedIn) -> Result<(), String> {
     let account = Account::from_signed_in(s);
-    account.save().map_err(|e| format!("Không lưu được phiên đăng nhập trên thiết bị: {e}"))?;
+    account.save().map_err(|e| tf("Không lưu được phiên đăng nhập trên thiết bị: {}", &[&e]))?;
     app.account.set(Some(account));
     app.sync.sync_now();
     Ok(())
@@ -89,11 +90,11 @@ pub fn SignInPage() -> impl IntoView {
         ev.prevent_default();
         let (u, p) = (username.get_untracked().trim().to_lowercase(), password.get_untracked());
         let problem = if u.is_empty() {
-            Some("Hãy nhập tên đăng nhập.".to_string())
+            Some(t("Hãy nhập tên đăng nhập.").to_string())
         } else if p.is_empty() {
-            Some("Hãy nhập mật khẩu.".to_string())
+            Some(t("Hãy nhập mật khẩu.").to_string())
         } else {
-            Account::may_sign_in(app.account.get_untracked().as_ref(), &u).err()
+            Account::may_sign_in(app.account.get_untracked().as_ref(), &u).err().map(|e| tr(&e))
         };
         if let Some(p) = problem {
             error.set(Some(p));
@@ -105,7 +106,7 @@ pub fn SignInPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             let result = http::call::<SignedIn>(reqwest::Method::POST, "/api/session", None, http::json(&SignIn { username: u, password: p })).await;
             busy.set(false);
-            match result.map_err(|f| f.message).and_then(|s| signed_in(&app, s)) {
+            match result.map_err(|f| tr(&f.message)).and_then(|s| signed_in(&app, s)) {
                 Ok(()) => {
                     password.set(String::new());
                     navigate("/", Default::default());
@@ -116,22 +117,22 @@ pub fn SignInPage() -> impl IntoView {
     };
     view! {
         <section class="page sign-in-page">
-            <h1>{if again { "Đăng nhập lại" } else { "Đăng nhập" }}</h1>
+            <h1>{if again { t("Đăng nhập lại") } else { t("Đăng nhập") }}</h1>
             <p class="hint">
                 {if again {
-                    "Phiên đăng nhập trên thiết bị này đã kết thúc. Các mô hình và thay đổi trên máy vẫn còn nguyên; đăng nhập lại để đồng bộ."
+                    t("Phiên đăng nhập trên thiết bị này đã kết thúc. Các mô hình và thay đổi trên máy vẫn còn nguyên; đăng nhập lại để đồng bộ.")
                 } else {
-                    "Đăng nhập một lần khi có mạng; sau đó ứng dụng dùng được cả khi không có mạng."
+                    t("Đăng nhập một lần khi có mạng; sau đó ứng dụng dùng được cả khi không có mạng.")
                 }}
             </p>
             <form class="model-form narrow" novalidate on:submit=submit>
                 <div class="field">
-                    <label for="username">"Tên đăng nhập"</label>
+                    <label for="username">{t("Tên đăng nhập")}</label>
                     <input id="username" autocomplete="username" autocapitalize="none" spellcheck="false" readonly=again
                         prop:value=username on:input=move |ev| username.set(event_target_value(&ev))/>
                 </div>
                 <div class="field">
-                    <label for="password">"Mật khẩu"</label>
+                    <label for="password">{t("Mật khẩu")}</label>
                     <input id="password" type="password" autocomplete="current-password"
                         prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
                 </div>
@@ -140,11 +141,11 @@ pub fn SignInPage() -> impl IntoView {
                 </Show>
                 <div class="actions">
                     <button type="submit" class="button primary" disabled=move || busy.get()>
-                        {move || if busy.get() { "Đang đăng nhập…" } else { "Đăng nhập" }}
+                        {move || if busy.get() { t("Đang đăng nhập…") } else { t("Đăng nhập") }}
                     </button>
                 </div>
             </form>
-            <p class="hint">"Chưa có tài khoản? Quản trị viên của đơn vị gửi cho bạn một liên kết mời (hoặc mã QR) để đặt mật khẩu."</p>
+            <p class="hint">{t("Chưa có tài khoản? Quản trị viên của đơn vị gửi cho bạn một liên kết mời (hoặc mã QR) để đặt mật khẩu.")}</p>
         </section>
     }
 }
@@ -161,10 +162,10 @@ pub fn InvitationPage() -> impl IntoView {
         let token = token.clone();
         leptos::task::spawn_local(async move {
             let result = if token.is_empty() {
-                Err("Liên kết mời không đầy đủ. Hãy mở đúng liên kết (hoặc quét mã QR) quản trị viên gửi.".to_string())
+                Err(t("Liên kết mời không đầy đủ. Hãy mở đúng liên kết (hoặc quét mã QR) quản trị viên gửi.").to_string())
             } else {
                 let body = http::json(&InvitationToken { token });
-                http::call::<InvitationView>(reqwest::Method::POST, "/api/invitations/open", None, body).await.map_err(|f| f.message)
+                http::call::<InvitationView>(reqwest::Method::POST, "/api/invitations/open", None, body).await.map_err(|f| tr(&f.message))
             };
             invitation.set(Some(result));
         });
@@ -180,8 +181,9 @@ pub fn InvitationPage() -> impl IntoView {
         let p = password.get_untracked();
         let problem = check_password(&p)
             .err()
-            .or_else(|| (p != confirm.get_untracked()).then(|| "Hai lần nhập mật khẩu không khớp.".to_string()))
-            .or_else(|| Account::may_sign_in(app.account.get_untracked().as_ref(), &inv.username).err());
+            .map(|e| tr(&e))
+            .or_else(|| (p != confirm.get_untracked()).then(|| t("Hai lần nhập mật khẩu không khớp.").to_string()))
+            .or_else(|| Account::may_sign_in(app.account.get_untracked().as_ref(), &inv.username).err().map(|e| tr(&e)));
         if let Some(p) = problem {
             error.set(Some(p));
             return;
@@ -193,7 +195,7 @@ pub fn InvitationPage() -> impl IntoView {
             let body = http::json(&Accept { token, password: p });
             let result = http::call::<SignedIn>(reqwest::Method::POST, "/api/invitations/accept", None, body).await;
             busy.set(false);
-            match result.map_err(|f| f.message).and_then(|s| signed_in(&app, s)) {
+            match result.map_err(|f| tr(&f.message)).and_then(|s| signed_in(&app, s)) {
                 Ok(()) => navigate("/", Default::default()),
                 Err(e) => error.set(Some(e)),
             }
@@ -201,23 +203,29 @@ pub fn InvitationPage() -> impl IntoView {
     };
     view! {
         <section class="page sign-in-page">
-            <h1>"Nhận lời mời"</h1>
+            <h1>{t("Nhận lời mời")}</h1>
             {move || match invitation.get() {
-                None => view! { <p class="loading">"Đang kiểm tra lời mời…"</p> }.into_any(),
+                None => view! { <p class="loading">{t("Đang kiểm tra lời mời…")}</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                Some(Ok(inv)) => view! {
-                    <p>"Lời mời dành cho " <strong>{inv.display_name.clone()}</strong> ", tên đăng nhập " <strong id="invited-username">{inv.username.clone()}</strong> ". Hãy đặt mật khẩu (ít nhất 10 ký tự) để bắt đầu dùng ứng dụng trên thiết bị này."</p>
-                }.into_any(),
+                Some(Ok(inv)) => {
+                    // The two names are in bold: the sentence is cut at its placeholders.
+                    let text = t("Lời mời dành cho {}, tên đăng nhập {}. Hãy đặt mật khẩu (ít nhất 10 ký tự) để bắt đầu dùng ứng dụng trên thiết bị này.");
+                    let parts: Vec<&'static str> = text.split("{}").collect();
+                    let part = |i: usize| parts.get(i).copied().unwrap_or("");
+                    view! {
+                        <p>{part(0)} <strong>{inv.display_name.clone()}</strong> {part(1)} <strong id="invited-username">{inv.username.clone()}</strong> {part(2)}</p>
+                    }.into_any()
+                }
             }}
             <Show when=move || matches!(invitation.get(), Some(Ok(_)))>
                 <form class="model-form narrow" novalidate on:submit=submit.clone()>
                     <div class="field">
-                        <label for="new-password">"Mật khẩu mới"</label>
+                        <label for="new-password">{t("Mật khẩu mới")}</label>
                         <input id="new-password" type="password" autocomplete="new-password"
                             prop:value=password on:input=move |ev| password.set(event_target_value(&ev))/>
                     </div>
                     <div class="field">
-                        <label for="confirm-password">"Nhập lại mật khẩu"</label>
+                        <label for="confirm-password">{t("Nhập lại mật khẩu")}</label>
                         <input id="confirm-password" type="password" autocomplete="new-password"
                             prop:value=confirm on:input=move |ev| confirm.set(event_target_value(&ev))/>
                     </div>
@@ -225,7 +233,7 @@ pub fn InvitationPage() -> impl IntoView {
                         <p class="error" role="alert">{move || error.get()}</p>
                     </Show>
                     <div class="actions">
-                        <button type="submit" class="button primary" disabled=move || busy.get()>"Đặt mật khẩu và đăng nhập"</button>
+                        <button type="submit" class="button primary" disabled=move || busy.get()>{t("Đặt mật khẩu và đăng nhập")}</button>
                     </div>
                 </form>
             </Show>
@@ -297,7 +305,7 @@ pub fn AccountSection() -> impl IntoView {
                     Err(e) => {
                         // Not knowing what would be lost is no reason to risk it.
                         step.set(SignOut::Idle);
-                        error.set(Some(format!("Chưa đọc được dữ liệu trên thiết bị nên chưa đăng xuất: {e}")));
+                        error.set(Some(tf("Chưa đọc được dữ liệu trên thiết bị nên chưa đăng xuất: {}", &[&tr(&e)])));
                     }
                 }
             });
@@ -318,7 +326,7 @@ pub fn AccountSection() -> impl IntoView {
                     return;
                 }
                 Err(e) => {
-                    error.set(Some(format!("Chưa đọc được dữ liệu trên thiết bị nên chưa đăng xuất: {e}")));
+                    error.set(Some(tf("Chưa đọc được dữ liệu trên thiết bị nên chưa đăng xuất: {}", &[&tr(&e)])));
                     return;
                 }
             }
@@ -327,7 +335,7 @@ pub fn AccountSection() -> impl IntoView {
                 let _ = http::call::<serde_json::Value>(reqwest::Method::DELETE, "/api/session", Some(&a.token), Body::None).await;
             }
             if let Err(e) = replica.store.clear().await {
-                error.set(Some(format!("Chưa xóa được dữ liệu trên thiết bị: {e}")));
+                error.set(Some(tf("Chưa xóa được dữ liệu trên thiết bị: {}", &[&tr(&e.to_string())])));
                 return;
             }
             let _ = replica.reload().await;
@@ -343,10 +351,10 @@ pub fn AccountSection() -> impl IntoView {
     let syncing = move || matches!(sync.status.get(), SyncStatus::Syncing { .. });
     view! {
         <section class="item account">
-            <h2>"Tài khoản"</h2>
+            <h2>{t("Tài khoản")}</h2>
             {move || account.get().map(|a| {
                 let roles: Vec<String> = a.profile.grants.iter()
-                    .map(|g| format!("{} — {}", g.role.label(), a.profile.unit_name(&g.unit)))
+                    .map(|g| format!("{} — {}", t(g.role.label()), a.profile.unit_name(&g.unit)))
                     .collect();
                 view! {
                     <p><strong id="account-name">{a.profile.display_name.clone()}</strong> " (" {a.profile.username.clone()} ")"</p>
@@ -355,46 +363,46 @@ pub fn AccountSection() -> impl IntoView {
             })}
             {move || match step.get() {
                 SignOut::Idle => view! {
-                    <button id="sign-out" class="button" disabled=syncing on:click=ask.clone()>"Đăng xuất"</button>
-                    <Show when=syncing><span class="hint">" Đang đồng bộ — chờ xong rồi đăng xuất."</span></Show>
+                    <button id="sign-out" class="button" disabled=syncing on:click=ask.clone()>{t("Đăng xuất")}</button>
+                    <Show when=syncing><span class="hint">" " {t("Đang đồng bộ — chờ xong rồi đăng xuất.")}</span></Show>
                 }.into_any(),
-                SignOut::Checking => view! { <p class="hint">"Đang kiểm tra dữ liệu chưa gửi lên máy chủ…"</p> }.into_any(),
+                SignOut::Checking => view! { <p class="hint">{t("Đang kiểm tra dữ liệu chưa gửi lên máy chủ…")}</p> }.into_any(),
                 SignOut::Confirm(only_here) if only_here.is_empty() => view! {
                     <div class="confirm" role="alertdialog" aria-labelledby="sign-out-question">
-                        <p id="sign-out-question">"Mọi thay đổi đã được đồng bộ, kể cả ảnh. Đăng xuất sẽ xóa các mô hình khỏi thiết bị này (vẫn còn trên máy chủ)."</p>
-                        <button id="confirm-sign-out" class="button primary" on:click=sign_out.clone()>"Đăng xuất và xóa khỏi thiết bị"</button>
-                        <button class="button" on:click=move |_| step.set(SignOut::Idle)>"Hủy"</button>
+                        <p id="sign-out-question">{t("Mọi thay đổi đã được đồng bộ, kể cả ảnh. Đăng xuất sẽ xóa các mô hình khỏi thiết bị này (vẫn còn trên máy chủ).")}</p>
+                        <button id="confirm-sign-out" class="button primary" on:click=sign_out.clone()>{t("Đăng xuất và xóa khỏi thiết bị")}</button>
+                        <button class="button" on:click=move |_| step.set(SignOut::Idle)>{t("Hủy")}</button>
                     </div>
                 }.into_any(),
                 SignOut::Confirm(only_here) => {
                     let (n, k) = (only_here.models.len(), only_here.photo_count());
-                    let lost = match (n, k) {
-                        (0, k) => format!("{k} ảnh"),
-                        (n, 0) => format!("{n} thay đổi"),
-                        (n, k) => format!("{n} thay đổi và {k} ảnh"),
+                    let anyway = match (n, k) {
+                        (0, k) => tf("Vẫn đăng xuất và bỏ {} ảnh", &[&k]),
+                        (n, 0) => tf("Vẫn đăng xuất và bỏ {} thay đổi", &[&n]),
+                        (n, k) => tf("Vẫn đăng xuất và bỏ {} thay đổi và {} ảnh", &[&n, &k]),
                     };
                     let photo_line = |p: &PhotosOnlyHere| {
                         if p.unsaved_entry {
-                            format!("{}: {} ảnh của ghi chép hoạt động chưa lưu", p.model, p.count)
+                            tf("{}: {} ảnh của ghi chép hoạt động chưa lưu", &[&p.model, &p.count])
                         } else {
-                            format!("{}: {} ảnh chưa gửi lên máy chủ", p.model, p.count)
+                            tf("{}: {} ảnh chưa gửi lên máy chủ", &[&p.model, &p.count])
                         }
                     };
                     view! {
                         <div class="confirm danger" role="alertdialog" aria-labelledby="sign-out-question">
                             <p id="sign-out-question">
-                                {(n > 0).then(|| view! { <strong>{format!("Còn {n} mô hình có thay đổi chưa đồng bộ.")}</strong> " " })}
-                                {(k > 0).then(|| view! { <strong>{format!("Còn {k} ảnh chỉ có trên thiết bị này.")}</strong> " " })}
-                                "Nếu đăng xuất bây giờ, những thứ sau sẽ mất vĩnh viễn:"</p>
+                                {(n > 0).then(|| view! { <strong>{tf("Còn {} mô hình có thay đổi chưa đồng bộ.", &[&n])}</strong> " " })}
+                                {(k > 0).then(|| view! { <strong>{tf("Còn {} ảnh chỉ có trên thiết bị này.", &[&k])}</strong> " " })}
+                                {t("Nếu đăng xuất bây giờ, những thứ sau sẽ mất vĩnh viễn:")}</p>
                             {(n > 0).then(|| view! {
                                 <ul id="unsynced">{only_here.models.iter().map(|name| view! { <li>{name.clone()}</li> }).collect_view()}</ul>
                             })}
                             {(k > 0).then(|| view! {
                                 <ul id="unsent-photos">{only_here.photos.iter().map(|p| view! { <li>{photo_line(p)}</li> }).collect_view()}</ul>
                             })}
-                            <button class="button primary" on:click=move |_| { step.set(SignOut::Idle); sync.sync_now(); }>"Đồng bộ trước"</button>
-                            <button id="confirm-sign-out" class="button danger" on:click=sign_out.clone()>{format!("Vẫn đăng xuất và bỏ {lost}")}</button>
-                            <button class="button" on:click=move |_| step.set(SignOut::Idle)>"Hủy"</button>
+                            <button class="button primary" on:click=move |_| { step.set(SignOut::Idle); sync.sync_now(); }>{t("Đồng bộ trước")}</button>
+                            <button id="confirm-sign-out" class="button danger" on:click=sign_out.clone()>{anyway}</button>
+                            <button class="button" on:click=move |_| step.set(SignOut::Idle)>{t("Hủy")}</button>
                         </div>
                     }.into_any()
                 }
