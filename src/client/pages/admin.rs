@@ -367,7 +367,7 @@ fn NewUserForm(
             <div class="row">
                 <div class="field">
                     <label for="new-username">{t("Tên đăng nhập")}</label>
-                    <input id="new-username" autocapitalize="none" spellcheck="false" placeholder="vd: nguyenvana"
+                    <input id="new-username" autocapitalize="none" spellcheck="false" placeholder=t("ví dụ: nguyenvana")
                         prop:value=username on:input=move |ev| username.set(event_target_value(&ev))/>
                 </div>
                 <div class="field">
