@@ -71,7 +71,7 @@ pub fn SettingsPage() -> impl IntoView {
             <LanguageSection/>
             <form class="model-form" on:submit=save>
                 <fieldset>
-                    <legend>{t("Lĩnh vực")}</legend>
+                    <legend>{t("Các lĩnh vực")}</legend>
                     <p class="hint">{t("Bốn lĩnh vực chuẩn luôn có: Kinh tế; Văn hóa – xã hội; Quốc phòng – an ninh; Xây dựng hệ thống chính trị. Thêm chủ đề riêng của địa phương, mỗi dòng một chủ đề.")}</p>
                     <div class="field">
                         <label for="custom_fields">{t("Lĩnh vực bổ sung")}</label>
