@@ -17,6 +17,10 @@ const TRANSLATED: &[&str] = &[
     // the app's pages
 
     // the app's components, storage, network and engine
+    "src/client/components",
+    "src/client/local",
+    "src/client/net",
+    "src/client/engine",
 
     // the on-demand module (reports, import, contests)
 
