@@ -26,6 +26,10 @@ const TRANSLATED: &[&str] = &[
     "src/client/pages/sign_in.rs",
 
     // the app's components, storage, network and engine
+    "src/client/components",
+    "src/client/local",
+    "src/client/net",
+    "src/client/engine",
 
     // the on-demand module (reports, import, contests)
 

@@ -5,6 +5,7 @@ use leptos_router::components::A;
 
 use crate::client::net::pwa;
 use crate::client::use_app;
+use crate::i18n::{self, t, tf, tr};
 
 /// The session ended: say that nothing is lost and offer to sign in again.
 #[component]
@@ -14,8 +15,9 @@ pub fn SessionEndedBanner() -> impl IntoView {
     view! {
         <Show when=move || ended().is_some()>
             <div class="session-banner" role="alert">
-                <span>{move || ended().unwrap_or_default()} " Mọi thay đổi vẫn được giữ trên máy này và sẽ đồng bộ sau khi đăng nhập lại. "</span>
-                <A href="/dang-nhap" attr:class="button primary">"Đăng nhập lại"</A>
+                // Why the session ended: the server's or the sync loop's sentence, in Vietnamese.
+                <span>{move || ended().map(|e| tr(&e)).unwrap_or_default()} {t(" Mọi thay đổi vẫn được giữ trên máy này và sẽ đồng bộ sau khi đăng nhập lại. ")}</span>
+                <A href="/dang-nhap" attr:class="button primary">{t("Đăng nhập lại")}</A>
             </div>
         </Show>
     }
@@ -28,8 +30,8 @@ pub fn UpdateBanner() -> impl IntoView {
     view! {
         <Show when=move || pwa.update_ready.with(|u| u.is_some())>
             <div class="update-banner" role="status">
-                <span>"Có phiên bản mới — "</span>
-                <button on:click=move |_| pwa::apply_update(pwa)>"tải lại"</button>
+                <span>{t("Có phiên bản mới — ")}</span>
+                <button on:click=move |_| pwa::apply_update(pwa)>{t("tải lại")}</button>
             </div>
         </Show>
     }
@@ -45,30 +47,30 @@ pub const NEARLY_FULL: f64 = 0.8;
 /// `navigator.storage` (plain-http LAN origins): the offline banner already says that address
 /// cannot keep data, and there are no figures to show.
 pub fn storage_warning(info: &pwa::StorageInfo, pending: usize, photos: usize, brief: bool) -> Option<String> {
-    let count = crate::domain::format_count_vi;
+    let count = i18n::count;
     if let (Some(usage), Some(quota)) = (info.usage, info.quota)
         && quota > 0.0
         && usage / quota >= NEARLY_FULL
     {
         let share = (usage / quota * 100.0).floor() as u32;
         return Some(if brief {
-            format!("Bộ nhớ trình duyệt đã dùng {share}%, sắp đầy.")
+            tf("Bộ nhớ trình duyệt đã dùng {}%, sắp đầy.", &[&share])
         } else {
-            format!("Bộ nhớ trình duyệt dành cho ứng dụng đã dùng {share}%: sắp đầy, có thể không lưu thêm được. Hãy tải bản sao dữ liệu rồi giải phóng dung lượng máy.")
+            tf("Bộ nhớ trình duyệt dành cho ứng dụng đã dùng {}%: sắp đầy, có thể không lưu thêm được. Hãy tải bản sao dữ liệu rồi giải phóng dung lượng máy.", &[&share])
         });
     }
     if info.persisted != Some(false) || pending + photos == 0 {
         return None;
     }
-    let what = match (pending, photos) {
-        (0, p) => format!("{} ảnh", count(p)),
-        (n, 0) => format!("{} thay đổi", count(n)),
-        (n, p) => format!("{} thay đổi và {} ảnh", count(n), count(p)),
-    };
-    Some(if brief {
-        format!("{what} chưa gửi lên máy chủ; trình duyệt có thể xóa khi máy thiếu chỗ.")
-    } else {
-        format!("{what} chưa gửi lên máy chủ, và trình duyệt chưa hứa giữ dữ liệu khi máy thiếu chỗ. Hãy đồng bộ khi có mạng, hoặc tải bản sao dữ liệu để phòng mất.")
+    // Whole sentences for each case: English words them around the counts differently.
+    let (n, p) = (count(pending), count(photos));
+    Some(match (pending, photos, brief) {
+        (0, _, true) => tf("{} ảnh chưa gửi lên máy chủ; trình duyệt có thể xóa khi máy thiếu chỗ.", &[&p]),
+        (_, 0, true) => tf("{} thay đổi chưa gửi lên máy chủ; trình duyệt có thể xóa khi máy thiếu chỗ.", &[&n]),
+        (_, _, true) => tf("{} thay đổi và {} ảnh chưa gửi lên máy chủ; trình duyệt có thể xóa khi máy thiếu chỗ.", &[&n, &p]),
+        (0, _, false) => tf("{} ảnh chưa gửi lên máy chủ, và trình duyệt chưa hứa giữ dữ liệu khi máy thiếu chỗ. Hãy đồng bộ khi có mạng, hoặc tải bản sao dữ liệu để phòng mất.", &[&p]),
+        (_, 0, false) => tf("{} thay đổi chưa gửi lên máy chủ, và trình duyệt chưa hứa giữ dữ liệu khi máy thiếu chỗ. Hãy đồng bộ khi có mạng, hoặc tải bản sao dữ liệu để phòng mất.", &[&n]),
+        (_, _, false) => tf("{} thay đổi và {} ảnh chưa gửi lên máy chủ, và trình duyệt chưa hứa giữ dữ liệu khi máy thiếu chỗ. Hãy đồng bộ khi có mạng, hoặc tải bản sao dữ liệu để phòng mất.", &[&n, &p]),
     })
 }
 
@@ -87,7 +89,7 @@ pub fn StorageWarningBanner() -> impl IntoView {
             <div id="storage-warning" class="storage-banner" role="status">
                 <span>{text}</span>
                 " "
-                <A href="/cai-dat#sao-luu">"Tải bản sao"</A>
+                <A href="/cai-dat#sao-luu">{t("Tải bản sao")}</A>
             </div>
         })}
     }

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use crate::client::{date_time, local::settings, use_app};
 use crate::domain::{Action, Evaluation, EvaluationStep, Model, Status, draft_of};
+use crate::i18n::{t, tf, tr};
 
 /// The score sheet of the signed-in reviewer, on a model proposed for recognition.
 #[component]
@@ -47,9 +48,9 @@ pub fn EvaluationPanel(model: Model) -> impl IntoView {
             let count = criteria.len();
             let run = run.clone();
             view! {
-                <p>{format!("Chấm điểm mô hình theo {count} tiêu chí dành cho chủ thể “{}”. Điểm được lưu ngay trên thiết bị, không cần mạng.", model.owner_kind.label().to_lowercase())}</p>
+                <p>{tf("Chấm điểm mô hình theo {} tiêu chí dành cho chủ thể “{}”. Điểm được lưu ngay trên thiết bị, không cần mạng.", &[&count, &t(model.owner_kind.label()).to_lowercase()])}</p>
                 <button id="start-evaluation" class="button primary" disabled=move || busy.get()
-                    on:click=move |_| run(EvaluationStep::Start(criteria.clone()), None)>"Bắt đầu chấm điểm"</button>
+                    on:click=move |_| run(EvaluationStep::Start(criteria.clone()), None)>{t("Bắt đầu chấm điểm")}</button>
             }
             .into_any()
         }
@@ -57,10 +58,11 @@ pub fn EvaluationPanel(model: Model) -> impl IntoView {
     };
     view! {
         <section class="item evaluation-panel">
-            <h2>"Bình xét theo tiêu chí"</h2>
+            <h2>{t("Bình xét theo tiêu chí")}</h2>
             {body}
             <Show when=move || error.with(Option::is_some)>
-                <p class="error" role="alert">{move || error.get()}</p>
+                // A SaveError's sentence, in Vietnamese.
+                <p class="error" role="alert">{move || error.get().map(|e| tr(&e))}</p>
             </Show>
         </section>
     }
@@ -116,16 +118,16 @@ fn ScoreSheet(
             let (score, comment) = (*score, *comment);
             view! {
                 <tr class=if s.score.is_some() { "scored" } else { "unscored" }>
-                    <td>{s.label.clone()}</td>
+                    <td>{tr(&s.label)}</td>
                     <td class="score">
                         <input id=format!("score-{}", s.criterion) type="number" min="0" max=s.max.to_string() inputmode="numeric"
-                            aria-label=format!("Điểm: {}", s.label)
+                            aria-label=tf("Điểm: {}", &[&tr(&s.label)])
                             prop:value=score on:input=move |ev| score.set(event_target_value(&ev))/>
                         {format!(" / {}", s.max)}
                     </td>
                     <td>
-                        <input id=format!("comment-{}", s.criterion) type="text" aria-label=format!("Nhận xét: {}", s.label)
-                            placeholder="Nhận xét" prop:value=comment on:input=move |ev| comment.set(event_target_value(&ev))/>
+                        <input id=format!("comment-{}", s.criterion) type="text" aria-label=tf("Nhận xét: {}", &[&tr(&s.label)])
+                            placeholder=t("Nhận xét") prop:value=comment on:input=move |ev| comment.set(event_target_value(&ev))/>
                     </td>
                 </tr>
             }
@@ -152,29 +154,29 @@ fn ScoreSheet(
     };
     view! {
         <table class="score-sheet">
-            <thead><tr><th>"Tiêu chí"</th><th>"Điểm"</th><th>"Nhận xét"</th></tr></thead>
+            <thead><tr><th>{t("Tiêu chí")}</th><th>{t("Điểm")}</th><th>{t("Nhận xét")}</th></tr></thead>
             <tbody>{rows}</tbody>
         </table>
         <p id="score-total" aria-live="polite">
-            {format!("Đã lưu: {got}/{max} điểm")}
-            {(missing > 0).then(|| format!(" — còn {missing} tiêu chí chưa chấm"))}
+            {tf("Đã lưu: {}/{} điểm", &[&got, &max])}
+            {(missing > 0).then(|| tf(" — còn {} tiêu chí chưa chấm", &[&missing]))}
         </p>
-        <button id="save-scores" class="button" disabled=move || busy.get() on:click=save>"Lưu điểm"</button>
+        <button id="save-scores" class="button" disabled=move || busy.get() on:click=save>{t("Lưu điểm")}</button>
         <fieldset class="evaluation-result">
-            <legend>"Kết quả"</legend>
+            <legend>{t("Kết quả")}</legend>
             {[Action::Recognise, Action::Reject, Action::Return].into_iter().map(|a| view! {
                 <label class="choice">
                     <input type="radio" name="evaluation-result" value=a.code() id=format!("result-{}", a.code())
                         on:change=move |_| result.set(a.code().to_string())/>
-                    {a.label()}
+                    {t(a.label())}
                 </label>
             }).collect_view()}
             <div class="field">
-                <label for="evaluation-reason">"Lý do, nhận xét chung (bắt buộc khi không công nhận hoặc trả lại)"</label>
+                <label for="evaluation-reason">{t("Lý do, nhận xét chung (bắt buộc khi không công nhận hoặc trả lại)")}</label>
                 <textarea id="evaluation-reason" rows="3" prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
             </div>
             <button id="submit-evaluation" class="button primary"
-                disabled=move || busy.get() || result.with(String::is_empty) on:click=submit>"Lưu điểm và gửi kết quả"</button>
+                disabled=move || busy.get() || result.with(String::is_empty) on:click=submit>{t("Lưu điểm và gửi kết quả")}</button>
         </fieldset>
     }
 }
@@ -190,12 +192,12 @@ pub fn Evaluations(model: Model) -> impl IntoView {
     list.sort_by_key(|e| std::cmp::Reverse(e.started_at));
     view! {
         <section class="item evaluations">
-            <h2>"Các lần bình xét"</h2>
+            <h2>{t("Các lần bình xét")}</h2>
             {list.into_iter().map(|e| {
                 let (got, max) = e.total();
                 let head = match e.result_action() {
-                    Some(a) if e.is_submitted() => format!("{} — {} ({}): {}, {got}/{max} điểm", date_time(e.submitted_at), e.by_name, "đã gửi", a.label()),
-                    _ => format!("{} — {}: đang chấm, {got}/{max} điểm", date_time(e.started_at), e.by_name),
+                    Some(a) if e.is_submitted() => tf("{} — {} ({}): {}, {}/{} điểm", &[&date_time(e.submitted_at), &e.by_name, &t("đã gửi"), &t(a.label()), &got, &max]),
+                    _ => tf("{} — {}: đang chấm, {}/{} điểm", &[&date_time(e.started_at), &e.by_name, &got, &max]),
                 };
                 view! {
                     <details class="evaluation" open=e.is_submitted()>
@@ -204,19 +206,19 @@ pub fn Evaluations(model: Model) -> impl IntoView {
                         <ul class="scores">
                             {e.scores.iter().map(|s| view! {
                                 <li>
-                                    {s.label.clone()} ": "
-                                    <strong>{s.score.map_or_else(|| "chưa chấm".to_string(), |v| format!("{v}/{}", s.max))}</strong>
+                                    {tr(&s.label)} ": "
+                                    <strong>{s.score.map_or_else(|| t("chưa chấm").to_string(), |v| format!("{v}/{}", s.max))}</strong>
                                     {(!s.comment.is_empty()).then(|| format!(" — {}", s.comment))}
                                 </li>
                             }).collect_view()}
                         </ul>
                         <details class="score-log">
-                            <summary>{format!("Lịch sử chấm điểm ({} lần)", e.changes.len())}</summary>
+                            <summary>{tf("Lịch sử chấm điểm ({} lần)", &[&e.changes.len()])}</summary>
                             <ol>
                                 {e.changes.iter().map(|c| view! {
                                     <li>
-                                        {date_time(c.at)} " · " {c.label.clone()} ": "
-                                        {c.from.map_or_else(|| "chưa chấm".to_string(), |v| v.to_string())} " → " <strong>{c.to}</strong>
+                                        {date_time(c.at)} " · " {tr(&c.label)} ": "
+                                        {c.from.map_or_else(|| t("chưa chấm").to_string(), |v| v.to_string())} " → " <strong>{c.to}</strong>
                                         {(!c.comment.is_empty()).then(|| format!(" ({})", c.comment))}
                                     </li>
                                 }).collect_view()}

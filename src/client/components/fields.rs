@@ -5,9 +5,11 @@ use leptos::prelude::*;
 use crate::domain::{
     FieldErrors, ModelDraft,
 };
+use crate::i18n::{t, tr};
 
+/// The field's problem, in the interface's language (the domain's rules say it in Vietnamese).
 pub fn error_of(errors: RwSignal<FieldErrors>, id: &str) -> Option<String> {
-    errors.with(|e| e.get(id).map(str::to_string))
+    errors.with(|e| e.get(id).map(tr))
 }
 
 #[component]
@@ -16,6 +18,7 @@ pub fn FieldMessage(#[prop(into)] id: String, errors: RwSignal<FieldErrors>) -> 
     move || error_of(errors, &id).map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })
 }
 
+/// `label` and `hint` are Vietnamese texts of the catalogue, shown in the interface's language.
 #[component]
 pub fn TextField(
     id: &'static str,
@@ -49,14 +52,15 @@ pub fn TextField(
     };
     view! {
         <div class="field" class:invalid=invalid>
-            <label for=id>{label}{required.then(|| view! { <span class="req" aria-hidden="true">" *"</span> })}</label>
-            {(!hint.is_empty()).then(|| view! { <small class="hint">{hint}</small> })}
+            <label for=id>{t(label)}{required.then(|| view! { <span class="req" aria-hidden="true">" *"</span> })}</label>
+            {(!hint.is_empty()).then(|| view! { <small class="hint">{t(hint)}</small> })}
             {control}
             <FieldMessage id=id errors/>
         </div>
     }
 }
 
+/// `label` as in [`TextField`]; the options' texts are shown as given.
 #[component]
 pub fn SelectField(
     id: &'static str,
@@ -70,7 +74,7 @@ pub fn SelectField(
     let invalid = move || errors.with(|e| e.get(id).is_some());
     view! {
         <div class="field" class:invalid=invalid>
-            <label for=id>{label}</label>
+            <label for=id>{t(label)}</label>
             <select id=id name=id aria-invalid=move || invalid().to_string()
                 on:change=move |ev| draft.update(|d| set(d, event_target_value(&ev)))>
                 {move || {

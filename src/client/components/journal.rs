@@ -7,7 +7,8 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
 use crate::client::{date_time, local::settings, use_app};
-use crate::domain::{JournalDraft, Model, PhotoRef, format_amount_vi, format_date_vi, newest_first};
+use crate::domain::{JournalDraft, Model, PhotoRef, newest_first};
+use crate::i18n::{self, t, tf, tr};
 
 fn draft_key(model: &str) -> String {
     format!("journal-{model}")
@@ -31,13 +32,13 @@ pub fn Journal(model: Model) -> impl IntoView {
             let doc = model.id.clone();
             view! {
                 <li class="journal-entry">
-                    <p class="when"><strong>{format_date_vi(&e.date)}</strong> " · " {e.by_name.clone()}
-                        <span class="muted">{format!(" (ghi lúc {})", date_time(e.at))}</span></p>
+                    <p class="when"><strong>{i18n::date(&e.date)}</strong> " · " {e.by_name.clone()}
+                        <span class="muted">{tf(" (ghi lúc {})", &[&date_time(e.at)])}</span></p>
                     {(!e.text.is_empty()).then(|| view! { <p class="prose">{e.text.clone()}</p> })}
                     {(!e.updates.is_empty()).then(|| view! {
                         <ul class="updates">
                             {e.updates.iter().map(|u| view! {
-                                <li>{format!("{}: đạt {} {}", u.name, format_amount_vi(u.achieved), u.unit)}</li>
+                                <li>{tf("{}: đạt {} {}", &[&u.name, &i18n::amount(u.achieved), &u.unit])}</li>
                             }).collect_view()}
                         </ul>
                     })}
@@ -48,7 +49,7 @@ pub fn Journal(model: Model) -> impl IntoView {
                     })}
                     {(e.location.is_some() || !e.place.is_empty()).then(|| {
                         let coords = e.location.as_ref().map(|l| format!("{:.5}, {:.5}", l.lat, l.lon)).unwrap_or_default();
-                        view! { <p class="place">"Địa điểm: " {e.place.clone()} {(!e.place.is_empty() && !coords.is_empty()).then_some(" — ")} {coords}</p> }
+                        view! { <p class="place">{t("Địa điểm: ")} {e.place.clone()} {(!e.place.is_empty() && !coords.is_empty()).then_some(" — ")} {coords}</p> }
                     })}
                 </li>
             }
@@ -56,16 +57,16 @@ pub fn Journal(model: Model) -> impl IntoView {
         .collect_view();
     view! {
         <section class="item journal">
-            <h2>"Nhật ký thực hiện"</h2>
+            <h2>{t("Nhật ký thực hiện")}</h2>
             {may_write.then(|| view! {
                 <Show when=move || open.get() fallback=move || view! {
-                    <button id="add-journal" class="button primary" on:click=move |_| open.set(true)>"Ghi nhật ký"</button>
+                    <button id="add-journal" class="button primary" on:click=move |_| open.set(true)>{t("Ghi nhật ký")}</button>
                 }>
                     <JournalForm model=form_model.clone() open/>
                 </Show>
             })}
             {if model.journal.is_empty() {
-                view! { <p class="muted">"Chưa có hoạt động nào được ghi."</p> }.into_any()
+                view! { <p class="muted">{t("Chưa có hoạt động nào được ghi.")}</p> }.into_any()
             } else {
                 view! { <ol class="journal-entries">{entries}</ol> }.into_any()
             }}
@@ -108,7 +109,8 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
     let busy = RwSignal::new(false);
     let photo_note = RwSignal::new(None::<String>);
     let location_note = RwSignal::new(None::<String>);
-    let error_of = move |key: &'static str| errors.with(|e| e.iter().find(|(k, _)| k == key).map(|(_, m)| m.clone()));
+    // The domain's and the storage's problems, in Vietnamese.
+    let error_of = move |key: &'static str| errors.with(|e| e.iter().find(|(k, _)| k == key).map(|(_, m)| tr(m)));
 
     let replica = app.replica.clone();
     let doc_id = model.id.clone();
@@ -118,7 +120,7 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
         let files: Vec<web_sys::File> = (0..files.length()).filter_map(|i| files.get(i)).collect();
         input.set_value("");
         let (replica, doc_id) = (replica.clone(), doc_id.clone());
-        photo_note.set(Some(format!("Đang thu nhỏ và lưu {} ảnh…", files.len())));
+        photo_note.set(Some(tf("Đang thu nhỏ và lưu {} ảnh…", &[&files.len()])));
         leptos::task::spawn_local(async move {
             let mut problems = Vec::new();
             for file in files {
@@ -135,16 +137,16 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
                     Err(e) => problems.push(e),
                 }
             }
-            photo_note.set((!problems.is_empty()).then(|| problems.join(" ")));
+            photo_note.set((!problems.is_empty()).then(|| problems.iter().map(|p| tr(p)).collect::<Vec<_>>().join(" ")));
         });
     };
 
     let locate = move |_| {
         let Some(geo) = web_sys::window().and_then(|w| w.navigator().geolocation().ok()) else {
-            location_note.set(Some("Thiết bị không hỗ trợ lấy vị trí; hãy nhập tay.".into()));
+            location_note.set(Some(t("Thiết bị không hỗ trợ lấy vị trí; hãy nhập tay.").into()));
             return;
         };
-        location_note.set(Some("Đang lấy vị trí…".into()));
+        location_note.set(Some(t("Đang lấy vị trí…").into()));
         // Read by name: the position types' bindings differ across web-sys versions.
         let number = |v: &wasm_bindgen::JsValue, k: &str| {
             js_sys::Reflect::get(v, &k.into()).ok().and_then(|x| x.as_f64()).unwrap_or(f64::NAN)
@@ -157,17 +159,17 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
                 d.lon = format!("{lon:.6}");
                 d.accuracy = if accuracy.is_finite() { accuracy } else { 0.0 };
             });
-            location_note.set(Some(format!("Đã lấy vị trí (sai số khoảng {} m); có thể sửa tay.", accuracy.round())));
+            location_note.set(Some(tf("Đã lấy vị trí (sai số khoảng {} m); có thể sửa tay.", &[&accuracy.round()])));
         });
         let failed = Closure::once_into_js(move |e: wasm_bindgen::JsValue| {
             location_note.set(Some(match number(&e, "code") as u32 {
                 // Browsers refuse the position to pages not opened over https, whatever the user allowed.
                 1 if !crate::client::net::pwa::OfflineSupport::detect().secure_context => {
-                    "Trang không mở bằng địa chỉ https nên trình duyệt không cho lấy vị trí; hãy nhập tay vĩ độ, kinh độ.".into()
+                    t("Trang không mở bằng địa chỉ https nên trình duyệt không cho lấy vị trí; hãy nhập tay vĩ độ, kinh độ.").into()
                 }
-                1 => "Bạn chưa cho phép ứng dụng lấy vị trí; có thể nhập tay vĩ độ, kinh độ.".into(),
-                3 => "Lấy vị trí quá lâu (sóng GPS yếu); hãy thử lại ngoài trời hoặc nhập tay.".into(),
-                _ => "Không lấy được vị trí lúc này; hãy nhập tay.".into(),
+                1 => t("Bạn chưa cho phép ứng dụng lấy vị trí; có thể nhập tay vĩ độ, kinh độ.").into(),
+                3 => t("Lấy vị trí quá lâu (sóng GPS yếu); hãy thử lại ngoài trời hoặc nhập tay.").into(),
+                _ => t("Không lấy được vị trí lúc này; hãy nhập tay.").into(),
             }));
         });
         let options = web_sys::PositionOptions::new();
@@ -175,7 +177,7 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
         options.set_timeout(30_000);
         options.set_maximum_age(60_000);
         if geo.get_current_position_with_error_callback_and_options(found.unchecked_ref(), Some(failed.unchecked_ref()), &options).is_err() {
-            location_note.set(Some("Không lấy được vị trí lúc này; hãy nhập tay.".into()));
+            location_note.set(Some(t("Không lấy được vị trí lúc này; hãy nhập tay.").into()));
         }
     };
 
@@ -215,39 +217,39 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
         <form class="journal-form" novalidate on:submit=save>
             <div class="row">
                 <div class="field">
-                    <label for="journal-date">"Ngày thực hiện"</label>
+                    <label for="journal-date">{t("Ngày thực hiện")}</label>
                     <input id="journal-date" type="date" prop:value=move || draft.with(|d| d.date.clone())
                         on:input=move |ev| draft.update(|d| d.date = event_target_value(&ev))/>
                     {field("journal-date")}
                 </div>
             </div>
             <div class="field">
-                <label for="journal-text">"Hoạt động đã làm"</label>
-                <textarea id="journal-text" rows="4" placeholder="Ví dụ: Họp dân thôn Nà Khuy, 45 hộ dự, thống nhất hiến 300 m² đất làm đường"
+                <label for="journal-text">{t("Hoạt động đã làm")}</label>
+                <textarea id="journal-text" rows="4" placeholder=t("Ví dụ: Họp dân thôn Nà Khuy, 45 hộ dự, thống nhất hiến 300 m² đất làm đường")
                     prop:value=move || draft.with(|d| d.text.clone()) on:input=move |ev| draft.update(|d| d.text = event_target_value(&ev))></textarea>
                 {field("journal-text")}
             </div>
             {(!model.indicators.is_empty()).then(|| view! {
                 <fieldset>
-                    <legend>"Kết quả đạt được đến ngày này (để trống nếu không đổi)"</legend>
+                    <legend>{t("Kết quả đạt được đến ngày này (để trống nếu không đổi)")}</legend>
                     {model.indicators.iter().enumerate().map(|(n, i)| {
                         let key = format!("journal-update-{}", i.id);
                         let key2 = key.clone();
                         view! {
                             <div class="field">
-                                <label for=key.clone()>{format!("{} (mục tiêu {} {}, hiện {} {})", i.name, format_amount_vi(i.target), i.unit, format_amount_vi(i.achieved), i.unit)}</label>
+                                <label for=key.clone()>{tf("{} (mục tiêu {} {}, hiện {} {})", &[&i.name, &i18n::amount(i.target), &i.unit, &i18n::amount(i.achieved), &i.unit])}</label>
                                 <input id=key inputmode="decimal" prop:value=move || draft.with(|d| d.updates[n].1.clone())
                                     on:input=move |ev| draft.update(|d| d.updates[n].1 = event_target_value(&ev))/>
-                                {move || errors.with(|e| e.iter().find(|(k, _)| *k == key2).map(|(_, m)| view! { <p class="field-error" role="alert">{m.clone()}</p> }))}
+                                {move || errors.with(|e| e.iter().find(|(k, _)| *k == key2).map(|(_, m)| view! { <p class="field-error" role="alert">{tr(m)}</p> }))}
                             </div>
                         }
                     }).collect_view()}
                 </fieldset>
             })}
             <fieldset>
-                <legend>"Ảnh minh chứng"</legend>
+                <legend>{t("Ảnh minh chứng")}</legend>
                 <input id="journal-photo" type="file" accept="image/*" multiple on:change=on_photos/>
-                <p class="hint">"Ảnh được thu nhỏ (cạnh dài tối đa 1.600 điểm ảnh) và lưu ngay trên máy; gửi lên máy chủ khi có mạng."</p>
+                <p class="hint">{t("Ảnh được thu nhỏ (cạnh dài tối đa 1.600 điểm ảnh) và lưu ngay trên máy; gửi lên máy chủ khi có mạng.")}</p>
                 {move || photo_note.get().map(|n| view! { <p class="note" role="status">{n}</p> })}
                 {field("journal-photos")}
                 <div class="photos" id="journal-photos">
@@ -262,7 +264,7 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
                                     <button type="button" class="link" on:click=move |_| {
                                         draft.update(|d| d.photos.retain(|x| x.id != pid));
                                         crate::client::local::photos::forget_unsaved(&replica, vec![pid.clone()]);
-                                    }>"Bỏ ảnh này"</button>
+                                    }>{t("Bỏ ảnh này")}</button>
                                 </div>
                             }
                         }).collect_view()
@@ -270,23 +272,23 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
                 </div>
             </fieldset>
             <fieldset>
-                <legend>"Địa điểm"</legend>
+                <legend>{t("Địa điểm")}</legend>
                 <div class="field">
-                    <label for="journal-place">"Nơi thực hiện"</label>
-                    <input id="journal-place" placeholder="Thôn, bản, tổ dân phố…" prop:value=move || draft.with(|d| d.place.clone())
+                    <label for="journal-place">{t("Nơi thực hiện")}</label>
+                    <input id="journal-place" placeholder=t("Thôn, bản, tổ dân phố…") prop:value=move || draft.with(|d| d.place.clone())
                         on:input=move |ev| draft.update(|d| d.place = event_target_value(&ev))/>
                 </div>
-                <button type="button" id="journal-locate" class="button" on:click=locate>"Lấy vị trí hiện tại"</button>
+                <button type="button" id="journal-locate" class="button" on:click=locate>{t("Lấy vị trí hiện tại")}</button>
                 {move || location_note.get().map(|n| view! { <p class="note" role="status">{n}</p> })}
                 <div class="row">
                     <div class="field">
-                        <label for="journal-lat">"Vĩ độ"</label>
+                        <label for="journal-lat">{t("Vĩ độ")}</label>
                         <input id="journal-lat" inputmode="decimal" prop:value=move || draft.with(|d| d.lat.clone())
                             on:input=move |ev| draft.update(|d| { d.lat = event_target_value(&ev); d.accuracy = 0.0; })/>
                         {field("journal-lat")}
                     </div>
                     <div class="field">
-                        <label for="journal-lon">"Kinh độ"</label>
+                        <label for="journal-lon">{t("Kinh độ")}</label>
                         <input id="journal-lon" inputmode="decimal" prop:value=move || draft.with(|d| d.lon.clone())
                             on:input=move |ev| draft.update(|d| { d.lon = event_target_value(&ev); d.accuracy = 0.0; })/>
                         {field("journal-lon")}
@@ -295,8 +297,8 @@ fn JournalForm(model: Model, open: RwSignal<bool>) -> impl IntoView {
             </fieldset>
             {field("journal-save")}
             <div class="actions">
-                <button type="submit" id="save-journal" class="button primary" disabled=move || busy.get()>"Lưu nhật ký"</button>
-                <button type="button" class="button" on:click=move |_| cancel()>"Hủy"</button>
+                <button type="submit" id="save-journal" class="button primary" disabled=move || busy.get()>{t("Lưu nhật ký")}</button>
+                <button type="button" class="button" on:click=move |_| cancel()>{t("Hủy")}</button>
             </div>
         </form>
     }

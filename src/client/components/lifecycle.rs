@@ -7,7 +7,8 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::client::{date_time, use_app};
-use crate::domain::{Action, CommendationDraft, CommendationForm, Level, Model, Status, available, format_count_vi, format_date_vi, replay};
+use crate::domain::{Action, CommendationDraft, CommendationForm, Level, Model, Status, available, replay};
+use crate::i18n::{self, t, tf, tr};
 
 /// The buttons of the steps allowed now, and the confirmation (with the reason) of the chosen one.
 #[component]
@@ -53,34 +54,34 @@ pub fn LifecycleActions(model: Model) -> impl IntoView {
     };
     view! {
         <section class="item lifecycle-actions">
-            <h2>"Bước tiếp theo"</h2>
+            <h2>{t("Bước tiếp theo")}</h2>
             <div class="buttons">
                 {actions.into_iter().map(|a| view! {
                     <button class=if a == Action::Stop { "button" } else { "button primary" }
-                        on:click=move |_| { chosen.set(Some(a)); error.set(None); }>{a.label()}</button>
+                        on:click=move |_| { chosen.set(Some(a)); error.set(None); }>{t(a.label())}</button>
                 }).collect_view()}
             </div>
             {move || chosen.get().map(|a| view! {
                 <div class="confirm" role="dialog" aria-labelledby="step-question">
-                    <p id="step-question"><strong>{format!("Xác nhận “{}”?", a.label())}</strong></p>
+                    <p id="step-question"><strong>{tf("Xác nhận “{}”?", &[&t(a.label())])}</strong></p>
                     {a.needs_level().then(|| view! {
                         <div class="field">
-                            <label for="step-level">"Điển hình cấp"</label>
+                            <label for="step-level">{t("Điển hình cấp")}</label>
                             <select id="step-level" prop:value=level on:change=move |ev| level.set(event_target_value(&ev))>
-                                {Level::ALL.iter().map(|l| view! { <option value=l.code()>{l.label()}</option> }).collect_view()}
+                                {Level::ALL.iter().map(|l| view! { <option value=l.code()>{t(l.label())}</option> }).collect_view()}
                             </select>
                         </div>
                     })}
                     <div class="field">
-                        <label for="step-reason">{if a.needs_reason() { "Lý do (bắt buộc)" } else { "Ghi chú (không bắt buộc)" }}</label>
+                        <label for="step-reason">{if a.needs_reason() { t("Lý do (bắt buộc)") } else { t("Ghi chú (không bắt buộc)") }}</label>
                         <textarea id="step-reason" rows="3" prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
                     </div>
-                    <button id="confirm-step" class="button primary" disabled=move || busy.get() on:click=confirm.clone()>{a.label()}</button>
-                    <button class="button" on:click=move |_| chosen.set(None)>"Hủy"</button>
+                    <button id="confirm-step" class="button primary" disabled=move || busy.get() on:click=confirm.clone()>{t(a.label())}</button>
+                    <button class="button" on:click=move |_| chosen.set(None)>{t("Hủy")}</button>
                 </div>
             })}
             <Show when=move || error.with(Option::is_some)>
-                <p class="error" role="alert">{move || error.get()}</p>
+                <p class="error" role="alert">{move || error.get().map(|e| tr(&e))}</p>
             </Show>
         </section>
     }
@@ -95,11 +96,11 @@ pub fn LifecycleHistory(model: Model) -> impl IntoView {
     let rows: Vec<_> = steps
         .iter()
         .map(|s| {
-            let label = s.action.map_or_else(|| format!("bước “{}”", s.transition.action), |a| a.label().to_string());
-            let at_level = Level::from_code(&s.transition.level).map(|l| format!(" ({})", l.label().to_lowercase())).unwrap_or_default();
+            let label = s.action.map_or_else(|| tf("bước “{}”", &[&s.transition.action]), |a| t(a.label()).to_string());
+            let at_level = Level::from_code(&s.transition.level).map(|l| format!(" ({})", t(l.label()).to_lowercase())).unwrap_or_default();
             let outcome = match s.to {
-                Some(to) => format!("→ {}{at_level}", to.label()),
-                None => "(không áp dụng: trạng thái lúc đó không cho phép bước này)".to_string(),
+                Some(to) => format!("→ {}{at_level}", t(to.label())),
+                None => t("(không áp dụng: trạng thái lúc đó không cho phép bước này)").to_string(),
             };
             let t = s.transition;
             view! {
@@ -112,9 +113,9 @@ pub fn LifecycleHistory(model: Model) -> impl IntoView {
         .collect();
     view! {
         <section class="item lifecycle-history">
-            <h2>"Quá trình"</h2>
+            <h2>{t("Quá trình")}</h2>
             <ol id="history">
-                <li class="applied"><span class="when">{date_time(model.created_at)}</span> " · " <strong>{model.created_by.clone()}</strong> ": Đăng ký mô hình"</li>
+                <li class="applied"><span class="when">{date_time(model.created_at)}</span> " · " <strong>{model.created_by.clone()}</strong> {t(": Đăng ký mô hình")}</li>
                 {rows}
             </ol>
         </section>
@@ -160,21 +161,21 @@ pub fn ReviewQueuePage() -> impl IntoView {
     };
     view! {
         <section class="page review-page">
-            <h1>"Bình xét"</h1>
-            <p><A href="/nhap-tu-tep">"Nhập danh sách mô hình (đã công nhận, khen thưởng…) từ tệp"</A></p>
-            <p class="count">{move || format!("{} mô hình đang chờ công nhận", format_count_vi(queue.with(Vec::len)))}</p>
+            <h1>{t("Bình xét")}</h1>
+            <p><A href="/nhap-tu-tep">{t("Nhập danh sách mô hình (đã công nhận, khen thưởng…) từ tệp")}</A></p>
+            <p class="count">{move || tf("{} mô hình đang chờ công nhận", &[&i18n::count(queue.with(Vec::len))])}</p>
             <Show when=move || queue.with(|q| !q.is_empty()) fallback=|| view! {
-                <div class="empty">"Không có mô hình nào đang đề nghị công nhận trong phạm vi bạn bình xét."</div>
+                <div class="empty">{t("Không có mô hình nào đang đề nghị công nhận trong phạm vi bạn bình xét.")}</div>
             }>
                 <table class="indicators per-unit">
-                    <thead><tr><th>"Đơn vị"</th><th>"Đang chờ"</th></tr></thead>
+                    <thead><tr><th>{t("Đơn vị")}</th><th>{t("Đang chờ")}</th></tr></thead>
                     <tbody>{move || counts().into_iter().map(|(u, n)| view! { <tr><td>{u}</td><td>{n}</td></tr> }).collect_view()}</tbody>
                 </table>
                 <ol class="queue">
                     {move || queue.get().into_iter().map(|(at, m)| view! {
                         <li>
                             <A href=format!("/mo-hinh/{}", m.id)>{m.name.clone()}</A>
-                            <span class="meta">{format!(" · {} · đề nghị lúc {}", unit_name(&m.unit), date_time(at))}</span>
+                            <span class="meta">{tf(" · {} · đề nghị lúc {}", &[&unit_name(&m.unit), &date_time(at)])}</span>
                         </li>
                     }).collect_view()}
                 </ol>
@@ -221,46 +222,46 @@ pub fn Commendations(model: Model) -> impl IntoView {
     let input = move |key: &'static str, label: &'static str, kind: &'static str, get: fn(&CommendationDraft) -> String, set: fn(&mut CommendationDraft, String)| {
         view! {
             <div class="field">
-                <label for=key>{label}</label>
+                <label for=key>{t(label)}</label>
                 <input id=key type=kind prop:value=move || draft.with(get) on:input=move |ev| draft.update(|d| set(d, event_target_value(&ev)))/>
-                {move || error_of(key)().map(|m| view! { <p class="field-error">{m}</p> })}
+                {move || error_of(key)().map(|m| view! { <p class="field-error">{tr(&m)}</p> })}
             </div>
         }
     };
     let records = model.commendations.clone();
     view! {
         <section class="item commendations">
-            <h2>"Khen thưởng"</h2>
+            <h2>{t("Khen thưởng")}</h2>
             <ul id="commendations">
                 {records.into_iter().map(|c| {
-                    let level = Level::from_code(&c.level).map_or(c.level.clone(), |l| l.label().to_string());
+                    let level = Level::from_code(&c.level).map_or(c.level.clone(), |l| t(l.label()).to_string());
                     view! {
                         <li>
-                            <strong>{c.form_label().to_string()}</strong> " — " {c.issuer.clone()} " (" {level} "), quyết định số "
-                            {c.decision_number.clone()} " ngày " {format_date_vi(&c.decision_date)}
-                            {(!c.recipients.is_empty()).then(|| format!(" — tặng: {}", c.recipients))}
-                            <span class="when">{format!(" · ghi nhận bởi {} lúc {}", c.by_name, date_time(c.at))}</span>
+                            <strong>{tr(c.form_label())}</strong> " — " {c.issuer.clone()} " (" {level} {t("), quyết định số ")}
+                            {c.decision_number.clone()} {t(" ngày ")} {i18n::date(&c.decision_date)}
+                            {(!c.recipients.is_empty()).then(|| tf(" — tặng: {}", &[&c.recipients]))}
+                            <span class="when">{tf(" · ghi nhận bởi {} lúc {}", &[&c.by_name, &date_time(c.at)])}</span>
                         </li>
                     }
                 }).collect_view()}
             </ul>
             {may_record.then(|| view! {
                 <form class="model-form commendation-form" novalidate on:submit=submit>
-                    <h3>"Ghi nhận khen thưởng"</h3>
+                    <h3>{t("Ghi nhận khen thưởng")}</h3>
                     <div class="row">
                         <div class="field">
-                            <label for="commendation-form">"Hình thức"</label>
+                            <label for="commendation-form">{t("Hình thức")}</label>
                             <select id="commendation-form" prop:value=move || draft.with(|d| d.form.clone())
                                 on:change=move |ev| draft.update(|d| d.form = event_target_value(&ev))>
-                                {CommendationForm::ALL.iter().map(|f| view! { <option value=f.code()>{f.label()}</option> }).collect_view()}
+                                {CommendationForm::ALL.iter().map(|f| view! { <option value=f.code()>{t(f.label())}</option> }).collect_view()}
                             </select>
-                            {move || error_of("commendation-form")().map(|m| view! { <p class="field-error">{m}</p> })}
+                            {move || error_of("commendation-form")().map(|m| view! { <p class="field-error">{tr(&m)}</p> })}
                         </div>
                         <div class="field">
-                            <label for="commendation-level">"Cấp khen thưởng"</label>
+                            <label for="commendation-level">{t("Cấp khen thưởng")}</label>
                             <select id="commendation-level" prop:value=move || draft.with(|d| d.level.clone())
                                 on:change=move |ev| draft.update(|d| d.level = event_target_value(&ev))>
-                                {Level::ALL.iter().map(|l| view! { <option value=l.code()>{l.label()}</option> }).collect_view()}
+                                {Level::ALL.iter().map(|l| view! { <option value=l.code()>{t(l.label())}</option> }).collect_view()}
                             </select>
                         </div>
                     </div>
@@ -271,8 +272,8 @@ pub fn Commendations(model: Model) -> impl IntoView {
                     </div>
                     {input("commendation-recipients", "Người được khen (để trống nếu khen chủ thể mô hình)", "text", |d| d.recipients.clone(), |d, v| d.recipients = v)}
                     <div class="actions">
-                        <button type="submit" class="button primary">"Ghi nhận"</button>
-                        <Show when=move || saved.get()><span class="ok" role="status">"Đã ghi nhận trên thiết bị này."</span></Show>
+                        <button type="submit" class="button primary">{t("Ghi nhận")}</button>
+                        <Show when=move || saved.get()><span class="ok" role="status">{t("Đã ghi nhận trên thiết bị này.")}</span></Show>
                     </div>
                 </form>
             })}

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use crate::client::local::storage::StoredPhoto;
 use crate::client::net::photos::load;
 use crate::domain::PhotoRef;
+use crate::i18n::{t, tr};
 
 /// An object URL for bytes (revoked when the component goes away).
 fn object_url(photo: &StoredPhoto) -> Option<String> {
@@ -61,13 +62,14 @@ pub fn PhotoView(doc: String, photo: PhotoRef) -> impl IntoView {
     view! {
         <figure class="photo">
             {move || match state.get() {
-                None => view! { <div class="photo-placeholder">"Đang mở ảnh…"</div> }.into_any(),
-                Some(Err(e)) => view! { <div class="photo-placeholder">{e}</div> }.into_any(),
+                None => view! { <div class="photo-placeholder">{t("Đang mở ảnh…")}</div> }.into_any(),
+                // Said by `net::photos::load` (or below), in Vietnamese.
+                Some(Err(e)) => view! { <div class="photo-placeholder">{tr(&e)}</div> }.into_any(),
                 Some(Ok((url, uploaded))) => view! {
                     <a href=url.clone() target="_blank" rel="noopener">
-                        <img src=url.clone() alt="Ảnh minh chứng" loading="lazy" width=photo.width height=photo.height/>
+                        <img src=url.clone() alt=t("Ảnh minh chứng") loading="lazy" width=photo.width height=photo.height/>
                     </a>
-                    {(!uploaded).then(|| view! { <span class="badge pending-photo">"Chưa gửi lên máy chủ"</span> })}
+                    {(!uploaded).then(|| view! { <span class="badge pending-photo">{t("Chưa gửi lên máy chủ")}</span> })}
                 }.into_any(),
             }}
             <figcaption>{size.clone()}</figcaption>

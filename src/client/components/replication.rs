@@ -6,6 +6,7 @@ use leptos_router::components::A;
 
 use crate::client::{date_time, use_app};
 use crate::domain::{Model, in_library, replication_points};
+use crate::i18n::{t, tf};
 
 /// "Nhân rộng từ …" on a model that replicates another.
 #[component]
@@ -14,7 +15,7 @@ pub fn ReplicatedFrom(model: Model) -> impl IntoView {
         let href = format!("/mo-hinh/{}", from.id);
         view! {
             <p class="note replicated-from">
-                "Nhân rộng từ mô hình " <A href=href>{format!("“{}”", from.name)}</A> " của " {from.unit_name}
+                {t("Nhân rộng từ mô hình ")} <A href=href>{format!("“{}”", from.name)}</A> {t(" của ")} {from.unit_name}
             </p>
         }
     })
@@ -41,16 +42,16 @@ pub fn ReplicationPoints(model: Model) -> impl IntoView {
     let href = format!("/mo-hinh/moi?nhan-rong={}", model.id);
     view! {
         <section class="item replications">
-            <h2>"Nhân rộng"</h2>
+            <h2>{t("Nhân rộng")}</h2>
             {if model.replications.is_empty() {
-                view! { <p>"Chưa có đơn vị nào nhân rộng mô hình này."</p> }.into_any()
+                view! { <p>{t("Chưa có đơn vị nào nhân rộng mô hình này.")}</p> }.into_any()
             } else {
                 view! {
-                    <p id="replication-points">{format!("Đã nhân rộng tại {points} điểm:")}</p>
+                    <p id="replication-points">{tf("Đã nhân rộng tại {} điểm:", &[&points])}</p>
                     <ul>{places}</ul>
                 }.into_any()
             }}
-            {can_replicate.then(|| view! { <A href=href attr:class="button primary" attr:id="replicate">"Nhân rộng mô hình này"</A> })}
+            {can_replicate.then(|| view! { <A href=href attr:class="button primary" attr:id="replicate">{t("Nhân rộng mô hình này")}</A> })}
         </section>
     }
     .into_any()

@@ -10,6 +10,7 @@ use crate::client::engine::api;
 use crate::client::local::engine;
 use crate::doc::{Conflict, PieceKind, Revision};
 use crate::domain::Model;
+use crate::i18n::{self, t, tf, tr};
 
 /// Long texts in the history are cut to this many characters.
 const SHOWN_CHARS: usize = 240;
@@ -19,6 +20,28 @@ fn cut(text: &str) -> String {
         text.to_string()
     } else {
         format!("{}…", text.chars().take(SHOWN_CHARS).collect::<String>())
+    }
+}
+
+/// A value as `doc::history` gives it, in the interface's language: what it makes of a coded item
+/// (the label of a field, level or owner kind; a list's "3 mục") is a Vietnamese text of the
+/// catalogue, and it writes dates dd/mm/yyyy. Anything else is what people typed, shown as typed.
+fn shown(key: &str, value: String) -> String {
+    let number = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    match key {
+        "field" | "level" | "owner_kind" => tr(&value),
+        "start_date" | "end_date" | "evaluation_date" => {
+            let parts: Vec<&str> = value.split('/').collect();
+            match parts[..] {
+                [d, m, y] if number(d) && number(m) && number(y) => {
+                    i18n::day_month_year(y.parse().unwrap_or_default(), m.parse().unwrap_or_default(), d.parse().unwrap_or_default())
+                }
+                _ => value,
+            }
+        }
+        // doc::history's own words, matched, not shown.
+        _ if value.strip_suffix(i18n::vi(" mục")).is_some_and(number) => tr(&value),
+        _ => value,
     }
 }
 
@@ -42,7 +65,7 @@ pub fn Revisions(model: Model) -> impl IntoView {
                     older.set(r.history.older);
                     revisions.set(r.history.revisions);
                 }
-                Err(e) => error.set(Some(format!("Không đọc được lịch sử của mô hình: {e}"))),
+                Err(e) => error.set(Some(tf("Không đọc được lịch sử của mô hình: {}", &[&tr(&e)]))),
             }
         });
     }
@@ -55,21 +78,21 @@ pub fn Revisions(model: Model) -> impl IntoView {
         let (replica, id, author) = (app.replica.clone(), id.clone(), author.clone());
         leptos::task::spawn_local(async move {
             if let Err(e) = replica.resolve_conflict(&id, &c.place, choice, &author).await {
-                error.set(Some(e.to_string()));
+                error.set(Some(tr(&e.to_string())));
             }
         });
     });
     view! {
         <Show when=move || conflicts.with(|c| !c.is_empty())>
             <section class="item conflicts" role="alert">
-                <h2>"Giá trị bị sửa đồng thời"</h2>
-                <p class="hint">"Hai người đã sửa cùng một mục khi không có mạng. Cả hai giá trị đều được giữ; giá trị đầu tiên đang được hiển thị."
-                    {if cadre { " Hãy chọn giá trị đúng." } else { " Cán bộ của đơn vị sẽ chọn giá trị đúng." }}</p>
+                <h2>{t("Giá trị bị sửa đồng thời")}</h2>
+                <p class="hint">{t("Hai người đã sửa cùng một mục khi không có mạng. Cả hai giá trị đều được giữ; giá trị đầu tiên đang được hiển thị.")}
+                    {if cadre { t(" Hãy chọn giá trị đúng.") } else { t(" Cán bộ của đơn vị sẽ chọn giá trị đúng.") }}</p>
                 {move || conflicts.get().into_iter().map(|c| {
                     let values = c.values.clone();
                     view! {
                         <div class="conflict">
-                            <h3>{c.label.clone()}</h3>
+                            <h3>{tr(&c.label)}</h3>
                             <ul>
                                 {values.into_iter().enumerate().map(|(i, v)| {
                                     let c = c.clone();
@@ -77,7 +100,7 @@ pub fn Revisions(model: Model) -> impl IntoView {
                                         <li>
                                             <span class="value">{v}</span>
                                             {cadre.then(|| view! {
-                                                <button class="button small" on:click=move |_| keep.run((c.clone(), i))>"Giữ giá trị này"</button>
+                                                <button class="button small" on:click=move |_| keep.run((c.clone(), i))>{t("Giữ giá trị này")}</button>
                                             })}
                                         </li>
                                     }
@@ -89,12 +112,13 @@ pub fn Revisions(model: Model) -> impl IntoView {
             </section>
         </Show>
         <details class="item revisions">
-            <summary><h2>{move || format!("Lịch sử sửa đổi ({})", revisions.with(Vec::len) + older.get())}</h2></summary>
+            <summary><h2>{move || tf("Lịch sử sửa đổi ({})", &[&(revisions.with(Vec::len) + older.get())])}</h2></summary>
             <ol id="revisions">
                 {move || revisions.get().into_iter().rev().map(|r| view! {
                     <li>
                         <span class="when">{date_time(r.at)}</span> " · " <strong>{r.author.clone()}</strong>
-                        {(!r.message.is_empty()).then(|| format!(" — {}", r.message))}
+                        // What the change was, as the engine wrote it (Vietnamese, kept in the document).
+                        {(!r.message.is_empty()).then(|| format!(" — {}", tr(&r.message)))}
                         <ul>
                             {r.changes.into_iter().map(|mut c| {
                                 if c.key == "unit" {
@@ -102,9 +126,12 @@ pub fn Revisions(model: Model) -> impl IntoView {
                                     c.to = c.to.map(|code| unit_name(&code));
                                     c.from = c.from.map(|code| unit_name(&code));
                                 }
+                                let key = c.key.clone();
+                                c.from = c.from.map(|v| shown(&key, v));
+                                c.to = c.to.map(|v| shown(&key, v));
                                 view! {
                                 <li>
-                                    <span class="item-label">{c.label}</span> ": "
+                                    <span class="item-label">{tr(&c.label)}</span> ": "
                                     {match (c.from, c.to) {
                                         // A narrative: what went and came inside it, in place.
                                         _ if !c.pieces.is_empty() => view! {
@@ -116,8 +143,8 @@ pub fn Revisions(model: Model) -> impl IntoView {
                                         }.into_any(),
                                         (None, Some(to)) => view! { <span class="to">{cut(&to)}</span> }.into_any(),
                                         (Some(from), Some(to)) => view! { <del>{cut(&from)}</del> " → " <ins>{cut(&to)}</ins> }.into_any(),
-                                        (Some(from), None) => view! { <del>{cut(&from)}</del> " (đã xóa)" }.into_any(),
-                                        (None, None) => view! { <span>"đã sửa"</span> }.into_any(),
+                                        (Some(from), None) => view! { <del>{cut(&from)}</del> {t(" (đã xóa)")} }.into_any(),
+                                        (None, None) => view! { <span>{t("đã sửa")}</span> }.into_any(),
                                     }}
                                 </li>
                                 }
@@ -127,7 +154,7 @@ pub fn Revisions(model: Model) -> impl IntoView {
                 }).collect_view()}
             </ol>
             <Show when=move || { older.get() > 0 }>
-                <p class="hint">{move || format!("Chỉ hiện {} thay đổi gần nhất; {} thay đổi cũ hơn không hiện ở đây.", revisions.with(Vec::len), older.get())}</p>
+                <p class="hint">{move || tf("Chỉ hiện {} thay đổi gần nhất; {} thay đổi cũ hơn không hiện ở đây.", &[&revisions.with(Vec::len), &older.get()])}</p>
             </Show>
         </details>
         <Show when=move || error.with(Option::is_some)>

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::client::net::sync::SyncStatus;
 use crate::client::{hh_mm, use_app};
-use crate::domain::format_count_vi;
+use crate::i18n::{self, t, tf, tr};
 
 /// Always-visible sync state: offline / N waiting / syncing / synced at HH:MM / error with reason.
 #[component]
@@ -25,19 +25,19 @@ pub fn SyncBadge() -> impl IntoView {
         let mut text = describe(&status.get(), pending.get());
         // Photos travel after the text; the data-state stays about the text.
         if photos.get() > 0 {
-            text.push_str(&format!(" · {} ảnh chờ gửi", photos.get()));
+            text.push_str(&tf(" · {} ảnh chờ gửi", &[&photos.get()]));
         }
         // Refused models do not fail the round; the badge still says they wait (reasons on
         // their pages).
         let refused = rejected.with(|r| r.len());
         if refused > 0 {
-            text.push_str(&format!(" · {refused} mô hình máy chủ chưa nhận"));
+            text.push_str(&tf(" · {} mô hình máy chủ chưa nhận", &[&refused]));
         }
         text
     };
     let sync = app.sync;
     view! {
-        <button id="sync-status" class="sync-status" data-state=state title="Bấm để đồng bộ ngay"
+        <button id="sync-status" class="sync-status" data-state=state title=t("Bấm để đồng bộ ngay")
             aria-live="polite" on:click=move |_| sync.sync_now()>
             <span class="dot" aria-hidden="true"></span>
             <span class="label">{text}</span>
@@ -45,20 +45,22 @@ pub fn SyncBadge() -> impl IntoView {
     }
 }
 
+/// The sync state as the badge and Cài đặt say it, in the interface's language.
 pub fn describe(status: &SyncStatus, pending: usize) -> String {
-    let waiting = |n: usize| format!("{n} thay đổi đang chờ");
+    let waiting = |n: usize| tf("{} thay đổi đang chờ", &[&n]);
     match status {
-        SyncStatus::Offline if pending > 0 => format!("Ngoại tuyến · {}", waiting(pending)),
-        SyncStatus::Offline => "Ngoại tuyến".into(),
+        SyncStatus::Offline if pending > 0 => tf("Ngoại tuyến · {}", &[&waiting(pending)]),
+        SyncStatus::Offline => t("Ngoại tuyến").into(),
         SyncStatus::Syncing { done, total } if *total > 1 => {
-            format!("Đang đồng bộ {}/{}…", format_count_vi(*done), format_count_vi(*total))
+            tf("Đang đồng bộ {}/{}…", &[&i18n::count(*done), &i18n::count(*total)])
         }
-        SyncStatus::Syncing { .. } => "Đang đồng bộ…".into(),
-        SyncStatus::Error { reason } => format!("Lỗi đồng bộ: {reason}"),
-        SyncStatus::SignedOut { .. } if pending > 0 => format!("Chưa đăng nhập · {}", waiting(pending)),
-        SyncStatus::SignedOut { .. } => "Chưa đăng nhập — chưa đồng bộ".into(),
+        SyncStatus::Syncing { .. } => t("Đang đồng bộ…").into(),
+        // The reason comes from the sync loop or the server, in Vietnamese.
+        SyncStatus::Error { reason } => tf("Lỗi đồng bộ: {}", &[&tr(reason)]),
+        SyncStatus::SignedOut { .. } if pending > 0 => tf("Chưa đăng nhập · {}", &[&waiting(pending)]),
+        SyncStatus::SignedOut { .. } => t("Chưa đăng nhập — chưa đồng bộ").into(),
         _ if pending > 0 => waiting(pending),
-        SyncStatus::Synced { at_ms } => format!("Đã đồng bộ lúc {}", hh_mm(*at_ms)),
-        SyncStatus::Starting => "Đang khởi động…".into(),
+        SyncStatus::Synced { at_ms } => tf("Đã đồng bộ lúc {}", &[&hh_mm(*at_ms)]),
+        SyncStatus::Starting => t("Đang khởi động…").into(),
     }
 }

@@ -1,5 +1,6 @@
 //! Calls to the server's JSON API (sign-in, invitations, administration). Unlike sync these need
-//! the network now; every failure comes back as one Vietnamese sentence the page can show.
+//! the network now; every failure comes back as one Vietnamese sentence the page can show
+//! (through `i18n::tr`: the server's answers and these are in the English catalogue).
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

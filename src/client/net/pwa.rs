@@ -12,6 +12,8 @@ use wasm_bindgen::prelude::Closure;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{ServiceWorker, ServiceWorkerRegistration, ServiceWorkerState};
 
+use crate::i18n::{t, tf};
+
 #[derive(Clone, Copy)]
 pub struct Pwa {
     /// A new version is installed and waiting for the user's go-ahead.
@@ -203,19 +205,19 @@ pub fn OfflineUnavailableBanner() -> impl IntoView {
         let origin = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
         let (cause, remedy) = if support.secure_context {
             (
-                "Trình duyệt này đang chặn chức năng dùng khi không có mạng (thường do chế độ ẩn danh hoặc cài đặt bảo mật của trình duyệt).".to_string(),
-                "Cách khắc phục: mở ứng dụng trong cửa sổ thường của Chrome, Firefox hoặc Safari bản mới; nếu vẫn thấy thông báo này, hãy báo quản trị viên.",
+                t("Trình duyệt này đang chặn chức năng dùng khi không có mạng (thường do chế độ ẩn danh hoặc cài đặt bảo mật của trình duyệt).").to_string(),
+                t("Cách khắc phục: mở ứng dụng trong cửa sổ thường của Chrome, Firefox hoặc Safari bản mới; nếu vẫn thấy thông báo này, hãy báo quản trị viên."),
             )
         } else {
             (
-                format!("Trang đang mở qua {origin} — không phải địa chỉ bảo mật https — nên trình duyệt không cho ứng dụng mở khi không có mạng và có thể tự xóa dữ liệu trên máy khi thiếu chỗ."),
-                "Cách khắc phục: mở ứng dụng bằng địa chỉ bắt đầu bằng https:// (hỏi quản trị viên địa chỉ đó); nếu máy chủ chưa có https, hãy báo quản trị viên cài https cho máy chủ.",
+                tf("Trang đang mở qua {} — không phải địa chỉ bảo mật https — nên trình duyệt không cho ứng dụng mở khi không có mạng và có thể tự xóa dữ liệu trên máy khi thiếu chỗ.", &[&origin]),
+                t("Cách khắc phục: mở ứng dụng bằng địa chỉ bắt đầu bằng https:// (hỏi quản trị viên địa chỉ đó); nếu máy chủ chưa có https, hãy báo quản trị viên cài https cho máy chủ."),
             )
         };
         view! {
             <div id="offline-unavailable" class="offline-banner" role="alert">
-                <p><strong>"Địa chỉ này chỉ dùng được khi có mạng."</strong> " " {cause}</p>
-                <p>"Khi có mạng vẫn đăng nhập, đăng ký mô hình và đồng bộ bình thường; hãy đồng bộ xong trước khi tắt mạng hoặc đóng trang."</p>
+                <p><strong>{t("Địa chỉ này chỉ dùng được khi có mạng.")}</strong> " " {cause}</p>
+                <p>{t("Khi có mạng vẫn đăng nhập, đăng ký mô hình và đồng bộ bình thường; hãy đồng bộ xong trước khi tắt mạng hoặc đóng trang.")}</p>
                 <p class="remedy">{remedy}</p>
             </div>
         }
