@@ -129,6 +129,10 @@ fn literals(tokens: TokenStream, out: &mut BTreeSet<String>) {
                         if text == "cfg(test)" {
                             skip_next_item = true;
                         }
+                        // `#[error("…")]` (thiserror) is the message an error shows: interface text.
+                        if text.starts_with("error(") && !skip_next_item {
+                            literals(g.stream(), out);
+                        }
                         i = j + 1;
                         continue;
                     }
@@ -268,10 +272,12 @@ fn keys_are_found_in_literals_and_format_strings() {
         #[cfg(test)]
         const X: &str = "Hằng kiểm thử";
         const Y: &str = r#"Chuỗi "thô""#;
+        #[derive(thiserror::Error)]
+        enum E { #[error("Tệp hỏng: {0}")] Broken(String) }
     "##;
     literals(source.parse().unwrap(), &mut out);
     let got: Vec<&str> = out.iter().map(String::as_str).collect();
-    assert_eq!(got, ["Chuỗi \"thô\"", "Lưu", "Xóa", "Đã chấm {}/{} ô {x}"]);
+    assert_eq!(got, ["Chuỗi \"thô\"", "Lưu", "Tệp hỏng: {}", "Xóa", "Đã chấm {}/{} ô {x}"]);
 }
 
 #[test]
