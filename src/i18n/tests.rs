@@ -21,6 +21,7 @@ const TRANSLATED: &[&str] = &[
     // the on-demand module (reports, import, contests)
 
     // the domain
+    "src/domain",
 
     // import, sync, the API and the server's answers
 
@@ -35,6 +36,7 @@ const VIETNAMESE_ONLY: &[(&str, &str)] = &[
     // the on-demand module (reports, import, contests)
 
     // the domain
+    ("src/domain/report/text.rs", "the review's standard sentences, pasted into the printed report: administrative documents stay Vietnamese"),
 
     // import, sync, the API and the server's answers
 
