@@ -1168,7 +1168,11 @@ impl Contest {
                     return Err(format!("Phiếu chấm của “{}” có hai dòng cho cùng một đội và phần thi.", s.judge));
                 }
                 if let Some(p) = self.parts.iter().find(|p| p.id == r.part).filter(|p| r.points > p.max) {
-                    return Err(format!("Điểm phần “{}” vượt quá điểm tối đa {}.", p.label, format_points(p.max)));
+                    // "Điểm phần “…” vượt quá điểm tối đa …." as the part's name and `parse_points`'s
+                    // problem: the catalogue then tells it from a score cell's message ("Điểm phần
+                    // “…” của đội “…” …"), which a template with more fixed text would swallow.
+                    let over = format!("vượt quá điểm tối đa {}.", format_points(p.max));
+                    return Err(format!("Điểm phần “{}” {over}", p.label));
                 }
                 if chars(&r.comment) > MAX_COMMENT_CHARS {
                     return Err(format!("Nhận xét dài quá {MAX_COMMENT_CHARS} ký tự."));
