@@ -40,6 +40,7 @@ use super::append_only::{self, Entry};
 use super::dates::Date;
 use super::model::Level;
 use super::unit::UnitTree;
+use crate::i18n::vi;
 
 /// Stored points are hundredths of a point.
 pub const SCALE: u32 = 100;
@@ -69,7 +70,8 @@ pub struct Part {
 
 /// The three parts seen in practice (DOMAIN.md), out of 30, 30 and 40 points (100 in all).
 pub fn default_parts() -> Vec<Part> {
-    [("Chào hỏi, giới thiệu đơn vị", 30), ("Kiến thức và xử lý tình huống", 30), ("Tiểu phẩm", 40)]
+    // Data written into the contest (the organiser edits them): Vietnamese in every language.
+    [(vi("Chào hỏi, giới thiệu đơn vị"), 30), (vi("Kiến thức và xử lý tình huống"), 30), (vi("Tiểu phẩm"), 40)]
         .iter()
         .enumerate()
         .map(|(i, (label, points))| Part { id: format!("p{}", i + 1), label: label.to_string(), max: points * SCALE })
@@ -527,7 +529,8 @@ fn listing_of(first: &[String], count: usize) -> String {
     const SHOWN: usize = 3;
     let mut out = first.iter().take(SHOWN).cloned().collect::<Vec<_>>().join("; ");
     if count > SHOWN {
-        out.push_str(&format!(" và {} mục khác", count - SHOWN));
+        // One sentence with the list, so the catalogue matches it as a template.
+        out = format!("{out} và {} mục khác", count - SHOWN);
     }
     out
 }
@@ -1165,7 +1168,11 @@ impl Contest {
                     return Err(format!("Phiếu chấm của “{}” có hai dòng cho cùng một đội và phần thi.", s.judge));
                 }
                 if let Some(p) = self.parts.iter().find(|p| p.id == r.part).filter(|p| r.points > p.max) {
-                    return Err(format!("Điểm phần “{}” vượt quá điểm tối đa {}.", p.label, format_points(p.max)));
+                    // "Điểm phần “…” vượt quá điểm tối đa …." as the part's name and `parse_points`'s
+                    // problem: the catalogue then tells it from a score cell's message ("Điểm phần
+                    // “…” của đội “…” …"), which a template with more fixed text would swallow.
+                    let over = format!("vượt quá điểm tối đa {}.", format_points(p.max));
+                    return Err(format!("Điểm phần “{}” {over}", p.label));
                 }
                 if chars(&r.comment) > MAX_COMMENT_CHARS {
                     return Err(format!("Nhận xét dài quá {MAX_COMMENT_CHARS} ký tự."));

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lifecycle::{Action, Roles};
 use super::model::{Model, OwnerKind, Status};
+use crate::i18n::vi;
 
 /// One criterion of a set: what is scored and out of how much.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,23 +41,24 @@ fn criterion(n: usize, label: &str, max: u32) -> Criterion {
 
 /// The default criteria for an owner kind: for collectives the eight seen in practice, for
 /// individuals and households the four for a person (DOMAIN.md, "Criteria seen in practice").
+/// Data copied into criteria sets and evaluation sheets: Vietnamese in every language.
 pub fn default_criteria(kind: OwnerKind) -> Vec<Criterion> {
     let labels: &[&str] = match kind {
         OwnerKind::Collective => &[
-            "Tên mô hình cụ thể, địa bàn rõ ràng, thuộc một lĩnh vực",
-            "Do cấp ủy, chính quyền lãnh đạo, chỉ đạo và đăng ký",
-            "Huy động được nhiều lực lượng cùng tham gia",
-            "Thiết thực, hiệu quả, có sức lan tỏa",
-            "Được nhân dân đồng tình, ủng hộ",
-            "Giải quyết được vấn đề bức xúc, cấp bách ở cơ sở",
-            "Bền vững, có khả năng duy trì",
-            "Có khả năng nhân rộng",
+            vi("Tên mô hình cụ thể, địa bàn rõ ràng, thuộc một lĩnh vực"),
+            vi("Do cấp ủy, chính quyền lãnh đạo, chỉ đạo và đăng ký"),
+            vi("Huy động được nhiều lực lượng cùng tham gia"),
+            vi("Thiết thực, hiệu quả, có sức lan tỏa"),
+            vi("Được nhân dân đồng tình, ủng hộ"),
+            vi("Giải quyết được vấn đề bức xúc, cấp bách ở cơ sở"),
+            vi("Bền vững, có khả năng duy trì"),
+            vi("Có khả năng nhân rộng"),
         ],
         OwnerKind::Individual | OwnerKind::Household => &[
-            "Gương mẫu, cùng gia đình thực hiện tốt chủ trương, chính sách",
-            "Có sáng kiến, cách làm hay được áp dụng",
-            "Góp phần giải quyết vụ việc phức tạp, tồn đọng kéo dài",
-            "Tận tụy, hết lòng phục vụ nhân dân",
+            vi("Gương mẫu, cùng gia đình thực hiện tốt chủ trương, chính sách"),
+            vi("Có sáng kiến, cách làm hay được áp dụng"),
+            vi("Góp phần giải quyết vụ việc phức tạp, tồn đọng kéo dài"),
+            vi("Tận tụy, hết lòng phục vụ nhân dân"),
         ],
     };
     labels.iter().enumerate().map(|(i, l)| criterion(i + 1, l, 10)).collect()
@@ -251,7 +253,13 @@ impl Evaluation {
             return Err(format!("Điểm của “{}” vượt quá {}.", s.label, s.max));
         }
         if result.needs_reason() && reason.trim().is_empty() {
-            return Err(format!("Hãy ghi lý do “{}”.", result.label().to_lowercase()));
+            // The step as it reads inside the sentence, written out so the catalogue knows it.
+            let step = match result {
+                Action::Reject => "không công nhận".to_string(),
+                Action::Return => "trả lại để sửa".to_string(),
+                other => other.label().to_lowercase(),
+            };
+            return Err(format!("Hãy ghi lý do “{step}”."));
         }
         Ok(())
     }

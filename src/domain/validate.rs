@@ -167,9 +167,9 @@ impl ModelDraft {
         required_long(&mut e, "forces", "lực lượng chủ trì, phối hợp", &self.forces);
         required_long(&mut e, "resources", "nguồn lực", &self.resources);
 
-        let start = self.check_date(&mut e, "start_date", "Ngày bắt đầu", true);
-        let end = self.check_date(&mut e, "end_date", "Ngày kết thúc dự kiến", false);
-        let evaluation = self.check_date(&mut e, "evaluation_date", "Ngày đánh giá", false);
+        let start = self.check_date(&mut e, "start_date", "Ngày bắt đầu", Some("ngày bắt đầu"));
+        let end = self.check_date(&mut e, "end_date", "Ngày kết thúc dự kiến", None);
+        let evaluation = self.check_date(&mut e, "evaluation_date", "Ngày đánh giá", None);
         if let (Some(s), Some(end)) = (start, end) {
             if end < s {
                 e.push("end_date", "Ngày kết thúc dự kiến không được trước ngày bắt đầu.");
@@ -209,7 +209,9 @@ impl ModelDraft {
         e
     }
 
-    fn check_date(&self, e: &mut FieldErrors, key: &str, label: &str, required: bool) -> Option<Date> {
+    /// `required`: the label as it reads inside a sentence ("ngày bắt đầu"), for a date that must
+    /// be given (written out rather than lower-cased here, so the English catalogue knows it).
+    fn check_date(&self, e: &mut FieldErrors, key: &str, label: &str, required: Option<&str>) -> Option<Date> {
         let v = match key {
             "start_date" => &self.start_date,
             "end_date" => &self.end_date,
@@ -217,8 +219,8 @@ impl ModelDraft {
         }
         .trim();
         if v.is_empty() {
-            if required {
-                e.push(key, format!("Vui lòng nhập {}.", label.to_lowercase()));
+            if let Some(in_sentence) = required {
+                e.push(key, format!("Vui lòng nhập {in_sentence}."));
             }
             return None;
         }
