@@ -130,6 +130,14 @@ impl Catalogue {
         if let Some(en) = self.exact.get(message) {
             return Some(en.clone());
         }
+        // A list of messages joined with "; " (the domain's way): each translated on its own, as
+        // the first item's template would otherwise swallow the rest of the list.
+        if message.contains("; ") {
+            let parts: Option<Vec<String>> = message.split("; ").map(|part| self.message(part)).collect();
+            if let Some(parts) = parts {
+                return Some(parts.join("; "));
+            }
+        }
         self.templates.iter().find_map(|(pieces, en)| {
             let args = fit(pieces, message)?;
             let args: Vec<String> = args.into_iter().map(|a| self.message(a).unwrap_or_else(|| a.to_string())).collect();

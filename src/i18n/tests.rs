@@ -291,6 +291,8 @@ fn fixed_texts_and_templates_translate() {
     // What filled a placeholder is translated when it is a catalogue text itself.
     assert_eq!(catalogue.message("Trường Tên mô hình quá dài (250 ký tự).").as_deref(), Some("The field Model name is too long (250 characters)."));
     assert_eq!(catalogue.message("Không có trong danh mục"), None);
+    // A list joined with "; ": every item, not the first item's template swallowing the rest.
+    assert_eq!(catalogue.message("Tối đa 5 ký tự.; Tối đa 9 ký tự.").as_deref(), Some("At most 5 characters.; At most 9 characters."));
     assert_eq!(catalogue.message("Tối đa  ký tự."), None, "an empty placeholder does not fit");
 }
 
