@@ -37,7 +37,13 @@ const TRANSLATED: &[&str] = &[
     "src/domain",
 
     // import, sync, the API and the server's answers
-
+    "src/import",
+    "src/sync",
+    "src/api.rs",
+    "src/doc.rs",
+    "src/doc",
+    "src/server",
+    "src/export",
 ];
 
 /// Files inside `TRANSLATED` that stay Vietnamese, and why.
@@ -52,7 +58,14 @@ const VIETNAMESE_ONLY: &[(&str, &str)] = &[
     ("src/domain/report/text.rs", "the review's standard sentences, pasted into the printed report: administrative documents stay Vietnamese"),
 
     // import, sync, the API and the server's answers
-
+    ("src/import/template.rs", "the import template is a document the user fills in: its headers and guidance stay Vietnamese (the headers are matched when the file is read back)"),
+    ("src/export/models.rs", "the model list written as XLSX/CSV: a document, in Vietnamese"),
+    ("src/export/report.rs", "the report's tables written as XLSX/CSV: an administrative document, in Vietnamese"),
+    ("src/export/contest.rs", "a contest's results as XLSX/CSV and its printed tables: an administrative document, in Vietnamese"),
+    ("src/export/write.rs", "writes tables to bytes; no text of its own"),
+    ("src/server/cli.rs", "the operator's command line: prints to the terminal only"),
+    ("src/server/backup.rs", "backup, restore and export-unit for the command line: its messages reach the terminal only"),
+    ("src/server/import.rs", "import-models on the command line: ImportFailure's texts and --column problems reach the terminal only (the route answers with its own texts)"),
 ];
 
 /// The static shell, before the wasm: its texts are translated by `assets/shell.js` itself.
@@ -639,4 +652,111 @@ fn domain_messages_translate() {
     ] {
         assert!(english.iter().any(|e| e == expected), "not said: {expected}\n{}", english.join("\n"));
     }
+
+/// What the import, the document layer, sync, exports and the server produce for the app, read in
+/// English: every message below is made by the real code, and none keeps a Vietnamese letter once
+/// `tr` has translated it (what the user wrote in the file is ASCII here, so any Vietnamese left
+/// would be the catalogue's gap).
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
+fn server_and_import_messages_translate() {
+    use crate::domain::{Access, Grant, Model, Role, UnitTree};
+    use crate::import::read::{read_csv, read_file, read_upload};
+    use crate::import::{Importer, Mapping, check_import, plan};
+    use automerge::AutoCommit;
+
+    let mut messages: Vec<String> = Vec::new();
+
+    // Reading files: an encoding the app refuses, an empty file, a renamed file, a format the
+    // server does not take.
+    messages.push(read_file("ds.csv", b"T\xean m\xab h\xefnh,\xa7\xb5n v\xfb\n").unwrap_err().to_string());
+    messages.push(read_csv("").unwrap_err().to_string());
+    messages.push(read_file("ds.xlsx", b"not a spreadsheet").unwrap_err().to_string());
+    messages.push(read_upload("ds.xls", &[0xD0, 0xCF, 0x11, 0xE0, 0, 0, 0, 0]).unwrap_err().to_string());
+
+    // The mapping step: a column not known, two columns for the name, required columns missing.
+    let headers: Vec<String> = ["Model", "Name", "Foo"].iter().map(|h| h.to_string()).collect();
+    messages.extend(Mapping::guess(&headers).problems(&headers));
+
+    // A row's problems.
+    let tree = UnitTree::from_csv("mã,tên,loại,cấp,mã cấp trên,cụm\nP,Province P,tinh,tinh,,\nX,Commune X,xa,co_so,P,\nY,Commune Y,xa,co_so,P,\n").unwrap();
+    let access = Access::new(&[Grant { unit: "X".into(), role: Role::Member }], &tree);
+    let long_name = "a".repeat(201);
+    let long_indicator = format!("{}: 5", "b".repeat(201));
+    let csv = format!(
+        "Model,Unit,Year,Field,Start date,Indicators\n\
+         ,X,2015,Kinh tế,,\n\
+         A,NOPE,2015,Kinh tế,,\n\
+         B,X,1999,Kinh tế,,\n\
+         C,X,2015,Kinh tế,01/07/2030,\n\
+         D,X,2015,Kinh tế,31/02/2020,\n\
+         E,X,2015,Kinh tế,,abc\n\
+         F,X,2015,Kinh tế,,: 5\n\
+         G,X,2015,Kinh tế,,{long_indicator}\n\
+         {long_name},X,2015,Kinh tế,,\n\
+         H,Y,2015,Kinh tế,,\n\
+         I,X,2015,Kinh tế,,\n\
+         I,X,2015,Kinh tế,,\n"
+    );
+    let sheet = read_csv(&csv).unwrap();
+    let mapping = Mapping::guess(&sheet.headers);
+    assert!(mapping.problems(&sheet.headers).is_empty());
+    let who = Importer { username: "u", display_name: "U", access: &access, tree: &tree, custom_fields: &[], file_name: "ds.csv", now_ms: 1_796_180_400_000 };
+    let planned = plan(&sheet, &mapping, &who);
+    assert_eq!(planned.bad_rows(), 11, "{:?}", planned.errors);
+    messages.extend(planned.errors.iter().map(|e| e.message.clone()));
+    // The server's rule for an imported document.
+    messages.push(check_import(&Model::new("m1".into(), "u", 0), "u", &access, 0).unwrap_err());
+
+    // Documents: not the kind expected, changes past the limits.
+    let mut doc = crate::doc::create(&Model::new("m1".into(), "u", 0), 0).unwrap();
+    messages.push(crate::doc::contest::read_contest(&doc).unwrap_err().to_string());
+    let before = doc.get_heads();
+    automerge::transaction::Transactable::put(&mut doc, automerge::ROOT, "name", "x").unwrap();
+    doc.commit();
+    let none = crate::doc::ChangeLimits { changes: 0, ops: 0, objects: 0, depth: 0 };
+    let too_many = crate::doc::new_changes(&mut doc, &before, none).unwrap_err().to_string();
+    messages.push(format!("Máy chủ không nhận thay đổi này: {too_many}."));
+    messages.push(too_many);
+    let mut contest_kind = AutoCommit::new();
+    automerge::transaction::Transactable::put(&mut contest_kind, automerge::ROOT, "kind", crate::doc::contest::KIND).unwrap();
+    messages.push(crate::doc::read_model(&contest_kind).unwrap_err().to_string());
+
+    // Sync: a message with too many summaries.
+    let mut server = crate::doc::create(&Model::new("m2".into(), "u", 0), 0).unwrap();
+    let mut peer = AutoCommit::new();
+    automerge::transaction::Transactable::put(&mut peer, automerge::ROOT, "x", 1).unwrap();
+    peer.commit();
+    let bloom = automerge::sync::BloomFilter::from_hashes(std::iter::once(&peer.get_heads()[0]));
+    let mut m = automerge::sync::SyncDoc::generate_sync_message(&mut peer.sync(), &mut automerge::sync::State::new()).unwrap();
+    m.have = vec![automerge::sync::Have { last_sync: Vec::new(), bloom }; 5];
+    match crate::sync::server_step(&mut server, &m.encode()) {
+        Err(crate::sync::StepError::Malformed(e)) => messages.push(format!("Dữ liệu đồng bộ của tài liệu bị hỏng: {e}")),
+        other => panic!("{other:?}"),
+    }
+
+    // Exports that Excel would refuse.
+    messages.push(crate::export::xlsx(&[]).unwrap_err().to_string());
+    messages.push(crate::export::xlsx(&[crate::export::Table::new("a/b", "", &["x"])]).unwrap_err().to_string());
+
+    // The server: sign-ins refused for a while, photos it cannot use.
+    use crate::server::login_limiter::Refusal;
+    for refusal in [Refusal::Account(std::time::Duration::from_secs(300)), Refusal::Address(std::time::Duration::from_secs(30))] {
+        messages.push(crate::server::error::ApiError::from(refusal).to_string());
+    }
+    messages.push(crate::server::photos::inspect(b"not an image").unwrap_err());
+    let mut empty_png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    empty_png.extend([0u8; 17]);
+    messages.push(crate::server::photos::inspect(&empty_png).unwrap_err());
+
+    install(Lang::En, Some(EN_CATALOGUE)).unwrap();
+    let untranslated: Vec<String> = messages
+        .iter()
+        .inspect(|m| assert!(is_vietnamese(m), "made in Vietnamese: {m}"))
+        .map(|m| tr(m))
+        .filter(|en| is_vietnamese(en))
+        .collect();
+    install(Lang::Vi, None).unwrap();
+    assert!(messages.len() >= 30, "{messages:#?}");
+    assert!(untranslated.is_empty(), "messages left (partly) in Vietnamese:\n{}", untranslated.join("\n"));
 }

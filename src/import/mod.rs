@@ -463,6 +463,17 @@ impl<'a> UnitIndex<'a> {
     }
 }
 
+/// "Ngày bắt đầu 01/07/2030 là ngày sau hôm nay.", one literal per date column: with the label as
+/// a placeholder, a translation could not tell where the label ends and the day begins.
+fn after_today(column: Column, day: &str) -> String {
+    match column {
+        Column::StartDate => format!("Ngày bắt đầu {day} là ngày sau hôm nay."),
+        Column::EndDate => format!("Ngày kết thúc dự kiến {day} là ngày sau hôm nay."),
+        Column::EvaluationDate => format!("Ngày đánh giá {day} là ngày sau hôm nay."),
+        _ => format!("Ngày quyết định {day} là ngày sau hôm nay."),
+    }
+}
+
 fn too_long(label: &str, text: &str, max: usize) -> Option<String> {
     let n = text.chars().count();
     (n > max).then(|| format!("{label} dài quá {} ký tự (hiện có {}).", crate::domain::format_count_vi(max), crate::domain::format_count_vi(n)))
@@ -708,7 +719,7 @@ fn row_model<'c>(cell: &dyn Fn(Column) -> &'c str, line: usize, units: &UnitInde
             "" => None,
             text => match parse_day(text) {
                 Some(d) if d > today => {
-                    errors.push(format!("{label} {} là ngày sau hôm nay.", d.vi()));
+                    errors.push(after_today(column, &d.vi()));
                     None
                 }
                 Some(d) => Some(d),
@@ -827,7 +838,7 @@ fn row_model<'c>(cell: &dyn Fn(Column) -> &'c str, line: usize, units: &UnitInde
         model.commendations.push(Commendation {
             id: format!("{id}-c1"),
             form: form.code().to_string(),
-            issuer: if issuer.is_empty() { "Không ghi trong tệp nhập".to_string() } else { issuer.to_string() },
+            issuer: if issuer.is_empty() { crate::i18n::vi("Không ghi trong tệp nhập").to_string() } else { issuer.to_string() },
             level: recognised_at.code().to_string(),
             decision_number: decision_number.to_string(),
             decision_date: on.to_string(),

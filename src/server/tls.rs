@@ -70,7 +70,8 @@ fn redirect(https_port: u16, headers: &HeaderMap, uri: &Uri) -> Response {
         .filter(|h| !h.contains('@'))
         .and_then(|h| h.parse::<Authority>().ok());
     let Some(host) = host else {
-        return (StatusCode::BAD_REQUEST, "Hãy mở địa chỉ https của máy chủ. Use the server's https address.").into_response();
+        // Already in both languages: a browser that reached the plain-http port has no app loaded.
+        return (StatusCode::BAD_REQUEST, crate::i18n::vi("Hãy mở địa chỉ https của máy chủ. Use the server's https address.")).into_response();
     };
     let port = if https_port == 443 { String::new() } else { format!(":{https_port}") };
     let path = uri.path_and_query().map_or("/", |p| p.as_str());

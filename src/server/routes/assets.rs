@@ -225,8 +225,12 @@ async fn cache_headers(req: Request, next: Next) -> Response {
     res
 }
 
-const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>danvan</title>\
-<p>Ứng dụng chưa được xây dựng (thiếu dist/index.html). Chạy <code>.ci/serve</code> — xem README.md.</p>";
+/// For the developer who started the server before building the app (Vietnamese only: no app, no
+/// language chosen yet).
+const NOT_BUILT: &str = crate::i18n::vi(
+    "<!doctype html><meta charset=utf-8><title>danvan</title>\
+<p>Ứng dụng chưa được xây dựng (thiếu dist/index.html). Chạy <code>.ci/serve</code> — xem README.md.</p>",
+);
 
 #[cfg(test)]
 mod tests {

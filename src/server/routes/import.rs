@@ -121,7 +121,10 @@ async fn import_models(
         .map_err(|e| match e {
             ImportFailure::Read(e) => ApiError::Invalid(e.to_string(), Vec::new()),
             ImportFailure::Columns(problems) => ApiError::Invalid("Các cột của tệp chưa rõ.".into(), problems),
-            ImportFailure::MappingMismatch { .. } => ApiError::BadRequest(capitalised(&e.to_string())),
+            // The command line's sentence, capitalised, as its own text (the app translates it).
+            ImportFailure::MappingMismatch { sent, headers } => {
+                ApiError::BadRequest(format!("Cách ghép cột gửi kèm có {sent} cột, tệp có {headers} cột: hãy chọn lại tệp"))
+            }
             ImportFailure::NoUser(_) | ImportFailure::Disabled(_) => ApiError::Unauthorized("Tài khoản không còn dùng được. Hãy đăng nhập lại.".into()),
             ImportFailure::Store(e) => ApiError::Store(e),
             ImportFailure::Crashed(e) => ApiError::Internal(e),
@@ -145,9 +148,4 @@ async fn import_models(
         unknown_units: outcome.unknown_units,
         written: outcome.written,
     }))
-}
-
-fn capitalised(s: &str) -> String {
-    let mut chars = s.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
