@@ -251,18 +251,30 @@ fn unescape(s: &str) -> String {
 
 thread_local! {
     static CURRENT: Cell<(Lang, Option<&'static Catalogue>)> = const { Cell::new((Lang::Vi, None)) };
+    /// The installed catalogue's text, for the on-demand module (its own memory installs its own).
+    static SOURCE: Cell<Option<&'static str>> = const { Cell::new(None) };
 }
 
 /// Sets the interface's language for this module (the app and each on-demand module install their
 /// own). English without a catalogue stays Vietnamese rather than showing keys.
 pub fn install(lang: Lang, catalogue_text: Option<&str>) -> Result<(), String> {
-    let catalogue = match (lang, catalogue_text) {
-        (Lang::Vi, _) => None,
-        (Lang::En, Some(text)) => Some(&*Box::leak(Box::new(Catalogue::parse(text)?))),
+    let (catalogue, source) = match (lang, catalogue_text) {
+        (Lang::Vi, _) => (None, None),
+        (Lang::En, Some(text)) => {
+            let catalogue: &'static Catalogue = Box::leak(Box::new(Catalogue::parse(text)?));
+            (Some(catalogue), Some(&*Box::leak(text.to_string().into_boxed_str())))
+        }
         (Lang::En, None) => return Err("no English catalogue".into()),
     };
     CURRENT.with(|c| c.set((lang, catalogue)));
+    SOURCE.with(|s| s.set(source));
     Ok(())
+}
+
+/// The text of the installed catalogue (None in Vietnamese): what the app hands the on-demand
+/// module, which installs it in its own memory.
+pub fn catalogue_source() -> Option<&'static str> {
+    SOURCE.with(|s| s.get())
 }
 
 /// The language the interface speaks now.

@@ -32,6 +32,10 @@ const TRANSLATED: &[&str] = &[
     "src/client/engine",
 
     // the on-demand module (reports, import, contests)
+    "src/client/reporting",
+    "src/client/pages/reports.rs",
+    "src/client/pages/import.rs",
+    "src/client/pages/contests.rs",
 
     // the domain
     "src/domain",
@@ -53,6 +57,10 @@ const VIETNAMESE_ONLY: &[(&str, &str)] = &[
     // the app's components, storage, network and engine
 
     // the on-demand module (reports, import, contests)
+    (
+        "src/client/reporting/print.rs",
+        "the printed report (the Party's or the State's layout) and the contest's results document: administrative documents, handed in as they are, stay Vietnamese",
+    ),
 
     // the domain
     ("src/domain/report/text.rs", "the review's standard sentences, pasted into the printed report: administrative documents stay Vietnamese"),

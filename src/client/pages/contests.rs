@@ -14,8 +14,9 @@ use wasm_bindgen::prelude::*;
 use crate::client::engine::api;
 use crate::client::local::settings;
 use crate::client::pages::reports::{ModuleFrame, call_module, report_module};
-use crate::client::reporting::input::ContestInput;
+use crate::client::reporting::input::{self, ContestInput};
 use crate::client::use_app;
+use crate::i18n::{t, tf, tr};
 
 #[component]
 pub fn ContestsPage() -> impl IntoView {
@@ -30,8 +31,9 @@ pub fn ContestsPage() -> impl IntoView {
     let (contests, dirty) = (replica.contests, replica.dirty);
 
     // What the module is given (tracked: the effect below hands it again when it changes).
-    let input = move || -> Vec<u8> {
-        let mut input = ContestInput { open: params.with(|p| p.get("id")), synced_at_ms: settings::load_last_synced(), ..Default::default() };
+    let input = move |mounting: bool| -> Vec<u8> {
+        let (lang, catalogue) = input::language(mounting);
+        let mut input = ContestInput { open: params.with(|p| p.get("id")), synced_at_ms: settings::load_last_synced(), lang, catalogue, ..Default::default() };
         contests.with(|cs| {
             input.contests = cs.iter().map(|(id, c)| (id.clone(), c.clone())).collect();
             dirty.with(|d| input.dirty = cs.keys().filter(|id| d.contains(*id)).cloned().collect());
@@ -73,20 +75,20 @@ pub fn ContestsPage() -> impl IntoView {
             let navigate = Closure::<dyn Fn(String)>::new(move |path: String| {
                 use_navigate_later(path);
             });
-            let bytes = js_sys::Uint8Array::from(untrack(input).as_slice());
+            let bytes = js_sys::Uint8Array::from(untrack(|| input(true)).as_slice());
             let args = [el.into(), bytes.into(), write.as_ref().clone(), navigate.as_ref().clone()];
             match call_module(&module, "mount_contests", &args) {
                 Ok(_) => {
                     callbacks.set_value(Some((write, navigate)));
                     mounted.set(Some(SendWrapper::new(module)));
                 }
-                Err(e) => failed.set(Some(format!("Trang hội thi gặp lỗi khi mở: {e}"))),
+                Err(e) => failed.set(Some(tf("Trang hội thi gặp lỗi khi mở: {}", &[&tr(&e)]))),
             }
         });
     });
     // Later changes (a sheet synced in, a save, another address) go to the mounted pages.
     Effect::new(move |prev: Option<()>| {
-        let bytes = input();
+        let bytes = input(false);
         if prev.is_some()
             && let Some(m) = mounted.get_untracked()
         {
@@ -105,7 +107,7 @@ pub fn ContestsPage() -> impl IntoView {
     });
 
     let ready = Signal::derive(move || mounted.with(Option::is_some));
-    view! { <ModuleFrame title="Hội thi" loading="Đang mở phần hội thi…" failed ready root class="contest-root"/> }
+    view! { <ModuleFrame title=t("Hội thi") loading=t("Đang mở phần hội thi…") failed ready root class="contest-root"/> }
 }
 
 thread_local! {

@@ -10,9 +10,10 @@ use send_wrapper::SendWrapper;
 use wasm_bindgen::prelude::*;
 
 use crate::client::pages::reports::{ModuleFrame, call_module, report_module};
-use crate::client::reporting::input::ImportInput;
+use crate::client::reporting::input::{self, ImportInput};
 use crate::client::use_app;
 use crate::domain::Model;
+use crate::i18n::{t, tf, tr};
 
 #[component]
 pub fn ImportPage() -> impl IntoView {
@@ -26,7 +27,10 @@ pub fn ImportPage() -> impl IntoView {
     let (replica, sync, settings, account) = (app.replica.clone(), app.sync, app.settings, app.account);
     let models = replica.models;
     let input = move || -> ImportInput {
+        let (lang, catalogue) = input::language(true);
         let mut input = ImportInput {
+            lang,
+            catalogue,
             online: web_sys::window().is_some_and(|w| w.navigator().on_line()),
             custom_fields: settings.with_untracked(|s| s.custom_fields.clone()),
             on_device: models.with_untracked(|ms| ms.keys().cloned().collect()),
@@ -72,7 +76,7 @@ pub fn ImportPage() -> impl IntoView {
                     callbacks.set_value(Some((write, sync_now)));
                     mounted.set(Some(SendWrapper::new(module)));
                 }
-                Err(e) => failed.set(Some(format!("Trang nhập tệp gặp lỗi khi mở: {e}"))),
+                Err(e) => failed.set(Some(tf("Trang nhập tệp gặp lỗi khi mở: {}", &[&tr(&e)]))),
             }
         });
     });
@@ -83,5 +87,5 @@ pub fn ImportPage() -> impl IntoView {
     });
 
     let ready = Signal::derive(move || mounted.with(Option::is_some));
-    view! { <ModuleFrame title="Nhập mô hình từ tệp" loading="Đang mở phần nhập tệp…" failed ready root class="import-root"/> }
+    view! { <ModuleFrame title=t("Nhập mô hình từ tệp") loading=t("Đang mở phần nhập tệp…") failed ready root class="import-root"/> }
 }

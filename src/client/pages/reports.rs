@@ -10,9 +10,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::client::local::settings;
-use crate::client::reporting::input::ReportInput;
+use crate::client::reporting::input::{self, ReportInput};
 use crate::client::use_app;
 use crate::domain::report::ModelFacts;
+use crate::i18n::{t, tf, tr};
 
 #[wasm_bindgen(inline_js = r#"
 let loaded = null;
@@ -47,8 +48,9 @@ pub fn ReportsPage() -> impl IntoView {
 
     // What the module is given, read from the replica and the account (tracked: an effect that
     // calls this runs again when they change). Facts are small; the documents stay here.
-    let input = move || -> Vec<u8> {
-        let mut input = ReportInput { pending: pending.get(), synced_at_ms: settings::load_last_synced(), ..Default::default() };
+    let input = move |mounting: bool| -> Vec<u8> {
+        let (lang, catalogue) = input::language(mounting);
+        let mut input = ReportInput { pending: pending.get(), synced_at_ms: settings::load_last_synced(), lang, catalogue, ..Default::default() };
         input.online = web_sys::window().is_some_and(|w| w.navigator().on_line());
         account.with(|a| {
             if let Some(a) = a {
@@ -72,23 +74,23 @@ pub fn ReportsPage() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match load_report_module().await {
                 Ok(m) => {
-                    let bytes = js_sys::Uint8Array::from(untrack(input).as_slice());
+                    let bytes = js_sys::Uint8Array::from(untrack(|| input(true)).as_slice());
                     match call(&m, "mount", &[el.into(), bytes.into()]) {
                         Ok(_) => module.set(Some(SendWrapper::new(m))),
-                        Err(e) => failed.set(Some(format!("Trang báo cáo gặp lỗi khi mở: {}", describe(&e)))),
+                        Err(e) => failed.set(Some(tf("Trang báo cáo gặp lỗi khi mở: {}", &[&tr(&describe(&e))]))),
                     }
                 }
                 Err(e) => failed.set(Some(if web_sys::window().is_some_and(|w| w.navigator().on_line()) {
-                    format!("Không tải được phần báo cáo ({}). Hãy tải lại trang.", describe(&e))
+                    tf("Không tải được phần báo cáo ({}). Hãy tải lại trang.", &[&describe(&e)])
                 } else {
-                    "Phần báo cáo chưa có trên thiết bị này: nó được tải về ở lần mở đầu tiên khi có mạng. Hãy mở lại trang này khi có sóng.".into()
+                    t("Phần báo cáo chưa có trên thiết bị này: nó được tải về ở lần mở đầu tiên khi có mạng. Hãy mở lại trang này khi có sóng.").into()
                 })),
             }
         });
     });
     // Later changes of the replica go to the mounted page (not on the first run: mount had them).
     Effect::new(move |prev: Option<()>| {
-        let bytes = input();
+        let bytes = input(false);
         if prev.is_some()
             && let Some(m) = module.get_untracked()
         {
@@ -102,7 +104,7 @@ pub fn ReportsPage() -> impl IntoView {
     });
 
     let ready = Signal::derive(move || module.with(Option::is_some));
-    view! { <ModuleFrame title="Báo cáo" loading="Đang mở phần báo cáo…" failed ready root class="report-root"/> }
+    view! { <ModuleFrame title=t("Báo cáo") loading=t("Đang mở phần báo cáo…") failed ready root class="report-root"/> }
 }
 
 /// A page of the on-demand module in the app: while the module loads, the page's title and a
@@ -134,17 +136,19 @@ pub async fn export_models(models_json: &str, kind: &str) -> Result<(), String> 
     let module = report_module("Phần xuất tệp").await?;
     call(&module, "export_models", &[JsValue::from_str(models_json), JsValue::from_str(kind)])
         .map(|_| ())
-        .map_err(|e| format!("Không tạo được tệp: {}", describe(&e)))
+        .map_err(|e| tf("Không tạo được tệp: {}", &[&tr(&describe(&e))]))
 }
 
 /// The report module, for the other pages that use its file writers (the list's export, the
-/// device backup); `part` names what the user asked for in the message when it cannot load.
+/// device backup); `part` names what the user asked for in the message when it cannot load (in
+/// Vietnamese, "Phần …": the catalogue translates it).
 pub async fn report_module(part: &str) -> Result<JsValue, String> {
     load_report_module().await.map_err(|e| {
+        let part = tr(part);
         if web_sys::window().is_some_and(|w| w.navigator().on_line()) {
-            format!("Không tải được {} ({}). Hãy tải lại trang.", part.to_lowercase(), describe(&e))
+            tf("Không tải được {} ({}). Hãy tải lại trang.", &[&part.to_lowercase(), &describe(&e)])
         } else {
-            format!("{part} chưa có trên thiết bị này: nó được tải về ở lần mở đầu tiên khi có mạng. Hãy mở lại khi có sóng.")
+            tf("{} chưa có trên thiết bị này: nó được tải về ở lần mở đầu tiên khi có mạng. Hãy mở lại khi có sóng.", &[&part])
         }
     })
 }

@@ -2,12 +2,15 @@
 //! zip code: `.ci/bench dist`). The app drives it entry by entry through the bin's exports
 //! (`backup_*`): it hands documents and photos one at a time while writing, and takes the checked
 //! documents, then the photos one at a time, while restoring. What is open lives here between
-//! calls (one backup at a time; a new `begin`/`open` drops an unfinished one).
+//! calls (one backup at a time; a new `begin`/`open` drops an unfinished one). Its errors are in
+//! the module's language: Vietnamese unless a page of the module has installed English (the app
+//! translates them with `tr` in any case).
 
 use std::cell::RefCell;
 
 use crate::backup_file::{BackupReader, BackupWriter, Opened};
 use crate::domain::Model;
+use crate::i18n::{t, tf, tr};
 
 thread_local! {
     static WRITING: RefCell<Option<BackupWriter>> = const { RefCell::new(None) };
@@ -22,20 +25,20 @@ pub fn begin(username: &str, display_name: &str, now_ms: i64) {
 }
 
 pub fn add_doc(id: &str, bytes: &[u8]) -> Result<(), String> {
-    WRITING.with(|w| w.borrow_mut().as_mut().ok_or(NOT_STARTED.to_string())?.add_doc(id, bytes).map_err(|e| e.to_string()))
+    WRITING.with(|w| w.borrow_mut().as_mut().ok_or(t(NOT_STARTED).to_string())?.add_doc(id, bytes).map_err(|e| tr(&e.to_string())))
 }
 
 /// `Err`: the photo is left out, with the reason (the app counts and names them).
 pub fn add_photo(id: &str, doc: &str, content_type: &str, bytes: &[u8]) -> Result<(), String> {
-    WRITING.with(|w| w.borrow_mut().as_mut().ok_or(NOT_STARTED.to_string())?.add_photo(id, doc, content_type, bytes))
+    WRITING.with(|w| w.borrow_mut().as_mut().ok_or(t(NOT_STARTED).to_string())?.add_photo(id, doc, content_type, bytes).map_err(|e| tr(&e)))
 }
 
 /// Adds the readable copies of the models and downloads the file as `name`; returns its size.
 pub fn finish(models_json: &str, name: &str) -> Result<usize, String> {
-    let writer = WRITING.with(|w| w.borrow_mut().take()).ok_or(NOT_STARTED)?;
+    let writer = WRITING.with(|w| w.borrow_mut().take()).ok_or(t(NOT_STARTED))?;
     let models: Vec<Model> =
-        serde_json::from_str(models_json).map_err(|e| format!("Không đọc được danh sách mô hình để sao lưu ({e}). Hãy tải lại trang."))?;
-    let bytes = writer.finish(&models).map_err(|e| e.to_string())?;
+        serde_json::from_str(models_json).map_err(|e| tf("Không đọc được danh sách mô hình để sao lưu ({}). Hãy tải lại trang.", &[&e]))?;
+    let bytes = writer.finish(&models).map_err(|e| tr(&e.to_string()))?;
     super::files::download(name, &bytes, "application/zip")?;
     Ok(bytes.len())
 }
@@ -43,14 +46,14 @@ pub fn finish(models_json: &str, name: &str) -> Result<usize, String> {
 /// Reads and checks a whole backup; returns the manifest and documents as postcard bytes.
 pub fn open(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
     READING.with(|r| *r.borrow_mut() = None);
-    let reader = BackupReader::open(bytes).map_err(|e| e.to_string())?;
+    let reader = BackupReader::open(bytes).map_err(|e| tr(&e.to_string()))?;
     let opened = Opened { manifest: reader.manifest.clone(), docs: reader.docs.clone() }.encode();
     READING.with(|r| *r.borrow_mut() = Some(reader));
     Ok(opened)
 }
 
 pub fn photo(id: &str) -> Result<Vec<u8>, String> {
-    READING.with(|r| r.borrow_mut().as_mut().ok_or(NOT_OPEN.to_string())?.photo(id).map_err(|e| e.to_string()))
+    READING.with(|r| r.borrow_mut().as_mut().ok_or(t(NOT_OPEN).to_string())?.photo(id).map_err(|e| tr(&e.to_string())))
 }
 
 /// Frees the open backup (its bytes are the file's size in memory).

@@ -23,7 +23,9 @@ use crate::domain::contest::{
     Contest, ContestChange, check_contest, Judge, PartInput, Prize, PrizeKind, PrizeQuotas, Problems, RoundResults, ScoreInput, Stage, format_points,
     score_control,
 };
-use crate::domain::{Access, Level, UnitTree, format_date_vi};
+use crate::domain::{Access, Level, UnitTree};
+use crate::i18n::{self, Lang, t, tf, tr, vi};
+use super::print;
 
 /// What the app gives the pages: `write(id | null, json) -> Promise<contest json>` (rejected with
 /// the JSON of `SaveError`) and `navigate(path)`.
@@ -142,13 +144,19 @@ fn problems_of(e: SaveError) -> Problems {
     }
 }
 
+/// Points as the interface writes decimals ("8,5" / "8.5"; the sheet reads either).
+fn points_text(hundredths: u32) -> String {
+    let text = format_points(hundredths);
+    if i18n::lang() == Lang::En { text.replace(',', ".") } else { text }
+}
+
 fn describe(e: &JsValue) -> String {
     e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string()).unwrap_or_else(|| format!("{e:?}"))
 }
 
 /// The problem of one control, or of the change as a whole ("").
 fn problem(problems: RwSignal<Problems>, control: &'static str) -> impl Fn() -> Option<String> + Copy {
-    move || problems.with(|ps| ps.iter().find(|(c, _)| c == control).map(|(_, m)| m.clone()))
+    move || problems.with(|ps| ps.iter().find(|(c, _)| c == control).map(|(_, m)| tr(m)))
 }
 
 /// Every problem not tied to a control shown on the form.
@@ -158,7 +166,7 @@ fn Problems(problems: RwSignal<Problems>, #[prop(optional)] shown: &'static [&'s
         <Show when=move || problems.with(|ps| ps.iter().any(|(c, _)| !shown.contains(&c.as_str())))>
             <div class="error" role="alert">
                 <ul class="plain">
-                    {move || problems.with(|ps| ps.iter().filter(|(c, _)| !shown.contains(&c.as_str())).map(|(_, m)| view! { <li>{m.clone()}</li> }).collect_view())}
+                    {move || problems.with(|ps| ps.iter().filter(|(c, _)| !shown.contains(&c.as_str())).map(|(_, m)| view! { <li>{tr(m)}</li> }).collect_view())}
                 </ul>
             </div>
         </Show>
@@ -189,13 +197,13 @@ fn ctx() -> Ctx {
 
 fn status_label(c: &Contest) -> &'static str {
     if c.is_published() {
-        "Đã công bố kết quả"
+        t("Đã công bố kết quả")
     } else if c.final_round().is_some_and(|f| f.is_closed()) {
-        "Đã khóa chung khảo, chờ công bố"
+        t("Đã khóa chung khảo, chờ công bố")
     } else if !c.sheets.is_empty() {
-        "Đang chấm thi"
+        t("Đang chấm thi")
     } else {
-        "Đang chuẩn bị"
+        t("Đang chuẩn bị")
     }
 }
 
@@ -220,7 +228,7 @@ fn ContestList() -> impl IntoView {
         ctx.contests.with(|cs| {
             if cs.is_empty() {
                 return view! {
-                    <p class="empty">"Chưa có hội thi nào trên thiết bị này. Hội thi bạn được phân công chấm, hoặc đơn vị bạn dự thi, sẽ hiện ở đây sau khi đồng bộ."</p>
+                    <p class="empty">{t("Chưa có hội thi nào trên thiết bị này. Hội thi bạn được phân công chấm, hoặc đơn vị bạn dự thi, sẽ hiện ở đây sau khi đồng bộ.")}</p>
                 }
                 .into_any();
             }
@@ -240,15 +248,15 @@ fn ContestList() -> impl IntoView {
                             view! {
                                 <li class="card contest-card">
                                     <a href=format!("/hoi-thi/{id}") class="contest-name">{c.name.clone()}</a>
-                                    <p class="meta">{format!("{} · {} · {}", c.year, c.level.label(), ctx.unit_name(&c.unit))}</p>
+                                    <p class="meta">{format!("{} · {} · {}", c.year, t(c.level.label()), ctx.unit_name(&c.unit))}</p>
                                     <p class="meta">
                                         <span class="badge">{status_label(c)}</span>
-                                        {judging.then(|| view! { " " <span class="badge judge-badge">"Bạn là giám khảo"</span> })}
+                                        {judging.then(|| view! { " " <span class="badge judge-badge">{t("Bạn là giám khảo")}</span> })}
                                     </p>
                                 </li>
                             }.into_any()
                         }
-                        Err(e) => view! { <li class="card warning">{format!("Một hội thi trên thiết bị không đọc được: {e}")}</li> }.into_any(),
+                        Err(e) => view! { <li class="card warning">{tf("Một hội thi trên thiết bị không đọc được: {}", &[&tr(e)])}</li> }.into_any(),
                     }).collect_view()}
                 </ul>
             }
@@ -257,7 +265,7 @@ fn ContestList() -> impl IntoView {
     };
     view! {
         <section class="page contest-page">
-            <h1>"Hội thi Dân vận khéo"</h1>
+            <h1>{t("Hội thi Dân vận khéo")}</h1>
             {rows}
             {may_create.then(|| view! { <NewContestForm units=organises/> })}
         </section>
@@ -268,7 +276,8 @@ fn ContestList() -> impl IntoView {
 fn NewContestForm(units: Vec<(String, String)>) -> impl IntoView {
     let ctx = ctx();
     let year = js_sys::Date::new_0().get_full_year();
-    let name = RwSignal::new(format!("Hội thi “Dân vận khéo” năm {year}"));
+    // The name is the contest's record (printed on its results): Vietnamese.
+    let name = RwSignal::new(format!("{} {year}", vi("Hội thi “Dân vận khéo” năm")));
     let year = RwSignal::new(year.to_string());
     let unit = RwSignal::new(units.first().map(|(c, _)| c.clone()).unwrap_or_default());
     let level = RwSignal::new(Level::District.code().to_string());
@@ -277,13 +286,13 @@ fn NewContestForm(units: Vec<(String, String)>) -> impl IntoView {
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Ok(y) = year.get_untracked().trim().parse::<u32>() else {
-            return problems.set(vec![("contest-year".into(), "Năm tổ chức phải là một số, ví dụ 2026.".into())]);
+            return problems.set(vec![("contest-year".into(), t("Năm tổ chức phải là một số, ví dụ 2026.").into())]);
         };
         let level = Level::ALL.into_iter().find(|l| l.code() == level.get_untracked()).unwrap_or_default();
         let id = uuid::Uuid::new_v4().to_string();
         let contest = Contest::new(id.clone(), &name.get_untracked(), level, y, &unit.get_untracked(), &ctx.username(), js_sys::Date::now() as i64);
         if contest.name.is_empty() {
-            return problems.set(vec![("contest-name".into(), "Hãy nhập tên hội thi.".into())]);
+            return problems.set(vec![("contest-name".into(), t("Hãy nhập tên hội thi.").into())]);
         }
         busy.set(true);
         leptos::task::spawn_local(async move {
@@ -297,17 +306,17 @@ fn NewContestForm(units: Vec<(String, String)>) -> impl IntoView {
     };
     view! {
         <form class="card contest-form" on:submit=create>
-            <h2>"Tạo hội thi mới"</h2>
+            <h2>{t("Tạo hội thi mới")}</h2>
             <IdentityFields name year level problems/>
             <div class="field">
-                <label for="contest-unit">"Đơn vị tổ chức"</label>
+                <label for="contest-unit">{t("Đơn vị tổ chức")}</label>
                 <select id="contest-unit" on:change=move |ev| unit.set(event_target_value(&ev))>
                     {units.into_iter().map(|(c, n)| view! { <option value=c.clone()>{n}</option> }).collect_view()}
                 </select>
-                <p class="hint">"Các vòng sơ khảo lấy theo cụm thi đua của các đơn vị trực thuộc."</p>
+                <p class="hint">{t("Các vòng sơ khảo lấy theo cụm thi đua của các đơn vị trực thuộc.")}</p>
             </div>
             <Problems problems shown=&["contest-name", "contest-year"]/>
-            <button class="button primary" id="create-contest" disabled=move || busy.get()>"Tạo hội thi"</button>
+            <button class="button primary" id="create-contest" disabled=move || busy.get()>{t("Tạo hội thi")}</button>
         </form>
     }
 }
@@ -317,20 +326,20 @@ fn NewContestForm(units: Vec<(String, String)>) -> impl IntoView {
 fn IdentityFields(name: RwSignal<String>, year: RwSignal<String>, level: RwSignal<String>, problems: RwSignal<Problems>) -> impl IntoView {
     view! {
         <div class="field">
-            <label for="contest-name">"Tên hội thi"</label>
+            <label for="contest-name">{t("Tên hội thi")}</label>
             <input id="contest-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
             <p class="field-error">{problem(problems, "contest-name")}</p>
         </div>
         <div class="row">
             <div class="field">
-                <label for="contest-year">"Năm"</label>
+                <label for="contest-year">{t("Năm")}</label>
                 <input id="contest-year" inputmode="numeric" prop:value=year on:input=move |ev| year.set(event_target_value(&ev))/>
                 <p class="field-error">{problem(problems, "contest-year")}</p>
             </div>
             <div class="field">
-                <label for="contest-level">"Cấp tổ chức"</label>
+                <label for="contest-level">{t("Cấp tổ chức")}</label>
                 <select id="contest-level" on:change=move |ev| level.set(event_target_value(&ev))>
-                    {Level::ALL.into_iter().map(|l| view! { <option value=l.code() selected=move || level.get() == l.code()>{l.label()}</option> }).collect_view()}
+                    {Level::ALL.into_iter().map(|l| view! { <option value=l.code() selected=move || level.get() == l.code()>{t(l.label())}</option> }).collect_view()}
                 </select>
             </div>
         </div>
@@ -351,11 +360,11 @@ enum Tab {
 impl Tab {
     fn label(self) -> &'static str {
         match self {
-            Tab::Results => "Kết quả",
-            Tab::Scoring => "Chấm điểm",
-            Tab::Teams => "Đội thi",
-            Tab::Setup => "Thiết lập",
-            Tab::Print => "In, xuất tệp",
+            Tab::Results => t("Kết quả"),
+            Tab::Scoring => t("Chấm điểm"),
+            Tab::Teams => t("Đội thi"),
+            Tab::Setup => t("Thiết lập"),
+            Tab::Print => t("In, xuất tệp"),
         }
     }
 
@@ -410,20 +419,20 @@ fn ContestView(id: String) -> impl IntoView {
         Some(Ok(c)) => Shape::Ready { organiser: ctx.is_organiser(&c), judge: c.rounds.iter().any(|r| r.is_assigned(&ctx.username())) },
     });
     let header = move || current(contest).map(|c| {
-        (c.name.clone(), format!("{} · {} · Ban tổ chức: {}", c.year, c.level.label(), ctx.unit_name(&c.unit)), status_label(&c),
-         c.is_published().then(|| format!("Kết quả đã công bố lúc {} — chỉ xem, không ai sửa được nữa.", date_time(c.published_at))))
+        (c.name.clone(), format!("{} · {} · {}", c.year, t(c.level.label()), tf("Ban tổ chức: {}", &[&ctx.unit_name(&c.unit)])), status_label(&c),
+         c.is_published().then(|| tf("Kết quả đã công bố lúc {} — chỉ xem, không ai sửa được nữa.", &[&date_time(c.published_at)])))
     });
     move || match shape.get() {
         Shape::Missing => view! {
             <section class="page contest-page">
-                <p><a href="/hoi-thi">"← Các hội thi"</a></p>
-                <h1>"Không tìm thấy hội thi"</h1>
-                <p>"Hội thi này không có trên thiết bị (chưa đồng bộ về, hoặc bạn không được xem)."</p>
+                <p><a href="/hoi-thi">"← "{t("Các hội thi")}</a></p>
+                <h1>{t("Không tìm thấy hội thi")}</h1>
+                <p>{t("Hội thi này không có trên thiết bị (chưa đồng bộ về, hoặc bạn không được xem).")}</p>
             </section>
         }
         .into_any(),
         Shape::Unreadable(e) => view! {
-            <section class="page contest-page"><h1>"Hội thi không đọc được"</h1><p class="warning">{e}</p></section>
+            <section class="page contest-page"><h1>{t("Hội thi không đọc được")}</h1><p class="warning">{tr(&e)}</p></section>
         }
         .into_any(),
         Shape::Ready { organiser, judge } => {
@@ -438,12 +447,12 @@ fn ContestView(id: String) -> impl IntoView {
             let id = id.get_value();
             view! {
                 <section class="page contest-page">
-                    <p class="no-print"><a href="/hoi-thi">"← Các hội thi"</a></p>
+                    <p class="no-print"><a href="/hoi-thi">"← "{t("Các hội thi")}</a></p>
                     <h1>{move || header().map(|h| h.0)}</h1>
                     <p class="meta">{move || header().map(|h| h.1)} " · " <span class="badge">{move || header().map(|h| h.2)}</span></p>
                     {move || header().and_then(|h| h.3).map(|p| view! { <p class="note published">{p}</p> })}
                     <Show when=dirty.clone()>
-                        <p class="note unsynced no-print">"Có thay đổi đã lưu trên thiết bị, chưa đồng bộ lên máy chủ: sẽ tự gửi khi có mạng."</p>
+                        <p class="note unsynced no-print">{t("Có thay đổi đã lưu trên thiết bị, chưa đồng bộ lên máy chủ: sẽ tự gửi khi có mạng.")}</p>
                     </Show>
                     <nav class="tabs no-print" role="tablist">
                         {tabs.into_iter().map(|t| view! {
@@ -515,36 +524,35 @@ fn RoundResultsView(id: String, contest: ContestMemo, round: String, organiser: 
         let Some(r) = c.round(&round_id.get_value()).cloned() else { return ().into_any() };
         let Some(results) = c.results(&r.id) else { return ().into_any() };
         let teams = c.teams_in(&r).len();
-        let where_when: Vec<String> = [(!r.date.is_empty()).then(|| format_date_vi(&r.date)), (!r.venue.is_empty()).then(|| r.venue.clone())]
+        let where_when: Vec<String> = [(!r.date.is_empty()).then(|| i18n::date(&r.date)), (!r.venue.is_empty()).then(|| r.venue.clone())]
             .into_iter()
             .flatten()
             .collect();
         let state = if r.is_closed() {
-            format!("Đã khóa lúc {} ({})", date_time(r.closed_at), r.closed_by)
+            tf("Đã khóa lúc {} ({})", &[&date_time(r.closed_at), &r.closed_by])
         } else {
-            format!("{teams} đội · {} giám khảo · đang mở", r.judges.len())
+            tf("{} đội · {} giám khảo · đang mở", &[&teams, &r.judges.len()])
         };
         let table = results_table(&c, &r.id, &results);
         let missing = missing_summary(&c, &r.id, &results);
         let waiting = (r.stage == Stage::Final && teams == 0 && c.preliminaries().any(|p| !p.is_closed()))
-            .then(|| view! { <p class="note">"Chung khảo gồm các đội vào chung khảo của từng cụm: có sau khi khóa các vòng sơ khảo."</p> });
+            .then(|| view! { <p class="note">{t("Chung khảo gồm các đội vào chung khảo của từng cụm: có sau khi khóa các vòng sơ khảo.")}</p> });
         let open_actions = (organiser && !r.is_closed() && !c.is_published() && teams > 0).then(|| {
             let ties = results.ranking.ties.clone();
             let closing = c.closing(&r.id);
             let rid = r.id.clone();
-            let close_label = if r.stage == Stage::Final { "Khóa vòng chung khảo" } else { "Khóa vòng và chốt đội vào chung khảo" };
+            let close_label = if r.stage == Stage::Final { t("Khóa vòng chung khảo") } else { t("Khóa vòng và chốt đội vào chung khảo") };
             let confirm = match &closing {
-                Ok(q) if r.stage == Stage::Preliminary => format!(
+                Ok(q) if r.stage == Stage::Preliminary => tf(
                     "Khóa vòng “{}”? Các đội vào chung khảo: {}. Sau khi khóa, không ai sửa được phiếu chấm của vòng này.",
-                    r.name,
-                    q.iter().map(|t| c.team(t).map_or(t.clone(), |t| t.name.clone())).collect::<Vec<_>>().join(", ")
+                    &[&r.name, &q.iter().map(|team| c.team(team).map_or(team.clone(), |team| team.name.clone())).collect::<Vec<_>>().join(", ")],
                 ),
-                _ => format!("Khóa vòng “{}”? Sau khi khóa, không ai sửa được phiếu chấm của vòng này.", r.name),
+                _ => tf("Khóa vòng “{}”? Sau khi khóa, không ai sửa được phiếu chấm của vòng này.", &[&r.name]),
             };
             let why_not = closing.err().map(|ps| view! {
                 <div class="note">
-                    <p>"Chưa khóa được vòng này:"</p>
-                    <ul>{ps.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                    <p>{t("Chưa khóa được vòng này:")}</p>
+                    <ul>{ps.into_iter().map(|p| view! { <li>{tr(&p)}</li> }).collect_view()}</ul>
                 </div>
             });
             view! {
@@ -574,27 +582,27 @@ fn RoundResultsView(id: String, contest: ContestMemo, round: String, organiser: 
 fn results_table(c: &Contest, round: &str, results: &RoundResults) -> impl IntoView {
     let r = c.round(round).cloned();
     if results.ranking.places.is_empty() {
-        return view! { <p class="empty">"Vòng này chưa có đội thi."</p> }.into_any();
+        return view! { <p class="empty">{t("Vòng này chưa có đội thi.")}</p> }.into_any();
     }
-    let prize_of = |team: &str| c.prizes.iter().find(|p| p.team == team).map(|p| p.kind.label());
+    let prize_of = |team: &str| c.prizes.iter().find(|p| p.team == team).map(|p| t(p.kind.label()));
     let rows = results.ranking.places.iter().map(|place| {
         let team = c.team(&place.team);
         let result = results.teams.iter().find(|t| t.team == place.team);
         let parts = c.parts.iter().map(|p| {
-            let cell = result.and_then(|t| t.parts.iter().find(|s| s.part == p.id)).and_then(|s| s.points).map_or_else(|| "—".to_string(), format_points);
+            let cell = result.and_then(|t| t.parts.iter().find(|s| s.part == p.id)).and_then(|s| s.points).map_or_else(|| "—".to_string(), points_text);
             view! { <td class="num part" data-label=p.label.clone()>{cell}</td> }
         }).collect_view();
         let mut notes = Vec::new();
         if place.tied {
-            notes.push("đồng hạng, chờ ban tổ chức xếp thứ tự".to_string());
+            notes.push(t("đồng hạng, chờ ban tổ chức xếp thứ tự").to_string());
         }
-        if result.is_some_and(|t| !t.complete) {
-            notes.push("chưa đủ điểm".to_string());
+        if result.is_some_and(|team| !team.complete) {
+            notes.push(t("chưa đủ điểm").to_string());
         }
         if let Some(r) = &r
             && r.qualifiers.contains(&place.team)
         {
-            notes.push("Vào chung khảo".to_string());
+            notes.push(t("Vào chung khảo").to_string());
         }
         if r.as_ref().is_some_and(|r| r.stage == Stage::Final)
             && let Some(prize) = prize_of(&place.team)
@@ -611,7 +619,7 @@ fn results_table(c: &Contest, round: &str, results: &RoundResults) -> impl IntoV
                         .map(|(_, unit, _)| view! { <br/><span class="unit">{unit}</span> })}
                 </td>
                 {parts}
-                <td class="num total">{format_points(place.total)}</td>
+                <td class="num total">{points_text(place.total)}</td>
                 <td class="notes">{notes.join("; ")}</td>
             </tr>
         }
@@ -621,9 +629,9 @@ fn results_table(c: &Contest, round: &str, results: &RoundResults) -> impl IntoV
             <table class="report-table contest-results">
                 <thead>
                     <tr>
-                        <th>"Hạng"</th><th>"Đội"</th>
-                        {c.parts.iter().map(|p| view! { <th class="num">{format!("{} (tối đa {})", p.label, format_points(p.max))}</th> }).collect_view()}
-                        <th class="num">"Tổng"</th><th>"Ghi chú"</th>
+                        <th>{t("Hạng")}</th><th>{t("Đội")}</th>
+                        {c.parts.iter().map(|p| view! { <th class="num">{tf("{} (tối đa {})", &[&p.label, &points_text(p.max)])}</th> }).collect_view()}
+                        <th class="num">{t("Tổng")}</th><th>{t("Ghi chú")}</th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>
@@ -655,13 +663,13 @@ fn missing_summary(c: &Contest, round: &str, results: &RoundResults) -> impl Int
             let teams = by_judge.get(j.username.as_str())?;
             let mut names: Vec<String> = teams.iter().map(|t| c.team(t).map_or(t.to_string(), |t| t.name.clone())).collect();
             names.dedup();
-            let sheet = if c.sheet(round, &j.username).is_none() { " (chưa nhận được phiếu)" } else { "" };
-            Some(view! { <li>{format!("{}{sheet}: còn thiếu {} điểm — {}", j.name, teams.len(), names.join(", "))}</li> })
+            let sheet = if c.sheet(round, &j.username).is_none() { format!(" {}", t("(chưa nhận được phiếu)")) } else { String::new() };
+            Some(view! { <li>{format!("{}{sheet}: {}", j.name, tf("còn thiếu {} điểm — {}", &[&teams.len(), &names.join(", ")]))}</li> })
         })
         .collect_view();
     view! {
         <details class="missing" open=true>
-            <summary>{format!("Còn thiếu {} điểm", results.missing.len())}</summary>
+            <summary>{tf("Còn thiếu {} điểm", &[&results.missing.len()])}</summary>
             <ul>{lines}</ul>
         </details>
     }
@@ -695,20 +703,20 @@ fn TieBreakForm(
         };
         view! {
             <fieldset class="tie-break" id=format!("tie-{g}")>
-                <legend>"Các đội bằng điểm — xếp thứ tự theo quyết định của ban giám khảo"</legend>
+                <legend>{t("Các đội bằng điểm — xếp thứ tự theo quyết định của ban giám khảo")}</legend>
                 <ol>
                     {move || order.get().into_iter().enumerate().map(|(i, team)| {
                         let name = names.with_value(|n| n.get(&team).cloned().unwrap_or_default());
                         view! {
                             <li>
                                 {name.clone()} " "
-                                <button type="button" class="button small" disabled=i == 0 aria-label=format!("Đưa {name} lên trên")
-                                    on:click=move |_| order.update(|o| o.swap(i, i - 1))>"↑ Lên"</button>
+                                <button type="button" class="button small" disabled=i == 0 aria-label=tf("Đưa {} lên trên", &[&name])
+                                    on:click=move |_| order.update(|o| o.swap(i, i - 1))>"↑ "{t("Lên")}</button>
                             </li>
                         }
                     }).collect_view()}
                 </ol>
-                <button type="button" class="button" disabled=move || busy.get() on:click=save>"Lưu thứ tự"</button>
+                <button type="button" class="button" disabled=move || busy.get() on:click=save>{t("Lưu thứ tự")}</button>
             </fieldset>
         }
     }).collect_view();
@@ -734,44 +742,44 @@ fn ExcuseForm(contest: ContestMemo, round: String, run: impl Fn(ContestChange, O
         let judges = judges.clone();
         move |u: &str| judges.iter().find(|j| j.username == u).map_or(u.to_string(), |j| j.name.clone())
     };
-    let team_name = |t: &str| if t.is_empty() { "mọi đội".to_string() } else { c.team(t).map_or(t.to_string(), |t| t.name.clone()) };
+    let team_name = |team: &str| if team.is_empty() { t("mọi đội").to_string() } else { c.team(team).map_or(team.to_string(), |team| team.name.clone()) };
     let listed = excused.iter().map(|e| {
         let (rid, judge, team) = (rid.clone(), e.judge.clone(), e.team.clone());
         view! {
             <li>
-                {format!("{} không chấm {} — {}", name_of(&e.judge), team_name(&e.team), e.reason)} " "
+                {tf("{} không chấm {} — {}", &[&name_of(&e.judge), &team_name(&e.team), &e.reason])} " "
                 <button type="button" class="button small" disabled=move || busy.get()
-                    on:click=move |_| run(ContestChange::Excuse { round: rid.clone(), judge: judge.clone(), team: team.clone(), reason: String::new(), excused: false }, None)>"Bỏ ghi nhận"</button>
+                    on:click=move |_| run(ContestChange::Excuse { round: rid.clone(), judge: judge.clone(), team: team.clone(), reason: String::new(), excused: false }, None)>{t("Bỏ ghi nhận")}</button>
             </li>
         }
     }).collect_view();
     let rid2 = rid.clone();
     view! {
         <details class="excuse">
-            <summary>"Giám khảo không chấm một đội (vắng, có liên quan đến đội)"</summary>
+            <summary>{t("Giám khảo không chấm một đội (vắng, có liên quan đến đội)")}</summary>
             <ul>{listed}</ul>
             <div class="row">
                 <div class="field">
-                    <label for=format!("excuse-judge-{rid}")>"Giám khảo"</label>
+                    <label for=format!("excuse-judge-{rid}")>{t("Giám khảo")}</label>
                     <select id=format!("excuse-judge-{rid}") on:change=move |ev| judge.set(event_target_value(&ev))>
                         {judges.iter().map(|j| view! { <option value=j.username.clone()>{j.name.clone()}</option> }).collect_view()}
                     </select>
                 </div>
                 <div class="field">
-                    <label for=format!("excuse-team-{rid}")>"Đội"</label>
+                    <label for=format!("excuse-team-{rid}")>{t("Đội")}</label>
                     <select id=format!("excuse-team-{rid}") on:change=move |ev| team.set(event_target_value(&ev))>
-                        <option value="">"Mọi đội của vòng"</option>
+                        <option value="">{t("Mọi đội của vòng")}</option>
                         {teams.into_iter().map(|(id, n)| view! { <option value=id>{n}</option> }).collect_view()}
                     </select>
                 </div>
             </div>
             <div class="field">
-                <label for=format!("excuse-reason-{rid}")>"Lý do"</label>
+                <label for=format!("excuse-reason-{rid}")>{t("Lý do")}</label>
                 <input id=format!("excuse-reason-{rid}") prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))/>
             </div>
             <button type="button" class="button" disabled=move || busy.get()
                 on:click=move |_| run(ContestChange::Excuse { round: rid2.clone(), judge: judge.get_untracked(), team: team.get_untracked(), reason: reason.get_untracked(), excused: true }, None)>
-                "Ghi nhận"
+                {t("Ghi nhận")}
             </button>
         </details>
     }
@@ -814,14 +822,14 @@ fn PrizesView(id: String, contest: ContestMemo, organiser: bool) -> impl IntoVie
                 let rank = ranking.rank_of(team).unwrap_or(0);
                 let select = if editable {
                     view! {
-                        <select aria-label=format!("Giải của đội {name}") data-team=team.clone() on:change=move |ev| kind.set(event_target_value(&ev))>
-                            <option value="" selected=move || kind.with(String::is_empty)>"Không có giải"</option>
-                            {PrizeKind::ALL.into_iter().map(|k| view! { <option value=prize_code(k) selected=move || kind.get() == prize_code(k)>{k.label()}</option> }).collect_view()}
+                        <select aria-label=tf("Giải của đội {}", &[&name]) data-team=team.clone() on:change=move |ev| kind.set(event_target_value(&ev))>
+                            <option value="" selected=move || kind.with(String::is_empty)>{t("Không có giải")}</option>
+                            {PrizeKind::ALL.into_iter().map(|k| view! { <option value=prize_code(k) selected=move || kind.get() == prize_code(k)>{t(k.label())}</option> }).collect_view()}
                         </select>
                     }
                     .into_any()
                 } else {
-                    view! { <span>{move || prize_kind(&kind.get()).map_or("—", PrizeKind::label)}</span> }.into_any()
+                    view! { <span>{move || prize_kind(&kind.get()).map_or("—", |k| t(k.label()))}</span> }.into_any()
                 };
                 view! { <tr><td class="num">{rank}</td><td>{name.clone()}</td><td>{select}</td></tr> }
             })
@@ -830,23 +838,23 @@ fn PrizesView(id: String, contest: ContestMemo, organiser: bool) -> impl IntoVie
     let awarded = !c.prizes.is_empty();
     view! {
         <section class="item prizes" id="prizes">
-            <h2>"Giải thưởng"</h2>
-            <p class="meta">{format!(
+            <h2>{t("Giải thưởng")}</h2>
+            <p class="meta">{tf(
                 "Cơ cấu giải: {} giải Nhất, {} giải Nhì, {} giải Ba, {} giải Khuyến khích.",
-                c.quotas.first, c.quotas.second, c.quotas.third, c.quotas.consolation
+                &[&c.quotas.first, &c.quotas.second, &c.quotas.third, &c.quotas.consolation],
             )}</p>
-            {suggestion_problem.map(|p| view! { <p class="note">{p}</p> })}
-            {(editable && !awarded).then(|| view! { <p class="hint">"Đề xuất theo thứ hạng chung khảo; ban tổ chức điều chỉnh nếu cần rồi bấm “Trao giải”."</p> })}
+            {suggestion_problem.map(|p| view! { <p class="note">{tr(&p)}</p> })}
+            {(editable && !awarded).then(|| view! { <p class="hint">{t("Đề xuất theo thứ hạng chung khảo; ban tổ chức điều chỉnh nếu cần rồi bấm “Trao giải”.")}</p> })}
             <table class="report-table">
-                <thead><tr><th>"Hạng"</th><th>"Đội"</th><th>"Giải"</th></tr></thead>
+                <thead><tr><th>{t("Hạng")}</th><th>{t("Đội")}</th><th>{t("Giải")}</th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
             {editable.then(|| view! {
                 <div class="actions">
-                    <button type="button" id="award-prizes" class="button" disabled=move || busy.get() on:click=award>"Trao giải"</button>
+                    <button type="button" id="award-prizes" class="button" disabled=move || busy.get() on:click=award>{t("Trao giải")}</button>
                     {awarded.then(|| view! {
                         <button type="button" id="publish-results" class="button primary" disabled=move || busy.get()
-                            on:click=move |_| run(ContestChange::Publish, Some("Công bố kết quả? Sau khi công bố, không ai sửa được hội thi này nữa."))>"Công bố kết quả"</button>
+                            on:click=move |_| run(ContestChange::Publish, Some(t("Công bố kết quả? Sau khi công bố, không ai sửa được hội thi này nữa.")))>{t("Công bố kết quả")}</button>
                     })}
                 </div>
             })}
@@ -892,10 +900,10 @@ fn ScoringTab(id: String, contest: ContestMemo) -> impl IntoView {
     move || {
         let Some((rounds, _)) = shape.get() else { return ().into_any() };
         if rounds.is_empty() {
-            return view! { <p class="empty">"Bạn không chấm vòng nào của hội thi này."</p> }.into_any();
+            return view! { <p class="empty">{t("Bạn không chấm vòng nào của hội thi này.")}</p> }.into_any();
         }
         view! {
-            <p class="hint no-print">"Điểm được lưu ngay trên máy này khi bạn rời ô, không cần mạng; phiếu tự gửi về ban tổ chức khi có sóng. Điểm dùng dấu phẩy, ví dụ 8,5."</p>
+            <p class="hint no-print">{t("Điểm được lưu ngay trên máy này khi bạn rời ô, không cần mạng; phiếu tự gửi về ban tổ chức khi có sóng. Điểm dùng dấu phẩy, ví dụ 8,5.")}</p>
             {rounds.into_iter().map(|(round, closed, _)| view! { <JudgeSheet id=id.get_value() contest round closed/> }).collect_view()}
         }
         .into_any()
@@ -931,7 +939,7 @@ fn JudgeSheet(id: String, contest: ContestMemo, round: String, closed: bool) -> 
                 .iter()
                 .map(|p| {
                     let row = stored(&team, &p.id);
-                    (p.id.clone(), RwSignal::new(row.as_ref().map(|r| format_points(r.points)).unwrap_or_default()), RwSignal::new(row.map(|r| r.comment).unwrap_or_default()))
+                    (p.id.clone(), RwSignal::new(row.as_ref().map(|r| points_text(r.points)).unwrap_or_default()), RwSignal::new(row.map(|r| r.comment).unwrap_or_default()))
                 })
                 .collect();
             let problems = RwSignal::new(Problems::new());
@@ -944,12 +952,12 @@ fn JudgeSheet(id: String, contest: ContestMemo, round: String, closed: bool) -> 
                         .map(|(part, points, comment)| ScoreInput { team: team_id.get_value(), part: part.clone(), points: points.get_untracked(), comment: comment.get_untracked() })
                         .collect()
                 });
-                state.set("Đang lưu…".into());
+                state.set(t("Đang lưu…").into());
                 leptos::task::spawn_local(async move {
                     match ctx.change(&id.get_value(), ContestChange::Score { round: round_id.get_value(), inputs }).await {
                         Ok(()) => {
                             problems.set(Vec::new());
-                            state.set("Đã lưu trên thiết bị".into());
+                            state.set(t("Đã lưu trên thiết bị").into());
                         }
                         Err(ps) => {
                             problems.set(ps);
@@ -969,16 +977,16 @@ fn JudgeSheet(id: String, contest: ContestMemo, round: String, closed: bool) -> 
                     let (points, comment) = cells.with_value(|cs| (cs[i].1, cs[i].2));
                     let error = {
                         let control = control.clone();
-                        move || problems.with(|ps| ps.iter().find(|(c, _)| *c == control).map(|(_, m)| m.clone()))
+                        move || problems.with(|ps| ps.iter().find(|(c, _)| *c == control).map(|(_, m)| tr(m)))
                     };
                     view! {
                         <div class="score-cell">
-                            <label for=dom_id.clone()>{format!("{} (tối đa {})", p.label, format_points(p.max))}</label>
+                            <label for=dom_id.clone()>{tf("{} (tối đa {})", &[&p.label, &points_text(p.max)])}</label>
                             <input id=dom_id.clone() class="points" inputmode="decimal" autocomplete="off" disabled=closed
                                 prop:value=points on:input=move |ev| points.set(event_target_value(&ev)) on:change=move |_| save()
                                 aria-invalid={let error = error.clone(); move || error().is_some().to_string()}/>
-                            <input id=format!("{dom_id}-comment") class="comment" placeholder="Nhận xét (không bắt buộc)" disabled=closed
-                                aria-label=format!("Nhận xét phần {} của đội {}", p.label, team_name)
+                            <input id=format!("{dom_id}-comment") class="comment" placeholder=t("Nhận xét (không bắt buộc)") disabled=closed
+                                aria-label=tf("Nhận xét phần {} của đội {}", &[&p.label, &team_name])
                                 prop:value=comment on:input=move |ev| comment.set(event_target_value(&ev)) on:change=move |_| save()/>
                             <p class="field-error" role="alert">{error}</p>
                         </div>
@@ -991,7 +999,7 @@ fn JudgeSheet(id: String, contest: ContestMemo, round: String, closed: bool) -> 
                     {rows}
                     <p class="saved-state" aria-live="polite">{move || state.get()}</p>
                     {move || problems.with(|ps| {
-                        let whole: Vec<String> = ps.iter().filter(|(c, _)| !c.starts_with("score-") || c == "score-sheet").map(|(_, m)| m.clone()).collect();
+                        let whole: Vec<String> = ps.iter().filter(|(c, _)| !c.starts_with("score-") || c == "score-sheet").map(|(_, m)| tr(m)).collect();
                         (!whole.is_empty()).then(|| view! { <p class="error" role="alert">{whole.join(" ")}</p> })
                     })}
                 </fieldset>
@@ -1004,12 +1012,12 @@ fn JudgeSheet(id: String, contest: ContestMemo, round: String, closed: bool) -> 
         let r = c.round(&round_id.get_value())?;
         let total = c.teams_in(r).len() * c.parts.len();
         let given = c.sheet(&r.id, &ctx.username()).map_or(0, |s| s.rows.len());
-        Some(format!("Đã chấm {given}/{total} ô"))
+        Some(tf("Đã chấm {}/{} ô", &[&given, &total]))
     };
     view! {
         <section class="item judge-sheet" id=format!("sheet-{round}")>
-            <h2>{format!("Phiếu chấm — {}", r.name)}</h2>
-            <p class="meta">{progress} {closed.then_some(" · Vòng đã khóa: phiếu chỉ xem.")}</p>
+            <h2>{tf("Phiếu chấm — {}", &[&r.name])}</h2>
+            <p class="meta">{progress} {closed.then(|| format!(" · {}", t("Vòng đã khóa: phiếu chỉ xem.")))}</p>
             {cards}
         </section>
     }
@@ -1034,20 +1042,20 @@ fn TeamsTab(id: String, contest: ContestMemo, organiser: bool) -> impl IntoView 
                     view! {
                         <section class="item">
                             <h2>{r.name.clone()}</h2>
-                            {if teams.is_empty() { view! { <p class="empty">"Chưa có đội nào đăng ký."</p> }.into_any() } else {
+                            {if teams.is_empty() { view! { <p class="empty">{t("Chưa có đội nào đăng ký.")}</p> }.into_any() } else {
                                 view! {
                                     <ul class="plain team-list">
                                         {teams.iter().map(|t| view! {
                                             <li>
                                                 <strong>{t.name.clone()}</strong> {format!(" — {}", ctx.unit_name(&t.unit))}
-                                                {(!t.members.is_empty()).then(|| view! { <br/><span class="meta">{format!("Thành viên: {}", t.members.join(", "))}</span> })}
+                                                {(!t.members.is_empty()).then(|| view! { <br/><span class="meta">{tf("Thành viên: {}", &[&t.members.join(", ")])}</span> })}
                                             </li>
                                         }).collect_view()}
                                     </ul>
                                 }.into_any()
                             }}
                             {(!units_without.is_empty() && !r.is_closed()).then(|| view! {
-                                <p class="meta">{format!("Chưa đăng ký: {}", units_without.join(", "))}</p>
+                                <p class="meta">{tf("Chưa đăng ký: {}", &[&units_without.join(", ")])}</p>
                             })}
                         </section>
                     }
@@ -1091,7 +1099,8 @@ fn TeamsTab(id: String, contest: ContestMemo, organiser: bool) -> impl IntoView 
 fn RegisterTeamForm(id: String, units: Vec<(String, String)>) -> impl IntoView {
     let ctx = ctx();
     let unit = RwSignal::new(units[0].0.clone());
-    let name = RwSignal::new(format!("Đội {}", units[0].1));
+    // The team's name is the contest's record (printed on its results): Vietnamese.
+    let name = RwSignal::new(format!("{} {}", vi("Đội"), units[0].1));
     let members = RwSignal::new(String::new());
     let problems = RwSignal::new(Problems::new());
     let busy = RwSignal::new(false);
@@ -1115,12 +1124,12 @@ fn RegisterTeamForm(id: String, units: Vec<(String, String)>) -> impl IntoView {
     };
     view! {
         <form class="card contest-form" on:submit=submit>
-            <h2>"Đăng ký đội thi"</h2>
+            <h2>{t("Đăng ký đội thi")}</h2>
             <div class="field">
-                <label for="team-unit">"Đơn vị"</label>
+                <label for="team-unit">{t("Đơn vị")}</label>
                 <select id="team-unit" on:change=move |ev| {
                     let code = event_target_value(&ev);
-                    if let Some(n) = names.get(&code) { name.set(format!("Đội {n}")); }
+                    if let Some(n) = names.get(&code) { name.set(format!("{} {n}", vi("Đội"))); }
                     unit.set(code);
                 }>
                     {units.into_iter().map(|(c, n)| view! { <option value=c>{n}</option> }).collect_view()}
@@ -1128,16 +1137,16 @@ fn RegisterTeamForm(id: String, units: Vec<(String, String)>) -> impl IntoView {
                 <p class="field-error">{problem(problems, "team-unit")}</p>
             </div>
             <div class="field">
-                <label for="team-name">"Tên đội"</label>
+                <label for="team-name">{t("Tên đội")}</label>
                 <input id="team-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
                 <p class="field-error">{problem(problems, "team-name")}</p>
             </div>
             <div class="field">
-                <label for="team-members">"Thành viên (mỗi người một dòng)"</label>
+                <label for="team-members">{t("Thành viên (mỗi người một dòng)")}</label>
                 <textarea id="team-members" rows="4" prop:value=members on:input=move |ev| members.set(event_target_value(&ev))></textarea>
             </div>
             <Problems problems shown=&["team-unit", "team-name"]/>
-            <button class="button primary" id="register-team" disabled=move || busy.get()>"Đăng ký đội"</button>
+            <button class="button primary" id="register-team" disabled=move || busy.get()>{t("Đăng ký đội")}</button>
         </form>
     }
 }
@@ -1148,7 +1157,7 @@ fn RegisterTeamForm(id: String, units: Vec<(String, String)>) -> impl IntoView {
 fn SetupTab(id: String, contest: ContestMemo) -> impl IntoView {
     let Some(c) = contest.get_untracked().and_then(Result::ok) else { return ().into_any() };
     if c.is_published() {
-        return view! { <p class="note">"Kết quả đã công bố; thể lệ và vòng thi chỉ xem."</p> }.into_any();
+        return view! { <p class="note">{t("Kết quả đã công bố; thể lệ và vòng thi chỉ xem.")}</p> }.into_any();
     }
     let id2 = id.clone();
     // Re-listed when a round is added (the preliminaries) or closed, not when a sync changes
@@ -1158,7 +1167,7 @@ fn SetupTab(id: String, contest: ContestMemo) -> impl IntoView {
     view! {
         <RulesForm id=id.clone() contest=c/>
         <section class="item">
-            <h2>"Vòng thi"</h2>
+            <h2>{t("Vòng thi")}</h2>
             <AddPreliminaries id=id.clone()/>
             {rounds_view}
         </section>
@@ -1173,8 +1182,8 @@ fn AddPreliminaries(id: String) -> impl IntoView {
     let busy = RwSignal::new(false);
     let id = StoredValue::new(id);
     view! {
-        <p class="hint">"Mỗi cụm thi đua trong phạm vi đơn vị tổ chức có một vòng sơ khảo; các đội nhất, nhì (theo thể lệ) của mỗi cụm vào chung khảo."</p>
-        <button type="button" id="add-preliminaries" class="button" disabled=move || busy.get() on:click=move |_| ctx.run(id.get_value(), ContestChange::AddPreliminaries, None, busy, problems)>"Lập vòng sơ khảo theo cụm"</button>
+        <p class="hint">{t("Mỗi cụm thi đua trong phạm vi đơn vị tổ chức có một vòng sơ khảo; các đội nhất, nhì (theo thể lệ) của mỗi cụm vào chung khảo.")}</p>
+        <button type="button" id="add-preliminaries" class="button" disabled=move || busy.get() on:click=move |_| ctx.run(id.get_value(), ContestChange::AddPreliminaries, None, busy, problems)>{t("Lập vòng sơ khảo theo cụm")}</button>
         <Problems problems/>
     }
 }
@@ -1187,7 +1196,7 @@ fn RulesForm(id: String, contest: Contest) -> impl IntoView {
     let year = RwSignal::new(c.year.to_string());
     let level = RwSignal::new(c.level.code().to_string());
     let parts: RwSignal<Vec<(String, RwSignal<String>, RwSignal<String>)>> =
-        RwSignal::new(c.parts.iter().map(|p| (p.id.clone(), RwSignal::new(p.label.clone()), RwSignal::new(format_points(p.max)))).collect());
+        RwSignal::new(c.parts.iter().map(|p| (p.id.clone(), RwSignal::new(p.label.clone()), RwSignal::new(points_text(p.max)))).collect());
     let drop_extremes = RwSignal::new(c.drop_extremes);
     let qualifiers = RwSignal::new(c.qualifiers_per_cluster.to_string());
     let quota = |n: u32| RwSignal::new(n.to_string());
@@ -1202,11 +1211,11 @@ fn RulesForm(id: String, contest: Contest) -> impl IntoView {
         let mut bad = Problems::new();
         for (control, s) in [("contest-qualifiers", qualifiers), ("quota-first", first), ("quota-second", second), ("quota-third", third), ("quota-consolation", consolation)] {
             if number(s).is_none() {
-                bad.push((control.to_string(), "Hãy nhập một số nguyên, ví dụ 2.".into()));
+                bad.push((control.to_string(), t("Hãy nhập một số nguyên, ví dụ 2.").into()));
             }
         }
         if number(year).is_none() {
-            bad.push(("contest-year".into(), "Năm tổ chức phải là một số, ví dụ 2026.".into()));
+            bad.push(("contest-year".into(), t("Năm tổ chức phải là một số, ví dụ 2026.").into()));
         }
         if !bad.is_empty() {
             return problems.set(bad);
@@ -1231,46 +1240,46 @@ fn RulesForm(id: String, contest: Contest) -> impl IntoView {
     };
     let number_field = move |control: &'static str, label: &'static str, value: RwSignal<String>| view! {
         <div class="field">
-            <label for=control>{label}</label>
+            <label for=control>{t(label)}</label>
             <input id=control inputmode="numeric" prop:value=value on:input=move |ev| value.set(event_target_value(&ev))/>
             <p class="field-error">{problem(problems, control)}</p>
         </div>
     };
     view! {
         <form class="item contest-form" on:submit=submit>
-            <h2>"Thể lệ"</h2>
+            <h2>{t("Thể lệ")}</h2>
             <IdentityFields name year level problems/>
             <fieldset>
-                <legend>"Phần thi và điểm tối đa"</legend>
+                <legend>{t("Phần thi và điểm tối đa")}</legend>
                 {move || parts.get().into_iter().enumerate().map(|(i, (_, label, max))| {
                     let (label_id, max_id) = (format!("part-{i}"), format!("part-max-{i}"));
                     let (le, me) = (label_id.clone(), max_id.clone());
                     view! {
                         <div class="row part-row">
                             <div class="field">
-                                <label for=label_id.clone()>{format!("Phần {}", i + 1)}</label>
+                                <label for=label_id.clone()>{tf("Phần {}", &[&(i + 1)])}</label>
                                 <input id=label_id prop:value=label on:input=move |ev| label.set(event_target_value(&ev))/>
-                                <p class="field-error">{move || problems.with(|ps| ps.iter().find(|(c, _)| *c == le).map(|(_, m)| m.clone()))}</p>
+                                <p class="field-error">{move || problems.with(|ps| ps.iter().find(|(c, _)| *c == le).map(|(_, m)| tr(m)))}</p>
                             </div>
                             <div class="field narrow">
-                                <label for=max_id.clone()>"Điểm tối đa"</label>
+                                <label for=max_id.clone()>{t("Điểm tối đa")}</label>
                                 <input id=max_id inputmode="decimal" prop:value=max on:input=move |ev| max.set(event_target_value(&ev))/>
-                                <p class="field-error">{move || problems.with(|ps| ps.iter().find(|(c, _)| *c == me).map(|(_, m)| m.clone()))}</p>
+                                <p class="field-error">{move || problems.with(|ps| ps.iter().find(|(c, _)| *c == me).map(|(_, m)| tr(m)))}</p>
                             </div>
-                            <button type="button" class="button small" aria-label=format!("Bỏ phần {}", i + 1)
-                                on:click=move |_| parts.update(|ps| { ps.remove(i); })>"Bỏ"</button>
+                            <button type="button" class="button small" aria-label=tf("Bỏ phần {}", &[&(i + 1)])
+                                on:click=move |_| parts.update(|ps| { ps.remove(i); })>{t("Bỏ")}</button>
                         </div>
                     }
                 }).collect_view()}
-                <button type="button" class="button small" on:click=move |_| parts.update(|ps| ps.push((String::new(), RwSignal::new(String::new()), RwSignal::new("10".into()))))>"Thêm phần thi"</button>
+                <button type="button" class="button small" on:click=move |_| parts.update(|ps| ps.push((String::new(), RwSignal::new(String::new()), RwSignal::new("10".into()))))>{t("Thêm phần thi")}</button>
             </fieldset>
             <label class="choice">
                 <input type="checkbox" id="drop-extremes" prop:checked=drop_extremes on:change=move |ev| drop_extremes.set(event_target_checked(&ev))/>
-                "Bỏ điểm cao nhất và thấp nhất của giám khảo (khi có từ 3 giám khảo)"
+                {t("Bỏ điểm cao nhất và thấp nhất của giám khảo (khi có từ 3 giám khảo)")}
             </label>
             {number_field("contest-qualifiers", "Số đội mỗi cụm vào chung khảo", qualifiers)}
             <fieldset>
-                <legend>"Cơ cấu giải"</legend>
+                <legend>{t("Cơ cấu giải")}</legend>
                 <div class="row four">
                     {number_field("quota-first", "Giải Nhất", first)}
                     {number_field("quota-second", "Giải Nhì", second)}
@@ -1279,8 +1288,8 @@ fn RulesForm(id: String, contest: Contest) -> impl IntoView {
                 </div>
             </fieldset>
             <Problems problems shown=&["contest-name", "contest-year", "contest-qualifiers", "quota-first", "quota-second", "quota-third", "quota-consolation"]/>
-            <button class="button primary" id="save-rules" disabled=move || busy.get()>"Lưu thể lệ"</button>
-            <Show when=move || saved.get()><span class="saved" role="status">" Đã lưu trên thiết bị"</span></Show>
+            <button class="button primary" id="save-rules" disabled=move || busy.get()>{t("Lưu thể lệ")}</button>
+            <Show when=move || saved.get()><span class="saved" role="status">" "{t("Đã lưu trên thiết bị")}</span></Show>
         </form>
     }
 }
@@ -1295,7 +1304,7 @@ fn RoundForm(id: String, contest: ContestMemo, round: String) -> impl IntoView {
         return view! {
             <section class="card round-form">
                 <h3>{r.name.clone()}</h3>
-                <p class="meta">{format!("Đã khóa. Giám khảo: {}", r.judges.iter().map(|j| j.name.clone()).collect::<Vec<_>>().join(", "))}</p>
+                <p class="meta">{tf("Đã khóa. Giám khảo: {}", &[&r.judges.iter().map(|j| j.name.clone()).collect::<Vec<_>>().join(", ")])}</p>
             </section>
         }
         .into_any();
@@ -1331,44 +1340,44 @@ fn RoundForm(id: String, contest: ContestMemo, round: String) -> impl IntoView {
     view! {
         <form class="card round-form" id=format!("round-form-{}", r.id) on:submit=submit>
             <h3>{r.name.clone()}</h3>
-            {(!units.is_empty()).then(|| view! { <p class="meta">{format!("Đơn vị: {}", units.join(", "))}</p> })}
+            {(!units.is_empty()).then(|| view! { <p class="meta">{tf("Đơn vị: {}", &[&units.join(", ")])}</p> })}
             <div class="row">
                 <div class="field">
-                    <label for=format!("{prefix}-date")>"Ngày thi"</label>
+                    <label for=format!("{prefix}-date")>{t("Ngày thi")}</label>
                     <input type="date" id=format!("{prefix}-date") prop:value=date on:input=move |ev| date.set(event_target_value(&ev))/>
                     <p class="field-error">{problem(problems, "round-date")}</p>
                 </div>
                 <div class="field">
-                    <label for=format!("{prefix}-venue")>"Địa điểm"</label>
+                    <label for=format!("{prefix}-venue")>{t("Địa điểm")}</label>
                     <input id=format!("{prefix}-venue") prop:value=venue on:input=move |ev| venue.set(event_target_value(&ev))/>
                 </div>
             </div>
             <fieldset>
-                <legend>"Giám khảo (tên đăng nhập và họ tên in trên kết quả)"</legend>
+                <legend>{t("Giám khảo (tên đăng nhập và họ tên in trên kết quả)")}</legend>
                 {move || judges.get().into_iter().enumerate().map(|(i, (username, name))| {
                     let c2 = format!("judge-{i}");
                     view! {
                         <div class="row judge-row">
                             <div class="field">
-                                <label for=format!("{p1}-judge-{i}")>{format!("Tên đăng nhập {}", i + 1)}</label>
+                                <label for=format!("{p1}-judge-{i}")>{tf("Tên đăng nhập {}", &[&(i + 1)])}</label>
                                 <input id=format!("{p1}-judge-{i}") autocapitalize="none" autocomplete="off" prop:value=username
                                     on:input=move |ev| username.set(event_target_value(&ev))/>
-                                <p class="field-error">{move || problems.with(|ps| ps.iter().find(|(c, _)| *c == c2).map(|(_, m)| m.clone()))}</p>
+                                <p class="field-error">{move || problems.with(|ps| ps.iter().find(|(c, _)| *c == c2).map(|(_, m)| tr(m)))}</p>
                             </div>
                             <div class="field">
-                                <label for=format!("{p2}-judge-name-{i}")>"Họ tên"</label>
+                                <label for=format!("{p2}-judge-name-{i}")>{t("Họ tên")}</label>
                                 <input id=format!("{p2}-judge-name-{i}") prop:value=name on:input=move |ev| name.set(event_target_value(&ev))/>
                             </div>
-                            <button type="button" class="button small" aria-label=format!("Bỏ giám khảo {}", i + 1)
-                                on:click=move |_| judges.update(|js| { js.remove(i); })>"Bỏ"</button>
+                            <button type="button" class="button small" aria-label=tf("Bỏ giám khảo {}", &[&(i + 1)])
+                                on:click=move |_| judges.update(|js| { js.remove(i); })>{t("Bỏ")}</button>
                         </div>
                     }
                 }).collect_view()}
-                <button type="button" class="button small add-judge" on:click=move |_| judges.update(|js| js.push((RwSignal::new(String::new()), RwSignal::new(String::new()))))>"Thêm giám khảo"</button>
+                <button type="button" class="button small add-judge" on:click=move |_| judges.update(|js| js.push((RwSignal::new(String::new()), RwSignal::new(String::new()))))>{t("Thêm giám khảo")}</button>
             </fieldset>
             <Problems problems shown=&["round-date"]/>
-            <button class="button primary save-round" disabled=move || busy.get()>"Lưu vòng thi"</button>
-            <Show when=move || saved.get()><span class="saved" role="status">" Đã lưu trên thiết bị"</span></Show>
+            <button class="button primary save-round" disabled=move || busy.get()>{t("Lưu vòng thi")}</button>
+            <Show when=move || saved.get()><span class="saved" role="status">" "{t("Đã lưu trên thiết bị")}</span></Show>
         </form>
     }
     .into_any()
@@ -1382,21 +1391,11 @@ fn tables_of(c: &Contest, with_judges: bool) -> Vec<crate::export::Table> {
     let ctx = ctx();
     let mut tables = crate::export::contest_tables(c);
     if !with_judges {
-        tables.retain(|t| !t.sheet.ends_with("(giám khảo)"));
+        // The export's sheets of the judges' scores (named in Vietnamese, as the files are).
+        tables.retain(|table| !table.sheet.ends_with(vi("(giám khảo)")));
     }
     crate::export::name_units(&mut tables, |code| ctx.unit_name(code));
     tables
-}
-
-fn cell_text(cell: &crate::export::Cell) -> (String, bool) {
-    use crate::export::Cell;
-    match cell {
-        Cell::Text(t) => (t.clone(), false),
-        Cell::Whole(n) => (n.to_string(), true),
-        Cell::Decimal(d) => (format_points((d * 100.0).round() as u32), true),
-        Cell::Date(d) => (d.vi(), false),
-        Cell::Empty => (String::new(), false),
-    }
 }
 
 /// Results on A4 (the organiser's unit heading the page, every round, the prize list, the
@@ -1415,7 +1414,7 @@ fn PrintTab(contest: ContestMemo) -> impl IntoView {
     let xlsx = move |_| {
         let Some(c) = current(contest) else { return };
         let result = crate::export::xlsx(&tables_of(&c, true))
-            .map_err(|e| e.to_string())
+            .map_err(|e| tr(&e.to_string()))
             .and_then(|bytes| super::files::download(&file_name(&c, "xlsx"), &bytes, super::files::XLSX));
         problem.set(result.err());
     };
@@ -1428,65 +1427,27 @@ fn PrintTab(contest: ContestMemo) -> impl IntoView {
     };
     let document = move || {
         let c = current(contest)?;
-        let organiser = ctx.unit_name(&c.unit).to_uppercase();
-        let tables = tables_of(&c, with_judges.get());
-        let place_date = {
-            let d = crate::domain::Date::in_vietnam(js_sys::Date::now() as i64);
-            format!("ngày {:02} tháng {:02} năm {}", d.day, d.month, d.year)
-        };
-        Some(view! {
-            <div class="contest-print print-doc-screen">
-                <table class="doc-head">
-                    <tbody><tr>
-                        <td class="doc-issuer"><div>{organiser}</div><div class="strong">"BAN TỔ CHỨC HỘI THI"</div></td>
-                        <td class="doc-nation"><div class="date-line italic">{place_date}</div></td>
-                    </tr></tbody>
-                </table>
-                <p class="doc-title">"KẾT QUẢ"</p>
-                <p class="doc-subtitle">{c.name.to_uppercase()}</p>
-                {(!c.is_published()).then(|| view! { <p class="italic">"(Kết quả tạm tính, chưa công bố)"</p> })}
-                {tables.into_iter().map(|t| view! {
-                    <h3>{t.title.clone()}</h3>
-                    <table class="doc-table">
-                        <thead><tr>{t.headers.iter().map(|h| view! { <th>{h.clone()}</th> }).collect_view()}</tr></thead>
-                        <tbody>
-                            {t.rows.iter().map(|row| view! {
-                                <tr>{row.iter().map(|cell| {
-                                    let (text, num) = cell_text(cell);
-                                    view! { <td class:num=num>{text}</td> }
-                                }).collect_view()}</tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }).collect_view()}
-                <table class="doc-foot">
-                    <tbody><tr>
-                        <td class="doc-recipients"></td>
-                        <td class="doc-signature"><div class="strong">"TM. BAN TỔ CHỨC"</div><div class="strong">"TRƯỞNG BAN"</div><div class="signature-space"></div></td>
-                    </tr></tbody>
-                </table>
-            </div>
-        })
+        Some(print::contest_document(&ctx.unit_name(&c.unit), &c.name, c.is_published(), tables_of(&c, with_judges.get())))
     };
     let csv_choices = move || {
-        current(contest).map(|c| tables_of(&c, true).into_iter().enumerate().map(|(i, t)| view! { <option value=i.to_string()>{t.sheet}</option> }).collect_view())
+        current(contest).map(|c| tables_of(&c, true).into_iter().enumerate().map(|(i, table)| view! { <option value=i.to_string()>{tr(&table.sheet)}</option> }).collect_view())
     };
     view! {
         <section class="item no-print print-controls">
             <label class="choice">
                 <input type="checkbox" id="print-judges" prop:checked=with_judges on:change=move |ev| with_judges.set(event_target_checked(&ev))/>
-                "In kèm bảng điểm của từng giám khảo"
+                {t("In kèm bảng điểm của từng giám khảo")}
             </label>
             <div class="actions">
                 <button type="button" class="button primary" id="print-results" on:click=move |_| {
                     if let Some(w) = web_sys::window() { let _ = w.print(); }
-                }>"In kết quả (A4)"</button>
-                <button type="button" class="button" id="export-xlsx" on:click=xlsx>"Tải tệp Excel (mọi bảng)"</button>
+                }>{t("In kết quả (A4)")}</button>
+                <button type="button" class="button" id="export-xlsx" on:click=xlsx>{t("Tải tệp Excel (mọi bảng)")}</button>
             </div>
             <div class="field inline">
-                <label for="csv-table">"Tệp CSV của bảng"</label>
+                <label for="csv-table">{t("Tệp CSV của bảng")}</label>
                 <select id="csv-table" on:change=move |ev| chosen_csv.set(event_target_value(&ev).parse().unwrap_or(0))>{csv_choices}</select>
-                <button type="button" class="button" id="export-csv" on:click=csv>"Tải CSV"</button>
+                <button type="button" class="button" id="export-csv" on:click=csv>{t("Tải CSV")}</button>
             </div>
             <Show when=move || problem.with(Option::is_some)><p class="error" role="alert">{move || problem.get()}</p></Show>
         </section>

@@ -1,12 +1,14 @@
 //! Files people take away: the report's tables as one XLSX (a sheet per table) or one table as
 //! CSV, and the model list with its filters. Made on the device by `crate::export`, so they work
-//! offline; handed to the browser as a download (Blob + object URL).
+//! offline; handed to the browser as a download (Blob + object URL). The files stay Vietnamese
+//! (administrative documents); their errors are the interface's.
 
 use wasm_bindgen::JsCast;
 
 use crate::domain::report::ReportSheet;
 use crate::domain::{Model, fold};
 use crate::export::{Table, csv, model_table, report_tables, xlsx};
+use crate::i18n::{t, tf, tr};
 
 pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 pub(crate) const CSV: &str = "text/csv;charset=utf-8";
@@ -35,25 +37,25 @@ pub fn tables(sheet: &ReportSheet) -> Vec<Table> {
 }
 
 pub fn download_report_xlsx(sheet: &ReportSheet) -> Result<(), String> {
-    let bytes = xlsx(&report_tables(sheet)).map_err(|e| e.to_string())?;
+    let bytes = xlsx(&report_tables(sheet)).map_err(|e| tr(&e.to_string()))?;
     download(&format!("{}.xlsx", report_name(sheet)), &bytes, XLSX)
 }
 
 pub fn download_report_csv(sheet: &ReportSheet, table: usize) -> Result<(), String> {
     let tables = report_tables(sheet);
-    let table = tables.get(table).ok_or("Hãy chọn một bảng để xuất.")?;
+    let table = tables.get(table).ok_or(t("Hãy chọn một bảng để xuất."))?;
     download(&format!("{}-{}.csv", report_name(sheet), slug(&table.sheet)), &csv(table), CSV)
 }
 
 /// The model list as the app shows it with its current filters (`kind`: "xlsx" or "csv").
 pub fn download_models(models_json: &str, kind: &str) -> Result<(), String> {
     let models: Vec<Model> =
-        serde_json::from_str(models_json).map_err(|e| format!("Không đọc được danh sách mô hình để xuất ({e}). Hãy tải lại trang."))?;
+        serde_json::from_str(models_json).map_err(|e| tf("Không đọc được danh sách mô hình để xuất ({}). Hãy tải lại trang.", &[&e]))?;
     let table = model_table(&models);
     let day = crate::domain::Date::in_vietnam(js_sys::Date::now() as i64);
     match kind {
         "csv" => download(&format!("danh-sach-mo-hinh-{day}.csv"), &csv(&table), CSV),
-        _ => download(&format!("danh-sach-mo-hinh-{day}.xlsx"), &xlsx(&[table]).map_err(|e| e.to_string())?, XLSX),
+        _ => download(&format!("danh-sach-mo-hinh-{day}.xlsx"), &xlsx(&[table]).map_err(|e| tr(&e.to_string()))?, XLSX),
     }
 }
 
@@ -61,12 +63,12 @@ pub fn download_models(models_json: &str, kind: &str) -> Result<(), String> {
 pub fn download_import_template(kind: &str) -> Result<(), String> {
     match kind {
         "csv" => download("mau-nhap-mo-hinh.csv", &crate::import::template::csv(), CSV),
-        _ => download("mau-nhap-mo-hinh.xlsx", &crate::import::template::xlsx().map_err(|e| e.to_string())?, XLSX),
+        _ => download("mau-nhap-mo-hinh.xlsx", &crate::import::template::xlsx().map_err(|e| tr(&e.to_string()))?, XLSX),
     }
 }
 
 pub(crate) fn download(name: &str, bytes: &[u8], mime: &str) -> Result<(), String> {
-    let failed = |what: &str| format!("Trình duyệt không tạo được tệp ({what}). Hãy thử lại.");
+    let failed = |what: &str| tf("Trình duyệt không tạo được tệp ({}). Hãy thử lại.", &[&what]);
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);

@@ -22,7 +22,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::input::ImportInput;
 use crate::api::ImportResult;
 use crate::client::net::http::{self, Body};
-use crate::domain::{Access, Model, UnitTree, format_count_vi};
+use crate::domain::{Access, Model, UnitTree};
+use crate::i18n::{count, t, tf, tr};
 use crate::import::{Column, Importer, Mapping, Plan, Sheet, Target, plan, spreadsheet_column};
 
 /// Models written per IndexedDB transaction (the progress moves between them).
@@ -80,6 +81,11 @@ async fn write(calls: &AppCalls, models: &[Model]) -> Result<usize, String> {
 
 fn describe(e: &JsValue) -> String {
     e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string()).unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// " (3 đã có từ trước, giữ nguyên)" after a count of new models; nothing when there are none.
+fn kept_as_they_were(already: usize) -> String {
+    if already > 0 { format!(" {}", tf("({} đã có từ trước, giữ nguyên)", &[&count(already)])) } else { String::new() }
 }
 
 fn browser_online() -> bool {
@@ -157,7 +163,7 @@ pub fn ImportPage(input: ImportInput, calls: AppCalls) -> impl IntoView {
             let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
                 Ok(buffer) => js_sys::Uint8Array::new(&buffer).to_vec(),
                 Err(_) => {
-                    read_error.set(Some("Trình duyệt không đọc được tệp đã chọn. Hãy chọn lại tệp.".into()));
+                    read_error.set(Some(t("Trình duyệt không đọc được tệp đã chọn. Hãy chọn lại tệp.").into()));
                     progress.set(Progress::Idle);
                     return;
                 }
@@ -198,9 +204,9 @@ pub fn ImportPage(input: ImportInput, calls: AppCalls) -> impl IntoView {
                         on_device.update(|ids| ids.extend(batch.iter().map(|m| m.id.clone())));
                     }
                     Err(e) => {
-                        progress.set(Progress::Failed(format!(
-                            "Đã nhập {} mô hình thì dừng vì: {e}. Các mô hình đã nhập vẫn được giữ; chọn lại tệp và nhập lại sẽ tiếp tục từ chỗ dừng, không tạo trùng.",
-                            format_count_vi(created)
+                        progress.set(Progress::Failed(tf(
+                            "Đã nhập {} mô hình thì dừng vì: {}. Các mô hình đã nhập vẫn được giữ; chọn lại tệp và nhập lại sẽ tiếp tục từ chỗ dừng, không tạo trùng.",
+                            &[&count(created), &tr(&e)],
                         )));
                         return;
                     }
@@ -229,12 +235,12 @@ pub fn ImportPage(input: ImportInput, calls: AppCalls) -> impl IntoView {
                     progress.set(Progress::SentDone(result));
                 }
                 Err(e) => {
-                    let mut message = e.message;
+                    let mut message = tr(&e.message);
                     for p in e.problems {
                         message.push(' ');
-                        message.push_str(&p);
+                        message.push_str(&tr(&p));
                     }
-                    progress.set(Progress::Failed(format!("Máy chủ chưa nhập tệp: {message} Những gì đã có trên thiết bị không thay đổi.")));
+                    progress.set(Progress::Failed(tf("Máy chủ chưa nhập tệp: {} Những gì đã có trên thiết bị không thay đổi.", &[&message])));
                 }
             }
         });
@@ -267,13 +273,13 @@ pub fn ImportPage(input: ImportInput, calls: AppCalls) -> impl IntoView {
                 view! {
                     <tr class:unknown=unknown>
                         <td>{spreadsheet_column(i)}</td>
-                        <td><label for=id.clone()>{if header.is_empty() { "(không có tiêu đề)".to_string() } else { header }}</label></td>
+                        <td><label for=id.clone()>{if header.is_empty() { t("(không có tiêu đề)").to_string() } else { header }}</label></td>
                         <td>
                             <select id=id on:change=on_change>
-                                <option value="" selected=value.is_empty()>"— Chọn nội dung của cột —"</option>
-                                <option value=Target::Ignore.code() selected=value == Target::Ignore.code()>"Bỏ qua cột này"</option>
+                                <option value="" selected=value.is_empty()>{t("— Chọn nội dung của cột —")}</option>
+                                <option value=Target::Ignore.code() selected=value == Target::Ignore.code()>{t("Bỏ qua cột này")}</option>
                                 {Column::ALL.into_iter().map(|c| view! {
-                                    <option value=c.code() selected=value == c.code()>{c.label()}</option>
+                                    <option value=c.code() selected=value == c.code()>{t(c.label())}</option>
                                 }).collect_view()}
                             </select>
                         </td>
@@ -289,13 +295,8 @@ pub fn ImportPage(input: ImportInput, calls: AppCalls) -> impl IntoView {
                 let bad = p.bad_rows();
                 let good = p.models.len();
                 let already = already.get();
-                format!(
-                    "{} dòng có dữ liệu: {} dòng đúng{}, {} dòng lỗi.",
-                    format_count_vi(p.rows),
-                    format_count_vi(good),
-                    if already > 0 { format!(" (trong đó {} đã có trên thiết bị, sẽ giữ nguyên)", format_count_vi(already)) } else { String::new() },
-                    format_count_vi(bad)
-                )
+                let already = if already > 0 { format!(" {}", tf("(trong đó {} đã có trên thiết bị, sẽ giữ nguyên)", &[&count(already)])) } else { String::new() };
+                tf("{} dòng có dữ liệu: {} dòng đúng{}, {} dòng lỗi.", &[&count(p.rows), &count(good), &already, &count(bad)])
             })
         })
     };
@@ -308,16 +309,16 @@ pub fn ImportPage(input: ImportInput, calls: AppCalls) -> impl IntoView {
                     .map(|row| {
                         let m = &row.model;
                         let recognised = m.transitions.iter().find(|t| t.action == "cong_nhan").and_then(|t| crate::domain::Level::from_code(&t.level));
-                        let commended = m.commendations.first().map(|c| format!("{} {}", c.form_label(), c.decision_number));
+                        let commended = m.commendations.first().map(|c| format!("{} {}", tr(c.form_label()), c.decision_number));
                         view! {
                             <tr>
                                 <td>{row.line}</td>
                                 <td>{m.name.clone()}</td>
                                 <td>{m.unit_name.clone()}</td>
-                                <td>{crate::domain::field_label(&m.field).to_string()}</td>
+                                <td>{tr(crate::domain::field_label(&m.field))}</td>
                                 <td>{m.year}</td>
-                                <td>{m.status.label()}</td>
-                                <td>{recognised.map(|l| l.label()).unwrap_or("")}</td>
+                                <td>{t(m.status.label())}</td>
+                                <td>{recognised.map(|l| t(l.label())).unwrap_or("")}</td>
                                 <td>{commended.unwrap_or_default()}</td>
                             </tr>
                         }
@@ -328,7 +329,7 @@ pub fn ImportPage(input: ImportInput, calls: AppCalls) -> impl IntoView {
     };
     let errors = move || {
         planned.with(|p| {
-            p.as_ref().map(|p| p.errors.iter().map(|e| view! { <li><strong>{format!("Dòng {}", e.row)}</strong>": "{e.message.clone()}</li> }).collect_view())
+            p.as_ref().map(|p| p.errors.iter().map(|e| view! { <li><strong>{tf("Dòng {}", &[&e.row])}</strong>": "{tr(&e.message)}</li> }).collect_view())
         })
     };
     let has_errors = move || planned.with(|p| p.as_ref().is_some_and(|p| !p.errors.is_empty()));
@@ -350,40 +351,39 @@ pub fn ImportPage(input: ImportInput, calls: AppCalls) -> impl IntoView {
 
     view! {
         <section class="page import-page">
-            <h1>"Nhập mô hình từ tệp"</h1>
+            <h1>{t("Nhập mô hình từ tệp")}</h1>
             <Show when=may_import fallback=|| view! {
-                <p class="warning" role="alert">"Tài khoản của bạn không có quyền nhập mô hình cho đơn vị nào."</p>
+                <p class="warning" role="alert">{t("Tài khoản của bạn không có quyền nhập mô hình cho đơn vị nào.")}</p>
             }>
                 <p class="hint">
-                    "Chọn tệp Excel (.xlsx, .xls), LibreOffice (.ods) hoặc CSV (UTF-8) có một dòng tiêu đề và mỗi dòng một mô hình. "
-                    "Các cột theo thứ tự bất kỳ; tiêu đề tiếng Việt hoặc tiếng Anh. Việc nhập làm trên thiết bị, không cần mạng; "
-                    "mô hình được gửi lên máy chủ ở lần đồng bộ sau. Nhập lại cùng một tệp không tạo mô hình trùng."
+                    {t("Chọn tệp Excel (.xlsx, .xls), LibreOffice (.ods) hoặc CSV (UTF-8) có một dòng tiêu đề và mỗi dòng một mô hình.")} " "
+                    {t("Các cột theo thứ tự bất kỳ; tiêu đề tiếng Việt hoặc tiếng Anh. Việc nhập làm trên thiết bị, không cần mạng; mô hình được gửi lên máy chủ ở lần đồng bộ sau. Nhập lại cùng một tệp không tạo mô hình trùng.")}
                 </p>
                 <p class="import-actions">
-                    <button type="button" class="button secondary" on:click=template("xlsx")>"Tải tệp mẫu (XLSX)"</button>
-                    <button type="button" class="button secondary" on:click=template("csv")>"Tải tệp mẫu (CSV)"</button>
+                    <button type="button" class="button secondary" on:click=template("xlsx")>{t("Tải tệp mẫu (XLSX)")}</button>
+                    <button type="button" class="button secondary" on:click=template("csv")>{t("Tải tệp mẫu (CSV)")}</button>
                 </p>
                 <div class="field">
-                    <label for="import-file">"Tệp danh sách mô hình"</label>
+                    <label for="import-file">{t("Tệp danh sách mô hình")}</label>
                     <input id="import-file" type="file" accept=".xlsx,.xlsm,.xls,.ods,.csv,.txt" disabled=busy on:change=on_file/>
                 </div>
                 <Show when=move || matches!(progress.get(), Progress::Reading)>
-                    <p class="loading" role="status">"Đang đọc tệp…"</p>
+                    <p class="loading" role="status">{t("Đang đọc tệp…")}</p>
                 </Show>
-                {move || read_error.get().map(|e| view! { <p class="error" role="alert" id="import-read-error">{e}</p> })}
+                {move || read_error.get().map(|e| view! { <p class="error" role="alert" id="import-read-error">{tr(&e)}</p> })}
 
                 <Show when=move || { loaded.get() > 0 && !headers().is_empty() }>
                     <section class="item" aria-labelledby="import-columns-title">
-                        <h2 id="import-columns-title">{move || format!("Các cột của tệp “{}”", file_name.get())}</h2>
+                        <h2 id="import-columns-title">{move || tf("Các cột của tệp “{}”", &[&file_name.get()])}</h2>
                         <div class="table-wrap">
                             <table class="import-columns">
-                                <thead><tr><th scope="col">"Cột"</th><th scope="col">"Tiêu đề trong tệp"</th><th scope="col">"Nội dung"</th></tr></thead>
+                                <thead><tr><th scope="col">{t("Cột")}</th><th scope="col">{t("Tiêu đề trong tệp")}</th><th scope="col">{t("Nội dung")}</th></tr></thead>
                                 <tbody>{mapping_rows}</tbody>
                             </table>
                         </div>
                         <Show when=move || !problems.with(Vec::is_empty)>
                             <div class="form-errors" role="alert" id="import-column-problems">
-                                <ul>{move || problems.get().into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul>
+                                <ul>{move || problems.get().into_iter().map(|p| view! { <li>{tr(&p)}</li> }).collect_view()}</ul>
                             </div>
                         </Show>
                     </section>
@@ -391,48 +391,47 @@ pub fn ImportPage(input: ImportInput, calls: AppCalls) -> impl IntoView {
 
                 <Show when=move || planned.with(Option::is_some)>
                     <section class="item" aria-labelledby="import-preview-title">
-                        <h2 id="import-preview-title">"Xem trước"</h2>
+                        <h2 id="import-preview-title">{t("Xem trước")}</h2>
                         <p id="import-summary" role="status">{summary}</p>
                         <div class="table-wrap">
                             <table class="import-preview">
-                                <caption>"Các dòng đúng đầu tiên, như sẽ được lưu"</caption>
+                                <caption>{t("Các dòng đúng đầu tiên, như sẽ được lưu")}</caption>
                                 <thead><tr>
-                                    <th scope="col">"Dòng"</th><th scope="col">"Tên mô hình"</th><th scope="col">"Đơn vị"</th>
-                                    <th scope="col">"Lĩnh vực"</th><th scope="col">"Năm"</th><th scope="col">"Tình trạng"</th>
-                                    <th scope="col">"Cấp công nhận"</th><th scope="col">"Khen thưởng"</th>
+                                    <th scope="col">{t("Dòng")}</th><th scope="col">{t("Tên mô hình")}</th><th scope="col">{t("Đơn vị")}</th>
+                                    <th scope="col">{t("Lĩnh vực")}</th><th scope="col">{t("Năm")}</th><th scope="col">{t("Tình trạng")}</th>
+                                    <th scope="col">{t("Cấp công nhận")}</th><th scope="col">{t("Khen thưởng")}</th>
                                 </tr></thead>
                                 <tbody>{preview}</tbody>
                             </table>
                         </div>
                         <Show when=has_errors>
                             <div class="form-errors" role="alert">
-                                <p>"Các dòng lỗi (sửa trong tệp rồi chọn lại tệp):"</p>
+                                <p>{t("Các dòng lỗi (sửa trong tệp rồi chọn lại tệp):")}</p>
                                 <ul id="import-errors">{errors}</ul>
                                 <Show when=move || !unknown_units().is_empty()>
-                                    <p id="import-unknown-units">{move || format!("Đơn vị không tìm thấy hoặc ngoài quyền của bạn: {}.", unknown_units())}</p>
+                                    <p id="import-unknown-units">{move || tf("Đơn vị không tìm thấy hoặc ngoài quyền của bạn: {}.", &[&unknown_units()])}</p>
                                 </Show>
                             </div>
                             <label class="import-choice" for="import-good-only">
                                 <input id="import-good-only" type="checkbox"
                                     prop:checked=move || good_rows_only.get()
                                     on:change=move |ev| good_rows_only.set(event_target_checked(&ev))/>
-                                "Chỉ nhập các dòng đúng, bỏ qua các dòng lỗi"
+                                {t("Chỉ nhập các dòng đúng, bỏ qua các dòng lỗi")}
                             </label>
                         </Show>
                         <p class="import-actions">
                             <button type="button" class="button primary" id="import-start" disabled=move || !can_import() on:click=start_import>
-                                {move || format!("Nhập {} mô hình", format_count_vi(to_write()))}
+                                {move || tf("Nhập {} mô hình", &[&count(to_write())])}
                             </button>
                             <Show when=may_send>
                                 <button type="button" class="button secondary" id="import-send" disabled=move || !can_send() on:click=send_to_server>
-                                    "Nhập qua máy chủ"
+                                    {t("Nhập qua máy chủ")}
                                 </button>
                             </Show>
                         </p>
                         <Show when=may_send>
                             <p class="hint" id="import-send-hint">
-                                "Tệp lớn (hàng nghìn dòng): “Nhập qua máy chủ” gửi tệp lên để máy chủ nhập trong vài giây đến một phút, "
-                                "rồi các mô hình về thiết bị qua đồng bộ. Cần mạng trong lúc gửi."
+                                {t("Tệp lớn (hàng nghìn dòng): “Nhập qua máy chủ” gửi tệp lên để máy chủ nhập trong vài giây đến một phút, rồi các mô hình về thiết bị qua đồng bộ. Cần mạng trong lúc gửi.")}
                             </p>
                         </Show>
                     </section>
@@ -442,44 +441,45 @@ pub fn ImportPage(input: ImportInput, calls: AppCalls) -> impl IntoView {
                     Progress::Importing { done, total } => view! {
                         <div role="status" id="import-progress">
                             <progress max=total.to_string() value=done.to_string()></progress>
-                            <p>{format!("Đang nhập {} / {} mô hình…", format_count_vi(done), format_count_vi(total))}</p>
+                            <p>{tf("Đang nhập {} / {} mô hình…", &[&count(done), &count(total)])}</p>
                         </div>
                     }.into_any(),
                     Progress::Done { created, already } => view! {
                         <div class="ok" role="status" id="import-done">
-                            <p>{format!(
+                            <p>{tf(
                                 "Đã nhập {} mô hình mới{}. Chúng đã lưu trên thiết bị này và sẽ được gửi lên máy chủ ở lần đồng bộ sau.",
-                                format_count_vi(created),
-                                if already > 0 { format!(" ({} đã có từ trước, giữ nguyên)", format_count_vi(already)) } else { String::new() }
+                                &[&count(created), &kept_as_they_were(already)],
                             )}</p>
-                            <p><a href="/">"Xem danh sách mô hình"</a></p>
+                            <p><a href="/">{t("Xem danh sách mô hình")}</a></p>
                         </div>
                     }.into_any(),
                     Progress::Sending => view! {
                         <div role="status" id="import-progress">
                             <progress></progress>
-                            <p>"Đang gửi tệp lên máy chủ và nhập… Hãy giữ trang này mở."</p>
+                            <p>{t("Đang gửi tệp lên máy chủ và nhập… Hãy giữ trang này mở.")}</p>
                         </div>
                     }.into_any(),
                     Progress::SentDone(r) if r.written => view! {
                         <div class="ok" role="status" id="import-done">
-                            <p>{format!(
+                            <p>{tf(
                                 "Máy chủ đã nhập {} mô hình mới{}{}. Chúng đang về thiết bị này qua đồng bộ.",
-                                format_count_vi(r.created),
-                                if r.already > 0 { format!(" ({} đã có từ trước, giữ nguyên)", format_count_vi(r.already)) } else { String::new() },
-                                if r.bad_rows > 0 { format!("; bỏ qua {} dòng lỗi", format_count_vi(r.bad_rows)) } else { String::new() }
+                                &[
+                                    &count(r.created),
+                                    &kept_as_they_were(r.already),
+                                    &if r.bad_rows > 0 { format!("; {}", tf("bỏ qua {} dòng lỗi", &[&count(r.bad_rows)])) } else { String::new() },
+                                ],
                             )}</p>
-                            <p><a href="/">"Xem danh sách mô hình"</a></p>
+                            <p><a href="/">{t("Xem danh sách mô hình")}</a></p>
                         </div>
                     }.into_any(),
                     Progress::SentDone(r) => view! {
                         <div class="form-errors" role="alert" id="import-server-errors">
                             <p>{if r.bad_rows > 0 {
-                                format!("Máy chủ chưa nhập gì: {} dòng lỗi (sửa trong tệp rồi chọn lại tệp, hoặc chọn “Chỉ nhập các dòng đúng”).", format_count_vi(r.bad_rows))
+                                tf("Máy chủ chưa nhập gì: {} dòng lỗi (sửa trong tệp rồi chọn lại tệp, hoặc chọn “Chỉ nhập các dòng đúng”).", &[&count(r.bad_rows)])
                             } else {
-                                "Máy chủ không có gì mới để nhập: mọi mô hình của tệp đã có.".to_string()
+                                t("Máy chủ không có gì mới để nhập: mọi mô hình của tệp đã có.").to_string()
                             }}</p>
-                            <ul>{r.errors.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}</ul>
+                            <ul>{r.errors.into_iter().map(|e| view! { <li>{tr(&e)}</li> }).collect_view()}</ul>
                         </div>
                     }.into_any(),
                     Progress::Failed(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::report::ModelFacts;
 use crate::domain::{Cluster, Unit};
+use crate::i18n::Lang;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ReportInput {
@@ -27,6 +28,10 @@ pub struct ReportInput {
     pub online: bool,
     pub username: String,
     pub display_name: String,
+    /// The interface's language, and (when the module mounts) the English catalogue's text: the
+    /// module has its own memory and installs them itself (`i18n::catalogue_source`).
+    pub lang: Lang,
+    pub catalogue: Option<String>,
 }
 
 impl ReportInput {
@@ -57,6 +62,10 @@ pub struct ImportInput {
     /// The session token, when the session is live.
     pub token: Option<String>,
     pub online: bool,
+    /// The interface's language, and (when the module mounts) the English catalogue's text: the
+    /// module has its own memory and installs them itself (`i18n::catalogue_source`).
+    pub lang: Lang,
+    pub catalogue: Option<String>,
 }
 
 impl ImportInput {
@@ -89,6 +98,10 @@ pub struct ContestInput {
     /// The contest the address names (`/hoi-thi/<id>`); none: the list.
     pub open: Option<String>,
     pub synced_at_ms: Option<i64>,
+    /// The interface's language, and (when the module mounts) the English catalogue's text: the
+    /// module has its own memory and installs them itself (`i18n::catalogue_source`).
+    pub lang: Lang,
+    pub catalogue: Option<String>,
 }
 
 impl ContestInput {
@@ -99,4 +112,10 @@ impl ContestInput {
     pub fn decode(bytes: &[u8]) -> Result<ContestInput, String> {
         postcard::from_bytes(bytes).map_err(|e| format!("Dữ liệu chuyển cho trang hội thi không đọc được ({e}). Hãy tải lại trang."))
     }
+}
+
+/// The app's language for the module: its code always, the catalogue's text only when the module
+/// mounts (it is installed once; the updates leave it out).
+pub fn language(mounting: bool) -> (Lang, Option<String>) {
+    (crate::i18n::lang(), mounting.then(crate::i18n::catalogue_source).flatten().map(str::to_string))
 }

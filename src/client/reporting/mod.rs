@@ -10,6 +10,9 @@
 //! never weigh on the app's first load (`.ci/bench dist` prints both modules' bytes). The module
 //! holds no automerge and no replica: the app hands it the facts of the models on the device; it
 //! asks the server only for a server report and for completeness, both optional.
+//!
+//! The module has its own memory, so its own interface language: each page's input carries the
+//! app's language and, when it mounts, the English catalogue's text (`install_language`).
 
 pub mod input;
 
@@ -26,6 +29,7 @@ use std::cell::RefCell;
 
 use leptos::prelude::*;
 
+use crate::i18n;
 use input::ReportInput;
 
 struct Mounted {
@@ -44,7 +48,8 @@ thread_local! {
 /// Renders the contest pages into `root`; `write` and `navigate` are the app's (see
 /// `contest_page::ContestCalls`).
 pub fn mount_contests(root: web_sys::HtmlElement, bytes: &[u8], write: js_sys::Function, navigate: js_sys::Function) -> Result<(), String> {
-    let input = input::ContestInput::decode(bytes)?;
+    let mut input = input::ContestInput::decode(bytes)?;
+    install_language(input.lang, input.catalogue.take());
     let previous = CONTESTS_MOUNTED.with(|m| m.borrow_mut().take());
     drop(previous);
     add_stylesheet();
@@ -81,7 +86,8 @@ pub fn unmount_contests(root: &web_sys::HtmlElement) {
 /// Renders the import page into `root`; `write` and `sync_now` are the app's (see
 /// `import_page::AppCalls`).
 pub fn mount_import(root: web_sys::HtmlElement, bytes: &[u8], write: js_sys::Function, sync_now: js_sys::Function) -> Result<(), String> {
-    let input = input::ImportInput::decode(bytes)?;
+    let mut input = input::ImportInput::decode(bytes)?;
+    install_language(input.lang, input.catalogue.take());
     unmount_import();
     let calls = import_page::AppCalls { write, sync_now };
     let handle = leptos::mount::mount_to(root, move || view! { <import_page::ImportPage input=input calls=calls/> });
@@ -97,7 +103,8 @@ pub fn unmount_import() {
 
 /// Renders the page into `root` (the app's empty element), replacing a previous mount.
 pub fn mount(root: web_sys::HtmlElement, bytes: &[u8]) -> Result<(), String> {
-    let input = ReportInput::decode(bytes)?;
+    let mut input = ReportInput::decode(bytes)?;
+    install_language(input.lang, input.catalogue.take());
     unmount();
     add_stylesheet();
     let signal = RwSignal::new(input);
@@ -121,6 +128,16 @@ pub fn update(bytes: &[u8]) -> Result<(), String> {
 pub fn unmount() {
     let previous = MOUNTED.with(|m| m.borrow_mut().take());
     drop(previous);
+}
+
+/// The app's language in this module's memory, once per page load (a change of language reloads
+/// the app). Without its catalogue the module stays Vietnamese.
+fn install_language(lang: i18n::Lang, catalogue: Option<String>) {
+    if i18n::lang() != lang
+        && let Err(e) = i18n::install(lang, catalogue.as_deref())
+    {
+        leptos::logging::warn!("the report module's language: {e}");
+    }
 }
 
 /// The page's styles (screen and print) come with the module, not with the app's first load.

@@ -6,10 +6,11 @@ use leptos::prelude::*;
 use super::charts::{BarChartView, LineChartView};
 use super::files;
 use super::input::ReportInput;
-use super::print::{PrintDocument, PrintSettings, PrintSettingsForm};
+use super::print::{PrintDocument, PrintSettings};
 use crate::client::net::http;
 use crate::domain::report::{BREAKDOWNS, Dimension, Period, PeriodKind, ReportRequest, ReportSheet, Scope, draft_text, readable_tree};
-use crate::domain::{Date, Level, UnitTree, format_count_vi};
+use crate::domain::{Date, Level, UnitTree};
+use crate::i18n::{self, t, tf, tr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
@@ -18,7 +19,12 @@ enum Source {
 }
 
 fn n(v: usize) -> String {
-    format_count_vi(v)
+    i18n::count(v)
+}
+
+/// A day of the period as the interface writes dates.
+fn shown(d: Date) -> String {
+    i18n::date(&d.to_string())
 }
 
 fn today() -> Date {
@@ -48,7 +54,7 @@ fn scopes(tree: &UnitTree, readable: &[String]) -> Vec<(String, String)> {
     let mut clusters: Vec<_> = tree.clusters().collect();
     clusters.sort_by(|a, b| a.name.cmp(&b.name));
     for c in clusters {
-        out.push((format!("c:{}", c.code), format!("Cụm thi đua: {}", c.name)));
+        out.push((format!("c:{}", c.code), tf("Cụm thi đua: {}", &[&c.name])));
     }
     out
 }
@@ -66,11 +72,11 @@ fn year_of(text: &str) -> Result<u16, String> {
         .parse::<u16>()
         .ok()
         .filter(|y| (1945..=2200).contains(y))
-        .ok_or_else(|| format!("Năm “{}” không hợp lệ: hãy nhập năm có 4 chữ số, ví dụ 2026.", text.trim()))
+        .ok_or_else(|| tf("Năm “{}” không hợp lệ: hãy nhập năm có 4 chữ số, ví dụ 2026.", &[&text.trim()]))
 }
 
-fn date_of(text: &str, what: &str) -> Result<Date, String> {
-    Date::parse(text.trim()).ok_or_else(|| format!("Hãy chọn {what}."))
+fn date_of(text: &str, what: &'static str) -> Result<Date, String> {
+    Date::parse(text.trim()).ok_or_else(|| tf("Hãy chọn {}.", &[&t(what)]))
 }
 
 fn dimension_code(d: Dimension) -> &'static str {
@@ -81,6 +87,19 @@ fn dimension_code(d: Dimension) -> &'static str {
         Dimension::Level => "level",
         Dimension::Year => "year",
         Dimension::Status => "status",
+    }
+}
+
+/// A breakdown's heading: "Theo " and the dimension's label in lower case, whole (a text to
+/// translate).
+fn by_dimension(d: Dimension) -> &'static str {
+    match d {
+        Dimension::Unit => "Theo đơn vị",
+        Dimension::Field => "Theo lĩnh vực",
+        Dimension::OwnerKind => "Theo loại chủ thể",
+        Dimension::Level => "Theo cấp",
+        Dimension::Year => "Theo năm",
+        Dimension::Status => "Theo tình trạng",
     }
 }
 
@@ -108,13 +127,13 @@ pub fn ReportPage(input: RwSignal<ReportInput>) -> impl IntoView {
     let print_settings = RwSignal::new(PrintSettings::load());
 
     let request = Memo::new(move |_| -> Result<ReportRequest, String> {
-        let scope = parse_scope(&scope.get()).ok_or("Hãy chọn đơn vị hoặc cụm thi đua.")?;
+        let scope = parse_scope(&scope.get()).ok_or(t("Hãy chọn đơn vị hoặc cụm thi đua."))?;
         let period = match kind.get().as_str() {
             "half" => Period::first_half(year_of(&year.get())?),
             "year" => Period::year(year_of(&year.get())?),
-            "years" => Period::years(year_of(&first_year.get())?, year_of(&last_year.get())?)?,
+            "years" => Period::years(year_of(&first_year.get())?, year_of(&last_year.get())?).map_err(|e| tr(&e))?,
             "asof" => Period::as_of(date_of(&to.get(), "ngày tính đến")?),
-            _ => Period::range(date_of(&from.get(), "ngày bắt đầu")?, date_of(&to.get(), "ngày kết thúc")?)?,
+            _ => Period::range(date_of(&from.get(), "ngày bắt đầu")?, date_of(&to.get(), "ngày kết thúc")?).map_err(|e| tr(&e))?,
         };
         let mut request = ReportRequest::new(scope, period);
         request.rows = rows.get();
@@ -146,11 +165,11 @@ pub fn ReportPage(input: RwSignal<ReportInput>) -> impl IntoView {
                 Err(e) => return Some(Err(e)),
             };
             let Some(token) = token else {
-                return Some(Err("Phiên đăng nhập đã hết: hãy đăng nhập lại để lấy số liệu từ máy chủ.".to_string()));
+                return Some(Err(t("Phiên đăng nhập đã hết: hãy đăng nhập lại để lấy số liệu từ máy chủ.").to_string()));
             };
             let answer = http::call::<ReportSheet>(reqwest::Method::POST, "/api/reports", Some(&token), http::json(&request)).await;
             // With when it was answered, for the page's "lấy lúc …".
-            Some(answer.map(|s| (s, js_sys::Date::now() as i64)).map_err(|f| f.message))
+            Some(answer.map(|s| (s, js_sys::Date::now() as i64)).map_err(|f| tr(&f.message)))
         }
     });
     let sheet = Memo::new(move |_| match source.get() {
@@ -160,13 +179,13 @@ pub fn ReportPage(input: RwSignal<ReportInput>) -> impl IntoView {
 
     let provenance = move || match source.get() {
         Source::Device => input.with(|i| {
-            let synced = i.synced_at_ms.map_or("chưa đồng bộ lần nào".to_string(), |ms| format!("đồng bộ lúc {}", crate::client::date_time(ms)));
-            let pending = if i.pending > 0 { format!("; {} mô hình có thay đổi chưa gửi lên máy chủ", n(i.pending)) } else { String::new() };
-            format!("Số liệu trên thiết bị này, {synced}{pending}. Thiết bị chỉ có mô hình của các đơn vị bạn được xem.")
+            let synced = i.synced_at_ms.map_or(t("chưa đồng bộ lần nào").to_string(), |ms| tf("đồng bộ lúc {}", &[&crate::client::date_time(ms)]));
+            let pending = if i.pending > 0 { format!("; {}", tf("{} mô hình có thay đổi chưa gửi lên máy chủ", &[&n(i.pending)])) } else { String::new() };
+            tf("Số liệu trên thiết bị này, {}{}. Thiết bị chỉ có mô hình của các đơn vị bạn được xem.", &[&synced, &pending])
         }),
         Source::Server => match server_sheet.get() {
-            Some(Some(Ok((_, at)))) => format!("Số liệu từ máy chủ, lấy lúc {}.", crate::client::date_time(at)),
-            _ => "Đang lấy số liệu từ máy chủ…".to_string(),
+            Some(Some(Ok((_, at)))) => tf("Số liệu từ máy chủ, lấy lúc {}.", &[&crate::client::date_time(at)]),
+            _ => t("Đang lấy số liệu từ máy chủ…").to_string(),
         },
     };
     let online = move || input.with(|i| i.online && i.token.is_some());
@@ -174,9 +193,9 @@ pub fn ReportPage(input: RwSignal<ReportInput>) -> impl IntoView {
     view! {
         <section class="page report">
             <div class="report-screen">
-                <h1>"Báo cáo"</h1>
+                <h1>{t("Báo cáo")}</h1>
                 <div class="report-controls">
-                    <label class="field"><span>"Đơn vị hoặc cụm"</span>
+                    <label class="field"><span>{t("Đơn vị hoặc cụm")}</span>
                         <select id="report-scope" on:change=move |ev| scope.set(event_target_value(&ev)) prop:value=move || scope.get()>
                             {move || scope_options.get().into_iter().map(|(v, label)| {
                                 let selected = scope.get_untracked() == v;
@@ -184,50 +203,50 @@ pub fn ReportPage(input: RwSignal<ReportInput>) -> impl IntoView {
                             }).collect_view()}
                         </select>
                     </label>
-                    <label class="field"><span>"Kỳ báo cáo"</span>
+                    <label class="field"><span>{t("Kỳ báo cáo")}</span>
                         <select id="report-kind" on:change=move |ev| kind.set(event_target_value(&ev)) prop:value=move || kind.get()>
-                            <option value="half">"Sơ kết 6 tháng đầu năm"</option>
-                            <option value="year">"Tổng kết năm"</option>
-                            <option value="years">"Giai đoạn (nhiều năm)"</option>
-                            <option value="range">"Khoảng ngày"</option>
-                            <option value="asof">"Tính đến ngày"</option>
+                            <option value="half">{t("Sơ kết 6 tháng đầu năm")}</option>
+                            <option value="year">{t("Tổng kết năm")}</option>
+                            <option value="years">{t("Giai đoạn (nhiều năm)")}</option>
+                            <option value="range">{t("Khoảng ngày")}</option>
+                            <option value="asof">{t("Tính đến ngày")}</option>
                         </select>
                     </label>
                     <Show when=move || matches!(kind.get().as_str(), "half" | "year")>
-                        <label class="field"><span>"Năm"</span>
+                        <label class="field"><span>{t("Năm")}</span>
                             <input id="report-year" type="number" inputmode="numeric" min="1945" max="2200" prop:value=move || year.get() on:input=move |ev| year.set(event_target_value(&ev))/>
                         </label>
                     </Show>
                     <Show when=move || kind.get() == "years">
-                        <label class="field"><span>"Từ năm"</span>
+                        <label class="field"><span>{t("Từ năm")}</span>
                             <input id="report-first-year" type="number" inputmode="numeric" prop:value=move || first_year.get() on:input=move |ev| first_year.set(event_target_value(&ev))/>
                         </label>
-                        <label class="field"><span>"Đến năm"</span>
+                        <label class="field"><span>{t("Đến năm")}</span>
                             <input id="report-last-year" type="number" inputmode="numeric" prop:value=move || last_year.get() on:input=move |ev| last_year.set(event_target_value(&ev))/>
                         </label>
                     </Show>
                     <Show when=move || kind.get() == "range">
-                        <label class="field"><span>"Từ ngày"</span>
+                        <label class="field"><span>{t("Từ ngày")}</span>
                             <input id="report-from" type="date" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/>
                         </label>
                     </Show>
                     <Show when=move || matches!(kind.get().as_str(), "range" | "asof")>
-                        <label class="field"><span>{move || if kind.get() == "asof" { "Tính đến ngày" } else { "Đến ngày" }}</span>
+                        <label class="field"><span>{move || if kind.get() == "asof" { t("Tính đến ngày") } else { t("Đến ngày") }}</span>
                             <input id="report-to" type="date" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/>
                         </label>
                     </Show>
                     <fieldset class="report-source">
-                        <legend>"Nguồn số liệu"</legend>
-                        <label><input type="radio" name="report-source" prop:checked=move || source.get() == Source::Device on:change=move |_| source.set(Source::Device)/>" Trên thiết bị"</label>
-                        <label title=move || if online() { "" } else { "Cần có mạng và phiên đăng nhập còn hiệu lực" }>
+                        <legend>{t("Nguồn số liệu")}</legend>
+                        <label><input type="radio" name="report-source" prop:checked=move || source.get() == Source::Device on:change=move |_| source.set(Source::Device)/>" "{t("Trên thiết bị")}</label>
+                        <label title=move || if online() { "" } else { t("Cần có mạng và phiên đăng nhập còn hiệu lực") }>
                             <input id="report-source-server" type="radio" name="report-source" prop:disabled=move || !online() prop:checked=move || source.get() == Source::Server on:change=move |_| source.set(Source::Server)/>
-                            " Máy chủ (cả tỉnh, thành phố)"
+                            " "{t("Máy chủ (cả tỉnh, thành phố)")}
                         </label>
                     </fieldset>
                 </div>
                 <p class="provenance note">{provenance}</p>
                 {move || match sheet.get() {
-                    None => view! { <p class="loading">"Đang tính…"</p> }.into_any(),
+                    None => view! { <p class="loading">{t("Đang tính…")}</p> }.into_any(),
                     Some(Err(e)) => view! { <p class="warning" role="alert">{e}</p> }.into_any(),
                     Some(Ok(s)) => view! { <SheetView sheet=s rows columns cell coverage_level input print_settings/> }.into_any(),
                 }}
@@ -249,7 +268,7 @@ fn SheetView(
 ) -> impl IntoView {
     let f = sheet.figures.clone();
     let period = sheet.request.period;
-    let title = format!("{} — {}", capitalise(&period.label()), sheet.scope_name);
+    let title = format!("{} — {}", capitalise(&tr(&period.label())), sheet.scope_name);
     let draft = draft_text(&sheet).join("\n\n");
     let copied = RwSignal::new(None::<&'static str>);
     let draft_for_copy = draft.clone();
@@ -261,67 +280,67 @@ fn SheetView(
         let has_clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into()).is_ok_and(|c| !c.is_undefined() && !c.is_null());
         if has_clipboard {
             let _ = navigator.clipboard().write_text(&draft_for_copy);
-            copied.set(Some("Đã sao chép"));
+            copied.set(Some(t("Đã sao chép")));
         } else if let Some(area) = w.document().and_then(|d| d.get_element_by_id("report-draft")) {
             use wasm_bindgen::JsCast;
             if let Ok(area) = area.dyn_into::<web_sys::HtmlTextAreaElement>() {
                 area.select();
-                copied.set(Some("Đã chọn đoạn văn: bấm giữ rồi chọn “Sao chép”"));
+                copied.set(Some(t("Đã chọn đoạn văn: bấm giữ rồi chọn “Sao chép”")));
             }
         }
     };
     let by = |d: Dimension| sheet.breakdown(d).map(|b| b.rows.clone()).unwrap_or_default();
-    let field_bars: Vec<(String, usize)> = by(Dimension::Field).into_iter().map(|r| (r.label, r.figures.total)).collect();
+    let field_bars: Vec<(String, usize)> = by(Dimension::Field).into_iter().map(|r| (tr(&r.label), r.figures.total)).collect();
     let unit_bars: Vec<(String, usize)> = by(Dimension::Unit).into_iter().map(|r| (r.label, r.figures.total)).collect();
     // A model's year is its registration year: each year's total is what that year registered
     // (still in the registry at the period's end).
     let year_line: Vec<(String, usize)> = by(Dimension::Year).into_iter().map(|r| (r.label, r.figures.total)).collect();
     // States no model is in would be a column of empty bars.
-    let status_bars: Vec<(String, usize)> = f.by_status.iter().filter(|(_, v)| *v > 0).map(|(s, v)| (s.label().to_string(), *v)).collect();
+    let status_bars: Vec<(String, usize)> = f.by_status.iter().filter(|(_, v)| *v > 0).map(|(s, v)| (t(s.label()).to_string(), *v)).collect();
     let coverage = sheet.coverage.clone();
     let registered_label = match period.kind {
-        PeriodKind::AsOf => "Đã đăng ký (đến ngày này)".to_string(),
-        _ => format!("Đăng ký trong {}", period.label()),
+        PeriodKind::AsOf => t("Đã đăng ký (đến ngày này)").to_string(),
+        _ => tf("Đăng ký trong {}", &[&tr(&period.label())]),
     };
-    let as_of = period.to.vi();
-    let table_names: Vec<String> = files::tables(&sheet).into_iter().map(|t| t.title).collect();
+    let as_of = shown(period.to);
+    let table_names: Vec<String> = files::tables(&sheet).into_iter().map(|table| tr(&table.title)).collect();
     let stored = StoredValue::new(sheet.clone());
     let (export_error, csv_table) = (RwSignal::new(None::<String>), RwSignal::new(0usize));
 
     view! {
         <h2 class="report-title">{title}</h2>
-        <p class="muted">{format!("Tính từ {} mô hình của phạm vi này.", n(sheet.models))}</p>
+        <p class="muted">{tf("Tính từ {} mô hình của phạm vi này.", &[&n(sheet.models)])}</p>
         <dl class="figures" id="report-figures">
             <div class="figure big"><dt>{registered_label}</dt><dd data-figure="registered">{n(f.registered)}</dd></div>
-            <div class="figure big"><dt>{format!("Tổng số mô hình tính đến {as_of}")}</dt><dd data-figure="total">{n(f.total)}</dd></div>
-            <div class="figure big"><dt>"Được công nhận trong kỳ"</dt><dd data-figure="recognised_in_period">{n(f.recognised_in_period)}</dd></div>
-            <div class="figure big"><dt>"Điển hình (tính đến cuối kỳ)"</dt><dd data-figure="exemplary">{n(f.exemplary())}</dd></div>
-            <div class="figure big"><dt>"Lượt khen thưởng trong kỳ"</dt><dd data-figure="commendations">{n(f.commendations())}</dd></div>
-            <div class="figure big"><dt>"Mô hình được nhân rộng trong kỳ"</dt><dd data-figure="replicated">{format!("{} ({} điểm)", n(f.replicated_models), n(f.replication_points))}</dd></div>
+            <div class="figure big"><dt>{tf("Tổng số mô hình tính đến {}", &[&as_of])}</dt><dd data-figure="total">{n(f.total)}</dd></div>
+            <div class="figure big"><dt>{t("Được công nhận trong kỳ")}</dt><dd data-figure="recognised_in_period">{n(f.recognised_in_period)}</dd></div>
+            <div class="figure big"><dt>{t("Điển hình (tính đến cuối kỳ)")}</dt><dd data-figure="exemplary">{n(f.exemplary())}</dd></div>
+            <div class="figure big"><dt>{t("Lượt khen thưởng trong kỳ")}</dt><dd data-figure="commendations">{n(f.commendations())}</dd></div>
+            <div class="figure big"><dt>{t("Mô hình được nhân rộng trong kỳ")}</dt><dd data-figure="replicated">{tf("{} ({} điểm)", &[&n(f.replicated_models), &n(f.replication_points)])}</dd></div>
         </dl>
         <details class="more-figures">
-            <summary>"Chi tiết theo tình trạng, cấp và hình thức khen thưởng"</summary>
+            <summary>{t("Chi tiết theo tình trạng, cấp và hình thức khen thưởng")}</summary>
             <table class="report-table">
                 <tbody>
-                    {f.by_status.iter().map(|(s, v)| view! { <tr><th scope="row">{format!("{} (tính đến {as_of})", s.label())}</th><td class="num" data-status=s.code()>{n(*v)}</td></tr> }).collect_view()}
-                    {f.exemplary_by_level.iter().map(|(l, v)| view! { <tr><th scope="row">{format!("Điển hình {}", l.label().to_lowercase())}</th><td class="num">{n(*v)}</td></tr> }).collect_view()}
-                    {f.commendations_by_form.iter().map(|(k, v)| view! { <tr><th scope="row">{k.label()}</th><td class="num">{n(*v)}</td></tr> }).collect_view()}
-                    <tr><th scope="row">"Mô hình được khen thưởng trong kỳ"</th><td class="num">{n(f.commended_models)}</td></tr>
+                    {f.by_status.iter().map(|(s, v)| view! { <tr><th scope="row">{tf("{} (tính đến {})", &[&t(s.label()), &as_of])}</th><td class="num" data-status=s.code()>{n(*v)}</td></tr> }).collect_view()}
+                    {f.exemplary_by_level.iter().map(|(l, v)| view! { <tr><th scope="row">{tf("Điển hình {}", &[&t(l.label()).to_lowercase()])}</th><td class="num">{n(*v)}</td></tr> }).collect_view()}
+                    {f.commendations_by_form.iter().map(|(k, v)| view! { <tr><th scope="row">{t(k.label())}</th><td class="num">{n(*v)}</td></tr> }).collect_view()}
+                    <tr><th scope="row">{t("Mô hình được khen thưởng trong kỳ")}</th><td class="num">{n(f.commended_models)}</td></tr>
                 </tbody>
             </table>
         </details>
 
-        <h3>"Độ phủ"</h3>
+        <h3>{t("Độ phủ")}</h3>
         <div class="coverage">
-            <label class="field inline"><span>"Đơn vị cấp"</span>
+            <label class="field inline"><span>{t("Đơn vị cấp")}</span>
                 <select id="report-coverage-level" on:change=move |ev| coverage_level.set(event_target_value(&ev)) prop:value=move || coverage_level.get()>
-                    {Level::ALL.iter().map(|l| view! { <option value=l.code() selected=coverage_level.get_untracked() == l.code()>{l.label()}</option> }).collect_view()}
+                    {Level::ALL.iter().map(|l| view! { <option value=l.code() selected=coverage_level.get_untracked() == l.code()>{t(l.label())}</option> }).collect_view()}
                 </select>
             </label>
             <p class="coverage-figure" id="report-coverage"><strong>{format!("{}/{}", n(coverage.registering), n(coverage.units))}</strong>
-                {format!(" đơn vị {} có đăng ký mô hình trong kỳ", coverage.level.label().to_lowercase())}</p>
+                " "{tf("đơn vị {} có đăng ký mô hình trong kỳ", &[&t(coverage.level.label()).to_lowercase()])}</p>
             {(!coverage.missing.is_empty()).then(|| view! {
-                <details><summary>{format!("{} đơn vị chưa đăng ký", n(coverage.missing.len()))}</summary>
+                <details><summary>{tf("{} đơn vị chưa đăng ký", &[&n(coverage.missing.len())])}</summary>
                     <ul class="plain">{coverage.missing.iter().map(|(_, name)| view! { <li>{name.clone()}</li> }).collect_view()}</ul>
                 </details>
             })}
@@ -329,75 +348,75 @@ fn SheetView(
 
         <Completeness scope=sheet.request.scope.clone() input/>
 
-        <h3>"Biểu đồ"</h3>
+        <h3>{t("Biểu đồ")}</h3>
         <div class="charts">
-            <figure><figcaption>"Mô hình theo lĩnh vực"</figcaption><BarChartView items=field_bars/></figure>
-            <figure><figcaption>{format!("Mô hình theo tình trạng (tính đến {as_of})")}</figcaption><BarChartView items=status_bars/></figure>
-            <figure><figcaption>"Mô hình đăng ký theo năm"</figcaption><LineChartView points=year_line/></figure>
-            <figure><figcaption>"Mô hình theo đơn vị"</figcaption><BarChartView items=unit_bars/></figure>
+            <figure><figcaption>{t("Mô hình theo lĩnh vực")}</figcaption><BarChartView items=field_bars/></figure>
+            <figure><figcaption>{tf("Mô hình theo tình trạng (tính đến {})", &[&as_of])}</figcaption><BarChartView items=status_bars/></figure>
+            <figure><figcaption>{t("Mô hình đăng ký theo năm")}</figcaption><LineChartView points=year_line/></figure>
+            <figure><figcaption>{t("Mô hình theo đơn vị")}</figcaption><BarChartView items=unit_bars/></figure>
         </div>
 
-        <h3>"Bảng tổng hợp"</h3>
+        <h3>{t("Bảng tổng hợp")}</h3>
         <PivotView sheet=sheet.clone() rows columns cell/>
 
-        <h3>"Theo từng nhóm"</h3>
+        <h3>{t("Theo từng nhóm")}</h3>
         {BREAKDOWNS.into_iter().map(|d| {
             let rows = by(d);
             view! {
                 <details class="breakdown">
-                    <summary>{format!("Theo {}", d.label().to_lowercase())}</summary>
+                    <summary>{t(by_dimension(d))}</summary>
                     <div class="table-scroll"><table class="report-table">
-                        <thead><tr><th scope="col">{d.label()}</th><th scope="col">"Đăng ký trong kỳ"</th><th scope="col">"Tổng số"</th><th scope="col">"Được công nhận"</th><th scope="col">"Điển hình"</th><th scope="col">"Khen thưởng"</th><th scope="col">"Nhân rộng"</th></tr></thead>
+                        <thead><tr><th scope="col">{t(d.label())}</th><th scope="col">{t("Đăng ký trong kỳ")}</th><th scope="col">{t("Tổng số")}</th><th scope="col">{t("Được công nhận")}</th><th scope="col">{t("Điển hình")}</th><th scope="col">{t("Khen thưởng")}</th><th scope="col">{t("Nhân rộng")}</th></tr></thead>
                         <tbody>{rows.into_iter().map(|r| {
                             let g = &r.figures;
-                            view! { <tr><th scope="row">{r.label.clone()}</th><td class="num">{n(g.registered)}</td><td class="num">{n(g.total)}</td><td class="num">{n(g.recognised())}</td><td class="num">{n(g.exemplary())}</td><td class="num">{n(g.commendations())}</td><td class="num">{n(g.replicated_models)}</td></tr> }
+                            view! { <tr><th scope="row">{tr(&r.label)}</th><td class="num">{n(g.registered)}</td><td class="num">{n(g.total)}</td><td class="num">{n(g.recognised())}</td><td class="num">{n(g.exemplary())}</td><td class="num">{n(g.commendations())}</td><td class="num">{n(g.replicated_models)}</td></tr> }
                         }).collect_view()}</tbody>
                     </table></div>
                 </details>
             }
         }).collect_view()}
 
-        <h3>"Phụ lục"</h3>
+        <h3>{t("Phụ lục")}</h3>
         <details class="annex" id="annex-exemplary">
-            <summary>{format!("Mô hình điển hình ({})", n(sheet.exemplary.len()))}</summary>
-            <ol>{sheet.exemplary.iter().map(|e| view! { <li><a href=format!("/mo-hinh/{}", e.model.id)>{e.model.name.clone()}</a>{format!(" — {}; {}", e.model.unit_name, e.level.label())}</li> }).collect_view()}</ol>
+            <summary>{tf("Mô hình điển hình ({})", &[&n(sheet.exemplary.len())])}</summary>
+            <ol>{sheet.exemplary.iter().map(|e| view! { <li><a href=format!("/mo-hinh/{}", e.model.id)>{e.model.name.clone()}</a>{format!(" — {}; {}", e.model.unit_name, t(e.level.label()))}</li> }).collect_view()}</ol>
         </details>
         <details class="annex" id="annex-commendations">
-            <summary>{format!("Khen thưởng trong kỳ ({})", n(sheet.commendations.len()))}</summary>
+            <summary>{tf("Khen thưởng trong kỳ ({})", &[&n(sheet.commendations.len())])}</summary>
             <div class="table-scroll"><table class="report-table">
-                <thead><tr><th scope="col">"Mô hình"</th><th scope="col">"Hình thức"</th><th scope="col">"Cơ quan khen"</th><th scope="col">"Số quyết định"</th><th scope="col">"Ngày"</th></tr></thead>
+                <thead><tr><th scope="col">{t("Mô hình")}</th><th scope="col">{t("Hình thức")}</th><th scope="col">{t("Cơ quan khen")}</th><th scope="col">{t("Số quyết định")}</th><th scope="col">{t("Ngày")}</th></tr></thead>
                 <tbody>{sheet.commendations.iter().map(|c| view! {
-                    <tr><td>{c.model.name.clone()}<br/><span class="muted">{c.model.unit_name.clone()}</span></td><td>{c.form.label()}</td><td>{c.issuer.clone()}</td><td>{c.decision_number.clone()}</td><td>{c.on.vi()}</td></tr>
+                    <tr><td>{c.model.name.clone()}<br/><span class="muted">{c.model.unit_name.clone()}</span></td><td>{t(c.form.label())}</td><td>{c.issuer.clone()}</td><td>{c.decision_number.clone()}</td><td>{shown(c.on)}</td></tr>
                 }).collect_view()}</tbody>
             </table></div>
         </details>
         <details class="annex" id="annex-replicated">
-            <summary>{format!("Mô hình được nhân rộng trong kỳ ({})", n(sheet.replicated.len()))}</summary>
+            <summary>{tf("Mô hình được nhân rộng trong kỳ ({})", &[&n(sheet.replicated.len())])}</summary>
             <ol>{sheet.replicated.iter().map(|r| view! {
-                <li><a href=format!("/mo-hinh/{}", r.model.id)>{r.model.name.clone()}</a>{format!(" — {}; nhân rộng tại: {}", r.model.unit_name, r.points.iter().map(|(u, d)| format!("{u} ({})", d.vi())).collect::<Vec<_>>().join(", "))}</li>
+                <li><a href=format!("/mo-hinh/{}", r.model.id)>{r.model.name.clone()}</a>{format!(" — {}; {}", r.model.unit_name, tf("nhân rộng tại: {}", &[&r.points.iter().map(|(u, d)| format!("{u} ({})", shown(*d))).collect::<Vec<_>>().join(", ")]))}</li>
             }).collect_view()}</ol>
         </details>
 
-        <h3>"Dự thảo nội dung báo cáo"</h3>
+        <h3>{t("Dự thảo nội dung báo cáo")}</h3>
         <textarea id="report-draft" class="draft" readonly rows="8">{draft}</textarea>
-        <button type="button" class="button secondary" on:click=copy>{move || copied.get().unwrap_or("Sao chép")}</button>
+        <button type="button" class="button secondary" on:click=copy>{move || copied.get().unwrap_or(t("Sao chép"))}</button>
 
-        <h3>"In và xuất tệp"</h3>
+        <h3>{t("In và xuất tệp")}</h3>
         <PrintSettingsForm settings=print_settings scope_name=sheet.scope_name.clone() user=input.with_untracked(|i| i.display_name.clone())/>
         <div class="report-actions">
-            <button type="button" id="report-print" class="button" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>"In báo cáo (A4)"</button>
-            <button type="button" id="report-xlsx" class="button secondary" on:click=move |_| export_error.set(stored.with_value(files::download_report_xlsx).err())>"Tải XLSX (mọi bảng)"</button>
+            <button type="button" id="report-print" class="button" on:click=move |_| { if let Some(w) = web_sys::window() { let _ = w.print(); } }>{t("In báo cáo (A4)")}</button>
+            <button type="button" id="report-xlsx" class="button secondary" on:click=move |_| export_error.set(stored.with_value(files::download_report_xlsx).err())>{t("Tải XLSX (mọi bảng)")}</button>
         </div>
         <div class="report-actions">
-            <label class="field inline"><span>"Bảng"</span>
+            <label class="field inline"><span>{t("Bảng")}</span>
                 <select id="report-csv-table" on:change=move |ev| csv_table.set(event_target_value(&ev).parse().unwrap_or(0))>
                     {table_names.into_iter().enumerate().map(|(i, name)| view! { <option value=i.to_string()>{name}</option> }).collect_view()}
                 </select>
             </label>
-            <button type="button" id="report-csv" class="button secondary" on:click=move |_| export_error.set(stored.with_value(|s| files::download_report_csv(s, csv_table.get_untracked())).err())>"Tải CSV"</button>
+            <button type="button" id="report-csv" class="button secondary" on:click=move |_| export_error.set(stored.with_value(|s| files::download_report_csv(s, csv_table.get_untracked())).err())>{t("Tải CSV")}</button>
         </div>
-        <p class="muted">"Tệp CSV mã hóa UTF-8 (có BOM) để Excel hiện đúng tiếng Việt; tệp XLSX có mỗi bảng một trang tính."</p>
-        {move || export_error.get().map(|e| view! { <p class="warning" role="alert">{e}</p> })}
+        <p class="muted">{t("Tệp CSV mã hóa UTF-8 (có BOM) để Excel hiện đúng tiếng Việt; tệp XLSX có mỗi bảng một trang tính.")}</p>
+        {move || export_error.get().map(|e| view! { <p class="warning" role="alert">{tr(&e)}</p> })}
     }
 }
 
@@ -408,27 +427,27 @@ fn PivotView(sheet: ReportSheet, rows: RwSignal<Dimension>, columns: RwSignal<Di
     let dimension_select = move |id: &'static str, signal: RwSignal<Dimension>| {
         view! {
             <select id=id on:change=move |ev| signal.set(dimension_of(&event_target_value(&ev))) prop:value=move || dimension_code(signal.get())>
-                {Dimension::ALL.iter().map(|d| view! { <option value=dimension_code(*d) selected=signal.get_untracked() == *d>{d.label()}</option> }).collect_view()}
+                {Dimension::ALL.iter().map(|d| view! { <option value=dimension_code(*d) selected=signal.get_untracked() == *d>{t(d.label())}</option> }).collect_view()}
             </select>
         }
     };
     let cell_label = chosen.as_ref().map(|(r, c)| {
-        let find = |keys: &[(String, String)], k: &str| keys.iter().find(|(key, _)| key == k).map_or(k.to_string(), |(_, l)| l.clone());
+        let find = |keys: &[(String, String)], k: &str| keys.iter().find(|(key, _)| key == k).map_or(k.to_string(), |(_, l)| tr(l));
         format!("{} × {}", find(&p.row_keys, r), find(&p.column_keys, c))
     });
     view! {
         <div class="pivot-choice">
-            <label class="field inline"><span>"Hàng"</span>{dimension_select("pivot-rows", rows)}</label>
-            <label class="field inline"><span>"Cột"</span>{dimension_select("pivot-columns", columns)}</label>
+            <label class="field inline"><span>{t("Hàng")}</span>{dimension_select("pivot-rows", rows)}</label>
+            <label class="field inline"><span>{t("Cột")}</span>{dimension_select("pivot-columns", columns)}</label>
         </div>
-        <p class="muted">"Số mô hình tính đến cuối kỳ. Bấm vào một ô để xem các mô hình trong ô đó."</p>
+        <p class="muted">{t("Số mô hình tính đến cuối kỳ. Bấm vào một ô để xem các mô hình trong ô đó.")}</p>
         <div class="table-scroll"><table class="report-table pivot" id="report-pivot">
-            <thead><tr><th scope="col">{format!("{} \\ {}", p.rows.label(), p.columns.label())}</th>
-                {p.column_keys.iter().map(|(_, l)| view! { <th scope="col">{l.clone()}</th> }).collect_view()}
-                <th scope="col">"Cộng"</th></tr></thead>
+            <thead><tr><th scope="col">{format!("{} \\ {}", t(p.rows.label()), t(p.columns.label()))}</th>
+                {p.column_keys.iter().map(|(_, l)| view! { <th scope="col">{tr(l)}</th> }).collect_view()}
+                <th scope="col">{t("Cộng")}</th></tr></thead>
             <tbody>
                 {p.row_keys.iter().enumerate().map(|(r, (rk, rl))| view! {
-                    <tr><th scope="row">{rl.clone()}</th>
+                    <tr><th scope="row">{tr(rl)}</th>
                         {p.column_keys.iter().enumerate().map(|(c, (ck, _))| {
                             let v = p.cells[r][c];
                             let key = (rk.clone(), ck.clone());
@@ -440,21 +459,67 @@ fn PivotView(sheet: ReportSheet, rows: RwSignal<Dimension>, columns: RwSignal<Di
                         <td class="num total">{n(p.row_totals[r])}</td>
                     </tr>
                 }).collect_view()}
-                <tr class="totals"><th scope="row">"Cộng"</th>
+                <tr class="totals"><th scope="row">{t("Cộng")}</th>
                     {p.column_totals.iter().map(|v| view! { <td class="num total">{n(*v)}</td> }).collect_view()}
                     <td class="num total" data-figure="pivot-total">{n(p.total)}</td></tr>
             </tbody>
         </table></div>
         {cell_label.map(|label| view! {
             <div class="cell-models" id="cell-models">
-                <h4>{format!("{label}: {} mô hình", n(sheet.cell_count))}</h4>
+                <h4>{tf("{}: {} mô hình", &[&label, &n(sheet.cell_count)])}</h4>
                 <ul class="plain">{sheet.cell_models.iter().map(|m| view! {
-                    <li><a href=format!("/mo-hinh/{}", m.id)>{m.name.clone()}</a><span class="muted">{format!(" — {}, {}, {}", m.unit_name, m.field, m.year)}</span></li>
+                    <li><a href=format!("/mo-hinh/{}", m.id)>{m.name.clone()}</a><span class="muted">{format!(" — {}, {}, {}", m.unit_name, tr(&m.field), m.year)}</span></li>
                 }).collect_view()}</ul>
-                {(sheet.cell_count > sheet.cell_models.len()).then(|| view! { <p class="muted">{format!("Hiện {} mô hình đầu tiên theo tên.", n(sheet.cell_models.len()))}</p> })}
-                <button type="button" class="button secondary" on:click=move |_| cell.set(None)>"Đóng danh sách"</button>
+                {(sheet.cell_count > sheet.cell_models.len()).then(|| view! { <p class="muted">{tf("Hiện {} mô hình đầu tiên theo tên.", &[&n(sheet.cell_models.len())])}</p> })}
+                <button type="button" class="button secondary" on:click=move |_| cell.set(None)>{t("Đóng danh sách")}</button>
             </div>
         })}
+    }
+}
+
+/// What the printed report says of its issuer and signer (the document itself stays Vietnamese:
+/// `print`).
+#[component]
+fn PrintSettingsForm(settings: RwSignal<PrintSettings>, scope_name: String, user: String) -> impl IntoView {
+    // Sensible first values from the scope and the user, kept once changed.
+    settings.update(|s| {
+        if s.superior.is_empty() {
+            s.superior = scope_name.to_uppercase();
+        }
+        if s.signer_name.is_empty() {
+            s.signer_name = user.clone();
+        }
+    });
+    let text = move |id: &'static str, label: &'static str, get: fn(&PrintSettings) -> String, set: fn(&mut PrintSettings, String)| {
+        view! {
+            <label class="field"><span>{t(label)}</span>
+                <input id=id type="text" prop:value=move || settings.with(get)
+                       on:change=move |ev| settings.update(|s| { set(s, event_target_value(&ev)); s.save(); })/>
+            </label>
+        }
+    };
+    view! {
+        <details class="print-settings">
+            <summary>{t("Thông tin văn bản in (thể thức, cơ quan, số, người ký)")}</summary>
+            <fieldset class="print-layout">
+                <legend>{t("Thể thức")}</legend>
+                <label><input type="radio" name="print-layout" prop:checked=move || settings.with(|s| s.layout == "dang")
+                    on:change=move |_| settings.update(|s| { s.layout = "dang".into(); s.save(); })/>" "{t("Văn bản của Đảng (HD 36-HD/VPTW)")}</label>
+                <label><input id="print-layout-state" type="radio" name="print-layout" prop:checked=move || settings.with(|s| s.layout == "nha_nuoc")
+                    on:change=move |_| settings.update(|s| { s.layout = "nha_nuoc".into(); s.save(); })/>" "{t("Văn bản hành chính nhà nước (NĐ 30/2020/NĐ-CP)")}</label>
+            </fieldset>
+            {text("print-superior", "Cơ quan cấp trên", |s| s.superior.clone(), |s, v| s.superior = v)}
+            {text("print-issuer", "Cơ quan ban hành", |s| s.issuer.clone(), |s, v| s.issuer = v)}
+            {text("print-number", "Số, ký hiệu", |s| s.number.clone(), |s, v| s.number = v)}
+            {text("print-place", "Địa danh", |s| s.place.clone(), |s, v| s.place = v)}
+            {text("print-signer-role", "Quyền hạn ký (T/M, K/T…)", |s| s.signer_role.clone(), |s, v| s.signer_role = v)}
+            {text("print-signer-title", "Chức vụ người ký", |s| s.signer_title.clone(), |s, v| s.signer_title = v)}
+            {text("print-signer-name", "Họ tên người ký", |s| s.signer_name.clone(), |s, v| s.signer_name = v)}
+            <label class="field"><span>{t("Nơi nhận (mỗi dòng một nơi)")}</span>
+                <textarea id="print-recipients" rows="3" prop:value=move || settings.with(|s| s.recipients.clone())
+                          on:change=move |ev| settings.update(|s| { s.recipients = event_target_value(&ev); s.save(); })></textarea>
+            </label>
+        </details>
     }
 }
 
@@ -487,35 +552,35 @@ fn Completeness(scope: Scope, input: RwSignal<ReportInput>) -> impl IntoView {
         }
     });
     view! {
-        <h3>"Mức độ đầy đủ của số liệu"</h3>
+        <h3>{t("Mức độ đầy đủ của số liệu")}</h3>
         <div class="completeness" id="report-completeness">
             {move || match answer.get().flatten() {
-                None => view! { <p class="muted">"Cần có mạng (một lần) để biết thiết bị của đơn vị nào chưa đồng bộ; khi đó danh sách được giữ lại để xem khi không có mạng."</p> }.into_any(),
+                None => view! { <p class="muted">{t("Cần có mạng (một lần) để biết thiết bị của đơn vị nào chưa đồng bộ; khi đó danh sách được giữ lại để xem khi không có mạng.")}</p> }.into_any(),
                 Some((c, kept)) => {
                     let limit = c.now_ms - i64::from(days.get()) * 86_400_000;
                     let late: Vec<_> = c.units.iter().filter(|u| u.last_sync_ms.is_none_or(|t| t < limit)).cloned().collect();
                     let total = c.units.len();
                     view! {
-                        <label class="field inline"><span>"Chưa đồng bộ trong"</span>
+                        <label class="field inline"><span>{t("Chưa đồng bộ trong")}</span>
                             <input id="completeness-days" type="number" min="1" max="365" inputmode="numeric" class="days"
                                    prop:value=move || days.get().to_string()
                                    on:input=move |ev| { if let Ok(d) = event_target_value(&ev).parse::<u32>() { days.set(d.clamp(1, 365)) } }/>
-                            <span>"ngày"</span>
+                            <span>{t("ngày")}</span>
                         </label>
                         <p>{if late.is_empty() {
-                            format!("Cả {} đơn vị đều đã đồng bộ trong {} ngày qua: số liệu đầy đủ.", n(total), days.get_untracked())
+                            tf("Cả {} đơn vị đều đã đồng bộ trong {} ngày qua: số liệu đầy đủ.", &[&n(total), &days.get_untracked()])
                         } else {
-                            format!("{}/{} đơn vị có thiết bị chưa đồng bộ trong {} ngày qua — số liệu của các đơn vị này có thể còn thiếu:", n(late.len()), n(total), days.get_untracked())
+                            tf("{}/{} đơn vị có thiết bị chưa đồng bộ trong {} ngày qua — số liệu của các đơn vị này có thể còn thiếu:", &[&n(late.len()), &n(total), &days.get_untracked()])
                         }}</p>
                         {(!late.is_empty()).then(|| view! {
                             <ul class="plain">{late.into_iter().map(|u| view! {
                                 <li>{u.name.clone()}<span class="muted">{match u.last_sync_ms {
-                                    Some(t) => format!(" — lần cuối {}", crate::client::date_time(t)),
-                                    None => " — chưa đồng bộ lần nào".to_string(),
+                                    Some(at) => format!(" — {}", tf("lần cuối {}", &[&crate::client::date_time(at)])),
+                                    None => format!(" — {}", t("chưa đồng bộ lần nào")),
                                 }}</span></li>
                             }).collect_view()}</ul>
                         })}
-                        {kept.then(|| view! { <p class="muted">{format!("Theo máy chủ lúc {} (đang không có mạng).", crate::client::date_time(c.now_ms))}</p> })}
+                        {kept.then(|| view! { <p class="muted">{tf("Theo máy chủ lúc {} (đang không có mạng).", &[&crate::client::date_time(c.now_ms)])}</p> })}
                     }.into_any()
                 }
             }}

@@ -2,16 +2,20 @@
 //! dẫn 36-HD/VPTW: issuing body top left, "ĐẢNG CỘNG SẢN VIỆT NAM" top right, "Số …-BC/…") or a
 //! State body's (Nghị định 30/2020/NĐ-CP: Quốc hiệu and Tiêu ngữ top right). Hidden on screen;
 //! report.css gives print A4, Times New Roman 13–14 pt and the decree's margins. The browser's
-//! "print to PDF" makes the file. Printed documents stay Vietnamese whatever the interface's
-//! language.
+//! "print to PDF" makes the file. The contest's results document (`contest_document`) is here too.
+//! Printed documents stay Vietnamese whatever the interface's language: this file is in
+//! `i18n::tests::VIETNAMESE_ONLY`; the screens around them (the report's print settings form, the
+//! contest's print tab) are translated.
 
 use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::charts::BarChartView;
+use crate::domain::contest::format_points;
 use crate::domain::report::{Dimension, ReportSheet, draft_text};
 use crate::domain::{Date, format_count_vi};
+use crate::export::{Cell, Table};
 
 const KEY: &str = "danvan.report.print";
 
@@ -55,53 +59,9 @@ impl PrintSettings {
         LocalStorage::get(KEY).unwrap_or_default()
     }
 
-    fn save(&self) {
+    pub(super) fn save(&self) {
         // Only the next report's defaults depend on it.
         let _ = LocalStorage::set(KEY, self);
-    }
-}
-
-#[component]
-pub fn PrintSettingsForm(settings: RwSignal<PrintSettings>, scope_name: String, user: String) -> impl IntoView {
-    // Sensible first values from the scope and the user, kept once changed.
-    settings.update(|s| {
-        if s.superior.is_empty() {
-            s.superior = scope_name.to_uppercase();
-        }
-        if s.signer_name.is_empty() {
-            s.signer_name = user.clone();
-        }
-    });
-    let text = move |id: &'static str, label: &'static str, get: fn(&PrintSettings) -> String, set: fn(&mut PrintSettings, String)| {
-        view! {
-            <label class="field"><span>{label}</span>
-                <input id=id type="text" prop:value=move || settings.with(get)
-                       on:change=move |ev| settings.update(|s| { set(s, event_target_value(&ev)); s.save(); })/>
-            </label>
-        }
-    };
-    view! {
-        <details class="print-settings">
-            <summary>"Thông tin văn bản in (thể thức, cơ quan, số, người ký)"</summary>
-            <fieldset class="print-layout">
-                <legend>"Thể thức"</legend>
-                <label><input type="radio" name="print-layout" prop:checked=move || settings.with(|s| s.layout == "dang")
-                    on:change=move |_| settings.update(|s| { s.layout = "dang".into(); s.save(); })/>" Văn bản của Đảng (HD 36-HD/VPTW)"</label>
-                <label><input id="print-layout-state" type="radio" name="print-layout" prop:checked=move || settings.with(|s| s.layout == "nha_nuoc")
-                    on:change=move |_| settings.update(|s| { s.layout = "nha_nuoc".into(); s.save(); })/>" Văn bản hành chính nhà nước (NĐ 30/2020/NĐ-CP)"</label>
-            </fieldset>
-            {text("print-superior", "Cơ quan cấp trên", |s| s.superior.clone(), |s, v| s.superior = v)}
-            {text("print-issuer", "Cơ quan ban hành", |s| s.issuer.clone(), |s, v| s.issuer = v)}
-            {text("print-number", "Số, ký hiệu", |s| s.number.clone(), |s, v| s.number = v)}
-            {text("print-place", "Địa danh", |s| s.place.clone(), |s, v| s.place = v)}
-            {text("print-signer-role", "Quyền hạn ký (T/M, K/T…)", |s| s.signer_role.clone(), |s, v| s.signer_role = v)}
-            {text("print-signer-title", "Chức vụ người ký", |s| s.signer_title.clone(), |s, v| s.signer_title = v)}
-            {text("print-signer-name", "Họ tên người ký", |s| s.signer_name.clone(), |s, v| s.signer_name = v)}
-            <label class="field"><span>"Nơi nhận (mỗi dòng một nơi)"</span>
-                <textarea id="print-recipients" rows="3" prop:value=move || settings.with(|s| s.recipients.clone())
-                          on:change=move |ev| settings.update(|s| { s.recipients = event_target_value(&ev); s.save(); })></textarea>
-            </label>
-        </details>
     }
 }
 
@@ -172,7 +132,7 @@ pub fn PrintDocument(sheet: ReportSheet, settings: RwSignal<PrintSettings>) -> i
                 }).collect_view()}</tbody>
             </table>
             <h3>"3. Theo lĩnh vực"</h3>
-            <div class="doc-chart"><BarChartView items=field_bars/></div>
+            <div class="doc-chart"><BarChartView items=field_bars document=true/></div>
             <h2>"II. PHỤ LỤC"</h2>
             <h3>"Mô hình điển hình"</h3>
             <table class="doc-table">
@@ -212,3 +172,58 @@ pub fn PrintDocument(sheet: ReportSheet, settings: RwSignal<PrintSettings>) -> i
         </article>
     }
 }
+
+/// The contest's results on A4 (the organiser's unit heading the page, every round, the prize
+/// list, the signature block): shown under the contest's print tab and printed.
+pub fn contest_document(organiser: &str, name: &str, published: bool, tables: Vec<Table>) -> impl IntoView + use<> {
+    let organiser = organiser.to_uppercase();
+    let name = name.to_uppercase();
+    let place_date = {
+        let d = Date::in_vietnam(js_sys::Date::now() as i64);
+        format!("ngày {:02} tháng {:02} năm {}", d.day, d.month, d.year)
+    };
+    view! {
+        <div class="contest-print print-doc-screen">
+            <table class="doc-head">
+                <tbody><tr>
+                    <td class="doc-issuer"><div>{organiser}</div><div class="strong">"BAN TỔ CHỨC HỘI THI"</div></td>
+                    <td class="doc-nation"><div class="date-line italic">{place_date}</div></td>
+                </tr></tbody>
+            </table>
+            <p class="doc-title">"KẾT QUẢ"</p>
+            <p class="doc-subtitle">{name}</p>
+            {(!published).then(|| view! { <p class="italic">"(Kết quả tạm tính, chưa công bố)"</p> })}
+            {tables.into_iter().map(|t| view! {
+                <h3>{t.title.clone()}</h3>
+                <table class="doc-table">
+                    <thead><tr>{t.headers.iter().map(|h| view! { <th>{h.clone()}</th> }).collect_view()}</tr></thead>
+                    <tbody>
+                        {t.rows.iter().map(|row| view! {
+                            <tr>{row.iter().map(|cell| {
+                                let (text, num) = cell_text(cell);
+                                view! { <td class:num=num>{text}</td> }
+                            }).collect_view()}</tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }).collect_view()}
+            <table class="doc-foot">
+                <tbody><tr>
+                    <td class="doc-recipients"></td>
+                    <td class="doc-signature"><div class="strong">"TM. BAN TỔ CHỨC"</div><div class="strong">"TRƯỞNG BAN"</div><div class="signature-space"></div></td>
+                </tr></tbody>
+            </table>
+        </div>
+    }
+}
+
+fn cell_text(cell: &Cell) -> (String, bool) {
+    match cell {
+        Cell::Text(t) => (t.clone(), false),
+        Cell::Whole(n) => (n.to_string(), true),
+        Cell::Decimal(d) => (format_points((d * 100.0).round() as u32), true),
+        Cell::Date(d) => (d.vi(), false),
+        Cell::Empty => (String::new(), false),
+    }
+}
+
