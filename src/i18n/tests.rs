@@ -660,6 +660,7 @@ fn domain_messages_translate() {
     ] {
         assert!(english.iter().any(|e| e == expected), "not said: {expected}\n{}", english.join("\n"));
     }
+}
 
 /// What the import, the document layer, sync, exports and the server produce for the app, read in
 /// English: every message below is made by the real code, and none keeps a Vietnamese letter once
