@@ -140,9 +140,26 @@ impl Catalogue {
         }
         self.templates.iter().find_map(|(pieces, en)| {
             let args = fit(pieces, message)?;
-            let args: Vec<String> = args.into_iter().map(|a| self.message(a).unwrap_or_else(|| a.to_string())).collect();
+            let args: Vec<String> = args.into_iter().map(|a| self.message(a).or_else(|| self.lowercased(a)).unwrap_or_else(|| a.to_string())).collect();
             Some(fill(en, &args))
         })
+    }
+}
+
+impl Catalogue {
+    /// A label the Vietnamese lower-cases inside a sentence ("theo đơn vị"): the entry of its
+    /// capitalised form, lower-cased too.
+    fn lowercased(&self, text: &str) -> Option<String> {
+        let mut chars = text.chars();
+        let first = chars.next()?;
+        if !first.is_lowercase() {
+            return None;
+        }
+        let capitalised: String = first.to_uppercase().chain(chars).collect();
+        let en = self.exact.get(&capitalised)?;
+        let mut chars = en.chars();
+        let first = chars.next()?;
+        Some(first.to_lowercase().chain(chars).collect())
     }
 }
 

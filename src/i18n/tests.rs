@@ -75,7 +75,6 @@ const VIETNAMESE_ONLY: &[(&str, &str)] = &[
     // import, sync, the API and the server's answers
     ("src/import/template.rs", "the import template is a document the user fills in: its headers and guidance stay Vietnamese (the headers are matched when the file is read back)"),
     ("src/export/models.rs", "the model list written as XLSX/CSV: a document, in Vietnamese"),
-    ("src/export/report.rs", "the report's tables written as XLSX/CSV: an administrative document, in Vietnamese"),
     ("src/export/contest.rs", "a contest's results as XLSX/CSV and its printed tables: an administrative document, in Vietnamese"),
     ("src/export/write.rs", "writes tables to bytes; no text of its own"),
     ("src/server/cli.rs", "the operator's command line: prints to the terminal only"),
@@ -341,6 +340,8 @@ fn fixed_texts_and_templates_translate() {
     // What filled a placeholder is translated when it is a catalogue text itself.
     assert_eq!(catalogue.message("Trường Tên mô hình quá dài (250 ký tự).").as_deref(), Some("The field Model name is too long (250 characters)."));
     assert_eq!(catalogue.message("Không có trong danh mục"), None);
+    // A label lower-cased inside a sentence is found by its capitalised entry.
+    assert_eq!(catalogue.message("Trường tên mô hình quá dài (250 ký tự).").as_deref(), Some("The field model name is too long (250 characters)."));
     // A list joined with "; ": every item, not the first item's template swallowing the rest.
     assert_eq!(catalogue.message("Tối đa 5 ký tự.; Tối đa 9 ký tự.").as_deref(), Some("At most 5 characters.; At most 9 characters."));
     assert_eq!(catalogue.message("Tối đa  ký tự."), None, "an empty placeholder does not fit");

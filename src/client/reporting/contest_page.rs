@@ -55,6 +55,11 @@ impl Ctx {
         self.input.with_untracked(|i| i.username.clone())
     }
 
+    /// The level a unit works at: a contest it organises is of that level, unless said otherwise.
+    fn unit_level(&self, code: &str) -> Option<Level> {
+        self.input.with_untracked(|i| i.units.iter().find(|u| u.code == code).map(|u| u.level))
+    }
+
     fn unit_name(&self, code: &str) -> String {
         self.input.with_untracked(|i| i.units.iter().find(|u| u.code == code).map_or_else(|| code.to_string(), |u| u.name.clone()))
     }
@@ -280,7 +285,7 @@ fn NewContestForm(units: Vec<(String, String)>) -> impl IntoView {
     let name = RwSignal::new(format!("{} {year}", vi("Hội thi “Dân vận khéo” năm")));
     let year = RwSignal::new(year.to_string());
     let unit = RwSignal::new(units.first().map(|(c, _)| c.clone()).unwrap_or_default());
-    let level = RwSignal::new(Level::District.code().to_string());
+    let level = RwSignal::new(ctx.unit_level(&unit.get_untracked()).unwrap_or(Level::District).code().to_string());
     let problems = RwSignal::new(Problems::new());
     let busy = RwSignal::new(false);
     let create = move |ev: leptos::ev::SubmitEvent| {
@@ -310,7 +315,13 @@ fn NewContestForm(units: Vec<(String, String)>) -> impl IntoView {
             <IdentityFields name year level problems/>
             <div class="field">
                 <label for="contest-unit">{t("Đơn vị tổ chức")}</label>
-                <select id="contest-unit" on:change=move |ev| unit.set(event_target_value(&ev))>
+                <select id="contest-unit" on:change=move |ev| {
+                    let code = event_target_value(&ev);
+                    if let Some(l) = ctx.unit_level(&code) {
+                        level.set(l.code().to_string());
+                    }
+                    unit.set(code);
+                }>
                     {units.into_iter().map(|(c, n)| view! { <option value=c.clone()>{n}</option> }).collect_view()}
                 </select>
                 <p class="hint">{t("Các vòng sơ khảo lấy theo cụm thi đua của các đơn vị trực thuộc.")}</p>

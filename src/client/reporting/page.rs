@@ -303,7 +303,7 @@ fn SheetView(
         _ => tf("Đăng ký trong {}", &[&tr(&period.label())]),
     };
     let as_of = shown(period.to);
-    let table_names: Vec<String> = files::tables(&sheet).into_iter().map(|table| tr(&table.title)).collect();
+    let table_names: Vec<String> = files::tables(&sheet).into_iter().map(|table| table_title(&table.title)).collect();
     let stored = StoredValue::new(sheet.clone());
     let (export_error, csv_table) = (RwSignal::new(None::<String>), RwSignal::new(0usize));
 
@@ -591,4 +591,15 @@ fn Completeness(scope: Scope, input: RwSignal<ReportInput>) -> impl IntoView {
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
     chars.next().map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// A table's title as `export::report` writes it ("{what} – {scope}, {period}") in the interface's
+/// language: what it counts and the period translated, the unit's name as it is. (The files keep
+/// the Vietnamese title: they are the administrative document.)
+fn table_title(title: &str) -> String {
+    let parts = title.split_once(" – ").and_then(|(what, rest)| rest.rsplit_once(", ").map(|(scope, period)| (what, scope, period)));
+    match parts {
+        Some((what, scope, period)) => format!("{} – {scope}, {}", tr(what), tr(period)),
+        None => tr(title),
+    }
 }
