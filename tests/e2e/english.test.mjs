@@ -111,6 +111,11 @@ test('a phone set to English: the shell, sign-in, list, form, model page and set
     // Dates as English writes them.
     assert.match(await page.locator('main').innerText(), /1 Mar 2025/);
     await page.screenshot({ path: join(SHOTS, 'en3-phone-model.png') });
+    // A lifecycle step, confirmed: the new status and the history in English.
+    await page.locator('.lifecycle-actions .buttons').getByRole('button', { name: 'Start', exact: true }).click();
+    await page.locator('#confirm-step').click();
+    await eventually('status In progress', async () => !/Registered/.test(await page.locator('.badge.status').innerText()));
+    await assertEnglish(page, "the model's page after a step");
 
     await page.getByRole('link', { name: 'Settings', exact: true }).click();
     await page.locator('#language').waitFor();
@@ -139,7 +144,7 @@ test('a phone set to English: the shell, sign-in, list, form, model page and set
   }
 });
 
-test('an administrator in English: administration, review, reports, import and contests', { timeout: 240_000 }, async () => {
+test('an administrator in English: administration, reports, contests and import', { timeout: 240_000 }, async () => {
   const context = await browser.newContext(LAPTOP);
   try {
     const page = await context.newPage();
@@ -155,9 +160,47 @@ test('an administrator in English: administration, review, reports, import and c
     await page.screenshot({ path: join(SHOTS, 'en5-laptop-reports.png') });
 
     await page.getByRole('link', { name: 'Contests', exact: true }).click();
-    await eventually('the contest list', async () => (await page.locator('main').innerText()).length > 50, 30_000);
+    await page.locator('#create-contest').waitFor({ timeout: 30_000 });
     await assertEnglish(page, 'contests', 'main');
-    await page.screenshot({ path: join(SHOTS, 'en6-laptop-contests.png') });
+    // A new contest: every tab but the printed document speaks English; its name is the record's
+    // (Vietnamese by default, as printed on the results), so it is data here.
+    await page.locator('#create-contest').click();
+    await page.getByRole('tab', { name: 'Setup' }).waitFor({ timeout: 30_000 });
+    let contestName = await page.locator('main h1').innerText();
+    for (const d of DATA) contestName = contestName.split(d).join('');
+    // The scoring tab is a judge's; the print tab shows the administrative document (Vietnamese).
+    const tabs = (await page.getByRole('tab').allInnerTexts()).map((t) => t.trim());
+    assert.ok(tabs.includes('Results') && tabs.includes('Teams') && tabs.includes('Print and export'), tabs.join(', '));
+    for (const tab of tabs.filter((t) => t !== 'Print and export')) {
+      await page.getByRole('tab', { name: tab }).click();
+      await page.waitForTimeout(300);
+      const left = (await vietnameseLeft(page, 'main')).filter((l) => !l.includes(contestName));
+      assert.deepEqual(left, [], `contest tab ${tab}: Vietnamese left on screen:\n${left.join('\n')}`);
+    }
+    await page.getByRole('tab', { name: 'Setup' }).click();
+    await page.screenshot({ path: join(SHOTS, 'en6-laptop-contest-setup.png'), fullPage: true });
+
+    await page.getByRole('link', { name: 'Models', exact: true }).click();
+    await page.locator('#import-link').click();
+    await page.locator('main h1').waitFor({ timeout: 30_000 });
+    await eventually('the import page', async () => (await page.locator('main input[type=file]').count()) > 0, 30_000);
+    await assertEnglish(page, 'the import page', 'main');
+    await page.screenshot({ path: join(SHOTS, 'en7-laptop-import.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test('a reviewer in English: the review queue', { timeout: 120_000 }, async () => {
+  const context = await browser.newContext(PHONE);
+  try {
+    const page = await context.newPage();
+    watch(page, 'english-review');
+    await signInEnglish(page, 'binhxet');
+    await page.getByRole('link', { name: 'Review', exact: true }).click();
+    await page.locator('main h1').waitFor();
+    await assertEnglish(page, 'the review queue', 'main');
+    await page.screenshot({ path: join(SHOTS, 'en8-phone-review.png'), fullPage: true });
   } finally {
     await context.close();
   }

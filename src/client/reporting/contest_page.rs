@@ -556,9 +556,9 @@ fn RoundResultsView(id: String, contest: ContestMemo, round: String, organiser: 
             let confirm = match &closing {
                 Ok(q) if r.stage == Stage::Preliminary => tf(
                     "Khóa vòng “{}”? Các đội vào chung khảo: {}. Sau khi khóa, không ai sửa được phiếu chấm của vòng này.",
-                    &[&r.name, &q.iter().map(|team| c.team(team).map_or(team.clone(), |team| team.name.clone())).collect::<Vec<_>>().join(", ")],
+                    &[&tr(&r.name), &q.iter().map(|team| c.team(team).map_or(team.clone(), |team| team.name.clone())).collect::<Vec<_>>().join(", ")],
                 ),
-                _ => tf("Khóa vòng “{}”? Sau khi khóa, không ai sửa được phiếu chấm của vòng này.", &[&r.name]),
+                _ => tf("Khóa vòng “{}”? Sau khi khóa, không ai sửa được phiếu chấm của vòng này.", &[&tr(&r.name)]),
             };
             let why_not = closing.err().map(|ps| view! {
                 <div class="note">
@@ -577,7 +577,7 @@ fn RoundResultsView(id: String, contest: ContestMemo, round: String, organiser: 
         });
         view! {
             <section class="item round-results" id=format!("round-{}", r.id)>
-                <h2>{r.name.clone()}</h2>
+                <h2>{tr(&r.name)}</h2>
                 <p class="meta">{where_when.join(" · ")} {(!where_when.is_empty()).then_some(" · ")} {state}</p>
                 {(teams > 0 || waiting.is_none()).then(|| table)}
                 {waiting}
@@ -1027,7 +1027,7 @@ fn JudgeSheet(id: String, contest: ContestMemo, round: String, closed: bool) -> 
     };
     view! {
         <section class="item judge-sheet" id=format!("sheet-{round}")>
-            <h2>{tf("Phiếu chấm — {}", &[&r.name])}</h2>
+            <h2>{tf("Phiếu chấm — {}", &[&tr(&r.name)])}</h2>
             <p class="meta">{progress} {closed.then(|| format!(" · {}", t("Vòng đã khóa: phiếu chỉ xem.")))}</p>
             {cards}
         </section>
@@ -1052,7 +1052,7 @@ fn TeamsTab(id: String, contest: ContestMemo, organiser: bool) -> impl IntoView 
                     let units_without: Vec<String> = r.units.iter().filter(|u| !c.teams.iter().any(|t| &t.unit == *u)).map(|u| ctx.unit_name(u)).collect();
                     view! {
                         <section class="item">
-                            <h2>{r.name.clone()}</h2>
+                            <h2>{tr(&r.name)}</h2>
                             {if teams.is_empty() { view! { <p class="empty">{t("Chưa có đội nào đăng ký.")}</p> }.into_any() } else {
                                 view! {
                                     <ul class="plain team-list">
@@ -1314,7 +1314,7 @@ fn RoundForm(id: String, contest: ContestMemo, round: String) -> impl IntoView {
     if r.is_closed() {
         return view! {
             <section class="card round-form">
-                <h3>{r.name.clone()}</h3>
+                <h3>{tr(&r.name)}</h3>
                 <p class="meta">{tf("Đã khóa. Giám khảo: {}", &[&r.judges.iter().map(|j| j.name.clone()).collect::<Vec<_>>().join(", ")])}</p>
             </section>
         }
@@ -1350,7 +1350,7 @@ fn RoundForm(id: String, contest: ContestMemo, round: String) -> impl IntoView {
     let (p1, p2) = (prefix.clone(), prefix.clone());
     view! {
         <form class="card round-form" id=format!("round-form-{}", r.id) on:submit=submit>
-            <h3>{r.name.clone()}</h3>
+            <h3>{tr(&r.name)}</h3>
             {(!units.is_empty()).then(|| view! { <p class="meta">{tf("Đơn vị: {}", &[&units.join(", ")])}</p> })}
             <div class="row">
                 <div class="field">
