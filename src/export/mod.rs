@@ -18,7 +18,7 @@ mod write;
 
 pub use contest::{EXCUSED, INCOMPLETE, MISSING, PRIZES, QUALIFIED, TIED, contest_tables, final_table, name_units, prize_table, round_sheets_table, round_table};
 pub use models::model_table;
-pub use report::{COMMENDATIONS, COVERAGE, EXEMPLARY, FIGURES, NOT_REGISTERING, PIVOT, REPLICATED, TOTAL, breakdown_sheet, figure_rows, report_tables};
+pub use report::{COMMENDATIONS, CONTEST_PRIZES, COVERAGE, EXEMPLARY, FIGURES, NOT_REGISTERING, PIVOT, REPLICATED, TOTAL, breakdown_sheet, figure_rows, report_tables};
 pub use write::{csv, xlsx};
 
 use crate::domain::Date;

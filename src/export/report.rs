@@ -15,6 +15,7 @@ pub const NOT_REGISTERING: &str = "Chưa đăng ký";
 pub const EXEMPLARY: &str = "Điển hình";
 pub const COMMENDATIONS: &str = "Khen thưởng";
 pub const REPLICATED: &str = "Nhân rộng";
+pub const CONTEST_PRIZES: &str = "Giải hội thi";
 
 /// The sheet of a breakdown by `dimension` ("Theo đơn vị", "Theo lĩnh vực" …).
 pub fn breakdown_sheet(dimension: Dimension) -> String {
@@ -185,6 +186,25 @@ pub fn report_tables(sheet: &ReportSheet) -> Vec<Table> {
         ]);
     }
     out.push(replicated);
+
+    let mut prizes = Table::new(
+        CONTEST_PRIZES,
+        of("Giải thưởng hội thi trong kỳ"),
+        &["STT", "Hội thi", "Cấp", "Đơn vị tổ chức", "Ngày công bố", "Giải", "Đội", "Đơn vị"],
+    );
+    for (i, p) in sheet.contest_prizes.iter().enumerate() {
+        prizes.push(vec![
+            Cell::from(i + 1),
+            Cell::from(p.contest_name.as_str()),
+            Cell::from(p.level.label()),
+            Cell::from(p.organiser.as_str()),
+            Cell::from(p.published),
+            Cell::from(p.prize.label()),
+            Cell::from(p.team.as_str()),
+            Cell::from(p.unit_name.as_str()),
+        ]);
+    }
+    out.push(prizes);
     out
 }
 

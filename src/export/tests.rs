@@ -279,10 +279,21 @@ fn the_model_list_reads_as_the_app_lists_it() {
 
 #[test]
 fn a_reports_tables_are_its_figures_breakdowns_pivot_coverage_and_annex() {
-    let sheet = report();
+    let mut sheet = report();
+    sheet.contest_prizes = vec![crate::domain::report::ContestPrizeEntry {
+        contest: "c".into(),
+        contest_name: "Hội thi “Dân vận khéo” năm 2025".into(),
+        level: Level::District,
+        organiser: "Huyện ủy D".into(),
+        published: day("2025-11-20"),
+        prize: crate::domain::contest::PrizeKind::First,
+        team: "Đội xã X1".into(),
+        unit: "X1".into(),
+        unit_name: "Xã X1".into(),
+    }];
     let tables = report_tables(&sheet);
     let names: Vec<&str> = tables.iter().map(|t| t.sheet.as_str()).collect();
-    assert_eq!(names, vec![FIGURES, "Theo đơn vị", "Theo loại chủ thể", "Theo lĩnh vực", "Theo cấp", "Theo năm", PIVOT, COVERAGE, NOT_REGISTERING, EXEMPLARY, COMMENDATIONS, REPLICATED]);
+    assert_eq!(names, vec![FIGURES, "Theo đơn vị", "Theo loại chủ thể", "Theo lĩnh vực", "Theo cấp", "Theo năm", PIVOT, COVERAGE, NOT_REGISTERING, EXEMPLARY, COMMENDATIONS, REPLICATED, CONTEST_PRIZES]);
     assert!(tables.iter().all(|t| t.title.contains("Xã D") && t.title.contains("năm 2025")), "each title names the scope and period");
 
     let figures = &tables[0];
@@ -326,6 +337,12 @@ fn a_reports_tables_are_its_figures_breakdowns_pivot_coverage_and_annex() {
     assert_eq!(commendations.rows[0][3..], [Cell::from("Chi hội e"), Cell::from("Giấy khen"), Cell::from("UBND huyện"), Cell::from("12/QĐ-UBND"), Cell::Date(day("2025-06-10"))]);
     let replicated = &tables[11];
     assert_eq!(replicated.rows[0][4..], [Cell::Whole(2), Cell::from("Xã X1; Xã X3"), Cell::Date(day("2025-04-01"))]);
+
+    let prizes = &tables[12];
+    assert_eq!(prizes.rows[0][1..], [
+        Cell::from("Hội thi “Dân vận khéo” năm 2025"), Cell::from("Cấp huyện"), Cell::from("Huyện ủy D"), Cell::Date(day("2025-11-20")),
+        Cell::from("Giải Nhất"), Cell::from("Đội xã X1"), Cell::from("Xã X1"),
+    ]);
 
     // The whole workbook is writable, and reads back with the same numbers.
     let mut book = open(&xlsx(&tables).unwrap());

@@ -41,7 +41,7 @@ fn call(module: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsVal
 #[component]
 pub fn ReportsPage() -> impl IntoView {
     let app = use_app();
-    let (models, account, pending) = (app.replica.models, app.account, app.replica.pending);
+    let (models, account, pending, contests) = (app.replica.models, app.account, app.replica.pending, app.replica.contests);
     let root = NodeRef::<leptos::html::Div>::new();
     let failed = RwSignal::new(None::<String>);
     let module = RwSignal::new(None::<SendWrapper<JsValue>>);
@@ -52,6 +52,7 @@ pub fn ReportsPage() -> impl IntoView {
         let (lang, catalogue) = input::language(mounting);
         let mut input = ReportInput { pending: pending.get(), synced_at_ms: settings::load_last_synced(), lang, catalogue, ..Default::default() };
         input.online = web_sys::window().is_some_and(|w| w.navigator().on_line());
+        input.contests = contests.with(|c| c.values().filter_map(|json| json.as_ref().ok().cloned()).collect());
         account.with(|a| {
             if let Some(a) = a {
                 let p = &a.profile;

@@ -28,6 +28,9 @@ pub struct ReportInput {
     pub online: bool,
     pub username: String,
     pub display_name: String,
+    /// The contests this device holds, as their JSON: the prizes of published ones join the
+    /// report (`domain::report::contest_prizes`).
+    pub contests: Vec<String>,
     /// The interface's language, and (when the module mounts) the English catalogue's text: the
     /// module has its own memory and installs them itself (`i18n::catalogue_source`).
     pub lang: Lang,

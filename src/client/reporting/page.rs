@@ -8,7 +8,8 @@ use super::files;
 use super::input::ReportInput;
 use super::print::{PrintDocument, PrintSettings};
 use crate::client::net::http;
-use crate::domain::report::{BREAKDOWNS, Dimension, Period, PeriodKind, ReportRequest, ReportSheet, Scope, draft_text, readable_tree};
+use crate::domain::contest::Contest;
+use crate::domain::report::{BREAKDOWNS, Dimension, Period, PeriodKind, ReportRequest, ReportSheet, Scope, contest_prizes, draft_text, readable_tree};
 use crate::domain::{Date, Level, UnitTree};
 use crate::i18n::{self, t, tf, tr};
 
@@ -172,9 +173,20 @@ pub fn ReportPage(input: RwSignal<ReportInput>) -> impl IntoView {
             Some(answer.map(|s| (s, js_sys::Date::now() as i64)).map_err(|f| tr(&f.message)))
         }
     });
-    let sheet = Memo::new(move |_| match source.get() {
-        Source::Device => device_sheet.get(),
-        Source::Server => server_sheet.get().flatten().map(|answer| answer.map(|(s, _)| s)),
+    // Contests are few and small; the device holds every one the user may read (organised in
+    // their units, or with their teams), so their prizes join a server's sheet too.
+    let contests = Memo::new(move |_| input.with(|i| i.contests.iter().filter_map(|json| serde_json::from_str::<Contest>(json).ok()).collect::<Vec<_>>()));
+    let sheet = Memo::new(move |_| {
+        let sheet = match source.get() {
+            Source::Device => device_sheet.get(),
+            Source::Server => server_sheet.get().flatten().map(|answer| answer.map(|(s, _)| s)),
+        };
+        sheet.map(|s| {
+            s.map(|mut s| {
+                s.contest_prizes = contests.with(|c| tree.with(|t| contest_prizes(t, &s.request.scope, &s.request.period, c)));
+                s
+            })
+        })
     });
 
     let provenance = move || match source.get() {
@@ -395,6 +407,22 @@ fn SheetView(
             <ol>{sheet.replicated.iter().map(|r| view! {
                 <li><a href=format!("/mo-hinh/{}", r.model.id)>{r.model.name.clone()}</a>{format!(" — {}; {}", r.model.unit_name, tf("nhân rộng tại: {}", &[&r.points.iter().map(|(u, d)| format!("{u} ({})", shown(*d))).collect::<Vec<_>>().join(", ")]))}</li>
             }).collect_view()}</ol>
+        </details>
+
+        <details class="annex" id="annex-contests">
+            <summary>{tf("Giải thưởng hội thi trong kỳ ({})", &[&n(sheet.contest_prizes.len())])}</summary>
+            <p class="muted">{t("Giải của các đội thuộc phạm vi này ở các hội thi đã công bố kết quả trong kỳ, theo các hội thi có trên thiết bị.")}</p>
+            <div class="table-scroll"><table class="report-table">
+                <thead><tr><th scope="col">{t("Hội thi")}</th><th scope="col">{t("Giải")}</th><th scope="col">{t("Đội")}</th><th scope="col">{t("Ngày công bố")}</th></tr></thead>
+                <tbody>{sheet.contest_prizes.iter().map(|p| view! {
+                    <tr>
+                        <td><a href=format!("/hoi-thi/{}", p.contest)>{p.contest_name.clone()}</a><br/><span class="muted">{format!("{} · {}", t(p.level.label()), p.organiser)}</span></td>
+                        <td>{t(p.prize.label())}</td>
+                        <td>{p.team.clone()}<br/><span class="muted">{p.unit_name.clone()}</span></td>
+                        <td>{shown(p.published)}</td>
+                    </tr>
+                }).collect_view()}</tbody>
+            </table></div>
         </details>
 
         <h3>{t("Dự thảo nội dung báo cáo")}</h3>

@@ -153,6 +153,15 @@ pub fn PrintDocument(sheet: ReportSheet, settings: RwSignal<PrintSettings>) -> i
                     <tr><td class="num">{i + 1}</td><td>{r.model.name.clone()}</td><td>{r.points.iter().map(|(u, _)| u.clone()).collect::<Vec<_>>().join(", ")}</td></tr>
                 }).collect_view()}</tbody>
             </table>
+            {(!sheet_for_annex.contest_prizes.is_empty()).then(|| view! {
+                <h3>"Giải thưởng hội thi"</h3>
+                <table class="doc-table">
+                    <thead><tr><th>"TT"</th><th>"Hội thi"</th><th>"Giải"</th><th>"Đội, đơn vị"</th></tr></thead>
+                    <tbody>{sheet_for_annex.contest_prizes.iter().enumerate().map(|(i, p)| view! {
+                        <tr><td class="num">{i + 1}</td><td>{format!("{} ({}, {})", p.contest_name, p.organiser, p.published.vi())}</td><td>{p.prize.label()}</td><td>{format!("{} – {}", p.team, p.unit_name)}</td></tr>
+                    }).collect_view()}</tbody>
+                </table>
+            })}
             {move || settings.with(|s| view! {
                 <table class="doc-foot">
                     <tr>

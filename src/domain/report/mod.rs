@@ -15,10 +15,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+mod contests;
 mod sheet;
 mod text;
 
 pub use sheet::{BREAKDOWNS, Breakdown, BreakdownRow, CommendationEntry, ExemplaryEntry, ModelEntry, ReplicatedEntry, ReportRequest, ReportSheet, CELL_MODELS_SHOWN};
+pub use contests::{ContestPrizeEntry, contest_prizes};
 pub use text::draft_text;
 
 use super::{Action, CommendationForm, Date, Level, Model, OwnerKind, Status, UnitTree, field_label, replay};

@@ -96,6 +96,7 @@ impl ReportRequest {
                 .collect(),
             cell_models,
             cell_count,
+            contest_prizes: Vec::new(),
             models: report.models().len(),
             request: self.clone(),
         }
@@ -206,6 +207,11 @@ pub struct ReportSheet {
     /// The first [`CELL_MODELS_SHOWN`] models of the requested cell, by name.
     pub cell_models: Vec<ModelEntry>,
     pub cell_count: usize,
+    /// Prizes of published contests won by the scope's teams in the period: filled on the device
+    /// from the contests it holds (`contests::contest_prizes`), also for a sheet the server
+    /// computed — the server's facts are about models only.
+    #[serde(default)]
+    pub contest_prizes: Vec<super::ContestPrizeEntry>,
 }
 
 impl ReportSheet {
