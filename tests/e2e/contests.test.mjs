@@ -3,7 +3,8 @@
 // commune's own cadre), three judges score the four teams at the venue on their phones with the
 // network gone, and come back online in a different order from the one they scored in; the
 // organiser's laptop and phone show the same ranking; the preliminaries close, the final forms
-// from their qualifiers, is scored and closed; prizes are awarded and published, and a judge's
+// from their qualifiers, is scored and closed; prizes are awarded and published (and appear in the
+// district's yearly report), and a judge's
 // phone then shows the results read-only. The results are printed (A4 PDF) and exported (XLSX).
 //
 // Starts its own server (DANVAN_SERVER_BIN) on a fresh database with the built client
@@ -263,6 +264,19 @@ test('three judges score four teams offline; every device ranks alike; the final
     await gk2.locator('.note.published').waitFor({ timeout: 30_000 });
     assert.ok(await gk2.locator('[id="chung-khao--score-doi-PHUDINH-p1"]').isDisabled());
     await gk2.screenshot({ path: join(SHOTS, 'contest-5-judge-published.png'), fullPage: true });
+
+    // ── The district's yearly review names the prizes its communes' teams won. ──
+    await org.getByRole('link', { name: 'Báo cáo', exact: true }).click();
+    const annex = org.locator('#annex-contests');
+    await annex.locator('summary').waitFor({ timeout: 60_000 });
+    await annex.locator('summary').click();
+    await eventually('the prizes in the report', async () => {
+      const rows = await annex.locator('tbody tr').allInnerTexts();
+      return rows.length === 2 && /Giải Nhất[\s\S]*Đội Xã Phú Đình/.test(rows[0]) && /Giải Nhì[\s\S]*Đội Xã Bảo Linh/.test(rows[1]);
+    }, 30_000);
+    await annex.scrollIntoViewIfNeeded();
+    await org.screenshot({ path: join(SHOTS, 'contest-7-report-prizes.png') });
+    assert.deepEqual(orgErrors, []);
   } catch (e) {
     // What each open page showed when it failed.
     for (const [i, ctx] of browser.contexts().entries()) {

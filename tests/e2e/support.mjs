@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { chromium } from 'playwright-core';
 
 export const READY_MS = 60_000; // first wasm load + IndexedDB replica
 
@@ -17,6 +18,19 @@ export const LAUNCH = {
     '--no-first-run',
   ],
 };
+
+// Browsers in Vietnamese, as the cadres' are: the app's language on a device's first start is the
+// browser's, and headless Chromium says "en-US" whatever `--lang` asks. Every context the tests
+// open gets `locale: 'vi-VN'` unless it names its own (the English tests say 'en-US').
+const launch = chromium.launch.bind(chromium);
+chromium.launch = async (options) => {
+  const browser = await launch(options);
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = (contextOptions = {}) => newContext({ locale: 'vi-VN', ...contextOptions });
+  return browser;
+};
+const launchPersistentContext = chromium.launchPersistentContext.bind(chromium);
+chromium.launchPersistentContext = (dir, options = {}) => launchPersistentContext(dir, { locale: 'vi-VN', ...options });
 
 /** The app sets body[data-ready=1] once its local replica is loaded. */
 export async function waitReady(page) {
