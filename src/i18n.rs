@@ -190,7 +190,9 @@ fn fit<'m>(pieces: &[String], message: &'m str) -> Option<Vec<&'m str>> {
     Some(args)
 }
 
-/// `{}` takes the next argument, `{0}`, `{1}`… a given one (English may need another order).
+/// `{}` takes the next argument, `{0}`, `{1}`… a given one (English may need another order);
+/// `{0?model|models}` writes the first word when argument 0 is "1", the second otherwise (English
+/// counts where Vietnamese does not: "1 model", "3 models").
 fn fill(template: &str, args: &[impl AsRef<str>]) -> String {
     let mut out = String::with_capacity(template.len() + 16);
     let mut next = 0;
@@ -199,6 +201,11 @@ fn fill(template: &str, args: &[impl AsRef<str>]) -> String {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
         match after.find('}') {
+            Some(close) if plural(&after[..close]).is_some() => {
+                let (index, one, many) = plural(&after[..close]).unwrap_or_default();
+                out.push_str(if args.get(index).is_some_and(|a| a.as_ref() == "1") { one } else { many });
+                rest = &after[close + 1..];
+            }
             Some(close) if after[..close].chars().all(|c| c.is_ascii_digit()) => {
                 let index = if close == 0 {
                     next += 1;
@@ -219,6 +226,13 @@ fn fill(template: &str, args: &[impl AsRef<str>]) -> String {
     out
 }
 
+/// `0?model|models` → (0, "model", "models").
+fn plural(inside: &str) -> Option<(usize, &str, &str)> {
+    let (index, words) = inside.split_once('?')?;
+    let (one, many) = words.split_once('|')?;
+    Some((index.parse().ok()?, one, many))
+}
+
 fn placeholders(vi: &str) -> usize {
     vi.matches("{}").count()
 }
@@ -231,6 +245,8 @@ fn placeholders_used(en: &str) -> usize {
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
         match after.find('}') {
+            // A plural choice reads an argument but does not take one.
+            Some(close) if plural(&after[..close]).is_some() => rest = &after[close + 1..],
             Some(close) if after[..close].chars().all(|c| c.is_ascii_digit()) => {
                 if close == 0 {
                     next += 1;

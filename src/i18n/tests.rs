@@ -340,6 +340,10 @@ fn fixed_texts_and_templates_translate() {
     // What filled a placeholder is translated when it is a catalogue text itself.
     assert_eq!(catalogue.message("Trường Tên mô hình quá dài (250 ký tự).").as_deref(), Some("The field Model name is too long (250 characters)."));
     assert_eq!(catalogue.message("Không có trong danh mục"), None);
+    // English counts: the word follows the number.
+    let counted = Catalogue::parse("Nhập {} mô hình\tImport {} {0?model|models}").unwrap();
+    assert_eq!(counted.message("Nhập 1 mô hình").as_deref(), Some("Import 1 model"));
+    assert_eq!(counted.message("Nhập 12 mô hình").as_deref(), Some("Import 12 models"));
     // A label lower-cased inside a sentence is found by its capitalised entry.
     assert_eq!(catalogue.message("Trường tên mô hình quá dài (250 ký tự).").as_deref(), Some("The field model name is too long (250 characters)."));
     // A list joined with "; ": every item, not the first item's template swallowing the rest.
