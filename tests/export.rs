@@ -47,7 +47,10 @@ fn a_city_reports_workbook_holds_its_figures_as_numbers() {
     assert!(sheet.figures.commendations() > 0 && sheet.figures.replication_points > 0 && sheet.figures.exemplary() > 0, "the generator filled the annex");
     let mut book = open(xlsx(&report_tables(&sheet)).unwrap());
     let names = book.sheet_names();
-    assert_eq!(names.len(), 7 + sheet.breakdowns.len());
+    // Figures, the breakdowns, the pivot, coverage, units not registering, and the annex's four
+    // lists (exemplary, commendations, replication, contest prizes).
+    assert_eq!(names.len(), 8 + sheet.breakdowns.len());
+    assert_eq!(names.last().map(String::as_str), Some(export::CONTEST_PRIZES));
     assert_eq!(sheet.breakdowns.len(), 5);
     assert_eq!(names[0], export::FIGURES);
 
