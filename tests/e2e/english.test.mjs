@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { LAUNCH, PASSWORD, eventually, waitReady, waitServiceWorker, watch } from './support.mjs';
+import { LAUNCH, PASSWORD, SIGN_IN, eventually, signIn, waitReady, waitServiceWorker, watch } from './support.mjs';
 
 const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
 const SHOTS = new URL('./screenshots/', import.meta.url).pathname;
@@ -44,13 +44,8 @@ async function assertEnglish(page, what, scope) {
   assert.deepEqual(left, [], `${what}: Vietnamese left on screen:\n${left.join('\n')}`);
 }
 
-async function signInEnglish(page, username) {
-  await page.goto(BASE + '/');
-  await waitReady(page);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-  await page.waitForFunction(() => location.pathname === '/' && !document.querySelector('#password'), null, { timeout: 30_000 });
+function signInEnglish(page, username) {
+  return signIn(page, BASE, username, PASSWORD, SIGN_IN.en);
 }
 
 let browser;

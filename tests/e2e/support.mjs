@@ -57,13 +57,19 @@ export async function waitServiceWorker(page) {
 /** The password `.ci/test` gives every test account. */
 export const PASSWORD = process.env.DANVAN_E2E_PASSWORD || 'mật khẩu thử nghiệm';
 
+/** The sign-in form's labels, per language of the interface. */
+export const SIGN_IN = {
+  vi: { username: 'Tên đăng nhập', password: 'Mật khẩu', button: 'Đăng nhập' },
+  en: { username: 'Username', password: 'Password', button: 'Sign in' },
+};
+
 /** Signs in through the sign-in page, as a person would, and waits for the model list. */
-export async function signIn(page, base, username, password = PASSWORD) {
+export async function signIn(page, base, username, password = PASSWORD, labels = SIGN_IN.vi) {
   await page.goto(base + '/');
   await waitReady(page);
-  await page.getByLabel('Tên đăng nhập').fill(username);
-  await page.getByLabel('Mật khẩu').fill(password);
-  await page.getByRole('button', { name: 'Đăng nhập', exact: true }).click();
+  await page.getByLabel(labels.username).fill(username);
+  await page.getByLabel(labels.password).fill(password);
+  await page.getByRole('button', { name: labels.button, exact: true }).click();
   await page.waitForFunction(() => location.pathname === '/' && !document.querySelector('#password'), null, { timeout: 30_000 });
 }
 
