@@ -8,16 +8,23 @@
 // "Speaks English" is checked by reading the page's visible text after removing what is data
 // (units', people's and the test's own records' names): no Vietnamese letter may remain.
 //
-//   DANVAN_URL=… node --test tests/e2e/english.test.mjs
+// Its own server and organisation (DANVAN_SERVER_BIN, DANVAN_DIST): the shared test server holds
+// other tests' records, named in Vietnamese.
+//
+//   DANVAN_SERVER_BIN=… DANVAN_DIST=… node --test tests/e2e/english.test.mjs
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { LAUNCH, PASSWORD, SIGN_IN, eventually, signIn, waitReady, waitServiceWorker, watch } from './support.mjs';
+import { LAUNCH, PASSWORD, SIGN_IN, eventually, signIn, startServer, waitReady, waitServiceWorker, watch } from './support.mjs';
 
-const BASE = (process.env.DANVAN_URL || 'http://127.0.0.1:8765').replace(/\/+$/, '');
+const SERVER = process.env.DANVAN_SERVER_BIN;
+const DIST = process.env.DANVAN_DIST;
+let BASE;
 const SHOTS = new URL('./screenshots/', import.meta.url).pathname;
 const PHONE = { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, locale: 'en-US' };
 const LAPTOP = { viewport: { width: 1280, height: 800 }, locale: 'en-GB' };
@@ -49,14 +56,26 @@ function signInEnglish(page, username) {
 }
 
 let browser;
+let server;
 before(async () => {
+  if (!SERVER || !DIST) return;
+  const work = mkdtempSync(join(tmpdir(), 'danvan-english-'));
+  const database = join(work, 'english.sqlite3');
+  const cli = (...args) => execFileSync(SERVER, ['--database', database, ...args], { input: PASSWORD + '\n', stdio: ['pipe', 'ignore', 'inherit'] });
+  cli('import-units', new URL('./units.csv', import.meta.url).pathname);
+  cli('create-admin', '--username', 'quantri', '--unit', 'CB', '--name', 'Quản trị tỉnh');
+  cli('create-user', '--username', 'canbo.a', '--unit', 'BANBO', '--role', 'can_bo', '--name', 'Cán bộ A');
+  cli('create-user', '--username', 'binhxet', '--unit', 'HA', '--role', 'binh_xet', '--name', 'Người bình xét');
+  server = await startServer(SERVER, ['--addr', '127.0.0.1:0', '--database', database, '--dist', DIST]);
+  BASE = server.url.replace(/\/+$/, '');
   browser = await chromium.launch(LAUNCH);
 });
 after(async () => {
   await browser?.close();
+  server?.child.kill();
 });
 
-test('a phone set to English: the shell, sign-in, list, form, model page and settings speak English, offline too', { timeout: 240_000 }, async () => {
+test('a phone set to English: the shell, sign-in, list, form, model page and settings speak English, offline too', { skip: !SERVER || !DIST, timeout: 240_000 }, async () => {
   const context = await browser.newContext(PHONE);
   try {
     const page = await context.newPage();
@@ -139,7 +158,7 @@ test('a phone set to English: the shell, sign-in, list, form, model page and set
   }
 });
 
-test('an administrator in English: administration, reports, contests and import', { timeout: 240_000 }, async () => {
+test('an administrator in English: administration, reports, contests and import', { skip: !SERVER || !DIST, timeout: 240_000 }, async () => {
   const context = await browser.newContext(LAPTOP);
   try {
     const page = await context.newPage();
@@ -186,7 +205,7 @@ test('an administrator in English: administration, reports, contests and import'
   }
 });
 
-test('a reviewer in English: the review queue', { timeout: 120_000 }, async () => {
+test('a reviewer in English: the review queue', { skip: !SERVER || !DIST, timeout: 120_000 }, async () => {
   const context = await browser.newContext(PHONE);
   try {
     const page = await context.newPage();
@@ -201,7 +220,7 @@ test('a reviewer in English: the review queue', { timeout: 120_000 }, async () =
   }
 });
 
-test('a browser in Vietnamese, or in a language the app does not speak, starts in Vietnamese', { timeout: 120_000 }, async () => {
+test('a browser in Vietnamese, or in a language the app does not speak, starts in Vietnamese', { skip: !SERVER || !DIST, timeout: 120_000 }, async () => {
   for (const locale of ['vi-VN', 'fr-FR']) {
     const context = await browser.newContext({ ...PHONE, locale });
     try {
