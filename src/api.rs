@@ -269,3 +269,13 @@ pub struct ImportResult {
     /// Whether anything was written.
     pub written: bool,
 }
+
+/// Someone an organiser may pick as a contest's judge (`GET /api/people/judges`): only what is
+/// printed on the results and the unit that tells namesakes apart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JudgeCandidate {
+    pub username: String,
+    pub display_name: String,
+    pub unit: String,
+    pub unit_name: String,
+}

@@ -3,7 +3,8 @@
 //! team, a sibling unit's organiser, a contest turned into a model and back, contest keys in a
 //! model, a contest read from outside — and the honest path: an organiser sets it up, two judges
 //! score offline on their own devices and sync in either order, and everyone who may read it
-//! holds the same contest with both sheets.
+//! holds the same contest with both sheets. And the judge picker's list of people: who may ask,
+//! and whom it names.
 //!
 //! The test tree (`common`): CB → HA → BANBO, TRUONGSON (cluster CUM-1); CB → HOAAN → DUCLONG.
 //! `r` reviews HA and organises the contest; `a` (BANBO) and `c` (TRUONGSON) are cadres of its
@@ -13,7 +14,7 @@
 
 mod common;
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use automerge::sync::SyncDoc;
 use automerge::transaction::Transactable;
@@ -634,4 +635,60 @@ async fn a_contest_change_is_bounded_like_a_models() {
     gk1.put_local(C, &mut d);
     assert!(rejected(&v.sync(&gk1, "gk1").await, C).contains("lồng nhau quá sâu"));
     assert!(v.stored().await.sheets.is_empty());
+}
+
+/// `GET /api/people/judges` as `token` (none: no session) → (status, body).
+async fn judge_candidates(v: &Venue, token: Option<&str>) -> (u16, String) {
+    let mut request = reqwest::Client::new().get(format!("{}/api/people/judges", v.server.url));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+fn usernames(body: &str) -> BTreeSet<String> {
+    let people: Vec<serde_json::Value> = serde_json::from_str(body).unwrap();
+    for person in &people {
+        // Only what the results print and the unit: no role, no grant, nothing of the password.
+        let keys: BTreeSet<&str> = person.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, BTreeSet::from(["display_name", "unit", "unit_name", "username"]), "{person}");
+    }
+    people.iter().map(|p| p["username"].as_str().unwrap().to_string()).collect()
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|n| n.to_string()).collect()
+}
+
+#[tokio::test]
+async fn the_judge_picker_names_only_people_of_the_callers_own_subtrees() {
+    let v = Venue::open().await;
+    // No session, a made-up token, a cadre (who organises no contest): nothing.
+    assert_eq!(judge_candidates(&v, None).await.0, 401);
+    assert_eq!(judge_candidates(&v, Some("forged.token")).await.0, 401);
+    let (status, body) = judge_candidates(&v, Some(&v.token("a"))).await;
+    assert_eq!(status, 403, "{body}");
+    // The district's reviewer: the district's people, not the sibling district's nor the
+    // province's.
+    let (status, body) = judge_candidates(&v, Some(&v.token("r"))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(usernames(&body), set(&["a", "b", "c", "r"]));
+    assert!(body.contains("Xã Bản Bo") || body.contains("BANBO"), "each named with their unit: {body}");
+    // The sibling district's reviewer: its own.
+    let (_, body) = judge_candidates(&v, Some(&v.token("r2"))).await;
+    assert_eq!(usernames(&body), set(&["d", "gk1", "r2"]));
+    // The province's administrator: everyone; a disabled account is offered to nobody.
+    let (_, body) = judge_candidates(&v, Some(&v.token("admin"))).await;
+    assert_eq!(usernames(&body), set(&["a", "admin", "b", "c", "d", "gk1", "gk2", "r", "r2"]));
+    let disabled = reqwest::Client::new()
+        .put(format!("{}/api/admin/users/b/disabled", v.server.url))
+        .bearer_auth(v.token("admin"))
+        .json(&serde_json::json!({ "disabled": true }))
+        .send()
+        .await
+        .unwrap();
+    assert!(disabled.status().is_success(), "{}", disabled.text().await.unwrap());
+    let (_, body) = judge_candidates(&v, Some(&v.token("r"))).await;
+    assert_eq!(usernames(&body), set(&["a", "c", "r"]));
 }

@@ -134,6 +134,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )))
         .merge(routes::auth::router())
         .merge(routes::admin::router())
+        .merge(routes::people::router())
         .merge(routes::photos::router())
         .merge(routes::reports::router())
         .merge(routes::import::router())

@@ -108,6 +108,8 @@ test('three judges score four teams offline; every device ranks alike; the final
     await org.locator('form:has(#save-rules) .saved').waitFor();
     await org.locator('#add-preliminaries').click();
     await eventually('a round per cluster and the final', async () => (await org.locator('.round-form').count()) === 3);
+    // The judge list offers the district's people (GET /api/people/judges).
+    await eventually('the judge list', async () => (await org.locator('#judge-candidates option').count()) >= JUDGES.length);
     for (const round of ['so-khao-CUM-1', 'so-khao-CUM-2', 'chung-khao']) {
       const form = org.locator(`#round-form-${round}`);
       await form.locator(`[id="${round}-date"]`).fill(round === 'chung-khao' ? '2026-10-20' : '2026-10-06');
@@ -115,7 +117,12 @@ test('three judges score four teams offline; every device ranks alike; the final
       for (const [i, [u, name]] of JUDGES.entries()) {
         await form.locator('.add-judge').click();
         await form.locator(`[id="${round}-judge-${i}"]`).fill(u);
-        await form.locator(`[id="${round}-judge-name-${i}"]`).fill(name);
+        if (round === 'chung-khao') {
+          // Picked from the judge list (the district's people): the full name comes with it.
+          assert.equal(await form.locator(`[id="${round}-judge-name-${i}"]`).inputValue(), name);
+        } else {
+          await form.locator(`[id="${round}-judge-name-${i}"]`).fill(name);
+        }
       }
       await form.locator('.save-round').click();
       await form.locator('.saved').waitFor();

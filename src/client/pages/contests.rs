@@ -47,6 +47,8 @@ pub fn ContestsPage() -> impl IntoView {
                 input.units = p.units.clone();
                 input.clusters = p.clusters.clone();
                 input.writable = p.writable.clone();
+                // The judge picker asks the server for the organiser's people when it can.
+                input.token = a.ended.is_none().then(|| a.token.clone());
             }
         });
         input.encode()

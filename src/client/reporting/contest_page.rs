@@ -18,7 +18,9 @@ use wasm_bindgen::JsCast;
 
 use super::input::ContestInput;
 use crate::client::engine::api::{self, ContestApplied, SaveError};
+use crate::api::JudgeCandidate;
 use crate::client::format::date_time;
+use crate::client::net::http;
 use crate::domain::contest::{
     Contest, ContestChange, check_contest, Judge, PartInput, Prize, PrizeKind, PrizeQuotas, Problems, RoundResults, ScoreInput, Stage, format_points,
     score_control,
@@ -40,9 +42,33 @@ struct Ctx {
     input: RwSignal<ContestInput>,
     calls: StoredValue<SendWrapper<ContestCalls>>,
     contests: Memo<BTreeMap<String, Result<Contest, String>>>,
+    /// People the organiser may pick as judges (`GET /api/people/judges`), fetched once when a
+    /// round form first shows with a live session; empty offline — usernames are typed then.
+    judge_candidates: RwSignal<Option<Vec<JudgeCandidate>>>,
 }
 
 impl Ctx {
+    /// Asks the server once for the people the organiser may pick as judges; a failure (offline,
+    /// session ended) leaves the list empty and the usernames typed.
+    fn load_judge_candidates(&self) {
+        if self.judge_candidates.with_untracked(Option::is_some) {
+            return;
+        }
+        self.judge_candidates.set(Some(Vec::new()));
+        let Some(token) = self.input.with_untracked(|i| i.token.clone()) else { return };
+        let candidates = self.judge_candidates;
+        leptos::task::spawn_local(async move {
+            if let Ok(people) = http::call::<Vec<JudgeCandidate>>(reqwest::Method::GET, "/api/people/judges", Some(&token), http::Body::None).await {
+                candidates.set(Some(people));
+            }
+        });
+    }
+
+    /// The full name of the candidate with this username, if the list has them.
+    fn candidate_name(&self, username: &str) -> Option<String> {
+        self.judge_candidates.with_untracked(|c| c.as_ref()?.iter().find(|p| p.username == username).map(|p| p.display_name.clone()))
+    }
+
     fn tree(&self) -> UnitTree {
         self.input.with_untracked(|i| UnitTree::from_units(i.units.clone(), i.clusters.clone()))
     }
@@ -187,7 +213,7 @@ pub fn view(input: RwSignal<ContestInput>, calls: ContestCalls) -> impl IntoView
                 .collect::<BTreeMap<_, _>>()
         })
     });
-    let ctx = Ctx { input, calls: StoredValue::new(SendWrapper::new(calls)), contests };
+    let ctx = Ctx { input, calls: StoredValue::new(SendWrapper::new(calls)), contests, judge_candidates: RwSignal::new(None) };
     provide_context(ctx);
     let open = Memo::new(move |_| input.with(|i| i.open.clone()));
     move || match open.get() {
@@ -1175,12 +1201,21 @@ fn SetupTab(id: String, contest: ContestMemo) -> impl IntoView {
     // another part of the contest (what was typed into a round's form stays).
     let rounds = Memo::new(move |_| current(contest).map(|c| c.rounds.iter().map(|r| (r.id.clone(), r.is_closed())).collect::<Vec<_>>()).unwrap_or_default());
     let rounds_view = move || rounds.get().into_iter().map(|(round, _)| view! { <RoundForm id=id2.clone() contest round/> }).collect_view();
+    let ctx = ctx();
+    ctx.load_judge_candidates();
+    let candidates = ctx.judge_candidates;
     view! {
         <RulesForm id=id.clone() contest=c/>
         <section class="item">
             <h2>{t("Vòng thi")}</h2>
             <AddPreliminaries id=id.clone()/>
             {rounds_view}
+            // The judges' username fields offer these (one list for every round's form).
+            <datalist id="judge-candidates">
+                {move || candidates.get().unwrap_or_default().into_iter().map(|p| view! {
+                    <option value=p.username.clone()>{format!("{} — {}", p.display_name, p.unit_name)}</option>
+                }).collect_view()}
+            </datalist>
         </section>
     }
     .into_any()
@@ -1365,14 +1400,24 @@ fn RoundForm(id: String, contest: ContestMemo, round: String) -> impl IntoView {
             </div>
             <fieldset>
                 <legend>{t("Giám khảo (tên đăng nhập và họ tên in trên kết quả)")}</legend>
+                <p class="hint">{t("Gõ hoặc chọn tên đăng nhập trong danh sách người của các đơn vị bạn bình xét, quản trị (danh sách có khi có mạng); họ tên được điền theo tài khoản.")}</p>
                 {move || judges.get().into_iter().enumerate().map(|(i, (username, name))| {
                     let c2 = format!("judge-{i}");
                     view! {
                         <div class="row judge-row">
                             <div class="field">
                                 <label for=format!("{p1}-judge-{i}")>{tf("Tên đăng nhập {}", &[&(i + 1)])}</label>
-                                <input id=format!("{p1}-judge-{i}") autocapitalize="none" autocomplete="off" prop:value=username
-                                    on:input=move |ev| username.set(event_target_value(&ev))/>
+                                <input id=format!("{p1}-judge-{i}") autocapitalize="none" autocomplete="off" list="judge-candidates" prop:value=username
+                                    on:input=move |ev| {
+                                        let typed = event_target_value(&ev);
+                                        // A name picked from the list brings its full name, unless one was written.
+                                        if let Some(full) = ctx.candidate_name(typed.trim()) {
+                                            if name.with_untracked(|n| n.trim().is_empty()) {
+                                                name.set(full);
+                                            }
+                                        }
+                                        username.set(typed);
+                                    }/>
                                 <p class="field-error">{move || problems.with(|ps| ps.iter().find(|(c, _)| *c == c2).map(|(_, m)| tr(m)))}</p>
                             </div>
                             <div class="field">

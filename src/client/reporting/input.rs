@@ -100,6 +100,8 @@ pub struct ContestInput {
     pub dirty: Vec<String>,
     /// The contest the address names (`/hoi-thi/<id>`); none: the list.
     pub open: Option<String>,
+    /// The session token while the session is live: the judge picker's list comes from the server.
+    pub token: Option<String>,
     pub synced_at_ms: Option<i64>,
     /// The interface's language, and (when the module mounts) the English catalogue's text: the
     /// module has its own memory and installs them itself (`i18n::catalogue_source`).

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod assets;
 pub mod auth;
 pub mod import;
+pub mod people;
 pub mod photos;
 pub mod reports;
 pub mod sync;
