@@ -11,8 +11,7 @@ use crate::domain::{Model, SCHEMA_VERSION};
 pub mod contest;
 
 /// Why a model's document cannot be read or written (Vietnamese, shown in Settings and in the
-/// server's answers; the app translates it). Written out in `Display` rather than in `#[error]`
-/// attributes so that the catalogue's test sees the texts.
+/// server's answers; the app translates it).
 #[derive(Debug, thiserror::Error)]
 pub enum DocError {
     Corrupt(#[from] automerge::AutomergeError),

@@ -117,8 +117,6 @@ pub struct RowError {
     pub message: String,
 }
 
-// Written out rather than derived (`thiserror`'s attribute), so the English catalogue's test
-// reads the sentence "Dòng {}: {}" like every other.
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Dòng {}: {}", self.row, self.message)

@@ -119,8 +119,7 @@ pub fn sheet_name(text: &str) -> String {
 const FORBIDDEN_IN_SHEET_NAME: [char; 7] = ['[', ']', ':', '*', '?', '/', '\\'];
 
 /// Why a file could not be written. The messages are for the user (Vietnamese; the app translates
-/// them), and say which table and what to change. Written out in `Display` rather than in
-/// `#[error]` attributes so that the catalogue's test sees the texts.
+/// them), and say which table and what to change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExportError {
     NoTable,

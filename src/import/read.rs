@@ -36,8 +36,7 @@ pub const MAX_INFLATED_BYTES: u64 = 256 * 1024 * 1024;
 pub const MAX_COLUMNS: u32 = 256;
 
 /// Why a file cannot be read, as a sentence for the person importing (Vietnamese; the app
-/// translates it). Written out in `Display` rather than in `#[error]` attributes so that the
-/// catalogue's test sees the texts.
+/// translates it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
     Empty,

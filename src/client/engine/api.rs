@@ -27,8 +27,7 @@ pub enum SaveError {
 }
 
 /// The sentence shown, in Vietnamese (the engine speaks no other language; pages show it through
-/// `i18n::tr`). Written out rather than in `#[error]` attributes, whose texts the catalogue's test
-/// does not read.
+/// `i18n::tr`).
 impl std::fmt::Display for SaveError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

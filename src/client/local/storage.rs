@@ -74,8 +74,7 @@ pub enum StorageError {
     Failed(String),
 }
 
-/// The sentence shown (Vietnamese; the page shows it through `i18n::tr`). Written out rather than
-/// in `#[error]` attributes, whose texts the catalogue's test does not read.
+/// The sentence shown (Vietnamese; the page shows it through `i18n::tr`).
 impl std::fmt::Display for StorageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

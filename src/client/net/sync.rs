@@ -79,8 +79,7 @@ pub enum SyncError {
     SignedOut(String),
 }
 
-/// The reason the status keeps, in Vietnamese (the badge shows it through `i18n::tr`). Written out
-/// rather than in `#[error]` attributes, whose texts the catalogue's test does not read.
+/// The reason the status keeps, in Vietnamese (the badge shows it through `i18n::tr`).
 impl std::fmt::Display for SyncError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
