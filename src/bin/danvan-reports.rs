@@ -50,6 +50,18 @@ mod exports {
         danvan::client::reporting::unmount_contests(&root);
     }
 
+    /// The administration page (`/quan-tri`) in `root`.
+    #[wasm_bindgen]
+    pub fn mount_admin(root: web_sys::HtmlElement, input: &[u8]) -> Result<(), JsValue> {
+        console_error_panic_hook::set_once();
+        danvan::client::reporting::mount_admin(root, input).map_err(|e| JsValue::from_str(&e))
+    }
+
+    #[wasm_bindgen]
+    pub fn unmount_admin() {
+        danvan::client::reporting::unmount_admin();
+    }
+
     #[wasm_bindgen]
     pub fn unmount_import() {
         danvan::client::reporting::unmount_import();

@@ -80,6 +80,16 @@ test('the report page, its charts and its file writer are not in the app\'s own 
   }
 });
 
+test('the administration page is in the on-demand module, not in the app\'s own wasm (issue 15)', { skip: !DIST }, () => {
+  const app = readdirSync(DIST).find((f) => /^danvan-[0-9a-f]+_bg\.wasm$/.test(f));
+  const appWasm = readFileSync(join(DIST, app));
+  const moduleWasm = readFileSync(join(DIST, 'danvan-reports_bg.wasm'));
+  for (const text of ['Tạo tài khoản và lời mời', 'Nhập đơn vị từ tệp CSV', 'Gửi lời mời mới', '/api/admin/criteria']) {
+    assert.ok(moduleWasm.includes(Buffer.from(text)), `the on-demand module holds “${text}”`);
+    assert.ok(!appWasm.includes(Buffer.from(text)), `the app's first-load wasm does not hold “${text}”`);
+  }
+});
+
 test('a district reviewer builds, prints and exports the half-year report offline; the server agrees', { skip: !SERVER || !DIST, timeout: 600_000 }, async () => {
   const work = mkdtempSync(join(tmpdir(), 'danvan-reports-'));
   const database = join(work, 'reports.sqlite3');

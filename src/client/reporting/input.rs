@@ -119,6 +119,28 @@ impl ContestInput {
     }
 }
 
+/// What the app hands the administration page (`/quan-tri`) when it opens: who is signed in and
+/// the session the page's server calls carry.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AdminInput {
+    pub username: String,
+    /// The session token while the session is live.
+    pub token: Option<String>,
+    /// The interface's language, and the English catalogue's text (see [`ReportInput`]).
+    pub lang: Lang,
+    pub catalogue: Option<String>,
+}
+
+impl AdminInput {
+    pub fn encode(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<AdminInput, String> {
+        postcard::from_bytes(bytes).map_err(|e| format!("Dữ liệu chuyển cho trang quản trị không đọc được ({e}). Hãy tải lại trang."))
+    }
+}
+
 /// The app's language for the module: its code always, the catalogue's text only when the module
 /// mounts (it is installed once; the updates leave it out).
 pub fn language(mounting: bool) -> (Lang, Option<String>) {

@@ -1,8 +1,9 @@
 //! The report page (*Báo cáo*): choose a scope and a period, see the figures, coverage and
 //! completeness, charts, the pivot table and the annex lists, copy the draft text, print on A4 in
 //! the Party's or the State's layout, export XLSX and CSV; and, for Settings, the device backup's
-//! zip (`backup`: written and read here, merged into the replica by the app); and the import page
-//! (`import_page`: the file read, mapped and checked here, its models written by the app).
+//! zip (`backup`: written and read here, merged into the replica by the app); the import page
+//! (`import_page`: the file read, mapped and checked here, its models written by the app); the
+//! contest pages (`contest_page`); and the administration page (`admin_page`: server calls only).
 //!
 //! Compiled into its own wasm module, `danvan-reports` (src/bin/danvan-reports.rs), which the app
 //! imports the first time the page opens (`pages::reports`). Invariant: **nothing else in
@@ -16,6 +17,7 @@
 
 pub mod input;
 
+mod admin_page;
 pub mod backup;
 mod charts;
 mod contest_page;
@@ -41,6 +43,7 @@ struct Mounted {
 thread_local! {
     static MOUNTED: RefCell<Option<Mounted>> = const { RefCell::new(None) };
     static IMPORT_MOUNTED: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
+    static ADMIN_MOUNTED: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
     /// The contest pages' input, the element they are mounted in, and their unmount handle.
     static CONTESTS_MOUNTED: RefCell<Option<(RwSignal<input::ContestInput>, web_sys::HtmlElement, Box<dyn Any>)>> = const { RefCell::new(None) };
 }
@@ -98,6 +101,22 @@ pub fn mount_import(root: web_sys::HtmlElement, bytes: &[u8], write: js_sys::Fun
 /// The app left the import page.
 pub fn unmount_import() {
     let previous = IMPORT_MOUNTED.with(|m| m.borrow_mut().take());
+    drop(previous);
+}
+
+/// Renders the administration page into `root`.
+pub fn mount_admin(root: web_sys::HtmlElement, bytes: &[u8]) -> Result<(), String> {
+    let mut input = input::AdminInput::decode(bytes)?;
+    install_language(input.lang, input.catalogue.take());
+    unmount_admin();
+    let handle = leptos::mount::mount_to(root, move || view! { <admin_page::AdminPage input=input/> });
+    ADMIN_MOUNTED.with(|m| *m.borrow_mut() = Some(Box::new(handle)));
+    Ok(())
+}
+
+/// The app left the administration page.
+pub fn unmount_admin() {
+    let previous = ADMIN_MOUNTED.with(|m| m.borrow_mut().take());
     drop(previous);
 }
 
