@@ -24,14 +24,16 @@ impl std::fmt::Display for Failure {
 
 pub enum Body<'a> {
     None,
-    Json(serde_json::Value),
+    /// JSON text: written once with `to_string`, the one serializer per type the app already
+    /// has (a `serde_json::Value` in between compiled a second one per type).
+    Json(String),
     Text(&'a str),
     /// A file as it was chosen (a model list sent to the server's import).
     File(Vec<u8>),
 }
 
 pub fn json<T: Serialize>(value: &T) -> Body<'static> {
-    Body::Json(serde_json::to_value(value).unwrap_or_default())
+    Body::Json(serde_json::to_string(value).unwrap_or_default())
 }
 
 pub fn origin() -> String {
@@ -50,7 +52,7 @@ const FILE_PROCESSING_SECS: u64 = 300;
 fn timeout_for(body: &Body<'_>) -> std::time::Duration {
     let bytes = match body {
         Body::None => 0,
-        Body::Json(v) => v.to_string().len() as u64,
+        Body::Json(v) => v.len() as u64,
         Body::Text(t) => t.len() as u64,
         Body::File(f) => f.len() as u64 + FILE_PROCESSING_SECS * SLOWEST_UPLOAD_BYTES_PER_SEC,
     };
@@ -67,7 +69,7 @@ pub async fn call<T: DeserializeOwned>(method: reqwest::Method, path: &str, toke
     }
     req = match body {
         Body::None => req,
-        Body::Json(v) => req.json(&v),
+        Body::Json(v) => req.header("content-type", "application/json").body(v),
         Body::Text(t) => req.header("content-type", "text/csv; charset=utf-8").body(t.to_string()),
         Body::File(f) => req.header("content-type", "application/octet-stream").body(f),
     };
@@ -85,16 +87,23 @@ pub async fn call<T: DeserializeOwned>(method: reqwest::Method, path: &str, toke
     };
     let res = req.send().await.map_err(unreachable)?;
     let status = res.status().as_u16();
-    if res.status().is_success() {
-        return res.json::<T>().await.map_err(|e| {
+    // Bodies are read as text and parsed with `from_str`, never `Response::json` (`from_slice`):
+    // one serde_json reader per type in the wasm instead of two (issue 15: the types the app
+    // also reads from storage as strings were compiled twice).
+    let ok = res.status().is_success();
+    let text = res.text().await;
+    if ok {
+        let text = text.map_err(|e| {
             if e.is_timeout() {
                 unreachable(e)
             } else {
                 Failure { status, message: format!("Phản hồi của máy chủ không đọc được: {e}"), problems: Vec::new() }
             }
-        });
+        })?;
+        return serde_json::from_str::<T>(&text)
+            .map_err(|e| Failure { status, message: format!("Phản hồi của máy chủ không đọc được: {e}"), problems: Vec::new() });
     }
-    let body: ErrorBody = res.json().await.unwrap_or_default();
+    let body: ErrorBody = text.ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
     let message = if body.error.is_empty() { format!("Máy chủ trả lời lỗi {status}.") } else { body.error };
     Err(Failure { status, message, problems: body.problems })
 }

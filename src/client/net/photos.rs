@@ -38,7 +38,8 @@ async fn status(client: &reqwest::Client, token: &str, photo: &StoredPhoto) -> R
         .await
         .map_err(|e| Stop::Failed(e.to_string()))?;
     match res.status().as_u16() {
-        200 => res.json().await.map_err(|e| Stop::Failed(e.to_string())),
+        // As text, then `from_str`: the app's one serde_json reader (see `http::call`).
+        200 => serde_json::from_str(&res.text().await.map_err(|e| Stop::Failed(e.to_string()))?).map_err(|e| Stop::Failed(e.to_string())),
         404 => Err(Stop::NotYet),
         s => Err(Stop::Failed(format!("HTTP {s}"))),
     }
@@ -68,8 +69,8 @@ async fn upload(client: &reqwest::Client, token: &str, photo: &StoredPhoto) -> R
             // there yet); 422: the bytes did not match their name, the server dropped them.
             200 | 409 | 422 => {
                 let code = res.status().as_u16();
-                let body: serde_json::Value = res.json().await.map_err(|e| Stop::Failed(e.to_string()))?;
-                match serde_json::from_value::<PhotoStatus>(body.clone()) {
+                let body = res.text().await.map_err(|e| Stop::Failed(e.to_string()))?;
+                match serde_json::from_str::<PhotoStatus>(&body) {
                     Ok(s) => at = s,
                     Err(_) if code == 409 => return Err(Stop::NotYet),
                     Err(_) if code == 422 => at = PhotoStatus { received: 0, complete: false },

@@ -295,7 +295,7 @@ async fn post(body: Vec<u8>, token: &str, pace: &std::cell::Cell<Pace>) -> Resul
         BodyError::Failed(e) => SyncError::Network(short_reason(&e)),
     })?;
     if !status.is_success() {
-        let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let body: serde_json::Value = std::str::from_utf8(&body).ok().and_then(|b| serde_json::from_str(b).ok()).unwrap_or_default();
         let reason = body.get("error").and_then(|e| e.as_str()).unwrap_or("không rõ lý do").to_string();
         if status == reqwest::StatusCode::UNAUTHORIZED {
             return Err(SyncError::SignedOut(reason));
