@@ -44,6 +44,20 @@
       if (text) node.nodeValue = node.nodeValue.replace(text, tr(text));
     }
   }
+  // When the app's wasm may start (Trunk's loader awaits `window.danvanStart`: see
+  // .ci/trunk-post-build). On a device with an account, at once. On a new device, only once the
+  // sign-in form below has been painted: the wasm is not needed to sign in, and on a 2G link its
+  // download would otherwise share the line with this page's own files and delay the form.
+  var startApp;
+  window.danvanStart = new Promise(function (resolve) { startApp = resolve; });
+  function formThenApp() {
+    try {
+      signInForm();
+    } finally {
+      if (body.dataset.shell !== 'sign-in' || document.visibilityState === 'hidden') startApp();
+      else requestAnimationFrame(function () { setTimeout(startApp, 0); });
+    }
+  }
   if (lang === 'en') {
     window.danvanCatalogue = fetch('/en.tsv').then(function (response) {
       if (!response.ok) throw new Error('HTTP ' + response.status);
@@ -52,10 +66,10 @@
     window.danvanCatalogue.then(function (text) {
       english = parse(text);
       translateShell();
-      signInForm();
-    }, signInForm);
+      formThenApp();
+    }, formThenApp);
   } else {
-    signInForm();
+    formThenApp();
   }
 
   function signInForm() {

@@ -12,9 +12,15 @@
 // - warm.*: a phone holding MODELS models, reloaded at 4× CPU: until the first card is shown;
 // - search: one keystroke in the search box until the list is filtered and painted (4×);
 // - edit_open: "Sửa" clicked on a model's page until its form shows (4×, in-app navigation);
-// - save: "Lưu mô hình" clicked until "Đã lưu" (4×), the app back on the model's page.
+// - save: "Lưu mô hình" clicked until "Đã lưu" (4×), the app back on the model's page;
+// - lighthouse.*: Lighthouse 12 (mobile preset, simulated throttling) on the sign-in page of a new
+//   device and on the list of the phone holding MODELS models (a persistent profile, storage kept:
+//   the returning cadre), performance score and LCP, medians of RUNS runs. Lighthouse is fetched
+//   by `npx` (pinned below) the first time; LIGHTHOUSE=0 skips it.
 
-import { writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { LAUNCH, PASSWORD, eventually, newPage, signIn, waitReady, waitServiceWorker } from './support.mjs';
@@ -106,6 +112,31 @@ async function timed(page, action, done) {
     await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
     return performance.now() - t0;
   }, [action, done]);
+}
+
+const LIGHTHOUSE = 'lighthouse@12.8.2';
+
+/** One Lighthouse run (performance only) on `url`; `profile`: a Chromium user-data-dir to keep. */
+function lighthouse(url, profile) {
+  const out = join(mkdtempSync(join(tmpdir(), 'danvan-lh-')), 'report.json');
+  const flags = ['--headless=new', ...LAUNCH.args, ...(profile ? [`--user-data-dir=${profile}`] : [])];
+  const run = spawnSync('npx', ['--yes', LIGHTHOUSE, url, '--quiet', '--only-categories=performance', '--output=json',
+    `--output-path=${out}`, `--chrome-flags=${flags.join(' ')}`, ...(profile ? ['--disable-storage-reset'] : [])],
+    // The browser's language decides the app's on a first start: Vietnamese, as the cadre's phone.
+    { env: { ...process.env, CHROME_PATH: LAUNCH.executablePath, LANGUAGE: 'vi', LANG: 'vi_VN.UTF-8' }, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`lighthouse failed: ${run.stderr}`);
+  const report = JSON.parse(readFileSync(out, 'utf8'));
+  rmSync(join(out, '..'), { recursive: true, force: true });
+  const audits = report.audits;
+  const element = audits['largest-contentful-paint-element']?.details?.items?.[0]?.items?.[0]?.node?.nodeLabel ?? '';
+  return { score: report.categories.performance.score * 100, lcp: audits['largest-contentful-paint'].numericValue, element };
+}
+
+function lighthouseFigures(name, url, profile) {
+  const runs = Array.from({ length: RUNS }, () => lighthouse(url, profile));
+  figure(`lighthouse.${name}.performance`, median(runs.map((r) => r.score)), 'score');
+  figure(`lighthouse.${name}.lcp`, median(runs.map((r) => r.lcp)), 'ms');
+  console.log(`# lighthouse.${name}: scores ${runs.map((r) => r.score).join(', ')}; LCP element “${runs[0].element.slice(0, 60)}”`);
 }
 
 const browser = await chromium.launch(LAUNCH);
@@ -215,4 +246,27 @@ try {
   await context.close();
 } finally {
   await browser.close();
+}
+
+if (process.env.LIGHTHOUSE !== '0') {
+  lighthouseFigures('sign_in', BASE + '/');
+  // The returning cadre: a profile signed in, its models synced, the service worker installed.
+  const profile = mkdtempSync(join(tmpdir(), 'danvan-lh-profile-'));
+  try {
+    const context = await chromium.launchPersistentContext(profile, { ...LAUNCH, ...PHONE, locale: 'vi-VN' });
+    const page = context.pages()[0] || await context.newPage();
+    await signIn(page, BASE, 'canbo.a', PASSWORD);
+    const count = `${MODELS.toLocaleString('de-DE')} mô hình`;
+    await eventually(`the list counts ${count}`, async () => {
+      const text = await page.locator('p.count').innerText().catch(() => '');
+      return text.split('\n')[0].trim() === count;
+    }, 600_000, 500);
+    await waitServiceWorker(page);
+    // Chosen, as a cadre's device holds it after the first start (Lighthouse's browser says en-US).
+    await page.evaluate(() => localStorage.setItem('danvan.lang', 'vi'));
+    await context.close();
+    lighthouseFigures('list', BASE + '/', profile);
+  } finally {
+    rmSync(profile, { recursive: true, force: true });
+  }
 }
