@@ -110,7 +110,8 @@ async fn decoded_models_are_cached_by_digest() {
     store.put_summaries(&[("m1".into(), "d2".into(), "{\"x\":2}".into())]).await.unwrap();
     let cached = store.summaries().await.unwrap();
     assert_eq!(cached.len(), 1);
-    assert_eq!(cached["m1"], ("d2".to_string(), "{\"x\":2}".to_string()));
+    assert_eq!(cached["m1"], "d2");
+    assert_eq!(store.cached_models().await.unwrap().by_id()["m1"], "{\"x\":2}");
     store.clear().await.unwrap();
     assert!(store.summaries().await.unwrap().is_empty());
 }
@@ -130,5 +131,40 @@ async fn the_cached_models_cross_into_wasm_as_one_string_and_split_back_by_id() 
     assert_eq!(by_id.len(), 2);
     assert_eq!(by_id["m1"], first);
     assert_eq!(by_id["m2"], second, "an escaped newline inside the JSON is not a separator");
+    store.clear().await.unwrap();
+}
+
+/// A cache written before stop 27 holds each model's JSON as a string: it is read the same, said
+/// to be old, and rewritten as bytes once, after which it reads the same again.
+#[wasm_bindgen_test]
+async fn a_cache_of_strings_written_by_an_older_version_reads_the_same_and_is_rewritten_as_bytes() {
+    let name = db_name();
+    let store = LocalStore::open(&name).await.unwrap();
+    let new = serde_json::to_string(&Model::new("m1".into(), "Cán bộ A", 1)).unwrap();
+    let old = "{\"tên\":\"Mô hình cũ — “Dân vận khéo”\"}".to_string();
+    store.put_summaries(&[("m1".into(), "d1".into(), new.clone())]).await.unwrap();
+    // The older version's record, written as it wrote it: the model as a JavaScript string.
+    {
+        let db = idb::Factory::new().unwrap().open(&name, None).unwrap().await.unwrap();
+        let tx = db.transaction(&["models"], idb::TransactionMode::ReadWrite).unwrap();
+        let record = js_sys::Object::new();
+        for (k, v) in [("id", "m2"), ("digest", "d2"), ("model", old.as_str())] {
+            js_sys::Reflect::set(&record, &k.into(), &v.into()).unwrap();
+        }
+        tx.object_store("models").unwrap().put(&record.into(), None).unwrap().await.unwrap();
+        tx.await.unwrap();
+        db.close();
+    }
+    let cached = store.cached_models().await.unwrap();
+    assert_eq!(cached.1, 1, "one record still holds a string");
+    assert_eq!(cached.by_id().len(), 2);
+    assert_eq!(cached.by_id()["m1"], new);
+    assert_eq!(cached.by_id()["m2"], old);
+    assert_eq!(store.bytes_cached_models().await.unwrap(), 1);
+    assert_eq!(store.bytes_cached_models().await.unwrap(), 0, "nothing left to rewrite");
+    let cached = store.cached_models().await.unwrap();
+    assert_eq!(cached.1, 0);
+    assert_eq!(cached.by_id()["m2"], old);
+    assert_eq!(store.summaries().await.unwrap()["m2"], "d2");
     store.clear().await.unwrap();
 }

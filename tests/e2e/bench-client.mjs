@@ -119,7 +119,7 @@ const LIGHTHOUSE = 'lighthouse@12.8.2';
 /** One Lighthouse run (performance only) on `url`; `profile`: a Chromium user-data-dir to keep. */
 function lighthouse(url, profile) {
   const out = join(mkdtempSync(join(tmpdir(), 'danvan-lh-')), 'report.json');
-  const flags = ['--headless=new', ...LAUNCH.args, ...(profile ? [`--user-data-dir=${profile}`] : [])];
+  const flags = ['--headless=new', '--lang=vi-VN', '--accept-lang=vi-VN', ...LAUNCH.args, ...(profile ? [`--user-data-dir=${profile}`] : [])];
   const run = spawnSync('npx', ['--yes', LIGHTHOUSE, url, '--quiet', '--only-categories=performance', '--output=json',
     `--output-path=${out}`, `--chrome-flags=${flags.join(' ')}`, ...(profile ? ['--disable-storage-reset'] : [])],
     // The browser's language decides the app's on a first start: Vietnamese, as the cadre's phone.

@@ -198,7 +198,7 @@ pub async fn verify(unread: Vec<String>) -> Result<(), String> {
     let cached = engine.store.summaries().await.unwrap_or_default();
     let stale: Vec<DocRecord> = records
         .into_iter()
-        .filter(|rec| unread.contains(&rec.id) || cached.get(&rec.id).is_none_or(|(d, _)| *d != decoder::digest(&rec.doc)))
+        .filter(|rec| unread.contains(&rec.id) || cached.get(&rec.id).is_none_or(|d| *d != decoder::digest(&rec.doc)))
         .collect();
     engine.enqueue(stale);
     Ok(())

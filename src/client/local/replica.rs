@@ -107,6 +107,16 @@ impl Replica {
     pub async fn reload(&self) -> Result<Vec<String>, StorageError> {
         let ids = self.store.all_ids().await?;
         let cached = self.store.cached_models().await.unwrap_or_default();
+        if cached.1 > 0 {
+            // A cache written by an older version: rewritten as bytes once the list has shown.
+            let store = self.store.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                gloo_timers::future::TimeoutFuture::new(5_000).await;
+                if let Err(e) = store.bytes_cached_models().await {
+                    leptos::logging::warn!("models cache: {e}");
+                }
+            });
+        }
         let cached = cached.by_id();
         let dirty: BTreeSet<String> = self.store.dirty_ids().await?.into_iter().collect();
         let mut known = BTreeMap::new();

@@ -5,7 +5,10 @@
 //! with the server), dirty: boolean (has changes the server has not acknowledged) }`.
 //!
 //! Object store `models` caches each document's decoded model as JSON with a digest of the bytes
-//! it was decoded from (a cache only: a digest that differs means "decode again").
+//! it was decoded from (a cache only: a digest that differs means "decode again"):
+//! `{ id: string, digest: string, model: Uint8Array (the JSON's UTF-8) }`. Records written before
+//! stop 27 hold `model` as a string; they are read the same and rewritten as bytes once
+//! (`bytes_cached_models`).
 //!
 //! Object store `pending` holds the ids of dirty records (key = value = id), written in the same
 //! transaction as the record, so a sync finds what to send without reading every document.
@@ -37,9 +40,10 @@ const SUMMARIES: &str = "models";
 
 pub use crate::sync::session::DocRecord;
 
-/// The cached models as read at start: ids and JSON alternating, one per line.
+/// The cached models as read at start: ids and JSON alternating, one per line; and how many
+/// records still held their JSON as a string (see `LocalStore::bytes_cached_models`).
 #[derive(Default)]
-pub struct CachedModels(String);
+pub struct CachedModels(String, pub usize);
 
 impl CachedModels {
     /// `(record id, model JSON)`, borrowed from the one string read.
@@ -55,16 +59,45 @@ impl CachedModels {
 
 #[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
 export function join_cached_models(values) {
-  const out = [];
+  const encoder = new TextEncoder();
+  const parts = [];
+  let length = 0;
+  let strings = 0;
   for (const v of values) {
-    if (typeof v.id === 'string' && typeof v.model === 'string' && !v.id.includes('\n') && !v.model.includes('\n')) out.push(v.id, v.model);
+    if (typeof v.id !== 'string' || v.id.includes('\n')) continue;
+    let model = v.model;
+    if (typeof model === 'string') {
+      if (model.includes('\n')) continue;
+      model = encoder.encode(model);
+      strings++;
+    } else if (!(model instanceof Uint8Array)) {
+      continue;
+    }
+    const id = encoder.encode(v.id);
+    parts.push(id, model);
+    length += id.length + model.length + 2;
   }
-  return out.join('\n');
+  const bytes = new Uint8Array(Math.max(0, length - 1));
+  let at = 0;
+  for (const part of parts) {
+    if (at > 0) bytes[at++] = 10;
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return [bytes, strings];
+}
+
+export function cached_models_as_bytes(values) {
+  const encoder = new TextEncoder();
+  return values.filter((v) => typeof v.model === 'string').map((v) => ({ ...v, model: encoder.encode(v.model) }));
 }
 "#)]
 extern "C" {
-    /// Ids and JSON of the cached models, alternating, joined by newlines (see `cached_models`).
-    fn join_cached_models(values: &js_sys::Array) -> String;
+    /// Ids and JSON of the cached models, alternating, joined by newlines, as UTF-8 bytes made in
+    /// JavaScript; and how many records held a string (see `cached_models`).
+    fn join_cached_models(values: &js_sys::Array) -> js_sys::Array;
+    /// The records among `values` whose model is still a string, with it as UTF-8 bytes.
+    fn cached_models_as_bytes(values: &js_sys::Array) -> js_sys::Array;
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
@@ -168,26 +201,46 @@ impl LocalStore {
         Ok(keys.iter().filter_map(|k| k.as_string()).collect())
     }
 
-    /// The cached decoded models: id → (digest, model JSON).
-    pub async fn summaries(&self) -> Result<std::collections::HashMap<String, (String, String)>, StorageError> {
+    /// The digests of the cached decoded models: id → digest of the bytes each was decoded from.
+    /// The models themselves stay in JavaScript (the engine compares digests only: reading 1,500
+    /// models' JSON into its memory cost ~80 ms at 4× CPU on every start).
+    pub async fn summaries(&self) -> Result<std::collections::HashMap<String, String>, StorageError> {
         let tx = self.db.transaction(&[SUMMARIES], TransactionMode::ReadOnly)?;
         let values = tx.object_store(SUMMARIES)?.get_all(None, None)?.await?;
         let text = |v: &JsValue, k: &str| Reflect::get(v, &JsValue::from_str(k)).ok().and_then(|x| x.as_string());
-        Ok(values
-            .iter()
-            .filter_map(|v| Some((text(v, "id")?, (text(v, "digest")?, text(v, "model")?))))
-            .collect())
+        Ok(values.iter().filter_map(|v| Some((text(v, "id")?, text(v, "digest")?))).collect())
     }
 
     /// Every cached model's JSON, as `(record id, JSON)`: what the app shows at start. Read as one
-    /// string joined in JavaScript (JSON text never holds a raw newline), not record by record:
-    /// 1,500 models crossed into wasm one property at a time cost three calls and three
-    /// allocations each, a tenth of a warm start at 4× CPU (issue 15).
+    /// buffer of UTF-8 joined in JavaScript (JSON text never holds a raw newline) and copied into
+    /// wasm at once, not record by record: 1,500 models crossed one property at a time cost three
+    /// calls and three allocations each, a tenth of a warm start at 4× CPU; and kept as bytes, not
+    /// strings, so the crossing is a copy rather than a UTF-16 → UTF-8 conversion of megabytes
+    /// (~100 ms more at 4×, issue 15). Invalid UTF-8 (a damaged record) reads as no cache at all:
+    /// the engine decodes the documents again.
     pub async fn cached_models(&self) -> Result<CachedModels, StorageError> {
         let tx = self.db.transaction(&[SUMMARIES], TransactionMode::ReadOnly)?;
         let values = tx.object_store(SUMMARIES)?.get_all(None, None)?.await?;
         let array: js_sys::Array = values.into_iter().collect();
-        Ok(CachedModels(join_cached_models(&array)))
+        let joined = join_cached_models(&array);
+        let bytes: Uint8Array = joined.get(0).unchecked_into();
+        let strings = joined.get(1).as_f64().unwrap_or(0.0) as usize;
+        Ok(CachedModels(String::from_utf8(bytes.to_vec()).unwrap_or_default(), strings))
+    }
+
+    /// Rewrites the cached models still held as strings (written before stop 27) as bytes, in one
+    /// transaction; returns how many. Run once, in the background, after a start that met some.
+    pub async fn bytes_cached_models(&self) -> Result<usize, StorageError> {
+        let tx = self.db.transaction(&[SUMMARIES], TransactionMode::ReadWrite)?;
+        let store = tx.object_store(SUMMARIES)?;
+        let values = store.get_all(None, None)?.await?;
+        let array: js_sys::Array = values.into_iter().collect();
+        let converted = cached_models_as_bytes(&array);
+        for record in converted.iter() {
+            store.put(&record, None)?.await?;
+        }
+        tx.await?;
+        Ok(converted.length() as usize)
     }
 
     /// Stores decoded models `(id, digest, model JSON)`; losing them costs only a decode later.
@@ -201,7 +254,7 @@ impl LocalStore {
             let o = Object::new();
             let _ = Reflect::set(&o, &JsValue::from_str("id"), &JsValue::from_str(id));
             let _ = Reflect::set(&o, &JsValue::from_str("digest"), &JsValue::from_str(digest));
-            let _ = Reflect::set(&o, &JsValue::from_str("model"), &JsValue::from_str(model));
+            let _ = Reflect::set(&o, &JsValue::from_str("model"), &Uint8Array::from(model.as_bytes()));
             store.put(&o.into(), None)?.await?;
         }
         tx.await?;
