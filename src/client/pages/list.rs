@@ -14,6 +14,10 @@ use crate::i18n::{self, t, tf, tr};
 
 /// Cards shown at first and added by each "Xem thêm".
 const LIST_PAGE: usize = 100;
+/// Cards rendered first when the list opens: more than a laptop's screen holds. The rest of the
+/// first page follows once they are painted, so the first cards never wait for a hundred of them
+/// (at 4× CPU a hundred cards were a third of a warm start's longest task, issue 15).
+const FIRST_SCREEN: usize = 16;
 
 #[component]
 pub fn ListPage() -> impl IntoView {
@@ -60,7 +64,10 @@ fn ModelBrowser(library: bool) -> impl IntoView {
 
     // A province holds thousands of models: show them a page at a time (cards are cloned and
     // rendered only for what is shown).
-    let shown_limit = RwSignal::new(LIST_PAGE);
+    let shown_limit = RwSignal::new(FIRST_SCREEN);
+    request_animation_frame(move || {
+        set_timeout(move || _ = shown_limit.try_update(|n| *n = (*n).max(LIST_PAGE)), std::time::Duration::ZERO);
+    });
     let unit_names = Memo::new(move |_| {
         let mut names: std::collections::HashMap<String, String> = account.with(|a| {
             a.as_ref().map(|a| a.profile.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect()).unwrap_or_default()
