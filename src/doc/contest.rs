@@ -79,30 +79,20 @@ pub const ONLY_KEYS: &[&str] =
     &["kind", "parts", "drop_extremes", "qualifiers_per_cluster", "quotas", "rounds", "teams", "sheets", "prizes", "published_at", "published_by"];
 
 /// Why a contest's document cannot be read or written (Vietnamese; the app translates it).
-/// Written out in `Display` so that the catalogue's test sees the texts.
 #[derive(Debug, thiserror::Error)]
 pub enum ContestDocError {
+    #[error("tài liệu hỏng, không đọc được: {0}")]
     Corrupt(#[from] automerge::AutomergeError),
+    #[error("tài liệu không đúng cấu trúc hội thi: {0}")]
     Shape(#[from] autosurgeon::HydrateError),
+    #[error("không ghi được hội thi vào tài liệu: {0}")]
     Write(#[from] autosurgeon::ReconcileError),
+    #[error("tài liệu hội thi thuộc phiên bản {0} mới hơn ứng dụng này; hãy tải lại ứng dụng để cập nhật")]
     TooNew(u64),
+    #[error("tài liệu không phải một hội thi")]
     NotAContest,
+    #[error("tài liệu hội thi không nhất quán: {0}")]
     Inconsistent(String),
-}
-
-impl std::fmt::Display for ContestDocError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ContestDocError::Corrupt(e) => write!(f, "tài liệu hỏng, không đọc được: {e}"),
-            ContestDocError::Shape(e) => write!(f, "tài liệu không đúng cấu trúc hội thi: {e}"),
-            ContestDocError::Write(e) => write!(f, "không ghi được hội thi vào tài liệu: {e}"),
-            ContestDocError::TooNew(schema) => {
-                write!(f, "tài liệu hội thi thuộc phiên bản {schema} mới hơn ứng dụng này; hãy tải lại ứng dụng để cập nhật")
-            }
-            ContestDocError::NotAContest => write!(f, "tài liệu không phải một hội thi"),
-            ContestDocError::Inconsistent(why) => write!(f, "tài liệu hội thi không nhất quán: {why}"),
-        }
-    }
 }
 
 /// What a document is, from its root `kind`.
