@@ -70,24 +70,24 @@ impl Ctx {
     }
 
     fn tree(&self) -> UnitTree {
-        self.input.with_untracked(|i| UnitTree::from_units(i.units.clone(), i.clusters.clone()))
+        self.input.with_untracked(|i| UnitTree::from_units(i.user.units.clone(), i.user.clusters.clone()))
     }
 
     fn access(&self) -> Access {
-        Access::new(&self.input.with_untracked(|i| i.grants.clone()), &self.tree())
+        Access::new(&self.input.with_untracked(|i| i.user.grants.clone()), &self.tree())
     }
 
     fn username(&self) -> String {
-        self.input.with_untracked(|i| i.username.clone())
+        self.input.with_untracked(|i| i.user.username.clone())
     }
 
     /// The level a unit works at: a contest it organises is of that level, unless said otherwise.
     fn unit_level(&self, code: &str) -> Option<Level> {
-        self.input.with_untracked(|i| i.units.iter().find(|u| u.code == code).map(|u| u.level))
+        self.input.with_untracked(|i| i.user.units.iter().find(|u| u.code == code).map(|u| u.level))
     }
 
     fn unit_name(&self, code: &str) -> String {
-        self.input.with_untracked(|i| i.units.iter().find(|u| u.code == code).map_or_else(|| code.to_string(), |u| u.name.clone()))
+        self.input.with_untracked(|i| i.user.units.iter().find(|u| u.code == code).map_or_else(|| code.to_string(), |u| u.name.clone()))
     }
 
     fn navigate(&self, path: &str) {
@@ -246,10 +246,10 @@ fn ContestList() -> impl IntoView {
     let organises: Vec<(String, String)> = {
         let access = ctx.access();
         let mut units: Vec<(String, String)> = ctx.input.with_untracked(|i| {
-            i.units.iter().filter(|u| access.can_review(&u.code) || access.can_manage(&u.code)).map(|u| (u.code.clone(), u.name.clone())).collect()
+            i.user.units.iter().filter(|u| access.can_review(&u.code) || access.can_manage(&u.code)).map(|u| (u.code.clone(), u.name.clone())).collect()
         });
         // The highest units first: a contest is usually organised where the grant is.
-        let granted: Vec<String> = ctx.input.with_untracked(|i| i.grants.iter().map(|g| g.unit.clone()).collect());
+        let granted: Vec<String> = ctx.input.with_untracked(|i| i.user.grants.iter().map(|g| g.unit.clone()).collect());
         units.sort_by_key(|(code, _)| !granted.contains(code));
         units
     };
