@@ -515,6 +515,60 @@ async fn a_contest_reaches_exactly_its_readers() {
     let _ = gk1;
 }
 
+/// What `/api/sync` answers to a probe for `C` sent with `token` (none: no session) → status.
+async fn probe_status(v: &Venue, token: Option<&str>) -> u16 {
+    let mut empty = AutoCommit::new();
+    let probe = empty.sync().generate_sync_message(&mut automerge::sync::State::new()).unwrap().encode();
+    let req = SyncRequest { protocol: PROTOCOL, server: None, cursor: 0, scope: 0, feed_budget: None, docs: vec![DocMessage { id: C.into(), message: probe, document: None }] };
+    let mut post = reqwest::Client::new().post(format!("{}/api/sync", v.server.url)).header("content-type", danvan::sync::CONTENT_TYPE);
+    if let Some(token) = token {
+        post = post.bearer_auth(token);
+    }
+    post.body(danvan::sync::encode(&req)).send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn a_cadre_inside_the_organisers_subtree_sees_an_open_contest_to_register_and_nobody_outside_does() {
+    let v = Venue::open().await;
+    // Hà Quảng's contest as first created: the final only, no preliminary names a commune yet
+    // and no team is registered (a district without clusters runs it this way throughout).
+    let r = MemoryReplica::new();
+    let c = Contest::new(C.into(), "Hội thi Dân vận khéo huyện Hà Quảng", Level::District, 2026, "HA", "r", 1_000);
+    r.put_local(C, &mut create(&c, 1_000).unwrap());
+    assert!(v.sync(&r, "r").await.rejected.is_empty());
+    // Trường Sơn's cadre receives it — or could never register — and registers her commune.
+    let cadre = v.device("c").await;
+    assert!(cadre.ids().contains(&C.to_string()), "a commune of the organiser's district sees its contest");
+    edit_contest(&cadre, |c| c.register_team("t-ts".into(), "TRUONGSON", "Đội xã Trường Sơn", "Hoàng Thị C", "c", 2_000).unwrap());
+    let report = v.sync(&cadre, "c").await;
+    assert!(report.rejected.is_empty(), "{report:?}");
+    assert_eq!(v.stored().await.teams.len(), 1);
+    // Reading is not organising: the same cadre renaming the contest is refused.
+    edit_contest(&cadre, |c| c.name = "Hội thi của xã".into());
+    assert!(rejected(&v.sync(&cadre, "c").await, C).contains("Chỉ ban tổ chức"));
+    // Bản Bo's cadre, in the district with no team and no round, sees it too.
+    assert!(v.device("a").await.ids().contains(&C.to_string()));
+    // Beside the district (Đức Long's cadre, Hòa An's reviewer, a cadre of Hòa An) and above it
+    // without reading it (a cadre of the province's committee): nothing, and asked by id the
+    // same answer as for an id that exists nowhere.
+    for user in ["d", "r2", "gk1", "gk2"] {
+        assert!(!v.device(user).await.ids().contains(&C.to_string()), "{user} receives nothing of it");
+        let mut answers = Vec::new();
+        for id in [C, "hoi-thi-khong-co"] {
+            let mut empty = AutoCommit::new();
+            let probe = empty.sync().generate_sync_message(&mut automerge::sync::State::new()).unwrap().encode();
+            let res = raw_sync(&v, user, vec![DocMessage { id: id.into(), message: probe, document: None }]).await;
+            assert!(res.errors.is_empty(), "{user} {id}: {:?}", res.errors);
+            answers.push(res.docs.into_iter().map(|d| d.message).collect::<Vec<_>>());
+        }
+        assert_eq!(answers[0], answers[1], "{user}: the same answer for the contest and for nothing");
+    }
+    // Without a session, or with a forged one, nothing at all.
+    assert_eq!(probe_status(&v, None).await, 401);
+    assert_eq!(probe_status(&v, Some("forged.token")).await, 401);
+    assert_eq!(probe_status(&v, Some(&v.token("c"))).await, 200);
+}
+
 #[tokio::test]
 async fn a_judge_assigned_later_receives_the_contest_whole_at_the_next_sync() {
     let v = Venue::open().await;

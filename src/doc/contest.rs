@@ -79,30 +79,20 @@ pub const ONLY_KEYS: &[&str] =
     &["kind", "parts", "drop_extremes", "qualifiers_per_cluster", "quotas", "rounds", "teams", "sheets", "prizes", "published_at", "published_by"];
 
 /// Why a contest's document cannot be read or written (Vietnamese; the app translates it).
-/// Written out in `Display` so that the catalogue's test sees the texts.
 #[derive(Debug, thiserror::Error)]
 pub enum ContestDocError {
+    #[error("tài liệu hỏng, không đọc được: {0}")]
     Corrupt(#[from] automerge::AutomergeError),
+    #[error("tài liệu không đúng cấu trúc hội thi: {0}")]
     Shape(#[from] autosurgeon::HydrateError),
+    #[error("không ghi được hội thi vào tài liệu: {0}")]
     Write(#[from] autosurgeon::ReconcileError),
+    #[error("tài liệu hội thi thuộc phiên bản {0} mới hơn ứng dụng này; hãy tải lại ứng dụng để cập nhật")]
     TooNew(u64),
+    #[error("tài liệu không phải một hội thi")]
     NotAContest,
+    #[error("tài liệu hội thi không nhất quán: {0}")]
     Inconsistent(String),
-}
-
-impl std::fmt::Display for ContestDocError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ContestDocError::Corrupt(e) => write!(f, "tài liệu hỏng, không đọc được: {e}"),
-            ContestDocError::Shape(e) => write!(f, "tài liệu không đúng cấu trúc hội thi: {e}"),
-            ContestDocError::Write(e) => write!(f, "không ghi được hội thi vào tài liệu: {e}"),
-            ContestDocError::TooNew(schema) => {
-                write!(f, "tài liệu hội thi thuộc phiên bản {schema} mới hơn ứng dụng này; hãy tải lại ứng dụng để cập nhật")
-            }
-            ContestDocError::NotAContest => write!(f, "tài liệu không phải một hội thi"),
-            ContestDocError::Inconsistent(why) => write!(f, "tài liệu hội thi không nhất quán: {why}"),
-        }
-    }
 }
 
 /// What a document is, from its root `kind`.
@@ -382,11 +372,14 @@ pub fn write_contest(doc: &mut AutoCommit, contest: &Contest, now_ms: i64, messa
 }
 
 /// Who reads a contest besides the readers of its organiser's unit, as the store's reader keys
-/// (`doc_readers`): `u:<code>` for each unit in its rounds or with a team (read by whoever reads
+/// (`doc_readers`): `in:<organiser>` for everyone with a grant in the organiser's subtree (the
+/// contest is its event: a commune's cadre sees it to register a team, before any round names
+/// the commune), `u:<code>` for each unit in its rounds or with a team (read by whoever reads
 /// that unit: its cadres, the reviewers and administrators above it), `@<username>` for each
 /// judge of any round. Sorted, no duplicates.
 pub fn readers(contest: &Contest) -> Vec<String> {
     let mut keys = std::collections::BTreeSet::new();
+    keys.insert(format!("in:{}", contest.unit));
     for r in &contest.rounds {
         keys.extend(r.units.iter().map(|u| format!("u:{u}")));
         keys.extend(r.judges.iter().map(|j| format!("@{}", j.username)));
@@ -395,20 +388,32 @@ pub fn readers(contest: &Contest) -> Vec<String> {
     keys.into_iter().collect()
 }
 
-/// The reader keys a user matches (what the feed is asked for): `u:` + each unit they read, and
-/// `@` + their username.
+/// The reader keys a user matches (what the feed is asked for): `u:` + each unit they read,
+/// `in:` + each unit at or above one of their grants, and `@` + their username.
 pub fn reader_keys(username: &str, access: &Access) -> Vec<String> {
-    access.readable().map(|u| format!("u:{u}")).chain(std::iter::once(format!("@{username}"))).collect()
+    access
+        .readable()
+        .map(|u| format!("u:{u}"))
+        .chain(access.within().map(|u| format!("in:{u}")))
+        .chain(std::iter::once(format!("@{username}")))
+        .collect()
 }
 
-/// Whether `username` may read `contest`: whoever reads its organiser's unit, its judges, and
-/// whoever reads a unit in its rounds or with a team. The feed delivers exactly these
-/// ([`readers`]); to anyone else the server answers as for an id that exists nowhere.
+/// Whether `username` may read `contest`: whoever reads its organiser's unit or holds a grant
+/// inside its subtree, its judges, and whoever reads a unit in its rounds or with a team. Nobody
+/// beside or above the organiser otherwise: a sibling district's people see nothing of it. The
+/// feed delivers exactly these ([`readers`]); to anyone else the server answers as for an id
+/// that exists nowhere.
 pub fn may_read(contest: &Contest, username: &str, access: &Access) -> bool {
     access.can_read(&contest.unit)
-        || readers(contest).iter().any(|k| match k.strip_prefix("u:") {
-            Some(unit) => access.can_read(unit),
-            None => k.strip_prefix('@') == Some(username),
+        || readers(contest).iter().any(|k| {
+            if let Some(unit) = k.strip_prefix("u:") {
+                access.can_read(unit)
+            } else if let Some(unit) = k.strip_prefix("in:") {
+                access.holds_grant_within(unit)
+            } else {
+                k.strip_prefix('@') == Some(username)
+            }
         })
 }
 

@@ -34,12 +34,17 @@ pub struct Access {
     /// For each reviewed unit, the highest level among the reviewer grants covering it (the level
     /// of the granted unit): who may recognise at a level (imports of recognised models).
     review_level: BTreeMap<String, Level>,
+    /// Every granted unit and the units above it: the organisers whose contests the user sees
+    /// (a contest is its organiser's event for its whole subtree, `doc::contest::may_read`).
+    within: BTreeSet<String>,
 }
 
 impl Access {
     pub fn new(grants: &[Grant], tree: &UnitTree) -> Access {
         let mut access = Access::default();
         for grant in grants {
+            access.within.insert(grant.unit.clone());
+            access.within.extend(tree.up_from(&grant.unit).map(|u| u.code.clone()));
             match grant.role {
                 Role::Member => {
                     access.read.insert(grant.unit.clone());
@@ -112,17 +117,36 @@ impl Access {
         self.write.iter().map(String::as_str)
     }
 
+    /// Whether the user holds a grant in `unit` or in a unit below it.
+    pub fn holds_grant_within(&self, unit: &str) -> bool {
+        self.within.contains(unit)
+    }
+
+    /// The units of [`Access::holds_grant_within`], in code order.
+    pub fn within(&self) -> impl Iterator<Item = &str> {
+        self.within.iter().map(String::as_str)
+    }
+
     pub fn manages_anything(&self) -> bool {
         !self.manage.is_empty()
     }
 
     /// A fingerprint of the readable set: when it changes (a new grant, units moved), a replica's
     /// feed cursor no longer describes what it should hold, and its feed starts again from 0.
+    /// The units above the grants count too (whose contests the user reads): a commune moved
+    /// under another district must receive that district's earlier contests.
     pub fn scope(&self) -> u32 {
         // FNV-1a: stable across processes and versions (std's hasher is not).
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for unit in &self.read {
             for b in unit.bytes().chain([0]) {
+                hash ^= u64::from(b);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        // Marked apart from the read units (a unit both read and above a grant counts twice).
+        for unit in &self.within {
+            for b in [1].into_iter().chain(unit.bytes()).chain([0]) {
                 hash ^= u64::from(b);
                 hash = hash.wrapping_mul(0x0100_0000_01b3);
             }
@@ -193,5 +217,20 @@ DUCLONG,Xã Đức Long,xa,co_so,HOAAN,
         let ab_c = Access::new(&[grant("AB", Role::Member), grant("C", Role::Member)], &t);
         let a_bc = Access::new(&[grant("A", Role::Member), grant("BC", Role::Member)], &t);
         assert_ne!(ab_c.scope(), a_bc.scope());
+    }
+
+    #[test]
+    fn a_grant_is_within_its_unit_and_every_unit_above_it() {
+        let tree = UnitTree::from_csv(TREE).unwrap();
+        let cadre = Access::new(&[grant("BANBO", Role::Member)], &tree);
+        assert_eq!(cadre.within().collect::<Vec<_>>(), ["BANBO", "CB", "HA"]);
+        assert!(!cadre.holds_grant_within("NAPONG") && !cadre.holds_grant_within("HOAAN") && !cadre.holds_grant_within("TRUONGSON"));
+        // Bản Bo moved from Hà Quảng to Hòa An: it reads the same units, but its district's
+        // contests are others, so its feed starts again.
+        let moved = UnitTree::from_csv(&TREE.replace("BANBO,Xã Bản Bo,xa,co_so,HA,", "BANBO,Xã Bản Bo,xa,co_so,HOAAN,")).unwrap();
+        let after = Access::new(&[grant("BANBO", Role::Member)], &moved);
+        assert_eq!(after.readable().collect::<Vec<_>>(), cadre.readable().collect::<Vec<_>>());
+        assert!(after.holds_grant_within("HOAAN") && !after.holds_grant_within("HA"));
+        assert_ne!(after.scope(), cadre.scope());
     }
 }

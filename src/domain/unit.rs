@@ -111,19 +111,12 @@ pub struct Cluster {
 }
 
 /// A problem with one row of an imported file (row 1 is the header).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Dòng {row}: {message}")]
 pub struct RowError {
     pub row: usize,
     pub message: String,
 }
-
-impl std::fmt::Display for RowError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Dòng {}: {}", self.row, self.message)
-    }
-}
-
-impl std::error::Error for RowError {}
 
 /// What an import changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

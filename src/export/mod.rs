@@ -122,36 +122,23 @@ const FORBIDDEN_IN_SHEET_NAME: [char; 7] = ['[', ']', ':', '*', '?', '/', '\\'];
 /// them), and say which table and what to change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExportError {
+    #[error("Không có bảng nào để xuất.")]
     NoTable,
+    #[error("Tên trang tính “{0}” không hợp lệ: {1}.")]
     SheetName(String, &'static str),
+    #[error("Hai bảng cùng tên trang tính “{0}” (Excel không phân biệt chữ hoa, chữ thường).")]
     DuplicateSheet(String),
+    #[error("Bảng “{sheet}” có {rows} dòng, vượt giới hạn {max} dòng của một trang tính Excel; hãy lọc bớt rồi xuất lại.")]
     TooManyRows { sheet: String, rows: usize, max: usize },
+    #[error("Bảng “{sheet}” có {columns} cột, vượt giới hạn {max} cột của Excel.")]
     TooManyColumns { sheet: String, columns: usize, max: usize },
+    #[error("Dòng {row} của bảng “{sheet}” có {cells} ô, nhiều hơn {headers} cột tiêu đề.")]
     RowTooWide { sheet: String, row: usize, cells: usize, headers: usize },
+    #[error("Ô ở dòng {row}, cột “{column}” của bảng “{sheet}” dài hơn {max} ký tự, giới hạn của một ô Excel.")]
     TextTooLong { sheet: String, row: usize, column: String, max: usize },
     /// The XLSX writer refused something the checks above did not foresee.
+    #[error("Không tạo được tệp Excel: {0}")]
     Xlsx(String),
-}
-
-impl std::fmt::Display for ExportError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ExportError::NoTable => write!(f, "Không có bảng nào để xuất."),
-            ExportError::SheetName(name, why) => write!(f, "Tên trang tính “{name}” không hợp lệ: {why}."),
-            ExportError::DuplicateSheet(name) => write!(f, "Hai bảng cùng tên trang tính “{name}” (Excel không phân biệt chữ hoa, chữ thường)."),
-            ExportError::TooManyRows { sheet, rows, max } => {
-                write!(f, "Bảng “{sheet}” có {rows} dòng, vượt giới hạn {max} dòng của một trang tính Excel; hãy lọc bớt rồi xuất lại.")
-            }
-            ExportError::TooManyColumns { sheet, columns, max } => write!(f, "Bảng “{sheet}” có {columns} cột, vượt giới hạn {max} cột của Excel."),
-            ExportError::RowTooWide { sheet, row, cells, headers } => {
-                write!(f, "Dòng {row} của bảng “{sheet}” có {cells} ô, nhiều hơn {headers} cột tiêu đề.")
-            }
-            ExportError::TextTooLong { sheet, row, column, max } => {
-                write!(f, "Ô ở dòng {row}, cột “{column}” của bảng “{sheet}” dài hơn {max} ký tự, giới hạn của một ô Excel.")
-            }
-            ExportError::Xlsx(why) => write!(f, "Không tạo được tệp Excel: {why}"),
-        }
-    }
 }
 
 impl ExportError {

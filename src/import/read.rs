@@ -39,45 +39,34 @@ pub const MAX_COLUMNS: u32 = 256;
 /// translates it).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
+    #[error("Tệp trống hoặc không có dòng tiêu đề.")]
     Empty,
+    #[error("Tệp lớn quá ({size_mb} MB; tối đa {max_mb} MB). Hãy tách thành nhiều tệp.")]
     TooLarge { size_mb: usize, max_mb: usize },
+    #[error("Tệp có {rows} dòng, nhiều hơn {max} dòng cho một lần nhập. Hãy tách thành nhiều tệp.")]
     TooManyRows { rows: usize, max: usize },
+    #[error(
+        "Tệp CSV dùng bảng mã TCVN3 (ABC, phông .VnTime) nên chữ tiếng Việt sẽ bị sai. Hãy chuyển sang Unicode (Unikey: Công cụ chuyển mã, từ TCVN3 sang Unicode) hoặc mở bằng Excel rồi lưu lại dạng “CSV UTF-8”, sau đó nhập lại."
+    )]
     Tcvn3,
+    #[error("Tệp CSV không đọc được ở dòng {line}: {reason}.")]
     Csv { line: usize, reason: String },
+    #[error("Không đọc được tệp bảng tính: {0}. Hãy mở bằng Excel rồi lưu lại dạng .xlsx.")]
     Workbook(String),
+    #[error("Không nhận ra loại tệp “{0}”: hãy chọn tệp .xlsx, .xls, .ods hoặc .csv.")]
     UnknownKind(String),
+    #[error(
+        "Tệp bảng tính giải nén ra hơn {max_mb} MB, lớn hơn nhiều so với một danh sách mô hình (tệp hỏng, hoặc chứa thứ khác). Hãy chỉ giữ trang danh sách, hoặc tách thành nhiều tệp."
+    )]
     Inflated { max_mb: u64 },
+    #[error(
+        "Tệp có dữ liệu ở cột {column}, xa hơn cột IV (256 cột) mà một danh sách mô hình có thể dùng. Hãy xóa các cột thừa bên phải rồi lưu lại."
+    )]
     TooWide { column: String },
+    #[error(
+        "Máy chủ chỉ nhận tệp .xlsx hoặc .csv. Hãy mở tệp {0} bằng Excel hoặc LibreOffice rồi lưu dạng .xlsx, hoặc nhập ngay trên thiết bị (không cần mạng)."
+    )]
     NotOnServer(String),
-}
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            ReadError::Empty => write!(f, "Tệp trống hoặc không có dòng tiêu đề."),
-            ReadError::TooLarge { size_mb, max_mb } => write!(f, "Tệp lớn quá ({size_mb} MB; tối đa {max_mb} MB). Hãy tách thành nhiều tệp."),
-            ReadError::TooManyRows { rows, max } => write!(f, "Tệp có {rows} dòng, nhiều hơn {max} dòng cho một lần nhập. Hãy tách thành nhiều tệp."),
-            ReadError::Tcvn3 => write!(
-                f,
-                "Tệp CSV dùng bảng mã TCVN3 (ABC, phông .VnTime) nên chữ tiếng Việt sẽ bị sai. Hãy chuyển sang Unicode (Unikey: Công cụ chuyển mã, từ TCVN3 sang Unicode) hoặc mở bằng Excel rồi lưu lại dạng “CSV UTF-8”, sau đó nhập lại."
-            ),
-            ReadError::Csv { line, reason } => write!(f, "Tệp CSV không đọc được ở dòng {line}: {reason}."),
-            ReadError::Workbook(why) => write!(f, "Không đọc được tệp bảng tính: {why}. Hãy mở bằng Excel rồi lưu lại dạng .xlsx."),
-            ReadError::UnknownKind(kind) => write!(f, "Không nhận ra loại tệp “{kind}”: hãy chọn tệp .xlsx, .xls, .ods hoặc .csv."),
-            ReadError::Inflated { max_mb } => write!(
-                f,
-                "Tệp bảng tính giải nén ra hơn {max_mb} MB, lớn hơn nhiều so với một danh sách mô hình (tệp hỏng, hoặc chứa thứ khác). Hãy chỉ giữ trang danh sách, hoặc tách thành nhiều tệp."
-            ),
-            ReadError::TooWide { column } => write!(
-                f,
-                "Tệp có dữ liệu ở cột {column}, xa hơn cột IV (256 cột) mà một danh sách mô hình có thể dùng. Hãy xóa các cột thừa bên phải rồi lưu lại."
-            ),
-            ReadError::NotOnServer(name) => write!(
-                f,
-                "Máy chủ chỉ nhận tệp .xlsx hoặc .csv. Hãy mở tệp {name} bằng Excel hoặc LibreOffice rồi lưu dạng .xlsx, hoặc nhập ngay trên thiết bị (không cần mạng)."
-            ),
-        }
-    }
 }
 
 /// What a zip container holds, from its entries' names.

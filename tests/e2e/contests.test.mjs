@@ -6,6 +6,8 @@
 // from their qualifiers, is scored and closed; prizes are awarded and published (and appear in the
 // district's yearly report), and a judge's
 // phone then shows the results read-only. The results are printed (A4 PDF) and exported (XLSX).
+// Meanwhile the organiser's results tab keeps a tie-break and an excusal half chosen while a
+// commune's team and the judges' sheets sync in (the rankings update around them).
 //
 // Starts its own server (DANVAN_SERVER_BIN) on a fresh database with the built client
 // (DANVAN_DIST) and its own organisation (contest-units.csv: two clusters of two communes).
@@ -138,6 +140,30 @@ test('three judges score four teams offline; every device ranks alike; the final
     assert.match(contestPath, /^\/hoi-thi\/[0-9a-f-]{36}$/);
     await org.screenshot({ path: join(SHOTS, 'contest-1-organiser-teams.png'), fullPage: true });
 
+    // ── On the results, the organiser starts a tie-break and an excusal; syncs land meanwhile. ──
+    await tab(org, 'Kết quả');
+    // Nobody has scored yet: Bảo Linh and Trung Hội are tied at 0. Trung Hội is moved up, not saved.
+    const tie2 = org.locator('#round-so-khao-CUM-2 .tie-break');
+    await tie2.waitFor();
+    const tieOrder = () => tie2.locator('li').evaluateAll((ls) => ls.map((l) => l.dataset.team));
+    assert.deepEqual(await tieOrder(), [TEAMS.BAOLINH, TEAMS.TRUNGHOI]);
+    await tie2.getByRole('button', { name: 'Đưa Đội Xã Trung Hội lên trên' }).click();
+    assert.deepEqual(await tieOrder(), [TEAMS.TRUNGHOI, TEAMS.BAOLINH]);
+    // In cluster 1, an excusal half filled in: gk2 will not score Điềm Mặc.
+    const excuse1 = org.locator('#round-so-khao-CUM-1 details.excuse');
+    await excuse1.locator('summary').click();
+    await org.locator('[id="excuse-judge-so-khao-CUM-1"]').selectOption('gk2');
+    await org.locator('[id="excuse-team-so-khao-CUM-1"]').selectOption(TEAMS.DIEMMAC);
+    await org.locator('[id="excuse-reason-so-khao-CUM-1"]').fill('Người của xã Điềm Mặc');
+    const excusal = async () => [
+      await org.locator('[id="excuse-judge-so-khao-CUM-1"]').inputValue(),
+      await org.locator('[id="excuse-team-so-khao-CUM-1"]').inputValue(),
+      await org.locator('[id="excuse-reason-so-khao-CUM-1"]').inputValue(),
+      await excuse1.evaluate((d) => d.open),
+    ];
+    const halfFilled = ['gk2', TEAMS.DIEMMAC, 'Người của xã Điềm Mặc', true];
+    assert.deepEqual(await excusal(), halfFilled);
+
     // ── Phú Đình's cadre registers her commune's own team. ──
     const cadreCtx = await browser.newContext(PHONE);
     const cadre = await newPage(cadreCtx, 'cadre');
@@ -153,6 +179,13 @@ test('three judges score four teams offline; every device ranks alike; the final
     await cadre.locator('.team-list', { hasText: 'Hoàng Thị Mai' }).waitFor();
     await synced(cadre);
     await cadreCtx.close();
+    // Her team syncs into the organiser's results: cluster 1's ranking and the excusal's team list
+    // gain it at once, and neither form the organiser was filling in was rebuilt.
+    await synced(org);
+    await eventually('Phú Đình ranked on the organiser\'s results', async () => (await ranking(org, 'so-khao-CUM-1')).length === 2, 30_000);
+    assert.ok((await org.locator('[id="excuse-team-so-khao-CUM-1"] option').allInnerTexts()).includes('Đội Xã Phú Đình'));
+    assert.deepEqual(await excusal(), halfFilled, 'the excusal being filled in survives a sync');
+    assert.deepEqual(await tieOrder(), [TEAMS.TRUNGHOI, TEAMS.BAOLINH], 'the tie-break being chosen survives a sync');
 
     // ── Three judges, three phones: they open the contest online, then the hall has no network. ──
     const judges = [];
@@ -204,6 +237,10 @@ test('three judges score four teams offline; every device ranks alike; the final
       const [a, b] = [await ranking(org, 'so-khao-CUM-1'), await ranking(org, 'so-khao-CUM-2')];
       return JSON.stringify(a.map((r) => r.slice(0, 2))) === JSON.stringify(expect1) && JSON.stringify(b.map((r) => r.slice(0, 2))) === JSON.stringify(expect2);
     }, 30_000);
+    // The judges' sheets ranked cluster 2's teams apart (its tie-break form went with the tie);
+    // the excusal being filled in is still as it was.
+    assert.equal(await tie2.count(), 0);
+    assert.deepEqual(await excusal(), halfFilled, 'the excusal being filled in survives the judges\' sheets');
     const phoneCtx = await browser.newContext(PHONE);
     const orgPhone = await newPage(phoneCtx, 'organiser-phone');
     await signIn(orgPhone, url, 'bantochuc', PASSWORD);

@@ -12,32 +12,25 @@ use crate::domain::{
     Action, CommendationDraft, EvaluationStep, FieldErrors, JournalEntry, Model, ModelDraft, ReplicatedFrom, Replication, Roles,
 };
 
-/// Why a change was not saved; shown to the user as its sentence.
+/// Why a change was not saved; shown to the user as its sentence, in Vietnamese (the engine
+/// speaks no other language; pages show it through `i18n::tr`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
 pub enum SaveError {
+    #[error("Có {} mục chưa hợp lệ, vui lòng kiểm tra các ô được đánh dấu.", .0.0.len())]
     Invalid(FieldErrors),
+    #[error("{0}")]
     Storage(StorageError),
+    #[error("Không tìm thấy mô hình này trên thiết bị.")]
     NotFound,
+    #[error("{0}")]
     Document(String),
     /// The lifecycle rules do not allow this step (now, or for this user).
+    #[error("{0}")]
     Refused(String),
     /// The engine's module could not be loaded (offline before the first visit finished, or a
     /// broken update): nothing was written, what was typed is still on the screen.
+    #[error("Phần lưu dữ liệu của ứng dụng chưa tải được ({0}). Nội dung đang nhập vẫn còn; hãy tải lại trang khi có mạng rồi lưu lại.")]
     Engine(String),
-}
-
-/// The sentence shown, in Vietnamese (the engine speaks no other language; pages show it through
-/// `i18n::tr`).
-impl std::fmt::Display for SaveError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SaveError::Invalid(errors) => write!(f, "Có {} mục chưa hợp lệ, vui lòng kiểm tra các ô được đánh dấu.", errors.0.len()),
-            SaveError::Storage(e) => write!(f, "{e}"),
-            SaveError::NotFound => f.write_str("Không tìm thấy mô hình này trên thiết bị."),
-            SaveError::Document(e) | SaveError::Refused(e) => f.write_str(e),
-            SaveError::Engine(e) => write!(f, "Phần lưu dữ liệu của ứng dụng chưa tải được ({e}). Nội dung đang nhập vẫn còn; hãy tải lại trang khi có mạng rồi lưu lại."),
-        }
-    }
 }
 
 impl From<StorageError> for SaveError {
@@ -157,23 +150,18 @@ pub struct DocsRestored {
     pub units: BTreeMap<String, String>,
 }
 
-/// Why nothing of a backup's documents was restored.
+/// Why nothing of a backup's documents was restored; the sentence shown, in Vietnamese (as
+/// [`SaveError`]'s).
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
 pub enum RestoreError {
+    #[error("Bản sao có tài liệu không nhận được: {0}. Không có gì trên thiết bị bị thay đổi.")]
     Refused(String),
+    #[error(
+        "Bộ nhớ của trình duyệt đã đầy nên chưa khôi phục được; không có gì trên thiết bị bị thay đổi. Hãy giải phóng dung lượng (xóa bớt ảnh, ứng dụng hoặc dữ liệu trang web khác) rồi khôi phục lại."
+    )]
     Full,
+    #[error("Lưu trữ trên thiết bị gặp lỗi nên chưa khôi phục được; không có gì bị thay đổi ({0}).")]
     Storage(String),
-}
-
-/// The sentence shown, in Vietnamese (as [`SaveError`]'s).
-impl std::fmt::Display for RestoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RestoreError::Refused(e) => write!(f, "Bản sao có tài liệu không nhận được: {e}. Không có gì trên thiết bị bị thay đổi."),
-            RestoreError::Full => f.write_str("Bộ nhớ của trình duyệt đã đầy nên chưa khôi phục được; không có gì trên thiết bị bị thay đổi. Hãy giải phóng dung lượng (xóa bớt ảnh, ứng dụng hoặc dữ liệu trang web khác) rồi khôi phục lại."),
-            RestoreError::Storage(e) => write!(f, "Lưu trữ trên thiết bị gặp lỗi nên chưa khôi phục được; không có gì bị thay đổi ({e})."),
-        }
-    }
 }
 
 /// JSON both ways; a value that does not read is the other module's bug, said as such.

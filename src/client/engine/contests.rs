@@ -60,7 +60,8 @@ pub async fn create(contest_json: &str) -> Result<ShownContest, SaveError> {
 /// (also when the change changed nothing: nothing is written then).
 pub async fn change(id: &str, apply: js_sys::Function) -> Result<ShownContest, SaveError> {
     let engine: Rc<Engine> = super::engine().map_err(SaveError::Engine)?;
-    let mut outcome: Result<(String, bool), SaveError> = Err(SaveError::NotFound);
+    // The contest as stored after the change, whether it changed, and the record's dirty flag.
+    let mut outcome: Result<(String, bool, bool), SaveError> = Err(SaveError::NotFound);
     let written = engine
         .store
         .update(id, |rec| {
@@ -80,13 +81,15 @@ pub async fn change(id: &str, apply: js_sys::Function) -> Result<ShownContest, S
             })();
             match applied {
                 Ok((contest, Some(bytes))) => {
-                    outcome = Ok((contest, true));
+                    outcome = Ok((contest, true, true));
                     rec.doc = bytes;
                     rec.dirty = true;
                     Some(rec)
                 }
                 Ok((contest, None)) => {
-                    outcome = Ok((contest, false));
+                    // Nothing written: the record stays as dirty as it was (read here, in the
+                    // transaction, rather than again after it).
+                    outcome = Ok((contest, false, rec.dirty));
                     None
                 }
                 Err(e) => {
@@ -96,11 +99,10 @@ pub async fn change(id: &str, apply: js_sys::Function) -> Result<ShownContest, S
             }
         })
         .await?;
-    let (contest, changed) = outcome?;
+    let (contest, changed, dirty) = outcome?;
     match written {
         Some(rec) if changed => Ok(engine.contest_written(&rec, contest)),
         _ => {
-            let dirty = engine.store.get(id).await.ok().flatten().is_some_and(|r| r.dirty);
             let generation = engine.decoder.generation();
             engine.decoder.mark_shown(id, generation);
             Ok(ShownContest { id: id.to_string(), generation, dirty, contest: Ok(contest) })

@@ -100,22 +100,18 @@ extern "C" {
     fn cached_models_as_bytes(values: &js_sys::Array) -> js_sys::Array;
 }
 
+/// Why the device's storage did not do what was asked; the sentence shown (Vietnamese; the page
+/// shows it through `i18n::tr`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum StorageError {
+    #[error(
+        "Bộ nhớ của trình duyệt đã đầy nên chưa lưu được. Hãy xóa bớt dữ liệu trang web khác hoặc giải phóng dung lượng máy, rồi bấm lưu lại — nội dung đang nhập vẫn còn."
+    )]
     Full,
+    #[error("Trình duyệt không cho phép lưu dữ liệu (chế độ ẩn danh hoặc bị chặn): {0}")]
     Unavailable(String),
+    #[error("Lỗi lưu trữ trên thiết bị: {0}")]
     Failed(String),
-}
-
-/// The sentence shown (Vietnamese; the page shows it through `i18n::tr`).
-impl std::fmt::Display for StorageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StorageError::Full => f.write_str("Bộ nhớ của trình duyệt đã đầy nên chưa lưu được. Hãy xóa bớt dữ liệu trang web khác hoặc giải phóng dung lượng máy, rồi bấm lưu lại — nội dung đang nhập vẫn còn."),
-            StorageError::Unavailable(e) => write!(f, "Trình duyệt không cho phép lưu dữ liệu (chế độ ẩn danh hoặc bị chặn): {e}"),
-            StorageError::Failed(e) => write!(f, "Lỗi lưu trữ trên thiết bị: {e}"),
-        }
-    }
 }
 
 impl From<idb::Error> for StorageError {

@@ -71,24 +71,18 @@ impl SyncHandle {
     }
 }
 
+/// The reason the status keeps, in Vietnamese (the badge shows it through `i18n::tr`).
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
+    #[error("Không kết nối được máy chủ ({0}). Sẽ thử lại.")]
     Network(String),
+    #[error("Máy chủ đang gặp sự cố (mã {0}). Sẽ thử lại.")]
     Server(u16),
+    #[error("Máy chủ từ chối yêu cầu: {0}")]
     Rejected(String),
+    /// The server's own sentence (session ended), shown as it came.
+    #[error("{0}")]
     SignedOut(String),
-}
-
-/// The reason the status keeps, in Vietnamese (the badge shows it through `i18n::tr`).
-impl std::fmt::Display for SyncError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SyncError::Network(e) => write!(f, "Không kết nối được máy chủ ({e}). Sẽ thử lại."),
-            SyncError::Server(code) => write!(f, "Máy chủ đang gặp sự cố (mã {code}). Sẽ thử lại."),
-            SyncError::Rejected(e) => write!(f, "Máy chủ từ chối yêu cầu: {e}"),
-            SyncError::SignedOut(e) => f.write_str(e),
-        }
-    }
 }
 
 fn is_online() -> bool {

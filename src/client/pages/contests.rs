@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use crate::client::engine::api;
 use crate::client::local::settings;
 use crate::client::pages::reports::{ModuleFrame, call_module, report_module};
-use crate::client::reporting::input::{self, ContestInput};
+use crate::client::reporting::input::{self, ContestInput, User};
 use crate::client::use_app;
 use crate::i18n::{t, tf, tr};
 
@@ -29,6 +29,9 @@ pub fn ContestsPage() -> impl IntoView {
     let callbacks = StoredValue::new_local(None::<(Closure<dyn Fn(JsValue, JsValue) -> js_sys::Promise>, Closure<dyn Fn(String)>)>);
     let (replica, account) = (app.replica.clone(), app.account);
     let (contests, dirty) = (replica.contests, replica.dirty);
+    // The module's navigation goes through the router (no reload: the pages stay mounted). The
+    // router's navigate holds only its context, so the module's callback owns a copy of it.
+    let navigate = use_navigate();
 
     // What the module is given (tracked: the effect below hands it again when it changes).
     let input = move |mounting: bool| -> Vec<u8> {
@@ -40,13 +43,8 @@ pub fn ContestsPage() -> impl IntoView {
         });
         account.with(|a| {
             if let Some(a) = a {
-                let p = &a.profile;
-                input.username = p.username.clone();
-                input.display_name = p.display_name.clone();
-                input.grants = p.grants.clone();
-                input.units = p.units.clone();
-                input.clusters = p.clusters.clone();
-                input.writable = p.writable.clone();
+                input.user = User::of(&a.profile);
+                input.writable = a.profile.writable.clone();
                 // The judge picker asks the server for the organiser's people when it can.
                 input.token = a.ended.is_none().then(|| a.token.clone());
             }
@@ -57,7 +55,7 @@ pub fn ContestsPage() -> impl IntoView {
     Effect::new(move |_| {
         let Some(el) = root.get() else { return };
         let el: web_sys::Element = el.into();
-        let replica = replica.clone();
+        let (replica, navigate) = (replica.clone(), navigate.clone());
         leptos::task::spawn_local(async move {
             let module = match report_module("Phần hội thi").await {
                 Ok(m) => m,
@@ -74,9 +72,7 @@ pub fn ContestsPage() -> impl IntoView {
                     }
                 })
             });
-            let navigate = Closure::<dyn Fn(String)>::new(move |path: String| {
-                use_navigate_later(path);
-            });
+            let navigate = Closure::<dyn Fn(String)>::new(move |path: String| navigate(&path, Default::default()));
             let bytes = js_sys::Uint8Array::from(untrack(|| input(true)).as_slice());
             let args = [el.into(), bytes.into(), write.as_ref().clone(), navigate.as_ref().clone()];
             match call_module(&module, "mount_contests", &args) {
@@ -97,11 +93,7 @@ pub fn ContestsPage() -> impl IntoView {
             let _ = call_module(&m, "update_contests", &[js_sys::Uint8Array::from(bytes.as_slice()).into()]);
         }
     });
-    // The module's navigation goes through the router (no reload: the pages stay mounted).
-    let navigate = use_navigate();
-    NAVIGATE.with(|n| *n.borrow_mut() = Some(Box::new(move |path: &str| navigate(path, Default::default()))));
     on_cleanup(move || {
-        NAVIGATE.with(|n| n.borrow_mut().take());
         if let (Some(m), Some(el)) = (mounted.get_untracked(), root.get_untracked()) {
             let el: web_sys::Element = el.into();
             let _ = call_module(&m, "unmount_contests", &[el.into()]);
@@ -110,18 +102,4 @@ pub fn ContestsPage() -> impl IntoView {
 
     let ready = Signal::derive(move || mounted.with(Option::is_some));
     view! { <ModuleFrame title=t("Hội thi") loading=t("Đang mở phần hội thi…") failed ready root class="contest-root"/> }
-}
-
-thread_local! {
-    /// The router's navigate of the open contest page (a closure the module calls cannot hold it:
-    /// it is not 'static).
-    static NAVIGATE: std::cell::RefCell<Option<Box<dyn Fn(&str)>>> = const { std::cell::RefCell::new(None) };
-}
-
-fn use_navigate_later(path: String) {
-    NAVIGATE.with(|n| {
-        if let Some(navigate) = n.borrow().as_ref() {
-            navigate(&path);
-        }
-    });
 }

@@ -10,7 +10,7 @@ use send_wrapper::SendWrapper;
 use wasm_bindgen::prelude::*;
 
 use crate::client::pages::reports::{ModuleFrame, call_module, report_module};
-use crate::client::reporting::input::{self, ImportInput};
+use crate::client::reporting::input::{self, ImportInput, User};
 use crate::client::use_app;
 use crate::domain::Model;
 use crate::i18n::{t, tf, tr};
@@ -39,11 +39,7 @@ pub fn ImportPage() -> impl IntoView {
         account.with_untracked(|a| {
             if let Some(a) = a {
                 let p = &a.profile;
-                input.username = p.username.clone();
-                input.display_name = p.display_name.clone();
-                input.grants = p.grants.clone();
-                input.units = p.units.clone();
-                input.clusters = p.clusters.clone();
+                input.user = User::of(p);
                 input.may_import = !p.writable.is_empty() || !p.reviews.is_empty() || p.manages;
                 input.token = a.ended.is_none().then(|| a.token.clone());
             }

@@ -70,24 +70,24 @@ impl Ctx {
     }
 
     fn tree(&self) -> UnitTree {
-        self.input.with_untracked(|i| UnitTree::from_units(i.units.clone(), i.clusters.clone()))
+        self.input.with_untracked(|i| UnitTree::from_units(i.user.units.clone(), i.user.clusters.clone()))
     }
 
     fn access(&self) -> Access {
-        Access::new(&self.input.with_untracked(|i| i.grants.clone()), &self.tree())
+        Access::new(&self.input.with_untracked(|i| i.user.grants.clone()), &self.tree())
     }
 
     fn username(&self) -> String {
-        self.input.with_untracked(|i| i.username.clone())
+        self.input.with_untracked(|i| i.user.username.clone())
     }
 
     /// The level a unit works at: a contest it organises is of that level, unless said otherwise.
     fn unit_level(&self, code: &str) -> Option<Level> {
-        self.input.with_untracked(|i| i.units.iter().find(|u| u.code == code).map(|u| u.level))
+        self.input.with_untracked(|i| i.user.units.iter().find(|u| u.code == code).map(|u| u.level))
     }
 
     fn unit_name(&self, code: &str) -> String {
-        self.input.with_untracked(|i| i.units.iter().find(|u| u.code == code).map_or_else(|| code.to_string(), |u| u.name.clone()))
+        self.input.with_untracked(|i| i.user.units.iter().find(|u| u.code == code).map_or_else(|| code.to_string(), |u| u.name.clone()))
     }
 
     fn navigate(&self, path: &str) {
@@ -153,6 +153,12 @@ impl Ctx {
     /// A button's change: asked to confirm first when `confirm` says what it does, the button
     /// busy meanwhile, the problems (or none) shown after.
     fn run(&self, id: String, change: ContestChange, confirm: Option<&str>, busy: RwSignal<bool>, problems: RwSignal<Problems>) {
+        self.run_then(id, change, confirm, busy, problems, || {});
+    }
+
+    /// The same, with `stored` called once the change is stored (a form that stays on the
+    /// screen clears what it has just recorded).
+    fn run_then(&self, id: String, change: ContestChange, confirm: Option<&str>, busy: RwSignal<bool>, problems: RwSignal<Problems>, stored: impl FnOnce() + 'static) {
         if let Some(text) = confirm
             && !web_sys::window().and_then(|w| w.confirm_with_message(text).ok()).unwrap_or(false)
         {
@@ -163,6 +169,9 @@ impl Ctx {
         leptos::task::spawn_local(async move {
             let result = ctx.change(&id, change).await;
             busy.set(false);
+            if result.is_ok() {
+                stored();
+            }
             problems.set(result.err().unwrap_or_default());
         });
     }
@@ -246,10 +255,10 @@ fn ContestList() -> impl IntoView {
     let organises: Vec<(String, String)> = {
         let access = ctx.access();
         let mut units: Vec<(String, String)> = ctx.input.with_untracked(|i| {
-            i.units.iter().filter(|u| access.can_review(&u.code) || access.can_manage(&u.code)).map(|u| (u.code.clone(), u.name.clone())).collect()
+            i.user.units.iter().filter(|u| access.can_review(&u.code) || access.can_manage(&u.code)).map(|u| (u.code.clone(), u.name.clone())).collect()
         });
         // The highest units first: a contest is usually organised where the grant is.
-        let granted: Vec<String> = ctx.input.with_untracked(|i| i.grants.iter().map(|g| g.unit.clone()).collect());
+        let granted: Vec<String> = ctx.input.with_untracked(|i| i.user.grants.iter().map(|g| g.unit.clone()).collect());
         units.sort_by_key(|(code, _)| !granted.contains(code));
         units
     };
@@ -532,17 +541,30 @@ fn current(contest: ContestMemo) -> Option<Contest> {
 
 // ───────────────────────────── results ─────────────────────────────
 
+/// `f` of the contest shown, when it reads (tracked).
+fn with_current<T>(contest: ContestMemo, f: impl FnOnce(&Contest) -> Option<T>) -> Option<T> {
+    contest.with(|c| c.as_ref().and_then(|c| c.as_ref().ok()).and_then(f))
+}
+
+/// The same, untracked (an event handler reading the contest as it is when the button is
+/// pressed).
+fn with_current_untracked<T>(contest: ContestMemo, f: impl FnOnce(&Contest) -> Option<T>) -> Option<T> {
+    contest.with_untracked(|c| c.as_ref().and_then(|c| c.as_ref().ok()).and_then(f))
+}
+
 #[component]
 fn ResultsTab(id: String, contest: ContestMemo, organiser: bool) -> impl IntoView {
     let id = StoredValue::new(id);
-    move || {
-        let Some(c) = current(contest) else { return ().into_any() };
-        let rounds: Vec<String> = c.rounds.iter().map(|r| r.id.clone()).collect();
-        view! {
-            {rounds.into_iter().map(|round| view! { <RoundResultsView id=id.get_value() contest round organiser/> }).collect_view()}
-            {c.final_round().is_some_and(|f| f.is_closed()).then(|| view! { <PrizesView id=id.get_value() contest organiser/> })}
-        }
-        .into_any()
+    // Built once per shape, as the set-up tab and the judge's sheet: the rounds are listed again
+    // only when a round is added, and each round's view updates its ranking inside, so a sync
+    // landing never rebuilds the excusal or tie-break form the organiser is filling in.
+    let rounds = Memo::new(move |_| with_current(contest, |c| Some(c.rounds.iter().map(|r| r.id.clone()).collect::<Vec<_>>())).unwrap_or_default());
+    // The prizes' form is made of the final's ranking (fixed once it closes), the prizes awarded
+    // and whether they are published: built again when one of those changes, not per sync.
+    let prizes = Memo::new(move |_| with_current(contest, |c| c.final_round().is_some_and(|f| f.is_closed()).then(|| (c.prizes.clone(), c.is_published()))));
+    view! {
+        {move || rounds.get().into_iter().map(|round| view! { <RoundResultsView id=id.get_value() contest round organiser/> }).collect_view()}
+        {move || prizes.get().map(|_| view! { <PrizesView id=id.get_value() contest organiser/> })}
     }
 }
 
@@ -556,10 +578,13 @@ fn RoundResultsView(id: String, contest: ContestMemo, round: String, organiser: 
     let id = StoredValue::new(id);
     let round_id = StoredValue::new(round);
     let run = move |change: ContestChange, confirm_text: Option<String>| ctx.run(id.get_value(), change, confirm_text.as_deref(), busy, problems);
-    move || {
-        let Some(c) = current(contest) else { return ().into_any() };
-        let Some(r) = c.round(&round_id.get_value()).cloned() else { return ().into_any() };
-        let Some(results) = c.results(&r.id) else { return ().into_any() };
+    let results = Memo::new(move |_| with_current(contest, |c| c.results(&round_id.get_value())));
+    // What a sync changes — the heading, the state, the ranking, the scores still missing — is
+    // redrawn here, beside the organiser's forms below, which are not.
+    let live = move || {
+        let c = current(contest)?;
+        let r = c.round(&round_id.get_value())?.clone();
+        let results = results.get()?;
         let teams = c.teams_in(&r).len();
         let where_when: Vec<String> = [(!r.date.is_empty()).then(|| i18n::date(&r.date)), (!r.venue.is_empty()).then(|| r.venue.clone())]
             .into_iter()
@@ -574,44 +599,66 @@ fn RoundResultsView(id: String, contest: ContestMemo, round: String, organiser: 
         let missing = missing_summary(&c, &r.id, &results);
         let waiting = (r.stage == Stage::Final && teams == 0 && c.preliminaries().any(|p| !p.is_closed()))
             .then(|| view! { <p class="note">{t("Chung khảo gồm các đội vào chung khảo của từng cụm: có sau khi khóa các vòng sơ khảo.")}</p> });
-        let open_actions = (organiser && !r.is_closed() && !c.is_published() && teams > 0).then(|| {
-            let ties = results.ranking.ties.clone();
-            let closing = c.closing(&r.id);
-            let rid = r.id.clone();
-            let close_label = if r.stage == Stage::Final { t("Khóa vòng chung khảo") } else { t("Khóa vòng và chốt đội vào chung khảo") };
-            let confirm = match &closing {
-                Ok(q) if r.stage == Stage::Preliminary => tf(
-                    "Khóa vòng “{}”? Các đội vào chung khảo: {}. Sau khi khóa, không ai sửa được phiếu chấm của vòng này.",
-                    &[&tr(&r.name), &q.iter().map(|team| c.team(team).map_or(team.clone(), |team| team.name.clone())).collect::<Vec<_>>().join(", ")],
-                ),
-                _ => tf("Khóa vòng “{}”? Sau khi khóa, không ai sửa được phiếu chấm của vòng này.", &[&tr(&r.name)]),
+        Some(view! {
+            <h2>{tr(&r.name)}</h2>
+            <p class="meta">{where_when.join(" · ")} {(!where_when.is_empty()).then_some(" · ")} {state}</p>
+            {(teams > 0 || waiting.is_none()).then(|| table)}
+            {waiting}
+            {missing}
+        })
+    };
+    // The organiser's steps come (the round's first team) and go (the round closes, the contest
+    // is published) with this; a sheet or a registration syncing in leaves them standing.
+    let actionable = Memo::new(move |_| {
+        organiser && with_current(contest, |c| c.round(&round_id.get_value()).map(|r| !r.is_closed() && !c.is_published() && !c.teams_in(r).is_empty())).unwrap_or(false)
+    });
+    // The tie-break form is made of the groups of tied teams: rebuilt when they change (a score
+    // separated two teams, or the order was saved), kept while they stay the same.
+    let ties = Memo::new(move |_| results.with(|r| r.as_ref().map(|r| r.ranking.ties.clone()).unwrap_or_default()));
+    let actions = move || {
+        actionable.get().then(|| {
+            let final_round = with_current_untracked(contest, |c| c.round(&round_id.get_value()).map(|r| r.stage == Stage::Final)).unwrap_or(false);
+            let close_label = if final_round { t("Khóa vòng chung khảo") } else { t("Khóa vòng và chốt đội vào chung khảo") };
+            let close = move |_| {
+                let rid = round_id.get_value();
+                // The confirmation names the qualifiers as they stand when the button is pressed.
+                let confirm = with_current_untracked(contest, |c| {
+                    let r = c.round(&rid)?;
+                    Some(match c.closing(&rid) {
+                        Ok(q) if r.stage == Stage::Preliminary => tf(
+                            "Khóa vòng “{}”? Các đội vào chung khảo: {}. Sau khi khóa, không ai sửa được phiếu chấm của vòng này.",
+                            &[&tr(&r.name), &q.iter().map(|team| c.team(team).map_or(team.clone(), |team| team.name.clone())).collect::<Vec<_>>().join(", ")],
+                        ),
+                        _ => tf("Khóa vòng “{}”? Sau khi khóa, không ai sửa được phiếu chấm của vòng này.", &[&tr(&r.name)]),
+                    })
+                });
+                run(ContestChange::Close { round: rid }, confirm);
             };
-            let why_not = closing.err().map(|ps| view! {
-                <div class="note">
-                    <p>{t("Chưa khóa được vòng này:")}</p>
-                    <ul>{ps.into_iter().map(|p| view! { <li>{tr(&p)}</li> }).collect_view()}</ul>
-                </div>
-            });
+            let why_not = move || {
+                with_current(contest, |c| c.closing(&round_id.get_value()).err()).map(|ps| view! {
+                    <div class="note">
+                        <p>{t("Chưa khóa được vòng này:")}</p>
+                        <ul>{ps.into_iter().map(|p| view! { <li>{tr(&p)}</li> }).collect_view()}</ul>
+                    </div>
+                })
+            };
             view! {
-                {(!ties.is_empty()).then(|| view! { <TieBreakForm id=id.get_value() contest round=rid.clone() ties run busy/> })}
-                <ExcuseForm contest round=rid.clone() run busy/>
+                {move || {
+                    let ties = ties.get();
+                    (!ties.is_empty()).then(|| view! { <TieBreakForm contest round=round_id.get_value() ties run busy/> })
+                }}
+                <ExcuseForm id=id.get_value() contest round=round_id.get_value() busy problems/>
                 {why_not}
-                <button class="button primary close-round" disabled=move || busy.get()
-                    on:click=move |_| run(ContestChange::Close { round: rid.clone() }, Some(confirm.clone()))>{close_label}</button>
+                <button class="button primary close-round" disabled=move || busy.get() on:click=close>{close_label}</button>
                 <Problems problems/>
             }
-        });
-        view! {
-            <section class="item round-results" id=format!("round-{}", r.id)>
-                <h2>{tr(&r.name)}</h2>
-                <p class="meta">{where_when.join(" · ")} {(!where_when.is_empty()).then_some(" · ")} {state}</p>
-                {(teams > 0 || waiting.is_none()).then(|| table)}
-                {waiting}
-                {missing}
-                {open_actions}
-            </section>
-        }
-        .into_any()
+        })
+    };
+    view! {
+        <section class="item round-results" id=format!("round-{}", round_id.get_value())>
+            {live}
+            {actions}
+        </section>
     }
 }
 
@@ -717,35 +764,35 @@ fn missing_summary(c: &Contest, round: &str, results: &RoundResults) -> impl Int
 /// chair, a question — recorded here as the order decided).
 #[component]
 fn TieBreakForm(
-    id: String,
     contest: ContestMemo,
     round: String,
     ties: Vec<Vec<String>>,
     run: impl Fn(ContestChange, Option<String>) + Copy + 'static,
     busy: RwSignal<bool>,
 ) -> impl IntoView {
-    let _ = id;
     let Some(c) = current(contest) else { return ().into_any() };
-    let existing = c.round(&round).map(|r| r.tie_break.clone()).unwrap_or_default();
     let groups = ties.into_iter().enumerate().map(|(g, group)| {
         let order = RwSignal::new(group.clone());
         let names: BTreeMap<String, String> = group.iter().map(|t| (t.clone(), c.team(t).map_or(t.clone(), |t| t.name.clone()))).collect();
         let names = StoredValue::new(names);
-        let (round, existing) = (round.clone(), existing.clone());
+        let round = StoredValue::new(round.clone());
         let save = move |_| {
             let chosen = order.get_untracked();
-            let mut all: Vec<String> = existing.iter().filter(|t| !chosen.contains(t)).cloned().collect();
+            // The orders already recorded (other groups), as stored when the button is pressed:
+            // a sync may have brought one since the form was built.
+            let existing = with_current_untracked(contest, |c| c.round(&round.get_value()).map(|r| r.tie_break.clone())).unwrap_or_default();
+            let mut all: Vec<String> = existing.into_iter().filter(|t| !chosen.contains(t)).collect();
             all.extend(chosen);
-            run(ContestChange::TieBreak { round: round.clone(), order: all }, None);
+            run(ContestChange::TieBreak { round: round.get_value(), order: all }, None);
         };
         view! {
-            <fieldset class="tie-break" id=format!("tie-{g}")>
+            <fieldset class="tie-break" id=format!("tie-{}-{g}", round.get_value())>
                 <legend>{t("Các đội bằng điểm — xếp thứ tự theo quyết định của ban giám khảo")}</legend>
                 <ol>
                     {move || order.get().into_iter().enumerate().map(|(i, team)| {
                         let name = names.with_value(|n| n.get(&team).cloned().unwrap_or_default());
                         view! {
-                            <li>
+                            <li data-team=team.clone()>
                                 {name.clone()} " "
                                 <button type="button" class="button small" disabled=i == 0 aria-label=tf("Đưa {} lên trên", &[&name])
                                     on:click=move |_| order.update(|o| o.swap(i, i - 1))>"↑ "{t("Lên")}</button>
@@ -761,66 +808,95 @@ fn TieBreakForm(
 }
 
 /// A judge who does not score a team (left, related to the team) or any team of the round.
+/// Built once with the round's view: the judges, teams and excusals listed follow syncs, and
+/// what the organiser has chosen and typed stays until it is recorded.
 #[component]
-fn ExcuseForm(contest: ContestMemo, round: String, run: impl Fn(ContestChange, Option<String>) + Copy + 'static, busy: RwSignal<bool>) -> impl IntoView {
-    let Some(c) = current(contest) else { return ().into_any() };
-    let Some(r) = c.round(&round).cloned() else { return ().into_any() };
-    if r.judges.is_empty() {
-        return ().into_any();
-    }
-    let judge = RwSignal::new(r.judges[0].username.clone());
+fn ExcuseForm(id: String, contest: ContestMemo, round: String, busy: RwSignal<bool>, problems: RwSignal<Problems>) -> impl IntoView {
+    let ctx = ctx();
+    let id = StoredValue::new(id);
+    let rid = StoredValue::new(round);
+    let judges = Memo::new(move |_| {
+        with_current(contest, |c| Some(c.round(&rid.get_value())?.judges.iter().map(|j| (j.username.clone(), j.name.clone())).collect::<Vec<_>>())).unwrap_or_default()
+    });
+    let teams = Memo::new(move |_| {
+        with_current(contest, |c| Some(c.teams_in(c.round(&rid.get_value())?).iter().map(|t| (t.id.clone(), t.name.clone())).collect::<Vec<_>>())).unwrap_or_default()
+    });
+    let judge = RwSignal::new(judges.with_untracked(|js| js.first().map(|j| j.0.clone()).unwrap_or_default()));
     let team = RwSignal::new(String::new());
     let reason = RwSignal::new(String::new());
-    let teams: Vec<(String, String)> = c.teams_in(&r).iter().map(|t| (t.id.clone(), t.name.clone())).collect();
-    let excused = r.excused.clone();
-    let rid = r.id.clone();
-    let judges = r.judges.clone();
-    let name_of = {
-        let judges = judges.clone();
-        move |u: &str| judges.iter().find(|j| j.username == u).map_or(u.to_string(), |j| j.name.clone())
-    };
-    let team_name = |team: &str| if team.is_empty() { t("mọi đội").to_string() } else { c.team(team).map_or(team.to_string(), |team| team.name.clone()) };
-    let listed = excused.iter().map(|e| {
-        let (rid, judge, team) = (rid.clone(), e.judge.clone(), e.team.clone());
-        view! {
-            <li>
-                {tf("{} không chấm {} — {}", &[&name_of(&e.judge), &team_name(&e.team), &e.reason])} " "
-                <button type="button" class="button small" disabled=move || busy.get()
-                    on:click=move |_| run(ContestChange::Excuse { round: rid.clone(), judge: judge.clone(), team: team.clone(), reason: String::new(), excused: false }, None)>{t("Bỏ ghi nhận")}</button>
-            </li>
+    // The first judge, when none was chosen yet (the form may open before the round has judges).
+    Effect::new(move |_| {
+        if judge.with_untracked(String::is_empty)
+            && let Some(first) = judges.with(|js| js.first().map(|j| j.0.clone()))
+        {
+            judge.set(first);
         }
-    }).collect_view();
-    let rid2 = rid.clone();
+    });
+    let listed = move || {
+        with_current(contest, |c| {
+            let r = c.round(&rid.get_value())?;
+            let name_of = |u: &str| r.judges.iter().find(|j| j.username == u).map_or(u.to_string(), |j| j.name.clone());
+            let team_name = |team: &str| if team.is_empty() { t("mọi đội").to_string() } else { c.team(team).map_or(team.to_string(), |team| team.name.clone()) };
+            Some(
+                r.excused
+                    .iter()
+                    .map(|e| {
+                        let (judge, team) = (e.judge.clone(), e.team.clone());
+                        let undo = move |_| {
+                            let change = ContestChange::Excuse { round: rid.get_value(), judge: judge.clone(), team: team.clone(), reason: String::new(), excused: false };
+                            ctx.run(id.get_value(), change, None, busy, problems);
+                        };
+                        view! {
+                            <li>
+                                {tf("{} không chấm {} — {}", &[&name_of(&e.judge), &team_name(&e.team), &e.reason])} " "
+                                <button type="button" class="button small" disabled=move || busy.get() on:click=undo>{t("Bỏ ghi nhận")}</button>
+                            </li>
+                        }
+                    })
+                    .collect_view(),
+            )
+        })
+    };
+    let record = move |_| {
+        let change = ContestChange::Excuse { round: rid.get_value(), judge: judge.get_untracked(), team: team.get_untracked(), reason: reason.get_untracked(), excused: true };
+        // Once recorded it is listed above; the reason is cleared so it is not recorded twice.
+        ctx.run_then(id.get_value(), change, None, busy, problems, move || reason.set(String::new()));
+    };
+    let round = rid.get_value();
     view! {
-        <details class="excuse">
-            <summary>{t("Giám khảo không chấm một đội (vắng, có liên quan đến đội)")}</summary>
-            <ul>{listed}</ul>
-            <div class="row">
-                <div class="field">
-                    <label for=format!("excuse-judge-{rid}")>{t("Giám khảo")}</label>
-                    <select id=format!("excuse-judge-{rid}") on:change=move |ev| judge.set(event_target_value(&ev))>
-                        {judges.iter().map(|j| view! { <option value=j.username.clone()>{j.name.clone()}</option> }).collect_view()}
-                    </select>
+        <Show when=move || judges.with(|js| !js.is_empty())>
+            <details class="excuse">
+                <summary>{t("Giám khảo không chấm một đội (vắng, có liên quan đến đội)")}</summary>
+                <ul>{listed}</ul>
+                <div class="row">
+                    <div class="field">
+                        <label for=format!("excuse-judge-{round}")>{t("Giám khảo")}</label>
+                        <select id=format!("excuse-judge-{round}") on:change=move |ev| judge.set(event_target_value(&ev))>
+                            {move || judges.get().into_iter().map(|(u, n)| {
+                                let selected = u.clone();
+                                view! { <option value=u selected=move || judge.with(|j| *j == selected)>{n}</option> }
+                            }).collect_view()}
+                        </select>
+                    </div>
+                    <div class="field">
+                        <label for=format!("excuse-team-{round}")>{t("Đội")}</label>
+                        <select id=format!("excuse-team-{round}") on:change=move |ev| team.set(event_target_value(&ev))>
+                            <option value="" selected=move || team.with(String::is_empty)>{t("Mọi đội của vòng")}</option>
+                            {move || teams.get().into_iter().map(|(id, n)| {
+                                let selected = id.clone();
+                                view! { <option value=id selected=move || team.with(|t| *t == selected)>{n}</option> }
+                            }).collect_view()}
+                        </select>
+                    </div>
                 </div>
                 <div class="field">
-                    <label for=format!("excuse-team-{rid}")>{t("Đội")}</label>
-                    <select id=format!("excuse-team-{rid}") on:change=move |ev| team.set(event_target_value(&ev))>
-                        <option value="">{t("Mọi đội của vòng")}</option>
-                        {teams.into_iter().map(|(id, n)| view! { <option value=id>{n}</option> }).collect_view()}
-                    </select>
+                    <label for=format!("excuse-reason-{round}")>{t("Lý do")}</label>
+                    <input id=format!("excuse-reason-{round}") prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))/>
                 </div>
-            </div>
-            <div class="field">
-                <label for=format!("excuse-reason-{rid}")>{t("Lý do")}</label>
-                <input id=format!("excuse-reason-{rid}") prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))/>
-            </div>
-            <button type="button" class="button" disabled=move || busy.get()
-                on:click=move |_| run(ContestChange::Excuse { round: rid2.clone(), judge: judge.get_untracked(), team: team.get_untracked(), reason: reason.get_untracked(), excused: true }, None)>
-                {t("Ghi nhận")}
-            </button>
-        </details>
+                <button type="button" class="button" disabled=move || busy.get() on:click=record>{t("Ghi nhận")}</button>
+            </details>
+        </Show>
     }
-    .into_any()
 }
 
 /// Prizes of the final (within the quotas, following its ranking) and publication.

@@ -133,12 +133,12 @@ pub fn ImportPage(input: ImportInput, calls: AppCalls) -> impl IntoView {
         }
         let now = js_sys::Date::now() as i64;
         input.with_value(|i| {
-            let tree = UnitTree::from_units(i.units.clone(), i.clusters.clone());
-            let access = Access::new(&i.grants, &tree);
+            let tree = UnitTree::from_units(i.user.units.clone(), i.user.clusters.clone());
+            let access = Access::new(&i.user.grants, &tree);
             let name = file_name.get_untracked();
             let who = Importer {
-                username: &i.username,
-                display_name: &i.display_name,
+                username: &i.user.username,
+                display_name: &i.user.display_name,
                 access: &access,
                 tree: &tree,
                 custom_fields: &i.custom_fields,

@@ -5,9 +5,34 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::Profile;
 use crate::domain::report::ModelFacts;
-use crate::domain::{Cluster, Unit};
+use crate::domain::{Cluster, Grant, Unit};
 use crate::i18n::Lang;
+
+/// Who the user is and the units their profile knows, as the import and contest pages receive
+/// them: they check what the user asks with the server's own rules (`Access` over the tree of
+/// these units), so both take the same fields of the profile, copied in one place.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub username: String,
+    pub display_name: String,
+    pub grants: Vec<Grant>,
+    pub units: Vec<Unit>,
+    pub clusters: Vec<Cluster>,
+}
+
+impl User {
+    pub fn of(profile: &Profile) -> User {
+        User {
+            username: profile.username.clone(),
+            display_name: profile.display_name.clone(),
+            grants: profile.grants.clone(),
+            units: profile.units.clone(),
+            clusters: profile.clusters.clone(),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ReportInput {
@@ -52,11 +77,7 @@ impl ReportInput {
 /// the models already on the device, and the session for the server's import.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ImportInput {
-    pub username: String,
-    pub display_name: String,
-    pub grants: Vec<crate::domain::Grant>,
-    pub units: Vec<Unit>,
-    pub clusters: Vec<Cluster>,
+    pub user: User,
     /// Whether the account may create models anywhere (writes, reviews or administers a unit).
     pub may_import: bool,
     pub custom_fields: Vec<String>,
@@ -87,11 +108,7 @@ impl ImportInput {
 /// hold changes not yet synced, and which contest the address opens.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContestInput {
-    pub username: String,
-    pub display_name: String,
-    pub grants: Vec<crate::domain::Grant>,
-    pub units: Vec<Unit>,
-    pub clusters: Vec<Cluster>,
+    pub user: User,
     /// Units the user registers models in (a cadre registers their own unit's team).
     pub writable: Vec<String>,
     /// (id, the contest's JSON or why its document cannot be read).

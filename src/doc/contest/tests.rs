@@ -10,7 +10,9 @@ BAVI,Huyện ủy Ba Vì,huyen,huyen,HN,
 X1,Xã Tản Lĩnh,xa,co_so,BAVI,CUM-1
 X2,Xã Ba Trại,xa,co_so,BAVI,CUM-1
 X3,Xã Cẩm Lĩnh,xa,co_so,BAVI,CUM-2
+X4,Xã Vật Lại,xa,co_so,BAVI,
 SONTAY,Thị ủy Sơn Tây,huyen,huyen,HN,
+Y1,Phường Lê Lợi,xa,co_so,SONTAY,
 ";
 const P1: &str = "so-khao-CUM-1";
 
@@ -185,11 +187,19 @@ fn the_organiser_and_a_cadre_registering_the_same_units_team_at_once_give_one_te
 #[test]
 fn readers_are_the_round_units_team_units_and_judges() {
     let c = contest();
-    assert_eq!(readers(&c), ["@gk1", "@gk2", "u:X1", "u:X2", "u:X3"]);
+    assert_eq!(readers(&c), ["@gk1", "@gk2", "in:BAVI", "u:X1", "u:X2", "u:X3"]);
     assert!(may_read(&c, "gk1", &access(&[])));
     assert!(may_read(&c, "x", &access(&[("X3", Role::Member)])));
     assert!(may_read(&c, "x", &access(&[("HN", Role::Reviewer)])));
+    // A commune of the district in no cluster, so in no round and without a team yet: it sees
+    // its district's contest (to register), through `in:BAVI`.
+    let x4 = access(&[("X4", Role::Member)]);
+    assert!(may_read(&c, "x", &x4));
+    assert!(reader_keys("x", &x4).contains(&"in:BAVI".to_string()));
+    // Beside or above the organiser without reading it: nothing.
     assert!(!may_read(&c, "x", &access(&[("SONTAY", Role::Admin)])));
+    assert!(!may_read(&c, "x", &access(&[("Y1", Role::Member)])));
+    assert!(!may_read(&c, "x", &access(&[("HN", Role::Member)])));
     assert!(!may_read(&c, "gk9", &access(&[])));
 }
 
