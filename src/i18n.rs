@@ -140,7 +140,10 @@ impl Catalogue {
         }
         self.templates.iter().find_map(|(pieces, en)| {
             let args = fit(pieces, message)?;
-            let args: Vec<String> = args.into_iter().map(|a| self.message(a).or_else(|| self.lowercased(a)).unwrap_or_else(|| a.to_string())).collect();
+            let args: Vec<String> = args
+                .into_iter()
+                .map(|a| self.message(a).or_else(|| self.lowercased(a)).or_else(|| english_value(a)).unwrap_or_else(|| a.to_string()))
+                .collect();
             Some(fill(en, &args))
         })
     }
@@ -161,6 +164,31 @@ impl Catalogue {
         let first = chars.next()?;
         Some(first.to_lowercase().chain(chars).collect())
     }
+}
+
+/// A value the domain wrote the Vietnamese way inside a message, as English writes it: a number
+/// with a decimal comma or thousands dots ("12,5" → "12.5", "1.500" → "1,500"), a date
+/// ("31/05/2025" → "31 May 2025"). None for anything else (a plain "2025" needs nothing).
+fn english_value(value: &str) -> Option<String> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    // A date: d/m/yyyy.
+    let parts: Vec<&str> = value.split('/').collect();
+    if let [d, m, y] = parts[..]
+        && digits(d) && digits(m) && digits(y) && d.len() <= 2 && m.len() <= 2 && y.len() == 4
+    {
+        let (day, month) = (d.parse::<u32>().ok()?, m.parse::<u32>().ok()?);
+        return ((1..=31).contains(&day) && (1..=12).contains(&month)).then(|| date_en(y, month as usize, day));
+    }
+    // A number: optional sign, groups of three after the first separated by dots, a decimal comma.
+    let unsigned = value.strip_prefix('-').unwrap_or(value);
+    let (whole, fraction) = match unsigned.split_once(',') {
+        Some((w, f)) => (w, Some(f)),
+        None => (unsigned, None),
+    };
+    let groups: Vec<&str> = whole.split('.').collect();
+    let grouped = groups.len() > 1 && groups[0].len() <= 3 && groups[1..].iter().all(|g| g.len() == 3);
+    let well_formed = groups.iter().all(|g| digits(g)) && fraction.is_none_or(digits) && (grouped || groups.len() == 1);
+    (well_formed && (grouped || fraction.is_some())).then(|| swap_separators(value))
 }
 
 /// The parts of `message` that fill the placeholders between `pieces`, or None if it does not fit.

@@ -352,6 +352,24 @@ fn fixed_texts_and_templates_translate() {
 }
 
 #[test]
+fn numbers_and_dates_the_domain_wrote_the_vietnamese_way_read_the_english_way() {
+    let catalogue = Catalogue::parse("Điểm: {}\tScore: {}\nHạn {}\tDue {}\nCó {} mô hình\tThere are {} {0?model|models}\n").unwrap();
+    assert_eq!(catalogue.message("Điểm: 12,5").as_deref(), Some("Score: 12.5"));
+    assert_eq!(catalogue.message("Điểm: -0,25").as_deref(), Some("Score: -0.25"));
+    assert_eq!(catalogue.message("Điểm: 1.234,5").as_deref(), Some("Score: 1,234.5"));
+    assert_eq!(catalogue.message("Có 1.500 mô hình").as_deref(), Some("There are 1,500 models"));
+    assert_eq!(catalogue.message("Có 1 mô hình").as_deref(), Some("There are 1 model"));
+    assert_eq!(catalogue.message("Hạn 31/05/2025").as_deref(), Some("Due 31 May 2025"));
+    assert_eq!(catalogue.message("Hạn 1/2/2026").as_deref(), Some("Due 1 Feb 2026"));
+    // Left as written: a plain number, a year, what only looks like one.
+    assert_eq!(catalogue.message("Điểm: 2025").as_deref(), Some("Score: 2025"));
+    assert_eq!(catalogue.message("Điểm: 1.5").as_deref(), Some("Score: 1.5"), "not thousands: a group of one digit");
+    assert_eq!(catalogue.message("Điểm: 12.345.67").as_deref(), Some("Score: 12.345.67"));
+    assert_eq!(catalogue.message("Hạn 32/13/2025").as_deref(), Some("Due 32/13/2025"));
+    assert_eq!(catalogue.message("Điểm: ,5").as_deref(), Some("Score: ,5"));
+}
+
+#[test]
 fn malformed_catalogues_are_refused_with_the_line() {
     assert!(Catalogue::parse("Lưu Save").unwrap_err().contains("line 1"));
     assert!(Catalogue::parse("Lưu\tSave\nLưu\tKeep").unwrap_err().contains("line 2"));
