@@ -139,6 +139,19 @@ function lighthouseFigures(name, url, profile) {
   console.log(`# lighthouse.${name}: scores ${runs.map((r) => r.score).join(', ')}; LCP element “${runs[0].element.slice(0, 60)}”`);
 }
 
+/** Signs the phone in as the commune's cadre and waits until it holds all MODELS models and its
+ *  service worker controls it. */
+async function holdTheModels(page) {
+  await signIn(page, BASE, 'canbo.a', PASSWORD);
+  const count = `${MODELS.toLocaleString('de-DE')} mô hình`;
+  await eventually(`the list counts ${count}`, async () => {
+    const text = await page.locator('p.count').innerText().catch(() => '');
+    // Its first line (the order the list is in is said below it).
+    return text.split('\n')[0].trim() === count;
+  }, 600_000, 500);
+  await waitServiceWorker(page);
+}
+
 const browser = await chromium.launch(LAUNCH);
 try {
   // A fresh phone on 2G: nothing cached, every byte over the link.
@@ -165,14 +178,7 @@ try {
   const context = await browser.newContext(PHONE);
   await context.addInitScript(MARKS);
   const page = await newPage(context, 'bench');
-  await signIn(page, BASE, 'canbo.a', PASSWORD);
-  const count = `${MODELS.toLocaleString('de-DE')} mô hình`;
-  await eventually(`the list counts ${count}`, async () => {
-    const text = await page.locator('p.count').innerText().catch(() => '');
-    // Its first line (the order the list is in is said below it).
-    return text.split('\n')[0].trim() === count;
-  }, 600_000, 500);
-  await waitServiceWorker(page);
+  await holdTheModels(page);
   const cdp = await context.newCDPSession(page);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
 
@@ -255,13 +261,7 @@ if (process.env.LIGHTHOUSE !== '0') {
   try {
     const context = await chromium.launchPersistentContext(profile, { ...LAUNCH, ...PHONE, locale: 'vi-VN' });
     const page = context.pages()[0] || await context.newPage();
-    await signIn(page, BASE, 'canbo.a', PASSWORD);
-    const count = `${MODELS.toLocaleString('de-DE')} mô hình`;
-    await eventually(`the list counts ${count}`, async () => {
-      const text = await page.locator('p.count').innerText().catch(() => '');
-      return text.split('\n')[0].trim() === count;
-    }, 600_000, 500);
-    await waitServiceWorker(page);
+    await holdTheModels(page);
     // Chosen, as a cadre's device holds it after the first start (Lighthouse's browser says en-US).
     await page.evaluate(() => localStorage.setItem('danvan.lang', 'vi'));
     await context.close();
