@@ -168,3 +168,35 @@ async fn a_cache_of_strings_written_by_an_older_version_reads_the_same_and_is_re
     assert_eq!(store.summaries().await.unwrap()["m2"], "d2");
     store.clear().await.unwrap();
 }
+
+/// The engine's check at start reads each document's digest, not its bytes: stored with every
+/// record since stop 27, made from the bytes for a record an older version wrote without one.
+#[wasm_bindgen_test]
+async fn every_document_has_its_digest_without_its_bytes_being_read() {
+    use danvan::client::local::storage::digest;
+    let name = db_name();
+    let store = LocalStore::open(&name).await.unwrap();
+    store.update_each(&["a".into()], |_, _| Some(record("a", vec![1, 2, 3]))).await.unwrap();
+    // A record as an older version wrote it: no digest.
+    {
+        let db = idb::Factory::new().unwrap().open(&name, None).unwrap().await.unwrap();
+        let tx = db.transaction(&["docs"], idb::TransactionMode::ReadWrite).unwrap();
+        let record = js_sys::Object::new();
+        js_sys::Reflect::set(&record, &"id".into(), &"b".into()).unwrap();
+        js_sys::Reflect::set(&record, &"doc".into(), &js_sys::Uint8Array::from(&[9u8, 8][..]).into()).unwrap();
+        js_sys::Reflect::set(&record, &"sync".into(), &wasm_bindgen::JsValue::NULL).unwrap();
+        js_sys::Reflect::set(&record, &"dirty".into(), &false.into()).unwrap();
+        tx.object_store("docs").unwrap().put(&record.into(), None).unwrap().await.unwrap();
+        tx.await.unwrap();
+        db.close();
+    }
+    let mut digests = store.doc_digests().await.unwrap();
+    digests.sort();
+    assert_eq!(digests, [("a".to_string(), digest(&[1, 2, 3])), ("b".to_string(), digest(&[9, 8]))]);
+    // Written again, the new bytes' digest is stored with them.
+    store.update_each(&["a".into()], |_, _| Some(record("a", vec![4]))).await.unwrap();
+    assert!(store.doc_digests().await.unwrap().contains(&("a".to_string(), digest(&[4]))));
+    let read = store.records(&["b".into(), "missing".into(), "a".into()]).await.unwrap();
+    assert_eq!(read.iter().map(|r| (r.id.as_str(), r.doc.clone())).collect::<Vec<_>>(), [("b", vec![9, 8]), ("a", vec![4])]);
+    store.clear().await.unwrap();
+}

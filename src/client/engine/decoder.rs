@@ -39,14 +39,7 @@ impl Decoder {
 }
 
 /// A cheap fingerprint of a document's bytes (FNV-1a), to know whether a cached decode is current.
-pub(crate) fn digest(bytes: &[u8]) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x100000001b3);
-    }
-    format!("{h:016x}-{}", bytes.len())
-}
+pub(crate) use crate::client::local::storage::digest;
 
 /// Decoded records: what to show, and the cache entries `(id, digest, model JSON)` to store.
 #[derive(Default)]

@@ -194,12 +194,15 @@ impl Engine {
 pub async fn verify(unread: Vec<String>) -> Result<(), String> {
     let engine = engine()?;
     let unread: std::collections::HashSet<String> = unread.into_iter().collect();
-    let records = engine.store.all().await.map_err(|e| e.to_string())?;
+    // Digests only: the documents' bytes are read for those to decode again, usually none.
+    let digests = engine.store.doc_digests().await.map_err(|e| e.to_string())?;
     let cached = engine.store.summaries().await.unwrap_or_default();
-    let stale: Vec<DocRecord> = records
+    let stale: Vec<String> = digests
         .into_iter()
-        .filter(|rec| unread.contains(&rec.id) || cached.get(&rec.id).is_none_or(|d| *d != decoder::digest(&rec.doc)))
+        .filter(|(id, digest)| unread.contains(id) || cached.get(id).is_none_or(|d| d != digest))
+        .map(|(id, _)| id)
         .collect();
+    let stale = engine.store.records(&stale).await.map_err(|e| e.to_string())?;
     engine.enqueue(stale);
     Ok(())
 }

@@ -2,7 +2,8 @@
 //!
 //! Record layout (object store `docs`, key = document id):
 //! `{ id: string, doc: Uint8Array (automerge save), sync: Uint8Array | null (encoded sync state
-//! with the server), dirty: boolean (has changes the server has not acknowledged) }`.
+//! with the server), dirty: boolean (has changes the server has not acknowledged), digest: string
+//! ([`digest`] of `doc`, written with it; absent in records written before stop 27) }`.
 //!
 //! Object store `models` caches each document's decoded model as JSON with a digest of the bytes
 //! it was decoded from (a cache only: a digest that differs means "decode again"):
@@ -87,6 +88,17 @@ export function join_cached_models(values) {
   return [bytes, strings];
 }
 
+export function doc_digests(values) {
+  const pairs = [];
+  const without = [];
+  for (const v of values) {
+    if (typeof v.id !== 'string') continue;
+    if (typeof v.digest === 'string') pairs.push(v.id, v.digest);
+    else without.push(v);
+  }
+  return [pairs, without];
+}
+
 export function cached_models_as_bytes(values) {
   const encoder = new TextEncoder();
   return values.filter((v) => typeof v.model === 'string').map((v) => ({ ...v, model: encoder.encode(v.model) }));
@@ -98,6 +110,20 @@ extern "C" {
     fn join_cached_models(values: &js_sys::Array) -> js_sys::Array;
     /// The records among `values` whose model is still a string, with it as UTF-8 bytes.
     fn cached_models_as_bytes(values: &js_sys::Array) -> js_sys::Array;
+    /// `[ids and digests alternating, the records without a digest]` of the documents `values`.
+    fn doc_digests(values: &js_sys::Array) -> js_sys::Array;
+}
+
+/// What a document's bytes are, in short: FNV-1a of the bytes and their length. Written with each
+/// record (`to_js`) and with each cached model, so the engine's check at start compares two strings
+/// per document instead of reading every document's bytes into wasm and hashing them.
+pub fn digest(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}-{}", bytes.len())
 }
 
 /// Why the device's storage did not do what was asked; the sentence shown (Vietnamese; the page
@@ -188,6 +214,37 @@ impl LocalStore {
         let tx = self.db.transaction(&[DOCS], TransactionMode::ReadOnly)?;
         let values = tx.object_store(DOCS)?.get_all(None, None)?.await?;
         Ok(values.iter().filter_map(from_js).collect())
+    }
+
+    /// Every document's id and [`digest`], without crossing its bytes into wasm: the digest stored
+    /// with the record, or, for a record written before stop 27, made from its bytes.
+    pub async fn doc_digests(&self) -> Result<Vec<(String, String)>, StorageError> {
+        let tx = self.db.transaction(&[DOCS], TransactionMode::ReadOnly)?;
+        let values = tx.object_store(DOCS)?.get_all(None, None)?.await?;
+        let array: js_sys::Array = values.into_iter().collect();
+        let split = doc_digests(&array);
+        let pairs: js_sys::Array = split.get(0).unchecked_into();
+        let without: js_sys::Array = split.get(1).unchecked_into();
+        let mut out = Vec::with_capacity(pairs.length() as usize / 2 + without.length() as usize);
+        let mut strings = pairs.iter().filter_map(|v| v.as_string());
+        while let (Some(id), Some(digest)) = (strings.next(), strings.next()) {
+            out.push((id, digest));
+        }
+        out.extend(without.iter().filter_map(|v| from_js(&v)).map(|rec| (rec.id, digest(&rec.doc))));
+        Ok(out)
+    }
+
+    /// The records of `ids` that exist, read in one transaction.
+    pub async fn records(&self, ids: &[String]) -> Result<Vec<DocRecord>, StorageError> {
+        let tx = self.db.transaction(&[DOCS], TransactionMode::ReadOnly)?;
+        let store = tx.object_store(DOCS)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(rec) = store.get(JsValue::from_str(id))?.await?.as_ref().and_then(from_js) {
+                out.push(rec);
+            }
+        }
+        Ok(out)
     }
 
     /// Ids of records holding changes the server has not acknowledged.
@@ -472,6 +529,7 @@ fn to_js(r: &DocRecord) -> JsValue {
     set("doc", &Uint8Array::from(r.doc.as_slice()).into());
     set("sync", &r.sync.as_ref().map_or(JsValue::NULL, |s| Uint8Array::from(s.as_slice()).into()));
     set("dirty", &JsValue::from_bool(r.dirty));
+    set("digest", &JsValue::from_str(&digest(&r.doc)));
     o.into()
 }
 
