@@ -19,12 +19,12 @@
   // A device with an account shows its list as soon as the app runs: begin fetching and compiling
   // the app's wasm now, while the page is still being laid out and painted, rather than when
   // Trunk's loader runs after it (~100 ms later at 4× CPU). The loader takes this module
-  // (`window.danvanWasm`, see .ci/trunk-post-build); a failure hands it the file's name, so it
-  // fetches the file itself as it always did.
+  // (`window.danvanWasm`, see .ci/trunk-post-build); if compiling fails (the fetch was cut, a
+  // bad answer), it is handed a fresh fetch of the file, which it compiles as it always did.
   var wasmFile = document.currentScript && document.currentScript.getAttribute('data-wasm');
   try {
     if (wasmFile && localStorage.getItem(ACCOUNT) && WebAssembly.compileStreaming) {
-      window.danvanWasm = WebAssembly.compileStreaming(fetch(wasmFile)).catch(function () { return wasmFile; });
+      window.danvanWasm = WebAssembly.compileStreaming(fetch(wasmFile)).catch(function () { return fetch(wasmFile); });
     }
   } catch (e) { /* no storage: the loader fetches the wasm itself */ }
   var main = document.querySelector('#app main');

@@ -36,6 +36,30 @@ test('automerge is in the engine module, not in the app\'s first-load wasm', { s
   }
 });
 
+test('a device with an account starts its app even when the early fetch of its wasm fails', { timeout: TEST_MS }, async () => {
+  // The static shell fetches and compiles the app's wasm early on a device with an account
+  // (assets/shell.js, window.danvanWasm); when that fails, the loader must still start the app.
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, serviceWorkers: 'block' });
+  try {
+    const page = await context.newPage();
+    watch(page, 'early-wasm');
+    await signIn(page, BASE, 'canbo.a');
+    assert.ok(await page.locator('script[data-wasm]').count(), 'the hook named the wasm for the shell');
+    let wasmRequests = 0;
+    await context.route(/\/danvan-[0-9a-f]+_bg\.wasm$/, (route) => {
+      wasmRequests += 1;
+      return wasmRequests === 1 ? route.abort() : route.continue();
+    });
+    await page.reload();
+    await waitReady(page);
+    await page.locator('p.count').waitFor();
+    assert.equal(wasmRequests, 2, 'the early fetch failed, the loader fetched the wasm again');
+    assert.equal(await page.evaluate(() => typeof window.danvanWasm), 'object', 'the shell began the early compile');
+  } finally {
+    await context.close();
+  }
+});
+
 test('the list and the forms work before the engine arrives; a save without it keeps what was typed', { timeout: TEST_MS }, async () => {
   // No service worker: requests it would answer from its cache never reach the route below.
   const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, serviceWorkers: 'block' });
