@@ -6,6 +6,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -33,6 +34,19 @@ test('automerge is in the engine module, not in the app\'s first-load wasm', { s
   for (const text of ['automerge', 'invalid change', 'sửa mô hình', 'ghi nhật ký']) {
     assert.ok(engineWasm.includes(Buffer.from(text)), `the engine holds “${text}”`);
     assert.ok(!appWasm.includes(Buffer.from(text)), `the app's first-load wasm does not hold “${text}”`);
+  }
+});
+
+test('every snippet index.html preloads has the bytes its integrity names, and none is an inline snippet', { skip: !DIST }, () => {
+  // The three wasm modules share one snippets folder: an inline snippet (numbered per module) of
+  // one could overwrite another's, and the browser then blocks it (ARCHITECTURE, "client").
+  const html = readFileSync(join(DIST, 'index.html'), 'utf8');
+  const links = [...html.matchAll(/<link[^>]*href="?(\/snippets\/[^" >]+)"?[^>]*integrity="?sha384-([^" >]+)"?[^>]*>/g)];
+  assert.ok(links.length >= 3, 'the snippets are preloaded with their integrity');
+  for (const [, href, integrity] of links) {
+    assert.ok(!/\/inline\d+\.js$/.test(href), `${href} is a module file, not an inline snippet`);
+    const digest = createHash('sha384').update(readFileSync(join(DIST, href))).digest('base64');
+    assert.equal(digest, integrity, `${href} has the bytes index.html's integrity names`);
   }
 });
 

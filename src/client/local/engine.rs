@@ -10,23 +10,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::client::engine::api::{self, SaveError};
 
-#[wasm_bindgen(inline_js = r#"
-let loaded = null;
-// One import (and one opening of the storage) per page load; a failed one (offline before the
-// first visit) is tried again at the next call.
-export function load_engine_module(database, on_shown, on_decoding, on_contests) {
-  if (!loaded) {
-    loaded = import('/danvan-engine.js')
-      .then(async (m) => {
-        await m.default({ module_or_path: '/danvan-engine_bg.wasm' });
-        await m.init(database, on_shown, on_decoding, on_contests);
-        return m;
-      })
-      .catch((e) => { loaded = null; throw e; });
-  }
-  return loaded;
-}
-"#)]
+#[wasm_bindgen(module = "/src/client/local/engine.js")]
 extern "C" {
     #[wasm_bindgen(catch)]
     async fn load_engine_module(database: &str, on_shown: &JsValue, on_decoding: &JsValue, on_contests: &JsValue) -> Result<JsValue, JsValue>;

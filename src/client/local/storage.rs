@@ -58,52 +58,7 @@ impl CachedModels {
     }
 }
 
-#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
-export function join_cached_models(values) {
-  const encoder = new TextEncoder();
-  const parts = [];
-  let length = 0;
-  let strings = 0;
-  for (const v of values) {
-    if (typeof v.id !== 'string' || v.id.includes('\n')) continue;
-    let model = v.model;
-    if (typeof model === 'string') {
-      if (model.includes('\n')) continue;
-      model = encoder.encode(model);
-      strings++;
-    } else if (!(model instanceof Uint8Array)) {
-      continue;
-    }
-    const id = encoder.encode(v.id);
-    parts.push(id, model);
-    length += id.length + model.length + 2;
-  }
-  const bytes = new Uint8Array(Math.max(0, length - 1));
-  let at = 0;
-  for (const part of parts) {
-    if (at > 0) bytes[at++] = 10;
-    bytes.set(part, at);
-    at += part.length;
-  }
-  return [bytes, strings];
-}
-
-export function doc_digests(values) {
-  const pairs = [];
-  const without = [];
-  for (const v of values) {
-    if (typeof v.id !== 'string') continue;
-    if (typeof v.digest === 'string') pairs.push(v.id, v.digest);
-    else without.push(v);
-  }
-  return [pairs, without];
-}
-
-export function cached_models_as_bytes(values) {
-  const encoder = new TextEncoder();
-  return values.filter((v) => typeof v.model === 'string').map((v) => ({ ...v, model: encoder.encode(v.model) }));
-}
-"#)]
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/client/local/storage.js")]
 extern "C" {
     /// Ids and JSON of the cached models, alternating, joined by newlines, as UTF-8 bytes made in
     /// JavaScript; and how many records held a string (see `cached_models`).

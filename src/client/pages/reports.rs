@@ -15,18 +15,7 @@ use crate::client::use_app;
 use crate::domain::report::ModelFacts;
 use crate::i18n::{t, tf, tr};
 
-#[wasm_bindgen(inline_js = r#"
-let loaded = null;
-// One import per page load; a failed one (offline before the first visit) is tried again next time.
-export function load_report_module() {
-  if (!loaded) {
-    loaded = import('/danvan-reports.js')
-      .then(async (m) => { await m.default({ module_or_path: '/danvan-reports_bg.wasm' }); return m; })
-      .catch((e) => { loaded = null; throw e; });
-  }
-  return loaded;
-}
-"#)]
+#[wasm_bindgen(module = "/src/client/pages/reports.js")]
 extern "C" {
     #[wasm_bindgen(catch)]
     async fn load_report_module() -> Result<JsValue, JsValue>;
