@@ -170,15 +170,10 @@ impl Catalogue {
 /// with a decimal comma or thousands dots ("12,5" → "12.5", "1.500" → "1,500"), a date
 /// ("31/05/2025" → "31 May 2025"). None for anything else (a plain "2025" needs nothing).
 fn english_value(value: &str) -> Option<String> {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    // A date: d/m/yyyy.
-    let parts: Vec<&str> = value.split('/').collect();
-    if let [d, m, y] = parts[..]
-        && digits(d) && digits(m) && digits(y) && d.len() <= 2 && m.len() <= 2 && y.len() == 4
-    {
-        let (day, month) = (d.parse::<u32>().ok()?, m.parse::<u32>().ok()?);
-        return ((1..=31).contains(&day) && (1..=12).contains(&month)).then(|| date_en(y, month as usize, day));
+    if let Some(d) = Date::parse_vi(value) {
+        return Some(date_en(d.year, d.month, d.day));
     }
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     // A number: optional sign, groups of three after the first separated by dots, a decimal comma.
     let unsigned = value.strip_prefix('-').unwrap_or(value);
     let (whole, fraction) = match unsigned.split_once(',') {

@@ -17,6 +17,18 @@ impl Date {
         format!("{:02}/{:02}/{:04}", self.day, self.month, self.year)
     }
 
+    /// Parses a date as Vietnamese write it, "30/06/2026" or "30/6/2026" (what [`Date::vi`]
+    /// writes, or people type), checking the day exists in that month.
+    pub fn parse_vi(s: &str) -> Option<Date> {
+        let mut parts = s.split('/');
+        let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+        let short = |p: &str| (1..=2).contains(&p.len());
+        if parts.next().is_some() || !short(d) || !short(m) || y.len() != 4 {
+            return None;
+        }
+        Date::parse(&format!("{y}-{m:0>2}-{d:0>2}"))
+    }
+
     /// Parses the ISO form `YYYY-MM-DD`, checking the day exists in that month.
     pub fn parse(s: &str) -> Option<Date> {
         let b = s.as_bytes();
@@ -178,6 +190,19 @@ mod tests {
         assert_eq!(Date::parse("2024-01-0a"), None);
         assert_eq!(Date::parse("+024-01-01"), None);
         assert_eq!(Date::parse(""), None);
+    }
+
+    #[test]
+    fn parses_dates_written_the_vietnamese_way() {
+        let d = Date { year: 2026, month: 6, day: 30 };
+        assert_eq!(Date::parse_vi(&d.vi()), Some(d));
+        assert_eq!(Date::parse_vi("1/2/2026"), Some(Date { year: 2026, month: 2, day: 1 }));
+        assert_eq!(Date::parse_vi("29/02/2023"), None);
+        assert_eq!(Date::parse_vi("32/13/2025"), None);
+        assert_eq!(Date::parse_vi("001/02/2026"), None);
+        assert_eq!(Date::parse_vi("1/2/26"), None);
+        assert_eq!(Date::parse_vi("1/2/2026/3"), None);
+        assert_eq!(Date::parse_vi("2026-02-01"), None);
     }
 
     #[test]

@@ -30,15 +30,10 @@ fn shown(key: &str, value: String) -> String {
     let number = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
     match key {
         "field" | "level" | "owner_kind" => tr(&value),
-        "start_date" | "end_date" | "evaluation_date" => {
-            let parts: Vec<&str> = value.split('/').collect();
-            match parts[..] {
-                [d, m, y] if number(d) && number(m) && number(y) => {
-                    i18n::day_month_year(y.parse().unwrap_or_default(), m.parse().unwrap_or_default(), d.parse().unwrap_or_default())
-                }
-                _ => value,
-            }
-        }
+        "start_date" | "end_date" | "evaluation_date" => match crate::domain::Date::parse_vi(&value) {
+            Some(d) => i18n::day_month_year(d.year.into(), d.month.into(), d.day.into()),
+            None => value,
+        },
         // doc::history's own words, matched, not shown.
         _ if value.strip_suffix(i18n::vi(" mục")).is_some_and(number) => tr(&value),
         _ => value,

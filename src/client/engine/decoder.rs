@@ -38,8 +38,7 @@ impl Decoder {
     }
 }
 
-/// A cheap fingerprint of a document's bytes (FNV-1a), to know whether a cached decode is current.
-pub(crate) use crate::client::local::storage::digest;
+use crate::client::local::storage::digest;
 
 /// Decoded records: what to show, and the cache entries `(id, digest, model JSON)` to store.
 #[derive(Default)]

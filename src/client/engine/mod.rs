@@ -32,7 +32,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::backup_file::{Merge, Opened, merge_document};
-use crate::client::local::storage::{DocRecord, LocalStore, StorageError, TryUpdateError};
+use crate::client::local::storage::{self, DocRecord, LocalStore, StorageError, TryUpdateError};
 use crate::doc;
 use crate::domain::Model;
 use api::{Change, DocsRestored, NewModel, RestoreError, Revisions, SaveError, Shown};
@@ -75,7 +75,7 @@ impl Loaded {
         match self.docs.iter().position(|(i, _, _)| i == id) {
             Some(at) => {
                 let (_, digest, d) = self.docs.remove(at);
-                if digest == decoder::digest(bytes) { Ok(d) } else { doc::load(bytes) }
+                if digest == storage::digest(bytes) { Ok(d) } else { doc::load(bytes) }
             }
             None => doc::load(bytes),
         }
@@ -84,7 +84,7 @@ impl Loaded {
     /// Keeps `d`, just saved as `bytes`.
     fn keep(&mut self, id: &str, bytes: &[u8], d: automerge::AutoCommit) {
         self.docs.retain(|(i, _, _)| i != id);
-        self.docs.insert(0, (id.to_string(), decoder::digest(bytes), d));
+        self.docs.insert(0, (id.to_string(), storage::digest(bytes), d));
         self.docs.truncate(Self::KEPT);
     }
 }
@@ -173,7 +173,7 @@ impl Engine {
         for (rec, model) in written {
             self.decoder.mark_shown(&rec.id, generation);
             if let Ok(json) = serde_json::to_string(model) {
-                summaries.push((rec.id.clone(), decoder::digest(&rec.doc), json));
+                summaries.push((rec.id.clone(), storage::digest(&rec.doc), json));
             }
             shown.push(Shown { id: rec.id.clone(), generation, dirty: rec.dirty, model: Ok(model.clone()) });
         }

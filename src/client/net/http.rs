@@ -93,15 +93,9 @@ pub async fn call<T: DeserializeOwned>(method: reqwest::Method, path: &str, toke
     let ok = res.status().is_success();
     let text = res.text().await;
     if ok {
-        let text = text.map_err(|e| {
-            if e.is_timeout() {
-                unreachable(e)
-            } else {
-                Failure { status, message: format!("Phản hồi của máy chủ không đọc được: {e}"), problems: Vec::new() }
-            }
-        })?;
-        return serde_json::from_str::<T>(&text)
-            .map_err(|e| Failure { status, message: format!("Phản hồi của máy chủ không đọc được: {e}"), problems: Vec::new() });
+        let unreadable = |e: &dyn std::fmt::Display| Failure { status, message: format!("Phản hồi của máy chủ không đọc được: {e}"), problems: Vec::new() };
+        let text = text.map_err(|e| if e.is_timeout() { unreachable(e) } else { unreadable(&e) })?;
+        return serde_json::from_str::<T>(&text).map_err(|e| unreadable(&e));
     }
     let body: ErrorBody = text.ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default();
     let message = if body.error.is_empty() { format!("Máy chủ trả lời lỗi {status}.") } else { body.error };
