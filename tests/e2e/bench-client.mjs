@@ -28,7 +28,7 @@ import { LAUNCH, PASSWORD, eventually, newPage, signIn, waitReady, waitServiceWo
 const MODELS = Number(process.env.MODELS || 1500);
 const RUNS = Number(process.env.RUNS || 3);
 const SAVES = Number(process.env.SAVES || 10);
-// With PROFILE_DIR set, CPU profiles of a warm start and of the edit/save loop are written there
+// With PROFILE_DIR set, CPU profiles of the search keystrokes, a warm start and the edit/save loop are written there
 // (Chromium's .cpuprofile; on a client built with names they name the Rust functions).
 const PROFILE_DIR = process.env.PROFILE_DIR;
 
@@ -201,8 +201,18 @@ try {
     await timed(page, `const s = document.querySelector('#search'); s.value = ''; s.dispatchEvent(new Event('input', { bubbles: true }));`, 'true');
   }
   if (PROFILE_DIR) {
+    // The search keystrokes on their own, then a warm start.
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+    for (const ch of 'van dong') {
+      await timed(page,
+        `const s = document.querySelector('#search'); s.value += ${JSON.stringify(ch)}; s.dispatchEvent(new Event('input', { bubbles: true }));`,
+        'true');
+    }
+    const { profile: typing } = await cdp.send('Profiler.stop');
+    writeFileSync(join(PROFILE_DIR, 'search.cpuprofile'), JSON.stringify(typing));
+    await timed(page, `const s = document.querySelector('#search'); s.value = ''; s.dispatchEvent(new Event('input', { bubbles: true }));`, 'true');
     await cdp.send('Profiler.start');
     await page.reload({ waitUntil: 'commit' });
     await page.waitForFunction(() => window.__marks?.card && window.__marks?.ready, null, { timeout: 120_000, polling: 100 });
