@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::client::app::model_unit_name;
 use crate::client::local::settings;
 use crate::client::net::sync::{Arriving, SyncStatus};
 use crate::client::{date_time, use_app};
@@ -18,6 +17,9 @@ const LIST_PAGE: usize = 100;
 /// first page follows once they are painted, so the first cards never wait for a hundred of them
 /// (at 4× CPU a hundred cards were a third of a warm start's longest task, issue 15).
 const FIRST_SCREEN: usize = 16;
+/// How long typing in the search box must pause before the rest of the first page of matches
+/// is drawn (see `on_search`).
+const TYPING_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
 
 #[component]
 pub fn ListPage() -> impl IntoView {
@@ -68,6 +70,24 @@ fn ModelBrowser(library: bool) -> impl IntoView {
     request_animation_frame(move || {
         set_timeout(move || _ = shown_limit.try_update(|n| *n = (*n).max(LIST_PAGE)), std::time::Duration::ZERO);
     });
+    // While someone types, each keystroke redraws only the first screen of cards; the rest of the
+    // page follows once the typing pauses. At 4× CPU a hundred cards made again, and laid out,
+    // were most of a keystroke's ~100 ms (issue 15); a phone's screen holds three of them.
+    let typed = StoredValue::new(0u32);
+    let on_search = move |ev: leptos::ev::Event| {
+        query.set(event_target_value(&ev));
+        shown_limit.set(FIRST_SCREEN);
+        typed.update_value(|n| *n = n.wrapping_add(1));
+        let this = typed.get_value();
+        set_timeout(
+            move || {
+                if typed.try_get_value() == Some(this) {
+                    _ = shown_limit.try_update(|n| *n = (*n).max(LIST_PAGE));
+                }
+            },
+            TYPING_PAUSE,
+        );
+    };
     let unit_names = Memo::new(move |_| {
         let mut names: std::collections::HashMap<String, String> = account.with(|a| {
             a.as_ref().map(|a| a.profile.units.iter().map(|u| (u.code.clone(), u.name.clone())).collect()).unwrap_or_default()
@@ -91,13 +111,15 @@ fn ModelBrowser(library: bool) -> impl IntoView {
     // The models' search texts, folded once per version of each model and kept by the replica
     // for the session: a keystroke scans prepared text (ModelFilter::apply_indexed).
     let index = app.replica.search.clone();
+    // What the cards show, not the models: a keystroke copies a few short strings per card, not
+    // every narrative of a hundred models (three times, as it did through `filtered` and `For`).
     let matches = Memo::new(move |_| {
         let filter = current_filter();
         let limit = shown_limit.get();
         let mut found = (0, Vec::new());
         with_shown(&mut |ms| {
             let all = filter.apply_indexed(ms, &mut index.borrow_mut());
-            found = (all.len(), all.into_iter().take(limit).cloned().collect::<Vec<Model>>());
+            found = (all.len(), all.into_iter().take(limit).map(|m| Card::of(m, &filter.unit_names)).collect::<Vec<Card>>());
         });
         found
     });
@@ -202,7 +224,7 @@ fn ModelBrowser(library: bool) -> impl IntoView {
                         <label for="search">{t("Tìm kiếm")}</label>
                         <input id="search" type="search" autocomplete="off"
                             placeholder=t("Tên, nội dung, đơn vị… (gõ không dấu cũng được)")
-                            prop:value=query on:input=move |ev| query.set(event_target_value(&ev))
+                            prop:value=query on:input=on_search
                             on:focus=move |_| prepare()/>
                     </div>
                     <button type="button" id="filter-toggle" class="button filter-toggle" aria-controls="filter-panel"
@@ -275,8 +297,8 @@ fn ModelBrowser(library: bool) -> impl IntoView {
                 }
             >
                 <div class="cards">
-                    <For each=move || filtered.get() key=|m| (m.id.clone(), m.updated_at) let:model>
-                        <ModelCard model/>
+                    <For each=move || filtered.get() key=|c| (c.id.clone(), c.updated_at) let:card>
+                        <ModelCard card/>
                     </For>
                 </div>
                 <Show when=move || { matching() > filtered.with(|f| f.len()) }>
@@ -319,30 +341,65 @@ fn FilterSelect(
     }
 }
 
+/// What a model's card shows.
+#[derive(Clone, PartialEq)]
+struct Card {
+    id: String,
+    name: String,
+    status: Status,
+    field: String,
+    owner_kind: OwnerKind,
+    year: u32,
+    owner_name: String,
+    /// The registering unit's name (`app::model_unit_name`, from the names the list knows).
+    unit: String,
+    replication_points: usize,
+    updated_at: i64,
+    updated_by: String,
+}
+
+impl Card {
+    fn of(m: &Model, unit_names: &std::collections::HashMap<String, String>) -> Card {
+        let unit = if m.unit_name.is_empty() { unit_names.get(&m.unit).unwrap_or(&m.unit).clone() } else { m.unit_name.clone() };
+        Card {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            status: m.status,
+            field: m.field.clone(),
+            owner_kind: m.owner_kind,
+            year: m.year,
+            owner_name: m.owner_name.clone(),
+            unit,
+            replication_points: replication_points(&m.replications),
+            updated_at: m.updated_at,
+            updated_by: m.updated_by.clone(),
+        }
+    }
+}
+
 #[component]
-fn ModelCard(model: Model) -> impl IntoView {
-    let href = format!("/mo-hinh/{}", model.id);
-    let owner_unit = model_unit_name(&model);
+fn ModelCard(card: Card) -> impl IntoView {
+    let href = format!("/mo-hinh/{}", card.id);
     let rejected = use_app().sync.rejected;
-    let id = model.id.clone();
+    let id = card.id.clone();
     let refused = move || rejected.with(|r| r.contains_key(&id));
     view! {
         <article class="model-card">
             <Show when=refused.clone()>
                 <p class="badge refused" title=t("Máy chủ chưa nhận thay đổi; nội dung vẫn được giữ trên thiết bị")>{t("Máy chủ chưa nhận")}</p>
             </Show>
-            <h2><A href=href>{model.name.clone()}</A></h2>
+            <h2><A href=href>{card.name}</A></h2>
             <p class="meta">
-                <span class="badge status">{t(model.status.label())}</span>
-                <span>{tr(field_label(&model.field))}</span>
-                <span>{t(model.owner_kind.label())}</span>
-                <span>{model.year}</span>
+                <span class="badge status">{t(card.status.label())}</span>
+                <span>{tr(field_label(&card.field))}</span>
+                <span>{t(card.owner_kind.label())}</span>
+                <span>{card.year}</span>
             </p>
-            <p class="owner">{model.owner_name.clone()} " · " {owner_unit}</p>
-            {(!model.replications.is_empty()).then(|| view! {
-                <p class="replicated">{tf("Nhân rộng tại {} điểm", &[&replication_points(&model.replications)])}</p>
+            <p class="owner">{card.owner_name} " · " {card.unit}</p>
+            {(card.replication_points > 0).then(|| view! {
+                <p class="replicated">{tf("Nhân rộng tại {} điểm", &[&card.replication_points])}</p>
             })}
-            <p class="updated">{tf("Cập nhật {} — {}", &[&date_time(model.updated_at), &model.updated_by])}</p>
+            <p class="updated">{tf("Cập nhật {} — {}", &[&date_time(card.updated_at), &card.updated_by])}</p>
         </article>
     }
 }
