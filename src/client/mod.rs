@@ -17,3 +17,15 @@ pub mod reporting;
 
 pub use app::{AppContext, DATABASE, start, use_app};
 pub use format::{date_time, hh_mm};
+
+/// Resolves once the browser has painted the next frame: work a page does not need for its first
+/// look (a model's history, read from its document by the engine) waits for this, so a save or a
+/// page change is on screen before it runs (issue 15).
+pub async fn after_paint() {
+    let painted = js_sys::Promise::new(&mut |resolve, _| {
+        leptos::prelude::request_animation_frame(move || {
+            leptos::prelude::set_timeout(move || _ = resolve.call0(&wasm_bindgen::JsValue::NULL), std::time::Duration::ZERO);
+        });
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(painted).await;
+}

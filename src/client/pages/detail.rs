@@ -24,6 +24,9 @@ pub fn DetailPage() -> impl IntoView {
     let rejected = app.sync.rejected;
     let refusal = Memo::new(move |_| rejected.with(|r| r.get(&id()).cloned()));
     let unreadable = app.replica.unreadable;
+    // Held here, not in `ModelDetail`: a sync that changes the model draws the page again, and
+    // its lower part must not vanish for a frame under the reader's eyes.
+    let rest = crate::client::pages::form::first_screen_then_rest();
 
     view! {
         <section class="page detail-page">
@@ -36,14 +39,14 @@ pub fn DetailPage() -> impl IntoView {
                         <A href="/">{t("← Về danh sách")}</A>
                     }.into_any()
                 }
-                Some(m) => view! { <ModelDetail model=m saved=saved() rejected=refusal.get()/> }.into_any(),
+                Some(m) => view! { <ModelDetail model=m saved=saved() rejected=refusal.get() rest/> }.into_any(),
             }}
         </section>
     }
 }
 
 #[component]
-fn ModelDetail(model: Model, saved: bool, rejected: Option<String>) -> impl IntoView {
+fn ModelDetail(model: Model, saved: bool, rejected: Option<String>, rest: RwSignal<bool>) -> impl IntoView {
     let edit = format!("/mo-hinh/{}/sua", model.id);
     // Content is the unit's cadres' to change; reviewers act through the lifecycle steps.
     let may_edit = use_app().account.with_untracked(|a| a.as_ref().is_some_and(|a| a.profile.roles_for(&model.unit).cadre));
@@ -82,6 +85,8 @@ fn ModelDetail(model: Model, saved: bool, rejected: Option<String>) -> impl Into
             <dt>{t("Đơn vị đăng ký")}</dt><dd>{model_unit_name(&model)}</dd>
             <dt>{t("Thời gian")}</dt><dd>{dates}</dd>
         </dl>
+        // Below the first screen: drawn once it is painted (`form::first_screen_then_rest`).
+        <Show when=move || rest.get()>
         {section(t("Thực trạng, lý do"), model.situation.as_str().to_string())}
         {section(t("Mục tiêu, tiêu chí"), model.goals.as_str().to_string())}
         {section(t("Nội dung, cách thức thực hiện"), model.content.as_str().to_string())}
@@ -120,5 +125,6 @@ fn ModelDetail(model: Model, saved: bool, rejected: Option<String>) -> impl Into
                 &[&date_time(model.created_at), &model.created_by, &date_time(model.updated_at), &model.updated_by],
             )}
         </p>
+        </Show>
     }
 }

@@ -176,6 +176,7 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
         restored_note.set(false);
     };
     let s = app.settings;
+    let rest = first_screen_then_rest();
 
     view! {
         <form class="model-form" novalidate on:submit=on_submit>
@@ -229,6 +230,8 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
                 </div>
             </fieldset>
 
+            // The rest of the form a frame later: see `first_screen_then_rest`.
+            <Show when=move || rest.get()>
             <fieldset>
                 <legend>{t("Nội dung mô hình")}</legend>
                 <TextField id="situation" label=t("Thực trạng, lý do") multiline=true draft errors get=|d| d.situation.clone() set=|d, v| d.situation = v required=true/>
@@ -259,6 +262,7 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
                 <legend>{t("Duy trì, nhân rộng")}</legend>
                 <TextField id="sustainability" label=t("Khả năng duy trì, nhân rộng") multiline=true draft errors get=|d| d.sustainability.clone() set=|d, v| d.sustainability = v required=true/>
             </fieldset>
+            </Show>
 
             <Show when=move || save_error.with(|e| e.is_some())>
                 <p class="save-error" role="alert">{move || save_error.get()}</p>
@@ -270,6 +274,17 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
             </div>
         </form>
     }
+}
+
+/// A page's first screen is built and painted before the rest of it: `false` until the frame after
+/// this call is painted, then `true` for good. At 4× CPU building, styling and laying out a
+/// whole model's form (or page) took ~90 ms before anything showed; what is below the first
+/// screen now comes one frame later (issue 15). What is typed lives in the draft, not in the
+/// fields, so a save pressed before the rest is drawn saves and checks everything.
+pub fn first_screen_then_rest() -> RwSignal<bool> {
+    let rest = RwSignal::new(false);
+    request_animation_frame(move || set_timeout(move || _ = rest.try_set(true), std::time::Duration::ZERO));
+    rest
 }
 
 fn focus_first_invalid() {
