@@ -18,6 +18,22 @@ pub mod reporting;
 pub use app::{AppContext, DATABASE, start, use_app};
 pub use format::{date_time, hh_mm};
 
+/// Runs `f` when the browser next has nothing else to do (`requestIdleCallback`, at most 300 ms
+/// later), or 50 ms later where there is no such call (Safari).
+pub fn when_idle(f: impl FnOnce() + 'static) {
+    use wasm_bindgen::JsCast;
+    let Some(window) = web_sys::window() else { return };
+    let idle = js_sys::Reflect::get(&window, &"requestIdleCallback".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    match idle {
+        Some(idle) => {
+            let options = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&options, &"timeout".into(), &300.into());
+            let _ = idle.call2(&window, &wasm_bindgen::closure::Closure::once_into_js(f), &options);
+        }
+        None => leptos::prelude::set_timeout(f, std::time::Duration::from_millis(50)),
+    }
+}
+
 /// Resolves once the browser has painted the next frame: work a page does not need for its first
 /// look (a model's history, read from its document by the engine) waits for this, so a save or a
 /// page change is on screen before it runs (issue 15).

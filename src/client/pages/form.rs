@@ -277,13 +277,14 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
 }
 
 /// A page's first screen is built and painted before the rest of it: `false` until the frame after
-/// this call is painted, then `true` for good. At 4× CPU building, styling and laying out a
-/// whole model's form (or page) took ~90 ms before anything showed; what is below the first
-/// screen now comes one frame later (issue 15). What is typed lives in the draft, not in the
-/// fields, so a save pressed before the rest is drawn saves and checks everything.
+/// this call is painted and the browser is idle, then `true` for good. At 4× CPU building,
+/// styling and laying out a whole model's form (or page) kept anything from showing for ~90 ms;
+/// what is below the first screen now follows as soon as that frame is on screen (issue 15).
+/// What is typed lives in the draft, not in the fields, so a save pressed before the rest is
+/// drawn saves and checks everything.
 pub fn first_screen_then_rest() -> RwSignal<bool> {
     let rest = RwSignal::new(false);
-    request_animation_frame(move || set_timeout(move || _ = rest.try_set(true), std::time::Duration::ZERO));
+    request_animation_frame(move || crate::client::when_idle(move || _ = rest.try_set(true)));
     rest
 }
 
