@@ -146,6 +146,8 @@ test('a draft restored after a reload keeps a colleague\'s change to another ite
 
     await a.getByRole('button', { name: 'Lưu mô hình' }).click();
     await a.waitForFunction(() => (document.querySelector('#save-status')?.textContent || '').includes('Đã lưu'));
+    // The page's lower part follows its first screen: read it once its last line is there.
+    await a.locator('.detail-page .bookkeeping').waitFor();
     const detail = await a.locator('main').innerText();
     assert.ok(detail.includes('Đoàn Thanh niên thôn (B sửa)'), `B's change survives A's save:\n${detail}`);
     assert.ok(!detail.includes('Chi hội Phụ nữ thôn'), 'the old value is not written back');
