@@ -19,7 +19,7 @@
 // - lighthouse.*: Lighthouse 12 (mobile preset, simulated throttling) on the sign-in page of a new
 //   device and on the list of the phone holding MODELS models (a persistent profile, storage kept:
 //   the returning cadre), performance score and LCP, medians of RUNS runs. Lighthouse is fetched
-//   by `npx` (pinned below) the first time; LIGHTHOUSE=0 skips it.
+//   by `npx` (pinned below) the first time; LIGHTHOUSE=0 skips it, ONLY=lighthouse runs it alone.
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -155,14 +155,25 @@ function lighthouse(url, profile) {
   rmSync(join(out, '..'), { recursive: true, force: true });
   const audits = report.audits;
   const element = audits['largest-contentful-paint-element']?.details?.items?.[0]?.items?.[0]?.node?.nodeLabel ?? '';
-  return { score: report.categories.performance.score * 100, lcp: audits['largest-contentful-paint'].numericValue, element };
+  return { score: report.categories.performance.score * 100, lcp: audits['largest-contentful-paint'].numericValue, element,
+    tbt: audits['total-blocking-time'].numericValue, cls: audits['cumulative-layout-shift'].numericValue };
+}
+
+/** Lighthouse sometimes fails to record its trace (NO_NAVSTART, NO_FCP): one more try. */
+function lighthouseAgain(url, profile) {
+  try {
+    return lighthouse(url, profile);
+  } catch (e) {
+    console.log(`# ${e.message.split('\n')[0]} — running it again`);
+    return lighthouse(url, profile);
+  }
 }
 
 function lighthouseFigures(name, url, profile) {
-  const runs = Array.from({ length: RUNS }, () => lighthouse(url, profile));
+  const runs = Array.from({ length: RUNS }, () => lighthouseAgain(url, profile));
   figure(`lighthouse.${name}.performance`, median(runs.map((r) => r.score)), 'score');
   figure(`lighthouse.${name}.lcp`, median(runs.map((r) => r.lcp)), 'ms');
-  console.log(`# lighthouse.${name}: scores ${runs.map((r) => r.score).join(', ')}; LCP element “${runs[0].element.slice(0, 60)}”`);
+  console.log(`# lighthouse.${name}: scores ${runs.map((r) => r.score).join(', ')}; TBT ${runs.map((r) => Math.round(r.tbt)).join(', ')} ms; CLS ${runs.map((r) => r.cls.toFixed(3)).join(', ')}; LCP element “${runs[0].element.slice(0, 60)}”`);
 }
 
 /** Signs the phone in as the commune's cadre and waits until it holds all MODELS models and its
@@ -180,6 +191,13 @@ async function holdTheModels(page) {
 
 const browser = await chromium.launch(LAUNCH);
 try {
+  // ONLY=lighthouse: Lighthouse alone (e.g. to compare two builds' scores).
+  phone: {
+  if (process.env.ONLY === 'lighthouse') {
+    // The server compresses the client's files for ~20 s after it starts (brotli -q 11).
+    await new Promise((r) => setTimeout(r, 30_000));
+    break phone;
+  }
   // A fresh phone on 2G: nothing cached, every byte over the link.
   const form = [];
   const ready = [];
@@ -313,6 +331,7 @@ try {
   figure('edit_open_whole_4x.p50', median(openWhole), 'ms');
   figure('save_whole_4x.p50', median(saveWhole), 'ms');
   await context.close();
+  }
 } finally {
   await browser.close();
 }
