@@ -17,6 +17,8 @@ const LIST_PAGE: usize = 100;
 /// first page follows once they are painted, so the first cards never wait for a hundred of them
 /// (at 4× CPU a hundred cards were a third of a warm start's longest task, issue 15).
 const FIRST_SCREEN: usize = 16;
+/// How long one task of preparing the search texts may run before it yields to the page.
+const PREPARE_SLICE_MS: f64 = 8.0;
 /// How long typing in the search box must pause before the rest of the first page of matches
 /// is drawn (see `on_search`).
 const TYPING_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
@@ -123,7 +125,7 @@ fn ModelBrowser(library: bool) -> impl IntoView {
         });
         found
     });
-    // The texts are folded in slices of 100 models between frames once the list shows (and when
+    // The texts are folded in short slices between frames once the list shows (and when
     // the search box is focused, for models arrived since): the first keystroke then scans
     // prepared text instead of folding every model at once.
     let preparing = StoredValue::new(false);
@@ -140,8 +142,14 @@ fn ModelBrowser(library: bool) -> impl IntoView {
                     gloo_timers::future::TimeoutFuture::new(0).await;
                     // The list was left meanwhile: its names are gone, stop.
                     let Some(names) = unit_names.try_get_untracked() else { return };
-                    let mut done = true;
-                    with_shown(&mut |ms| done = index.borrow_mut().prepare(ms, &names, 100));
+                    // Slices of 25 models until ~8 ms have passed, then the next task: a slice of
+                    // 100 took up to ~80 ms at 4× CPU, long tasks that made most of the list's
+                    // Lighthouse blocking time (issue 15).
+                    let started = js_sys::Date::now();
+                    let mut done = false;
+                    while !done && js_sys::Date::now() - started < PREPARE_SLICE_MS {
+                        with_shown(&mut |ms| done = index.borrow_mut().prepare(ms, &names, 25));
+                    }
                     if done {
                         break;
                     }
