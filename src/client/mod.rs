@@ -34,6 +34,17 @@ pub fn when_idle(f: impl FnOnce() + 'static) {
     }
 }
 
+/// A page's first screen is built and painted before the rest of it: `false` until the frame after
+/// this call is painted and the browser is idle, then `true` for good. At 4× CPU building,
+/// styling and laying out a whole model's form (or page) kept anything from showing for ~90 ms;
+/// what is below the first screen now follows as soon as that frame is on screen (issue 15).
+pub fn first_screen_then_rest() -> leptos::prelude::RwSignal<bool> {
+    use leptos::prelude::*;
+    let rest = RwSignal::new(false);
+    request_animation_frame(move || when_idle(move || _ = rest.try_set(true)));
+    rest
+}
+
 /// Resolves once the browser has painted the next frame: work a page does not need for its first
 /// look (a model's history, read from its document by the engine) waits for this, so a save or a
 /// page change is on screen before it runs (issue 15).

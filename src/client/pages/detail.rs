@@ -26,7 +26,7 @@ pub fn DetailPage() -> impl IntoView {
     let unreadable = app.replica.unreadable;
     // Held here, not in `ModelDetail`: a sync that changes the model draws the page again, and
     // its lower part must not vanish for a frame under the reader's eyes.
-    let rest = crate::client::pages::form::first_screen_then_rest();
+    let rest = crate::client::first_screen_then_rest();
 
     view! {
         <section class="page detail-page">
@@ -85,7 +85,7 @@ fn ModelDetail(model: Model, saved: bool, rejected: Option<String>, rest: RwSign
             <dt>{t("Đơn vị đăng ký")}</dt><dd>{model_unit_name(&model)}</dd>
             <dt>{t("Thời gian")}</dt><dd>{dates}</dd>
         </dl>
-        // Below the first screen: drawn once it is painted (`form::first_screen_then_rest`).
+        // Below the first screen: drawn once it is painted (`client::first_screen_then_rest`).
         <Show when=move || rest.get()>
         {section(t("Thực trạng, lý do"), model.situation.as_str().to_string())}
         {section(t("Mục tiêu, tiêu chí"), model.goals.as_str().to_string())}

@@ -176,7 +176,9 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
         restored_note.set(false);
     };
     let s = app.settings;
-    let rest = first_screen_then_rest();
+    // What is typed lives in the draft, not in the fields, so a save pressed before the rest is
+    // drawn checks and saves every field.
+    let rest = crate::client::first_screen_then_rest();
 
     view! {
         <form class="model-form" novalidate on:submit=on_submit>
@@ -230,7 +232,7 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
                 </div>
             </fieldset>
 
-            // The rest of the form a frame later: see `first_screen_then_rest`.
+            // The rest of the form once the first screen is painted (`client::first_screen_then_rest`).
             <Show when=move || rest.get()>
             <fieldset>
                 <legend>{t("Nội dung mô hình")}</legend>
@@ -274,18 +276,6 @@ fn ModelForm(model_id: Option<String>, initial: ModelDraft, replicating: Option<
             </div>
         </form>
     }
-}
-
-/// A page's first screen is built and painted before the rest of it: `false` until the frame after
-/// this call is painted and the browser is idle, then `true` for good. At 4× CPU building,
-/// styling and laying out a whole model's form (or page) kept anything from showing for ~90 ms;
-/// what is below the first screen now follows as soon as that frame is on screen (issue 15).
-/// What is typed lives in the draft, not in the fields, so a save pressed before the rest is
-/// drawn saves and checks everything.
-pub fn first_screen_then_rest() -> RwSignal<bool> {
-    let rest = RwSignal::new(false);
-    request_animation_frame(move || crate::client::when_idle(move || _ = rest.try_set(true)));
-    rest
 }
 
 fn focus_first_invalid() {
