@@ -297,11 +297,16 @@ impl SearchIndex {
         &entry.text
     }
 
-    /// Makes the texts missing or stale for at most `budget` models (a slice of work between two
-    /// frames, so the first keystroke finds them made); returns whether every model's text is
-    /// now ready.
-    pub fn prepare<'a>(&mut self, models: impl IntoIterator<Item = &'a Model>, unit_names: &std::collections::HashMap<String, String>, budget: usize) -> bool {
-        let mut made = 0;
+    /// Makes the texts missing or stale, asking `more()` after each text made whether to go on (a
+    /// slice of work between two frames, so the first keystroke finds them made: the caller
+    /// decides how long a slice is, this module has no clock); returns whether every model's text
+    /// is now ready.
+    pub fn prepare<'a>(
+        &mut self,
+        models: impl IntoIterator<Item = &'a Model>,
+        unit_names: &std::collections::HashMap<String, String>,
+        mut more: impl FnMut() -> bool,
+    ) -> bool {
         for m in models {
             let unit_name = unit_names.get(&m.unit).map_or("", String::as_str);
             let fresh = match self.texts.get_mut(m.id.as_str()) {
@@ -311,11 +316,8 @@ impl SearchIndex {
                     false
                 }
             };
-            if !fresh {
-                made += 1;
-                if made >= budget {
-                    return false;
-                }
+            if !fresh && !more() {
+                return false;
             }
         }
         true
@@ -643,10 +645,18 @@ mod tests {
         let all: Vec<Model> = (0..5).map(|i| model(&i.to_string(), "Hũ gạo", i)).collect();
         let names = std::collections::HashMap::new();
         let mut index = SearchIndex::default();
-        assert!(!index.prepare(&all, &names, 2));
-        assert!(!index.prepare(&all, &names, 2));
-        assert!(index.prepare(&all, &names, 2), "the fifth made, nothing left");
-        assert!(index.prepare(&all, &names, 1), "all made: nothing to do");
+        // A slice of `n` texts.
+        let texts = |n: usize| {
+            let mut left = n;
+            move || {
+                left -= 1;
+                left > 0
+            }
+        };
+        assert!(!index.prepare(&all, &names, texts(2)));
+        assert!(!index.prepare(&all, &names, texts(2)));
+        assert!(index.prepare(&all, &names, texts(2)), "the fifth made, nothing left");
+        assert!(index.prepare(&all, &names, texts(1)), "all made: nothing to do");
         assert_eq!(index.texts.len(), 5);
         assert_eq!(ids(ModelFilter { query: "hu gao".into(), ..Default::default() }.apply_indexed(&all, &mut index)).len(), 5);
     }

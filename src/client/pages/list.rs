@@ -69,9 +69,8 @@ fn ModelBrowser(library: bool) -> impl IntoView {
     // A province holds thousands of models: show them a page at a time (cards are cloned and
     // rendered only for what is shown).
     let shown_limit = RwSignal::new(FIRST_SCREEN);
-    request_animation_frame(move || {
-        set_timeout(move || _ = shown_limit.try_update(|n| *n = (*n).max(LIST_PAGE)), std::time::Duration::ZERO);
-    });
+    let whole_page = move || _ = shown_limit.try_update(|n| *n = (*n).max(LIST_PAGE));
+    request_animation_frame(move || set_timeout(whole_page, std::time::Duration::ZERO));
     // While someone types, each keystroke redraws only the first screen of cards; the rest of the
     // page follows once the typing pauses. At 4× CPU a hundred cards made again, and laid out,
     // were most of a keystroke's ~100 ms (issue 15); a phone's screen holds three of them.
@@ -84,7 +83,7 @@ fn ModelBrowser(library: bool) -> impl IntoView {
         set_timeout(
             move || {
                 if typed.try_get_value() == Some(this) {
-                    _ = shown_limit.try_update(|n| *n = (*n).max(LIST_PAGE));
+                    whole_page();
                 }
             },
             TYPING_PAUSE,
@@ -142,14 +141,11 @@ fn ModelBrowser(library: bool) -> impl IntoView {
                     gloo_timers::future::TimeoutFuture::new(0).await;
                     // The list was left meanwhile: its names are gone, stop.
                     let Some(names) = unit_names.try_get_untracked() else { return };
-                    // Slices of 25 models until ~8 ms have passed, then the next task: a slice of
-                    // 100 took up to ~80 ms at 4× CPU, long tasks that made most of the list's
-                    // Lighthouse blocking time (issue 15).
+                    // ~8 ms per task: slices of 100 models took up to ~80 ms at 4× CPU, long tasks
+                    // that made most of the list's Lighthouse blocking time (issue 15).
                     let started = js_sys::Date::now();
                     let mut done = false;
-                    while !done && js_sys::Date::now() - started < PREPARE_SLICE_MS {
-                        with_shown(&mut |ms| done = index.borrow_mut().prepare(ms, &names, 25));
-                    }
+                    with_shown(&mut |ms| done = index.borrow_mut().prepare(ms, &names, || js_sys::Date::now() - started < PREPARE_SLICE_MS));
                     if done {
                         break;
                     }
