@@ -101,31 +101,18 @@ const MARKS = () => {
   new MutationObserver(mark).observe(document, { childList: true, subtree: true, attributes: true });
 };
 
-/** Runs `action` in the page and resolves after `done()` holds and a frame was painted; ms. */
-async function timed(page, action, done) {
-  return page.evaluate(async ([action, done]) => {
-    const act = new Function(action);
-    const finished = new Function(`return (${done})`);
-    const t0 = performance.now();
-    act();
-    await new Promise((resolve) => {
-      const check = () => (finished() ? resolve() : setTimeout(check, 1));
-      check();
-    });
-    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-    return performance.now() - t0;
-  }, [action, done]);
-}
-
-/** Like `timed`, with a second condition for the whole page (a form's or a model page's part below
- *  the first screen is drawn once the first screen is painted): [first screen, whole page], ms. */
-async function timedWhole(page, action, done, whole) {
+/** Runs `action` in the page; resolves, in ms, after `done()` holds and a frame was painted, and
+ *  — given `whole` — after `whole()` holds too and a frame was painted (a form's or a model page's
+ *  part below the first screen is drawn once the first screen is painted): [first, whole]. */
+async function timedWhole(page, action, done, whole = null) {
   return page.evaluate(async ([action, done, whole]) => {
+    // Every function made before the first await: the page's CSP allows no eval, and only the
+    // evaluation's own first task is exempt from it.
     const act = new Function(action);
     const finished = new Function(`return (${done})`);
-    const complete = new Function(`return (${whole})`);
-    const until = (f) => new Promise((resolve) => {
-      const check = () => (f() ? resolve() : setTimeout(check, 1));
+    const complete = whole === null ? null : new Function(`return (${whole})`);
+    const until = (holds) => new Promise((resolve) => {
+      const check = () => (holds() ? resolve() : setTimeout(check, 1));
       check();
     });
     const painted = () => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
@@ -134,10 +121,40 @@ async function timedWhole(page, action, done, whole) {
     await until(finished);
     await painted();
     const first = performance.now() - t0;
+    if (complete === null) return [first, null];
     await until(complete);
     await painted();
     return [first, performance.now() - t0];
   }, [action, done, whole]);
+}
+
+/** `timedWhole` without a whole page: ms. */
+async function timed(page, action, done) {
+  return (await timedWhole(page, action, done))[0];
+}
+
+/** The search box's value changed as typing does. */
+const typeInSearch = (value) => `const s = document.querySelector('#search'); s.value = ${value}; s.dispatchEvent(new Event('input', { bubbles: true }));`;
+
+/** From a model's page: opens its form, then saves it with ` [round]` at the end of its name.
+ *  Resolves to [form shown, whole form, "Đã lưu" shown, whole page] in ms; performance marks
+ *  `open`/`opened`/`save`/`saved` bound each step for a trace. */
+async function editAndSave(page, round) {
+  await page.getByRole('link', { name: 'Sửa', exact: true }).waitFor();
+  await page.waitForTimeout(300);
+  const opened = await timedWhole(page,
+    `performance.mark('open'); [...document.querySelectorAll('a')].find((a) => a.textContent.trim() === 'Sửa').click();`,
+    `document.querySelector('#name') && document.querySelector('#name').value.length > 0`,
+    `document.querySelector('#sustainability')`);
+  await page.evaluate(() => performance.mark('opened'));
+  await page.waitForTimeout(300);
+  const saved = await timedWhole(page,
+    `performance.mark('save'); const n = document.querySelector('#name'); n.value = n.value.replace(/ \\[\\d+\\]$/, '') + ' [${round}]'; n.dispatchEvent(new Event('input', { bubbles: true }));
+     [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Lưu mô hình').click();`,
+    `(document.querySelector('#save-status')?.textContent || '').includes('Đã lưu')`,
+    `document.querySelector('.detail-page .bookkeeping')`);
+  await page.evaluate(() => performance.mark('saved'));
+  return [...opened, ...saved];
 }
 
 const LIGHTHOUSE = 'lighthouse@12.8.2';
@@ -238,11 +255,9 @@ try {
     // Let the background work of a start (the engine loading, its check) settle first.
     await page.waitForTimeout(3000);
     for (const ch of 'van dong') {
-      search.push(await timed(page,
-        `const s = document.querySelector('#search'); s.value += ${JSON.stringify(ch)}; s.dispatchEvent(new Event('input', { bubbles: true }));`,
-        'true'));
+      search.push(await timed(page, typeInSearch(`s.value + ${JSON.stringify(ch)}`), 'true'));
     }
-    await timed(page, `const s = document.querySelector('#search'); s.value = ''; s.dispatchEvent(new Event('input', { bubbles: true }));`, 'true');
+    await timed(page, typeInSearch("''"), 'true');
   }
   if (PROFILE_DIR) {
     // The search keystrokes on their own, then a warm start.
@@ -250,13 +265,11 @@ try {
     await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
     await cdp.send('Profiler.start');
     for (const ch of 'van dong') {
-      await timed(page,
-        `const s = document.querySelector('#search'); s.value += ${JSON.stringify(ch)}; s.dispatchEvent(new Event('input', { bubbles: true }));`,
-        'true');
+      await timed(page, typeInSearch(`s.value + ${JSON.stringify(ch)}`), 'true');
     }
     const { profile: typing } = await cdp.send('Profiler.stop');
     writeFileSync(join(PROFILE_DIR, 'search.cpuprofile'), JSON.stringify(typing));
-    await timed(page, `const s = document.querySelector('#search'); s.value = ''; s.dispatchEvent(new Event('input', { bubbles: true }));`, 'true');
+    await timed(page, typeInSearch("''"), 'true');
     await cdp.send('Profiler.start');
     await page.reload({ waitUntil: 'commit' });
     await page.waitForFunction(() => window.__marks?.card && window.__marks?.ready, null, { timeout: 120_000, polling: 100 });
@@ -286,20 +299,9 @@ try {
     await cdp.send('Profiler.start');
   }
   for (let i = 0; i < RUNS * SAVES; i++) {
-    await page.getByRole('link', { name: 'Sửa', exact: true }).waitFor();
-    await page.waitForTimeout(300);
-    const [opened, openedWhole] = await timedWhole(page,
-      `[...document.querySelectorAll('a')].find((a) => a.textContent.trim() === 'Sửa').click();`,
-      `document.querySelector('#name') && document.querySelector('#name').value.length > 0`,
-      `document.querySelector('#sustainability')`);
+    const [opened, openedWhole, saved, savedWhole] = await editAndSave(page, i);
     open.push(opened);
     openWhole.push(openedWhole);
-    await page.waitForTimeout(300);
-    const [saved, savedWhole] = await timedWhole(page,
-      `const n = document.querySelector('#name'); n.value = n.value.replace(/ \\[\\d+\\]$/, '') + ' [${i}]'; n.dispatchEvent(new Event('input', { bubbles: true }));
-       [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Lưu mô hình').click();`,
-      `(document.querySelector('#save-status')?.textContent || '').includes('Đã lưu')`,
-      `document.querySelector('.detail-page .bookkeeping')`);
     save.push(saved);
     saveWhole.push(savedWhole);
   }
@@ -309,19 +311,7 @@ try {
     // The same loop in Chromium's timeline (style, layout, paint, scripts), three times over.
     await browser.startTracing(page, { path: join(PROFILE_DIR, 'edit-save.trace.json'),
       categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8.execute', 'blink.user_timing', 'disabled-by-default-v8.cpu_profiler'] });
-    for (let i = 0; i < 3; i++) {
-      await page.getByRole('link', { name: 'Sửa', exact: true }).waitFor();
-      await page.waitForTimeout(300);
-      await timed(page, `performance.mark('open'); [...document.querySelectorAll('a')].find((a) => a.textContent.trim() === 'Sửa').click();`,
-        `document.querySelector('#name') && document.querySelector('#name').value.length > 0`);
-      await page.evaluate(() => performance.mark('opened'));
-      await page.waitForTimeout(300);
-      await timed(page,
-        `performance.mark('save'); const n = document.querySelector('#name'); n.value = n.value.replace(/ \\[\\d+\\]$/, '') + ' [t${i}]'; n.dispatchEvent(new Event('input', { bubbles: true }));
-         [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Lưu mô hình').click();`,
-        `(document.querySelector('#save-status')?.textContent || '').includes('Đã lưu')`);
-      await page.evaluate(() => performance.mark('saved'));
-    }
+    for (let i = 0; i < 3; i++) await editAndSave(page, RUNS * SAVES + i);
     await browser.stopTracing();
   }
   figure('edit_open_4x.p50', median(open), 'ms');
