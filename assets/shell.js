@@ -33,6 +33,9 @@
   if (lang !== 'vi' && lang !== 'en') lang = /^en/i.test(navigator.language || '') ? 'en' : 'vi';
   document.documentElement.lang = lang;
   var english = null;
+  // What the shell painted from the app's own copy (already in the chosen language).
+  var kept = [];
+  firstScreen();
   function tr(text) { return (english && english[text]) || text; }
   function parse(text) {
     var entries = {};
@@ -51,6 +54,7 @@
     document.title = tr(document.title);
     var walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     for (var node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (kept.some(function (k) { return k.contains(node); })) continue;
       var text = node.nodeValue.trim();
       if (text) node.nodeValue = node.nodeValue.replace(text, tr(text));
     }
@@ -81,6 +85,31 @@
     }, formThenApp);
   } else {
     formThenApp();
+  }
+
+  // A returning cadre's list, as the app last drew it on this device for this user and language
+  // (src/client/local/first_screen.rs): painted now rather than ~0.8 s later at 4× CPU, when the
+  // app has started and read its models. Inert and busy — nothing in it can be clicked or typed
+  // into, so nothing typed is lost — until the app, drawing the same, replaces it.
+  function firstScreen() {
+    if (!main || location.pathname !== '/') return;
+    try {
+      var account = JSON.parse(localStorage.getItem(ACCOUNT) || 'null');
+      var copy = JSON.parse(localStorage.getItem('danvan.first-screen') || 'null');
+      if (!account || !account.profile || !copy || typeof copy.main !== 'string') return;
+      if (copy.owner !== account.profile.username || copy.lang !== lang) return;
+      var nav = document.querySelector('#app header nav');
+      if (nav && typeof copy.nav === 'string' && copy.nav) {
+        nav.innerHTML = copy.nav;
+        nav.inert = true;
+        kept.push(nav);
+      }
+      main.innerHTML = copy.main;
+      main.inert = true;
+      main.setAttribute('aria-busy', 'true');
+      kept.push(main);
+      body.dataset.shell = 'first-screen';
+    } catch (e) { /* no storage, or a damaged copy: the skeleton stays */ }
   }
 
   function signInForm() {

@@ -215,6 +215,71 @@ test('signing out with unsynced work names what would be lost', { timeout: 180_0
   }
 });
 
+test('a returning cadre sees her list before the app runs, and no other user of the phone ever does', { timeout: 180_000 }, async () => {
+  const name = `Màn hình đầu ${suffix()}`;
+  const ctx = await browser.newContext(PHONE);
+  // From the first moment of every page load: the cards the page holds before the app is up.
+  await ctx.addInitScript(() => {
+    window.__early = null;
+    new MutationObserver(() => {
+      if (window.__early || document.body?.dataset.ready) return;
+      const cards = [...document.querySelectorAll('article.model-card h2')].map((h) => h.textContent.trim());
+      const main = document.querySelector('#app main');
+      if (cards.length) window.__early = { cards, inert: main.inert, busy: main.getAttribute('aria-busy'), shell: document.body.dataset.shell };
+    }).observe(document, { childList: true, subtree: true });
+  });
+  const KEY = 'danvan.first-screen';
+  try {
+    await withShots('first-screen', () => [ctx], async () => {
+      const page = await newPage(ctx, 'first-screen');
+      await signIn(page, BASE, 'canbo.b');
+      await register(page, name);
+      await list(page);
+      await card(page, name).waitFor();
+      // Kept once the browser is idle after the list was drawn.
+      await eventually('the first screen kept', async () => (await page.evaluate((k) => localStorage.getItem(k) || '', KEY)).includes(name));
+      await page.reload();
+      await waitReady(page);
+      const early = await page.evaluate(() => window.__early);
+      assert.ok(early, 'the shell painted the list before the app ran');
+      assert.ok(early.cards.includes(name), `the kept list holds the new model: ${early.cards}`);
+      assert.deepEqual([early.inert, early.busy, early.shell], [true, 'true', 'first-screen'], 'inert and busy until the app takes over');
+      // The app's own list replaced it, and it can be used.
+      assert.equal(await page.evaluate(() => document.querySelector('#app main').inert), false);
+      await card(page, name).getByRole('link', { name }).click();
+      await page.locator('h1', { hasText: name }).waitFor();
+
+      // Signing out removes it with the user's other data: the next start shows the sign-in form.
+      await waitSyncState(page, 'synced');
+      await page.getByRole('link', { name: 'Cài đặt' }).click();
+      await page.getByRole('button', { name: 'Đăng xuất' }).click();
+      await page.getByText('Mọi thay đổi đã được đồng bộ').waitFor();
+      await page.locator('#confirm-sign-out').click();
+      await page.locator('#username').waitFor();
+      assert.equal(await page.evaluate((k) => localStorage.getItem(k), KEY), null);
+      await page.reload();
+      await page.locator('#username').waitFor();
+      assert.equal(await page.evaluate(() => window.__early), null);
+
+      // Another user of the same phone: a copy left under someone else's name (written here by
+      // hand, as a modified page could) is never painted for her.
+      await signIn(page, BASE, 'canbo.a');
+      await list(page);
+      await eventually('her own first screen kept', async () => (await page.evaluate((k) => localStorage.getItem(k) || '', KEY)).includes('"owner":"canbo.a"'));
+      await page.evaluate((k) => {
+        const copy = JSON.parse(localStorage.getItem(k));
+        localStorage.setItem(k, JSON.stringify({ ...copy, owner: 'canbo.b', main: '<section class="page list-page"><div class="cards"><article class="model-card"><h2>Của người khác</h2></article></div></section>' }));
+      }, KEY);
+      await page.reload();
+      await waitReady(page);
+      assert.equal(await page.evaluate(() => window.__early), null, 'nothing painted from another user\'s copy');
+      await shot(page, 'first-screen-other-user');
+    });
+  } finally {
+    await ctx.close();
+  }
+});
+
 test('an administrator invites a new cadre, who joins from the link on their phone', { timeout: 180_000 }, async () => {
   const username = `moi.${suffix()}`;
   const adminCtx = await browser.newContext(DESKTOP);

@@ -5,6 +5,7 @@
 pub mod account;
 pub mod backup;
 pub mod engine;
+pub mod first_screen;
 pub mod photos;
 pub mod replica;
 pub mod settings;

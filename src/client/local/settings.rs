@@ -129,8 +129,9 @@ pub fn load_model_draft(key: &str, current: &ModelDraft) -> Option<ModelFormDraf
 }
 
 /// Everything of the signed-out user kept here besides documents: cursor, drafts, settings, the
-/// list of refused documents.
+/// list of refused documents, the list's first screen (`first_screen`).
 pub fn forget_user_data() {
+    super::first_screen::forget();
     let storage = LocalStorage::raw();
     let keys: Vec<String> = (0..storage.length().unwrap_or(0)).filter_map(|i| storage.key(i).ok().flatten()).collect();
     for key in keys {

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::client::local::settings;
+use crate::client::local::{first_screen, settings};
 use crate::client::net::sync::{Arriving, SyncStatus};
 use crate::client::{date_time, use_app};
 use crate::domain::{
@@ -13,10 +13,11 @@ use crate::i18n::{self, t, tf, tr};
 
 /// Cards shown at first and added by each "Xem thêm".
 const LIST_PAGE: usize = 100;
-/// Cards rendered first when the list opens: more than a laptop's screen holds. The rest of the
+/// Cards rendered first when the list opens: more than a laptop's screen holds (and what the
+/// static shell paints from `first_screen` before the app runs). The rest of the
 /// first page follows once they are painted, so the first cards never wait for a hundred of them
 /// (at 4× CPU a hundred cards were a third of a warm start's longest task, issue 15).
-const FIRST_SCREEN: usize = 16;
+const FIRST_SCREEN: usize = first_screen::CARDS;
 /// How long one task of preparing the search texts may run before it yields to the page.
 const PREPARE_SLICE_MS: f64 = 8.0;
 /// How long typing in the search box must pause before the rest of the first page of matches
@@ -202,6 +203,16 @@ fn ModelBrowser(library: bool) -> impl IntoView {
             export_status.set(crate::client::pages::reports::export_models(&json, kind).await.err().map(|e| tr(&e)));
         });
     };
+    // The list as it opens, kept for the static shell to paint at the next start before the
+    // app runs (local::first_screen): drawn with no search and no filter, cards shown.
+    if !library {
+        Effect::new(move |_| {
+            let plain = matches.with(|m| !m.1.is_empty()) && !searching() && active_filters() == 0;
+            if let Some(owner) = account.with(|a| a.as_ref().map(|a| a.profile.username.clone())).filter(|_| plain) {
+                first_screen::remember_soon(owner);
+            }
+        });
+    }
     let statuses: Vec<Status> = Status::ALL.into_iter().filter(|s| !library || in_library(*s)).collect();
     view! {
         <section class=if library { "page list-page library-page" } else { "page list-page" }>
