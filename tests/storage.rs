@@ -101,6 +101,10 @@ async fn the_pending_set_follows_the_dirty_flag_in_the_same_transaction() {
     let mut all = store.all_ids().await.unwrap();
     all.sort();
     assert_eq!(all, ["a", "b", "c"]);
+    // What a start reads, in one transaction: the same ids.
+    let mut start = store.start_read().await.unwrap();
+    start.ids.sort();
+    assert_eq!((start.ids, start.dirty), (all, vec!["c".to_string()]));
 }
 
 #[wasm_bindgen_test]
@@ -111,7 +115,7 @@ async fn decoded_models_are_cached_by_digest() {
     let cached = store.summaries().await.unwrap();
     assert_eq!(cached.len(), 1);
     assert_eq!(cached["m1"], "d2");
-    assert_eq!(store.cached_models().await.unwrap().by_id()["m1"], "{\"x\":2}");
+    assert_eq!(store.start_read().await.unwrap().cached.by_id()["m1"], "{\"x\":2}");
     store.clear().await.unwrap();
     assert!(store.summaries().await.unwrap().is_empty());
 }
@@ -119,14 +123,14 @@ async fn decoded_models_are_cached_by_digest() {
 #[wasm_bindgen_test]
 async fn the_cached_models_cross_into_wasm_as_one_string_and_split_back_by_id() {
     let store = LocalStore::open(&db_name()).await.unwrap();
-    assert!(store.cached_models().await.unwrap().by_id().is_empty());
+    assert!(store.start_read().await.unwrap().cached.by_id().is_empty());
     let first = serde_json::to_string(&Model::new("m1".into(), "Cán bộ A", 1)).unwrap();
     let second = "{\"ghi_chú\":\"Dòng một\\nDòng hai — có dấu\"}".to_string();
     store
         .put_summaries(&[("m1".into(), "d1".into(), first.clone()), ("m2".into(), "d2".into(), second.clone())])
         .await
         .unwrap();
-    let cached = store.cached_models().await.unwrap();
+    let cached = store.start_read().await.unwrap().cached;
     let by_id = cached.by_id();
     assert_eq!(by_id.len(), 2);
     assert_eq!(by_id["m1"], first);
@@ -155,14 +159,14 @@ async fn a_cache_of_strings_written_by_an_older_version_reads_the_same_and_is_re
         tx.await.unwrap();
         db.close();
     }
-    let cached = store.cached_models().await.unwrap();
+    let cached = store.start_read().await.unwrap().cached;
     assert_eq!(cached.1, 1, "one record still holds a string");
     assert_eq!(cached.by_id().len(), 2);
     assert_eq!(cached.by_id()["m1"], new);
     assert_eq!(cached.by_id()["m2"], old);
     assert_eq!(store.bytes_cached_models().await.unwrap(), 1);
     assert_eq!(store.bytes_cached_models().await.unwrap(), 0, "nothing left to rewrite");
-    let cached = store.cached_models().await.unwrap();
+    let cached = store.start_read().await.unwrap().cached;
     assert_eq!(cached.1, 0);
     assert_eq!(cached.by_id()["m2"], old);
     assert_eq!(store.summaries().await.unwrap()["m2"], "d2");

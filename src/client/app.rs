@@ -43,6 +43,7 @@ pub fn use_app() -> AppContext {
 pub fn start() {
     console_error_panic_hook::set_once();
     // Not leptos::task::spawn_local: Leptos sets up its executor when it mounts, later.
+    crate::client::mark("danvan:start");
     wasm_bindgen_futures::spawn_local(async {
         let root = app_root();
         let language = load_language();
@@ -70,6 +71,7 @@ pub fn start() {
                     view! { <App/> }
                 });
                 handle.forget();
+                crate::client::mark("danvan:mounted");
                 typed.restore_focus();
                 reload_when_the_account_changes_elsewhere();
                 mark_ready();

@@ -34,6 +34,17 @@ pub fn when_idle(f: impl FnOnce() + 'static) {
     }
 }
 
+/// A named moment of the app's start in the browser's performance timeline (`performance.mark`):
+/// what `.ci/bench-client` reads to say where a warm start's time goes, and what a profile shows.
+pub fn mark(name: &str) {
+    use wasm_bindgen::JsCast;
+    if let Some(performance) = web_sys::window().and_then(|w| js_sys::Reflect::get(&w, &"performance".into()).ok()) {
+        if let Ok(mark) = js_sys::Reflect::get(&performance, &"mark".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) {
+            let _ = mark.call1(&performance, &name.into());
+        }
+    }
+}
+
 /// A page's first screen is built and painted before the rest of it: `false` until the frame after
 /// this call is painted and the browser is idle, then `true` for good. At 4× CPU building,
 /// styling and laying out a whole model's form (or page) kept anything from showing for ~90 ms;

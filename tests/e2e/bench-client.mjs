@@ -254,6 +254,7 @@ try {
   const warm = [];
   const warmApp = [];
   const warmReady = [];
+  const phases = {};
   const search = [];
   for (let run = 0; run < RUNS; run++) {
     await page.reload({ waitUntil: 'commit' });
@@ -262,6 +263,9 @@ try {
     warm.push(marks.card);
     warmApp.push(marks.appCard);
     warmReady.push(marks.ready);
+    // The app's own moments (client::mark): started, models read from IndexedDB, parsed, mounted.
+    const moments = await page.evaluate(() => performance.getEntriesByType('mark').filter((m) => m.name.startsWith('danvan:')).map((m) => [m.name.slice(7), m.startTime]));
+    for (const [name, at] of moments) (phases[name] ||= []).push(at);
     // Let the background work of a start (the engine loading, its check) settle first.
     await page.waitForTimeout(3000);
     for (const ch of 'van dong') {
@@ -296,6 +300,7 @@ try {
   figure('warm.list_shown_4x', median(warm), 'ms');
   figure('warm.app_list_4x', median(warmApp), 'ms');
   figure('warm.app_ready_4x', median(warmReady), 'ms');
+  for (const [name, at] of Object.entries(phases)) figure(`warm.at.${name.replaceAll('-', '_')}_4x`, median(at), 'ms');
   figure('search.keystroke_4x.p50', median(search), 'ms');
   figure('search.keystroke_4x.p95', pct(search, 95), 'ms');
 

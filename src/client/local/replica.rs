@@ -105,8 +105,8 @@ impl Replica {
     /// Returns the ids of documents whose cached model is missing or unreadable (the engine reads
     /// those documents once it is loaded).
     pub async fn reload(&self) -> Result<Vec<String>, StorageError> {
-        let ids = self.store.all_ids().await?;
-        let cached = self.store.cached_models().await.unwrap_or_default();
+        let read = self.store.start_read().await?;
+        let (ids, cached) = (read.ids, read.cached);
         if cached.1 > 0 {
             // A cache written by an older version: rewritten as bytes once the list has shown.
             let store = self.store.clone();
@@ -117,8 +117,9 @@ impl Replica {
                 }
             });
         }
+        let dirty: BTreeSet<String> = read.dirty.into_iter().collect();
+        crate::client::mark("danvan:models-read");
         let cached = cached.by_id();
-        let dirty: BTreeSet<String> = self.store.dirty_ids().await?.into_iter().collect();
         let mut known = BTreeMap::new();
         let mut missing = Vec::new();
         for id in ids {
@@ -129,6 +130,7 @@ impl Replica {
                 None => missing.push(id),
             }
         }
+        crate::client::mark("danvan:models-parsed");
         self.shown.borrow_mut().clear();
         self.search.borrow_mut().clear();
         self.unreadable.set(BTreeMap::new());

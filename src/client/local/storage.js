@@ -33,6 +33,22 @@ export function join_cached_models(values) {
   return [bytes, strings];
 }
 
+// `[docs' keys, models' records, pending keys]` → what `LocalStore::start_read` takes.
+function start_answer([docs, models, pending]) {
+  const ids = (keys) => JSON.stringify(keys.filter((k) => typeof k === 'string'));
+  return [ids(docs), join_cached_models(models), ids(pending)];
+}
+
+export function read_start(tx) {
+  const answer = (request) => new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  // The models cache unreadable: no cache (the engine decodes the documents again), not no start.
+  const models = answer(tx.objectStore('models').getAll()).catch(() => []);
+  return Promise.all([answer(tx.objectStore('docs').getAllKeys()), models, answer(tx.objectStore('pending').getAllKeys())]).then(start_answer);
+}
+
 export function doc_digests(values) {
   const pairs = [];
   const without = [];

@@ -41,6 +41,15 @@ const SUMMARIES: &str = "models";
 
 pub use crate::sync::session::DocRecord;
 
+/// What a start reads (`LocalStore::start_read`).
+pub struct StartRead {
+    /// Every document's id.
+    pub ids: Vec<String>,
+    pub cached: CachedModels,
+    /// The ids of documents holding changes the server has not acknowledged.
+    pub dirty: Vec<String>,
+}
+
 /// The cached models as read at start: ids and JSON alternating, one per line; and how many
 /// records still held their JSON as a string (see `LocalStore::bytes_cached_models`).
 #[derive(Default)]
@@ -61,8 +70,11 @@ impl CachedModels {
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/client/local/storage.js")]
 extern "C" {
     /// Ids and JSON of the cached models, alternating, joined by newlines, as UTF-8 bytes made in
-    /// JavaScript; and how many records held a string (see `cached_models`).
+    /// JavaScript; and how many records held a string (see `start_read`).
     fn join_cached_models(values: &js_sys::Array) -> js_sys::Array;
+    /// In the transaction `tx` (over `docs`, `models`, `pending`): `[JSON of the documents' ids,
+    /// what `join_cached_models` makes of the cached models, JSON of the dirty ids]`.
+    fn read_start(tx: &JsValue) -> js_sys::Promise;
     /// The records among `values` whose model is still a string, with it as UTF-8 bytes.
     fn cached_models_as_bytes(values: &js_sys::Array) -> js_sys::Array;
     /// `[ids and digests alternating, the records without a digest]` of the documents `values`.
@@ -219,21 +231,35 @@ impl LocalStore {
         Ok(values.iter().filter_map(|v| Some((text(v, "id")?, text(v, "digest")?))).collect())
     }
 
-    /// Every cached model's JSON, as `(record id, JSON)`: what the app shows at start. Read as one
-    /// buffer of UTF-8 joined in JavaScript (JSON text never holds a raw newline) and copied into
-    /// wasm at once, not record by record: 1,500 models crossed one property at a time cost three
-    /// calls and three allocations each, a tenth of a warm start at 4× CPU; and kept as bytes, not
-    /// strings, so the crossing is a copy rather than a UTF-16 → UTF-8 conversion of megabytes
-    /// (~100 ms more at 4×, issue 15). Invalid UTF-8 (a damaged record) reads as no cache at all:
-    /// the engine decodes the documents again.
-    pub async fn cached_models(&self) -> Result<CachedModels, StorageError> {
-        let tx = self.db.transaction(&[SUMMARIES], TransactionMode::ReadOnly)?;
-        let values = tx.object_store(SUMMARIES)?.get_all(None, None)?.await?;
-        let array: js_sys::Array = values.into_iter().collect();
-        let joined = join_cached_models(&array);
-        let bytes: Uint8Array = joined.get(0).unchecked_into();
-        let strings = joined.get(1).as_f64().unwrap_or(0.0) as usize;
-        Ok(CachedModels(String::from_utf8(bytes.to_vec()).unwrap_or_default(), strings))
+    /// What a start shows, read in one transaction whose requests are made and answered in
+    /// JavaScript: the ids of every document and of those waiting for the server, and every
+    /// cached model's JSON. One transaction, so the three agree (another tab may write between
+    /// separate ones); and no key or record crosses into wasm one at a time (through `idb`, each
+    /// of 1,500 became a handle in wasm, the records then a JavaScript array again). Measured at
+    /// 4× CPU (issue 15), the reading phase of a warm start stayed ~260–290 ms either way: most of
+    /// it is the browser answering.
+    ///
+    /// The cached models cross as one buffer of UTF-8 joined in JavaScript (JSON text never holds
+    /// a raw newline), copied into wasm at once: bytes, not strings, so the crossing is a copy
+    /// rather than a UTF-16 → UTF-8 conversion of megabytes (~100 ms more at 4×). Invalid UTF-8
+    /// (a damaged record) reads as no cache at all: the engine decodes the documents again.
+    pub async fn start_read(&self) -> Result<StartRead, StorageError> {
+        let tx: JsValue = self.db.transaction(&[DOCS, SUMMARIES, PENDING], TransactionMode::ReadOnly)?.into();
+        let read: js_sys::Array = wasm_bindgen_futures::JsFuture::from(read_start(&tx))
+            .await
+            .map_err(|e| StorageError::Failed(format!("{e:?}")))?
+            .unchecked_into();
+        let ids = |i: u32| -> Result<Vec<String>, StorageError> {
+            serde_json::from_str(&read.get(i).as_string().unwrap_or_default()).map_err(|e| StorageError::Failed(e.to_string()))
+        };
+        let cached: js_sys::Array = read.get(1).unchecked_into();
+        let bytes: Uint8Array = cached.get(0).unchecked_into();
+        let strings = cached.get(1).as_f64().unwrap_or(0.0) as usize;
+        Ok(StartRead {
+            ids: ids(0)?,
+            cached: CachedModels(String::from_utf8(bytes.to_vec()).unwrap_or_default(), strings),
+            dirty: ids(2)?,
+        })
     }
 
     /// Rewrites the cached models still held as strings (written before stop 27) as bytes, in one
