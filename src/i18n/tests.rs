@@ -215,7 +215,7 @@ fn code_texts() -> BTreeSet<String> {
         if VIETNAMESE_ONLY.iter().any(|(p, _)| relative.starts_with(p)) || relative.ends_with("/tests.rs") {
             continue;
         }
-        let source = std::fs::read_to_string(&file).unwrap();
+        let source = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let tokens: TokenStream = source.parse().unwrap_or_else(|e| panic!("{relative}: {e:?}"));
         literals(tokens, &mut texts);
     }

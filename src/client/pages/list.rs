@@ -209,7 +209,7 @@ fn ModelBrowser(library: bool) -> impl IntoView {
         Effect::new(move |_| {
             let plain = matches.with(|m| !m.1.is_empty()) && !searching() && active_filters() == 0;
             if let Some(owner) = account.with(|a| a.as_ref().map(|a| a.profile.username.clone())).filter(|_| plain) {
-                first_screen::remember_soon(owner);
+                keep_first_screen_soon(owner);
             }
         });
     }
@@ -324,6 +324,45 @@ fn ModelBrowser(library: bool) -> impl IntoView {
             </Show>
         </section>
     }
+}
+
+thread_local! {
+    static FIRST_SCREEN_DUE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Keeps the list as drawn now for the static shell (`local::first_screen`), once the browser is
+/// idle: several changes of the list in a row are kept once, as the page is at that moment.
+fn keep_first_screen_soon(owner: String) {
+    if FIRST_SCREEN_DUE.with(|due| due.replace(true)) {
+        return;
+    }
+    crate::client::when_idle(move || {
+        FIRST_SCREEN_DUE.with(|due| due.set(false));
+        keep_first_screen(&owner);
+    });
+}
+
+/// The list page copied from the DOM with its first `first_screen::CARDS` cards, and the menu.
+fn keep_first_screen(owner: &str) {
+    use wasm_bindgen::JsCast;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    // Still on the list (not the library, not a page opened meanwhile).
+    let Ok(Some(page)) = document.query_selector("#app main > section.list-page:not(.library-page)") else { return };
+    let Some(copy) = page.clone_node_with_deep(true).ok().and_then(|n| n.dyn_into::<web_sys::Element>().ok()) else { return };
+    let remove_from = |selector: &str, first: u32| {
+        if let Ok(found) = copy.query_selector_all(selector) {
+            for i in first..found.length() {
+                if let Some(e) = found.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) {
+                    e.remove();
+                }
+            }
+        }
+    };
+    remove_from(".cards > .model-card", first_screen::CARDS as u32);
+    // "Xem thêm" and what only this moment shows (a file being written) are not the next start's.
+    remove_from("button.more, .list-export [role=status]", 0);
+    let nav = document.query_selector("#app header nav").ok().flatten().map(|n| n.inner_html()).unwrap_or_default();
+    first_screen::keep(owner, i18n::lang().code(), &nav, &copy.outer_html());
 }
 
 /// "Đang nhận mô hình của đơn vị: 240 / 1.500…" (the count once the server's first answer says it).
