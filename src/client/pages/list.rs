@@ -343,24 +343,44 @@ fn keep_first_screen_soon(owner: String) {
 }
 
 /// The list page copied from the DOM with its first `first_screen::CARDS` cards, and the menu.
+/// Only the cards kept are copied (not the page's hundred, then most of them dropped): this runs
+/// after every change of the list, a first sync's every batch among them.
 fn keep_first_screen(owner: &str) {
     use wasm_bindgen::JsCast;
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
     // Still on the list (not the library, not a page opened meanwhile).
     let Ok(Some(page)) = document.query_selector("#app main > section.list-page:not(.library-page)") else { return };
-    let Some(copy) = page.clone_node_with_deep(true).ok().and_then(|n| n.dyn_into::<web_sys::Element>().ok()) else { return };
-    let remove_from = |selector: &str, first: u32| {
-        if let Ok(found) = copy.query_selector_all(selector) {
-            for i in first..found.length() {
-                if let Some(e) = found.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) {
-                    e.remove();
+    let element = |node: Result<web_sys::Node, wasm_bindgen::JsValue>| node.ok().and_then(|n| n.dyn_into::<web_sys::Element>().ok());
+    let Some(copy) = element(page.clone_node_with_deep(false)) else { return };
+    let mut part = page.first_element_child();
+    while let Some(original) = part {
+        let copied = if original.matches(".cards").unwrap_or(false) {
+            let cards = element(original.clone_node_with_deep(false));
+            let mut card = original.first_element_child();
+            for _ in 0..first_screen::CARDS {
+                let Some(c) = card else { break };
+                if let (Some(cards), Some(kept)) = (&cards, element(c.clone_node_with_deep(true))) {
+                    let _ = cards.append_child(&kept);
                 }
+                card = c.next_element_sibling();
+            }
+            cards
+        } else {
+            element(original.clone_node_with_deep(true))
+        };
+        if let Some(copied) = copied {
+            let _ = copy.append_child(&copied);
+        }
+        part = original.next_element_sibling();
+    }
+    // "Xem thêm" and what only this moment shows (a file being written) are not the next start's.
+    if let Ok(passing) = copy.query_selector_all("button.more, .list-export [role=status]") {
+        for i in 0..passing.length() {
+            if let Some(e) = passing.item(i).and_then(|n| n.dyn_into::<web_sys::Element>().ok()) {
+                e.remove();
             }
         }
-    };
-    remove_from(".cards > .model-card", first_screen::CARDS as u32);
-    // "Xem thêm" and what only this moment shows (a file being written) are not the next start's.
-    remove_from("button.more, .list-export [role=status]", 0);
+    }
     let nav = document.query_selector("#app header nav").ok().flatten().map(|n| n.inner_html()).unwrap_or_default();
     first_screen::keep(owner, i18n::lang().code(), &nav, &copy.outer_html());
 }
