@@ -21,10 +21,11 @@
 // - lighthouse.*: Lighthouse 12 (mobile preset, simulated throttling) on the sign-in page of a new
 //   device and on the list of the phone holding MODELS models (a persistent profile, storage kept:
 //   the returning cadre), performance score and LCP, medians of RUNS runs. Lighthouse is fetched
-//   by `npx` (pinned below) the first time; LIGHTHOUSE=0 skips it, ONLY=lighthouse runs it alone.
+//   by `npx` (pinned below) the first time; LIGHTHOUSE=0 skips it, ONLY=lighthouse runs it alone,
+//   LIGHTHOUSE_KEEP=dir keeps each report.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -177,6 +178,11 @@ function lighthouse(url, profile) {
     { env: { ...process.env, CHROME_PATH: LAUNCH.executablePath, LANGUAGE: 'vi', LANG: 'vi_VN.UTF-8' }, encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`lighthouse failed: ${run.stderr}`);
   const report = JSON.parse(readFileSync(out, 'utf8'));
+  // LIGHTHOUSE_KEEP=dir keeps each report (its long tasks, its trace-based breakdown).
+  if (process.env.LIGHTHOUSE_KEEP) {
+    mkdirSync(process.env.LIGHTHOUSE_KEEP, { recursive: true });
+    copyFileSync(out, join(process.env.LIGHTHOUSE_KEEP, `${profile ? 'list' : 'sign_in'}-${Date.now()}.json`));
+  }
   rmSync(join(out, '..'), { recursive: true, force: true });
   const audits = report.audits;
   const element = audits['largest-contentful-paint-element']?.details?.items?.[0]?.items?.[0]?.node?.nodeLabel ?? '';
