@@ -121,7 +121,7 @@ async fn decoded_models_are_cached_by_digest() {
 }
 
 #[wasm_bindgen_test]
-async fn the_cached_models_cross_into_wasm_as_one_string_and_split_back_by_id() {
+async fn the_cached_models_cross_into_wasm_one_at_a_time_each_under_its_id() {
     let store = LocalStore::open(&db_name()).await.unwrap();
     assert!(store.start_read().await.unwrap().cached.by_id().is_empty());
     let first = serde_json::to_string(&Model::new("m1".into(), "Cán bộ A", 1)).unwrap();
@@ -134,7 +134,7 @@ async fn the_cached_models_cross_into_wasm_as_one_string_and_split_back_by_id() 
     let by_id = cached.by_id();
     assert_eq!(by_id.len(), 2);
     assert_eq!(by_id["m1"], first);
-    assert_eq!(by_id["m2"], second, "an escaped newline inside the JSON is not a separator");
+    assert_eq!(by_id["m2"], second, "an escaped newline and accented letters cross unchanged");
     store.clear().await.unwrap();
 }
 
@@ -160,14 +160,14 @@ async fn a_cache_of_strings_written_by_an_older_version_reads_the_same_and_is_re
         db.close();
     }
     let cached = store.start_read().await.unwrap().cached;
-    assert_eq!(cached.1, 1, "one record still holds a string");
+    assert_eq!(cached.strings, 1, "one record still holds a string");
     assert_eq!(cached.by_id().len(), 2);
     assert_eq!(cached.by_id()["m1"], new);
     assert_eq!(cached.by_id()["m2"], old);
     assert_eq!(store.bytes_cached_models().await.unwrap(), 1);
     assert_eq!(store.bytes_cached_models().await.unwrap(), 0, "nothing left to rewrite");
     let cached = store.start_read().await.unwrap().cached;
-    assert_eq!(cached.1, 0);
+    assert_eq!(cached.strings, 0);
     assert_eq!(cached.by_id()["m2"], old);
     assert_eq!(store.summaries().await.unwrap()["m2"], "d2");
     store.clear().await.unwrap();

@@ -34,6 +34,24 @@ pub fn when_idle(f: impl FnOnce() + 'static) {
     }
 }
 
+/// Lets the browser run what waits (input, rendering) before the caller goes on: long work — parsing
+/// the device's models at start — is cut into tasks short enough not to hold up a tap (Lighthouse
+/// counts every task over 50 ms at 4× against the page). `scheduler.yield()` where the browser has
+/// it (the caller then goes ahead of other queued work), else a new task by timer.
+pub async fn next_task() {
+    use wasm_bindgen::JsCast;
+    let scheduler = web_sys::window().and_then(|w| js_sys::Reflect::get(&w, &"scheduler".into()).ok()).filter(|s| s.is_object());
+    if let Some(scheduler) = scheduler {
+        if let Ok(yield_now) = js_sys::Reflect::get(&scheduler, &"yield".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) {
+            if let Ok(promise) = yield_now.call0(&scheduler).and_then(|p| p.dyn_into::<js_sys::Promise>()) {
+                let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+                return;
+            }
+        }
+    }
+    gloo_timers::future::TimeoutFuture::new(0).await;
+}
+
 /// A named moment of the app's start in the browser's performance timeline (`performance.mark`):
 /// what `.ci/bench-client` reads to say where a warm start's time goes, and what a profile shows.
 pub fn mark(name: &str) {

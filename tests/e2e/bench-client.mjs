@@ -9,6 +9,7 @@
 // click), so Playwright's own round trips are not counted. Each figure:
 // - 2g.*: a fresh phone (empty profile) over 300 ms / 256 kbit/s (CDP network emulation): until
 //   the sign-in form can be typed in, and until the app itself is running;
+// - warm.*, search, edit_open, save: offline (since stop 30), as a cadre in the field;
 // - warm.*: a phone holding MODELS models, reloaded at 4× CPU: until the first card is shown
 //   (list_shown: the list's first screen, which the static shell paints from the app's last copy
 //   before the app runs; app_list: the app's own cards, which can be used; app_ready: mounted);
@@ -254,6 +255,10 @@ try {
   await context.addInitScript(MARKS);
   const page = await newPage(context, 'bench');
   await holdTheModels(page);
+  // Offline from here, as a cadre in the field: the app works from what the phone holds, and the
+  // server's work for each save's sync (a debug build on the same cores) does not land inside the
+  // next measurement, as it did before stop 30.
+  await context.setOffline(true);
   const cdp = await context.newCDPSession(page);
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
 

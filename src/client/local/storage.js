@@ -4,39 +4,50 @@
 // (app, engine, report module) share one snippets folder in dist/, so an inline snippet of one
 // module could overwrite another's of the same number — index.html's integrity check then blocked
 // it and the app never started (seen in a build at stop 27).
-export function join_cached_models(values) {
+// The cached models' records → `[JSON of their ids, their models (UTF-8 bytes, or a string as
+// written before stop 27), how many are strings]`. The models stay as the records hold them until
+// the app asks for them a slice at a time (`cached_slice`).
+export function cached_parts(values) {
+  const ids = [];
+  const models = [];
+  let strings = 0;
+  for (const v of values) {
+    if (typeof v.id !== 'string') continue;
+    const model = v.model;
+    if (typeof model === 'string') strings++;
+    else if (!(model instanceof Uint8Array)) continue;
+    ids.push(v.id);
+    models.push(model);
+  }
+  return [JSON.stringify(ids), models, strings];
+}
+
+// The models `from`..`to` of `cached_parts`' list as one buffer of UTF-8 and where each ends:
+// one crossing into wasm per slice instead of several per model.
+export function cached_slice(models, from, to) {
   const encoder = new TextEncoder();
   const parts = [];
   let length = 0;
-  let strings = 0;
-  for (const v of values) {
-    if (typeof v.id !== 'string' || v.id.includes('\n')) continue;
-    let model = v.model;
-    if (typeof model === 'string') {
-      if (model.includes('\n')) continue;
-      model = encoder.encode(model);
-      strings++;
-    } else if (!(model instanceof Uint8Array)) {
-      continue;
-    }
-    const id = encoder.encode(v.id);
-    parts.push(id, model);
-    length += id.length + model.length + 2;
+  for (let i = from; i < to && i < models.length; i++) {
+    const model = typeof models[i] === 'string' ? encoder.encode(models[i]) : models[i];
+    parts.push(model);
+    length += model.length;
   }
-  const bytes = new Uint8Array(Math.max(0, length - 1));
+  const bytes = new Uint8Array(length);
+  const ends = new Uint32Array(parts.length);
   let at = 0;
-  for (const part of parts) {
-    if (at > 0) bytes[at++] = 10;
+  parts.forEach((part, i) => {
     bytes.set(part, at);
     at += part.length;
-  }
-  return [bytes, strings];
+    ends[i] = at;
+  });
+  return [bytes, ends];
 }
 
 // `[docs' keys, models' records, pending keys]` → what `LocalStore::start_read` takes.
 function start_answer([docs, models, pending]) {
   const ids = (keys) => JSON.stringify(keys.filter((k) => typeof k === 'string'));
-  return [ids(docs), join_cached_models(models), ids(pending)];
+  return [ids(docs), cached_parts(models), ids(pending)];
 }
 
 export function read_start(tx) {

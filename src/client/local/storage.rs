@@ -50,18 +50,46 @@ pub struct StartRead {
     pub dirty: Vec<String>,
 }
 
-/// The cached models as read at start: ids and JSON alternating, one per line; and how many
-/// records still held their JSON as a string (see `LocalStore::bytes_cached_models`).
+/// The cached models as read at start: their ids, and their JSON still in the records' own
+/// JavaScript values, copied into wasm a slice at a time as the app parses them (`slice`); and
+/// how many records still held their JSON as a string (see `LocalStore::bytes_cached_models`).
 #[derive(Default)]
-pub struct CachedModels(String, pub usize);
+pub struct CachedModels {
+    ids: Vec<String>,
+    models: js_sys::Array,
+    pub strings: usize,
+}
 
 impl CachedModels {
-    /// `(record id, model JSON)`, borrowed from the one string read.
-    pub fn by_id(&self) -> std::collections::HashMap<&str, &str> {
+    /// The cached models' record ids; a model's place in this list is its place for `slice`.
+    pub fn ids(&self) -> &[String] {
+        &self.ids
+    }
+
+    /// The JSON of the models `from..to` (places in `ids`), as UTF-8 bytes one after another
+    /// (written into `bytes`, cleared first) and where each ends (into `ends`).
+    pub fn slice(&self, from: usize, to: usize, bytes: &mut Vec<u8>, ends: &mut Vec<u32>) {
+        let answer = cached_slice(&self.models, from as u32, to as u32);
+        let joined: Uint8Array = answer.get(0).unchecked_into();
+        let at: js_sys::Uint32Array = answer.get(1).unchecked_into();
+        bytes.clear();
+        bytes.resize(joined.length() as usize, 0);
+        joined.copy_to(bytes);
+        ends.clear();
+        ends.resize(at.length() as usize, 0);
+        at.copy_to(ends);
+    }
+
+    /// Every cached model's JSON by record id, as text (for tests and checks; the app parses
+    /// them a slice at a time).
+    pub fn by_id(&self) -> std::collections::HashMap<String, String> {
+        let (mut bytes, mut ends) = (Vec::new(), Vec::new());
+        self.slice(0, self.ids.len(), &mut bytes, &mut ends);
+        let mut start = 0;
         let mut by_id = std::collections::HashMap::new();
-        let mut lines = self.0.split('\n');
-        while let (Some(id), Some(json)) = (lines.next(), lines.next()) {
-            by_id.insert(id, json);
+        for (id, &end) in self.ids.iter().zip(&ends) {
+            by_id.insert(id.clone(), String::from_utf8_lossy(&bytes[start..end as usize]).into_owned());
+            start = end as usize;
         }
         by_id
     }
@@ -69,11 +97,12 @@ impl CachedModels {
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/client/local/storage.js")]
 extern "C" {
-    /// Ids and JSON of the cached models, alternating, joined by newlines, as UTF-8 bytes made in
-    /// JavaScript; and how many records held a string (see `start_read`).
-    fn join_cached_models(values: &js_sys::Array) -> js_sys::Array;
+    /// The cached models `from..to` of `cached_parts`' list: `[their UTF-8 one after another, where
+    /// each ends]`.
+    fn cached_slice(models: &js_sys::Array, from: u32, to: u32) -> js_sys::Array;
     /// In the transaction `tx` (over `docs`, `models`, `pending`): `[JSON of the documents' ids,
-    /// what `join_cached_models` makes of the cached models, JSON of the dirty ids]`.
+    /// [JSON of the cached models' ids, their models, how many are strings], JSON of the dirty
+    /// ids]`.
     fn read_start(tx: &JsValue) -> js_sys::Promise;
     /// The records among `values` whose model is still a string, with it as UTF-8 bytes.
     fn cached_models_as_bytes(values: &js_sys::Array) -> js_sys::Array;
@@ -253,11 +282,14 @@ impl LocalStore {
             serde_json::from_str(&read.get(i).as_string().unwrap_or_default()).map_err(|e| StorageError::Failed(e.to_string()))
         };
         let cached: js_sys::Array = read.get(1).unchecked_into();
-        let bytes: Uint8Array = cached.get(0).unchecked_into();
-        let strings = cached.get(1).as_f64().unwrap_or(0.0) as usize;
+        let cached = CachedModels {
+            ids: serde_json::from_str(&cached.get(0).as_string().unwrap_or_default()).map_err(|e| StorageError::Failed(e.to_string()))?,
+            models: cached.get(1).unchecked_into(),
+            strings: cached.get(2).as_f64().unwrap_or(0.0) as usize,
+        };
         Ok(StartRead {
             ids: ids(0)?,
-            cached: CachedModels(String::from_utf8(bytes.to_vec()).unwrap_or_default(), strings),
+            cached,
             dirty: ids(2)?,
         })
     }
