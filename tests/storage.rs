@@ -121,7 +121,7 @@ async fn decoded_models_are_cached_by_digest() {
 }
 
 #[wasm_bindgen_test]
-async fn the_cached_models_cross_into_wasm_one_at_a_time_each_under_its_id() {
+async fn the_cached_models_cross_into_wasm_in_slices_each_under_its_id() {
     let store = LocalStore::open(&db_name()).await.unwrap();
     assert!(store.start_read().await.unwrap().cached.by_id().is_empty());
     let first = serde_json::to_string(&Model::new("m1".into(), "Cán bộ A", 1)).unwrap();
@@ -135,6 +135,14 @@ async fn the_cached_models_cross_into_wasm_one_at_a_time_each_under_its_id() {
     assert_eq!(by_id.len(), 2);
     assert_eq!(by_id["m1"], first);
     assert_eq!(by_id["m2"], second, "an escaped newline and accented letters cross unchanged");
+    // A slice holds its models one after another, each ending where `ends` says.
+    assert_eq!(cached.ids(), ["m1", "m2"]);
+    let (mut bytes, mut ends) = (vec![1, 2, 3], vec![9]);
+    cached.slice(1, 2, &mut bytes, &mut ends);
+    assert_eq!((bytes.as_slice(), ends.as_slice()), (second.as_bytes(), [second.len() as u32].as_slice()));
+    cached.slice(0, 5, &mut bytes, &mut ends);
+    assert_eq!(ends, [first.len() as u32, (first.len() + second.len()) as u32], "a slice past the end stops at the last model");
+    assert_eq!(bytes, [first.as_bytes(), second.as_bytes()].concat());
     store.clear().await.unwrap();
 }
 
