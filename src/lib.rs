@@ -29,12 +29,5 @@ pub mod sync;
 #[cfg(target_arch = "wasm32")]
 pub mod client;
 
-// Every wasm module of the client (the app, the engine, the reports) allocates through Talc, not
-// the standard library's dlmalloc: a warm start spent over half of parsing the device's models
-// inside dlmalloc's `malloc` (issue 15, stop 30's profile). Single-threaded wasm only, as ours is.
-#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
-#[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
-
 #[cfg(not(target_arch = "wasm32"))]
 pub mod server;
