@@ -110,12 +110,12 @@ async fn the_pending_set_follows_the_dirty_flag_in_the_same_transaction() {
 #[wasm_bindgen_test]
 async fn decoded_models_are_cached_by_digest() {
     let store = LocalStore::open(&db_name()).await.unwrap();
-    store.put_summaries(&[("m1".into(), "d1".into(), "{\"x\":1}".into())]).await.unwrap();
-    store.put_summaries(&[("m1".into(), "d2".into(), "{\"x\":2}".into())]).await.unwrap();
+    store.put_summaries(&[("m1".into(), "d1".into(), vec![1])]).await.unwrap();
+    store.put_summaries(&[("m1".into(), "d2".into(), vec![2])]).await.unwrap();
     let cached = store.summaries().await.unwrap();
     assert_eq!(cached.len(), 1);
     assert_eq!(cached["m1"], "d2");
-    assert_eq!(store.start_read().await.unwrap().cached.by_id()["m1"], "{\"x\":2}");
+    assert_eq!(store.start_read().await.unwrap().cached.by_id()["m1"], [2]);
     store.clear().await.unwrap();
     assert!(store.summaries().await.unwrap().is_empty());
 }
@@ -124,8 +124,10 @@ async fn decoded_models_are_cached_by_digest() {
 async fn the_cached_models_cross_into_wasm_in_slices_each_under_its_id() {
     let store = LocalStore::open(&db_name()).await.unwrap();
     assert!(store.start_read().await.unwrap().cached.by_id().is_empty());
-    let first = serde_json::to_string(&Model::new("m1".into(), "Cán bộ A", 1)).unwrap();
-    let second = "{\"ghi_chú\":\"Dòng một\\nDòng hai — có dấu\"}".to_string();
+    let mut model = Model::new("m1".into(), "Cán bộ A", 1);
+    model.name = "Hũ gạo — “Dân vận khéo”\nDòng hai".into();
+    let first = model.to_cache();
+    let second = Model::new("m2".into(), "Cán bộ B", 2).to_cache();
     store
         .put_summaries(&[("m1".into(), "d1".into(), first.clone()), ("m2".into(), "d2".into(), second.clone())])
         .await
@@ -134,33 +136,34 @@ async fn the_cached_models_cross_into_wasm_in_slices_each_under_its_id() {
     let by_id = cached.by_id();
     assert_eq!(by_id.len(), 2);
     assert_eq!(by_id["m1"], first);
-    assert_eq!(by_id["m2"], second, "an escaped newline and accented letters cross unchanged");
+    assert_eq!(Model::from_cache(&by_id["m1"]), Some(model), "accents and a newline cross unchanged");
+    assert_eq!(by_id["m2"], second);
     // A slice holds its models one after another, each ending where `ends` says.
     assert_eq!(cached.ids(), ["m1", "m2"]);
     let (mut bytes, mut ends) = (vec![1, 2, 3], vec![9]);
     cached.slice(1, 2, &mut bytes, &mut ends);
-    assert_eq!((bytes.as_slice(), ends.as_slice()), (second.as_bytes(), [second.len() as u32].as_slice()));
+    assert_eq!((bytes.as_slice(), ends.as_slice()), (second.as_slice(), [second.len() as u32].as_slice()));
     cached.slice(0, 5, &mut bytes, &mut ends);
     assert_eq!(ends, [first.len() as u32, (first.len() + second.len()) as u32], "a slice past the end stops at the last model");
-    assert_eq!(bytes, [first.as_bytes(), second.as_bytes()].concat());
+    assert_eq!(bytes, [first.as_slice(), second.as_slice()].concat());
     store.clear().await.unwrap();
 }
 
-/// A cache written before stop 27 holds each model's JSON as a string: it is read the same, said
-/// to be old, and rewritten as bytes once, after which it reads the same again.
+/// A cache written by an older version holds each model's JSON: as a string before stop 27 (left
+/// out at once), as its UTF-8 after (crosses, and reads as no model: `Model::from_cache`). Either
+/// way the app finds no cached model for those documents and the engine decodes them again.
 #[wasm_bindgen_test]
-async fn a_cache_of_strings_written_by_an_older_version_reads_the_same_and_is_rewritten_as_bytes() {
+async fn a_cache_written_by_an_older_version_reads_as_no_cached_model() {
     let name = db_name();
     let store = LocalStore::open(&name).await.unwrap();
-    let new = serde_json::to_string(&Model::new("m1".into(), "Cán bộ A", 1)).unwrap();
-    let old = "{\"tên\":\"Mô hình cũ — “Dân vận khéo”\"}".to_string();
-    store.put_summaries(&[("m1".into(), "d1".into(), new.clone())]).await.unwrap();
-    // The older version's record, written as it wrote it: the model as a JavaScript string.
+    let json = serde_json::to_vec(&Model::new("m1".into(), "Cán bộ A", 1)).unwrap();
+    store.put_summaries(&[("m1".into(), "d1".into(), json.clone())]).await.unwrap();
+    // The oldest version's record, written as it wrote it: the model as a JavaScript string.
     {
         let db = idb::Factory::new().unwrap().open(&name, None).unwrap().await.unwrap();
         let tx = db.transaction(&["models"], idb::TransactionMode::ReadWrite).unwrap();
         let record = js_sys::Object::new();
-        for (k, v) in [("id", "m2"), ("digest", "d2"), ("model", old.as_str())] {
+        for (k, v) in [("id", "m2"), ("digest", "d2"), ("model", "{\"tên\":\"Mô hình cũ\"}")] {
             js_sys::Reflect::set(&record, &k.into(), &v.into()).unwrap();
         }
         tx.object_store("models").unwrap().put(&record.into(), None).unwrap().await.unwrap();
@@ -168,16 +171,9 @@ async fn a_cache_of_strings_written_by_an_older_version_reads_the_same_and_is_re
         db.close();
     }
     let cached = store.start_read().await.unwrap().cached;
-    assert_eq!(cached.strings, 1, "one record still holds a string");
-    assert_eq!(cached.by_id().len(), 2);
-    assert_eq!(cached.by_id()["m1"], new);
-    assert_eq!(cached.by_id()["m2"], old);
-    assert_eq!(store.bytes_cached_models().await.unwrap(), 1);
-    assert_eq!(store.bytes_cached_models().await.unwrap(), 0, "nothing left to rewrite");
-    let cached = store.start_read().await.unwrap().cached;
-    assert_eq!(cached.strings, 0);
-    assert_eq!(cached.by_id()["m2"], old);
-    assert_eq!(store.summaries().await.unwrap()["m2"], "d2");
+    assert_eq!(cached.ids(), ["m1"], "a model held as a string is left out");
+    assert_eq!(Model::from_cache(&cached.by_id()["m1"]), None, "JSON bytes read as no cached model");
+    assert_eq!(store.summaries().await.unwrap().len(), 2, "their digests are still there for the engine's check");
     store.clear().await.unwrap();
 }
 

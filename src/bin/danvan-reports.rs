@@ -19,12 +19,12 @@ mod exports {
 
     /// The model list with its filters, as the app's list page shows it (`kind`: "xlsx"/"csv").
     #[wasm_bindgen]
-    pub fn export_models(models_json: &str, kind: &str) -> Result<(), JsValue> {
+    pub fn export_models(models: &[u8], kind: &str) -> Result<(), JsValue> {
         console_error_panic_hook::set_once();
-        danvan::client::reporting::files::download_models(models_json, kind).map_err(|e| JsValue::from_str(&e))
+        danvan::client::reporting::files::download_models(models, kind).map_err(|e| JsValue::from_str(&e))
     }
 
-    /// The import page (`/nhap-tu-tep`) in `root`; `write(models_json) -> Promise<created>` and
+    /// The import page (`/nhap-tu-tep`) in `root`; `write(models bytes) -> Promise<created>` and
     /// `sync_now()` are the app's.
     #[wasm_bindgen]
     pub fn mount_import(root: web_sys::HtmlElement, input: &[u8], write: js_sys::Function, sync_now: js_sys::Function) -> Result<(), JsValue> {
@@ -86,8 +86,8 @@ mod exports {
 
     /// Returns the file's size in bytes.
     #[wasm_bindgen]
-    pub fn backup_finish(models_json: &str, name: &str) -> Result<f64, JsValue> {
-        danvan::client::reporting::backup::finish(models_json, name).map(|n| n as f64).map_err(|e| JsValue::from_str(&e))
+    pub fn backup_finish(models: &[u8], name: &str) -> Result<f64, JsValue> {
+        danvan::client::reporting::backup::finish(models, name).map(|n| n as f64).map_err(|e| JsValue::from_str(&e))
     }
 
     #[wasm_bindgen]

@@ -385,6 +385,32 @@ impl Model {
     }
 }
 
+/// The first byte of every entry of the device's models cache: which encoding of [`Model`] the
+/// rest is. The cache is postcard (issue 15: the app reads 1,500 models at every start, and
+/// JSON's per-type readers were the largest part of the app's wasm after the framework), and
+/// postcard is not self-describing — a model cached by a version whose `Model` had another shape
+/// would read as garbage, not as an error. So: **bump this whenever `Model` or any type inside it
+/// changes shape** (a field added, removed, reordered or retyped, an enum's variants reordered).
+/// The test `the_cache_format_is_pinned_to_the_models_shape` fails until you do. An entry of any
+/// other format (older, or JSON from before this one, which begins with `{`) reads as no cached
+/// model, and the engine decodes that document again.
+pub const CACHE_FORMAT: u8 = 0xC1;
+
+impl Model {
+    /// This model as the models cache keeps it (`CACHE_FORMAT`, then postcard).
+    pub fn to_cache(&self) -> Vec<u8> {
+        postcard::to_extend(self, vec![CACHE_FORMAT]).unwrap_or_default()
+    }
+
+    /// A cached entry read back; `None` when it is of another format or damaged.
+    pub fn from_cache(bytes: &[u8]) -> Option<Model> {
+        match bytes.split_first() {
+            Some((&CACHE_FORMAT, rest)) => postcard::from_bytes(rest).ok(),
+            _ => None,
+        }
+    }
+}
+
 /// A narrative as its plain string, for the device's cache of decoded models (serde is never used
 /// for documents themselves; they are automerge).
 mod text_as_string {
@@ -397,5 +423,99 @@ mod text_as_string {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Text, D::Error> {
         Ok(Text::with_value(String::deserialize(d)?))
+    }
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    /// Every field of every type inside `Model` set (no empty list, no `None`, no empty string),
+    /// so any change of shape changes the bytes.
+    const FIXTURE: &str = r#"{
+      "schema": 1, "id": "m-1", "name": "Hũ gạo tình thương",
+      "situation": "Thực trạng", "goals": "Mục tiêu", "content": "Nội dung", "area": "Địa bàn",
+      "forces": "Lực lượng", "resources": "Nguồn lực",
+      "start_date": "2025-01-02", "end_date": "2025-12-30", "evaluation_date": "2026-01-15",
+      "indicators": [{"id": "i1", "name": "Hộ được giúp", "unit": "hộ", "target": 40.0, "achieved": 12.5}],
+      "sustainability": "Duy trì", "owner_kind": "Household", "owner_name": "Chi hội phụ nữ",
+      "field": "kinh_te", "unit": "u-1", "level": "Province", "year": 2025, "status": "Recognised",
+      "transitions": [{"id": "t1", "action": "mark_exemplary", "by": "rv", "by_name": "Người bình xét", "at": 7, "reason": "Tốt", "level": "tinh"}],
+      "commendations": [{"id": "c1", "form": "bang_khen", "issuer": "UBND tỉnh", "level": "tinh", "decision_number": "125-QĐ/TU",
+        "decision_date": "2025-06-01", "recipients": "Bà A", "by": "rv", "by_name": "Người bình xét", "at": 8}],
+      "unit_name": "Xã Bản Bo",
+      "replicated_from": {"id": "m-0", "name": "Gốc", "unit": "u-0", "unit_name": "Xã Gốc"},
+      "replications": [{"id": "m-2", "unit": "u-2", "unit_name": "Xã Hai", "by": "cb", "by_name": "Cán bộ", "at": 9}],
+      "evaluations": [{"id": "e1", "by": "rv", "by_name": "Người bình xét", "started_at": 10,
+        "scores": [{"criterion": "k1", "label": "Hiệu quả", "max": 30, "score": 25, "comment": "Khá"}],
+        "changes": [{"criterion": "k1", "label": "Hiệu quả", "from": 20, "to": 25, "comment": "Sửa", "at": 11}],
+        "submitted_at": 12, "result": "recognise", "reason": "Đạt"}],
+      "journal": [{"id": "j1", "date": "2025-03-04", "text": "Trao gạo",
+        "updates": [{"indicator": "i1", "name": "Hộ được giúp", "unit": "hộ", "achieved": 12.5}],
+        "photos": [{"id": "ab12", "content_type": "image/jpeg", "bytes": 1000, "width": 640, "height": 480}],
+        "location": {"lat": 22.4, "lon": 103.5, "accuracy": 12.0}, "place": "Bản Bo", "by": "cb", "by_name": "Cán bộ", "at": 13}],
+      "imported": {"file": "ds.xlsx", "line": 4, "key": "u-1|hu gao|2025", "by": "qt", "by_name": "Quản trị", "at": 14},
+      "created_by": "cb", "created_at": 1, "updated_by": "cb2", "updated_at": 2
+    }"#;
+
+    /// The shape of each cached format, as the FNV-1a digest of the fixture's encoding and of
+    /// every variant of the vocabularies inside a model. A change of shape needs a new line with
+    /// a new `CACHE_FORMAT`, never an edited one (caches of the old format exist on phones).
+    const PINNED: &[(u8, u64)] = &[(0xC1, 0x152c_cafc_bd09_7725)];
+
+    fn digest(bytes: &[u8]) -> u64 {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    }
+
+    fn fixture() -> Model {
+        serde_json::from_str(FIXTURE).expect("the fixture reads as a model")
+    }
+
+    #[test]
+    fn the_fixture_sets_every_field() {
+        let json = serde_json::to_string(&fixture()).unwrap();
+        for empty in ["[]", "null", "\"\"", "{}"] {
+            assert!(!json.contains(empty), "the fixture leaves something empty ({empty}); a new field of `Model` must be set in it: {json}");
+        }
+    }
+
+    #[test]
+    fn the_cache_format_is_pinned_to_the_models_shape() {
+        let mut shape = fixture().to_cache();
+        for v in OwnerKind::ALL {
+            shape.extend(postcard::to_allocvec(&v).unwrap());
+        }
+        for v in Level::ALL {
+            shape.extend(postcard::to_allocvec(&v).unwrap());
+        }
+        for v in Status::ALL {
+            shape.extend(postcard::to_allocvec(&v).unwrap());
+        }
+        let now = digest(&shape);
+        match PINNED.iter().find(|(f, _)| *f == CACHE_FORMAT) {
+            None => panic!("CACHE_FORMAT {CACHE_FORMAT:#04X} is not in PINNED: add ({CACHE_FORMAT:#04X}, {now:#x})"),
+            Some(&(_, pinned)) => assert_eq!(
+                pinned,
+                now,
+                "`Model`'s cached encoding changed shape: bump CACHE_FORMAT (domain::model) to {:#04X} and add ({:#04X}, {now:#x}) to PINNED",
+                CACHE_FORMAT + 1,
+                CACHE_FORMAT + 1
+            ),
+        }
+        assert!(PINNED.iter().filter(|(f, _)| *f == CACHE_FORMAT).count() == 1);
+    }
+
+    #[test]
+    fn a_cached_model_reads_back_and_other_formats_read_as_none() {
+        let m = fixture();
+        assert_eq!(Model::from_cache(&m.to_cache()), Some(m.clone()));
+        let json = serde_json::to_vec(&m).unwrap();
+        assert_eq!(Model::from_cache(&json), None, "JSON cached by an older version");
+        assert_eq!(Model::from_cache(&[]), None);
+        let mut older = m.to_cache();
+        older[0] = CACHE_FORMAT.wrapping_sub(1);
+        assert_eq!(Model::from_cache(&older), None, "another format");
+        let cut = m.to_cache();
+        assert_eq!(Model::from_cache(&cut[..cut.len() / 2]), None, "a damaged entry");
     }
 }

@@ -82,34 +82,7 @@ test('the list and the forms work before the engine arrives; a save without it k
     watch(page, 'engine');
     await signIn(page, BASE, 'canbo.a');
     const name = `Mô hình trước động cơ ${Date.now().toString(36)}`;
-    await page.goto(BASE + '/mo-hinh/moi');
-    await waitReady(page);
-    const texts = {
-      name,
-      situation: 'Đường thôn lầy lội mỗi mùa mưa.',
-      goals: 'Bê tông hóa 2 km đường thôn.',
-      content: 'Vận động nhân dân hiến đất, góp ngày công.',
-      area: 'Thôn Nà Pồng, xã Bản Bo.',
-      forces: 'Chi bộ thôn chủ trì; các đoàn thể phối hợp.',
-      resources: 'Nhân dân đóng góp 60%, ngân sách xã 40%.',
-      start_date: '2025-01-15',
-      end_date: '2025-12-31',
-      evaluation_date: '2026-01-15',
-      sustainability: 'Duy trì bằng quy ước thôn.',
-      owner_name: 'Chi bộ thôn Nà Pồng',
-      year: '2025',
-    };
-    for (const [id, value] of Object.entries(texts)) await page.locator(`#${id}`).fill(value);
-    for (const [id, value] of Object.entries({ owner_kind: 'tap_the', field: 'kinh_te', unit: 'BANBO', level: 'co_so' })) {
-      await page.locator(`#${id}`).selectOption({ value });
-    }
-    await page.getByRole('button', { name: 'Thêm chỉ tiêu' }).click();
-    await page.locator('#indicator-0-name').fill('Số km đường được bê tông hóa');
-    await page.locator('#indicator-0-unit').fill('km');
-    await page.locator('#indicator-0-target').fill('2');
-    await page.getByRole('button', { name: 'Lưu mô hình' }).click();
-    await page.waitForFunction(() => /^\/mo-hinh\/[^/]+$/.test(location.pathname) && location.pathname !== '/mo-hinh/moi', null, { timeout: 15_000 });
-    const id = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]);
+    const id = await registerModel(page, name);
 
     // The engine cannot load (a broken update, or a first visit cut short): every request for it fails.
     let engineRequests = 0;
@@ -144,6 +117,92 @@ test('the list and the forms work before the engine arrives; a save without it k
   } catch (e) {
     for (const p of context.pages()) await p.screenshot({ path: `screenshots/FAILED-engine.png`, fullPage: true }).catch(() => {});
     throw e;
+  } finally {
+    await context.close();
+  }
+});
+
+// Registers a model through the form (every item filled, one indicator); returns its id.
+async function registerModel(page, name) {
+    await page.goto(BASE + '/mo-hinh/moi');
+    await waitReady(page);
+    const texts = {
+      name,
+      situation: 'Đường thôn lầy lội mỗi mùa mưa.',
+      goals: 'Bê tông hóa 2 km đường thôn.',
+      content: 'Vận động nhân dân hiến đất, góp ngày công.',
+      area: 'Thôn Nà Pồng, xã Bản Bo.',
+      forces: 'Chi bộ thôn chủ trì; các đoàn thể phối hợp.',
+      resources: 'Nhân dân đóng góp 60%, ngân sách xã 40%.',
+      start_date: '2025-01-15',
+      end_date: '2025-12-31',
+      evaluation_date: '2026-01-15',
+      sustainability: 'Duy trì bằng quy ước thôn.',
+      owner_name: 'Chi bộ thôn Nà Pồng',
+      year: '2025',
+    };
+    for (const [id, value] of Object.entries(texts)) await page.locator(`#${id}`).fill(value);
+    for (const [id, value] of Object.entries({ owner_kind: 'tap_the', field: 'kinh_te', unit: 'BANBO', level: 'co_so' })) {
+      await page.locator(`#${id}`).selectOption({ value });
+    }
+    await page.getByRole('button', { name: 'Thêm chỉ tiêu' }).click();
+    await page.locator('#indicator-0-name').fill('Số km đường được bê tông hóa');
+    await page.locator('#indicator-0-unit').fill('km');
+    await page.locator('#indicator-0-target').fill('2');
+    await page.getByRole('button', { name: 'Lưu mô hình' }).click();
+    await page.waitForFunction(() => /^\/mo-hinh\/[^/]+$/.test(location.pathname) && location.pathname !== '/mo-hinh/moi', null, { timeout: 15_000 });
+    return decodeURIComponent(new URL(page.url()).pathname.split('/')[2]);
+}
+
+test('models cached by an older version are read again from their documents and cached anew', { timeout: TEST_MS }, async () => {
+  // An app update can change how models are cached (stop 31: JSON → a format byte and postcard).
+  // The first start after it must still show every model — read again by the engine — and not
+  // an old entry read as something else.
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+  try {
+    const page = await context.newPage();
+    watch(page, 'old-cache');
+    await signIn(page, BASE, 'canbo.a');
+    const name = `Mô hình bộ nhớ cũ ${Date.now().toString(36)}`;
+    const id = await registerModel(page, name);
+    const cached = () => page.evaluate((id) => new Promise((resolve, reject) => {
+      const open = indexedDB.open('danvan');
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const get = open.result.transaction('models').objectStore('models').get(id);
+        get.onsuccess = () => { open.result.close(); resolve(get.result ? Array.from(get.result.model.slice(0, 1)) : null); };
+        get.onerror = () => reject(get.error);
+      };
+    }), id);
+    await eventually('the new model cached', async () => (await cached())?.[0] === 0xc1);
+    // Every cached model rewritten as the version before stop 31 kept it: its JSON's UTF-8 (here
+    // with another name, so showing the old entry would be seen).
+    const rewritten = await page.evaluate(() => new Promise((resolve, reject) => {
+      const open = indexedDB.open('danvan');
+      open.onsuccess = () => {
+        const tx = open.result.transaction('models', 'readwrite');
+        const store = tx.objectStore('models');
+        let count = 0;
+        store.openCursor().onsuccess = (e) => {
+          const cursor = e.target.result;
+          if (!cursor) return;
+          const json = JSON.stringify({ schema: 1, id: cursor.value.id, name: 'Tên trong bộ nhớ cũ' });
+          cursor.update({ ...cursor.value, model: new TextEncoder().encode(json) });
+          count += 1;
+          cursor.continue();
+        };
+        tx.oncomplete = () => { open.result.close(); resolve(count); };
+        tx.onerror = () => reject(tx.error);
+      };
+      open.onerror = () => reject(open.error);
+    }));
+    assert.ok(rewritten >= 1);
+    await page.goto(BASE + '/');
+    await waitReady(page);
+    await page.locator('article.model-card', { hasText: name }).first().waitFor({ state: 'visible', timeout: 20_000 });
+    assert.equal(await page.locator('article.model-card', { hasText: 'Tên trong bộ nhớ cũ' }).count(), 0, 'no old entry is shown');
+    await eventually('the model cached anew', async () => (await cached())?.[0] === 0xc1, 20_000);
+    await page.screenshot({ path: new URL('./screenshots/old-cache.png', import.meta.url).pathname });
   } finally {
     await context.close();
   }

@@ -164,11 +164,29 @@ pub enum RestoreError {
     Storage(String),
 }
 
-/// JSON both ways; a value that does not read is the other module's bug, said as such.
+/// What crosses between the app's module and the engine's, both ways: postcard bytes (a
+/// `Uint8Array` in JavaScript), like the on-demand module's inputs (`reporting::input`). Models
+/// are most of what crosses, and a second encoding of the model tree — JSON's per-type readers
+/// and writers — was the largest part of the app's wasm after the framework (issue 15). Both
+/// modules are built from one source and served, and cached by the service worker, together.
+pub fn to_bytes<T: Serialize>(value: &T) -> Vec<u8> {
+    postcard::to_allocvec(value).unwrap_or_default()
+}
+
+pub fn from_bytes<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    postcard::from_bytes(bytes).map_err(|e| unreadable(&e))
+}
+
+/// JSON both ways, between the engine and the contest pages (contests are JSON wherever they go).
 pub fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
 pub fn from_json<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, String> {
-    serde_json::from_str(json).map_err(|e| format!("dữ liệu giữa hai phần của ứng dụng không đọc được ({e}); hãy tải lại trang"))
+    serde_json::from_str(json).map_err(|e| unreadable(&e))
+}
+
+/// A value that does not read is the other module's bug, said as such.
+fn unreadable(e: &dyn std::fmt::Display) -> String {
+    format!("dữ liệu giữa hai phần của ứng dụng không đọc được ({e}); hãy tải lại trang")
 }

@@ -40,11 +40,11 @@ impl Decoder {
 
 use crate::client::local::storage::digest;
 
-/// Decoded records: what to show, and the cache entries `(id, digest, model JSON)` to store.
+/// Decoded records: what to show, and the cache entries `(id, digest, cached model)` to store.
 #[derive(Default)]
 struct Decoded {
     shown: Vec<Shown>,
-    summaries: Vec<(String, String, String)>,
+    summaries: Vec<(String, String, Vec<u8>)>,
     /// Contest documents (not cached: a device holds a few, read again at each start).
     contests: Vec<ShownContest>,
 }
@@ -140,10 +140,8 @@ impl Engine {
                     other => other.map_err(|e| e.to_string()),
                 },
             };
-            if let Ok(m) = &model
-                && let Ok(json) = serde_json::to_string(m)
-            {
-                out.summaries.push((rec.id.clone(), digest(&rec.doc), json));
+            if let Ok(m) = &model {
+                out.summaries.push((rec.id.clone(), digest(&rec.doc), m.to_cache()));
             }
             out.shown.push(Shown { id: rec.id, generation, dirty: rec.dirty, model });
         }

@@ -118,12 +118,12 @@ pub async fn init(database: &str, on_shown: js_sys::Function, on_decoding: js_sy
 }
 
 impl Engine {
-    /// Shows the app models read here (JSON, in one call).
+    /// Shows the app models read here (their bytes, in one call).
     fn show(&self, shown: &[Shown]) {
         if shown.is_empty() {
             return;
         }
-        let _ = self.on_shown.call1(&JsValue::NULL, &JsValue::from_str(&api::to_json(&shown)));
+        let _ = self.on_shown.call1(&JsValue::NULL, &js_sys::Uint8Array::from(api::to_bytes(&shown).as_slice()).into());
     }
 
     fn decoding(&self, remaining: usize) {
@@ -172,9 +172,7 @@ impl Engine {
         let mut summaries = Vec::with_capacity(written.len());
         for (rec, model) in written {
             self.decoder.mark_shown(&rec.id, generation);
-            if let Ok(json) = serde_json::to_string(model) {
-                summaries.push((rec.id.clone(), storage::digest(&rec.doc), json));
-            }
+            summaries.push((rec.id.clone(), storage::digest(&rec.doc), model.to_cache()));
             shown.push(Shown { id: rec.id.clone(), generation, dirty: rec.dirty, model: Ok(model.clone()) });
         }
         let records: Vec<DocRecord> = written.iter().map(|(r, _)| r.clone()).collect();

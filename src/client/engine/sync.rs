@@ -10,7 +10,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::api::{SyncFailure, SyncOutcome};
+use super::api::{self, SyncFailure, SyncOutcome};
 use super::{Engine, engine};
 use crate::client::local::settings;
 use crate::client::local::storage::{DocRecord, StorageError};
@@ -71,9 +71,10 @@ async fn promise(value: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
     JsFuture::from(promise).await
 }
 
+/// The app's transport rejects with the bytes of a `SyncFailure`; anything else is said as it is.
 fn failure(e: JsValue) -> SyncFailure {
-    e.as_string()
-        .and_then(|s| serde_json::from_str::<SyncFailure>(&s).ok())
+    e.dyn_ref::<js_sys::Uint8Array>()
+        .and_then(|b| api::from_bytes::<SyncFailure>(&b.to_vec()).ok())
         .unwrap_or_else(|| SyncFailure::Other(e.as_string().unwrap_or_else(|| "lỗi không rõ khi gửi yêu cầu đồng bộ".into())))
 }
 

@@ -1,6 +1,6 @@
 //! The app's handle on the document engine (`client::engine`, its own wasm module): loads it once
 //! per page — in the background right after start, or when a save needs it first — and calls its
-//! exports with the JSON of `engine::api` types. The service worker precaches the module with
+//! exports with the postcard bytes of `engine::api` types (`api::to_bytes`). The service worker precaches the module with
 //! every other file, so after the first visit it loads offline, from the device.
 
 use std::cell::RefCell;
@@ -22,11 +22,16 @@ thread_local! {
 }
 
 /// The engine's `on_shown`, `on_decoding` and `on_contests`.
-type Callbacks = (Closure<dyn Fn(String)>, Closure<dyn Fn(f64)>, Closure<dyn Fn(String)>);
+type Callbacks = (Closure<dyn Fn(js_sys::Uint8Array)>, Closure<dyn Fn(f64)>, Closure<dyn Fn(js_sys::Uint8Array)>);
 
-/// How the engine tells the app what it shows; set once, by `Replica::open`, before any call.
-pub fn set_callbacks(on_shown: impl Fn(String) + 'static, on_decoding: impl Fn(f64) + 'static, on_contests: impl Fn(String) + 'static) {
-    let callbacks = (Closure::<dyn Fn(String)>::new(on_shown), Closure::<dyn Fn(f64)>::new(on_decoding), Closure::<dyn Fn(String)>::new(on_contests));
+/// How the engine tells the app what it shows (the bytes of `Vec<Shown>`, of
+/// `Vec<ShownContest>`); set once, by `Replica::open`, before any call.
+pub fn set_callbacks(on_shown: impl Fn(Vec<u8>) + 'static, on_decoding: impl Fn(f64) + 'static, on_contests: impl Fn(Vec<u8>) + 'static) {
+    let callbacks = (
+        Closure::<dyn Fn(js_sys::Uint8Array)>::new(move |b: js_sys::Uint8Array| on_shown(b.to_vec())),
+        Closure::<dyn Fn(f64)>::new(on_decoding),
+        Closure::<dyn Fn(js_sys::Uint8Array)>::new(move |b: js_sys::Uint8Array| on_contests(b.to_vec())),
+    );
     CALLBACKS.with(|c| *c.borrow_mut() = Some(callbacks));
 }
 
@@ -50,14 +55,15 @@ async fn await_call(module: &JsValue, name: &str, args: &[JsValue]) -> Result<Js
     wasm_bindgen_futures::JsFuture::from(promise).await
 }
 
-/// Loads the module, then calls `name`; a rejection is the JSON of `E`.
+/// Loads the module, then calls `name`; a rejection is the bytes of `E` (or, from the engine's
+/// JavaScript or a call that failed before it ran, an error or a sentence, said as such).
 pub async fn request<E: serde::de::DeserializeOwned>(name: &str, args: &[JsValue], unloaded: impl FnOnce(String) -> E) -> Result<JsValue, E> {
     let m = match module().await {
         Ok(m) => m,
         Err(e) => return Err(unloaded(e)),
     };
-    await_call(&m, name, args).await.map_err(|e| match e.as_string() {
-        Some(s) => serde_json::from_str(&s).unwrap_or_else(|_| unloaded(s)),
+    await_call(&m, name, args).await.map_err(|e| match e.dyn_ref::<js_sys::Uint8Array>() {
+        Some(b) => api::from_bytes(&b.to_vec()).unwrap_or_else(unloaded),
         None => unloaded(describe(&e)),
     })
 }
@@ -71,12 +77,17 @@ pub async fn save(name: &str, args: &[JsValue]) -> Result<JsValue, SaveError> {
 /// those the app could not read from the cache (`unread`).
 pub async fn verify(unread: &[String]) -> Result<(), String> {
     let m = module().await?;
-    await_call(&m, "verify", &[JsValue::from_str(&api::to_json(&unread))]).await.map(|_| ()).map_err(|e| describe(&e))
+    await_call(&m, "verify", &[bytes(&api::to_bytes(&unread))]).await.map(|_| ()).map_err(|e| describe(&e))
 }
 
-/// The JSON answer of a call that returns a string.
+/// The answer of a call, read from its bytes.
 pub fn answer<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, String> {
-    api::from_json(&value.as_string().unwrap_or_default())
+    api::from_bytes(&value.dyn_into::<js_sys::Uint8Array>().map(|b| b.to_vec()).unwrap_or_default())
+}
+
+/// Bytes for the engine (`api::to_bytes`'), as a `Uint8Array`.
+pub fn bytes(bytes: &[u8]) -> JsValue {
+    js_sys::Uint8Array::from(bytes).into()
 }
 
 pub fn describe(e: &JsValue) -> String {

@@ -1,7 +1,7 @@
 //! The local replica: the models the UI shows, kept in step with IndexedDB.
 //!
 //! The documents themselves are the engine's (`client::engine`, its own wasm module, loaded in the
-//! background): this side shows the models the engine last read (cached as JSON, so start-up
+//! background): this side shows the models the engine last read (cached as postcard bytes, so start-up
 //! reads no document) and asks the engine for every change.
 //!
 //! Tasks here use `wasm_bindgen_futures::spawn_local`, not Leptos's: the replica opens (and may
@@ -63,7 +63,7 @@ pub fn now_ms() -> i64 {
 }
 
 impl Replica {
-    /// Opens the device's storage and shows the models as last read (the engine's cache: JSON,
+    /// Opens the device's storage and shows the models as last read (the engine's cache,
     /// no automerge), then loads the document engine in the background, which reads again
     /// whatever the cache lacks or holds stale.
     pub async fn open(name: &str) -> Result<Replica, StorageError> {
@@ -84,12 +84,12 @@ impl Replica {
         {
             let (on_shown, decoding, on_contests) = (replica.clone(), replica.decoding, replica.clone());
             engine::set_callbacks(
-                move |json| match api::from_json::<Vec<Shown>>(&json) {
+                move |bytes| match api::from_bytes::<Vec<Shown>>(&bytes) {
                     Ok(shown) => on_shown.show(shown),
                     Err(e) => leptos::logging::error!("{e}"),
                 },
                 move |n| decoding.set(n as usize),
-                move |json| match api::from_json::<Vec<ShownContest>>(&json) {
+                move |bytes| match api::from_bytes::<Vec<ShownContest>>(&bytes) {
                     Ok(shown) => on_contests.show_contests(shown),
                     Err(e) => leptos::logging::error!("{e}"),
                 },
@@ -112,16 +112,6 @@ impl Replica {
     pub async fn reload(&self) -> Result<Vec<String>, StorageError> {
         let read = self.store.start_read().await?;
         let (ids, cached) = (read.ids, read.cached);
-        if cached.strings > 0 {
-            // A cache written by an older version: rewritten as bytes once the list has shown.
-            let store = self.store.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                gloo_timers::future::TimeoutFuture::new(5_000).await;
-                if let Err(e) = store.bytes_cached_models().await {
-                    leptos::logging::warn!("models cache: {e}");
-                }
-            });
-        }
         let dirty: BTreeSet<String> = read.dirty.into_iter().collect();
         crate::client::mark("danvan:models-read");
         let mut parsed: HashMap<&str, Model> = HashMap::with_capacity(cached.ids().len());
@@ -134,11 +124,11 @@ impl Replica {
             cached.slice(from, to, &mut bytes, &mut ends);
             let mut start = 0;
             for (id, &end) in cached.ids()[from..to].iter().zip(&ends) {
-                let json = bytes.get(start..end as usize).unwrap_or_default();
+                let entry = bytes.get(start..end as usize).unwrap_or_default();
                 start = end as usize;
-                // `from_str`, as every other reader of a model: `from_slice` would compile a second
-                // deserializer of the whole model tree into the app (+6.7 KB brotli, measured).
-                if let Some(m) = std::str::from_utf8(json).ok().and_then(|text| serde_json::from_str::<Model>(text).ok()) {
+                // An entry of another format (cached by an older version) or damaged reads as
+                // none: `missing`, below, and the engine decodes that document again.
+                if let Some(m) = Model::from_cache(entry) {
                     parsed.insert(id.as_str(), m);
                 }
             }
@@ -279,7 +269,7 @@ impl Replica {
             replicated_from,
             now: now_ms(),
         };
-        self.saved(engine::save("create", &[JsValue::from_str(&api::to_json(&new))]).await?)?;
+        self.saved(engine::save("create", &[engine::bytes(&api::to_bytes(&new))]).await?)?;
         Ok(id)
     }
 
@@ -289,7 +279,7 @@ impl Replica {
     /// batch is all or nothing; the page imports a file in batches, so a failure midway leaves
     /// the earlier batches saved, and importing the file again goes on where it stopped.
     pub async fn import(&self, models: &[Model]) -> Result<usize, SaveError> {
-        let answer = engine::save("import_models", &[JsValue::from_str(&api::to_json(&models)), JsValue::from_f64(now_ms() as f64)]).await?;
+        let answer = engine::save("import_models", &[engine::bytes(&api::to_bytes(&models)), JsValue::from_f64(now_ms() as f64)]).await?;
         self.saved(answer)
     }
 
@@ -390,7 +380,7 @@ impl Replica {
     /// `engine::api::Change`); the model is shown before this returns, and the sync loop is woken
     /// when something was written.
     async fn change(&self, id: &str, change: Change) -> Result<(), SaveError> {
-        let answer = engine::save("change", &[JsValue::from_str(id), JsValue::from_str(&api::to_json(&change))]).await?;
+        let answer = engine::save("change", &[JsValue::from_str(id), engine::bytes(&api::to_bytes(&change))]).await?;
         self.saved(answer).map(|_| ())
     }
 

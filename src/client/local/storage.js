@@ -4,36 +4,26 @@
 // (app, engine, report module) share one snippets folder in dist/, so an inline snippet of one
 // module could overwrite another's of the same number — index.html's integrity check then blocked
 // it and the app never started (seen in a build at stop 27).
-// The cached models' records → `[JSON of their ids, their models (UTF-8 bytes, or a string as
-// written before stop 27), how many are strings]`. The models stay as the records hold them until
-// the app asks for them a slice at a time (`cached_slice`).
+// The cached models' records → `[JSON of their ids, their models (bytes)]`. The models stay as
+// the records hold them until the app asks for them a slice at a time (`cached_slice`). A record
+// whose model is not bytes (JSON as a string, written before stop 27) is left out: the app finds
+// no cached model for that document and the engine decodes it again.
 export function cached_parts(values) {
   const ids = [];
   const models = [];
-  let strings = 0;
   for (const v of values) {
-    if (typeof v.id !== 'string') continue;
-    const model = v.model;
-    if (typeof model === 'string') strings++;
-    else if (!(model instanceof Uint8Array)) continue;
+    if (typeof v.id !== 'string' || !(v.model instanceof Uint8Array)) continue;
     ids.push(v.id);
-    models.push(model);
+    models.push(v.model);
   }
-  return [JSON.stringify(ids), models, strings];
+  return [JSON.stringify(ids), models];
 }
 
-// The models `from`..`to` of `cached_parts`' list as one buffer of UTF-8 and where each ends:
-// one crossing into wasm per slice instead of several per model.
+// The models `from`..`to` of `cached_parts`' list as one buffer and where each ends: one
+// crossing into wasm per slice instead of several per model.
 export function cached_slice(models, from, to) {
-  const encoder = new TextEncoder();
-  const parts = [];
-  let length = 0;
-  for (let i = from; i < to && i < models.length; i++) {
-    const model = typeof models[i] === 'string' ? encoder.encode(models[i]) : models[i];
-    parts.push(model);
-    length += model.length;
-  }
-  const bytes = new Uint8Array(length);
+  const parts = models.slice(from, to);
+  const bytes = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
   const ends = new Uint32Array(parts.length);
   let at = 0;
   parts.forEach((part, i) => {
@@ -71,7 +61,3 @@ export function doc_digests(values) {
   return [pairs, without];
 }
 
-export function cached_models_as_bytes(values) {
-  const encoder = new TextEncoder();
-  return values.filter((v) => typeof v.model === 'string').map((v) => ({ ...v, model: encoder.encode(v.model) }));
-}

@@ -5,11 +5,12 @@
 //! with the server), dirty: boolean (has changes the server has not acknowledged), digest: string
 //! ([`digest`] of `doc`, written with it; absent in records written before stop 27) }`.
 //!
-//! Object store `models` caches each document's decoded model as JSON with a digest of the bytes
-//! it was decoded from (a cache only: a digest that differs means "decode again"):
-//! `{ id: string, digest: string, model: Uint8Array (the JSON's UTF-8) }`. Records written before
-//! stop 27 hold `model` as a string; they are read the same and rewritten as bytes once
-//! (`bytes_cached_models`).
+//! Object store `models` caches each document's decoded model with a digest of the bytes it was
+//! decoded from (a cache only: a digest that differs means "decode again"):
+//! `{ id: string, digest: string, model: Uint8Array (`Model::to_cache`: a format byte, then
+//! postcard) }`. Records written before stop 31 hold the model's JSON (as a string before stop
+//! 27, as its UTF-8 after): they read as no cached model, and the engine decodes those documents
+//! again and caches them anew, once.
 //!
 //! Object store `pending` holds the ids of dirty records (key = value = id), written in the same
 //! transaction as the record, so a sync finds what to send without reading every document.
@@ -36,7 +37,7 @@ const PHOTOS: &str = "photos";
 const PHOTO_UPLOADS: &str = "photo_uploads";
 const DOCS: &str = "docs";
 const PENDING: &str = "pending";
-/// Decoded models `{id, digest, model: JSON}`, so start-up does not parse every document again.
+/// Decoded models `{id, digest, model}`, so start-up does not decode every document again.
 const SUMMARIES: &str = "models";
 
 pub use crate::sync::session::DocRecord;
@@ -50,14 +51,12 @@ pub struct StartRead {
     pub dirty: Vec<String>,
 }
 
-/// The cached models as read at start: their ids, and their JSON still in the records' own
-/// JavaScript values, copied into wasm a slice at a time as the app parses them (`slice`); and
-/// how many records still held their JSON as a string (see `LocalStore::bytes_cached_models`).
+/// The cached models as read at start: their ids, and their bytes still in the records' own
+/// JavaScript values, copied into wasm a slice at a time as the app reads them (`slice`).
 #[derive(Default)]
 pub struct CachedModels {
     ids: Vec<String>,
     models: js_sys::Array,
-    pub strings: usize,
 }
 
 impl CachedModels {
@@ -66,8 +65,8 @@ impl CachedModels {
         &self.ids
     }
 
-    /// The JSON of the models `from..to` (places in `ids`), as UTF-8 bytes one after another
-    /// (written into `bytes`, cleared first) and where each ends (into `ends`).
+    /// The cached models `from..to` (places in `ids`), one after another (written into `bytes`,
+    /// cleared first), and where each ends (into `ends`).
     pub fn slice(&self, from: usize, to: usize, bytes: &mut Vec<u8>, ends: &mut Vec<u32>) {
         let answer = cached_slice(&self.models, from as u32, to as u32);
         let joined: Uint8Array = answer.get(0).unchecked_into();
@@ -80,15 +79,15 @@ impl CachedModels {
         at.copy_to(ends);
     }
 
-    /// Every cached model's JSON by record id, as text (for tests and checks; the app parses
-    /// them a slice at a time).
-    pub fn by_id(&self) -> std::collections::HashMap<String, String> {
+    /// Every cached model's bytes by record id (for tests and checks; the app reads them a slice
+    /// at a time).
+    pub fn by_id(&self) -> std::collections::HashMap<String, Vec<u8>> {
         let (mut bytes, mut ends) = (Vec::new(), Vec::new());
         self.slice(0, self.ids.len(), &mut bytes, &mut ends);
         let mut start = 0;
         let mut by_id = std::collections::HashMap::new();
         for (id, &end) in self.ids.iter().zip(&ends) {
-            by_id.insert(id.clone(), String::from_utf8_lossy(&bytes[start..end as usize]).into_owned());
+            by_id.insert(id.clone(), bytes[start..end as usize].to_vec());
             start = end as usize;
         }
         by_id
@@ -97,15 +96,12 @@ impl CachedModels {
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/client/local/storage.js")]
 extern "C" {
-    /// The cached models `from..to` of `cached_parts`' list: `[their UTF-8 one after another, where
+    /// The cached models `from..to` of `cached_parts`' list: `[their bytes one after another, where
     /// each ends]`.
     fn cached_slice(models: &js_sys::Array, from: u32, to: u32) -> js_sys::Array;
     /// In the transaction `tx` (over `docs`, `models`, `pending`): `[JSON of the documents' ids,
-    /// [JSON of the cached models' ids, their models, how many are strings], JSON of the dirty
-    /// ids]`.
+    /// [JSON of the cached models' ids, their models], JSON of the dirty ids]`.
     fn read_start(tx: &JsValue) -> js_sys::Promise;
-    /// The records among `values` whose model is still a string, with it as UTF-8 bytes.
-    fn cached_models_as_bytes(values: &js_sys::Array) -> js_sys::Array;
     /// `[ids and digests alternating, the records without a digest]` of the documents `values`.
     fn doc_digests(values: &js_sys::Array) -> js_sys::Array;
 }
@@ -262,16 +258,16 @@ impl LocalStore {
 
     /// What a start shows, read in one transaction whose requests are made and answered in
     /// JavaScript: the ids of every document and of those waiting for the server, and every
-    /// cached model's JSON. One transaction, so the three agree (another tab may write between
+    /// cached model. One transaction, so the three agree (another tab may write between
     /// separate ones); and no key or record crosses into wasm one at a time (through `idb`, each
     /// of 1,500 became a handle in wasm, the records then a JavaScript array again). Measured at
     /// 4× CPU (issue 15), the reading phase of a warm start stayed ~260–290 ms either way: most of
     /// it is the browser answering.
     ///
-    /// The cached models cross as one buffer of UTF-8 joined in JavaScript (JSON text never holds
-    /// a raw newline), copied into wasm at once: bytes, not strings, so the crossing is a copy
-    /// rather than a UTF-16 → UTF-8 conversion of megabytes (~100 ms more at 4×). Invalid UTF-8
-    /// (a damaged record) reads as no cache at all: the engine decodes the documents again.
+    /// The cached models cross a slice at a time, each slice one buffer joined in JavaScript and
+    /// copied into wasm at once (bytes, not strings: a copy rather than a UTF-16 → UTF-8
+    /// conversion of megabytes, ~100 ms more at 4×). A damaged record reads as no cached model:
+    /// the engine decodes that document again.
     pub async fn start_read(&self) -> Result<StartRead, StorageError> {
         let tx: JsValue = self.db.transaction(&[DOCS, SUMMARIES, PENDING], TransactionMode::ReadOnly)?.into();
         let read: js_sys::Array = wasm_bindgen_futures::JsFuture::from(read_start(&tx))
@@ -285,7 +281,6 @@ impl LocalStore {
         let cached = CachedModels {
             ids: serde_json::from_str(&cached.get(0).as_string().unwrap_or_default()).map_err(|e| StorageError::Failed(e.to_string()))?,
             models: cached.get(1).unchecked_into(),
-            strings: cached.get(2).as_f64().unwrap_or(0.0) as usize,
         };
         Ok(StartRead {
             ids: ids(0)?,
@@ -294,23 +289,8 @@ impl LocalStore {
         })
     }
 
-    /// Rewrites the cached models still held as strings (written before stop 27) as bytes, in one
-    /// transaction; returns how many. Run once, in the background, after a start that met some.
-    pub async fn bytes_cached_models(&self) -> Result<usize, StorageError> {
-        let tx = self.db.transaction(&[SUMMARIES], TransactionMode::ReadWrite)?;
-        let store = tx.object_store(SUMMARIES)?;
-        let values = store.get_all(None, None)?.await?;
-        let array: js_sys::Array = values.into_iter().collect();
-        let converted = cached_models_as_bytes(&array);
-        for record in converted.iter() {
-            store.put(&record, None)?.await?;
-        }
-        tx.await?;
-        Ok(converted.length() as usize)
-    }
-
-    /// Stores decoded models `(id, digest, model JSON)`; losing them costs only a decode later.
-    pub async fn put_summaries(&self, items: &[(String, String, String)]) -> Result<(), StorageError> {
+    /// Stores decoded models `(id, digest, Model::to_cache)`; losing them costs only a decode later.
+    pub async fn put_summaries(&self, items: &[(String, String, Vec<u8>)]) -> Result<(), StorageError> {
         if items.is_empty() {
             return Ok(());
         }
@@ -320,7 +300,7 @@ impl LocalStore {
             let o = Object::new();
             let _ = Reflect::set(&o, &JsValue::from_str("id"), &JsValue::from_str(id));
             let _ = Reflect::set(&o, &JsValue::from_str("digest"), &JsValue::from_str(digest));
-            let _ = Reflect::set(&o, &JsValue::from_str("model"), &Uint8Array::from(model.as_bytes()));
+            let _ = Reflect::set(&o, &JsValue::from_str("model"), &Uint8Array::from(model.as_slice()));
             store.put(&o.into(), None)?.await?;
         }
         tx.await?;

@@ -17,6 +17,7 @@ use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use crate::client::engine::api;
 use crate::backup_file::{self, Opened};
 use crate::client::components::banners::storage_warning;
 use crate::client::local::backup::{keep_photo, restore_docs};
@@ -165,10 +166,9 @@ async fn write_into(app: &AppContext, module: &JsValue, outcome: RwSignal<Option
             Err(reason) => damaged.push(reason),
         }
     }
-    let (models, json) = app.replica.models.with_untracked(|ms| (ms.len(), serde_json::to_string(&ms.values().collect::<Vec<_>>())));
-    let json = json.map_err(|e| tf("Không chuẩn bị được danh sách mô hình: {}", &[&e]))?;
+    let (models, bytes) = app.replica.models.with_untracked(|ms| (ms.len(), api::to_bytes(&ms.values().collect::<Vec<_>>())));
     let name = backup_file::file_name(&username, now);
-    let size = call("backup_finish", &[json.into(), name.as_str().into()])?.as_f64().unwrap_or(0.0);
+    let size = call("backup_finish", &[Uint8Array::from(bytes.as_slice()).into(), name.as_str().into()])?.as_f64().unwrap_or(0.0);
     let mut done = tf(
         "Đã tạo tệp {} ({}): {} mô hình, {} ảnh. Tệp nằm trong thư mục Tải xuống của máy; hãy chép nó sang nơi khác để giữ.",
         &[&name, &file_size(size), &count(models), &count(photos)],

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use send_wrapper::SendWrapper;
 use wasm_bindgen::prelude::*;
 
+use crate::client::engine::api;
 use crate::client::pages::reports::{ModuleFrame, call_module, report_module};
 use crate::client::reporting::input::{self, ImportInput, User};
 use crate::client::use_app;
@@ -22,7 +23,7 @@ pub fn ImportPage() -> impl IntoView {
     let failed = RwSignal::new(None::<String>);
     let mounted = RwSignal::new(None::<SendWrapper<JsValue>>);
     // The callbacks the module holds live as long as the page.
-    let callbacks = StoredValue::new_local(None::<(Closure<dyn Fn(String) -> js_sys::Promise>, Closure<dyn Fn()>)>);
+    let callbacks = StoredValue::new_local(None::<(Closure<dyn Fn(js_sys::Uint8Array) -> js_sys::Promise>, Closure<dyn Fn()>)>);
 
     let (replica, sync, settings, account) = (app.replica.clone(), app.sync, app.settings, app.account);
     let models = replica.models;
@@ -56,10 +57,10 @@ pub fn ImportPage() -> impl IntoView {
                 Ok(m) => m,
                 Err(e) => return failed.set(Some(e)),
             };
-            let write = Closure::<dyn Fn(String) -> js_sys::Promise>::new(move |json: String| {
+            let write = Closure::<dyn Fn(js_sys::Uint8Array) -> js_sys::Promise>::new(move |bytes: js_sys::Uint8Array| {
                 let replica = replica.clone();
                 wasm_bindgen_futures::future_to_promise(async move {
-                    let models: Vec<Model> = serde_json::from_str(&json).map_err(|e| JsValue::from_str(&format!("dữ liệu mô hình không đọc được ({e})")))?;
+                    let models: Vec<Model> = api::from_bytes(&bytes.to_vec()).map_err(|e| JsValue::from_str(&e))?;
                     let created = replica.import(&models).await.map_err(|e| JsValue::from_str(&e.to_string()))?;
                     Ok(JsValue::from_f64(created as f64))
                 })

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::client::engine::api;
 use crate::client::local::{first_screen, settings};
 use crate::client::net::sync::{Arriving, SyncStatus};
 use crate::client::{date_time, use_app};
@@ -196,11 +197,11 @@ fn ModelBrowser(library: bool) -> impl IntoView {
     let export_status = RwSignal::new(None::<String>);
     let export = move |kind: &'static str| {
         let filter = untrack(current_filter);
-        let mut json = String::new();
-        with_shown(&mut |ms| json = serde_json::to_string(&filter.apply(ms)).unwrap_or_default());
+        let mut models = Vec::new();
+        with_shown(&mut |ms| models = api::to_bytes(&filter.apply(ms)));
         export_status.set(Some(t("Đang tạo tệp…").into()));
         leptos::task::spawn_local(async move {
-            export_status.set(crate::client::pages::reports::export_models(&json, kind).await.err().map(|e| tr(&e)));
+            export_status.set(crate::client::pages::reports::export_models(&models, kind).await.err().map(|e| tr(&e)));
         });
     };
     // The list as it opens, kept for the static shell to paint at the next start before the

@@ -122,9 +122,9 @@ pub fn ModuleFrame(
 
 /// Writes the model list (`models_json`, as the list shows it filtered) to an XLSX or CSV
 /// download, with the report module's writer.
-pub async fn export_models(models_json: &str, kind: &str) -> Result<(), String> {
+pub async fn export_models(models: &[u8], kind: &str) -> Result<(), String> {
     let module = report_module("Phần xuất tệp").await?;
-    call(&module, "export_models", &[JsValue::from_str(models_json), JsValue::from_str(kind)])
+    call(&module, "export_models", &[js_sys::Uint8Array::from(models).into(), JsValue::from_str(kind)])
         .map(|_| ())
         .map_err(|e| tf("Không tạo được tệp: {}", &[&tr(&describe(&e))]))
 }

@@ -34,10 +34,10 @@ pub fn add_photo(id: &str, doc: &str, content_type: &str, bytes: &[u8]) -> Resul
 }
 
 /// Adds the readable copies of the models and downloads the file as `name`; returns its size.
-pub fn finish(models_json: &str, name: &str) -> Result<usize, String> {
+pub fn finish(models: &[u8], name: &str) -> Result<usize, String> {
     let writer = WRITING.with(|w| w.borrow_mut().take()).ok_or(t(NOT_STARTED))?;
     let models: Vec<Model> =
-        serde_json::from_str(models_json).map_err(|e| tf("Không đọc được danh sách mô hình để sao lưu ({}). Hãy tải lại trang.", &[&e]))?;
+        crate::client::engine::api::from_bytes(models).map_err(|e| tf("Không đọc được danh sách mô hình để sao lưu ({}). Hãy tải lại trang.", &[&e]))?;
     let bytes = writer.finish(&models).map_err(|e| tr(&e.to_string()))?;
     super::files::download(name, &bytes, "application/zip")?;
     Ok(bytes.len())

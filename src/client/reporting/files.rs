@@ -48,9 +48,9 @@ pub fn download_report_csv(sheet: &ReportSheet, table: usize) -> Result<(), Stri
 }
 
 /// The model list as the app shows it with its current filters (`kind`: "xlsx" or "csv").
-pub fn download_models(models_json: &str, kind: &str) -> Result<(), String> {
+pub fn download_models(models: &[u8], kind: &str) -> Result<(), String> {
     let models: Vec<Model> =
-        serde_json::from_str(models_json).map_err(|e| tf("Không đọc được danh sách mô hình để xuất ({}). Hãy tải lại trang.", &[&e]))?;
+        crate::client::engine::api::from_bytes(models).map_err(|e| tf("Không đọc được danh sách mô hình để xuất ({}). Hãy tải lại trang.", &[&e]))?;
     let table = model_table(&models);
     let day = crate::domain::Date::in_vietnam(js_sys::Date::now() as i64);
     match kind {

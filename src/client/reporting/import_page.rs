@@ -63,7 +63,7 @@ fn import_query(file_name: &str, mapping: &Mapping, good_rows_only: bool, custom
     )
 }
 
-/// The app's side: `write` takes JSON of a batch of models and returns a promise of how many were
+/// The app's side: `write` takes a batch of models (`api::to_bytes`) and returns a promise of how many were
 /// new on the device; `sync_now` asks for a sync round.
 #[derive(Clone)]
 pub struct AppCalls {
@@ -73,8 +73,8 @@ pub struct AppCalls {
 
 /// Hands one batch to the app's replica; how many were new there, or the reason it stopped.
 async fn write(calls: &AppCalls, models: &[Model]) -> Result<usize, String> {
-    let json = serde_json::to_string(models).map_err(|e| e.to_string())?;
-    let promise: js_sys::Promise = calls.write.call1(&JsValue::NULL, &JsValue::from_str(&json)).map_err(|e| describe(&e))?.dyn_into().map_err(|e| describe(&e))?;
+    let bytes = js_sys::Uint8Array::from(crate::client::engine::api::to_bytes(&models).as_slice());
+    let promise: js_sys::Promise = calls.write.call1(&JsValue::NULL, &bytes).map_err(|e| describe(&e))?.dyn_into().map_err(|e| describe(&e))?;
     let created = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| describe(&e))?;
     Ok(created.as_f64().unwrap_or(0.0) as usize)
 }
