@@ -157,8 +157,9 @@ async function registerModel(page, name) {
 test('models cached by an older version are read again from their documents and cached anew', { timeout: TEST_MS }, async () => {
   // An app update can change how models are cached (stop 31: JSON → a format byte and postcard).
   // The first start after it must still show every model — read again by the engine — and not
-  // an old entry read as something else.
-  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+  // an old entry read as something else, nor say there are no models while it reads them.
+  // No service worker: the engine's requests must reach the route below.
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, serviceWorkers: 'block' });
   try {
     const page = await context.newPage();
     watch(page, 'old-cache');
@@ -197,8 +198,18 @@ test('models cached by an older version are read again from their documents and 
       open.onerror = () => reject(open.error);
     }));
     assert.ok(rewritten >= 1);
+    // The engine held back a moment, as on a slow phone: the list says it is opening the models.
+    let release;
+    const held = new Promise((resolve) => { release = resolve; });
+    await context.route('**/danvan-engine*', async (route) => { await held; await route.continue(); });
     await page.goto(BASE + '/');
     await waitReady(page);
+    const empty = page.locator('section.page .empty');
+    await empty.waitFor({ state: 'visible' });
+    assert.match(await empty.innerText(), /Đang mở [\d.]+ mô hình trên thiết bị này/);
+    assert.equal(await page.locator('article.model-card').count(), 0);
+    await page.screenshot({ path: new URL('./screenshots/old-cache-opening.png', import.meta.url).pathname });
+    release();
     await page.locator('article.model-card', { hasText: name }).first().waitFor({ state: 'visible', timeout: 20_000 });
     assert.equal(await page.locator('article.model-card', { hasText: 'Tên trong bộ nhớ cũ' }).count(), 0, 'no old entry is shown');
     await eventually('the model cached anew', async () => (await cached())?.[0] === 0xc1, 20_000);

@@ -300,7 +300,12 @@ fn ModelBrowser(library: bool) -> impl IntoView {
                 when=move || filtered.with(|f| !f.is_empty())
                 fallback=move || view! {
                     <div class="empty">
-                        {move || if total() == 0 && library {
+                        {move || if total() == 0 && decoding.get() > 0 && arriving().is_none() {
+                            // The documents are there, their models not read yet (a cache of an
+                            // older version, after an update): not "no models", which would
+                            // frighten a cadre whose list showed a moment ago.
+                            tf("Đang mở {} mô hình trên thiết bị này…", &[&i18n::count(decoding.get())])
+                        } else if total() == 0 && library {
                             t("Thư viện chưa có mô hình nào của đơn vị khác trên thiết bị này. Mô hình được công nhận ở nơi khác sẽ về khi đồng bộ.").to_string()
                         } else if let (0, Some(a)) = (total(), arriving()) {
                             tf("{} Mô hình hiện ở đây ngay khi về tới thiết bị.", &[&arriving_text(a)])
