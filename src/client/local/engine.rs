@@ -1,7 +1,8 @@
 //! The app's handle on the document engine (`client::engine`, its own wasm module): loads it once
 //! per page — in the background right after start, or when a save needs it first — and calls its
-//! exports with the postcard bytes of `engine::api` types (`api::to_bytes`). The service worker precaches the module with
-//! every other file, so after the first visit it loads offline, from the device.
+//! exports with the postcard bytes of `engine::api` types (`api::to_bytes`). The service worker
+//! precaches the module with every other file, so after the first visit it loads offline, from
+//! the device.
 
 use std::cell::RefCell;
 
@@ -85,7 +86,7 @@ pub fn answer<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, Strin
     api::from_bytes(&value.dyn_into::<js_sys::Uint8Array>().map(|b| b.to_vec()).unwrap_or_default())
 }
 
-/// Bytes for the engine (`api::to_bytes`'), as a `Uint8Array`.
+/// Bytes for the engine (`api::to_bytes`), as a `Uint8Array`.
 pub fn bytes(bytes: &[u8]) -> JsValue {
     js_sys::Uint8Array::from(bytes).into()
 }

@@ -1,8 +1,8 @@
 //! The local replica: the models the UI shows, kept in step with IndexedDB.
 //!
 //! The documents themselves are the engine's (`client::engine`, its own wasm module, loaded in the
-//! background): this side shows the models the engine last read (cached as postcard bytes, so start-up
-//! reads no document) and asks the engine for every change.
+//! background): this side shows the models the engine last read (cached as postcard bytes, so
+//! start-up reads no document) and asks the engine for every change.
 //!
 //! Tasks here use `wasm_bindgen_futures::spawn_local`, not Leptos's: the replica opens (and may
 //! start the engine) before the app mounts, when Leptos's executor is not set up yet.
