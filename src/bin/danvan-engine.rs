@@ -10,7 +10,7 @@ mod exports {
     use wasm_bindgen::prelude::*;
 
     fn rejected<E: serde::Serialize>(e: E) -> JsValue {
-        js_sys::Uint8Array::from(api::to_bytes(&e).as_slice()).into()
+        api::to_js(&e)
     }
 
     fn save_error(e: String) -> JsValue {

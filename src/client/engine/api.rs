@@ -177,6 +177,17 @@ pub fn from_bytes<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Str
     postcard::from_bytes(bytes).map_err(|e| unreadable(&e))
 }
 
+/// [`to_bytes`] as the `Uint8Array` it crosses as.
+pub fn to_js<T: Serialize>(value: &T) -> wasm_bindgen::JsValue {
+    js_sys::Uint8Array::from(to_bytes(value).as_slice()).into()
+}
+
+/// [`from_bytes`] of what crossed; a value that is not a `Uint8Array` reads as no bytes.
+pub fn from_js<T: serde::de::DeserializeOwned>(value: &wasm_bindgen::JsValue) -> Result<T, String> {
+    use wasm_bindgen::JsCast;
+    from_bytes(&value.dyn_ref::<js_sys::Uint8Array>().map(|b| b.to_vec()).unwrap_or_default())
+}
+
 /// JSON both ways, between the engine and the contest pages (contests are JSON wherever they go).
 pub fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()

@@ -123,7 +123,7 @@ impl Engine {
         if shown.is_empty() {
             return;
         }
-        let _ = self.on_shown.call1(&JsValue::NULL, &js_sys::Uint8Array::from(api::to_bytes(&shown).as_slice()).into());
+        let _ = self.on_shown.call1(&JsValue::NULL, &api::to_js(&shown));
     }
 
     fn decoding(&self, remaining: usize) {

@@ -73,9 +73,8 @@ async fn promise(value: Result<JsValue, JsValue>) -> Result<JsValue, JsValue> {
 
 /// The app's transport rejects with the bytes of a `SyncFailure`; anything else is said as it is.
 fn failure(e: JsValue) -> SyncFailure {
-    e.dyn_ref::<js_sys::Uint8Array>()
-        .and_then(|b| api::from_bytes::<SyncFailure>(&b.to_vec()).ok())
-        .unwrap_or_else(|| SyncFailure::Other(e.as_string().unwrap_or_else(|| "lỗi không rõ khi gửi yêu cầu đồng bộ".into())))
+    api::from_js::<SyncFailure>(&e)
+        .unwrap_or_else(|_| SyncFailure::Other(e.as_string().unwrap_or_else(|| "lỗi không rõ khi gửi yêu cầu đồng bộ".into())))
 }
 
 struct AppTransport<'a> {

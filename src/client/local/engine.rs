@@ -1,6 +1,6 @@
 //! The app's handle on the document engine (`client::engine`, its own wasm module): loads it once
 //! per page — in the background right after start, or when a save needs it first — and calls its
-//! exports with the postcard bytes of `engine::api` types (`api::to_bytes`). The service worker
+//! exports with the postcard bytes of `engine::api` types (`api::to_js`). The service worker
 //! precaches the module with every other file, so after the first visit it loads offline, from
 //! the device.
 
@@ -23,16 +23,12 @@ thread_local! {
 }
 
 /// The engine's `on_shown`, `on_decoding` and `on_contests`.
-type Callbacks = (Closure<dyn Fn(js_sys::Uint8Array)>, Closure<dyn Fn(f64)>, Closure<dyn Fn(js_sys::Uint8Array)>);
+type Callbacks = (Closure<dyn Fn(JsValue)>, Closure<dyn Fn(f64)>, Closure<dyn Fn(JsValue)>);
 
-/// How the engine tells the app what it shows (the bytes of `Vec<Shown>`, of
+/// How the engine tells the app what it shows (`api::to_js` of `Vec<Shown>`, of
 /// `Vec<ShownContest>`); set once, by `Replica::open`, before any call.
-pub fn set_callbacks(on_shown: impl Fn(Vec<u8>) + 'static, on_decoding: impl Fn(f64) + 'static, on_contests: impl Fn(Vec<u8>) + 'static) {
-    let callbacks = (
-        Closure::<dyn Fn(js_sys::Uint8Array)>::new(move |b: js_sys::Uint8Array| on_shown(b.to_vec())),
-        Closure::<dyn Fn(f64)>::new(on_decoding),
-        Closure::<dyn Fn(js_sys::Uint8Array)>::new(move |b: js_sys::Uint8Array| on_contests(b.to_vec())),
-    );
+pub fn set_callbacks(on_shown: impl Fn(JsValue) + 'static, on_decoding: impl Fn(f64) + 'static, on_contests: impl Fn(JsValue) + 'static) {
+    let callbacks = (Closure::<dyn Fn(JsValue)>::new(on_shown), Closure::<dyn Fn(f64)>::new(on_decoding), Closure::<dyn Fn(JsValue)>::new(on_contests));
     CALLBACKS.with(|c| *c.borrow_mut() = Some(callbacks));
 }
 
@@ -63,9 +59,8 @@ pub async fn request<E: serde::de::DeserializeOwned>(name: &str, args: &[JsValue
         Ok(m) => m,
         Err(e) => return Err(unloaded(e)),
     };
-    await_call(&m, name, args).await.map_err(|e| match e.dyn_ref::<js_sys::Uint8Array>() {
-        Some(b) => api::from_bytes(&b.to_vec()).unwrap_or_else(unloaded),
-        None => unloaded(describe(&e)),
+    await_call(&m, name, args).await.map_err(|e| {
+        if e.is_instance_of::<js_sys::Uint8Array>() { api::from_js(&e).unwrap_or_else(unloaded) } else { unloaded(describe(&e)) }
     })
 }
 
@@ -78,17 +73,12 @@ pub async fn save(name: &str, args: &[JsValue]) -> Result<JsValue, SaveError> {
 /// those the app could not read from the cache (`unread`).
 pub async fn verify(unread: &[String]) -> Result<(), String> {
     let m = module().await?;
-    await_call(&m, "verify", &[bytes(&api::to_bytes(&unread))]).await.map(|_| ()).map_err(|e| describe(&e))
+    await_call(&m, "verify", &[api::to_js(&unread)]).await.map(|_| ()).map_err(|e| describe(&e))
 }
 
 /// The answer of a call, read from its bytes.
 pub fn answer<T: serde::de::DeserializeOwned>(value: JsValue) -> Result<T, String> {
-    api::from_bytes(&value.dyn_into::<js_sys::Uint8Array>().map(|b| b.to_vec()).unwrap_or_default())
-}
-
-/// Bytes for the engine (`api::to_bytes`), as a `Uint8Array`.
-pub fn bytes(bytes: &[u8]) -> JsValue {
-    js_sys::Uint8Array::from(bytes).into()
+    api::from_js(&value)
 }
 
 pub fn describe(e: &JsValue) -> String {

@@ -84,12 +84,12 @@ impl Replica {
         {
             let (on_shown, decoding, on_contests) = (replica.clone(), replica.decoding, replica.clone());
             engine::set_callbacks(
-                move |bytes| match api::from_bytes::<Vec<Shown>>(&bytes) {
+                move |bytes| match api::from_js::<Vec<Shown>>(&bytes) {
                     Ok(shown) => on_shown.show(shown),
                     Err(e) => leptos::logging::error!("{e}"),
                 },
                 move |n| decoding.set(n as usize),
-                move |bytes| match api::from_bytes::<Vec<ShownContest>>(&bytes) {
+                move |bytes| match api::from_js::<Vec<ShownContest>>(&bytes) {
                     Ok(shown) => on_contests.show_contests(shown),
                     Err(e) => leptos::logging::error!("{e}"),
                 },
@@ -269,7 +269,7 @@ impl Replica {
             replicated_from,
             now: now_ms(),
         };
-        self.saved(engine::save("create", &[engine::bytes(&api::to_bytes(&new))]).await?)?;
+        self.saved(engine::save("create", &[api::to_js(&new)]).await?)?;
         Ok(id)
     }
 
@@ -279,7 +279,7 @@ impl Replica {
     /// batch is all or nothing; the page imports a file in batches, so a failure midway leaves
     /// the earlier batches saved, and importing the file again goes on where it stopped.
     pub async fn import(&self, models: &[Model]) -> Result<usize, SaveError> {
-        let answer = engine::save("import_models", &[engine::bytes(&api::to_bytes(&models)), JsValue::from_f64(now_ms() as f64)]).await?;
+        let answer = engine::save("import_models", &[api::to_js(&models), JsValue::from_f64(now_ms() as f64)]).await?;
         self.saved(answer)
     }
 
@@ -380,7 +380,7 @@ impl Replica {
     /// `engine::api::Change`); the model is shown before this returns, and the sync loop is woken
     /// when something was written.
     async fn change(&self, id: &str, change: Change) -> Result<(), SaveError> {
-        let answer = engine::save("change", &[JsValue::from_str(id), engine::bytes(&api::to_bytes(&change))]).await?;
+        let answer = engine::save("change", &[JsValue::from_str(id), api::to_js(&change)]).await?;
         self.saved(answer).map(|_| ())
     }
 

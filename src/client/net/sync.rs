@@ -357,7 +357,7 @@ async fn run_session(replica: &Replica, handle: SyncHandle, token: &str) -> Resu
                             SyncError::SignedOut(reason) => SyncFailure::SignedOut(reason),
                             e => SyncFailure::Other(e.to_string()),
                         };
-                        Err(engine::bytes(&api::to_bytes(&failure)))
+                        Err(api::to_js(&failure))
                     }
                 }
             })

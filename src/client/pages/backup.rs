@@ -166,9 +166,9 @@ async fn write_into(app: &AppContext, module: &JsValue, outcome: RwSignal<Option
             Err(reason) => damaged.push(reason),
         }
     }
-    let (models, bytes) = app.replica.models.with_untracked(|ms| (ms.len(), api::to_bytes(&ms.values().collect::<Vec<_>>())));
+    let (models, bytes) = app.replica.models.with_untracked(|ms| (ms.len(), api::to_js(&ms.values().collect::<Vec<_>>())));
     let name = backup_file::file_name(&username, now);
-    let size = call("backup_finish", &[Uint8Array::from(bytes.as_slice()).into(), name.as_str().into()])?.as_f64().unwrap_or(0.0);
+    let size = call("backup_finish", &[bytes, name.as_str().into()])?.as_f64().unwrap_or(0.0);
     let mut done = tf(
         "Đã tạo tệp {} ({}): {} mô hình, {} ảnh. Tệp nằm trong thư mục Tải xuống của máy; hãy chép nó sang nơi khác để giữ.",
         &[&name, &file_size(size), &count(models), &count(photos)],

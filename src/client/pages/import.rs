@@ -23,7 +23,7 @@ pub fn ImportPage() -> impl IntoView {
     let failed = RwSignal::new(None::<String>);
     let mounted = RwSignal::new(None::<SendWrapper<JsValue>>);
     // The callbacks the module holds live as long as the page.
-    let callbacks = StoredValue::new_local(None::<(Closure<dyn Fn(js_sys::Uint8Array) -> js_sys::Promise>, Closure<dyn Fn()>)>);
+    let callbacks = StoredValue::new_local(None::<(Closure<dyn Fn(JsValue) -> js_sys::Promise>, Closure<dyn Fn()>)>);
 
     let (replica, sync, settings, account) = (app.replica.clone(), app.sync, app.settings, app.account);
     let models = replica.models;
@@ -57,10 +57,10 @@ pub fn ImportPage() -> impl IntoView {
                 Ok(m) => m,
                 Err(e) => return failed.set(Some(e)),
             };
-            let write = Closure::<dyn Fn(js_sys::Uint8Array) -> js_sys::Promise>::new(move |bytes: js_sys::Uint8Array| {
+            let write = Closure::<dyn Fn(JsValue) -> js_sys::Promise>::new(move |bytes: JsValue| {
                 let replica = replica.clone();
                 wasm_bindgen_futures::future_to_promise(async move {
-                    let models: Vec<Model> = api::from_bytes(&bytes.to_vec()).map_err(|e| JsValue::from_str(&e))?;
+                    let models: Vec<Model> = api::from_js(&bytes).map_err(|e| JsValue::from_str(&e))?;
                     let created = replica.import(&models).await.map_err(|e| JsValue::from_str(&e.to_string()))?;
                     Ok(JsValue::from_f64(created as f64))
                 })

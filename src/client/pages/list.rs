@@ -197,11 +197,11 @@ fn ModelBrowser(library: bool) -> impl IntoView {
     let export_status = RwSignal::new(None::<String>);
     let export = move |kind: &'static str| {
         let filter = untrack(current_filter);
-        let mut models = Vec::new();
-        with_shown(&mut |ms| models = api::to_bytes(&filter.apply(ms)));
+        let mut models = wasm_bindgen::JsValue::UNDEFINED;
+        with_shown(&mut |ms| models = api::to_js(&filter.apply(ms)));
         export_status.set(Some(t("Đang tạo tệp…").into()));
         leptos::task::spawn_local(async move {
-            export_status.set(crate::client::pages::reports::export_models(&models, kind).await.err().map(|e| tr(&e)));
+            export_status.set(crate::client::pages::reports::export_models(models, kind).await.err().map(|e| tr(&e)));
         });
     };
     // The list as it opens, kept for the static shell to paint at the next start before the

@@ -120,11 +120,11 @@ pub fn ModuleFrame(
     }
 }
 
-/// Writes the model list (`models_json`, as the list shows it filtered) to an XLSX or CSV
-/// download, with the report module's writer.
-pub async fn export_models(models: &[u8], kind: &str) -> Result<(), String> {
+/// Writes the model list (`models`: `engine::api::to_js` of the models the list shows, filtered)
+/// to an XLSX or CSV download, with the report module's writer.
+pub async fn export_models(models: JsValue, kind: &str) -> Result<(), String> {
     let module = report_module("Phần xuất tệp").await?;
-    call(&module, "export_models", &[js_sys::Uint8Array::from(models).into(), JsValue::from_str(kind)])
+    call(&module, "export_models", &[models, JsValue::from_str(kind)])
         .map(|_| ())
         .map_err(|e| tf("Không tạo được tệp: {}", &[&tr(&describe(&e))]))
 }

@@ -73,8 +73,7 @@ pub struct AppCalls {
 
 /// Hands one batch to the app's replica; how many were new there, or the reason it stopped.
 async fn write(calls: &AppCalls, models: &[Model]) -> Result<usize, String> {
-    let bytes = js_sys::Uint8Array::from(crate::client::engine::api::to_bytes(&models).as_slice());
-    let promise: js_sys::Promise = calls.write.call1(&JsValue::NULL, &bytes).map_err(|e| describe(&e))?.dyn_into().map_err(|e| describe(&e))?;
+    let promise: js_sys::Promise = calls.write.call1(&JsValue::NULL, &crate::client::engine::api::to_js(&models)).map_err(|e| describe(&e))?.dyn_into().map_err(|e| describe(&e))?;
     let created = wasm_bindgen_futures::JsFuture::from(promise).await.map_err(|e| describe(&e))?;
     Ok(created.as_f64().unwrap_or(0.0) as usize)
 }
